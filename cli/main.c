@@ -1,0 +1,240 @@
+/* lwcc command line: flags -> LwOptions, usage text, exit codes
+ * (0 ok, 1 bad model or flag value, 2 usage, 4 internal error). */
+#define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "include/lwcc/lwcc.h"
+#include "passes/pass.h"
+#include "target/target.h"
+
+#define MAX_REPEAT 256
+
+static const char usage_text[] =
+    "usage: lwcc MODEL.onnx [options] -o OUT.c\n"
+    "\n"
+    "Compiles an ONNX model ahead of time into OUT.c and OUT.h: plain C99 with no\n"
+    "runtime library, no malloc, no OS and no stdio.\n"
+    "\n"
+    "options:\n"
+    "  -o OUT.c                 output C file; the header OUT.h is written beside it\n"
+    "  -O0 | -O1 | -O2 | -Os    optimization level (default -O2)\n"
+    "  --target=T               generic (default), native, x86-64-v3, x86-64-v4, armv8,\n"
+    "                           cortex-m4 (see --print-targets)\n"
+    "  --name=N                 prefix of the generated API (default: OUT's base name)\n"
+    "  --shape NAME:1x3x224x224 bind the symbolic dims of input NAME (repeatable)\n"
+    "  --freeze-input NAME=FILE.pb\n"
+    "                           make input NAME a constant from an ONNX TensorProto file\n"
+    "  --emit=c|ir|kir          C output (default), or the graph IR / kernel IR as text\n"
+    "                           (to -o FILE or stdout)\n"
+    "  --print-after=PASS       dump the IR after PASS ('all' for every pass) to stdout\n"
+    "  --verify-each            run the IR verifiers after every pass\n"
+    "  --disable-pass=PASS      skip an optional pass (see --help-passes)\n"
+    "  --depfile=FILE           write a Make dependency rule for the outputs\n"
+    "  --print-targets          list the targets\n"
+    "  --help-passes            list the passes\n"
+    "  --version                print the version\n"
+    "  -h, --help               this text\n"
+    "\n"
+    "exit status: 0 success, 1 bad model or flag value, 2 usage, 4 internal error\n";
+
+static int usage_error(const char *fmt, ...) LW_PRINTF(1, 2);
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "lwcc: ");
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nusage: lwcc MODEL.onnx [options] -o OUT.c (lwcc --help for more)\n");
+    return LW_ERR_USAGE;
+}
+
+/* Value of --flag=VALUE or --flag VALUE; NULL when argv[i] is not this flag. */
+static const char *flag_value(int argc, char **argv, int *i, const char *flag, int *missing)
+{
+    size_t n = strlen(flag);
+    *missing = 0;
+    if (strncmp(argv[*i], flag, n) != 0)
+        return NULL;
+    if (argv[*i][n] == '=')
+        return argv[*i] + n + 1;
+    if (argv[*i][n] != 0)
+        return NULL;
+    if (*i + 1 >= argc) {
+        *missing = 1;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+static int parse_shape(const char *arg, LwShapeOpt *out)
+{
+    const char *colon = strrchr(arg, ':');
+    if (!colon || colon == arg || !colon[1])
+        return 0;
+    out->name = strndup(arg, (size_t)(colon - arg));
+    out->rank = 0;
+    const char *p = colon + 1;
+    while (*p) {
+        if (out->rank >= 8 || *p < '0' || *p > '9')
+            return 0;
+        char *end;
+        long long v = strtoll(p, &end, 10);
+        if (v < 0 || v > (1LL << 40))
+            return 0;
+        out->dims[out->rank++] = v;
+        p = end;
+        if (*p == 'x' || *p == 'X' || *p == ',')
+            p++;
+        else if (*p)
+            return 0;
+    }
+    return out->rank > 0;
+}
+
+int main(int argc, char **argv)
+{
+    LwOptions o;
+    memset(&o, 0, sizeof o);
+    o.opt = LW_O2;
+    o.target = "generic";
+    LwShapeOpt *shapes = calloc(MAX_REPEAT, sizeof(LwShapeOpt));
+    LwFreezeOpt *freezes = calloc(MAX_REPEAT, sizeof(LwFreezeOpt));
+    const char **disabled = calloc(MAX_REPEAT, sizeof(char *));
+    if (!shapes || !freezes || !disabled) {
+        fprintf(stderr, "lwcc: out of memory\n");
+        return LW_ERR_ICE;
+    }
+    o.shapes = shapes;
+    o.freezes = freezes;
+    o.disabled = disabled;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        int missing = 0;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(usage_text, stdout);
+            return 0;
+        } else if (!strcmp(a, "--version")) {
+            printf("lwcc %s\n", LW_VERSION);
+            return 0;
+        } else if (!strcmp(a, "--print-targets")) {
+            target_list(stdout);
+            return 0;
+        } else if (!strcmp(a, "--help-passes")) {
+            pipeline_list(stdout);
+            return 0;
+        } else if (!strcmp(a, "-O0")) {
+            o.opt = LW_O0;
+        } else if (!strcmp(a, "-O1")) {
+            o.opt = LW_O1;
+        } else if (!strcmp(a, "-O2") || !strcmp(a, "-O3")) {
+            o.opt = LW_O2;
+        } else if (!strcmp(a, "-Os")) {
+            o.opt = LW_OS;
+        } else if (!strcmp(a, "-o")) {
+            if (i + 1 >= argc)
+                return usage_error("-o needs a file name");
+            o.output = argv[++i];
+        } else if (!strncmp(a, "-o", 2) && a[2]) {
+            o.output = a + 2;
+        } else if (!strcmp(a, "--verify-each")) {
+            o.verify_each = 1;
+        } else if ((v = flag_value(argc, argv, &i, "--target", &missing)) || missing) {
+            if (missing)
+                return usage_error("%s needs a value", a);
+            o.target = v;
+        } else if ((v = flag_value(argc, argv, &i, "--name", &missing)) || missing) {
+            if (missing)
+                return usage_error("%s needs a value", a);
+            int ok = (*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z') || *v == '_';
+            for (const char *p = v; *p && ok; p++)
+                ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_' ||
+                     (*p >= '0' && *p <= '9');
+            if (!ok) {
+                fprintf(stderr, "lwcc: error: --name '%s' is not a C identifier\n", v);
+                return LW_ERR_MODEL;
+            }
+            o.name = v;
+        } else if ((v = flag_value(argc, argv, &i, "--shape", &missing)) || missing) {
+            if (missing)
+                return usage_error("%s needs NAME:DIMS", a);
+            if (o.nshapes >= MAX_REPEAT)
+                return usage_error("too many %s flags", a);
+            if (!parse_shape(v, &shapes[o.nshapes])) {
+                fprintf(stderr, "lwcc: error: --shape '%s': expected NAME:1x3x224x224\n", v);
+                return LW_ERR_MODEL;
+            }
+            o.nshapes++;
+        } else if ((v = flag_value(argc, argv, &i, "--freeze-input", &missing)) || missing) {
+            if (missing)
+                return usage_error("%s needs NAME=FILE.pb", a);
+            const char *eq = strrchr(v, '=');
+            if (!eq || eq == v || !eq[1]) {
+                fprintf(stderr, "lwcc: error: --freeze-input '%s': expected NAME=FILE.pb\n", v);
+                return LW_ERR_MODEL;
+            }
+            if (o.nfreezes >= MAX_REPEAT)
+                return usage_error("too many %s flags", a);
+            freezes[o.nfreezes].name = strndup(v, (size_t)(eq - v));
+            freezes[o.nfreezes].path = eq + 1;
+            o.nfreezes++;
+        } else if ((v = flag_value(argc, argv, &i, "--emit", &missing)) || missing) {
+            if (missing)
+                return usage_error("%s needs a value", a);
+            if (!strcmp(v, "c"))
+                o.emit = LW_EMIT_C;
+            else if (!strcmp(v, "ir"))
+                o.emit = LW_EMIT_IR;
+            else if (!strcmp(v, "kir"))
+                o.emit = LW_EMIT_KIR;
+            else if (!strcmp(v, "llvm") || !strcmp(v, "bc") || !strcmp(v, "obj")) {
+                fprintf(stderr, "lwcc: error: --emit=%s: the LLVM backend is not part of this "
+                                "lwcc yet (not supported)\n", v);
+                return LW_ERR_MODEL;
+            } else {
+                fprintf(stderr, "lwcc: error: --emit=%s: expected c, ir or kir\n", v);
+                return LW_ERR_MODEL;
+            }
+        } else if ((v = flag_value(argc, argv, &i, "--print-after", &missing)) || missing) {
+            if (missing)
+                return usage_error("%s needs a pass name", a);
+            if (strcmp(v, "all") && !pipeline_find(v)) {
+                fprintf(stderr, "lwcc: error: --print-after=%s: no such pass (see --help-passes)\n",
+                        v);
+                return LW_ERR_MODEL;
+            }
+            o.print_after = v;
+        } else if ((v = flag_value(argc, argv, &i, "--disable-pass", &missing)) || missing) {
+            if (missing)
+                return usage_error("%s needs a pass name", a);
+            if (!pipeline_find(v)) {
+                fprintf(stderr, "lwcc: error: --disable-pass=%s: no such pass\n", v);
+                return LW_ERR_MODEL;
+            }
+            if (o.ndisabled < MAX_REPEAT)
+                disabled[o.ndisabled++] = v;
+        } else if ((v = flag_value(argc, argv, &i, "--depfile", &missing)) || missing) {
+            if (missing)
+                return usage_error("%s needs a file name", a);
+            o.depfile = v;
+        } else if (a[0] == '-' && a[1]) {
+            return usage_error("unknown option '%s'", a);
+        } else {
+            if (o.input)
+                return usage_error("more than one model given ('%s')", a);
+            o.input = a;
+        }
+    }
+    if (!o.input)
+        return usage_error("no model given");
+    if (!target_find(o.target)) {
+        fprintf(stderr, "lwcc: error: unknown target '%s'; known targets:\n", o.target);
+        target_list(stderr);
+        return LW_ERR_MODEL;
+    }
+    LwStatus st = lwcc_compile(&o);
+    return (int)st;
+}

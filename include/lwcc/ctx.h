@@ -1,0 +1,40 @@
+/* Ctx: the state of one compile, passed explicitly (no global mutable state). */
+#ifndef LWCC_LWCC_CTX_H
+#define LWCC_LWCC_CTX_H
+
+#include "include/lwcc/arena.h"
+#include "include/lwcc/diag.h"
+
+typedef struct LwOptions LwOptions;
+typedef struct Target Target;
+typedef struct Graph Graph;
+typedef struct Program Program;
+typedef struct MemPlan MemPlan;
+
+/* Caps for untrusted input. */
+typedef struct LwLimits {
+    uint64_t file_bytes;     /* model file size */
+    uint32_t depth;          /* protobuf message nesting */
+    uint64_t arena_bytes;    /* memory the compile may allocate */
+    uint64_t tensor_bytes;   /* one constant tensor */
+    uint64_t total_const;    /* all constants after folding */
+    uint32_t nodes;          /* nodes after inlining */
+    uint32_t fn_depth;       /* local function inlining depth */
+    uint64_t fold_elems;     /* largest tensor constant folding may produce */
+} LwLimits;
+
+typedef struct Ctx {
+    Arena *perm, *scratch; /* perm: whole compile; scratch: reset after each pass */
+    Diag *diag;
+    const LwOptions *opt;
+    const Target *target;
+    LwLimits lim;
+    Graph *g;
+    Program *prog; /* NULL until lower */
+    MemPlan *plan; /* NULL until memplan */
+    int verify;    /* run verifiers after every pass */
+} Ctx;
+
+LwLimits lw_default_limits(void);
+
+#endif

@@ -1,0 +1,47 @@
+/* Library entry: options and one call that compiles a model to C. The CLI
+ * (cli/main.c) parses flags into LwOptions and calls lwcc_compile. */
+#ifndef LWCC_LWCC_LWCC_H
+#define LWCC_LWCC_LWCC_H
+
+#include <stdio.h>
+
+#include "include/lwcc/base.h"
+
+typedef enum LwOptLevel { LW_O0, LW_O1, LW_O2, LW_OS } LwOptLevel;
+typedef enum LwEmit { LW_EMIT_C, LW_EMIT_IR, LW_EMIT_KIR } LwEmit;
+
+typedef struct LwShapeOpt {  /* --shape NAME:1x3x224x224 */
+    const char *name;
+    int64_t dims[8];
+    uint8_t rank;
+} LwShapeOpt;
+
+typedef struct LwFreezeOpt { /* --freeze-input NAME=FILE.pb */
+    const char *name, *path;
+} LwFreezeOpt;
+
+typedef struct LwOptions {
+    const char *input;      /* model path */
+    const char *output;     /* -o: model.c (model.h beside it); NULL: stdout for dumps */
+    const char *name;       /* --name; default from -o's base name */
+    LwOptLevel opt;
+    const char *target;     /* --target name, default "generic" */
+    LwEmit emit;
+    const char *print_after; /* pass name, or "all" */
+    int verify_each;
+    const char *depfile;
+    const LwShapeOpt *shapes;
+    uint32_t nshapes;
+    const LwFreezeOpt *freezes;
+    uint32_t nfreezes;
+    const char *const *disabled; /* --disable-pass names */
+    uint32_t ndisabled;
+    FILE *diag_out;          /* diagnostics; NULL = stderr */
+    FILE *dump_out;          /* --emit=ir/kir and --print-after text; NULL = stdout */
+} LwOptions;
+
+/* Compiles opts->input; writes the output pair only on success. Returns the
+ * status whose value is the exit code. */
+LwStatus lwcc_compile(const LwOptions *opts);
+
+#endif

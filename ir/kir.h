@@ -1,0 +1,196 @@
+/* Kernel IR: loop nests with constant extents and affine indices over typed
+ * buffers (arena, weights, caller inputs/outputs), scalar and fixed-width
+ * vector expressions. Both printers and the interpreter read only this. */
+#ifndef LWCC_IR_KIR_H
+#define LWCC_IR_KIR_H
+
+#include "include/lwcc/ctx.h"
+#include "include/lwcc/strbuf.h"
+#include "ir/dtype.h"
+#include "ir/graph.h"
+
+#define KIDX_MAX 12
+
+typedef struct KType {
+    DType dt;
+    uint8_t lanes; /* 1 = scalar */
+} KType;
+
+typedef enum KBufKind { KB_ARENA, KB_WEIGHT, KB_INPUT, KB_OUTPUT } KBufKind;
+
+typedef struct KBuf {
+    KBufKind kind;
+    DType dtype;
+    uint64_t nelem;
+    uint32_t align; /* bytes */
+    uint32_t slot;  /* input/output position, or weight index */
+    ValueId origin; /* for names and comments; 0 for kernel scratch */
+    uint64_t offset; /* KB_ARENA: set by memplan */
+    uint32_t alias;  /* KB_ARENA: 1 + buffer whose storage this one reuses (in place), or 0 */
+} KBuf;
+
+typedef struct Weight {
+    const unsigned char *bytes;
+    uint64_t size;
+    uint32_t align;
+    uint64_t offset; /* in the weight blob, set by the printer's layout */
+    ValueId origin;
+} Weight;
+
+/* base + sum coef[i] * loopvar var[i] */
+typedef struct KIndex {
+    int64_t base;
+    uint8_t n;
+    uint16_t var[KIDX_MAX];
+    int64_t coef[KIDX_MAX];
+} KIndex;
+
+/* 0 <= e < bound */
+typedef struct KCond {
+    KIndex e;
+    int64_t bound;
+} KCond;
+
+typedef enum KOp {
+#define X(e, name, arity, res, form, cspell, helper) e,
+#include "ir/kir_ops.def"
+#undef X
+    KOP_COUNT
+} KOp;
+
+typedef enum KOpForm { KF_INFIX, KF_PREFIX, KF_CMP, KF_MIN, KF_MAX, KF_CALL, KF_DIV, KF_ABS,
+                       KF_FMA, KF_BITS } KOpForm;
+
+typedef struct KOpInfo {
+    const char *name;
+    uint8_t arity;
+    char result; /* 's' same as operand 0, 'b' bool */
+    KOpForm form;
+    const char *cspell;
+    const char *helper; /* float32 runtime-min helper, or NULL */
+} KOpInfo;
+
+typedef enum KExprKind {
+    KE_CONST,  /* typed constant */
+    KE_VAR,    /* a kernel local */
+    KE_IDX,    /* an affine function of loop variables, as an integer value */
+    KE_LOAD,   /* buf[idx], or `other` when a guard condition fails */
+    KE_LOADX,  /* buf[idx + clamp(dyn, 0, extent - 1) * stride]: data-dependent */
+    KE_OP,     /* kernel operation (kir_ops.def) */
+    KE_SELECT, /* c ? t : f */
+    KE_CAST,   /* conversion to `type` (saturating float->int is not implied) */
+    KE_SPLAT,  /* scalar to all lanes */
+    KE_HREDUCE /* horizontal reduction of a vector with an op */
+} KExprKind;
+
+typedef struct KExpr KExpr;
+struct KExpr {
+    KExprKind kind;
+    KType type;
+    union {
+        struct {
+            double f;   /* float types: exact value */
+            int64_t i;  /* integer and bool types (uint64 as bits) */
+        } c;
+        uint16_t local;
+        KIndex idx;
+        struct {
+            uint32_t buf;
+            KIndex idx;
+            uint8_t nguard;
+            const KCond *guard;
+            KExpr *other;
+        } load;
+        struct {
+            uint32_t buf;
+            KIndex idx;
+            KExpr *dyn;
+            int64_t stride, extent;
+        } loadx;
+        struct {
+            KOp op;
+            KExpr *a[3];
+        } op;
+        struct {
+            KExpr *c, *t, *f;
+        } sel;
+        struct {
+            KExpr *a;
+        } cast;
+        struct {
+            KOp op;
+            KExpr *a;
+        } hred;
+    } u;
+};
+
+typedef enum KStmtKind { KS_FOR, KS_STORE, KS_SET, KS_SEQ, KS_IF } KStmtKind;
+
+typedef struct KStmt KStmt;
+struct KStmt {
+    KStmtKind kind;
+    union {
+        struct {
+            uint16_t var;
+            int64_t extent;
+            uint8_t unroll;
+            KStmt *body;
+        } loop;
+        struct {
+            uint32_t buf;
+            KIndex idx;
+            KExpr *val;
+        } store;
+        struct {
+            uint16_t local;
+            KExpr *val;
+        } set;
+        struct {
+            KStmt **items;
+            uint32_t n;
+        } seq;
+        struct {
+            uint8_t ncond;
+            const KCond *cond;
+            KStmt *then;
+        } cond;
+    } u;
+};
+
+typedef struct Kernel {
+    const char *cname;   /* "k12_conv_3" */
+    NodeId origin;       /* main node */
+    const NodeId *fused; /* fused nodes, for the comment */
+    uint32_t nfused;
+    KType *locals;
+    uint16_t nlocals;
+    uint16_t nvars; /* loop variables 0..nvars-1 */
+    KStmt *body;
+    const char *comment; /* "node 'conv_3' (Conv, opset 13), fused: ..." */
+} Kernel;
+
+typedef struct Program {
+    Vec(Kernel) kernels;
+    Vec(KBuf) bufs;
+    Vec(Weight) weights;
+    Vec(uint32_t) inputs;  /* buffer of each model input (in API order) */
+    Vec(uint32_t) outputs; /* buffer of each model output */
+} Program;
+
+/* ir/kir.c */
+const KOpInfo *kop_info(KOp op);
+Program *kir_program_new(Arena *a);
+uint32_t kir_add_buf(Arena *a, Program *p, KBufKind kind, DType dt, uint64_t nelem,
+                     ValueId origin);
+uint32_t kir_add_weight(Arena *a, Program *p, DType dt, const unsigned char *bytes, uint64_t size,
+                        uint64_t nelem, ValueId origin);
+static inline KType ktype(DType dt) { KType t = {dt, 1}; return t; }
+
+/* ir/kir_verify.c: types, loop variables in scope, every access in bounds. */
+void kir_verify(const Ctx *ctx, const Program *p, const char *after);
+
+/* ir/kir_dump.c: text for --emit=kir. */
+void kir_dump(const Graph *g, const Program *p, StrBuf *sb);
+void kir_dump_kernel(const Program *p, const Kernel *k, StrBuf *sb);
+
+#endif

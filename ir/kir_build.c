@@ -1,0 +1,432 @@
+/* KBuilder: helpers ops use to lower nodes into kernels. */
+#include "ir/kir_build.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "codegen/cname.h"
+#include "ops/op.h"
+
+void kb_init(KBuilder *kb, Ctx *ctx, Program *p, const Graph *g, uint32_t *val_buf)
+{
+    memset(kb, 0, sizeof *kb);
+    kb->ctx = ctx;
+    kb->a = ctx->perm;
+    kb->prog = p;
+    kb->g = g;
+    kb->val_buf = val_buf;
+}
+
+static KStmt *new_stmt(KBuilder *kb, KStmtKind kind)
+{
+    KStmt *s = arena_new(kb->a, KStmt);
+    s->kind = kind;
+    return s;
+}
+
+static KStmt *seq_of(KBuilder *kb, int d)
+{
+    KStmt *s = new_stmt(kb, KS_SEQ);
+    s->u.seq.items = kb->open[d].data;
+    s->u.seq.n = kb->open[d].len;
+    return s;
+}
+
+static void emit(KBuilder *kb, KStmt *s)
+{
+    vec_push(kb->a, &kb->open[kb->depth], s);
+}
+
+void kb_begin(KBuilder *kb, const Node *n, const char *what)
+{
+    LW_ASSERT(!kb->k);
+    Kernel k;
+    memset(&k, 0, sizeof k);
+    StrBuf sb;
+    sb_init(&sb, kb->a);
+    sb_printf(&sb, "k%u_", kb->nkernels++);
+    cname_ident(&sb, n->loc.name && *n->loc.name ? n->loc.name : n->loc.op_type, 40);
+    if (what) {
+        sb_putc(&sb, '_');
+        sb_puts(&sb, what);
+    }
+    k.cname = sb_cstr(&sb);
+    k.origin = (NodeId)(n - kb->g->nodes.data);
+    vec_push(kb->a, &kb->prog->kernels, k);
+    kb->k = &kb->prog->kernels.data[kb->prog->kernels.len - 1];
+    kb->node = n;
+    kb->depth = 0;
+    memset(&kb->open[0], 0, sizeof kb->open[0]);
+}
+
+void kb_end(KBuilder *kb)
+{
+    LW_ASSERT(kb->k && kb->depth == 0);
+    Kernel *k = &kb->prog->kernels.data[kb->prog->kernels.len - 1];
+    k->locals = kb->k->locals;
+    k->body = seq_of(kb, 0);
+    kb->k = NULL;
+}
+
+uint32_t kb_buf(KBuilder *kb, ValueId v)
+{
+    LW_ASSERT(v != 0);
+    if (kb->val_buf[v])
+        return kb->val_buf[v] - 1;
+    const Value *val = graph_value(kb->g, v);
+    uint64_t n = shape_count(&val->shape);
+    uint32_t b;
+    if (val->kind == VK_CONST) {
+        b = kir_add_weight(kb->a, kb->prog, val->dtype, val->data->bytes, val->data->size, n, v);
+    } else {
+        b = kir_add_buf(kb->a, kb->prog, KB_ARENA, val->dtype, n, v);
+    }
+    kb->val_buf[v] = b + 1;
+    return b;
+}
+
+uint32_t kb_in(KBuilder *kb, uint16_t i)
+{
+    LW_ASSERT(i < kb->node->nin && kb->node->in[i]);
+    return kb_buf(kb, kb->node->in[i]);
+}
+
+uint32_t kb_out(KBuilder *kb, uint16_t i)
+{
+    LW_ASSERT(i < kb->node->nout && kb->node->out[i]);
+    return kb_buf(kb, kb->node->out[i]);
+}
+
+uint32_t kb_scratch(KBuilder *kb, DType dt, uint64_t nelem)
+{
+    return kir_add_buf(kb->a, kb->prog, KB_ARENA, dt, nelem, 0);
+}
+
+uint32_t kb_weight(KBuilder *kb, DType dt, const void *bytes, uint64_t nelem)
+{
+    uint64_t size = nelem * dtype_size(dt);
+    const unsigned char *copy = arena_memdup(kb->a, bytes, (size_t)size);
+    return kir_add_weight(kb->a, kb->prog, dt, copy, size, nelem, 0);
+}
+
+uint16_t kb_for(KBuilder *kb, int64_t extent)
+{
+    LW_ASSERT(kb->depth + 1 < KB_MAX_DEPTH);
+    KStmt *s = new_stmt(kb, KS_FOR);
+    s->u.loop.var = kb->k->nvars++;
+    s->u.loop.extent = extent;
+    emit(kb, s);
+    kb->depth++;
+    memset(&kb->open[kb->depth], 0, sizeof kb->open[0]);
+    kb->open_stmt[kb->depth] = s;
+    return s->u.loop.var;
+}
+
+void kb_endfor(KBuilder *kb)
+{
+    LW_ASSERT(kb->depth > 0 && kb->open_stmt[kb->depth]->kind == KS_FOR);
+    kb->open_stmt[kb->depth]->u.loop.body = seq_of(kb, kb->depth);
+    kb->depth--;
+}
+
+void kb_if(KBuilder *kb, const KCond *conds, uint8_t n)
+{
+    LW_ASSERT(kb->depth + 1 < KB_MAX_DEPTH);
+    KStmt *s = new_stmt(kb, KS_IF);
+    KCond *c = arena_array(kb->a, KCond, n ? n : 1);
+    memcpy(c, conds, sizeof(KCond) * n);
+    s->u.cond.cond = c;
+    s->u.cond.ncond = n;
+    emit(kb, s);
+    kb->depth++;
+    memset(&kb->open[kb->depth], 0, sizeof kb->open[0]);
+    kb->open_stmt[kb->depth] = s;
+}
+
+void kb_endif(KBuilder *kb)
+{
+    LW_ASSERT(kb->depth > 0 && kb->open_stmt[kb->depth]->kind == KS_IF);
+    kb->open_stmt[kb->depth]->u.cond.then = seq_of(kb, kb->depth);
+    kb->depth--;
+}
+
+void kb_store(KBuilder *kb, uint32_t buf, KIndex idx, KExpr *val)
+{
+    KStmt *s = new_stmt(kb, KS_STORE);
+    s->u.store.buf = buf;
+    s->u.store.idx = idx;
+    s->u.store.val = val;
+    emit(kb, s);
+}
+
+void kb_store_out(KBuilder *kb, uint32_t buf, KIndex idx, KExpr *val)
+{
+    for (uint32_t i = 0; i < kb->nepi; i++) {
+        const Node *e = kb->epi[i];
+        KExpr *args[1] = {val};
+        val = e->op->scalar(kb, e, args);
+    }
+    kb_store(kb, buf, idx, val);
+}
+
+uint16_t kb_local(KBuilder *kb, KType t)
+{
+    Kernel *k = kb->k;
+    KType *nl = arena_array(kb->a, KType, (size_t)k->nlocals + 1);
+    if (k->nlocals)
+        memcpy(nl, k->locals, sizeof(KType) * k->nlocals);
+    nl[k->nlocals] = t;
+    k->locals = nl;
+    return k->nlocals++;
+}
+
+void kb_set(KBuilder *kb, uint16_t local, KExpr *val)
+{
+    KStmt *s = new_stmt(kb, KS_SET);
+    s->u.set.local = local;
+    s->u.set.val = val;
+    emit(kb, s);
+}
+
+static KExpr *new_expr(KBuilder *kb, KExprKind kind, KType t)
+{
+    KExpr *e = arena_new(kb->a, KExpr);
+    e->kind = kind;
+    e->type = t;
+    return e;
+}
+
+KExpr *kb_const_f(KBuilder *kb, DType dt, double v)
+{
+    KExpr *e = new_expr(kb, KE_CONST, ktype(dt));
+    if (dtype_is_float(dt)) {
+        e->u.c.f = dt == DT_FLOAT32 ? (double)(float)v : v;
+    } else {
+        e->u.c.i = (int64_t)v;
+    }
+    return e;
+}
+
+KExpr *kb_const_i(KBuilder *kb, DType dt, int64_t v)
+{
+    KExpr *e = new_expr(kb, KE_CONST, ktype(dt));
+    if (dtype_is_float(dt))
+        e->u.c.f = dt == DT_FLOAT32 ? (double)(float)v : (double)v;
+    else
+        e->u.c.i = v;
+    return e;
+}
+
+static int64_t int_min(DType dt)
+{
+    switch (dtype_size(dt)) {
+    case 1:
+        return dtype_is_signed(dt) ? INT8_MIN : 0;
+    case 2:
+        return dtype_is_signed(dt) ? INT16_MIN : 0;
+    case 4:
+        return dtype_is_signed(dt) ? INT32_MIN : 0;
+    default:
+        return dtype_is_signed(dt) ? INT64_MIN : 0;
+    }
+}
+
+static int64_t int_max(DType dt)
+{
+    switch (dtype_size(dt)) {
+    case 1:
+        return dt == DT_BOOL ? 1 : dtype_is_signed(dt) ? INT8_MAX : UINT8_MAX;
+    case 2:
+        return dtype_is_signed(dt) ? INT16_MAX : UINT16_MAX;
+    case 4:
+        return dtype_is_signed(dt) ? INT32_MAX : (int64_t)UINT32_MAX;
+    default:
+        return dtype_is_signed(dt) ? INT64_MAX : -1; /* uint64 max as bits */
+    }
+}
+
+KExpr *kb_const_lowest(KBuilder *kb, DType dt)
+{
+    if (dtype_is_float(dt))
+        return kb_const_f(kb, dt, -(double)INFINITY);
+    return kb_const_i(kb, dt, int_min(dt));
+}
+
+KExpr *kb_const_highest(KBuilder *kb, DType dt)
+{
+    if (dtype_is_float(dt))
+        return kb_const_f(kb, dt, (double)INFINITY);
+    return kb_const_i(kb, dt, int_max(dt));
+}
+
+KExpr *kb_var(KBuilder *kb, uint16_t local)
+{
+    KExpr *e = new_expr(kb, KE_VAR, kb->k->locals[local]);
+    e->u.local = local;
+    return e;
+}
+
+KExpr *kb_idx(KBuilder *kb, DType dt, KIndex idx)
+{
+    KExpr *e = new_expr(kb, KE_IDX, ktype(dt));
+    e->u.idx = idx;
+    return e;
+}
+
+KExpr *kb_load(KBuilder *kb, uint32_t buf, KIndex idx)
+{
+    KExpr *e = new_expr(kb, KE_LOAD, ktype(kb->prog->bufs.data[buf].dtype));
+    e->u.load.buf = buf;
+    e->u.load.idx = idx;
+    return e;
+}
+
+KExpr *kb_load_guard(KBuilder *kb, uint32_t buf, KIndex idx, const KCond *conds, uint8_t n,
+                     KExpr *other)
+{
+    KExpr *e = kb_load(kb, buf, idx);
+    if (n) {
+        KCond *c = arena_array(kb->a, KCond, n);
+        memcpy(c, conds, sizeof(KCond) * n);
+        e->u.load.guard = c;
+        e->u.load.nguard = n;
+        e->u.load.other = other;
+    }
+    return e;
+}
+
+KExpr *kb_loadx(KBuilder *kb, uint32_t buf, KIndex idx, KExpr *dyn, int64_t stride,
+                int64_t extent)
+{
+    KExpr *e = new_expr(kb, KE_LOADX, ktype(kb->prog->bufs.data[buf].dtype));
+    e->u.loadx.buf = buf;
+    e->u.loadx.idx = idx;
+    e->u.loadx.dyn = dyn;
+    e->u.loadx.stride = stride;
+    e->u.loadx.extent = extent;
+    return e;
+}
+
+KExpr *kb_op3(KBuilder *kb, KOp op, KExpr *a, KExpr *b, KExpr *c)
+{
+    const KOpInfo *info = kop_info(op);
+    KType t = a->type;
+    if (info->result == 'b')
+        t.dt = DT_BOOL;
+    KExpr *e = new_expr(kb, KE_OP, t);
+    e->u.op.op = op;
+    e->u.op.a[0] = a;
+    e->u.op.a[1] = b;
+    e->u.op.a[2] = c;
+    return e;
+}
+
+KExpr *kb_op(KBuilder *kb, KOp op, KExpr *a, KExpr *b)
+{
+    return kb_op3(kb, op, a, b, NULL);
+}
+
+KExpr *kb_select(KBuilder *kb, KExpr *c, KExpr *t, KExpr *f)
+{
+    KExpr *e = new_expr(kb, KE_SELECT, t->type);
+    e->u.sel.c = c;
+    e->u.sel.t = t;
+    e->u.sel.f = f;
+    return e;
+}
+
+KExpr *kb_cast(KBuilder *kb, DType dt, KExpr *a)
+{
+    if (a->type.dt == dt)
+        return a;
+    KExpr *e = new_expr(kb, KE_CAST, ktype(dt));
+    e->u.cast.a = a;
+    return e;
+}
+
+KIndex kidx_const(int64_t base)
+{
+    KIndex ix;
+    memset(&ix, 0, sizeof ix);
+    ix.base = base;
+    return ix;
+}
+
+void kidx_add(KIndex *ix, uint16_t var, int64_t coef)
+{
+    if (coef == 0)
+        return;
+    for (uint8_t i = 0; i < ix->n; i++)
+        if (ix->var[i] == var) {
+            ix->coef[i] += coef;
+            return;
+        }
+    LW_ASSERT(ix->n < KIDX_MAX);
+    ix->var[ix->n] = var;
+    ix->coef[ix->n] = coef;
+    ix->n++;
+}
+
+void kidx_add_index(KIndex *ix, const KIndex *other, int64_t scale)
+{
+    ix->base += other->base * scale;
+    for (uint8_t i = 0; i < other->n; i++)
+        kidx_add(ix, other->var[i], other->coef[i] * scale);
+}
+
+KIndex kidx_rowmajor(const uint16_t *vars, const int64_t *strides, int rank, int64_t base)
+{
+    KIndex ix = kidx_const(base);
+    for (int i = 0; i < rank; i++)
+        kidx_add(&ix, vars[i], strides[i]);
+    return ix;
+}
+
+void kb_for_shape(KBuilder *kb, const Shape *s, uint16_t *vars)
+{
+    for (uint8_t i = 0; i < s->rank; i++)
+        vars[i] = kb_for(kb, s->dims[i]);
+}
+
+void kb_endfor_n(KBuilder *kb, int n)
+{
+    for (int i = 0; i < n; i++)
+        kb_endfor(kb);
+}
+
+LwStatus kb_lower_elementwise(Ctx *ctx, KBuilder *kb, const Node *n)
+{
+    (void)ctx;
+    const Value *out = op_out(kb->g, n, 0);
+    uint16_t vars[LW_MAX_RANK];
+    KExpr *args[8];
+    LW_ASSERT(n->nin <= 8);
+    kb_begin(kb, n, NULL);
+    uint32_t ob = kb_out(kb, 0);
+    kb_for_shape(kb, &out->shape, vars);
+    for (uint16_t i = 0; i < n->nin; i++) {
+        if (!n->in[i]) {
+            args[i] = NULL;
+            continue;
+        }
+        const Value *v = op_in(kb->g, n, i);
+        int64_t st[LW_MAX_RANK];
+        shape_bcast_strides(&v->shape, &out->shape, st);
+        args[i] = kb_load(kb, kb_in(kb, i), kidx_rowmajor(vars, st, out->shape.rank, 0));
+    }
+    int64_t ost[LW_MAX_RANK];
+    shape_strides(&out->shape, ost);
+    kb_store_out(kb, ob, kidx_rowmajor(vars, ost, out->shape.rank, 0), n->op->scalar(kb, n, args));
+    kb_endfor_n(kb, out->shape.rank);
+    kb_end(kb);
+    return LW_OK;
+}
+
+void kb_copy(KBuilder *kb, uint32_t dst, uint32_t src, uint64_t nelem)
+{
+    uint16_t v = kb_for(kb, (int64_t)nelem);
+    KIndex ix = kidx_const(0);
+    kidx_add(&ix, v, 1);
+    kb_store(kb, dst, ix, kb_load(kb, src, ix));
+    kb_endfor(kb);
+}

@@ -1,0 +1,94 @@
+/* Lowering helpers: the KBuilder that ops' lower functions use to make
+ * kernels (loop nests, affine indices, broadcasting loads, epilogue hook). */
+#ifndef LWCC_IR_KIR_BUILD_H
+#define LWCC_IR_KIR_BUILD_H
+
+#include "ir/kir.h"
+
+typedef struct KBuilder KBuilder;
+
+#define KB_MAX_DEPTH 32
+
+struct KBuilder {
+    Ctx *ctx;
+    Arena *a;
+    Program *prog;
+    const Graph *g;
+    uint32_t *val_buf; /* ValueId -> 1 + buffer id, 0 = not yet assigned */
+    Kernel *k;         /* kernel being built */
+    const Node *node;  /* node being lowered */
+    uint32_t nkernels; /* numbering for names */
+    /* open statement lists: depth 0 = kernel body */
+    Vec(KStmt *) open[KB_MAX_DEPTH];
+    KStmt *open_stmt[KB_MAX_DEPTH]; /* the KS_FOR / KS_IF whose body is open[d] */
+    int depth;
+    /* epilogue: fused elementwise nodes applied at the stores of the node (issue #4) */
+    const Node *const *epi;
+    uint32_t nepi;
+};
+
+/* ir/kir_build.c: kernels */
+void kb_init(KBuilder *kb, Ctx *ctx, Program *p, const Graph *g, uint32_t *val_buf);
+/* Opens a kernel for node n; `what` is appended to the C name when a node makes
+ * several kernels. */
+void kb_begin(KBuilder *kb, const Node *n, const char *what);
+void kb_end(KBuilder *kb);
+
+/* buffers */
+uint32_t kb_buf(KBuilder *kb, ValueId v);
+/* The buffer of node input i / output i. */
+uint32_t kb_in(KBuilder *kb, uint16_t i);
+uint32_t kb_out(KBuilder *kb, uint16_t i);
+/* Arena scratch that lives for one kernel. */
+uint32_t kb_scratch(KBuilder *kb, DType dt, uint64_t nelem);
+/* A weight from constant bytes made by the lowering (e.g. a divisor table). */
+uint32_t kb_weight(KBuilder *kb, DType dt, const void *bytes, uint64_t nelem);
+
+/* statements */
+uint16_t kb_for(KBuilder *kb, int64_t extent);
+void kb_endfor(KBuilder *kb);
+/* Opens `if (all conds)`; close with kb_endif. */
+void kb_if(KBuilder *kb, const KCond *conds, uint8_t n);
+void kb_endif(KBuilder *kb);
+void kb_store(KBuilder *kb, uint32_t buf, KIndex idx, KExpr *val);
+/* Stores through the epilogue hook (fused elementwise nodes, then the store). */
+void kb_store_out(KBuilder *kb, uint32_t buf, KIndex idx, KExpr *val);
+uint16_t kb_local(KBuilder *kb, KType t);
+void kb_set(KBuilder *kb, uint16_t local, KExpr *val);
+
+/* expressions */
+KExpr *kb_const_f(KBuilder *kb, DType dt, double v);
+KExpr *kb_const_i(KBuilder *kb, DType dt, int64_t v);
+/* The additive identity / lowest / highest value of dt. */
+KExpr *kb_const_lowest(KBuilder *kb, DType dt);
+KExpr *kb_const_highest(KBuilder *kb, DType dt);
+KExpr *kb_var(KBuilder *kb, uint16_t local);
+KExpr *kb_idx(KBuilder *kb, DType dt, KIndex idx);
+KExpr *kb_load(KBuilder *kb, uint32_t buf, KIndex idx);
+KExpr *kb_load_guard(KBuilder *kb, uint32_t buf, KIndex idx, const KCond *conds, uint8_t n,
+                     KExpr *other);
+KExpr *kb_loadx(KBuilder *kb, uint32_t buf, KIndex idx, KExpr *dyn, int64_t stride,
+                int64_t extent);
+KExpr *kb_op(KBuilder *kb, KOp op, KExpr *a, KExpr *b);
+KExpr *kb_op3(KBuilder *kb, KOp op, KExpr *a, KExpr *b, KExpr *c);
+KExpr *kb_select(KBuilder *kb, KExpr *c, KExpr *t, KExpr *f);
+KExpr *kb_cast(KBuilder *kb, DType dt, KExpr *a);
+
+/* indices */
+KIndex kidx_const(int64_t base);
+void kidx_add(KIndex *ix, uint16_t var, int64_t coef);
+void kidx_add_index(KIndex *ix, const KIndex *other, int64_t scale);
+/* sum vars[i] * strides[i] over rank dims (+ base) */
+KIndex kidx_rowmajor(const uint16_t *vars, const int64_t *strides, int rank, int64_t base);
+/* Opens loops over a shape; vars[i] gets each dim's variable (dims of size 1
+ * still get a loop of extent 1, kept simple; k_simplify drops them). */
+void kb_for_shape(KBuilder *kb, const Shape *s, uint16_t *vars);
+void kb_endfor_n(KBuilder *kb, int n);
+
+/* Generic lowering of an elementwise/broadcast node through op->scalar. */
+LW_NODISCARD LwStatus kb_lower_elementwise(Ctx *ctx, KBuilder *kb, const Node *n);
+/* A copy of input 0 to output 0 (same element count), used for aliases that
+ * must materialize (graph outputs). */
+void kb_copy(KBuilder *kb, uint32_t dst, uint32_t src, uint64_t nelem);
+
+#endif

@@ -1,0 +1,482 @@
+/* Tree-walking interpreter over kernel IR. Floats compute in their own width
+ * (float32 in float), integers wrap to their width as the printed C does. */
+#include "ir/kir_interp.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "runtime-min/lwrt.h"
+
+typedef union KV {
+    double f;
+    int64_t i;
+} KV;
+
+typedef struct Interp {
+    const Program *p;
+    const Kernel *k;
+    void *const *mem;
+    int64_t *vars;
+    KV *locals;
+} Interp;
+
+static int64_t wrap(DType dt, int64_t v)
+{
+    switch (dt) {
+    case DT_INT8:
+        return (int8_t)(uint8_t)(uint64_t)v;
+    case DT_UINT8:
+    case DT_BOOL:
+        return (uint8_t)(uint64_t)v;
+    case DT_INT16:
+        return (int16_t)(uint16_t)(uint64_t)v;
+    case DT_UINT16:
+        return (uint16_t)(uint64_t)v;
+    case DT_INT32:
+        return (int32_t)(uint32_t)(uint64_t)v;
+    case DT_UINT32:
+        return (uint32_t)(uint64_t)v;
+    default:
+        return v;
+    }
+}
+
+static int64_t idx_val(const Interp *in, const KIndex *ix)
+{
+    int64_t v = ix->base;
+    for (uint8_t i = 0; i < ix->n; i++)
+        v += ix->coef[i] * in->vars[ix->var[i]];
+    return v;
+}
+
+static KV load_elem(const Interp *in, uint32_t b, int64_t i)
+{
+    const KBuf *kb = &in->p->bufs.data[b];
+    const unsigned char *m = in->mem[b];
+    KV r;
+    LW_ASSERT(i >= 0 && (uint64_t)i < kb->nelem);
+    size_t o = (size_t)i * dtype_size(kb->dtype);
+    switch (kb->dtype) {
+    case DT_FLOAT32: {
+        float f;
+        memcpy(&f, m + o, 4);
+        r.f = f;
+        return r;
+    }
+    case DT_FLOAT64:
+        memcpy(&r.f, m + o, 8);
+        return r;
+    case DT_INT8: {
+        int8_t t;
+        memcpy(&t, m + o, 1);
+        r.i = t;
+        return r;
+    }
+    case DT_INT16: {
+        int16_t t;
+        memcpy(&t, m + o, 2);
+        r.i = t;
+        return r;
+    }
+    case DT_INT32: {
+        int32_t t;
+        memcpy(&t, m + o, 4);
+        r.i = t;
+        return r;
+    }
+    case DT_INT64:
+    case DT_UINT64:
+        memcpy(&r.i, m + o, 8);
+        return r;
+    case DT_UINT8:
+    case DT_BOOL:
+        r.i = m[o];
+        return r;
+    case DT_UINT16:
+    case DT_FLOAT16:
+    case DT_BFLOAT16: {
+        uint16_t t;
+        memcpy(&t, m + o, 2);
+        r.i = t;
+        return r;
+    }
+    case DT_UINT32: {
+        uint32_t t;
+        memcpy(&t, m + o, 4);
+        r.i = t;
+        return r;
+    }
+    case DT_UNDEFINED:
+    case DT_COUNT:
+        break;
+    }
+    LW_ICE("load of an untyped buffer");
+}
+
+static void store_elem(const Interp *in, uint32_t b, int64_t i, KV v)
+{
+    const KBuf *kb = &in->p->bufs.data[b];
+    unsigned char *m = in->mem[b];
+    LW_ASSERT(i >= 0 && (uint64_t)i < kb->nelem);
+    size_t o = (size_t)i * dtype_size(kb->dtype);
+    switch (kb->dtype) {
+    case DT_FLOAT32: {
+        float f = (float)v.f;
+        memcpy(m + o, &f, 4);
+        return;
+    }
+    case DT_FLOAT64:
+        memcpy(m + o, &v.f, 8);
+        return;
+    default: {
+        uint64_t u = (uint64_t)v.i;
+        uint32_t sz = dtype_size(kb->dtype);
+        unsigned char bytes[8];
+        for (uint32_t k = 0; k < 8; k++)
+            bytes[k] = (unsigned char)(u >> (8 * k));
+        memcpy(m + o, bytes, sz); /* little-endian targets */
+        return;
+    }
+    }
+}
+
+static KV eval(Interp *in, const KExpr *e);
+
+static int is_f(DType dt)
+{
+    return dt == DT_FLOAT32 || dt == DT_FLOAT64;
+}
+
+static int64_t cast_to_int(DType dt, double f)
+{
+    /* C conversion truncates; out-of-range values are undefined in C, here they
+     * saturate so the compiler itself never invokes undefined behavior. */
+    if (f != f)
+        return 0;
+    if (dt == DT_UINT64) {
+        if (f <= 0)
+            return 0;
+        if (f >= 18446744073709551616.0)
+            return -1;
+        return (int64_t)(uint64_t)f;
+    }
+    if (f >= 9223372036854775807.0)
+        return INT64_MAX;
+    if (f <= -9223372036854775808.0)
+        return INT64_MIN;
+    return wrap(dt, (int64_t)f);
+}
+
+static KV cast(DType to, DType from, KV v)
+{
+    KV r;
+    if (is_f(to)) {
+        if (is_f(from))
+            r.f = to == DT_FLOAT32 ? (double)(float)v.f : v.f;
+        else if (from == DT_UINT64)
+            r.f = to == DT_FLOAT32 ? (double)(float)(uint64_t)v.i : (double)(uint64_t)v.i;
+        else
+            r.f = to == DT_FLOAT32 ? (double)(float)v.i : (double)v.i;
+        return r;
+    }
+    if (is_f(from))
+        r.i = cast_to_int(to, v.f);
+    else if (to == DT_BOOL)
+        r.i = v.i != 0;
+    else
+        r.i = wrap(to, v.i);
+    return r;
+}
+
+static double f32op1(KOp op, float a)
+{
+    switch (op) {
+    case KOP_EXP:
+        return lwrt_expf(a);
+    case KOP_LOG:
+        return lwrt_logf(a);
+    case KOP_SQRT:
+        return lwrt_sqrtf(a);
+    case KOP_TANH:
+        return lwrt_tanhf(a);
+    case KOP_ERF:
+        return lwrt_erff(a);
+    case KOP_SIGMOID:
+        return lwrt_sigmoidf(a);
+    case KOP_SIN:
+        return lwrt_sinf(a);
+    case KOP_COS:
+        return lwrt_cosf(a);
+    case KOP_FLOOR:
+        return lwrt_floorf(a);
+    case KOP_CEIL:
+        return lwrt_ceilf(a);
+    case KOP_ROUND:
+        return lwrt_roundevenf(a);
+    default:
+        LW_ICE("no float32 helper for kernel op %s", kop_info(op)->name);
+    }
+}
+
+static KV op_eval(Interp *in, const KExpr *e)
+{
+    KOp op = e->u.op.op;
+    const KOpInfo *info = kop_info(op);
+    DType dt = e->u.op.a[0]->type.dt; /* operand type */
+    KV a = eval(in, e->u.op.a[0]), b = {0}, c = {0}, r;
+    if (info->arity > 1)
+        b = eval(in, e->u.op.a[1]);
+    if (info->arity > 2)
+        c = eval(in, e->u.op.a[2]);
+    if (is_f(dt)) {
+        int f32 = dt == DT_FLOAT32;
+        float fa = (float)a.f, fb = (float)b.f, fc = (float)c.f;
+#define FR(expr32, expr64) (f32 ? (double)(float)(expr32) : (expr64))
+        switch (op) {
+        case KOP_ADD:
+            r.f = FR(fa + fb, a.f + b.f);
+            return r;
+        case KOP_SUB:
+            r.f = FR(fa - fb, a.f - b.f);
+            return r;
+        case KOP_MUL:
+            r.f = FR(fa * fb, a.f * b.f);
+            return r;
+        case KOP_DIV:
+            r.f = FR(fa / fb, a.f / b.f);
+            return r;
+        case KOP_FMA: { /* printed as a * b + c: two roundings */
+            float t = fa * fb;
+            r.f = FR(t + fc, a.f * b.f + c.f);
+            return r;
+        }
+        case KOP_MIN:
+            r.f = a.f < b.f ? a.f : b.f;
+            return r;
+        case KOP_MAX:
+            r.f = a.f > b.f ? a.f : b.f;
+            return r;
+        case KOP_NEG:
+            r.f = -a.f;
+            return r;
+        case KOP_ABS:
+            r.f = a.f < 0 ? -a.f : (a.f == 0 ? 0.0 : a.f);
+            return r;
+        case KOP_LT:
+            r.i = a.f < b.f;
+            return r;
+        case KOP_LE:
+            r.i = a.f <= b.f;
+            return r;
+        case KOP_GT:
+            r.i = a.f > b.f;
+            return r;
+        case KOP_GE:
+            r.i = a.f >= b.f;
+            return r;
+        case KOP_EQ:
+            r.i = a.f == b.f;
+            return r;
+        case KOP_NE:
+            r.i = a.f != b.f;
+            return r;
+        case KOP_POW:
+            LW_ASSERT(f32);
+            r.f = lwrt_powf(fa, fb);
+            return r;
+        case KOP_MOD:
+            LW_ASSERT(f32);
+            r.f = lwrt_fmodf(fa, fb);
+            return r;
+        case KOP_NOT:
+        case KOP_AND:
+        case KOP_OR:
+        case KOP_XOR:
+        case KOP_SHL:
+        case KOP_SHR:
+            LW_ICE("bit operation on a float");
+        default:
+            LW_ASSERT(f32);
+            r.f = f32op1(op, fa);
+            return r;
+        }
+#undef FR
+    }
+    int uns = !dtype_is_signed(dt);
+    uint64_t ua = (uint64_t)a.i, ub = (uint64_t)b.i;
+    switch (op) {
+    case KOP_ADD:
+        r.i = wrap(dt, (int64_t)(ua + ub));
+        return r;
+    case KOP_SUB:
+        r.i = wrap(dt, (int64_t)(ua - ub));
+        return r;
+    case KOP_MUL:
+        r.i = wrap(dt, (int64_t)(ua * ub));
+        return r;
+    case KOP_FMA:
+        r.i = wrap(dt, (int64_t)(ua * ub + (uint64_t)c.i));
+        return r;
+    case KOP_DIV:
+        if (b.i == 0)
+            r.i = 0;
+        else if (uns)
+            r.i = wrap(dt, (int64_t)(ua / ub));
+        else if (b.i == -1)
+            r.i = wrap(dt, (int64_t)(0 - ua));
+        else
+            r.i = wrap(dt, a.i / b.i);
+        return r;
+    case KOP_MOD:
+        if (b.i == 0)
+            r.i = 0;
+        else if (uns)
+            r.i = wrap(dt, (int64_t)(ua % ub));
+        else if (b.i == -1)
+            r.i = 0;
+        else
+            r.i = wrap(dt, a.i % b.i);
+        return r;
+    case KOP_MIN:
+        r.i = uns ? (ua < ub ? a.i : b.i) : (a.i < b.i ? a.i : b.i);
+        return r;
+    case KOP_MAX:
+        r.i = uns ? (ua > ub ? a.i : b.i) : (a.i > b.i ? a.i : b.i);
+        return r;
+    case KOP_NEG:
+        r.i = wrap(dt, (int64_t)(0 - ua));
+        return r;
+    case KOP_ABS:
+        r.i = uns ? a.i : wrap(dt, a.i < 0 ? (int64_t)(0 - ua) : a.i);
+        return r;
+    case KOP_LT:
+        r.i = uns ? ua < ub : a.i < b.i;
+        return r;
+    case KOP_LE:
+        r.i = uns ? ua <= ub : a.i <= b.i;
+        return r;
+    case KOP_GT:
+        r.i = uns ? ua > ub : a.i > b.i;
+        return r;
+    case KOP_GE:
+        r.i = uns ? ua >= ub : a.i >= b.i;
+        return r;
+    case KOP_EQ:
+        r.i = a.i == b.i;
+        return r;
+    case KOP_NE:
+        r.i = a.i != b.i;
+        return r;
+    case KOP_AND:
+        r.i = wrap(dt, (int64_t)(ua & ub));
+        return r;
+    case KOP_OR:
+        r.i = wrap(dt, (int64_t)(ua | ub));
+        return r;
+    case KOP_XOR:
+        r.i = wrap(dt, (int64_t)(ua ^ ub));
+        return r;
+    case KOP_NOT:
+        r.i = a.i == 0;
+        return r;
+    case KOP_SHL:
+        r.i = ub >= 64 ? 0 : wrap(dt, (int64_t)(ua << ub));
+        return r;
+    case KOP_SHR:
+        r.i = ub >= 64 ? 0 : wrap(dt, (int64_t)(ua >> ub));
+        return r;
+    default:
+        LW_ICE("kernel op %s on integers", info->name);
+    }
+}
+
+static KV eval(Interp *in, const KExpr *e)
+{
+    KV r;
+    switch (e->kind) {
+    case KE_CONST:
+        if (is_f(e->type.dt))
+            r.f = e->u.c.f;
+        else
+            r.i = e->u.c.i;
+        return r;
+    case KE_VAR:
+        return in->locals[e->u.local];
+    case KE_IDX:
+        r.i = wrap(e->type.dt, idx_val(in, &e->u.idx));
+        if (is_f(e->type.dt))
+            r.f = (double)idx_val(in, &e->u.idx);
+        return r;
+    case KE_LOAD:
+        for (uint8_t i = 0; i < e->u.load.nguard; i++) {
+            int64_t v = idx_val(in, &e->u.load.guard[i].e);
+            if (v < 0 || v >= e->u.load.guard[i].bound)
+                return eval(in, e->u.load.other);
+        }
+        return load_elem(in, e->u.load.buf, idx_val(in, &e->u.load.idx));
+    case KE_LOADX: {
+        KV d = eval(in, e->u.loadx.dyn);
+        int64_t j = d.i < 0 ? 0 : d.i >= e->u.loadx.extent ? e->u.loadx.extent - 1 : d.i;
+        return load_elem(in, e->u.loadx.buf,
+                         idx_val(in, &e->u.loadx.idx) + j * e->u.loadx.stride);
+    }
+    case KE_OP:
+        return op_eval(in, e);
+    case KE_SELECT: {
+        KV c = eval(in, e->u.sel.c);
+        return c.i ? eval(in, e->u.sel.t) : eval(in, e->u.sel.f);
+    }
+    case KE_CAST:
+        return cast(e->type.dt, e->u.cast.a->type.dt, eval(in, e->u.cast.a));
+    case KE_SPLAT:
+    case KE_HREDUCE:
+        break;
+    }
+    LW_ICE("vector expressions are not interpreted yet");
+}
+
+static void exec(Interp *in, const KStmt *s)
+{
+    switch (s->kind) {
+    case KS_FOR:
+        for (int64_t i = 0; i < s->u.loop.extent; i++) {
+            in->vars[s->u.loop.var] = i;
+            exec(in, s->u.loop.body);
+        }
+        return;
+    case KS_STORE:
+        store_elem(in, s->u.store.buf, idx_val(in, &s->u.store.idx), eval(in, s->u.store.val));
+        return;
+    case KS_SET:
+        in->locals[s->u.set.local] = eval(in, s->u.set.val);
+        return;
+    case KS_SEQ:
+        for (uint32_t i = 0; i < s->u.seq.n; i++)
+            exec(in, s->u.seq.items[i]);
+        return;
+    case KS_IF:
+        for (uint8_t i = 0; i < s->u.cond.ncond; i++) {
+            int64_t v = idx_val(in, &s->u.cond.cond[i].e);
+            if (v < 0 || v >= s->u.cond.cond[i].bound)
+                return;
+        }
+        exec(in, s->u.cond.then);
+        return;
+    }
+}
+
+LwStatus kir_interp_run(Ctx *ctx, const Program *p, uint32_t first, uint32_t last,
+                        void *const *mem)
+{
+    for (uint32_t k = first; k < last; k++) {
+        const Kernel *kr = &p->kernels.data[k];
+        Interp in;
+        in.p = p;
+        in.k = kr;
+        in.mem = mem;
+        in.vars = arena_array(ctx->scratch, int64_t, kr->nvars ? kr->nvars : 1);
+        in.locals = arena_array(ctx->scratch, KV, kr->nlocals ? kr->nlocals : 1);
+        exec(&in, kr->body);
+    }
+    return LW_OK;
+}

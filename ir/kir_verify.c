@@ -1,0 +1,231 @@
+/* Kernel-IR verifier: loop variables in scope, every affine access in bounds
+ * over the loop ranges (guarded and clamped accesses within their guards),
+ * operand types consistent. A violation is an internal error. */
+#include "ir/kir.h"
+
+typedef struct VState {
+    const Program *p;
+    const Kernel *k;
+    const char *after;
+    int64_t *extent; /* per loop var: extent while in scope, 0 outside */
+    const KCond *guards[64]; /* conditions of the enclosing KS_IFs */
+    uint32_t nguards;
+} VState;
+
+static void fail(const VState *s, const char *what)
+{
+    LW_ICE("kir_verify after %s: kernel %s: %s", s->after, s->k->cname, what);
+}
+
+/* min and max of an affine index over the loop ranges in scope */
+static void range(const VState *s, const KIndex *ix, int64_t *lo, int64_t *hi)
+{
+    *lo = *hi = ix->base;
+    for (uint8_t i = 0; i < ix->n; i++) {
+        int64_t ext = s->extent[ix->var[i]];
+        if (ext <= 0)
+            fail(s, "index uses a loop variable out of scope");
+        int64_t span = ix->coef[i] * (ext - 1);
+        if (span > 0)
+            *hi += span;
+        else
+            *lo += span;
+    }
+}
+
+/* Range of ix using guard conditions: a guard 0 <= e < bound whose terms
+ * appear in ix scaled by one factor f replaces them by [0, (bound-1)*f]. */
+static void guarded_range(const VState *s, KIndex ix, const KCond *g, uint8_t ng, int64_t *lo,
+                          int64_t *hi)
+{
+    int64_t glo = 0, ghi = 0;
+    const KCond *all[128];
+    uint32_t na = 0;
+    for (uint32_t i = 0; i < s->nguards && na < 128; i++)
+        all[na++] = s->guards[i];
+    for (uint8_t i = 0; i < ng && na < 128; i++)
+        all[na++] = &g[i];
+    for (uint32_t c = 0; c < na; c++) {
+        const KIndex *e = &all[c]->e;
+        if (e->n == 0)
+            continue;
+        int64_t f = 0;
+        int ok = 1;
+        for (uint8_t t = 0; t < e->n && ok; t++) {
+            int found = 0;
+            for (uint8_t u = 0; u < ix.n; u++)
+                if (ix.var[u] == e->var[t]) {
+                    if (t == 0) {
+                        if (e->coef[0] == 0 || ix.coef[u] % e->coef[0] != 0)
+                            ok = 0;
+                        else
+                            f = ix.coef[u] / e->coef[0];
+                    }
+                    if (ix.coef[u] != e->coef[t] * f)
+                        ok = 0;
+                    found = 1;
+                }
+            if (!found)
+                ok = 0;
+        }
+        if (!ok || f == 0)
+            continue;
+        /* remove f*e from ix */
+        KIndex r = ix;
+        r.n = 0;
+        for (uint8_t u = 0; u < ix.n; u++) {
+            int in_e = 0;
+            for (uint8_t t = 0; t < e->n; t++)
+                in_e |= ix.var[u] == e->var[t];
+            if (!in_e) {
+                r.var[r.n] = ix.var[u];
+                r.coef[r.n++] = ix.coef[u];
+            }
+        }
+        r.base = ix.base - e->base * f;
+        ix = r;
+        int64_t span = (all[c]->bound - 1) * f;
+        if (span > 0)
+            ghi += span;
+        else
+            glo += span;
+    }
+    range(s, &ix, lo, hi);
+    *lo += glo;
+    *hi += ghi;
+}
+
+static void check_access(const VState *s, uint32_t buf, const KIndex *ix, const KCond *g,
+                         uint8_t ng)
+{
+    if (buf >= s->p->bufs.len)
+        fail(s, "access to an unknown buffer");
+    int64_t lo, hi;
+    guarded_range(s, *ix, g, ng, &lo, &hi);
+    const KBuf *b = &s->p->bufs.data[buf];
+    if (hi > INT32_MAX || lo < INT32_MIN)
+        fail(s, "index does not fit 32 bits");
+    if (lo < 0 || (uint64_t)hi >= b->nelem)
+        fail(s, "access out of bounds");
+}
+
+static void expr(const VState *s, const KExpr *e)
+{
+    if (!e)
+        return;
+    switch (e->kind) {
+    case KE_CONST:
+        return;
+    case KE_VAR:
+        if (e->u.local >= s->k->nlocals)
+            fail(s, "unknown local");
+        return;
+    case KE_IDX: {
+        int64_t lo, hi;
+        range(s, &e->u.idx, &lo, &hi);
+        return;
+    }
+    case KE_LOAD:
+        check_access(s, e->u.load.buf, &e->u.load.idx, e->u.load.guard, e->u.load.nguard);
+        expr(s, e->u.load.other);
+        return;
+    case KE_LOADX: {
+        int64_t lo, hi;
+        range(s, &e->u.loadx.idx, &lo, &hi);
+        const KBuf *b = &s->p->bufs.data[e->u.loadx.buf];
+        if (lo < 0 || hi + (e->u.loadx.extent - 1) * e->u.loadx.stride >= (int64_t)b->nelem ||
+            e->u.loadx.extent < 1)
+            fail(s, "clamped access out of bounds");
+        expr(s, e->u.loadx.dyn);
+        return;
+    }
+    case KE_OP: {
+        const KOpInfo *info = kop_info(e->u.op.op);
+        for (int i = 0; i < info->arity; i++) {
+            if (!e->u.op.a[i])
+                fail(s, "missing operand");
+            expr(s, e->u.op.a[i]);
+            if (i > 0 && e->u.op.a[i]->type.dt != e->u.op.a[0]->type.dt)
+                fail(s, "operand types differ");
+        }
+        return;
+    }
+    case KE_SELECT:
+        expr(s, e->u.sel.c);
+        expr(s, e->u.sel.t);
+        expr(s, e->u.sel.f);
+        if (e->u.sel.t->type.dt != e->u.sel.f->type.dt)
+            fail(s, "select arms differ in type");
+        return;
+    case KE_CAST:
+    case KE_SPLAT:
+        expr(s, e->u.cast.a);
+        return;
+    case KE_HREDUCE:
+        expr(s, e->u.hred.a);
+        return;
+    }
+}
+
+static void stmt(VState *s, const KStmt *st)
+{
+    switch (st->kind) {
+    case KS_FOR:
+        if (st->u.loop.var >= s->k->nvars || s->extent[st->u.loop.var] != 0)
+            fail(s, "loop variable reused while in scope");
+        if (st->u.loop.extent < 0)
+            fail(s, "negative loop extent");
+        if (st->u.loop.extent == 0)
+            return; /* body never runs */
+        s->extent[st->u.loop.var] = st->u.loop.extent;
+        stmt(s, st->u.loop.body);
+        s->extent[st->u.loop.var] = 0;
+        return;
+    case KS_STORE:
+        check_access(s, st->u.store.buf, &st->u.store.idx, NULL, 0);
+        if (s->p->bufs.data[st->u.store.buf].kind == KB_WEIGHT ||
+            s->p->bufs.data[st->u.store.buf].kind == KB_INPUT)
+            fail(s, "store to a read-only buffer");
+        expr(s, st->u.store.val);
+        return;
+    case KS_SET:
+        if (st->u.set.local >= s->k->nlocals)
+            fail(s, "unknown local");
+        expr(s, st->u.set.val);
+        return;
+    case KS_SEQ:
+        for (uint32_t i = 0; i < st->u.seq.n; i++)
+            stmt(s, st->u.seq.items[i]);
+        return;
+    case KS_IF:
+        for (uint8_t i = 0; i < st->u.cond.ncond; i++) {
+            int64_t lo, hi;
+            range(s, &st->u.cond.cond[i].e, &lo, &hi);
+        }
+        {
+            uint32_t saved = s->nguards;
+            for (uint8_t i = 0; i < st->u.cond.ncond && s->nguards < 64; i++)
+                s->guards[s->nguards++] = &st->u.cond.cond[i];
+            stmt(s, st->u.cond.then);
+            s->nguards = saved;
+        }
+        return;
+    }
+}
+
+void kir_verify(const Ctx *ctx, const Program *p, const char *after)
+{
+    (void)ctx;
+    for (uint32_t k = 0; k < p->kernels.len; k++) {
+        VState s;
+        s.p = p;
+        s.k = &p->kernels.data[k];
+        s.after = after;
+        int64_t ext[1024] = {0};
+        if (s.k->nvars > 1024)
+            LW_ICE("kernel %s has too many loop variables", s.k->cname);
+        s.extent = ext;
+        s.nguards = 0;
+        stmt(&s, s.k->body);
+    }
+}

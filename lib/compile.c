@@ -1,0 +1,119 @@
+/* lwcc_compile: one compile from options to the output pair. */
+#define _POSIX_C_SOURCE 200809L
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/fileio.h"
+#include "codegen/cname.h"
+#include "codegen/emit.h"
+#include "frontend/frontend.h"
+#include "include/lwcc/lwcc.h"
+#include "ir/graph.h"
+#include "ir/kir.h"
+#include "passes/pass.h"
+#include "target/target.h"
+
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (stat(a, &sa) != 0 || stat(b, &sb) != 0)
+        return 0;
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static int ends_with(const char *s, const char *suf)
+{
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
+}
+
+static LwStatus check_output(Ctx *ctx, const char *out, const char **hdr)
+{
+    const LwOptions *o = ctx->opt;
+    if (!ends_with(out, ".c"))
+        return diag_error(ctx->diag, "-o '%s' must name a .c file (the header is written beside "
+                          "it)", out);
+    size_t n = strlen(out);
+    char *h = arena_strdup(ctx->perm, out);
+    h[n - 1] = 'h';
+    if (same_file(out, o->input) || same_file(h, o->input) || !strcmp(out, o->input) ||
+        !strcmp(h, o->input))
+        return diag_error(ctx->diag, "-o '%s' would overwrite the input model", out);
+    *hdr = h;
+    return LW_OK;
+}
+
+static LwStatus compile(Ctx *ctx)
+{
+    const LwOptions *o = ctx->opt;
+    const char *hdr = NULL;
+    if (o->emit == LW_EMIT_C) {
+        if (!o->output)
+            return diag_error(ctx->diag, "no output file: pass -o MODEL.c");
+        TRY(check_output(ctx, o->output, &hdr));
+    }
+    TRY(frontend_import(ctx));
+    if (ctx->verify)
+        graph_verify(ctx, ctx->g, "import");
+    TRY(pipeline_run(ctx));
+    FILE *dump = o->dump_out ? o->dump_out : stdout;
+    if (o->emit == LW_EMIT_IR || o->emit == LW_EMIT_KIR) {
+        StrBuf sb;
+        sb_init(&sb, ctx->perm);
+        if (o->emit == LW_EMIT_IR)
+            graph_dump(ctx->g, &sb);
+        else
+            kir_dump(ctx->g, ctx->prog, &sb);
+        if (o->output)
+            return file_write(ctx->diag, o->output, sb_cstr(&sb), sb.len);
+        fputs(sb_cstr(&sb), dump);
+        return LW_OK;
+    }
+    const char *prefix = o->name ? o->name : cname_prefix(ctx->perm, o->output);
+    StrBuf c, h;
+    sb_init(&c, ctx->perm);
+    sb_init(&h, ctx->perm);
+    TRY(c_print(ctx, prefix, &c, &h));
+    TRY(file_write(ctx->diag, hdr, sb_cstr(&h), h.len));
+    TRY(file_write(ctx->diag, o->output, sb_cstr(&c), c.len));
+    if (o->depfile) {
+        StrBuf d;
+        sb_init(&d, ctx->perm);
+        sb_printf(&d, "%s %s: %s\n", o->output, hdr, o->input);
+        TRY(file_write(ctx->diag, o->depfile, sb_cstr(&d), d.len));
+    }
+    return LW_OK;
+}
+
+LwStatus lwcc_compile(const LwOptions *opts)
+{
+    Diag diag;
+    diag_init(&diag, opts->input, opts->diag_out);
+    Ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.lim = lw_default_limits();
+    ctx.perm = arena_create(0);
+    ctx.scratch = arena_create(0);
+    if (!ctx.perm || !ctx.scratch) {
+        arena_destroy(ctx.perm);
+        arena_destroy(ctx.scratch);
+        return diag_error(&diag, "out of memory");
+    }
+    ctx.diag = &diag;
+    ctx.opt = opts;
+    ctx.verify = opts->verify_each || getenv("LWCC_VERIFY") != NULL;
+#ifdef LWCC_TEST_BUILD
+    ctx.verify = 1;
+#endif
+    ctx.target = target_find(opts->target ? opts->target : "generic");
+    LwStatus st;
+    if (!ctx.target)
+        st = diag_error(&diag, "unknown target '%s' (see --print-targets)", opts->target);
+    else
+        st = compile(&ctx);
+    arena_destroy(ctx.perm);
+    arena_destroy(ctx.scratch);
+    return st;
+}

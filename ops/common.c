@@ -1,0 +1,137 @@
+/* Helpers shared by the op families: common infer rules, constant inputs. */
+#include <string.h>
+
+#include "include/lwcc/ckd.h"
+#include "ops/op.h"
+
+LwStatus op_no_attrs(Ctx *ctx, Node *n, const AttrList *al)
+{
+    return attr_check_unused(ctx, &n->loc, al);
+}
+
+LwStatus op_set_output(Ctx *ctx, Graph *g, Node *n, uint16_t i, DType dt, const Shape *s)
+{
+    uint64_t count, bytes;
+    if (!shape_numel(s, &count) || !ckd_mul_u64(&bytes, count, dtype_size(dt)))
+        return diag_node(ctx, n, "output %u: element count overflows", i);
+    if (!n->out[i])
+        return LW_OK;
+    Value *v = graph_value(g, n->out[i]);
+    if ((v->flags & VF_SHAPE_HINT) && !(v->flags & VF_SHAPED)) {
+        /* value_info gave a shape: cross-check the static parts */
+        int bad = v->shape.rank != s->rank && v->shape.rank != 0;
+        for (uint8_t d = 0; !bad && d < v->shape.rank && d < s->rank; d++)
+            if (v->shape.dims[d] >= 0 && v->shape.dims[d] != s->dims[d])
+                bad = 1;
+        if (bad && v->dtype != DT_UNDEFINED) {
+            StrBuf a, b;
+            sb_init(&a, ctx->scratch);
+            sb_init(&b, ctx->scratch);
+            Value tmp = *v;
+            graph_dump_value_type(&tmp, &a);
+            tmp.shape = *s;
+            tmp.dtype = dt;
+            graph_dump_value_type(&tmp, &b);
+            diag_warning(ctx->diag, "value '%s': the model declares %s, lwcc infers %s; using "
+                         "the inferred shape", v->name, sb_cstr(&a), sb_cstr(&b));
+        }
+    }
+    v->dtype = dt;
+    v->shape = *s;
+    v->flags |= VF_SHAPED;
+    return LW_OK;
+}
+
+LwStatus op_infer_same(Ctx *ctx, Graph *g, Node *n)
+{
+    const Value *x = op_in(g, n, 0);
+    return op_set_output(ctx, g, n, 0, x->dtype, &x->shape);
+}
+
+LwStatus op_infer_broadcast(Ctx *ctx, Graph *g, Node *n)
+{
+    Shape s = op_in(g, n, 0)->shape;
+    DType dt = op_in(g, n, 0)->dtype;
+    for (uint16_t i = 1; i < n->nin; i++) {
+        if (!n->in[i])
+            continue;
+        const Value *v = op_in(g, n, i);
+        if (v->dtype != dt)
+            return diag_node(ctx, n, "input %u is %s, input 0 is %s: types must match", i,
+                             dtype_name(v->dtype), dtype_name(dt));
+        Shape r;
+        if (!shape_broadcast(&s, &v->shape, &r)) {
+            StrBuf a, b;
+            sb_init(&a, ctx->scratch);
+            sb_init(&b, ctx->scratch);
+            Value t1 = *op_in(g, n, 0), t2 = *v;
+            t1.shape = s;
+            graph_dump_value_type(&t1, &a);
+            graph_dump_value_type(&t2, &b);
+            return diag_node(ctx, n, "shapes %s and %s do not broadcast", sb_cstr(&a),
+                             sb_cstr(&b));
+        }
+        s = r;
+    }
+    return op_set_output(ctx, g, n, 0, dt, &s);
+}
+
+LwStatus op_const_ints(Ctx *ctx, const Graph *g, const Node *n, uint16_t i, int64_t **vals,
+                       uint64_t *count)
+{
+    const Value *v = op_in(g, n, i);
+    if (v->kind != VK_CONST) {
+        if (v->kind == VK_INPUT)
+            return diag_node(ctx, n, "input %u ('%s') must be a constant to give static shapes; "
+                             "pass --freeze-input %s=FILE.pb", i, v->name, v->name);
+        return diag_node(ctx, n, "input %u ('%s') is computed at run time; lwcc needs it "
+                         "constant (static shapes)", i, v->name);
+    }
+    if (v->dtype != DT_INT64 && v->dtype != DT_INT32)
+        return diag_node(ctx, n, "input %u is %s, expected int64", i, dtype_name(v->dtype));
+    uint64_t c = shape_count(&v->shape);
+    int64_t *out = arena_array(ctx->perm, int64_t, c ? c : 1);
+    for (uint64_t k = 0; k < c; k++) {
+        if (v->dtype == DT_INT64) {
+            memcpy(&out[k], v->data->bytes + k * 8, 8);
+        } else {
+            int32_t t;
+            memcpy(&t, v->data->bytes + k * 4, 4);
+            out[k] = t;
+        }
+    }
+    *vals = out;
+    *count = c;
+    return LW_OK;
+}
+
+LwStatus op_const_float(Ctx *ctx, const Graph *g, const Node *n, uint16_t i, double *val)
+{
+    const Value *v = op_in(g, n, i);
+    if (v->kind != VK_CONST)
+        return diag_node(ctx, n, "input %u ('%s') must be a constant", i, v->name);
+    if (shape_count(&v->shape) != 1)
+        return diag_node(ctx, n, "input %u ('%s') must be a scalar", i, v->name);
+    switch (v->dtype) {
+    case DT_FLOAT32: {
+        float f;
+        memcpy(&f, v->data->bytes, 4);
+        *val = f;
+        return LW_OK;
+    }
+    case DT_FLOAT64:
+        memcpy(val, v->data->bytes, 8);
+        return LW_OK;
+    default:
+        return diag_node(ctx, n, "input %u is %s, expected a float", i, dtype_name(v->dtype));
+    }
+}
+
+LwStatus op_check_float(Ctx *ctx, const Graph *g, const Node *n, uint16_t i)
+{
+    DType dt = op_in(g, n, i)->dtype;
+    if (dt != DT_FLOAT32 && dt != DT_FLOAT64)
+        return diag_node(ctx, n, "input %u of type %s is not supported (float32 only)", i,
+                         dtype_name(dt));
+    return LW_OK;
+}

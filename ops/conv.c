@@ -1,0 +1,148 @@
+/* Conv in 1-D, 2-D and 3-D (groups, depthwise, pads, strides, dilations,
+ * auto_pad): a direct loop nest with guarded loads at the borders. */
+#include <string.h>
+
+#include "ir/kir_build.h"
+#include "ops/families.h"
+#include "ops/spatial.h"
+
+typedef struct ConvAttrs {
+    Window w;
+    int64_t group;
+} ConvAttrs;
+
+static LwStatus conv_import(Ctx *ctx, Node *n, const AttrList *al)
+{
+    ConvAttrs *c = arena_new(ctx->perm, ConvAttrs);
+    TRY(window_import(ctx, n, al, &c->w, 1, 0));
+    TRY(attr_int(ctx, &n->loc, al, "group", 1, &c->group));
+    if (c->group < 1)
+        return diag_node(ctx, n, "'group' is %lld, must be at least 1", (long long)c->group);
+    n->attrs = c;
+    return attr_check_unused(ctx, &n->loc, al);
+}
+
+static LwStatus conv_infer(Ctx *ctx, Graph *g, Node *n)
+{
+    ConvAttrs *c = (ConvAttrs *)n->attrs;
+    const Value *x = op_in(g, n, 0), *w = op_in(g, n, 1);
+    if (x->dtype != DT_FLOAT32 || w->dtype != DT_FLOAT32)
+        return diag_node(ctx, n, "%s Conv is not supported (float32 only)", dtype_name(x->dtype));
+    if (x->shape.rank < 3 || x->shape.rank > 5 || w->shape.rank != x->shape.rank)
+        return diag_node(ctx, n, "input rank %u and weight rank %u: expected 3 to 5 and equal",
+                         x->shape.rank, w->shape.rank);
+    int sp = x->shape.rank - 2;
+    int64_t C = x->shape.dims[1], M = w->shape.dims[0];
+    if (C % c->group != 0 || M % c->group != 0 || w->shape.dims[1] * c->group != C)
+        return diag_node(ctx, n, "input has %lld channels, weight %lldx%lld with group %lld",
+                         (long long)C, (long long)M, (long long)w->shape.dims[1],
+                         (long long)c->group);
+    if (op_has_in(n, 2)) {
+        const Value *b = op_in(g, n, 2);
+        if (b->shape.rank != 1 || b->shape.dims[0] != M || b->dtype != x->dtype)
+            return diag_node(ctx, n, "bias must be [%lld] %s", (long long)M,
+                             dtype_name(x->dtype));
+    }
+    if (c->w.nk == 0) {
+        c->w.nk = (uint32_t)sp;
+        for (int i = 0; i < sp; i++)
+            c->w.kernel[i] = w->shape.dims[2 + i];
+    }
+    for (int i = 0; i < sp; i++)
+        if (c->w.kernel[i] != w->shape.dims[2 + i])
+            return diag_node(ctx, n, "kernel_shape does not match the weight's shape");
+    Shape s = x->shape;
+    s.dims[1] = M;
+    TRY(window_resolve(ctx, n, &c->w, sp, &x->shape.dims[2], &s.dims[2]));
+    return op_set_output(ctx, g, n, 0, x->dtype, &s);
+}
+
+/* Adds a guard `0 <= o*s + k*d - p < in` unless it always holds. */
+static void add_guard(KCond *conds, uint8_t *nc, uint16_t ov, uint16_t kv, int64_t s, int64_t d,
+                      int64_t p, int64_t in, int64_t out, int64_t k)
+{
+    int64_t lo = -p, hi = (out - 1) * s + (k - 1) * d - p;
+    if (lo >= 0 && hi < in)
+        return;
+    KCond *c = &conds[(*nc)++];
+    c->e = kidx_const(-p);
+    kidx_add(&c->e, ov, s);
+    kidx_add(&c->e, kv, d);
+    c->bound = in;
+}
+
+static LwStatus conv_lower(Ctx *ctx, KBuilder *kb, const Node *n)
+{
+    (void)ctx;
+    const ConvAttrs *c = n->attrs;
+    const Value *x = op_in(kb->g, n, 0), *w = op_in(kb->g, n, 1), *y = op_out(kb->g, n, 0);
+    int sp = x->shape.rank - 2;
+    int64_t G = c->group, Cg = x->shape.dims[1] / G, Mg = w->shape.dims[0] / G;
+    int64_t xs[LW_MAX_RANK], ws[LW_MAX_RANK], ys[LW_MAX_RANK];
+    shape_strides(&x->shape, xs);
+    shape_strides(&w->shape, ws);
+    shape_strides(&y->shape, ys);
+
+    kb_begin(kb, n, NULL);
+    uint32_t xb = kb_in(kb, 0), wb = kb_in(kb, 1), yb = kb_out(kb, 0);
+    uint32_t bb = op_has_in(n, 2) ? kb_in(kb, 2) : 0;
+    uint16_t acc = kb_local(kb, ktype(DT_FLOAT32));
+    uint16_t vn = kb_for(kb, x->shape.dims[0]);
+    uint16_t vg = kb_for(kb, G);
+    uint16_t vm = kb_for(kb, Mg);
+    uint16_t vo[LW_MAX_SPATIAL], vk[LW_MAX_SPATIAL];
+    for (int i = 0; i < sp; i++)
+        vo[i] = kb_for(kb, y->shape.dims[2 + i]);
+    KIndex mix = kidx_const(0); /* output channel g*Mg + m */
+    kidx_add(&mix, vg, Mg);
+    kidx_add(&mix, vm, 1);
+    if (op_has_in(n, 2))
+        kb_set(kb, acc, kb_load(kb, bb, mix));
+    else
+        kb_set(kb, acc, kb_const_f(kb, DT_FLOAT32, 0));
+    uint16_t vc = kb_for(kb, Cg);
+    for (int i = 0; i < sp; i++)
+        vk[i] = kb_for(kb, c->w.kernel[i]);
+    KIndex xi = kidx_const(0), wi = kidx_const(0);
+    kidx_add(&xi, vn, xs[0]);
+    kidx_add(&xi, vg, Cg * xs[1]);
+    kidx_add(&xi, vc, xs[1]);
+    kidx_add_index(&wi, &mix, ws[0]);
+    kidx_add(&wi, vc, ws[1]);
+    KCond conds[LW_MAX_SPATIAL];
+    uint8_t nc = 0;
+    for (int i = 0; i < sp; i++) {
+        int64_t s = c->w.strides[i], d = c->w.dilations[i], p = c->w.pads[i];
+        xi.base += -p * xs[2 + i];
+        kidx_add(&xi, vo[i], s * xs[2 + i]);
+        kidx_add(&xi, vk[i], d * xs[2 + i]);
+        kidx_add(&wi, vk[i], ws[2 + i]);
+        add_guard(conds, &nc, vo[i], vk[i], s, d, p, x->shape.dims[2 + i], y->shape.dims[2 + i],
+                  c->w.kernel[i]);
+    }
+    KExpr *xv = kb_load_guard(kb, xb, xi, conds, nc, kb_const_f(kb, DT_FLOAT32, 0));
+    if (nc) {
+        /* skip the multiply-add entirely outside the input */
+        kb_if(kb, conds, nc);
+        xv = kb_load(kb, xb, xi);
+    }
+    kb_set(kb, acc, kb_op3(kb, KOP_FMA, xv, kb_load(kb, wb, wi), kb_var(kb, acc)));
+    if (nc)
+        kb_endif(kb);
+    kb_endfor_n(kb, sp + 1);
+    KIndex yi = kidx_const(0);
+    kidx_add(&yi, vn, ys[0]);
+    kidx_add_index(&yi, &mix, ys[1]);
+    for (int i = 0; i < sp; i++)
+        kidx_add(&yi, vo[i], ys[2 + i]);
+    kb_store_out(kb, yb, yi, kb_var(kb, acc));
+    kb_endfor_n(kb, sp + 3);
+    kb_end(kb);
+    return LW_OK;
+}
+
+const OpDef ops_conv[] = {
+    {"", "Conv", 1, LW_OPSET_MAX, 2, 3, 1, 1, FC_OUT_FUSABLE, 0, conv_import, conv_infer,
+     conv_lower, NULL, NULL, NULL, NULL},
+};
+const uint32_t ops_conv_count = LW_COUNT(ops_conv);

@@ -1,0 +1,204 @@
+/* Gemm (transA/transB, alpha/beta, broadcast C) and batched MatMul. */
+#include <string.h>
+
+#include "ir/kir_build.h"
+#include "ops/families.h"
+
+typedef struct GemmAttrs {
+    float alpha, beta;
+    int64_t trans_a, trans_b;
+} GemmAttrs;
+
+static LwStatus gemm_import(Ctx *ctx, Node *n, const AttrList *al)
+{
+    GemmAttrs *a = arena_new(ctx->perm, GemmAttrs);
+    TRY(attr_float(ctx, &n->loc, al, "alpha", 1.0f, &a->alpha));
+    TRY(attr_float(ctx, &n->loc, al, "beta", 1.0f, &a->beta));
+    TRY(attr_int(ctx, &n->loc, al, "transA", 0, &a->trans_a));
+    TRY(attr_int(ctx, &n->loc, al, "transB", 0, &a->trans_b));
+    if (attr_find(al, "broadcast")) { /* Gemm-6 and older */
+        int64_t b;
+        TRY(attr_int(ctx, &n->loc, al, "broadcast", 0, &b));
+    }
+    n->attrs = a;
+    return attr_check_unused(ctx, &n->loc, al);
+}
+
+static LwStatus gemm_infer(Ctx *ctx, Graph *g, Node *n)
+{
+    const GemmAttrs *at = n->attrs;
+    const Value *a = op_in(g, n, 0), *b = op_in(g, n, 1);
+    if (a->dtype != DT_FLOAT32 || b->dtype != DT_FLOAT32)
+        return diag_node(ctx, n, "%s Gemm is not supported (float32 only)", dtype_name(a->dtype));
+    if (a->shape.rank != 2 || b->shape.rank != 2)
+        return diag_node(ctx, n, "A and B must be 2-D (ranks %u, %u)", a->shape.rank,
+                         b->shape.rank);
+    int64_t M = at->trans_a ? a->shape.dims[1] : a->shape.dims[0];
+    int64_t K = at->trans_a ? a->shape.dims[0] : a->shape.dims[1];
+    int64_t K2 = at->trans_b ? b->shape.dims[1] : b->shape.dims[0];
+    int64_t N = at->trans_b ? b->shape.dims[0] : b->shape.dims[1];
+    if (K != K2)
+        return diag_node(ctx, n, "inner dimensions differ: A gives %lld, B %lld", (long long)K,
+                         (long long)K2);
+    int64_t d[2] = {M, N};
+    Shape s = shape_make(2, d);
+    if (op_has_in(n, 2)) {
+        const Value *c = op_in(g, n, 2);
+        Shape r;
+        if (c->dtype != a->dtype || !shape_broadcast(&s, &c->shape, &r) || !shape_equal(&r, &s))
+            return diag_node(ctx, n, "C does not broadcast to [%lld, %lld]", (long long)M,
+                             (long long)N);
+    }
+    return op_set_output(ctx, g, n, 0, a->dtype, &s);
+}
+
+static LwStatus gemm_lower(Ctx *ctx, KBuilder *kb, const Node *n)
+{
+    (void)ctx;
+    const GemmAttrs *at = n->attrs;
+    const Value *a = op_in(kb->g, n, 0), *y = op_out(kb->g, n, 0);
+    int64_t M = y->shape.dims[0], N = y->shape.dims[1];
+    int64_t K = at->trans_a ? a->shape.dims[0] : a->shape.dims[1];
+    kb_begin(kb, n, NULL);
+    uint32_t ab = kb_in(kb, 0), bb = kb_in(kb, 1), yb = kb_out(kb, 0);
+    uint16_t acc = kb_local(kb, ktype(DT_FLOAT32));
+    uint16_t vm = kb_for(kb, M), vn = kb_for(kb, N);
+    kb_set(kb, acc, kb_const_f(kb, DT_FLOAT32, 0));
+    uint16_t vk = kb_for(kb, K);
+    KIndex ai = kidx_const(0), bi = kidx_const(0);
+    kidx_add(&ai, vm, at->trans_a ? 1 : K);
+    kidx_add(&ai, vk, at->trans_a ? M : 1);
+    kidx_add(&bi, vk, at->trans_b ? 1 : N);
+    kidx_add(&bi, vn, at->trans_b ? K : 1);
+    kb_set(kb, acc, kb_op3(kb, KOP_FMA, kb_load(kb, ab, ai), kb_load(kb, bb, bi),
+                           kb_var(kb, acc)));
+    kb_endfor(kb);
+    KExpr *r = kb_var(kb, acc);
+    if (at->alpha != 1.0f)
+        r = kb_op(kb, KOP_MUL, r, kb_const_f(kb, DT_FLOAT32, at->alpha));
+    if (op_has_in(n, 2) && at->beta != 0.0f) {
+        const Value *c = op_in(kb->g, n, 2);
+        int64_t cs[LW_MAX_RANK];
+        shape_bcast_strides(&c->shape, &y->shape, cs);
+        uint16_t vars[2] = {vm, vn};
+        KExpr *cv = kb_load(kb, kb_in(kb, 2), kidx_rowmajor(vars, cs, 2, 0));
+        if (at->beta != 1.0f)
+            cv = kb_op(kb, KOP_MUL, cv, kb_const_f(kb, DT_FLOAT32, at->beta));
+        r = kb_op(kb, KOP_ADD, r, cv);
+    }
+    KIndex yi = kidx_const(0);
+    kidx_add(&yi, vm, N);
+    kidx_add(&yi, vn, 1);
+    kb_store_out(kb, yb, yi, r);
+    kb_endfor_n(kb, 2);
+    kb_end(kb);
+    return LW_OK;
+}
+
+/* MatMul: numpy matmul semantics (1-D operands promoted, batch dims broadcast). */
+static void matmul_dims(const Shape *a, const Shape *b, Shape *pa, Shape *pb)
+{
+    *pa = *a;
+    *pb = *b;
+    if (a->rank == 1) {
+        pa->rank = 2;
+        pa->dims[0] = 1;
+        pa->dims[1] = a->dims[0];
+    }
+    if (b->rank == 1) {
+        pb->rank = 2;
+        pb->dims[0] = b->dims[0];
+        pb->dims[1] = 1;
+    }
+}
+
+static LwStatus matmul_infer(Ctx *ctx, Graph *g, Node *n)
+{
+    const Value *a = op_in(g, n, 0), *b = op_in(g, n, 1);
+    if (a->dtype != b->dtype || !(dtype_is_float(a->dtype) || dtype_is_int(a->dtype)) ||
+        a->dtype == DT_FLOAT64)
+        return diag_node(ctx, n, "MatMul of %s and %s is not supported", dtype_name(a->dtype),
+                         dtype_name(b->dtype));
+    if (a->shape.rank == 0 || b->shape.rank == 0)
+        return diag_node(ctx, n, "MatMul operands must have rank >= 1");
+    Shape pa, pb;
+    matmul_dims(&a->shape, &b->shape, &pa, &pb);
+    int64_t K = pa.dims[pa.rank - 1];
+    if (pb.dims[pb.rank - 2] != K)
+        return diag_node(ctx, n, "inner dimensions differ: %lld and %lld", (long long)K,
+                         (long long)pb.dims[pb.rank - 2]);
+    Shape ba = pa, bbs = pb, batch;
+    ba.rank = (uint8_t)(pa.rank - 2);
+    bbs.rank = (uint8_t)(pb.rank - 2);
+    if (!shape_broadcast(&ba, &bbs, &batch))
+        return diag_node(ctx, n, "batch dimensions do not broadcast");
+    Shape s = batch;
+    if (a->shape.rank != 1)
+        s.dims[s.rank++] = pa.dims[pa.rank - 2];
+    if (b->shape.rank != 1)
+        s.dims[s.rank++] = pb.dims[pb.rank - 1];
+    return op_set_output(ctx, g, n, 0, a->dtype, &s);
+}
+
+static LwStatus matmul_lower(Ctx *ctx, KBuilder *kb, const Node *n)
+{
+    (void)ctx;
+    const Value *a = op_in(kb->g, n, 0), *b = op_in(kb->g, n, 1);
+    DType dt = a->dtype;
+    Shape pa, pb;
+    matmul_dims(&a->shape, &b->shape, &pa, &pb);
+    int64_t M = pa.dims[pa.rank - 2], K = pa.dims[pa.rank - 1], N = pb.dims[pb.rank - 1];
+    Shape ba = pa, bbs = pb, batch;
+    ba.rank = (uint8_t)(pa.rank - 2);
+    bbs.rank = (uint8_t)(pb.rank - 2);
+    shape_broadcast(&ba, &bbs, &batch);
+    int64_t sa[LW_MAX_RANK], sb[LW_MAX_RANK];
+    /* batch strides of A and B in elements, broadcast dims 0 */
+    Shape bam = ba, bbm = bbs;
+    shape_bcast_strides(&bam, &batch, sa);
+    shape_bcast_strides(&bbm, &batch, sb);
+    kb_begin(kb, n, NULL);
+    uint32_t abuf = kb_in(kb, 0), bbuf = kb_in(kb, 1), yb = kb_out(kb, 0);
+    uint16_t acc = kb_local(kb, ktype(dt));
+    uint16_t bv[LW_MAX_RANK];
+    kb_for_shape(kb, &batch, bv);
+    uint16_t vm = kb_for(kb, M), vn = kb_for(kb, N);
+    kb_set(kb, acc, kb_const_i(kb, dt, 0));
+    uint16_t vk = kb_for(kb, K);
+    KIndex ai = kidx_rowmajor(bv, sa, batch.rank, 0), bi = kidx_rowmajor(bv, sb, batch.rank, 0);
+    /* batch strides above count matrices; scale to elements */
+    for (uint8_t i = 0; i < ai.n; i++)
+        ai.coef[i] *= M * K;
+    for (uint8_t i = 0; i < bi.n; i++)
+        bi.coef[i] *= K * N;
+    kidx_add(&ai, vm, K);
+    kidx_add(&ai, vk, 1);
+    kidx_add(&bi, vk, N);
+    kidx_add(&bi, vn, 1);
+    KExpr *prod = kb_op(kb, KOP_MUL, kb_load(kb, abuf, ai), kb_load(kb, bbuf, bi));
+    if (dtype_is_float(dt))
+        kb_set(kb, acc, kb_op3(kb, KOP_FMA, kb_load(kb, abuf, ai), kb_load(kb, bbuf, bi),
+                               kb_var(kb, acc)));
+    else
+        kb_set(kb, acc, kb_op(kb, KOP_ADD, kb_var(kb, acc), prod));
+    kb_endfor(kb);
+    int64_t bs[LW_MAX_RANK];
+    shape_strides(&batch, bs);
+    KIndex yi = kidx_rowmajor(bv, bs, batch.rank, 0);
+    for (uint8_t i = 0; i < yi.n; i++)
+        yi.coef[i] *= M * N;
+    kidx_add(&yi, vm, N);
+    kidx_add(&yi, vn, 1);
+    kb_store_out(kb, yb, yi, kb_var(kb, acc));
+    kb_endfor_n(kb, 2 + batch.rank);
+    kb_end(kb);
+    return LW_OK;
+}
+
+const OpDef ops_gemm[] = {
+    {"", "Gemm", 1, LW_OPSET_MAX, 2, 3, 1, 1, FC_OUT_FUSABLE, 0, gemm_import, gemm_infer,
+     gemm_lower, NULL, NULL, NULL, NULL},
+    {"", "MatMul", 1, LW_OPSET_MAX, 2, 2, 1, 1, FC_OUT_FUSABLE, 0, op_no_attrs, matmul_infer,
+     matmul_lower, NULL, NULL, NULL, NULL},
+};
+const uint32_t ops_gemm_count = LW_COUNT(ops_gemm);

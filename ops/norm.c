@@ -1,0 +1,189 @@
+/* BatchNormalization (inference), LayerNormalization, InstanceNormalization. */
+#include "ir/kir_build.h"
+#include "ops/families.h"
+
+typedef struct NormAttrs {
+    float epsilon;
+    int64_t axis;
+} NormAttrs;
+
+static LwStatus bn_import(Ctx *ctx, Node *n, const AttrList *al)
+{
+    NormAttrs *a = arena_new(ctx->perm, NormAttrs);
+    float momentum;
+    int64_t training = 0, spatial = 1, is_test = 1;
+    TRY(attr_float(ctx, &n->loc, al, "epsilon", 1e-5f, &a->epsilon));
+    TRY(attr_float(ctx, &n->loc, al, "momentum", 0.9f, &momentum));
+    TRY(attr_int(ctx, &n->loc, al, "training_mode", 0, &training));
+    TRY(attr_int(ctx, &n->loc, al, "spatial", 1, &spatial));
+    TRY(attr_int(ctx, &n->loc, al, "is_test", 1, &is_test));
+    if (training || n->nout > 1)
+        return diag_node(ctx, n, "training mode (running statistics outputs) is not supported");
+    if (!spatial)
+        return diag_node(ctx, n, "spatial=0 is not supported");
+    (void)is_test;
+    n->attrs = a;
+    return attr_check_unused(ctx, &n->loc, al);
+}
+
+static LwStatus bn_infer(Ctx *ctx, Graph *g, Node *n)
+{
+    const Value *x = op_in(g, n, 0);
+    if (x->dtype != DT_FLOAT32)
+        return diag_node(ctx, n, "%s BatchNormalization is not supported", dtype_name(x->dtype));
+    if (x->shape.rank < 2)
+        return diag_node(ctx, n, "input must have rank >= 2");
+    for (uint16_t i = 1; i < 5; i++) {
+        const Value *p = op_in(g, n, i);
+        if (p->dtype != x->dtype || p->shape.rank != 1 || p->shape.dims[0] != x->shape.dims[1])
+            return diag_node(ctx, n, "input %u must be [%lld] %s", i,
+                             (long long)x->shape.dims[1], dtype_name(x->dtype));
+    }
+    return op_infer_same(ctx, g, n);
+}
+
+/* y = (x - mean) * (scale / sqrt(var + eps)) + bias, the factor computed once
+ * per channel into kernel scratch. */
+static LwStatus bn_lower(Ctx *ctx, KBuilder *kb, const Node *n)
+{
+    (void)ctx;
+    const NormAttrs *a = n->attrs;
+    const Value *x = op_in(kb->g, n, 0);
+    int64_t N = x->shape.dims[0], C = x->shape.dims[1], S = 1;
+    for (int i = 2; i < x->shape.rank; i++)
+        S *= x->shape.dims[i];
+    kb_begin(kb, n, NULL);
+    uint32_t xb = kb_in(kb, 0), sb = kb_in(kb, 1), bb = kb_in(kb, 2), mb = kb_in(kb, 3),
+             vb = kb_in(kb, 4), yb = kb_out(kb, 0);
+    uint32_t fb = kb_scratch(kb, DT_FLOAT32, (uint64_t)C);
+    uint16_t vc = kb_for(kb, C);
+    KIndex ci = kidx_const(0);
+    kidx_add(&ci, vc, 1);
+    KExpr *den = kb_op(kb, KOP_SQRT,
+                       kb_op(kb, KOP_ADD, kb_load(kb, vb, ci),
+                             kb_const_f(kb, DT_FLOAT32, a->epsilon)),
+                       NULL);
+    kb_store(kb, fb, ci, kb_op(kb, KOP_DIV, kb_load(kb, sb, ci), den));
+    kb_endfor(kb);
+    uint16_t vn = kb_for(kb, N);
+    uint16_t vc2 = kb_for(kb, C);
+    uint16_t vs = kb_for(kb, S);
+    KIndex c2 = kidx_const(0);
+    kidx_add(&c2, vc2, 1);
+    KIndex xi = kidx_const(0);
+    kidx_add(&xi, vn, C * S);
+    kidx_add(&xi, vc2, S);
+    kidx_add(&xi, vs, 1);
+    KExpr *v = kb_op(kb, KOP_SUB, kb_load(kb, xb, xi), kb_load(kb, mb, c2));
+    v = kb_op3(kb, KOP_FMA, v, kb_load(kb, fb, c2), kb_load(kb, bb, c2));
+    kb_store_out(kb, yb, xi, v);
+    kb_endfor_n(kb, 3);
+    kb_end(kb);
+    return LW_OK;
+}
+
+/* LayerNormalization-17: normalize over dims [axis, rank); scale and bias
+ * cover those dims (full shape of the normalized part). */
+static LwStatus ln_import(Ctx *ctx, Node *n, const AttrList *al)
+{
+    NormAttrs *a = arena_new(ctx->perm, NormAttrs);
+    int64_t stash = 1;
+    TRY(attr_float(ctx, &n->loc, al, "epsilon", 1e-5f, &a->epsilon));
+    TRY(attr_int(ctx, &n->loc, al, "axis", -1, &a->axis));
+    TRY(attr_int(ctx, &n->loc, al, "stash_type", 1, &stash));
+    if (n->nout > 1)
+        return diag_node(ctx, n, "the Mean and InvStdDev outputs are not supported");
+    n->attrs = a;
+    return attr_check_unused(ctx, &n->loc, al);
+}
+
+static LwStatus ln_infer(Ctx *ctx, Graph *g, Node *n)
+{
+    NormAttrs *a = (NormAttrs *)n->attrs;
+    const Value *x = op_in(g, n, 0);
+    if (x->dtype != DT_FLOAT32)
+        return diag_node(ctx, n, "%s normalization is not supported", dtype_name(x->dtype));
+    int64_t ax;
+    if (!shape_axis(a->axis, x->shape.rank, &ax))
+        return diag_node(ctx, n, "axis %lld is out of range", (long long)a->axis);
+    a->axis = ax;
+    for (uint16_t i = 1; i < n->nin; i++) {
+        if (!n->in[i])
+            continue;
+        const Value *p = op_in(g, n, i);
+        if (p->dtype != x->dtype)
+            return diag_node(ctx, n, "input %u type differs from X", i);
+    }
+    return op_infer_same(ctx, g, n);
+}
+
+static LwStatus norm_lower(KBuilder *kb, const Node *n)
+{
+    const NormAttrs *a = n->attrs;
+    const Value *x = op_in(kb->g, n, 0);
+    int64_t outer = 1, inner = 1;
+    for (int i = 0; i < x->shape.rank; i++) {
+        if (i < a->axis)
+            outer *= x->shape.dims[i];
+        else
+            inner *= x->shape.dims[i];
+    }
+    kb_begin(kb, n, NULL);
+    uint32_t xb = kb_in(kb, 0), yb = kb_out(kb, 0);
+    uint32_t sb = op_has_in(n, 1) ? kb_in(kb, 1) : 0, bb = op_has_in(n, 2) ? kb_in(kb, 2) : 0;
+    uint16_t mean = kb_local(kb, ktype(DT_FLOAT32)), var = kb_local(kb, ktype(DT_FLOAT32));
+    uint16_t vo = kb_for(kb, outer);
+    KIndex base = kidx_const(0);
+    kidx_add(&base, vo, inner);
+    kb_set(kb, mean, kb_const_f(kb, DT_FLOAT32, 0));
+    uint16_t v1 = kb_for(kb, inner);
+    KIndex i1 = base;
+    kidx_add(&i1, v1, 1);
+    kb_set(kb, mean, kb_op(kb, KOP_ADD, kb_var(kb, mean), kb_load(kb, xb, i1)));
+    kb_endfor(kb);
+    kb_set(kb, mean, kb_op(kb, KOP_DIV, kb_var(kb, mean), kb_const_f(kb, DT_FLOAT32, (double)inner)));
+    kb_set(kb, var, kb_const_f(kb, DT_FLOAT32, 0));
+    uint16_t v2 = kb_for(kb, inner);
+    KIndex i2 = base;
+    kidx_add(&i2, v2, 1);
+    KExpr *d = kb_op(kb, KOP_SUB, kb_load(kb, xb, i2), kb_var(kb, mean));
+    kb_set(kb, var, kb_op3(kb, KOP_FMA, d, d, kb_var(kb, var)));
+    kb_endfor(kb);
+    KExpr *inv = kb_op(kb, KOP_DIV, kb_const_f(kb, DT_FLOAT32, 1),
+                       kb_op(kb, KOP_SQRT,
+                             kb_op(kb, KOP_ADD,
+                                   kb_op(kb, KOP_DIV, kb_var(kb, var),
+                                         kb_const_f(kb, DT_FLOAT32, (double)inner)),
+                                   kb_const_f(kb, DT_FLOAT32, a->epsilon)),
+                             NULL));
+    kb_set(kb, var, inv);
+    uint16_t v3 = kb_for(kb, inner);
+    KIndex i3 = base;
+    kidx_add(&i3, v3, 1);
+    KExpr *y = kb_op(kb, KOP_MUL, kb_op(kb, KOP_SUB, kb_load(kb, xb, i3), kb_var(kb, mean)),
+                     kb_var(kb, var));
+    KIndex pi = kidx_const(0);
+    kidx_add(&pi, v3, 1);
+    if (sb)
+        y = kb_op(kb, KOP_MUL, y, kb_load(kb, sb, pi));
+    if (bb)
+        y = kb_op(kb, KOP_ADD, y, kb_load(kb, bb, pi));
+    kb_store_out(kb, yb, i3, y);
+    kb_endfor_n(kb, 2);
+    kb_end(kb);
+    return LW_OK;
+}
+
+static LwStatus ln_lower(Ctx *ctx, KBuilder *kb, const Node *n)
+{
+    (void)ctx;
+    return norm_lower(kb, n);
+}
+
+const OpDef ops_norm[] = {
+    {"", "BatchNormalization", 1, LW_OPSET_MAX, 5, 5, 1, 5, FC_OPAQUE, 0, bn_import, bn_infer,
+     bn_lower, NULL, NULL, NULL, NULL},
+    {"", "LayerNormalization", 17, LW_OPSET_MAX, 1, 3, 1, 3, FC_OPAQUE, 0, ln_import, ln_infer,
+     ln_lower, NULL, NULL, NULL, NULL},
+};
+const uint32_t ops_norm_count = LW_COUNT(ops_norm);

@@ -1,0 +1,83 @@
+/* OpDef: what lwcc knows about one ONNX operator over an opset range. Passes
+ * ask this table (fusion class, flags, affine/linear facts), never op names. */
+#ifndef LWCC_OPS_OP_H
+#define LWCC_OPS_OP_H
+
+#include "include/lwcc/ctx.h"
+#include "ir/attr.h"
+#include "ir/graph.h"
+#include "ir/kir.h"
+
+typedef struct KBuilder KBuilder;
+
+/* The newest opset whose semantics the table was checked against. */
+#define LW_OPSET_MAX 22
+
+typedef enum FuseClass { FC_ELEMWISE, FC_BROADCAST, FC_INJECTIVE, FC_REDUCTION, FC_OUT_FUSABLE,
+                         FC_OPAQUE } FuseClass;
+
+enum {
+    OPF_INPLACE_OK = 1u << 0,      /* output may overwrite input 0 when it dies here */
+    OPF_LAYOUT_AGNOSTIC = 1u << 1,
+    OPF_ALIAS = 1u << 2,           /* output 0 is input 0's bytes reinterpreted (Reshape) */
+    OPF_NOOP = 1u << 3,            /* output 0 equals input 0 (Identity, inference Dropout) */
+    OPF_SHAPE_ONLY = 1u << 4,      /* output depends only on input shapes (Shape, Size) */
+    OPF_NO_FOLD = 1u << 5          /* never constant-fold (random ops) */
+};
+
+typedef struct OpAffine OpAffine; /* per-channel a*x+b facts (issue #4) */
+typedef struct OpLinear OpLinear; /* y = x*W^T (+b) facts (issue #4) */
+
+typedef struct OpDef {
+    const char *domain, *name; /* "" = ai.onnx; "lwcc" = internal, never imported */
+    uint16_t since, until;     /* opset range this entry was checked against */
+    uint8_t min_in, max_in, min_out, max_out;
+    FuseClass fuse;
+    uint32_t flags;
+    LwStatus (*import)(Ctx *, Node *, const AttrList *); /* parse and check attributes */
+    LwStatus (*infer)(Ctx *, Graph *, Node *);           /* output dtypes and shapes */
+    LwStatus (*lower)(Ctx *, KBuilder *, const Node *);  /* kernel IR */
+    KExpr *(*scalar)(KBuilder *, const Node *, KExpr *const *args); /* elementwise rule */
+    const OpAffine *affine;
+    const OpLinear *linear;
+    void (*dump_attrs)(const Node *, StrBuf *);
+} OpDef;
+
+/* ops/optable.c */
+/* The entry for (domain, name) valid at `opset`; NULL when unknown. *known is
+ * set when the op exists in some other opset range. */
+const OpDef *op_lookup(const char *domain, const char *name, int64_t opset, int *known);
+/* Internal ops ("lwcc" domain) by name. */
+const OpDef *op_internal(const char *name);
+
+/* Shared helpers for op families (ops/common.c). */
+LW_NODISCARD LwStatus op_no_attrs(Ctx *ctx, Node *n, const AttrList *al);
+/* Output 0 gets input `i`'s dtype and shape. */
+LW_NODISCARD LwStatus op_infer_same(Ctx *ctx, Graph *g, Node *n);
+/* Numpy broadcast of all inputs; output dtype of input 0. */
+LW_NODISCARD LwStatus op_infer_broadcast(Ctx *ctx, Graph *g, Node *n);
+/* Sets an output's type; checks the element count. */
+LW_NODISCARD LwStatus op_set_output(Ctx *ctx, Graph *g, Node *n, uint16_t i, DType dt,
+                                    const Shape *s);
+/* Input i's value (asserts present). */
+static inline const Value *op_in(const Graph *g, const Node *n, uint16_t i)
+{
+    return graph_value(g, n->in[i]);
+}
+static inline const Value *op_out(const Graph *g, const Node *n, uint16_t i)
+{
+    return graph_value(g, n->out[i]);
+}
+/* Reads a constant integer tensor input (int32/int64) as int64s; error when
+ * the input is not constant (with a hint to --freeze-input). */
+LW_NODISCARD LwStatus op_const_ints(Ctx *ctx, const Graph *g, const Node *n, uint16_t i,
+                                    int64_t **vals, uint64_t *count);
+/* Reads a constant scalar float input (any float dtype). */
+LW_NODISCARD LwStatus op_const_float(Ctx *ctx, const Graph *g, const Node *n, uint16_t i,
+                                     double *val);
+/* Error unless input i has one of the given dtype classes. */
+LW_NODISCARD LwStatus op_check_float(Ctx *ctx, const Graph *g, const Node *n, uint16_t i);
+/* True when input i exists (optional inputs may be 0). */
+static inline int op_has_in(const Node *n, uint16_t i) { return i < n->nin && n->in[i] != 0; }
+
+#endif

@@ -1,0 +1,234 @@
+/* MaxPool, AveragePool (pads, ceil_mode, dilations, count_include_pad) and the
+ * global pools. */
+#include <math.h>
+#include <string.h>
+
+#include "include/lwcc/ckd.h"
+#include "ir/kir_build.h"
+#include "ops/families.h"
+#include "ops/spatial.h"
+
+typedef struct PoolAttrs {
+    Window w;
+    int64_t count_include_pad, storage_order;
+    int is_max;
+} PoolAttrs;
+
+static LwStatus pool_import_kind(Ctx *ctx, Node *n, const AttrList *al, int is_max)
+{
+    PoolAttrs *p = arena_new(ctx->perm, PoolAttrs);
+    TRY(window_import(ctx, n, al, &p->w, 1, 1));
+    if (is_max)
+        TRY(attr_int(ctx, &n->loc, al, "storage_order", 0, &p->storage_order));
+    else
+        TRY(attr_int(ctx, &n->loc, al, "count_include_pad", 0, &p->count_include_pad));
+    if (p->w.nk == 0)
+        return diag_node(ctx, n, "'kernel_shape' is required");
+    if (n->nout > 1)
+        return diag_node(ctx, n, "the Indices output of MaxPool is not supported");
+    p->is_max = is_max;
+    n->attrs = p;
+    return attr_check_unused(ctx, &n->loc, al);
+}
+
+static LwStatus maxpool_import(Ctx *ctx, Node *n, const AttrList *al)
+{
+    return pool_import_kind(ctx, n, al, 1);
+}
+static LwStatus avgpool_import(Ctx *ctx, Node *n, const AttrList *al)
+{
+    return pool_import_kind(ctx, n, al, 0);
+}
+
+static LwStatus pool_infer(Ctx *ctx, Graph *g, Node *n)
+{
+    PoolAttrs *p = (PoolAttrs *)n->attrs;
+    const Value *x = op_in(g, n, 0);
+    if (x->dtype != DT_FLOAT32 && !(p->is_max && (x->dtype == DT_INT8 || x->dtype == DT_UINT8)))
+        return diag_node(ctx, n, "%s pooling is not supported", dtype_name(x->dtype));
+    if (x->shape.rank < 3)
+        return diag_node(ctx, n, "input must have rank >= 3");
+    Shape s = x->shape;
+    TRY(window_resolve(ctx, n, &p->w, x->shape.rank - 2, &x->shape.dims[2], &s.dims[2]));
+    return op_set_output(ctx, g, n, 0, x->dtype, &s);
+}
+
+static LwStatus pool_lower(Ctx *ctx, KBuilder *kb, const Node *n)
+{
+    const PoolAttrs *p = n->attrs;
+    const Value *x = op_in(kb->g, n, 0), *y = op_out(kb->g, n, 0);
+    int sp = x->shape.rank - 2;
+    int64_t xs[LW_MAX_RANK], ys[LW_MAX_RANK];
+    shape_strides(&x->shape, xs);
+    shape_strides(&y->shape, ys);
+    DType dt = x->dtype;
+    int any_pad = 0, any_edge = 0;
+    for (int i = 0; i < sp; i++) {
+        if (p->w.pads[i] || p->w.pads[i + sp])
+            any_pad = 1;
+        int64_t hi = (y->shape.dims[2 + i] - 1) * p->w.strides[i] +
+                     (p->w.kernel[i] - 1) * p->w.dilations[i] - p->w.pads[i];
+        if (hi >= x->shape.dims[2 + i])
+            any_edge = 1;
+    }
+    /* AveragePool divisor per output position, computed here from geometry:
+     * the window cells inside the input (count_include_pad=0) or inside the
+     * padded input (1). */
+    uint32_t divb = 0;
+    int need_div_table = !p->is_max && (any_pad || any_edge);
+    uint64_t opos = 1;
+    for (int i = 0; i < sp; i++)
+        opos *= (uint64_t)y->shape.dims[2 + i];
+    if (need_div_table) {
+        if (opos > ctx->lim.fold_elems)
+            return diag_node(ctx, n, "output too large");
+        float *div = arena_array(ctx->scratch, float, opos);
+        for (uint64_t o = 0; o < opos; o++) {
+            uint64_t rem = o, cnt = 1;
+            for (int i = sp - 1; i >= 0; i--) {
+                int64_t od = (int64_t)(rem % (uint64_t)y->shape.dims[2 + i]);
+                rem /= (uint64_t)y->shape.dims[2 + i];
+                int64_t lo = p->count_include_pad ? -p->w.pads[i] : 0;
+                int64_t hi = x->shape.dims[2 + i] + (p->count_include_pad ? p->w.pads[i + sp] : 0);
+                uint64_t c = 0;
+                for (int64_t k = 0; k < p->w.kernel[i]; k++) {
+                    int64_t pos = od * p->w.strides[i] + k * p->w.dilations[i] - p->w.pads[i];
+                    if (pos >= lo && pos < hi)
+                        c++;
+                }
+                cnt *= c;
+            }
+            div[o] = (float)cnt;
+        }
+        divb = kb_weight(kb, DT_FLOAT32, div, opos);
+    }
+    kb_begin(kb, n, NULL);
+    uint32_t xb = kb_in(kb, 0), yb = kb_out(kb, 0);
+    if (need_div_table)
+        kb->prog->bufs.data[divb].origin = 0;
+    uint16_t acc = kb_local(kb, ktype(dt));
+    uint16_t vn = kb_for(kb, x->shape.dims[0]), vc = kb_for(kb, x->shape.dims[1]);
+    uint16_t vo[LW_MAX_SPATIAL], vk[LW_MAX_SPATIAL];
+    for (int i = 0; i < sp; i++)
+        vo[i] = kb_for(kb, y->shape.dims[2 + i]);
+    kb_set(kb, acc, p->is_max ? kb_const_lowest(kb, dt) : kb_const_f(kb, dt, 0));
+    for (int i = 0; i < sp; i++)
+        vk[i] = kb_for(kb, p->w.kernel[i]);
+    KIndex xi = kidx_const(0);
+    kidx_add(&xi, vn, xs[0]);
+    kidx_add(&xi, vc, xs[1]);
+    KCond conds[LW_MAX_SPATIAL];
+    uint8_t nc = 0;
+    for (int i = 0; i < sp; i++) {
+        int64_t s = p->w.strides[i], d = p->w.dilations[i], pd = p->w.pads[i];
+        xi.base -= pd * xs[2 + i];
+        kidx_add(&xi, vo[i], s * xs[2 + i]);
+        kidx_add(&xi, vk[i], d * xs[2 + i]);
+        int64_t lo = -pd, hi = (y->shape.dims[2 + i] - 1) * s + (p->w.kernel[i] - 1) * d - pd;
+        if (lo < 0 || hi >= x->shape.dims[2 + i]) {
+            KCond *c = &conds[nc++];
+            c->e = kidx_const(-pd);
+            kidx_add(&c->e, vo[i], s);
+            kidx_add(&c->e, vk[i], d);
+            c->bound = x->shape.dims[2 + i];
+        }
+    }
+    if (nc)
+        kb_if(kb, conds, nc);
+    KExpr *xv = kb_load(kb, xb, xi);
+    kb_set(kb, acc, kb_op(kb, p->is_max ? KOP_MAX : KOP_ADD, kb_var(kb, acc), xv));
+    if (nc)
+        kb_endif(kb);
+    kb_endfor_n(kb, sp);
+    KExpr *r = kb_var(kb, acc);
+    if (!p->is_max) {
+        if (need_div_table) {
+            int64_t os[LW_MAX_SPATIAL], st = 1;
+            for (int i = sp - 1; i >= 0; i--) {
+                os[i] = st;
+                st *= y->shape.dims[2 + i];
+            }
+            KIndex di = kidx_rowmajor(vo, os, sp, 0);
+            r = kb_op(kb, KOP_DIV, r, kb_load(kb, divb, di));
+        } else {
+            int64_t cnt = 1;
+            for (int i = 0; i < sp; i++)
+                cnt *= p->w.kernel[i];
+            r = kb_op(kb, KOP_DIV, r, kb_const_f(kb, dt, (double)cnt));
+        }
+    }
+    KIndex yi = kidx_const(0);
+    kidx_add(&yi, vn, ys[0]);
+    kidx_add(&yi, vc, ys[1]);
+    for (int i = 0; i < sp; i++)
+        kidx_add(&yi, vo[i], ys[2 + i]);
+    kb_store_out(kb, yb, yi, r);
+    kb_endfor_n(kb, sp + 2);
+    kb_end(kb);
+    return LW_OK;
+}
+
+/* GlobalAveragePool / GlobalMaxPool: reduce every spatial dim. */
+static LwStatus global_infer(Ctx *ctx, Graph *g, Node *n)
+{
+    const Value *x = op_in(g, n, 0);
+    if (x->dtype != DT_FLOAT32)
+        return diag_node(ctx, n, "%s pooling is not supported", dtype_name(x->dtype));
+    if (x->shape.rank < 3)
+        return diag_node(ctx, n, "input must have rank >= 3");
+    Shape s = x->shape;
+    for (int i = 2; i < s.rank; i++)
+        s.dims[i] = 1;
+    return op_set_output(ctx, g, n, 0, x->dtype, &s);
+}
+
+static LwStatus global_lower_kind(KBuilder *kb, const Node *n, int is_max)
+{
+    const Value *x = op_in(kb->g, n, 0);
+    int64_t spatial = 1;
+    for (int i = 2; i < x->shape.rank; i++)
+        spatial *= x->shape.dims[i];
+    kb_begin(kb, n, NULL);
+    uint32_t xb = kb_in(kb, 0), yb = kb_out(kb, 0);
+    uint16_t acc = kb_local(kb, ktype(DT_FLOAT32));
+    uint16_t vnc = kb_for(kb, x->shape.dims[0] * x->shape.dims[1]);
+    kb_set(kb, acc, is_max ? kb_const_lowest(kb, DT_FLOAT32) : kb_const_f(kb, DT_FLOAT32, 0));
+    uint16_t vs = kb_for(kb, spatial);
+    KIndex xi = kidx_const(0);
+    kidx_add(&xi, vnc, spatial);
+    kidx_add(&xi, vs, 1);
+    kb_set(kb, acc, kb_op(kb, is_max ? KOP_MAX : KOP_ADD, kb_var(kb, acc), kb_load(kb, xb, xi)));
+    kb_endfor(kb);
+    KExpr *r = kb_var(kb, acc);
+    if (!is_max)
+        r = kb_op(kb, KOP_DIV, r, kb_const_f(kb, DT_FLOAT32, (double)spatial));
+    KIndex yi = kidx_const(0);
+    kidx_add(&yi, vnc, 1);
+    kb_store_out(kb, yb, yi, r);
+    kb_endfor(kb);
+    kb_end(kb);
+    return LW_OK;
+}
+
+static LwStatus gap_lower(Ctx *ctx, KBuilder *kb, const Node *n)
+{
+    (void)ctx;
+    return global_lower_kind(kb, n, 0);
+}
+static LwStatus gmp_lower(Ctx *ctx, KBuilder *kb, const Node *n)
+{
+    (void)ctx;
+    return global_lower_kind(kb, n, 1);
+}
+
+const OpDef ops_pool[] = {
+    {"", "MaxPool", 1, LW_OPSET_MAX, 1, 1, 1, 2, FC_OPAQUE, 0, maxpool_import, pool_infer,
+     pool_lower, NULL, NULL, NULL, NULL},
+    {"", "AveragePool", 1, LW_OPSET_MAX, 1, 1, 1, 1, FC_OPAQUE, 0, avgpool_import, pool_infer,
+     pool_lower, NULL, NULL, NULL, NULL},
+    {"", "GlobalAveragePool", 1, LW_OPSET_MAX, 1, 1, 1, 1, FC_REDUCTION, 0, op_no_attrs,
+     global_infer, gap_lower, NULL, NULL, NULL, NULL},
+    {"", "GlobalMaxPool", 1, LW_OPSET_MAX, 1, 1, 1, 1, FC_REDUCTION, 0, op_no_attrs,
+     global_infer, gmp_lower, NULL, NULL, NULL, NULL},
+};
+const uint32_t ops_pool_count = LW_COUNT(ops_pool);

@@ -1,0 +1,77 @@
+/* Window geometry shared by convolution and pooling. */
+#include "ops/spatial.h"
+
+#include <string.h>
+
+LwStatus window_import(Ctx *ctx, Node *n, const AttrList *al, Window *w, int has_dilations,
+                       int has_ceil)
+{
+    memset(w, 0, sizeof *w);
+    TRY(attr_ints(ctx, &n->loc, al, "kernel_shape", w->kernel, LW_MAX_SPATIAL, &w->nk));
+    TRY(attr_ints(ctx, &n->loc, al, "strides", w->strides, LW_MAX_SPATIAL, &w->ns));
+    if (has_dilations)
+        TRY(attr_ints(ctx, &n->loc, al, "dilations", w->dilations, LW_MAX_SPATIAL, &w->nd));
+    TRY(attr_ints(ctx, &n->loc, al, "pads", w->pads, 2 * LW_MAX_SPATIAL, &w->np));
+    TRY(attr_string(ctx, &n->loc, al, "auto_pad", "NOTSET", &w->auto_pad));
+    if (has_ceil)
+        TRY(attr_int(ctx, &n->loc, al, "ceil_mode", 0, &w->ceil_mode));
+    if (strcmp(w->auto_pad, "NOTSET") && strcmp(w->auto_pad, "VALID") &&
+        strcmp(w->auto_pad, "SAME_UPPER") && strcmp(w->auto_pad, "SAME_LOWER"))
+        return diag_node(ctx, n, "auto_pad '%s' is not a valid value", w->auto_pad);
+    if (w->np && strcmp(w->auto_pad, "NOTSET") != 0)
+        return diag_node(ctx, n, "'pads' and auto_pad '%s' cannot both be given", w->auto_pad);
+    for (uint32_t i = 0; i < w->np; i++)
+        if (w->pads[i] < 0)
+            return diag_node(ctx, n, "negative pads are not supported");
+    return LW_OK;
+}
+
+LwStatus window_resolve(Ctx *ctx, const Node *n, Window *w, int sp, const int64_t *in,
+                        int64_t *out)
+{
+    if ((w->ns && (int)w->ns != sp) || (w->nd && (int)w->nd != sp) ||
+        (w->np && (int)w->np != 2 * sp) || (int)w->nk != sp)
+        return diag_node(ctx, n, "kernel_shape/strides/dilations/pads do not match the %d "
+                                 "spatial dims of the input", sp);
+    for (int i = 0; i < sp; i++) {
+        if (!w->ns)
+            w->strides[i] = 1;
+        if (!w->nd)
+            w->dilations[i] = 1;
+        if (w->strides[i] < 1 || w->dilations[i] < 1 || w->kernel[i] < 1)
+            return diag_node(ctx, n, "strides, dilations and kernel sizes must be positive");
+        if (w->kernel[i] > (int64_t)1 << 31 || w->strides[i] > (int64_t)1 << 31 ||
+            w->dilations[i] > (int64_t)1 << 31)
+            return diag_node(ctx, n, "window sizes are out of range");
+    }
+    if (!w->np)
+        memset(w->pads, 0, sizeof w->pads);
+    w->np = (uint32_t)(2 * sp);
+    w->ns = w->nd = (uint32_t)sp;
+    for (int i = 0; i < sp; i++) {
+        int64_t ek = (w->kernel[i] - 1) * w->dilations[i] + 1;
+        if (strcmp(w->auto_pad, "SAME_UPPER") == 0 || strcmp(w->auto_pad, "SAME_LOWER") == 0) {
+            int64_t o = (in[i] + w->strides[i] - 1) / w->strides[i];
+            int64_t total = (o - 1) * w->strides[i] + ek - in[i];
+            if (total < 0)
+                total = 0;
+            int64_t small = total / 2, big = total - small;
+            int upper = strcmp(w->auto_pad, "SAME_UPPER") == 0;
+            w->pads[i] = upper ? small : big;
+            w->pads[i + sp] = upper ? big : small;
+            out[i] = o;
+            continue;
+        }
+        int64_t span = in[i] + w->pads[i] + w->pads[i + sp] - ek;
+        if (span < 0)
+            return diag_node(ctx, n, "the window (%lld) is larger than the padded input (%lld)",
+                             (long long)ek, (long long)(in[i] + w->pads[i] + w->pads[i + sp]));
+        int64_t o = w->ceil_mode ? (span + w->strides[i] - 1) / w->strides[i] + 1
+                                 : span / w->strides[i] + 1;
+        /* a last window starting inside the end padding is dropped (ceil_mode) */
+        if (w->ceil_mode && (o - 1) * w->strides[i] >= in[i] + w->pads[i])
+            o--;
+        out[i] = o;
+    }
+    return LW_OK;
+}

@@ -1,0 +1,29 @@
+/* Shared window geometry for Conv, ConvTranspose and the pools: kernel,
+ * strides, dilations, pads and auto_pad resolved to explicit begin/end pads. */
+#ifndef LWCC_OPS_SPATIAL_H
+#define LWCC_OPS_SPATIAL_H
+
+#include "ops/op.h"
+
+#define LW_MAX_SPATIAL (LW_MAX_RANK - 2)
+
+typedef struct Window {
+    uint32_t nk, ns, nd, np;   /* entries given */
+    int64_t kernel[LW_MAX_SPATIAL];
+    int64_t strides[LW_MAX_SPATIAL];
+    int64_t dilations[LW_MAX_SPATIAL];
+    int64_t pads[2 * LW_MAX_SPATIAL]; /* begin..., end... */
+    const char *auto_pad;
+    int64_t ceil_mode;
+} Window;
+
+/* ops/spatial.c */
+LW_NODISCARD LwStatus window_import(Ctx *ctx, Node *n, const AttrList *al, Window *w,
+                                    int has_dilations, int has_ceil);
+/* Resolves defaults and auto_pad for `sp` spatial dims of input `in`, with the
+ * kernel taken from w->kernel (callers fill it from the weight when absent);
+ * writes output spatial dims. */
+LW_NODISCARD LwStatus window_resolve(Ctx *ctx, const Node *n, Window *w, int sp,
+                                     const int64_t *in, int64_t *out);
+
+#endif

@@ -1,0 +1,97 @@
+/* Folding one node whose inputs are all constant: lower it and run the kernels
+ * in the kernel-IR interpreter, so folding and generated code share one
+ * definition of every op. */
+#include <string.h>
+
+#include "include/lwcc/ckd.h"
+#include "ir/kir_build.h"
+#include "ir/kir_interp.h"
+#include "ops/op.h"
+#include "passes/pass.h"
+
+static LwStatus fold_interpret(Ctx *ctx, Graph *g, Node *n);
+
+int fold_can(const Ctx *ctx, uint32_t id, uint64_t max_elems)
+{
+    const Graph *g = ctx->g;
+    const Node *n = graph_node(g, id);
+    if (!n->op || (n->op->flags & OPF_NO_FOLD))
+        return 0;
+    if (!(n->op->flags & OPF_SHAPE_ONLY)) {
+        for (uint16_t i = 0; i < n->nin; i++)
+            if (n->in[i] && graph_value(g, n->in[i])->kind != VK_CONST)
+                return 0;
+    }
+    for (uint16_t o = 0; o < n->nout; o++) {
+        if (!n->out[o])
+            continue;
+        const Value *v = graph_value(g, n->out[o]);
+        uint64_t c;
+        if (!(v->flags & VF_SHAPED) || !shape_numel(&v->shape, &c) || c > max_elems)
+            return 0;
+    }
+    return 1;
+}
+
+LwStatus fold_node(Ctx *ctx, uint32_t id)
+{
+    Graph *g = ctx->g;
+    Node *n = graph_node(g, id);
+    if (n->op->flags & (OPF_ALIAS | OPF_NOOP)) {
+        /* the bytes are the input's */
+        const Value *x = graph_value(g, n->in[0]);
+        const unsigned char *bytes = x->data->bytes;
+        uint64_t size = x->data->size;
+        ValueId out = n->out[0];
+        if (n->nout > 1 && n->out[1])
+            goto interpret; /* Dropout mask: computed */
+        graph_set_const(ctx->perm, g, out, bytes, size);
+        graph_erase_node(g, id);
+        return LW_OK;
+    }
+interpret:;
+    ArenaMark mark = arena_mark(ctx->scratch);
+    LwStatus st = fold_interpret(ctx, g, n);
+    arena_reset(ctx->scratch, mark);
+    TRY(st);
+    graph_erase_node(g, id);
+    return LW_OK;
+}
+
+static LwStatus fold_interpret(Ctx *ctx, Graph *g, Node *n)
+{
+    Program *p = kir_program_new(ctx->scratch);
+    uint32_t *vb = arena_array(ctx->scratch, uint32_t, g->values.len);
+    KBuilder kb;
+    kb_init(&kb, ctx, p, g, vb);
+    kb.a = ctx->scratch;
+    TRY(n->op->lower(ctx, &kb, n));
+    void **mem = arena_array(ctx->scratch, void *, p->bufs.len ? p->bufs.len : 1);
+    for (uint32_t b = 0; b < p->bufs.len; b++) {
+        const KBuf *kbf = &p->bufs.data[b];
+        if (kbf->kind == KB_WEIGHT) {
+            mem[b] = (void *)p->weights.data[kbf->slot].bytes;
+            continue;
+        }
+        uint64_t bytes;
+        size_t sz;
+        if (!ckd_mul_u64(&bytes, kbf->nelem, dtype_size(kbf->dtype)) || !ckd_size(&sz, bytes))
+            return diag_node(ctx, n, "folded tensor too large");
+        mem[b] = arena_alloc(ctx->scratch, sz ? sz : 1);
+        if (!mem[b])
+            return diag_node(ctx, n, "out of memory while folding");
+    }
+    TRY(kir_interp_run(ctx, p, 0, p->kernels.len, mem));
+    for (uint16_t o = 0; o < n->nout; o++) {
+        ValueId v = n->out[o];
+        if (!v || !vb[v])
+            continue;
+        const Value *val = graph_value(g, v);
+        uint64_t size = shape_count(&val->shape) * dtype_size(val->dtype);
+        unsigned char *copy = arena_memdup(ctx->perm, mem[vb[v] - 1], (size_t)size);
+        if (!copy)
+            return diag_node(ctx, n, "out of memory while folding");
+        graph_set_const(ctx->perm, g, v, copy, size);
+    }
+    return LW_OK;
+}

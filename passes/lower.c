@@ -1,0 +1,82 @@
+/* lower: graph -> kernel IR. Graph inputs and outputs get caller buffers,
+ * constants become weights, other values arena buffers; alias ops (Reshape,
+ * Flatten, Squeeze, Unsqueeze) reuse their input's buffer; each remaining node
+ * is lowered by its OpDef. */
+#include <string.h>
+
+#include "ir/kir_build.h"
+#include "ops/op.h"
+#include "passes/pass.h"
+
+static void copy_kernel(KBuilder *kb, const Graph *g, uint32_t dst, uint32_t src, ValueId v,
+                        const char *what)
+{
+    /* a kernel with no node: named after the value */
+    Kernel k;
+    memset(&k, 0, sizeof k);
+    StrBuf sb;
+    sb_init(&sb, kb->a);
+    sb_printf(&sb, "k%u_%s", kb->nkernels++, what);
+    k.cname = sb_cstr(&sb);
+    vec_push(kb->a, &kb->prog->kernels, k);
+    kb->k = &kb->prog->kernels.data[kb->prog->kernels.len - 1];
+    kb->depth = 0;
+    memset(&kb->open[0], 0, sizeof kb->open[0]);
+    kb_copy(kb, dst, src, shape_count(&graph_value(g, v)->shape));
+    StrBuf c;
+    sb_init(&c, kb->a);
+    sb_puts(&c, "copy of value '");
+    sb_puts(&c, graph_value(g, v)->name);
+    sb_puts(&c, "' to a graph output");
+    kb->k->comment = sb_cstr(&c);
+    kb->node = NULL;
+    kb_end(kb);
+}
+
+static LwStatus run(Ctx *ctx)
+{
+    Graph *g = ctx->g;
+    Program *p = kir_program_new(ctx->perm);
+    uint32_t *vb = arena_array(ctx->perm, uint32_t, g->values.len);
+    KBuilder kb;
+    kb_init(&kb, ctx, p, g, vb);
+    for (uint32_t i = 0; i < g->inputs.len; i++) {
+        ValueId v = g->inputs.data[i];
+        const Value *val = graph_value(g, v);
+        uint32_t b = kir_add_buf(ctx->perm, p, KB_INPUT, val->dtype, shape_count(&val->shape), v);
+        p->bufs.data[b].slot = i;
+        vb[v] = b + 1;
+        vec_push(ctx->perm, &p->inputs, b);
+    }
+    /* graph outputs computed by nodes write straight into the caller's buffer */
+    uint32_t *outbuf = arena_array(ctx->perm, uint32_t, g->outputs.len ? g->outputs.len : 1);
+    for (uint32_t i = 0; i < g->outputs.len; i++) {
+        ValueId v = g->outputs.data[i];
+        const Value *val = graph_value(g, v);
+        uint32_t b = kir_add_buf(ctx->perm, p, KB_OUTPUT, val->dtype, shape_count(&val->shape), v);
+        p->bufs.data[b].slot = i;
+        outbuf[i] = b;
+        vec_push(ctx->perm, &p->outputs, b);
+        if (val->kind == VK_NODE && !vb[v])
+            vb[v] = b + 1;
+    }
+    for (uint32_t k = 0; k < g->order.len; k++) {
+        const Node *n = graph_node(g, g->order.data[k]);
+        if ((n->op->flags & OPF_ALIAS) && !vb[n->out[0]]) {
+            vb[n->out[0]] = kb_buf(&kb, n->in[0]) + 1;
+            continue;
+        }
+        TRY(n->op->lower(ctx, &kb, n));
+    }
+    /* outputs that are inputs, constants, aliases or repeated need a copy */
+    for (uint32_t i = 0; i < g->outputs.len; i++) {
+        ValueId v = g->outputs.data[i];
+        uint32_t src = kb_buf(&kb, v);
+        if (src != outbuf[i])
+            copy_kernel(&kb, g, outbuf[i], src, v, "output_copy");
+    }
+    ctx->prog = p;
+    return LW_OK;
+}
+
+const PassDef pass_lower = {"lower", PK_KERNEL, run, "lower every node to kernel IR"};

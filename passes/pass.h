@@ -1,0 +1,45 @@
+/* Passes: one file each, listed per -O level in passes/pipeline.c. */
+#ifndef LWCC_PASSES_PASS_H
+#define LWCC_PASSES_PASS_H
+
+#include "include/lwcc/ctx.h"
+
+typedef enum PassKind { PK_GRAPH, PK_KERNEL } PassKind;
+
+typedef struct PassDef {
+    const char *name; /* for --print-after, --disable-pass */
+    PassKind kind;    /* which verifier runs after it */
+    LwStatus (*run)(Ctx *);
+    const char *doc;  /* one line for --help-passes */
+} PassDef;
+
+extern const PassDef pass_infer_shapes, pass_fold_const, pass_dce, pass_lower, pass_memplan;
+
+/* passes/pipeline.c */
+LW_NODISCARD LwStatus pipeline_run(Ctx *ctx);
+/* Prints every pass with its doc line. */
+void pipeline_list(FILE *f);
+/* The levels a pass runs at ("O0 O1 O2 Os"), or NULL for an unknown name. */
+const PassDef *pipeline_find(const char *name);
+
+/* passes/fold.c: evaluates node n (all inputs constant) with the kernel-IR
+ * interpreter and makes its outputs constants. Shared by infer-shapes (small
+ * shape subgraphs) and fold-const. */
+LW_NODISCARD LwStatus fold_node(Ctx *ctx, uint32_t node);
+/* True when node n can be folded: every input constant, outputs not too large. */
+int fold_can(const Ctx *ctx, uint32_t node, uint64_t max_elems);
+
+/* passes/memplan.c */
+typedef struct MemSlot {
+    uint32_t buf;
+    uint64_t offset, size;
+    uint32_t first, last;
+} MemSlot;
+typedef struct MemPlan {
+    MemSlot *slots;
+    uint32_t nslots;
+    uint64_t arena_size;
+    uint32_t arena_align;
+} MemPlan;
+
+#endif

@@ -1,0 +1,729 @@
+/* runtime-min/rt_math.c: float32 math helpers for generated code and the kernel-IR interpreter.
+ * Each "@helper NAME deps: ..." line starts one helper, which cmake/embed.cmake copies into
+ * the string table; it ends at the next marker. Deps must list every lwrt_ name used. */
+#include "runtime-min/lwrt.h"
+
+/* Only float and integer arithmetic, never double: Cortex-M4 has a single-precision FPU.
+ * Constants are hex literals so every compiler reads the same bits. */
+
+/* @helper lwrt_f32_bits deps: */
+LWRT_FN float lwrt_f32_bits(uint32_t u)
+{
+    union {
+        uint32_t u;
+        float f;
+    } v;
+    v.u = u;
+    return v.f;
+}
+
+/* @helper lwrt_bits_f32 deps: */
+LWRT_FN uint32_t lwrt_bits_f32(float x)
+{
+    union {
+        float f;
+        uint32_t u;
+    } v;
+    v.f = x;
+    return v.u;
+}
+
+/* @helper lwrt_inff deps: lwrt_f32_bits */
+LWRT_FN float lwrt_inff(void)
+{
+    return lwrt_f32_bits(0x7f800000u);
+}
+
+/* @helper lwrt_nanf deps: lwrt_f32_bits */
+LWRT_FN float lwrt_nanf(void)
+{
+    return lwrt_f32_bits(0x7fc00000u);
+}
+
+/* @helper lwrt_ldexpf deps: lwrt_f32_bits */
+/* x * 2^k with a single rounding: when the result is subnormal, the first step keeps x
+ * normal and exact, so only the last multiplication rounds. */
+LWRT_FN float lwrt_ldexpf(float x, int32_t k)
+{
+    if (k > 127) {
+        x *= 0x1p127f;
+        k -= 127;
+        if (k > 127) {
+            x *= 0x1p127f;
+            k -= 127;
+            if (k > 127)
+                k = 127;
+        }
+    } else if (k < -126) {
+        x *= 0x1p-102f;
+        k += 102;
+        if (k < -126) {
+            x *= 0x1p-102f;
+            k += 102;
+            if (k < -126)
+                k = -126;
+        }
+    }
+    return x * lwrt_f32_bits((uint32_t)(k + 127) << 23);
+}
+
+/* @helper lwrt_two_prodf deps: lwrt_bits_f32 lwrt_f32_bits */
+/* Dekker's product: returns RN(a*b) and stores a*b - RN(a*b) exactly in *err (no overflow or
+ * underflow assumed). The operands are split by masking into 12-bit halves, so every partial
+ * product is exact and FMA contraction cannot change the result. */
+LWRT_FN float lwrt_two_prodf(float a, float b, float *err)
+{
+    float p = a * b;
+    float ah = lwrt_f32_bits(lwrt_bits_f32(a) & 0xfffff000u), al = a - ah;
+    float bh = lwrt_f32_bits(lwrt_bits_f32(b) & 0xfffff000u), bl = b - bh;
+    *err = (((ah * bh - p) + ah * bl) + al * bh) + al * bl;
+    return p;
+}
+
+/* @helper lwrt_expf deps: lwrt_ldexpf lwrt_inff */
+/* x = k*ln2 + r with |r| <= ln2/2; k*LN2_HI is exact, so r is exact up to one rounding whose
+ * error c is carried. exp(r) by its Taylor series to r^7 (truncation < 0.1 ulp); 1 + r is
+ * kept as two floats so only the last addition rounds at full size. */
+LWRT_FN float lwrt_expf(float x)
+{
+    const float ln2_hi = 0x1.62e4p-1f, ln2_lo = 0x1.7f7d1cp-20f, log2e = 0x1.715476p+0f;
+    float kf, hi, lo, r, c, q, s;
+    int32_t k;
+
+    if (!(x < 89.0f)) /* overflow, +inf or NaN */
+        return x != x ? x + x : lwrt_inff();
+    if (x < -104.0f) /* below half the smallest subnormal, or -inf */
+        return 0.0f;
+    if (x > -0x1p-25f && x < 0x1p-25f)
+        return 1.0f + x;
+    kf = x * log2e;
+    k = (int32_t)(kf < 0.0f ? kf - 0.5f : kf + 0.5f);
+    hi = x - (float)k * ln2_hi;
+    lo = (float)k * ln2_lo;
+    r = hi - lo;
+    c = (hi - r) - lo;
+    q = r * r *
+        (0.5f + r * (0x1.555556p-3f +
+                     r * (0x1.555556p-5f +
+                          r * (0x1.111112p-7f + r * (0x1.6c16c2p-10f + r * 0x1.a01a02p-13f)))));
+    s = 1.0f + r;
+    c += (1.0f - s) + r; /* the rounding error of 1 + r, exact */
+    return lwrt_ldexpf(s + (c + q), k);
+}
+
+/* @helper lwrt_logf deps: lwrt_bits_f32 lwrt_f32_bits lwrt_inff lwrt_nanf */
+/* x = 2^e * m with m in [sqrt(1/2), sqrt(2)), f = m - 1 exact. With s = f/(2+f),
+ * log(1+f) = 2 atanh(s) = f - (f^2/2 - s*(f^2/2 + R)), R = 2s^2/3 + 2s^4/5 + ...;
+ * e*LN2_HI is exact. */
+LWRT_FN float lwrt_logf(float x)
+{
+    const float ln2_hi = 0x1.62e4p-1f, ln2_lo = 0x1.7f7d1cp-20f;
+    uint32_t u = lwrt_bits_f32(x);
+    int32_t e = 0;
+    float m, f, s, z, R, hfsq, ef;
+
+    if (u < 0x00800000u || u >= 0x7f800000u) {
+        if ((u & 0x7fffffffu) == 0)
+            return -lwrt_inff(); /* log(+-0) = -inf */
+        if (x != x)
+            return x + x;
+        if (u >> 31)
+            return lwrt_nanf(); /* negative, including -inf */
+        if (u == 0x7f800000u)
+            return x;
+        x *= 0x1p23f; /* subnormal: scale into the normal range */
+        e = -23;
+        u = lwrt_bits_f32(x);
+    }
+    e += (int32_t)(u >> 23) - 127;
+    u = (u & 0x007fffffu) | 0x3f800000u;
+    if (u > 0x3fb504f3u) { /* m > sqrt(2): halve it */
+        u -= 0x00800000u;
+        e++;
+    }
+    m = lwrt_f32_bits(u);
+    f = m - 1.0f;
+    s = f / (2.0f + f);
+    z = s * s;
+    R = z * (0x1.555556p-1f + z * (0x1.99999ap-2f + z * (0x1.24924ap-2f + z * 0x1.c71c72p-3f)));
+    hfsq = 0.5f * f * f;
+    ef = (float)e;
+    return ef * ln2_hi + (f - (hfsq - (s * (hfsq + R) + ef * ln2_lo)));
+}
+
+/* @helper lwrt_sqrtf_soft deps: lwrt_bits_f32 lwrt_f32_bits lwrt_nanf */
+/* Correctly rounded square root by integer arithmetic: the 25-bit integer root of the
+ * mantissa scaled by 2^25 gives the result and a rounding bit; a square root is never
+ * exactly halfway between two floats, so adding the rounding bit rounds to nearest. */
+LWRT_FN float lwrt_sqrtf_soft(float x)
+{
+    uint32_t u = lwrt_bits_f32(x), m;
+    int32_t e;
+    uint64_t rem, res = 0, bit = (uint64_t)1 << 50;
+
+    if (u >= 0x7f800000u || u == 0) {
+        if (u == 0x7f800000u || u == 0 || u == 0x80000000u)
+            return x; /* +inf, +0, -0 */
+        if (x != x)
+            return x + x;
+        return lwrt_nanf(); /* negative */
+    }
+    e = (int32_t)(u >> 23);
+    m = u & 0x007fffffu;
+    if (e == 0) { /* subnormal: normalize */
+        e = 1;
+        while (!(m & 0x00800000u)) {
+            m <<= 1;
+            e--;
+        }
+    } else {
+        m |= 0x00800000u;
+    }
+    e -= 127; /* x = m * 2^(e-23), m in [2^23, 2^24) */
+    if ((uint32_t)e & 1u) {
+        m <<= 1;
+        e--;
+    }
+    rem = (uint64_t)m << 25; /* in [2^48, 2^50): its root has 25 bits */
+    while (bit) {
+        if (rem >= res + bit) {
+            rem -= res + bit;
+            res = (res >> 1) + bit;
+        } else {
+            res >>= 1;
+        }
+        bit >>= 2;
+    }
+    m = (uint32_t)(res >> 1) + (uint32_t)(res & 1u); /* may carry into the exponent */
+    return lwrt_f32_bits(((uint32_t)(e / 2 + 127) << 23) + (m - 0x00800000u));
+}
+
+/* @helper lwrt_sqrtf deps: lwrt_sqrtf_soft */
+/* The hardware instruction where there is one (IEEE requires it correctly rounded), written
+ * as inline assembly so no libm call or errno handling can appear. */
+LWRT_FN float lwrt_sqrtf(float x)
+{
+#if defined(__GNUC__) && (defined(__x86_64__) || (defined(__i386__) && defined(__SSE_MATH__)))
+    float r;
+    __asm__("sqrtss %1, %0" : "=x"(r) : "x"(x));
+    return r;
+#elif defined(__GNUC__) && defined(__aarch64__)
+    float r;
+    __asm__("fsqrt %s0, %s1" : "=w"(r) : "w"(x));
+    return r;
+#elif defined(__GNUC__) && defined(__arm__) && defined(__ARM_FP) && (__ARM_FP & 4)
+    float r;
+    __asm__("vsqrt.f32 %0, %1" : "=t"(r) : "t"(x));
+    return r;
+#else
+    return lwrt_sqrtf_soft(x);
+#endif
+}
+
+/* @helper lwrt_sigmoidf deps: lwrt_expf lwrt_two_prodf */
+/* u = exp(-|x|) <= 1, never overflows; the result is n/(1 + u) with n = 1 or u. 1 + u is kept
+ * as two floats and the quotient corrected by its exact residual, so besides the error of u
+ * only the last rounding counts. */
+LWRT_FN float lwrt_sigmoidf(float x)
+{
+    float u, n, d, de, q, p, pe;
+
+    if (x != x)
+        return x + x;
+    u = lwrt_expf(x >= 0.0f ? -x : x);
+    n = x >= 0.0f ? 1.0f : u;
+    d = 1.0f + u;
+    de = (1.0f - d) + u;
+    q = n / d;
+    if (u < 0x1p-25f) /* also keeps two_prod away from subnormals */
+        return q;
+    p = lwrt_two_prodf(q, d, &pe);
+    return q + (((n - p) - pe) - q * de) / d;
+}
+
+/* @helper lwrt_tanhf deps: lwrt_bits_f32 lwrt_f32_bits lwrt_expf */
+/* |x| < 0.625: x + x^3 P(x^2), P a minimax fit (relative error 3e-9); above,
+ * 1 - 2/(exp(2|x|) + 1); 1 from |x| >= 10 (tanh rounds to 1 above 9.02). */
+LWRT_FN float lwrt_tanhf(float x)
+{
+    uint32_t u = lwrt_bits_f32(x), au = u & 0x7fffffffu;
+    float a = lwrt_f32_bits(au), r, z;
+
+    if (au > 0x7f800000u)
+        return x + x;
+    if (au >= 0x41200000u) {
+        r = 1.0f;
+    } else if (au >= 0x3f200000u) {
+        r = 1.0f - 2.0f / (lwrt_expf(2.0f * a) + 1.0f);
+    } else if (au >= 0x39800000u) {
+        z = a * a;
+        r = a + a * z *
+                    (-0x1.555554p-2f +
+                     z * (0x1.111066p-3f +
+                          z * (-0x1.b9ee9p-5f +
+                               z * (0x1.638b58p-6f + z * (-0x1.0bf4fep-7f + z * 0x1.18e1ep-9f)))));
+    } else {
+        r = a; /* |x| < 2^-12: x^3/3 is below half an ulp */
+    }
+    return (u >> 31) ? -r : r;
+}
+
+/* @helper lwrt_erff deps: lwrt_bits_f32 lwrt_f32_bits */
+/* |x| < 1: x + x Q(x^2). 1 <= |x| < 3.9192: 1 - erfc(|x|), erfc by a degree-8 fit on each of
+ * [1, 1.75), [1.75, 2.5), [2.5, 3.92] about the interval's middle (absolute error < 5e-9,
+ * which is what 1 - erfc needs). Beyond, erfc < 2^-25 and erf rounds to 1. */
+LWRT_FN float lwrt_erff(float x)
+{
+    static const float ec[3][9] = {
+        {0x1.a8973cp-5f, -0x1.5ce594p-3f, 0x1.dfbbbp-3f, -0x1.4375d8p-3f, 0x1.f3b49cp-6f,
+         0x1.f641dep-6f, -0x1.6acd3p-6f, 0x1.ee502ep-11f, 0x1.0ee5b2p-8f},
+        {0x1.5bde72p-9f, -0x1.946256p-7f, 0x1.ada86ap-6f, -0x1.0ea3c2p-5f, 0x1.afe6fp-6f,
+         -0x1.99bcfap-7f, 0x1.dbb5dcp-10f, 0x1.002b54p-9f, -0x1.5ddfb2p-10f},
+        {0x1.7a2b82p-18f, -0x1.3ca796p-15f, 0x1.fcf4ap-14f, -0x1.0461f2p-12f, 0x1.75111ep-12f,
+         -0x1.87ba9ep-12f, 0x1.4b64eep-12f, -0x1.d5da7p-13f, 0x1.781332p-14f},
+    };
+    static const float mid[3] = {1.375f, 2.125f, 3.21f};
+    uint32_t u = lwrt_bits_f32(x), au = u & 0x7fffffffu;
+    float a = lwrt_f32_bits(au), r, z, t, p;
+    const float *c;
+    int32_t i, j;
+
+    if (au > 0x7f800000u)
+        return x + x;
+    if (au < 0x3f800000u) {
+        z = a * a;
+        r = a + a * (0x1.06eba8p-3f +
+                     z * (-0x1.81273ep-2f +
+                          z * (0x1.ce2cf8p-4f +
+                               z * (-0x1.b7f90ep-6f +
+                                    z * (0x1.5405b8p-8f +
+                                         z * (-0x1.a3f722p-11f + z * 0x1.496a86p-14f))))));
+    } else if (au < 0x407ad445u) { /* 0x1.f5a88ap+1 = 3.9192059 */
+        i = a < 1.75f ? 0 : a < 2.5f ? 1 : 2;
+        c = ec[i];
+        t = a - mid[i];
+        p = c[8];
+        for (j = 7; j >= 0; j--)
+            p = p * t + c[j];
+        r = 1.0f - p;
+    } else {
+        r = 1.0f;
+    }
+    return (u >> 31) ? -r : r;
+}
+
+/* @helper lwrt_rem_pio2f deps: lwrt_bits_f32 lwrt_f32_bits lwrt_two_prodf */
+/* Payne-Hanek reduction for finite a >= pi/4: a = n*pi/2 + y[0] + y[1], |y| <= pi/4, exact
+ * for every float. a = M*2^E with a 24-bit M; the bits of 2/pi worth less than 4/(M*2^E) are
+ * skipped, the next 96 are multiplied by M in 32-bit pieces, and the top 64 bits of that
+ * product modulo 4 are the quadrant and the fraction (error below 2^-70). */
+LWRT_FN int32_t lwrt_rem_pio2f(float a, float *y)
+{
+    /* 2/pi in binary after the point, behind 64 zero bits for small exponents */
+    static const uint32_t two_over_pi[9] = {0,           0,           0xa2f9836eu,
+                                            0x4e441529u, 0xfc2757d1u, 0xf534ddc0u,
+                                            0xdb629599u, 0x3c439041u, 0xfe5163abu};
+    uint32_t u = lwrt_bits_f32(a), w[3], s, h, l, k;
+    uint64_t mant = (u & 0x007fffffu) | 0x00800000u, p0, p1, p2, f;
+    int32_t n, t, sh = 0, q = (int32_t)(u >> 23) - 150 - 1 + 63; /* first bit needed */
+    float hi, lo, ph, pl;
+    int neg = 0;
+
+    for (t = 0; t < 3; t++, q += 32) {
+        k = (uint32_t)q >> 5;
+        s = (uint32_t)q & 31u;
+        w[t] = s ? (two_over_pi[k] << s) | (two_over_pi[k + 1] >> (32u - s)) : two_over_pi[k];
+    }
+    p2 = mant * w[2];
+    p1 = mant * w[1] + (p2 >> 32);
+    p0 = mant * w[0] + (p1 >> 32);
+    f = (p0 << 32) | (p1 & 0xffffffffu); /* 2 bits of quadrant, 62 of fraction */
+    n = (int32_t)(f >> 62);
+    f <<= 2;
+    if (f >> 63) { /* fraction >= 1/2: next quadrant, negative remainder */
+        n++;
+        f = (uint64_t)0 - f;
+        neg = 1;
+    }
+    if (f == 0) {
+        y[0] = y[1] = 0.0f;
+        return n & 3;
+    }
+    while (!(f >> 56)) {
+        f <<= 8;
+        sh += 8;
+    }
+    while (!(f >> 63)) {
+        f <<= 1;
+        sh++;
+    }
+    h = (uint32_t)(f >> 40);
+    l = (uint32_t)(f >> 16) & 0x00ffffffu;
+    hi = (float)h * lwrt_f32_bits((uint32_t)(127 - 24 - sh) << 23);
+    lo = (float)l * lwrt_f32_bits((uint32_t)(127 - 48 - sh) << 23);
+    /* times pi/2 = 0x1.921fb6p+0 - 0x1.777a5cp-25 */
+    ph = lwrt_two_prodf(hi, 0x1.921fb6p+0f, &pl);
+    pl += hi * -0x1.777a5cp-25f + lo * 0x1.921fb6p+0f;
+    hi = ph + pl;
+    lo = pl - (hi - ph);
+    y[0] = neg ? -hi : hi;
+    y[1] = neg ? -lo : lo;
+    return n & 3;
+}
+
+/* @helper lwrt_sinf_k deps: */
+/* sin(hi + lo) for |hi| <= pi/4, |lo| <= ulp(hi): Taylor series to hi^11 (truncation
+ * 2e-9 relative); lo enters as lo*cos(hi) ~ lo*(1 - hi^2/2). */
+LWRT_FN float lwrt_sinf_k(float hi, float lo)
+{
+    float z = hi * hi;
+    float p = -0x1.555556p-3f +
+              z * (0x1.111112p-7f +
+                   z * (-0x1.a01a02p-13f + z * (0x1.71de3ap-19f + z * -0x1.ae6456p-26f)));
+
+    return hi + (lo * (1.0f - 0.5f * z) + hi * z * p);
+}
+
+/* @helper lwrt_cosf_k deps: */
+/* cos(hi + lo) for |hi| <= pi/4: Taylor series to hi^10 (truncation 1e-10);
+ * 1 - hi^2/2 is rounded once and its rounding error is added back. */
+LWRT_FN float lwrt_cosf_k(float hi, float lo)
+{
+    float z = hi * hi, hz = 0.5f * z, w = 1.0f - hz;
+    float p = 0x1.555556p-5f +
+              z * (-0x1.6c16c2p-10f + z * (0x1.a01a02p-16f + z * -0x1.27e4fcp-22f));
+
+    return w + (((1.0f - w) - hz) + (z * z * p - hi * lo));
+}
+
+/* @helper lwrt_sinf deps: lwrt_bits_f32 lwrt_f32_bits lwrt_rem_pio2f lwrt_sinf_k lwrt_cosf_k */
+LWRT_FN float lwrt_sinf(float x)
+{
+    uint32_t u = lwrt_bits_f32(x), au = u & 0x7fffffffu;
+    float y[2], r;
+    int32_t n;
+
+    if (au >= 0x7f800000u) /* NaN for +-inf and NaN */
+        return x - x;
+    if (au <= 0x3f490fdau) { /* |x| <= pi/4 */
+        if (au < 0x39800000u)
+            return x; /* |x| < 2^-12: x^3/6 is below half an ulp */
+        return lwrt_sinf_k(x, 0.0f);
+    }
+    n = lwrt_rem_pio2f(lwrt_f32_bits(au), y);
+    r = (n & 1) ? lwrt_cosf_k(y[0], y[1]) : lwrt_sinf_k(y[0], y[1]);
+    if (n & 2)
+        r = -r;
+    return (u >> 31) ? -r : r;
+}
+
+/* @helper lwrt_cosf deps: lwrt_bits_f32 lwrt_f32_bits lwrt_rem_pio2f lwrt_sinf_k lwrt_cosf_k */
+LWRT_FN float lwrt_cosf(float x)
+{
+    uint32_t au = lwrt_bits_f32(x) & 0x7fffffffu;
+    float y[2], r;
+    int32_t n;
+
+    if (au >= 0x7f800000u)
+        return x - x;
+    if (au <= 0x3f490fdau) {
+        if (au < 0x39000000u)
+            return 1.0f; /* |x| < 2^-13 */
+        return lwrt_cosf_k(lwrt_f32_bits(au), 0.0f);
+    }
+    n = lwrt_rem_pio2f(lwrt_f32_bits(au), y);
+    r = (n & 1) ? lwrt_sinf_k(y[0], y[1]) : lwrt_cosf_k(y[0], y[1]);
+    return ((n + 1) & 2) ? -r : r;
+}
+
+/* @helper lwrt_powf deps: lwrt_bits_f32 lwrt_f32_bits lwrt_inff lwrt_nanf lwrt_ldexpf lwrt_two_prodf */
+/* C99 Annex F special cases (ONNX Pow follows C), then 2^(y*log2|x|) in float-float
+ * arithmetic (about 2^-35 relative) rounded once at the end: results are nearly always
+ * correctly rounded, and exactly representable results (3^2, 2^-140, 1.5^3) are exact.
+ * log2: |x| = 2^e*m, m in [sqrt(1/2), sqrt(2)), m*inv = 1 + r with inv ~ 1/(1 + i/32) from a
+ * table of 9-bit values and -log2(inv); log(1+r) by series, |r| < 0.023.
+ * exp2: t = k + j/32 + d, |d| <= 1/64, table of 2^(j/32), e^(d*ln2) by series. */
+LWRT_FN float lwrt_powf(float x, float y)
+{
+    static const float logt[23][3] = { /* inv, -log2(inv) high, low; i = -9..13 */
+        {0x1.64p+0f, -0x1.e726aap-2f, -0x1.e754d2p-30f},
+        {0x1.55p+0f, -0x1.a78e14p-2f, -0x1.bdefbep-28f},
+        {0x1.48p+0f, -0x1.6e221cp-2f, -0x1.b3a19cp-27f},
+        {0x1.3bp+0f, -0x1.326396p-2f, -0x1.b5941ap-29f},
+        {0x1.2fp+0f, -0x1.f20534p-3f, 0x1.b7dc36p-29f},
+        {0x1.25p+0f, -0x1.8edcaep-3f, -0x1.06a56ep-28f},
+        {0x1.1ap+0f, -0x1.1dcd1ap-3f, 0x1.155a9p-28f},
+        {0x1.11p+0f, -0x1.7beeeap-4f, 0x1.28ebbp-29f},
+        {0x1.08p+0f, -0x1.6bad38p-5f, 0x1.4e205p-30f},
+        {0x1p+0f, 0.0f, 0.0f},
+        {0x1.fp-1f, 0x1.77394cp-5f, 0x1.3b2b1ap-30f},
+        {0x1.e2p-1f, 0x1.64ce26p-4f, 0x1.80ce2ap-29f},
+        {0x1.d4p-1f, 0x1.097e38p-3f, 0x1.9cc0cap-28f},
+        {0x1.c7p-1f, 0x1.5cba54p-3f, -0x1.7e2744p-29f},
+        {0x1.bbp-1f, 0x1.abb2cap-3f, 0x1.3d8e8ep-28f},
+        {0x1.afp-1f, 0x1.fcd678p-3f, -0x1.a537e4p-31f},
+        {0x1.a4p-1f, 0x1.249cd2p-2f, 0x1.6279aep-27f},
+        {0x1.9ap-1f, 0x1.48365ep-2f, 0x1.a575e6p-28f},
+        {0x1.9p-1f, 0x1.6cb0f6p-2f, 0x1.0cb91ep-27f},
+        {0x1.86p-1f, 0x1.9218p-2f, 0x1.249ba8p-27f},
+        {0x1.7dp-1f, 0x1.b495d4p-2f, 0x1.d230bep-27f},
+        {0x1.74p-1f, 0x1.d7e6cp-2f, 0x1.5786bp-27f},
+        {0x1.6cp-1f, 0x1.f804aep-2f, 0x1.1a19ap-27f},
+    };
+    static const float expt[33][2] = { /* 2^(j/32) high, low; j = -16..16 */
+        {0x1.6a09e6p-1f, 0x1.9fcef4p-27f},  {0x1.71f75ep-1f, 0x1.1d8beep-26f},
+        {0x1.7a1148p-1f, -0x1.829fdp-26f},  {0x1.82589ap-1f, -0x1.accc7cp-27f},
+        {0x1.8ace54p-1f, 0x1.15506ep-28f},  {0x1.93737cp-1f, -0x1.e64744p-26f},
+        {0x1.9c4918p-1f, 0x1.51f848p-28f},  {0x1.a5503cp-1f, -0x1.b83b54p-26f},
+        {0x1.ae89fap-1f, -0x1.a94b14p-27f}, {0x1.b7f77p-1f, -0x1.a09438p-26f},
+        {0x1.c199bep-1f, -0x1.3d56b2p-28f}, {0x1.cb720ep-1f, -0x1.8837ccp-28f},
+        {0x1.d5818ep-1f, -0x1.822dbcp-28f}, {0x1.dfc974p-1f, -0x1.908c94p-26f},
+        {0x1.ea4afap-1f, 0x1.52486cp-28f},  {0x1.f50766p-1f, -0x1.246ebp-27f},
+        {0x1p+0f, 0.0f},                    {0x1.059b0ep+0f, -0x1.9d4f52p-25f},
+        {0x1.0b5586p+0f, 0x1.9f3122p-25f},  {0x1.11301ep+0f, -0x1.fdb496p-25f},
+        {0x1.172b84p+0f, -0x1.c15742p-27f}, {0x1.1d4874p+0f, -0x1.d2e8cap-25f},
+        {0x1.2387a6p+0f, 0x1.ceac48p-25f},  {0x1.29e9ep+0f, -0x1.5c0424p-25f},
+        {0x1.306fep+0f, 0x1.4636e2p-25f},   {0x1.371a74p+0f, -0x1.18aac6p-25f},
+        {0x1.3dea64p+0f, 0x1.824684p-25f},  {0x1.44e086p+0f, 0x1.8624b4p-30f},
+        {0x1.4bfdaep+0f, -0x1.593abcp-25f}, {0x1.5342b6p+0f, -0x1.2c561p-25f},
+        {0x1.5ab07ep+0f, -0x1.5bd5ecp-27f}, {0x1.6247ecp+0f, -0x1.f8b55p-25f},
+        {0x1.6a09e6p+0f, 0x1.9fcef4p-26f},
+    };
+    const float log2e_hi = 0x1.715476p+0f, log2e_lo = 0x1.4ae0cp-26f;
+    const float ln2_hi = 0x1.62e43p-1f, ln2_lo = -0x1.05c61p-29f;
+    uint32_t ux = lwrt_bits_f32(x), uy = lwrt_bits_f32(y);
+    uint32_t ax = ux & 0x7fffffffu, ay = uy & 0x7fffffffu, mb;
+    int32_t ey = (int32_t)(ay >> 23) - 127, e, i, k, j;
+    int yint = 0, neg, big;
+    float m, ph, pl, rh, rl, q, qe, sh, sl, t1, t1e, a1, a1e, b1, b1e, lh, ll, th, tl, f, d;
+    float uh, ul, eh, el, r, s;
+
+    if (ay == 0 || ux == 0x3f800000u) /* x^0 = 1, 1^y = 1, even for NaN */
+        return 1.0f;
+    if (ax > 0x7f800000u || ay > 0x7f800000u)
+        return x + y;
+    if (ey >= 24) /* 0 not an integer, 1 odd, 2 even */
+        yint = 2;
+    else if (ey >= 0 && (ay & (0x007fffffu >> ey)) == 0)
+        yint = ((ay >> (23 - ey)) & 1u) ? 1 : 2;
+    neg = (ux >> 31) && yint == 1;
+    if (ay == 0x7f800000u) { /* y = +-inf */
+        if (ax == 0x3f800000u)
+            return 1.0f;
+        return (ax > 0x3f800000u) == !(uy >> 31) ? lwrt_inff() : 0.0f;
+    }
+    if (ax == 0 || ax == 0x7f800000u) { /* x = +-0 or +-inf */
+        big = (ax == 0x7f800000u) == !(uy >> 31);
+        r = big ? lwrt_inff() : 0.0f;
+        return neg ? -r : r;
+    }
+    if ((ux >> 31) && yint == 0)
+        return lwrt_nanf(); /* negative x, y not an integer */
+    if (ax == 0x3f800000u)
+        return neg ? -1.0f : 1.0f;
+    if (ay >= 0x4f000000u) /* |y| >= 2^31, |x| != 1: |y*log2|x|| > 150 */
+        return (ax > 0x3f800000u) == !(uy >> 31) ? lwrt_inff() : 0.0f;
+
+    /* log2|x| = e + log2(m) */
+    e = (int32_t)(ax >> 23);
+    mb = ax & 0x007fffffu;
+    if (e == 0) {
+        e = 1;
+        while (!(mb & 0x00800000u)) {
+            mb <<= 1;
+            e--;
+        }
+        mb &= 0x007fffffu;
+    }
+    e -= 127;
+    mb |= 0x3f800000u;
+    if (mb > 0x3fb504f3u) {
+        mb -= 0x00800000u;
+        e++;
+    }
+    m = lwrt_f32_bits(mb);
+    i = (int32_t)((m - 1.0f) * 32.0f + 16.5f) - 16 + 9;
+    ph = lwrt_two_prodf(m, logt[i][0], &pl);
+    rh = ph - 1.0f; /* exact */
+    r = rh + pl;    /* r + rl = rh + pl exactly */
+    s = r - rh;
+    rl = (rh - (r - s)) + (pl - s);
+    rh = r;
+    /* ln(1+r) = r - r^2/2 + r^3 (1/3 - r/4 + r^2/5 - r^3/6 + r^4/7) */
+    q = lwrt_two_prodf(rh, rh, &qe);
+    sh = rh - 0.5f * q;
+    sl = (rh - sh) - 0.5f * q;
+    sl += rl - 0.5f * qe - rh * rl +
+          rh * q *
+              (0x1.555556p-2f +
+               rh * (-0x1p-2f + rh * (0x1.99999ap-3f + rh * (-0x1.555556p-3f + rh * 0x1.24924ap-3f))));
+    lh = sh + sl;
+    ll = sl - (lh - sh);
+    t1 = lwrt_two_prodf(lh, log2e_hi, &t1e);
+    t1e += lh * log2e_lo + ll * log2e_hi;
+    /* L = e + table + t1, as lh + ll */
+    a1 = (float)e + logt[i][1];
+    s = a1 - (float)e;
+    a1e = ((float)e - (a1 - s)) + (logt[i][1] - s);
+    b1 = a1 + t1;
+    s = b1 - a1;
+    b1e = (a1 - (b1 - s)) + (t1 - s);
+    ll = a1e + b1e + logt[i][2] + t1e;
+    lh = b1 + ll;
+    ll = ll - (lh - b1);
+
+    /* t = y * L */
+    th = lwrt_two_prodf(lh, y, &tl);
+    tl += ll * y;
+    s = th + tl;
+    tl = tl - (s - th);
+    th = s;
+    if (th > 130.0f)
+        return neg ? -lwrt_inff() : lwrt_inff();
+    if (th < -152.0f)
+        return neg ? -0.0f : 0.0f;
+
+    /* 2^t = 2^k * 2^(j/32) * e^(d*ln2) */
+    k = (int32_t)(th < 0.0f ? th - 0.5f : th + 0.5f);
+    f = th - (float)k; /* exact */
+    s = f + tl;
+    tl = (f - (s - (s - f))) + (tl - (s - f));
+    f = s;
+    j = (int32_t)(f < 0.0f ? f * 32.0f - 0.5f : f * 32.0f + 0.5f);
+    d = f - (float)j * 0x1p-5f; /* exact */
+    uh = lwrt_two_prodf(d, ln2_hi, &ul);
+    ul += d * ln2_lo + tl * ln2_hi;
+    el = ul + uh * uh * (0.5f + uh * (0x1.555556p-3f + uh * 0x1.555556p-5f));
+    eh = lwrt_two_prodf(expt[j + 16][0], uh, &ph);
+    ph += expt[j + 16][0] * el + expt[j + 16][1] * (1.0f + uh);
+    r = expt[j + 16][0] + eh;
+    s = (expt[j + 16][0] - r) + eh;
+    r = r + (s + ph);
+    r = lwrt_ldexpf(r, k);
+    return neg ? -r : r;
+}
+
+/* @helper lwrt_floorf deps: lwrt_bits_f32 lwrt_f32_bits */
+/* Rounding helpers clear the fraction bits of the representation: no FPU rounding mode. */
+LWRT_FN float lwrt_floorf(float x)
+{
+    uint32_t u = lwrt_bits_f32(x), mask;
+    int32_t e = (int32_t)((u >> 23) & 0xffu) - 127;
+
+    if (e >= 23) /* integral, inf or NaN */
+        return x;
+    if (e < 0) { /* |x| < 1 */
+        if ((u & 0x7fffffffu) == 0 || !(u >> 31))
+            return lwrt_f32_bits(u & 0x80000000u);
+        return -1.0f;
+    }
+    mask = 0x007fffffu >> e;
+    if ((u & mask) == 0)
+        return x;
+    if (u >> 31)
+        u += mask + 1u;
+    return lwrt_f32_bits(u & ~mask);
+}
+
+/* @helper lwrt_ceilf deps: lwrt_bits_f32 lwrt_f32_bits */
+LWRT_FN float lwrt_ceilf(float x)
+{
+    uint32_t u = lwrt_bits_f32(x), mask;
+    int32_t e = (int32_t)((u >> 23) & 0xffu) - 127;
+
+    if (e >= 23)
+        return x;
+    if (e < 0) {
+        if ((u & 0x7fffffffu) == 0 || (u >> 31))
+            return lwrt_f32_bits(u & 0x80000000u);
+        return 1.0f;
+    }
+    mask = 0x007fffffu >> e;
+    if ((u & mask) == 0)
+        return x;
+    if (!(u >> 31))
+        u += mask + 1u;
+    return lwrt_f32_bits(u & ~mask);
+}
+
+/* @helper lwrt_roundevenf deps: lwrt_bits_f32 lwrt_f32_bits */
+LWRT_FN float lwrt_roundevenf(float x)
+{
+    uint32_t u = lwrt_bits_f32(x), mask, half, frac;
+    int32_t e = (int32_t)((u >> 23) & 0xffu) - 127;
+
+    if (e >= 23)
+        return x;
+    if (e < 0) { /* |x| < 1: 0 up to and including 1/2, else 1 */
+        if (e < -1 || (u & 0x7fffffffu) == 0x3f000000u)
+            return lwrt_f32_bits(u & 0x80000000u);
+        return lwrt_f32_bits((u & 0x80000000u) | 0x3f800000u);
+    }
+    mask = 0x007fffffu >> e;
+    half = (mask + 1u) >> 1;
+    frac = u & mask;
+    u &= ~mask;
+    /* the integer's last bit is mask + 1 (for e = 0 the exponent's last bit, set for 127) */
+    if (frac > half || (frac == half && (u & (mask + 1u))))
+        u += mask + 1u;
+    return lwrt_f32_bits(u);
+}
+
+/* @helper lwrt_fmodf deps: lwrt_bits_f32 lwrt_f32_bits lwrt_nanf */
+/* Exact remainder by integer long division of the significands, 8 bits a step. */
+LWRT_FN float lwrt_fmodf(float x, float y)
+{
+    uint32_t ux = lwrt_bits_f32(x), uy = lwrt_bits_f32(y);
+    uint32_t sx = ux & 0x80000000u, ax = ux & 0x7fffffffu, ay = uy & 0x7fffffffu, mx, my;
+    int32_t ex, ey;
+
+    if (ax > 0x7f800000u || ay > 0x7f800000u)
+        return x + y;
+    if (ay == 0 || ax == 0x7f800000u)
+        return lwrt_nanf();
+    if (ax < ay) /* includes y = inf and x = 0 */
+        return x;
+    if (ax == ay)
+        return lwrt_f32_bits(sx);
+    ex = (int32_t)(ax >> 23);
+    mx = ax & 0x007fffffu;
+    if (ex == 0) {
+        ex = 1;
+        while (!(mx & 0x00800000u)) {
+            mx <<= 1;
+            ex--;
+        }
+    } else {
+        mx |= 0x00800000u;
+    }
+    ey = (int32_t)(ay >> 23);
+    my = ay & 0x007fffffu;
+    if (ey == 0) {
+        ey = 1;
+        while (!(my & 0x00800000u)) {
+            my <<= 1;
+            ey--;
+        }
+    } else {
+        my |= 0x00800000u;
+    }
+    /* mx * 2^ex mod my * 2^ey; both significands in [2^23, 2^24) */
+    while (ex - ey >= 8) {
+        mx = (mx % my) << 8;
+        ex -= 8;
+    }
+    while (ex > ey) {
+        mx = (mx % my) << 1;
+        ex--;
+    }
+    mx %= my;
+    if (mx == 0)
+        return lwrt_f32_bits(sx);
+    while (!(mx & 0x00800000u)) {
+        mx <<= 1;
+        ey--;
+    }
+    if (ey > 0)
+        return lwrt_f32_bits(sx | ((uint32_t)ey << 23) | (mx & 0x007fffffu));
+    return lwrt_f32_bits(sx | (mx >> (1 - ey)));
+}

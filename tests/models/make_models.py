@@ -1,0 +1,664 @@
+#!/usr/bin/python3
+"""Write lwcc's small end-to-end test models, with their expected outputs.
+
+    /usr/bin/python3 tests/models/make_models.py [OUTDIR] [CASE...]
+
+Each case becomes OUTDIR/<case>/model.onnx plus test_data_set_0/input_<i>.pb and
+output_<i>.pb (ONNX TensorProto files, the layout of ONNX's node tests). OUTDIR
+defaults to this script's folder. The expected outputs come from the numpy
+references below, computed in float64 from the float32 inputs and weights and
+rounded to float32 once at the end. Deterministic: each case seeds its own
+generator from its name, so the files are byte-identical run to run and adding
+a case changes no other.
+
+The e2e runner compares with rtol 1e-3, atol 1e-7. An output that is a sum of
+terms cancelling to nearly zero would fail that check for float32 code that is
+right, so cases that accumulate pass the sum of the terms' magnitudes to
+Case.output; a case with an output too close to zero for it is drawn again
+from the next seed.
+"""
+import os
+import sys
+import zlib
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+IR_VERSION = 8   # what ONNX 1.12 writes
+F32 = np.float32
+RTOL, ATOL = 1e-3, 1e-7     # the e2e runner's tolerances
+ACC_ERR = 1e-6              # assumed float32 accumulation error, relative to sum |term|
+MAX_ATTEMPTS = 100
+
+
+class IllConditioned(Exception):
+    """An output too near zero for its magnitude: redraw the case's data."""
+
+# ---------------------------------------------------------------- references
+# All take and return float64 arrays; attribute names and defaults follow ONNX.
+
+
+def ref_conv(x, w, b=None, strides=(1, 1), pads=(0, 0, 0, 0), dilations=(1, 1), group=1):
+    """Conv (2-D), pads = [top, left, bottom, right] as in ONNX."""
+    n, c, h, wd = x.shape
+    m, cg, kh, kw = w.shape
+    assert c == cg * group and m % group == 0
+    mg = m // group
+    sh, sw = strides
+    dh, dw = dilations
+    xp = np.zeros((n, c, h + pads[0] + pads[2], wd + pads[1] + pads[3]))
+    xp[:, :, pads[0]:pads[0] + h, pads[1]:pads[1] + wd] = x
+    oh = (xp.shape[2] - ((kh - 1) * dh + 1)) // sh + 1
+    ow = (xp.shape[3] - ((kw - 1) * dw + 1)) // sw + 1
+    y = np.zeros((n, m, oh, ow))
+    for oc in range(m):
+        g = oc // mg
+        for ic in range(cg):
+            for i in range(kh):
+                for j in range(kw):
+                    patch = xp[:, g * cg + ic,
+                               i * dh:i * dh + sh * (oh - 1) + 1:sh,
+                               j * dw:j * dw + sw * (ow - 1) + 1:sw]
+                    y[:, oc] += patch * w[oc, ic, i, j]
+        if b is not None:
+            y[:, oc] += b[oc]
+    return y
+
+
+def same_upper_pads(size, kernel, stride, dilation=1):
+    """auto_pad SAME_UPPER: output ceil(size/stride); the odd pad goes at the end."""
+    out = -(-size // stride)
+    total = max(0, (out - 1) * stride + (kernel - 1) * dilation + 1 - size)
+    return total // 2, total - total // 2
+
+
+def pool_windows(x, kernel, strides, pads, fill):
+    """Yield (oh, ow, window, valid-mask) over a padded 4-D input, ceil_mode 0."""
+    n, c, h, w = x.shape
+    kh, kw = kernel
+    sh, sw = strides
+    xp = np.full((n, c, h + pads[0] + pads[2], w + pads[1] + pads[3]), fill)
+    xp[:, :, pads[0]:pads[0] + h, pads[1]:pads[1] + w] = x
+    valid = np.zeros(xp.shape[2:], dtype=bool)
+    valid[pads[0]:pads[0] + h, pads[1]:pads[1] + w] = True
+    oh = (xp.shape[2] - kh) // sh + 1
+    ow = (xp.shape[3] - kw) // sw + 1
+    for i in range(oh):
+        for j in range(ow):
+            rows = slice(i * sh, i * sh + kh)
+            cols = slice(j * sw, j * sw + kw)
+            yield i, j, oh, ow, xp[:, :, rows, cols], valid[rows, cols]
+
+
+def ref_maxpool(x, kernel, strides, pads):
+    y = None
+    for i, j, oh, ow, win, _ in pool_windows(x, kernel, strides, pads, -np.inf):
+        if y is None:
+            y = np.zeros(x.shape[:2] + (oh, ow))
+        y[:, :, i, j] = win.max(axis=(2, 3))
+    return y
+
+
+def ref_avgpool(x, kernel, strides, pads, count_include_pad):
+    y = None
+    for i, j, oh, ow, win, valid in pool_windows(x, kernel, strides, pads, 0.0):
+        if y is None:
+            y = np.zeros(x.shape[:2] + (oh, ow))
+        count = win.shape[2] * win.shape[3] if count_include_pad else valid.sum()
+        y[:, :, i, j] = win.sum(axis=(2, 3)) / count
+    return y
+
+
+def ref_gemm(a, b, c=None, alpha=1.0, beta=1.0, trans_a=0, trans_b=0):
+    a = a.T if trans_a else a
+    b = b.T if trans_b else b
+    y = alpha * (a @ b)
+    return y if c is None else y + beta * c
+
+
+def ref_batchnorm(x, scale, bias, mean, var, eps):
+    sh = (1, -1) + (1,) * (x.ndim - 2)
+    return ((x - mean.reshape(sh)) / np.sqrt(var.reshape(sh) + eps) * scale.reshape(sh)
+            + bias.reshape(sh))
+
+
+def ref_softmax(x, axis):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def ref_sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def ref_hardsigmoid(x, alpha=0.2, beta=0.5):
+    return np.clip(alpha * x + beta, 0.0, 1.0)
+
+
+def ref_reshape(x, shape):
+    """Reshape-13 with allowzero 0: a 0 copies the input's dim, one -1 is inferred."""
+    shape = [x.shape[i] if d == 0 else d for i, d in enumerate(shape)]
+    return x.reshape(shape)
+
+
+def ref_flatten(x, axis=1):
+    return x.reshape(int(np.prod(x.shape[:axis])), -1)
+
+
+# ------------------------------------------------------------------ builders
+
+
+class Case:
+    """One test model: its nodes, graph inputs with data, constants, outputs."""
+
+    def __init__(self, name, attempt=0, opset=13):
+        self.name = name
+        self.opset = opset
+        seed = zlib.crc32(name.encode())
+        self.rng = np.random.default_rng(seed if attempt == 0 else [seed, attempt])
+        self.nodes = []
+        self.inputs = []        # (name, float32 array)
+        self.inits = []         # TensorProto
+        self.outputs = []       # (name, expected array)
+
+    def input(self, name, shape, lo=-1.0, hi=1.0):
+        """A graph input with uniform random float32 data; returns it as float64."""
+        a = self.rng.uniform(lo, hi, size=shape).astype(F32)
+        self.inputs.append((name, a))
+        return a.astype(np.float64)
+
+    def weight(self, name, shape, lo=-1.0, hi=1.0, raw=True):
+        """A float32 initializer (raw_data, or float_data when raw is False)."""
+        a = self.rng.uniform(lo, hi, size=shape).astype(F32)
+        return self.const(name, a, raw)
+
+    def const(self, name, a, raw=True):
+        a = np.asarray(a)
+        if raw:
+            t = numpy_helper.from_array(a, name)
+        else:
+            code = {np.dtype(F32): TensorProto.FLOAT,
+                    np.dtype(np.int64): TensorProto.INT64}[a.dtype]
+            t = helper.make_tensor(name, code, a.shape, a.flatten().tolist())
+        self.inits.append(t)
+        return a.astype(np.float64) if a.dtype == F32 else a
+
+    def node(self, op, ins, outs, name=None, **attrs):
+        self.nodes.append(helper.make_node(op, ins, outs, name=name or f"{op.lower()}_{len(self.nodes)}",
+                                           **attrs))
+
+    def output(self, name, value, mag=None, dtype=F32):
+        """A graph output and its expected value; mag, if given, is the elementwise
+        sum of |terms| that make up value (see the module comment)."""
+        self.check(value, mag)
+        self.outputs.append((name, np.asarray(value).astype(dtype)))
+
+    @staticmethod
+    def check(value, mag):
+        if mag is not None and np.any(ATOL + RTOL * np.abs(value) < ACC_ERR * mag):
+            raise IllConditioned
+
+    def write(self, outdir):
+        def info(name, a):
+            code = onnx.mapping.NP_TYPE_TO_TENSOR_TYPE[a.dtype]
+            return helper.make_tensor_value_info(name, code, list(a.shape))
+
+        graph = helper.make_graph(self.nodes, self.name,
+                                  [info(n, a) for n, a in self.inputs],
+                                  [info(n, a) for n, a in self.outputs],
+                                  initializer=self.inits)
+        model = helper.make_model(graph, ir_version=IR_VERSION, producer_name="lwcc-tests",
+                                  opset_imports=[helper.make_opsetid("", self.opset)])
+        onnx.checker.check_model(model, full_check=True)
+        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+        for o, (n, a) in zip(inferred.graph.output, self.outputs):
+            dims = [d.dim_value for d in o.type.tensor_type.shape.dim]
+            assert dims == list(a.shape), f"{self.name}: output {n} is {dims}, reference {a.shape}"
+        folder = os.path.join(outdir, self.name)
+        data = os.path.join(folder, "test_data_set_0")
+        os.makedirs(data, exist_ok=True)
+        blob = model.SerializeToString()
+        assert len(blob) < 50 * 1024, f"{self.name}: model is {len(blob)} bytes"
+        with open(os.path.join(folder, "model.onnx"), "wb") as f:
+            f.write(blob)
+        for kind, items in (("input", self.inputs), ("output", self.outputs)):
+            for i, (n, a) in enumerate(items):
+                with open(os.path.join(data, f"{kind}_{i}.pb"), "wb") as f:
+                    f.write(numpy_helper.from_array(a, n).SerializeToString())
+
+
+CASES = []
+
+
+def case(fn):
+    CASES.append(fn)
+    return fn
+
+
+# --------------------------------------------------------------------- cases
+
+def conv_case(c, x_shape, w_shape, ref_attrs, bias=True, **attrs):
+    """One Conv node from x and constant w (and b); outputs the reference."""
+    x = c.input("x", x_shape)
+    w = c.weight("w", w_shape, -0.5, 0.5)
+    b = c.weight("b", (w_shape[0],), -0.5, 0.5) if bias else None
+    c.node("Conv", ["x", "w", "b"] if bias else ["x", "w"], ["y"], **attrs)
+    mag = ref_conv(abs(x), abs(w), None if b is None else abs(b), **ref_attrs)
+    c.output("y", ref_conv(x, w, b, **ref_attrs), mag)
+
+
+@case
+def conv_pads_strides(c):
+    """Asymmetric pads and unequal strides."""
+    conv_case(c, (1, 3, 9, 8), (4, 3, 3, 3), dict(strides=(2, 1), pads=(1, 0, 2, 1)),
+              kernel_shape=[3, 3], pads=[1, 0, 2, 1], strides=[2, 1])
+
+
+@case
+def conv_dilations(c):
+    conv_case(c, (2, 2, 9, 9), (3, 2, 3, 3), dict(dilations=(2, 2), pads=(2, 2, 2, 2)),
+              dilations=[2, 2], pads=[2, 2, 2, 2])
+
+
+@case
+def conv_groups(c):
+    """group 2: 4 input channels, 6 output channels, no bias."""
+    conv_case(c, (1, 4, 6, 6), (6, 2, 3, 3), dict(group=2, pads=(1, 1, 1, 1)), bias=False,
+              group=2, pads=[1, 1, 1, 1])
+
+
+@case
+def conv_depthwise(c):
+    """Depthwise with channel multiplier 2 (group = input channels), stride 2."""
+    conv_case(c, (1, 4, 7, 7), (8, 1, 3, 3), dict(group=4, pads=(1, 1, 1, 1), strides=(2, 2)),
+              group=4, pads=[1, 1, 1, 1], strides=[2, 2])
+
+
+@case
+def conv_same_upper(c):
+    """auto_pad SAME_UPPER with an even kernel and stride 2: pads 1 before, 2 after."""
+    ph = same_upper_pads(7, 4, 2)
+    assert ph == (1, 2)
+    conv_case(c, (1, 2, 7, 7), (3, 2, 4, 4),
+              dict(strides=(2, 2), pads=(ph[0], ph[0], ph[1], ph[1])),
+              auto_pad="SAME_UPPER", strides=[2, 2])
+
+
+@case
+def conv_1x1(c):
+    conv_case(c, (1, 8, 5, 5), (4, 8, 1, 1), {})
+
+
+@case
+def gemm_transb_alpha_beta(c):
+    """transB, alpha, beta, and a bias of shape [N] broadcast over rows (float_data)."""
+    a = c.input("a", (3, 5))
+    b = c.weight("b", (4, 5), raw=False)
+    bias = c.weight("c", (4,), raw=False)
+    c.node("Gemm", ["a", "b", "c"], ["y"], transB=1, alpha=0.5, beta=2.0)
+    c.output("y", ref_gemm(a, b, bias, alpha=0.5, beta=2.0, trans_b=1),
+             ref_gemm(abs(a), abs(b), abs(bias), alpha=0.5, beta=2.0, trans_b=1))
+
+
+@case
+def gemm_transa_col_bias(c):
+    """transA, a bias of shape [M, 1] broadcast over columns."""
+    a = c.input("a", (6, 3))
+    b = c.weight("b", (6, 5))
+    bias = c.weight("c", (3, 1))
+    c.node("Gemm", ["a", "b", "c"], ["y"], transA=1)
+    c.output("y", ref_gemm(a, b, bias, trans_a=1), ref_gemm(abs(a), abs(b), abs(bias), trans_a=1))
+
+
+@case
+def gemm_no_bias(c):
+    a = c.input("a", (2, 7))
+    b = c.weight("b", (7, 3))
+    c.node("Gemm", ["a", "b"], ["y"], alpha=1.5)
+    c.output("y", ref_gemm(a, b, alpha=1.5), ref_gemm(abs(a), abs(b), alpha=1.5))
+
+
+@case
+def matmul_2d(c):
+    a = c.input("a", (3, 4))
+    b = c.weight("b", (4, 5))
+    c.node("MatMul", ["a", "b"], ["y"])
+    c.output("y", a @ b, abs(a) @ abs(b))
+
+
+@case
+def matmul_batched(c):
+    """Two graph inputs, batch dims broadcast: [2,1,3,4] x [3,4,5] -> [2,3,3,5]."""
+    a = c.input("a", (2, 1, 3, 4))
+    b = c.input("b", (3, 4, 5))
+    c.node("MatMul", ["a", "b"], ["y"])
+    c.output("y", np.matmul(a, b), np.matmul(abs(a), abs(b)))
+
+
+@case
+def add_broadcast(c):
+    x = c.input("x", (1, 3, 4, 5))
+    y = c.weight("bias", (3, 1, 1))
+    c.node("Add", ["x", "bias"], ["z"])
+    c.output("z", x + y)
+
+
+@case
+def sub_broadcast(c):
+    """Both operands are graph inputs; the second broadcasts along the last axis."""
+    x = c.input("x", (2, 3, 4))
+    y = c.input("y", (4,))
+    c.node("Sub", ["x", "y"], ["z"])
+    c.output("z", x - y)
+
+
+@case
+def mul_broadcast(c):
+    """Both operands broadcast: [2,1,4] * [3,1] -> [2,3,4]; then times a scalar."""
+    x = c.input("x", (2, 1, 4))
+    y = c.input("y", (3, 1))
+    s = c.const("s", np.array(-1.5, dtype=F32))
+    c.node("Mul", ["x", "y"], ["t"])
+    c.node("Mul", ["t", "s"], ["z"])
+    c.output("z", x * y * s)
+
+
+@case
+def div_broadcast(c):
+    """Divide by a per-channel constant bounded away from zero, and a constant by x."""
+    x = c.input("x", (1, 3, 2, 2), 0.5, 2.0)
+    d = c.weight("d", (1, 3, 1, 1), 0.5, 2.0)
+    k = c.const("k", np.array([3.0], dtype=F32))
+    c.node("Div", ["x", "d"], ["q"])
+    c.node("Div", ["k", "q"], ["z"])
+    c.output("z", k / (x / d))
+
+
+def unary_case(c, op, fn, lo=-4.0, hi=4.0, shape=(2, 3, 4), **attrs):
+    x = c.input("x", shape, lo, hi)
+    c.node(op, ["x"], ["y"], **attrs)
+    c.output("y", fn(x))
+
+
+@case
+def relu(c):
+    unary_case(c, "Relu", lambda x: np.maximum(x, 0.0))
+
+
+@case
+def clip_min_max(c):
+    """Clip-13: min and max as inputs (initializers)."""
+    x = c.input("x", (2, 3, 4), -4.0, 4.0)
+    c.const("lo", np.array(-1.0, dtype=F32))
+    c.const("hi", np.array(2.5, dtype=F32))
+    c.node("Clip", ["x", "lo", "hi"], ["y"])
+    c.output("y", np.clip(x, -1.0, 2.5))
+
+
+@case
+def clip_max_only(c):
+    """Clip-13 with the min input left out (empty name): a ReLU6-style upper clamp."""
+    x = c.input("x", (3, 5), -8.0, 8.0)
+    c.const("hi", np.array(6.0, dtype=F32))
+    c.node("Clip", ["x", "", "hi"], ["y"])
+    c.output("y", np.minimum(x, 6.0))
+
+
+@case
+def sigmoid(c):
+    unary_case(c, "Sigmoid", ref_sigmoid, -8.0, 8.0)
+
+
+@case
+def tanh(c):
+    unary_case(c, "Tanh", np.tanh)
+
+
+@case
+def leakyrelu(c):
+    unary_case(c, "LeakyRelu", lambda x: np.where(x >= 0, x, 0.1 * x), alpha=0.1)
+
+
+@case
+def hardsigmoid(c):
+    unary_case(c, "HardSigmoid", lambda x: ref_hardsigmoid(x, 0.25, 0.4), alpha=0.25, beta=0.4)
+
+
+@case
+def hardswish(c):
+    """HardSwish exists from opset 14."""
+    c.opset = 14
+    unary_case(c, "HardSwish", lambda x: x * ref_hardsigmoid(x, 1.0 / 6.0, 0.5), -5.0, 5.0)
+
+
+@case
+def softmax_last(c):
+    """Softmax-13, default axis -1."""
+    unary_case(c, "Softmax", lambda x: ref_softmax(x, -1), shape=(2, 3, 5))
+
+
+@case
+def softmax_axis1(c):
+    """Softmax-13 normalizes along one axis only (not the flattened tail as in 11)."""
+    unary_case(c, "Softmax", lambda x: ref_softmax(x, 1), shape=(2, 3, 4), axis=1)
+
+
+@case
+def maxpool_pads_strides(c):
+    x = c.input("x", (1, 2, 7, 7))
+    c.node("MaxPool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
+    c.output("y", ref_maxpool(x, (3, 3), (2, 2), (1, 1, 1, 1)))
+
+
+@case
+def maxpool_2x2(c):
+    x = c.input("x", (2, 3, 6, 6))
+    c.node("MaxPool", ["x"], ["y"], kernel_shape=[2, 2], strides=[2, 2])
+    c.output("y", ref_maxpool(x, (2, 2), (2, 2), (0, 0, 0, 0)))
+
+
+@case
+def avgpool_exclude_pad(c):
+    """count_include_pad 0: border windows divide by their in-bounds count."""
+    x = c.input("x", (1, 2, 6, 7))
+    c.node("AveragePool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2],
+           pads=[1, 1, 1, 1], count_include_pad=0)
+    c.output("y", ref_avgpool(x, (3, 3), (2, 2), (1, 1, 1, 1), False),
+             ref_avgpool(abs(x), (3, 3), (2, 2), (1, 1, 1, 1), False))
+
+
+@case
+def avgpool_include_pad(c):
+    """count_include_pad 1 with asymmetric pads: every window divides by 9."""
+    x = c.input("x", (1, 2, 5, 5))
+    c.node("AveragePool", ["x"], ["y"], kernel_shape=[3, 3], strides=[1, 2],
+           pads=[0, 1, 1, 0], count_include_pad=1)
+    c.output("y", ref_avgpool(x, (3, 3), (1, 2), (0, 1, 1, 0), True),
+             ref_avgpool(abs(x), (3, 3), (1, 2), (0, 1, 1, 0), True))
+
+
+@case
+def globalaveragepool(c):
+    x = c.input("x", (2, 3, 5, 4))
+    c.node("GlobalAveragePool", ["x"], ["y"])
+    c.output("y", x.mean(axis=(2, 3), keepdims=True), abs(x).mean(axis=(2, 3), keepdims=True))
+
+
+@case
+def batchnorm(c):
+    """BatchNormalization-9 in inference form, epsilon 1e-3."""
+    x = c.input("x", (2, 3, 4, 4))
+    scale = c.weight("scale", (3,), 0.5, 1.5)
+    bias = c.weight("bias", (3,))
+    mean = c.weight("mean", (3,), -0.5, 0.5)
+    var = c.weight("var", (3,), 0.2, 2.0)
+    c.node("BatchNormalization", ["x", "scale", "bias", "mean", "var"], ["y"], epsilon=1e-3)
+    c.output("y", ref_batchnorm(x, scale, bias, mean, var, 1e-3),
+             ref_batchnorm(abs(x), scale, abs(bias), -abs(mean), var, 1e-3))
+
+
+@case
+def flatten(c):
+    unary_case(c, "Flatten", lambda x: ref_flatten(x, 2), shape=(2, 3, 4, 5), axis=2)
+
+
+@case
+def reshape_zero_minus1(c):
+    """A constant shape [0, -1, 2]: 0 copies the input's dim 0, -1 is inferred."""
+    x = c.input("x", (2, 3, 4))
+    c.const("shape", np.array([0, -1, 2], dtype=np.int64))
+    c.node("Reshape", ["x", "shape"], ["y"])
+    c.output("y", ref_reshape(x, [0, -1, 2]))
+
+
+@case
+def transpose(c):
+    """NCHW -> NHWC, then a 4-D permutation that moves every axis."""
+    x = c.input("x", (1, 2, 3, 4))
+    c.node("Transpose", ["x"], ["t"], perm=[0, 2, 3, 1])
+    c.node("Transpose", ["t"], ["y"], perm=[3, 0, 2, 1])
+    c.output("y", x.transpose(0, 2, 3, 1).transpose(3, 0, 2, 1))
+
+
+@case
+def concat(c):
+    """Three inputs along channels (negative axis), one of them a constant."""
+    a = c.input("a", (1, 2, 3, 2))
+    b = c.input("b", (1, 1, 3, 2))
+    k = c.weight("k", (1, 3, 3, 2))
+    c.node("Concat", ["a", "k", "b"], ["y"], axis=-3)
+    c.output("y", np.concatenate([a, k, b], axis=1))
+
+
+@case
+def pad_constant(c):
+    """Pad-13, mode constant, pads and the value as inputs; unequal begin/end."""
+    x = c.input("x", (1, 2, 3, 4))
+    pads = [0, 0, 1, 2, 0, 1, 2, 0]
+    c.const("pads", np.array(pads, dtype=np.int64))
+    c.const("value", np.array(0.5, dtype=F32))
+    c.node("Pad", ["x", "pads", "value"], ["y"], mode="constant")
+    width = [(pads[i], pads[i + 4]) for i in range(4)]
+    c.output("y", np.pad(x, width, mode="constant", constant_values=0.5))
+
+
+@case
+def identity_dropout(c):
+    """Identity -> Dropout (inference: identity, mask unused) -> Relu -> Identity."""
+    x = c.input("x", (2, 5))
+    c.node("Identity", ["x"], ["a"])
+    c.node("Dropout", ["a"], ["b", "mask"])
+    c.node("Relu", ["b"], ["r"])
+    c.node("Identity", ["r"], ["y"])
+    c.output("y", np.maximum(x, 0.0))
+
+
+@case
+def constant_node(c):
+    """A Constant node (typed float_data) feeding an Add and a Mul."""
+    x = c.input("x", (2, 3))
+    k = c.rng.uniform(-1, 1, size=(3,)).astype(F32)
+    t = helper.make_tensor("k", TensorProto.FLOAT, [3], k.tolist())
+    c.node("Constant", [], ["k"], value=t)
+    c.node("Constant", [], ["two"], value_float=2.0)
+    c.node("Add", ["x", "k"], ["s"])
+    c.node("Mul", ["s", "two"], ["y"])
+    c.output("y", (x + k.astype(np.float64)) * 2.0)
+
+
+@case
+def shape_chain_reshape(c):
+    """x.view(x.size(0), -1) as torch.onnx exports it (Shape -> Gather -> Unsqueeze
+    -> Concat -> Reshape), then a MatMul; the shape arithmetic must fold away."""
+    x = c.input("input.1", (2, 3, 2, 2))
+    c.node("Shape", ["input.1"], ["onnx::Gather_1"], name="Shape_0")
+    c.node("Constant", [], ["onnx::Gather_2"], name="Constant_1",
+           value=numpy_helper.from_array(np.array(0, dtype=np.int64)))
+    c.node("Gather", ["onnx::Gather_1", "onnx::Gather_2"], ["onnx::Unsqueeze_3"], name="Gather_2",
+           axis=0)
+    c.node("Constant", [], ["onnx::Unsqueeze_4"], name="Constant_3",
+           value=numpy_helper.from_array(np.array([0], dtype=np.int64)))
+    c.node("Unsqueeze", ["onnx::Unsqueeze_3", "onnx::Unsqueeze_4"], ["onnx::Concat_5"],
+           name="Unsqueeze_4")
+    c.node("Constant", [], ["onnx::Concat_6"], name="Constant_5",
+           value=numpy_helper.from_array(np.array([-1], dtype=np.int64)))
+    c.node("Concat", ["onnx::Concat_5", "onnx::Concat_6"], ["onnx::Reshape_7"], name="Concat_6",
+           axis=0)
+    c.node("Reshape", ["input.1", "onnx::Reshape_7"], ["onnx::MatMul_8"], name="Reshape_7")
+    w = c.weight("fc.weight", (12, 4))
+    c.node("MatMul", ["onnx::MatMul_8", "fc.weight"], ["output"], name="MatMul_8")
+    c.output("output", x.reshape(2, -1) @ w, abs(x).reshape(2, -1) @ abs(w))
+
+
+@case
+def multi_io(c):
+    """Two inputs, two outputs, one output also feeding the other."""
+    a = c.input("a", (2, 4))
+    b = c.input("b", (2, 4))
+    c.node("Add", ["a", "b"], ["sum"])
+    c.node("Sigmoid", ["sum"], ["gate"])
+    c.node("Mul", ["gate", "a"], ["prod"])
+    c.output("prod", ref_sigmoid(a + b) * a)
+    c.output("sum", a + b)
+
+
+@case
+def small_cnn(c):
+    """conv-bn-relu-maxpool-flatten-gemm on an 8x8 image, PyTorch-style names."""
+    x = c.input("input.1", (1, 1, 8, 8), 0.0, 1.0)
+    w = c.weight("conv.weight", (4, 1, 3, 3), -0.5, 0.5)
+    b = c.weight("conv.bias", (4,), -0.1, 0.1)
+    scale = c.weight("bn.weight", (4,), 0.5, 1.5)
+    beta = c.weight("bn.bias", (4,), -0.2, 0.2)
+    mean = c.weight("bn.running_mean", (4,), -0.2, 0.2)
+    var = c.weight("bn.running_var", (4,), 0.5, 1.5)
+    fw = c.weight("fc.weight", (10, 64), -0.3, 0.3)
+    fb = c.weight("fc.bias", (10,), -0.1, 0.1)
+    c.node("Conv", ["input.1", "conv.weight", "conv.bias"], ["/conv/Conv_output_0"],
+           name="/conv/Conv", kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    c.node("BatchNormalization", ["/conv/Conv_output_0", "bn.weight", "bn.bias",
+                                  "bn.running_mean", "bn.running_var"],
+           ["/bn/BatchNormalization_output_0"], name="/bn/BatchNormalization", epsilon=1e-5)
+    c.node("Relu", ["/bn/BatchNormalization_output_0"], ["/relu/Relu_output_0"],
+           name="/relu/Relu")
+    c.node("MaxPool", ["/relu/Relu_output_0"], ["/pool/MaxPool_output_0"], name="/pool/MaxPool",
+           kernel_shape=[2, 2], strides=[2, 2])
+    c.node("Flatten", ["/pool/MaxPool_output_0"], ["/Flatten_output_0"], name="/Flatten", axis=1)
+    c.node("Gemm", ["/Flatten_output_0", "fc.weight", "fc.bias"], ["logits"], name="/fc/Gemm",
+           alpha=1.0, beta=1.0, transB=1)
+    h = ref_conv(x, w, b, pads=(1, 1, 1, 1))
+    c.check(h, ref_conv(abs(x), abs(w), abs(b), pads=(1, 1, 1, 1)))
+    hmag = ref_batchnorm(abs(h), scale, abs(beta), -abs(mean), var, 1e-5)
+    h = ref_batchnorm(h, scale, beta, mean, var, 1e-5)
+    c.check(h, hmag)
+    h = ref_flatten(ref_maxpool(np.maximum(h, 0.0), (2, 2), (2, 2), (0, 0, 0, 0)), 1)
+    c.output("logits", ref_gemm(h, fw, fb, trans_b=1), ref_gemm(h, abs(fw), abs(fb), trans_b=1))
+
+
+def main(argv):
+    outdir = argv[1] if len(argv) > 1 else HERE
+    wanted = set(argv[2:])
+    names = [fn.__name__ for fn in CASES]
+    unknown = wanted - set(names)
+    if unknown:
+        sys.exit(f"make_models: unknown case(s): {' '.join(sorted(unknown))}")
+    for fn in CASES:
+        if wanted and fn.__name__ not in wanted:
+            continue
+        for attempt in range(MAX_ATTEMPTS):
+            c = Case(fn.__name__, attempt)
+            try:
+                fn(c)
+                break
+            except IllConditioned:
+                continue
+        else:
+            sys.exit(f"make_models: {fn.__name__}: no well-conditioned data in {MAX_ATTEMPTS} draws")
+        c.write(outdir)
+    print(f"make_models: wrote {len(wanted) or len(CASES)} cases to {outdir}")
+
+
+if __name__ == "__main__":
+    main(sys.argv)
