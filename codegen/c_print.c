@@ -474,7 +474,8 @@ static void used_stmt(const KStmt *s, uint8_t *u)
 {
     switch (s->kind) {
     case KS_FOR:
-        used_stmt(s->u.loop.body, u);
+        if (s->u.loop.extent > 0) /* empty loops are not printed */
+            used_stmt(s->u.loop.body, u);
         return;
     case KS_STORE:
         u[s->u.store.buf] |= 2;

@@ -17,5 +17,12 @@ OP_FAMILY(norm)
 OP_FAMILY(shape)
 OP_FAMILY(reduce)
 OP_FAMILY(misc)
+OP_FAMILY(loss)
+OP_FAMILY(resize)
+OP_FAMILY(index)
+OP_FAMILY(convt)
+OP_FAMILY(recurrent)
+OP_FAMILY(quant)
+OP_FAMILY(signal)
 
 #endif

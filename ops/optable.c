@@ -13,7 +13,10 @@ static const Family families[] = {
     {ops_conv, &ops_conv_count},               {ops_gemm, &ops_gemm_count},
     {ops_pool, &ops_pool_count},               {ops_norm, &ops_norm_count},
     {ops_shape, &ops_shape_count},             {ops_reduce, &ops_reduce_count},
-    {ops_misc, &ops_misc_count},
+    {ops_misc, &ops_misc_count},               {ops_loss, &ops_loss_count},
+    {ops_resize, &ops_resize_count},           {ops_index, &ops_index_count},
+    {ops_convt, &ops_convt_count},             {ops_recurrent, &ops_recurrent_count},
+    {ops_quant, &ops_quant_count},             {ops_signal, &ops_signal_count},
 };
 
 static int same_domain(const char *a, const char *b)
