@@ -22,6 +22,7 @@ typedef struct Printer {
     int need_clamp;
     uint64_t *woff; /* weight offsets in the blob */
     uint64_t blob_size;
+    int weights_used;
 } Printer;
 
 static const char *ctype(DType dt)
@@ -261,12 +262,11 @@ static void op_expr(Printer *pr, const KExpr *e)
     case KF_DIV:
         if (fl) {
             if (e->u.op.op == KOP_MOD) {
-                if (dt != DT_FLOAT32)
-                    LW_ICE("no float64 helper for %s", info->name);
                 use_helper(pr, info->helper);
-                sb_printf(sb, "%s(", info->helper);
+                sb_printf(sb, "%s%s(%s", dt == DT_FLOAT64 ? "(double)" : "", info->helper,
+                          dt == DT_FLOAT64 ? "(float)" : "");
                 expr(pr, a);
-                sb_puts(sb, ", ");
+                sb_puts(sb, dt == DT_FLOAT64 ? ", (float)" : ", ");
                 expr(pr, b);
                 sb_putc(sb, ')');
             } else {
@@ -299,13 +299,15 @@ static void op_expr(Printer *pr, const KExpr *e)
         sb_puts(sb, "))");
         return;
     case KF_CALL:
-        if (dt != DT_FLOAT32)
+        if (dt != DT_FLOAT32 && dt != DT_FLOAT64)
             LW_ICE("kernel op %s on %s has no helper", info->name, dtype_name(dt));
         use_helper(pr, info->helper);
-        sb_printf(sb, "%s(", info->helper);
+        /* float64 is computed through the float32 helper (no double helpers yet) */
+        sb_printf(sb, "%s%s(%s", dt == DT_FLOAT64 ? "(double)" : "", info->helper,
+                  dt == DT_FLOAT64 ? "(float)" : "");
         expr(pr, a);
         if (info->arity > 1) {
-            sb_puts(sb, ", ");
+            sb_puts(sb, dt == DT_FLOAT64 ? ", (float)" : ", ");
             expr(pr, b);
         }
         sb_putc(sb, ')');
@@ -373,11 +375,23 @@ static void expr(Printer *pr, const KExpr *e)
         expr(pr, e->u.sel.f);
         sb_putc(sb, ')');
         return;
-    case KE_CAST:
-        sb_printf(sb, "((%s)", ctype(e->type.dt));
+    case KE_CAST: {
+        DType from = e->u.cast.a->type.dt, to = e->type.dt;
+        const char *conv = from == DT_FLOAT16   ? "lwrt_f16_to_f32"
+                           : from == DT_BFLOAT16 ? "lwrt_bf16_to_f32"
+                           : to == DT_FLOAT16    ? "lwrt_f32_to_f16"
+                           : to == DT_BFLOAT16   ? "lwrt_f32_to_bf16"
+                                                 : NULL;
+        if (conv) {
+            use_helper(pr, conv);
+            sb_printf(sb, "%s(", conv);
+        } else {
+            sb_printf(sb, "((%s)", ctype(to));
+        }
         expr(pr, e->u.cast.a);
         sb_putc(sb, ')');
         return;
+    }
     case KE_SPLAT:
     case KE_HREDUCE:
         break;
@@ -556,6 +570,7 @@ static void print_kernel(Printer *pr, const Kernel *k, uint8_t *u)
             any_a = 1;
             break;
         case KB_WEIGHT:
+            pr->weights_used = 1;
             sb_printf(sb, "(const void *)(lw_w.b + %llu);\n",
                       (unsigned long long)pr->woff[kb->slot]);
             break;
@@ -738,7 +753,7 @@ LwStatus c_print(Ctx *ctx, const char *prefix, StrBuf *c, StrBuf *h)
     sb_printf(c, ", %s --target=%s (%s). Do not edit. */\n", opt_name(ctx->opt->opt), tgt,
               ctx->target->name);
     sb_printf(c, "#include \"%s.h\"\n\n", prefix);
-    if (p->weights.len)
+    if (pr.weights_used)
         print_blob(&pr);
     int any_helper = 0;
     for (uint32_t i = 0; i < lwrt_nhelpers; i++)

@@ -27,6 +27,8 @@ DType dtype_from_onnx(int64_t code);
 static inline uint32_t dtype_size(DType t) { return dtype_info(t)->bytes; }
 static inline bool dtype_is_float(DType t) { return dtype_info(t)->cls == 'f'; }
 static inline bool dtype_is_int(DType t) { return dtype_info(t)->cls == 's' || dtype_info(t)->cls == 'u'; }
+/* float32/64 and the half types (storage only: computed in float32) */
+static inline bool dtype_is_floatlike(DType t) { return dtype_info(t)->cls == 'f' || dtype_info(t)->cls == 'h'; }
 static inline bool dtype_is_signed(DType t) { return dtype_info(t)->cls == 's'; }
 static inline const char *dtype_name(DType t) { return dtype_info(t)->name; }
 

@@ -17,6 +17,11 @@ void kb_init(KBuilder *kb, Ctx *ctx, Program *p, const Graph *g, uint32_t *val_b
     kb->val_buf = val_buf;
 }
 
+static int is_half(DType dt)
+{
+    return dt == DT_FLOAT16 || dt == DT_BFLOAT16;
+}
+
 static KStmt *new_stmt(KBuilder *kb, KStmtKind kind)
 {
     KStmt *s = arena_new(kb->a, KStmt);
@@ -152,6 +157,9 @@ void kb_endif(KBuilder *kb)
 
 void kb_store(KBuilder *kb, uint32_t buf, KIndex idx, KExpr *val)
 {
+    DType bt = kb->prog->bufs.data[buf].dtype;
+    if (is_half(bt) && val->type.dt != bt)
+        val = kb_cast(kb, bt, val);
     KStmt *s = new_stmt(kb, KS_STORE);
     s->u.store.buf = buf;
     s->u.store.idx = idx;
@@ -273,7 +281,17 @@ KExpr *kb_idx(KBuilder *kb, DType dt, KIndex idx)
     return e;
 }
 
-KExpr *kb_load(KBuilder *kb, uint32_t buf, KIndex idx)
+/* Half-precision buffers are storage only: loads give float32, stores convert back. */
+static KExpr *half_in(KBuilder *kb, KExpr *e)
+{
+    if (!is_half(e->type.dt))
+        return e;
+    KExpr *c = new_expr(kb, KE_CAST, ktype(DT_FLOAT32));
+    c->u.cast.a = e;
+    return c;
+}
+
+static KExpr *raw_load(KBuilder *kb, uint32_t buf, KIndex idx)
 {
     KExpr *e = new_expr(kb, KE_LOAD, ktype(kb->prog->bufs.data[buf].dtype));
     e->u.load.buf = buf;
@@ -281,10 +299,17 @@ KExpr *kb_load(KBuilder *kb, uint32_t buf, KIndex idx)
     return e;
 }
 
+KExpr *kb_load(KBuilder *kb, uint32_t buf, KIndex idx)
+{
+    return half_in(kb, raw_load(kb, buf, idx));
+}
+
 KExpr *kb_load_guard(KBuilder *kb, uint32_t buf, KIndex idx, const KCond *conds, uint8_t n,
                      KExpr *other)
 {
-    KExpr *e = kb_load(kb, buf, idx);
+    if (is_half(kb->prog->bufs.data[buf].dtype) && n)
+        other = kb_cast(kb, kb->prog->bufs.data[buf].dtype, other);
+    KExpr *e = raw_load(kb, buf, idx);
     if (n) {
         KCond *c = arena_array(kb->a, KCond, n);
         memcpy(c, conds, sizeof(KCond) * n);
@@ -292,7 +317,7 @@ KExpr *kb_load_guard(KBuilder *kb, uint32_t buf, KIndex idx, const KCond *conds,
         e->u.load.nguard = n;
         e->u.load.other = other;
     }
-    return e;
+    return half_in(kb, e);
 }
 
 KExpr *kb_loadx(KBuilder *kb, uint32_t buf, KIndex idx, KExpr *dyn, int64_t stride,
@@ -304,7 +329,7 @@ KExpr *kb_loadx(KBuilder *kb, uint32_t buf, KIndex idx, KExpr *dyn, int64_t stri
     e->u.loadx.dyn = dyn;
     e->u.loadx.stride = stride;
     e->u.loadx.extent = extent;
-    return e;
+    return half_in(kb, e);
 }
 
 KExpr *kb_op3(KBuilder *kb, KOp op, KExpr *a, KExpr *b, KExpr *c)
@@ -337,6 +362,11 @@ KExpr *kb_select(KBuilder *kb, KExpr *c, KExpr *t, KExpr *f)
 
 KExpr *kb_cast(KBuilder *kb, DType dt, KExpr *a)
 {
+    if (a->type.dt == dt)
+        return a;
+    /* half types convert through float32 only */
+    if ((is_half(dt) && a->type.dt != DT_FLOAT32) || (is_half(a->type.dt) && dt != DT_FLOAT32))
+        a = kb_cast(kb, DT_FLOAT32, a);
     if (a->type.dt == dt)
         return a;
     KExpr *e = new_expr(kb, KE_CAST, ktype(dt));

@@ -20,8 +20,8 @@ static LwStatus lower_ew(Ctx *ctx, KBuilder *kb, const Node *n)
 static LwStatus infer_float(Ctx *ctx, Graph *g, Node *n)
 {
     for (uint16_t i = 0; i < n->nin; i++)
-        if (n->in[i] && op_in(g, n, i)->dtype != DT_FLOAT32)
-            return diag_node(ctx, n, "input %u of type %s is not supported (float32 only)", i,
+        if (n->in[i] && !dtype_is_floatlike(op_in(g, n, i)->dtype))
+            return diag_node(ctx, n, "input %u of type %s is not supported (floats only)", i,
                              dtype_name(op_in(g, n, i)->dtype));
     return op_infer_same(ctx, g, n);
 }
@@ -29,7 +29,7 @@ static LwStatus infer_float(Ctx *ctx, Graph *g, Node *n)
 static LwStatus infer_numeric(Ctx *ctx, Graph *g, Node *n)
 {
     DType dt = op_in(g, n, 0)->dtype;
-    if (!dtype_is_float(dt) && !dtype_is_int(dt))
+    if (!dtype_is_floatlike(dt) && !dtype_is_int(dt))
         return diag_node(ctx, n, "input of type %s is not supported", dtype_name(dt));
     return op_infer_same(ctx, g, n);
 }

@@ -8,8 +8,8 @@
 static LwStatus need_float32(Ctx *ctx, Graph *g, Node *n)
 {
     for (uint16_t i = 0; i < n->nin; i++)
-        if (n->in[i] && op_in(g, n, i)->dtype != DT_FLOAT32)
-            return diag_node(ctx, n, "input %u of type %s is not supported (float32 only)", i,
+        if (n->in[i] && !dtype_is_floatlike(op_in(g, n, i)->dtype))
+            return diag_node(ctx, n, "input %u of type %s is not supported (floats only)", i,
                              dtype_name(op_in(g, n, i)->dtype));
     return LW_OK;
 }
@@ -20,7 +20,7 @@ static LwStatus need_numeric(Ctx *ctx, Graph *g, Node *n)
         if (!n->in[i])
             continue;
         DType dt = op_in(g, n, i)->dtype;
-        if (!(dtype_is_float(dt) || dtype_is_int(dt)))
+        if (!(dtype_is_floatlike(dt) || dtype_is_int(dt)))
             return diag_node(ctx, n, "input %u of type %s is not supported", i, dtype_name(dt));
     }
     return LW_OK;
@@ -41,7 +41,7 @@ static LwStatus infer_float_same(Ctx *ctx, Graph *g, Node *n)
 static LwStatus infer_signed_same(Ctx *ctx, Graph *g, Node *n)
 {
     DType dt = op_in(g, n, 0)->dtype;
-    if (!(dtype_is_float(dt) || dtype_is_signed(dt)))
+    if (!(dtype_is_floatlike(dt) || dtype_is_signed(dt)))
         return diag_node(ctx, n, "input of type %s is not supported", dtype_name(dt));
     return op_infer_same(ctx, g, n);
 }
@@ -82,7 +82,6 @@ BIN(s_add, KOP_ADD)
 BIN(s_sub, KOP_SUB)
 BIN(s_mul, KOP_MUL)
 BIN(s_div, KOP_DIV)
-BIN(s_pow, KOP_POW)
 BIN(s_less, KOP_LT)
 BIN(s_less_eq, KOP_LE)
 BIN(s_greater, KOP_GT)
@@ -170,10 +169,8 @@ static LwStatus mod_infer(Ctx *ctx, Graph *g, Node *n)
 {
     const ModAttrs *m = n->attrs;
     DType dt = op_in(g, n, 0)->dtype;
-    if (dtype_is_float(dt) && !m->fmod)
+    if (dtype_is_floatlike(dt) && !m->fmod)
         return diag_node(ctx, n, "fmod=0 with float inputs is invalid (ONNX Mod)");
-    if (dtype_is_float(dt) && dt != DT_FLOAT32)
-        return diag_node(ctx, n, "%s Mod is not supported", dtype_name(dt));
     return infer_arith(ctx, g, n);
 }
 
@@ -191,13 +188,24 @@ static KExpr *s_mod(KBuilder *kb, const Node *n, KExpr *const *a)
     return kb_select(kb, fix, kb_op(kb, KOP_ADD, r, a[1]), r);
 }
 
+/* Pow-12+: base and exponent may differ in type; the result has the base's.
+ * Computed in float32 (powf) and converted back for integer bases. */
 static LwStatus pow_infer(Ctx *ctx, Graph *g, Node *n)
 {
-    TRY(need_float32(ctx, g, n));
+    TRY(need_numeric(ctx, g, n));
     Shape s;
     if (!shape_broadcast(&op_in(g, n, 0)->shape, &op_in(g, n, 1)->shape, &s))
         return diag_node(ctx, n, "input shapes do not broadcast");
-    return op_set_output(ctx, g, n, 0, DT_FLOAT32, &s);
+    return op_set_output(ctx, g, n, 0, op_in(g, n, 0)->dtype, &s);
+}
+
+static KExpr *s_pow_mixed(KBuilder *kb, const Node *n, KExpr *const *a)
+{
+    (void)n;
+    DType bt = a[0]->type.dt;
+    DType ct = dtype_is_float(bt) ? bt : DT_FLOAT32;
+    KExpr *r = kb_op(kb, KOP_POW, kb_cast(kb, ct, a[0]), kb_cast(kb, ct, a[1]));
+    return kb_cast(kb, bt, r);
 }
 
 static LwStatus where_infer(Ctx *ctx, Graph *g, Node *n)
@@ -236,7 +244,7 @@ const OpDef ops_elementwise[] = {
     EW("Sub", 7, LW_OPSET_MAX, 2, infer_arith, s_sub, FC_BROADCAST),
     EW("Mul", 7, LW_OPSET_MAX, 2, infer_arith, s_mul, FC_BROADCAST),
     EW("Div", 7, LW_OPSET_MAX, 2, infer_arith, s_div, FC_BROADCAST),
-    EW("Pow", 7, LW_OPSET_MAX, 2, pow_infer, s_pow, FC_BROADCAST),
+    EW("Pow", 7, LW_OPSET_MAX, 2, pow_infer, s_pow_mixed, FC_BROADCAST),
     EW("Neg", 6, LW_OPSET_MAX, 1, infer_signed_same, s_neg, FC_ELEMWISE),
     EW("Abs", 6, LW_OPSET_MAX, 1, infer_arith, s_abs, FC_ELEMWISE),
     EW("Sqrt", 6, LW_OPSET_MAX, 1, infer_float_same, s_sqrt, FC_ELEMWISE),

@@ -80,7 +80,7 @@ static LwStatus cast_import(Ctx *ctx, Node *n, const AttrList *al)
 
 static int computable(DType dt)
 {
-    return dt == DT_BOOL || dtype_is_int(dt) || dt == DT_FLOAT32 || dt == DT_FLOAT64;
+    return dt == DT_BOOL || dtype_is_int(dt) || dtype_is_floatlike(dt);
 }
 
 static LwStatus cast_infer(Ctx *ctx, Graph *g, Node *n)

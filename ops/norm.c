@@ -91,8 +91,6 @@ static LwStatus ln_import(Ctx *ctx, Node *n, const AttrList *al)
     TRY(attr_float(ctx, &n->loc, al, "epsilon", 1e-5f, &a->epsilon));
     TRY(attr_int(ctx, &n->loc, al, "axis", -1, &a->axis));
     TRY(attr_int(ctx, &n->loc, al, "stash_type", 1, &stash));
-    if (n->nout > 1)
-        return diag_node(ctx, n, "the Mean and InvStdDev outputs are not supported");
     n->attrs = a;
     return attr_check_unused(ctx, &n->loc, al);
 }
@@ -113,7 +111,21 @@ static LwStatus ln_infer(Ctx *ctx, Graph *g, Node *n)
         const Value *p = op_in(g, n, i);
         if (p->dtype != x->dtype)
             return diag_node(ctx, n, "input %u type differs from X", i);
+        uint64_t inner = 1;
+        for (int d = (int)ax; d < x->shape.rank; d++)
+            inner *= (uint64_t)x->shape.dims[d];
+        if (shape_count(&p->shape) != inner)
+            return diag_node(ctx, n, "input %u must cover the normalized dims (%llu elements); "
+                             "broadcast scale/bias are not supported", i,
+                             (unsigned long long)inner);
     }
+    /* optional Mean and InvStdDev: the input shape with normalized dims 1 */
+    Shape st = x->shape;
+    for (int d = (int)ax; d < st.rank; d++)
+        st.dims[d] = 1;
+    for (uint16_t o = 1; o < n->nout; o++)
+        if (n->out[o])
+            TRY(op_set_output(ctx, g, n, o, DT_FLOAT32, &st));
     return op_infer_same(ctx, g, n);
 }
 
@@ -157,6 +169,12 @@ static LwStatus norm_lower(KBuilder *kb, const Node *n)
                                    kb_const_f(kb, DT_FLOAT32, a->epsilon)),
                              NULL));
     kb_set(kb, var, inv);
+    KIndex oi = kidx_const(0);
+    kidx_add(&oi, vo, 1);
+    if (n->nout > 1 && n->out[1])
+        kb_store(kb, kb_out(kb, 1), oi, kb_var(kb, mean));
+    if (n->nout > 2 && n->out[2])
+        kb_store(kb, kb_out(kb, 2), oi, kb_var(kb, var));
     uint16_t v3 = kb_for(kb, inner);
     KIndex i3 = base;
     kidx_add(&i3, v3, 1);

@@ -1,5 +1,674 @@
-/* Op family 'recurrent': table filled in by its owner (see ops/families.h). */
+/* RNN, GRU and LSTM: one kernel per node, a constant loop over time steps per
+ * direction, hidden and cell state in kernel scratch, gates by plain loops. */
+#include <stdio.h>
+#include <string.h>
+
+#include "ir/kir_build.h"
 #include "ops/families.h"
 
-const OpDef ops_recurrent[1] = {{0}};
-const uint32_t ops_recurrent_count = 0;
+typedef enum RnnKind { RK_RNN, RK_GRU, RK_LSTM } RnnKind;
+
+typedef enum ActKind { ACT_RELU, ACT_TANH, ACT_SIGMOID, ACT_AFFINE, ACT_LEAKY, ACT_THRELU,
+                       ACT_STANH, ACT_HSIG, ACT_ELU, ACT_SOFTSIGN, ACT_SOFTPLUS } ActKind;
+
+/* uses: bit 0 consumes an activation_alpha entry, bit 1 an activation_beta
+ * entry. Entries are consumed in order by the functions that use them, with
+ * these defaults when the lists run out (as onnxruntime's rnn_helpers). */
+static const struct {
+    const char *name;
+    uint8_t uses;
+    float alpha, beta;
+} act_table[] = {
+    [ACT_RELU] = {"Relu", 0, 0, 0},
+    [ACT_TANH] = {"Tanh", 0, 0, 0},
+    [ACT_SIGMOID] = {"Sigmoid", 0, 0, 0},
+    [ACT_AFFINE] = {"Affine", 3, 1.0f, 0.0f},
+    [ACT_LEAKY] = {"LeakyRelu", 1, 0.01f, 0},
+    [ACT_THRELU] = {"ThresholdedRelu", 1, 1.0f, 0},
+    [ACT_STANH] = {"ScaledTanh", 3, 1.0f, 1.0f},
+    [ACT_HSIG] = {"HardSigmoid", 3, 0.2f, 0.5f},
+    [ACT_ELU] = {"Elu", 1, 1.0f, 0},
+    [ACT_SOFTSIGN] = {"Softsign", 0, 0, 0},
+    [ACT_SOFTPLUS] = {"Softplus", 0, 0, 0},
+};
+
+typedef struct Act {
+    ActKind kind;
+    float alpha, beta;
+} Act;
+
+/* Per kind: number of gates and of activation functions (f, g, h). */
+static const struct {
+    const char *name;
+    uint8_t gates, nact, max_out;
+    ActKind defaults[3];
+} kind_table[] = {
+    [RK_RNN] = {"RNN", 1, 1, 2, {ACT_TANH, ACT_TANH, ACT_TANH}},
+    [RK_GRU] = {"GRU", 3, 2, 2, {ACT_SIGMOID, ACT_TANH, ACT_TANH}},
+    [RK_LSTM] = {"LSTM", 4, 3, 3, {ACT_SIGMOID, ACT_TANH, ACT_TANH}},
+};
+
+typedef struct RnnAttrs {
+    RnnKind kind;
+    int64_t hidden; /* 0 until infer when the attribute is absent */
+    int dirs;       /* 1 or 2 */
+    int reverse;    /* direction == "reverse" (one direction) */
+    int64_t layout;
+    int64_t lbr;          /* GRU linear_before_reset */
+    int64_t input_forget; /* LSTM */
+    int has_clip;
+    float clip;
+    Act act[2][3]; /* [direction][f, g, h] */
+    int seq_mask;  /* set by infer: sequence_lens may cut some batch short */
+} RnnAttrs;
+
+/* Opset features: which attributes a row's import reads. */
+enum { RV_OUTSEQ = 1, RV_LBR = 2, RV_LAYOUT = 4 };
+
+static int same_name_nocase(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++) {
+        char x = *a, y = *b;
+        if (x >= 'A' && x <= 'Z')
+            x = (char)(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z')
+            y = (char)(y - 'A' + 'a');
+        if (x != y)
+            return 0;
+    }
+    return *a == *b;
+}
+
+/* The 'activations' attribute (strings): ir/attr.h has no getter for string
+ * lists, so read the entry and mark it used as the getters do. */
+static LwStatus get_strings(Ctx *ctx, Node *n, const AttrList *al, const char *name,
+                            const char *const **out, uint32_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    for (uint32_t i = 0; i < al->n; i++) {
+        Attr *a = &al->a[i];
+        if (strcmp(a->name, name) != 0)
+            continue;
+        a->used = 1;
+        if (a->type != AT_STRINGS)
+            return diag_node(ctx, n, "attribute '%s' must be a list of strings", name);
+        *out = a->strings;
+        *count = a->n;
+    }
+    return LW_OK;
+}
+
+static LwStatus rnn_import(Ctx *ctx, Node *n, const AttrList *al, RnnKind kind, unsigned ver)
+{
+    RnnAttrs *r = arena_new(ctx->perm, RnnAttrs);
+    r->kind = kind;
+    TRY(attr_int(ctx, &n->loc, al, "hidden_size", 0, &r->hidden));
+    if (attr_find(al, "hidden_size") && r->hidden < 1)
+        return diag_node(ctx, n, "'hidden_size' is %lld, must be at least 1",
+                         (long long)r->hidden);
+    const char *dir;
+    TRY(attr_string(ctx, &n->loc, al, "direction", "forward", &dir));
+    if (strcmp(dir, "forward") == 0) {
+        r->dirs = 1;
+    } else if (strcmp(dir, "reverse") == 0) {
+        r->dirs = 1;
+        r->reverse = 1;
+    } else if (strcmp(dir, "bidirectional") == 0) {
+        r->dirs = 2;
+    } else {
+        return diag_node(ctx, n, "'direction' is '%s', expected forward, reverse or "
+                         "bidirectional", dir);
+    }
+    if (ver & RV_LAYOUT) {
+        TRY(attr_int(ctx, &n->loc, al, "layout", 0, &r->layout));
+        if (r->layout != 0 && r->layout != 1)
+            return diag_node(ctx, n, "'layout' is %lld, must be 0 or 1", (long long)r->layout);
+    }
+    if (ver & RV_OUTSEQ) {
+        /* opset 1: only says whether Y may be omitted; outputs are optional anyway */
+        int64_t os;
+        TRY(attr_int(ctx, &n->loc, al, "output_sequence", 0, &os));
+    }
+    if (kind == RK_GRU && (ver & RV_LBR)) {
+        TRY(attr_int(ctx, &n->loc, al, "linear_before_reset", 0, &r->lbr));
+        if (r->lbr != 0 && r->lbr != 1)
+            return diag_node(ctx, n, "'linear_before_reset' is %lld, must be 0 or 1",
+                             (long long)r->lbr);
+    }
+    if (kind == RK_LSTM) {
+        TRY(attr_int(ctx, &n->loc, al, "input_forget", 0, &r->input_forget));
+        if (r->input_forget != 0 && r->input_forget != 1)
+            return diag_node(ctx, n, "'input_forget' is %lld, must be 0 or 1",
+                             (long long)r->input_forget);
+    }
+    if (attr_find(al, "clip")) {
+        TRY(attr_float(ctx, &n->loc, al, "clip", 0, &r->clip));
+        if (!(r->clip > 0))
+            return diag_node(ctx, n, "'clip' is %g, must be positive", (double)r->clip);
+        r->has_clip = 1;
+    }
+
+    uint32_t nact = kind_table[kind].nact, nnames, nalpha, nbeta;
+    const char *const *names;
+    const float *alphas, *betas;
+    TRY(get_strings(ctx, n, al, "activations", &names, &nnames));
+    TRY(attr_floats_ref(ctx, &n->loc, al, "activation_alpha", &alphas, &nalpha));
+    TRY(attr_floats_ref(ctx, &n->loc, al, "activation_beta", &betas, &nbeta));
+    if (nnames && nnames != nact * (uint32_t)r->dirs)
+        return diag_node(ctx, n, "'activations' has %u entries, expected %u (%u per direction)",
+                         nnames, nact * (uint32_t)r->dirs, nact);
+    uint32_t ia = 0, ib = 0;
+    for (int d = 0; d < r->dirs; d++) {
+        for (uint32_t k = 0; k < nact; k++) {
+            Act *a = &r->act[d][k];
+            a->kind = kind_table[kind].defaults[k];
+            if (nnames) {
+                const char *s = names[(uint32_t)d * nact + k];
+                size_t t = 0;
+                while (t < LW_COUNT(act_table) && !same_name_nocase(act_table[t].name, s))
+                    t++;
+                if (t == LW_COUNT(act_table))
+                    return diag_node(ctx, n, "activation '%s' is not supported", s);
+                a->kind = (ActKind)t;
+            }
+            a->alpha = act_table[a->kind].alpha;
+            a->beta = act_table[a->kind].beta;
+            if ((act_table[a->kind].uses & 1) && ia < nalpha)
+                a->alpha = alphas[ia++];
+            if ((act_table[a->kind].uses & 2) && ib < nbeta)
+                a->beta = betas[ib++];
+        }
+    }
+    n->attrs = r;
+    return attr_check_unused(ctx, &n->loc, al);
+}
+
+static LwStatus rnn_import_1(Ctx *ctx, Node *n, const AttrList *al)
+{
+    return rnn_import(ctx, n, al, RK_RNN, RV_OUTSEQ);
+}
+static LwStatus rnn_import_7(Ctx *ctx, Node *n, const AttrList *al)
+{
+    return rnn_import(ctx, n, al, RK_RNN, 0);
+}
+static LwStatus rnn_import_14(Ctx *ctx, Node *n, const AttrList *al)
+{
+    return rnn_import(ctx, n, al, RK_RNN, RV_LAYOUT);
+}
+static LwStatus gru_import_1(Ctx *ctx, Node *n, const AttrList *al)
+{
+    return rnn_import(ctx, n, al, RK_GRU, RV_OUTSEQ);
+}
+static LwStatus gru_import_3(Ctx *ctx, Node *n, const AttrList *al)
+{
+    return rnn_import(ctx, n, al, RK_GRU, RV_OUTSEQ | RV_LBR);
+}
+static LwStatus gru_import_7(Ctx *ctx, Node *n, const AttrList *al)
+{
+    return rnn_import(ctx, n, al, RK_GRU, RV_LBR);
+}
+static LwStatus gru_import_14(Ctx *ctx, Node *n, const AttrList *al)
+{
+    return rnn_import(ctx, n, al, RK_GRU, RV_LBR | RV_LAYOUT);
+}
+static LwStatus lstm_import_1(Ctx *ctx, Node *n, const AttrList *al)
+{
+    return rnn_import(ctx, n, al, RK_LSTM, RV_OUTSEQ);
+}
+static LwStatus lstm_import_7(Ctx *ctx, Node *n, const AttrList *al)
+{
+    return rnn_import(ctx, n, al, RK_LSTM, 0);
+}
+static LwStatus lstm_import_14(Ctx *ctx, Node *n, const AttrList *al)
+{
+    return rnn_import(ctx, n, al, RK_LSTM, RV_LAYOUT);
+}
+
+/* Input positions. */
+enum { IN_X, IN_W, IN_R, IN_B, IN_SEQ, IN_H0, IN_C0, IN_P };
+
+static LwStatus check_shape(Ctx *ctx, const Graph *g, Node *n, uint16_t i, const char *what,
+                            int rank, const int64_t *dims)
+{
+    const Value *v = op_in(g, n, i);
+    int ok = v->shape.rank == rank;
+    for (int k = 0; ok && k < rank; k++)
+        ok = v->shape.dims[k] == dims[k];
+    if (!ok) {
+        char want[96];
+        size_t len = 0;
+        want[0] = 0;
+        for (int k = 0; k < rank && len < sizeof want - 24; k++)
+            len += (size_t)snprintf(want + len, sizeof want - len, "%s%lld", k ? "x" : "",
+                                    (long long)dims[k]);
+        return diag_node(ctx, n, "input %u (%s) must be [%s]", i, what, want);
+    }
+    return LW_OK;
+}
+
+static LwStatus rnn_infer(Ctx *ctx, Graph *g, Node *n)
+{
+    RnnAttrs *r = (RnnAttrs *)n->attrs;
+    const char *kname = kind_table[r->kind].name;
+    int64_t G = kind_table[r->kind].gates, D = r->dirs;
+    for (uint16_t i = 0; i < n->nin; i++) {
+        if (!op_has_in(n, i) || i == IN_SEQ)
+            continue;
+        DType dt = op_in(g, n, i)->dtype;
+        if (dt != DT_FLOAT32)
+            return diag_node(ctx, n, "input %u: %s %s is not supported (float32 only)", i,
+                             dtype_name(dt), kname);
+    }
+    const Value *x = op_in(g, n, IN_X), *w = op_in(g, n, IN_W), *rr = op_in(g, n, IN_R);
+    if (x->shape.rank != 3)
+        return diag_node(ctx, n, "input X must have rank 3, has rank %u", x->shape.rank);
+    if (rr->shape.rank != 3)
+        return diag_node(ctx, n, "input R must have rank 3, has rank %u", rr->shape.rank);
+    int64_t H = r->hidden ? r->hidden : rr->shape.dims[2];
+    if (H < 1)
+        return diag_node(ctx, n, "hidden size is %lld, must be at least 1", (long long)H);
+    r->hidden = H;
+    int64_t T = x->shape.dims[r->layout ? 1 : 0], Bt = x->shape.dims[r->layout ? 0 : 1];
+    int64_t I = x->shape.dims[2];
+    (void)w;
+    int64_t wd[3] = {D, G * H, I}, rd[3] = {D, G * H, H}, bd[2] = {D, 2 * G * H};
+    TRY(check_shape(ctx, g, n, IN_W, "W", 3, wd));
+    TRY(check_shape(ctx, g, n, IN_R, "R", 3, rd));
+    if (op_has_in(n, IN_B))
+        TRY(check_shape(ctx, g, n, IN_B, "B", 2, bd));
+    int64_t sd[3] = {D, Bt, H};
+    if (r->layout) {
+        sd[0] = Bt;
+        sd[1] = D;
+    }
+    if (op_has_in(n, IN_H0))
+        TRY(check_shape(ctx, g, n, IN_H0, "initial_h", 3, sd));
+    if (r->kind == RK_LSTM && op_has_in(n, IN_C0))
+        TRY(check_shape(ctx, g, n, IN_C0, "initial_c", 3, sd));
+    if (r->kind == RK_LSTM && op_has_in(n, IN_P)) {
+        int64_t pd[2] = {D, 3 * H};
+        TRY(check_shape(ctx, g, n, IN_P, "P", 2, pd));
+    }
+    r->seq_mask = 0;
+    if (op_has_in(n, IN_SEQ)) {
+        const Value *s = op_in(g, n, IN_SEQ);
+        if (s->dtype != DT_INT32 && s->dtype != DT_INT64)
+            return diag_node(ctx, n, "sequence_lens is %s, expected int32",
+                             dtype_name(s->dtype));
+        int64_t qd[1] = {Bt};
+        TRY(check_shape(ctx, g, n, IN_SEQ, "sequence_lens", 1, qd));
+        r->seq_mask = 1;
+        if (s->kind == VK_CONST) {
+            int64_t *lens;
+            uint64_t cnt;
+            TRY(op_const_ints(ctx, g, n, IN_SEQ, &lens, &cnt));
+            r->seq_mask = 0;
+            for (uint64_t b = 0; b < cnt; b++) {
+                if (lens[b] < 0 || lens[b] > T)
+                    return diag_node(ctx, n, "sequence_lens[%llu] is %lld, must be in [0, %lld]",
+                                     (unsigned long long)b, (long long)lens[b], (long long)T);
+                if (lens[b] < T)
+                    r->seq_mask = 1;
+            }
+        }
+    }
+    Shape ys = {0}, hs = {0};
+    ys.rank = 4;
+    hs.rank = 3;
+    if (r->layout) {
+        int64_t y[4] = {Bt, T, D, H};
+        memcpy(ys.dims, y, sizeof y);
+    } else {
+        int64_t y[4] = {T, D, Bt, H};
+        memcpy(ys.dims, y, sizeof y);
+    }
+    memcpy(hs.dims, sd, sizeof sd);
+    TRY(op_set_output(ctx, g, n, 0, DT_FLOAT32, &ys));
+    for (uint16_t i = 1; i < n->nout; i++)
+        TRY(op_set_output(ctx, g, n, i, DT_FLOAT32, &hs));
+    return LW_OK;
+}
+
+static KExpr *fc(KBuilder *kb, double v)
+{
+    return kb_const_f(kb, DT_FLOAT32, v);
+}
+
+/* v into a fresh local, so that a value used twice is computed once. */
+static KExpr *keep(KBuilder *kb, KExpr *v)
+{
+    uint16_t l = kb_local(kb, ktype(DT_FLOAT32));
+    kb_set(kb, l, v);
+    return kb_var(kb, l);
+}
+
+static KExpr *apply_act(KBuilder *kb, const Act *a, KExpr *x)
+{
+    switch (a->kind) {
+    case ACT_RELU:
+        return kb_op(kb, KOP_MAX, x, fc(kb, 0));
+    case ACT_TANH:
+        return kb_op(kb, KOP_TANH, x, NULL);
+    case ACT_SIGMOID:
+        return kb_op(kb, KOP_SIGMOID, x, NULL);
+    case ACT_AFFINE:
+        return kb_op3(kb, KOP_FMA, x, fc(kb, a->alpha), fc(kb, a->beta));
+    case ACT_LEAKY:
+        x = keep(kb, x);
+        return kb_select(kb, kb_op(kb, KOP_GE, x, fc(kb, 0)), x,
+                         kb_op(kb, KOP_MUL, x, fc(kb, a->alpha)));
+    case ACT_THRELU:
+        x = keep(kb, x);
+        return kb_select(kb, kb_op(kb, KOP_GE, x, fc(kb, a->alpha)), x, fc(kb, 0));
+    case ACT_STANH:
+        return kb_op(kb, KOP_MUL, fc(kb, a->alpha),
+                     kb_op(kb, KOP_TANH, kb_op(kb, KOP_MUL, x, fc(kb, a->beta)), NULL));
+    case ACT_HSIG:
+        return kb_op(kb, KOP_MIN,
+                     kb_op(kb, KOP_MAX, kb_op3(kb, KOP_FMA, x, fc(kb, a->alpha), fc(kb, a->beta)),
+                           fc(kb, 0)),
+                     fc(kb, 1));
+    case ACT_ELU:
+        x = keep(kb, x);
+        return kb_select(kb, kb_op(kb, KOP_GE, x, fc(kb, 0)), x,
+                         kb_op(kb, KOP_MUL, fc(kb, a->alpha),
+                               kb_op(kb, KOP_SUB, kb_op(kb, KOP_EXP, x, NULL), fc(kb, 1))));
+    case ACT_SOFTSIGN:
+        x = keep(kb, x);
+        return kb_op(kb, KOP_DIV, x, kb_op(kb, KOP_ADD, fc(kb, 1), kb_op(kb, KOP_ABS, x, NULL)));
+    case ACT_SOFTPLUS: {
+        /* log(1 + exp(x)) = max(x, 0) + log(1 + exp(-|x|)) */
+        x = keep(kb, x);
+        KExpr *e = kb_op(kb, KOP_EXP, kb_op(kb, KOP_NEG, kb_op(kb, KOP_ABS, x, NULL), NULL), NULL);
+        return kb_op(kb, KOP_ADD, kb_op(kb, KOP_MAX, x, fc(kb, 0)),
+                     kb_op(kb, KOP_LOG, kb_op(kb, KOP_ADD, fc(kb, 1), e), NULL));
+    }
+    }
+    return x;
+}
+
+/* Clip (when set) then activation k of direction d, kept in a local. */
+static KExpr *gate_act(KBuilder *kb, const RnnAttrs *r, int d, int k, KExpr *pre)
+{
+    if (r->has_clip)
+        pre = kb_op(kb, KOP_MIN, kb_op(kb, KOP_MAX, pre, fc(kb, -(double)r->clip)),
+                    fc(kb, r->clip));
+    return keep(kb, apply_act(kb, &r->act[d][k], pre));
+}
+
+static KIndex ix1(int64_t base, uint16_t v, int64_t c)
+{
+    KIndex ix = kidx_const(base);
+    kidx_add(&ix, v, c);
+    return ix;
+}
+
+static KIndex ix2(int64_t base, uint16_t v1, int64_t c1, uint16_t v2, int64_t c2)
+{
+    KIndex ix = kidx_const(base);
+    kidx_add(&ix, v1, c1);
+    kidx_add(&ix, v2, c2);
+    return ix;
+}
+
+/* Buffers and sizes shared by the pieces of one direction's lowering. */
+typedef struct RnnLow {
+    const RnnAttrs *r;
+    int64_t T, Bt, I, H, G, D;
+    int64_t xt, xb;         /* X strides of time and batch */
+    int64_t yt, yd, yb;     /* Y strides */
+    int64_t sd, sb;         /* Y_h / Y_c / initial_h / initial_c strides */
+    uint32_t x, w, rw, b, seq, h0, c0, p, y, yh, yc;
+    int has_b, has_seq, has_h0, has_c0, has_p, has_y, has_yh, has_yc;
+    uint32_t hs, cs, gx, gh, rh; /* scratch */
+} RnnLow;
+
+/* gates[b, j0 + j] = bias[boff + j] + sum_k src[b, k] * M[d, j0 + j, k] for j < nj */
+static void matvec(KBuilder *kb, const RnnLow *L, int d, uint32_t dst, uint32_t src,
+                   int64_t src_base, int64_t src_b, int64_t src_t, uint16_t vt, int64_t K,
+                   uint32_t mat, int64_t j0, int64_t nj, int64_t boff)
+{
+    int64_t GH = L->G * L->H;
+    uint16_t acc = kb_local(kb, ktype(DT_FLOAT32));
+    uint16_t vb = kb_for(kb, L->Bt);
+    uint16_t vj = kb_for(kb, nj);
+    if (L->has_b)
+        kb_set(kb, acc, kb_load(kb, L->b, ix1(d * 2 * GH + boff + j0, vj, 1)));
+    else
+        kb_set(kb, acc, fc(kb, 0));
+    uint16_t vk = kb_for(kb, K);
+    KIndex si = ix2(src_base, vb, src_b, vk, 1);
+    if (src_t)
+        kidx_add(&si, vt, src_t);
+    KIndex mi = ix2(d * GH * K + j0 * K, vj, K, vk, 1);
+    kb_set(kb, acc, kb_op3(kb, KOP_FMA, kb_load(kb, src, si), kb_load(kb, mat, mi),
+                           kb_var(kb, acc)));
+    kb_endfor(kb);
+    kb_store(kb, dst, ix2(j0, vb, GH, vj, 1), kb_var(kb, acc));
+    kb_endfor_n(kb, 2);
+}
+
+/* Gate pre-activation gx + gh at gate g for (b, h). */
+static KExpr *pre(KBuilder *kb, const RnnLow *L, uint16_t vb, uint16_t vh, int64_t g)
+{
+    KIndex gi = ix2(g * L->H, vb, L->G * L->H, vh, 1);
+    return kb_op(kb, KOP_ADD, kb_load(kb, L->gx, gi), kb_load(kb, L->gh, gi));
+}
+
+static void lower_dir(KBuilder *kb, const RnnLow *L, int d)
+{
+    const RnnAttrs *r = L->r;
+    int rev = r->reverse || d == 1;
+    int64_t H = L->H, G = L->G, GH = G * H, T = L->T, BH = L->Bt * H;
+
+    /* initial state */
+    uint16_t vb = kb_for(kb, L->Bt), vh = kb_for(kb, H);
+    KIndex st = ix2(d * BH, vb, H, vh, 1), si = ix2(d * L->sd, vb, L->sb, vh, 1);
+    kb_store(kb, L->hs, st, L->has_h0 ? kb_load(kb, L->h0, si) : fc(kb, 0));
+    if (r->kind == RK_LSTM)
+        kb_store(kb, L->cs, st, L->has_c0 ? kb_load(kb, L->c0, si) : fc(kb, 0));
+    kb_endfor_n(kb, 2);
+
+    uint16_t vs = kb_for(kb, T);
+    /* the time index: s forward, T-1-s in reverse. Steps past a batch's length
+     * hold the state; in reverse they come first, so the state stays initial
+     * until the batch's last step. */
+    int64_t t0 = rev ? T - 1 : 0, tc = rev ? -1 : 1;
+    /* X part: gx = Wb + X_t W^T */
+    matvec(kb, L, d, L->gx, L->x, t0 * L->xt, L->xb, tc * L->xt, vs, L->I, L->w, 0, GH, 0);
+    /* H part: gh = Rb + H R^T (GRU without linear_before_reset: z and r only) */
+    int gru_split = r->kind == RK_GRU && !r->lbr;
+    matvec(kb, L, d, L->gh, L->hs, d * BH, H, 0, vs, H, L->rw, 0, gru_split ? 2 * H : GH, GH);
+    if (gru_split) {
+        /* rh = r (.) H, then gh[h gate] = Rbh + rh Rh^T */
+        vb = kb_for(kb, L->Bt);
+        vh = kb_for(kb, H);
+        KExpr *rt = gate_act(kb, r, d, 0, pre(kb, L, vb, vh, 1));
+        kb_store(kb, L->rh, ix2(0, vb, H, vh, 1),
+                 kb_op(kb, KOP_MUL, rt, kb_load(kb, L->hs, ix2(d * BH, vb, H, vh, 1))));
+        kb_endfor_n(kb, 2);
+        matvec(kb, L, d, L->gh, L->rh, 0, H, 0, vs, H, L->rw, 2 * H, H, GH);
+    }
+
+    /* elementwise update of (b, h) */
+    vb = kb_for(kb, L->Bt);
+    vh = kb_for(kb, H);
+    KIndex sti = ix2(d * BH, vb, H, vh, 1);
+    KExpr *hprev = keep(kb, kb_load(kb, L->hs, sti));
+    KExpr *hnew = NULL, *cnew = NULL, *cprev = NULL;
+    switch (r->kind) {
+    case RK_RNN:
+        hnew = gate_act(kb, r, d, 0, pre(kb, L, vb, vh, 0));
+        break;
+    case RK_GRU: {
+        KExpr *z = gate_act(kb, r, d, 0, pre(kb, L, vb, vh, 0));
+        KExpr *hp;
+        if (r->lbr) {
+            KExpr *rt = gate_act(kb, r, d, 0, pre(kb, L, vb, vh, 1));
+            KIndex gi = ix2(2 * H, vb, GH, vh, 1);
+            hp = kb_op3(kb, KOP_FMA, rt, kb_load(kb, L->gh, gi), kb_load(kb, L->gx, gi));
+        } else {
+            hp = pre(kb, L, vb, vh, 2);
+        }
+        KExpr *ht = gate_act(kb, r, d, 1, hp);
+        /* (1 - z) * ht + z * hprev */
+        hnew = keep(kb, kb_op3(kb, KOP_FMA, z, kb_op(kb, KOP_SUB, hprev, ht), ht));
+        break;
+    }
+    case RK_LSTM: {
+        cprev = keep(kb, kb_load(kb, L->cs, sti));
+        KExpr *pi = pre(kb, L, vb, vh, 0);
+        if (L->has_p)
+            pi = kb_op3(kb, KOP_FMA, kb_load(kb, L->p, ix1(d * 3 * H, vh, 1)), cprev, pi);
+        KExpr *it = gate_act(kb, r, d, 0, pi);
+        KExpr *ft;
+        if (r->input_forget) {
+            ft = kb_op(kb, KOP_SUB, fc(kb, 1), it);
+        } else {
+            KExpr *pf = pre(kb, L, vb, vh, 2);
+            if (L->has_p)
+                pf = kb_op3(kb, KOP_FMA, kb_load(kb, L->p, ix1(d * 3 * H + 2 * H, vh, 1)),
+                            cprev, pf);
+            ft = gate_act(kb, r, d, 0, pf);
+        }
+        KExpr *ct = gate_act(kb, r, d, 1, pre(kb, L, vb, vh, 3));
+        cnew = keep(kb, kb_op3(kb, KOP_FMA, ft, cprev, kb_op(kb, KOP_MUL, it, ct)));
+        KExpr *po = pre(kb, L, vb, vh, 1);
+        if (L->has_p)
+            po = kb_op3(kb, KOP_FMA, kb_load(kb, L->p, ix1(d * 3 * H + H, vh, 1)), cnew,
+                        po);
+        KExpr *ot = gate_act(kb, r, d, 0, po);
+        hnew = keep(kb, kb_op(kb, KOP_MUL, ot, apply_act(kb, &r->act[d][2], cnew)));
+        break;
+    }
+    }
+    KExpr *yv = hnew;
+    if (r->seq_mask) {
+        KIndex ti = ix1(t0, vs, tc);
+        DType sdt = op_in(kb->g, kb->node, IN_SEQ)->dtype;
+        KExpr *live = kb_op(kb, KOP_LT, kb_idx(kb, sdt, ti),
+                            kb_load(kb, L->seq, ix1(0, vb, 1)));
+        uint16_t lv = kb_local(kb, ktype(DT_BOOL));
+        kb_set(kb, lv, live);
+        yv = kb_select(kb, kb_var(kb, lv), hnew, fc(kb, 0));
+        hnew = kb_select(kb, kb_var(kb, lv), hnew, hprev);
+        if (cnew)
+            cnew = kb_select(kb, kb_var(kb, lv), cnew, cprev);
+    }
+    kb_store(kb, L->hs, sti, hnew);
+    if (cnew)
+        kb_store(kb, L->cs, sti, cnew);
+    if (L->has_y) {
+        KIndex yi = ix2(t0 * L->yt + d * L->yd, vs, tc * L->yt, vb, L->yb);
+        kidx_add(&yi, vh, 1);
+        kb_store(kb, L->y, yi, yv);
+    }
+    kb_endfor_n(kb, 3);
+
+    /* final state */
+    if (L->has_yh || L->has_yc) {
+        vb = kb_for(kb, L->Bt);
+        vh = kb_for(kb, H);
+        st = ix2(d * BH, vb, H, vh, 1);
+        si = ix2(d * L->sd, vb, L->sb, vh, 1);
+        if (L->has_yh)
+            kb_store(kb, L->yh, si, kb_load(kb, L->hs, st));
+        if (L->has_yc)
+            kb_store(kb, L->yc, si, kb_load(kb, L->cs, st));
+        kb_endfor_n(kb, 2);
+    }
+}
+
+static int has_out(const Node *n, uint16_t i)
+{
+    return i < n->nout && n->out[i] != 0;
+}
+
+static LwStatus rnn_lower(Ctx *ctx, KBuilder *kb, const Node *n)
+{
+    (void)ctx;
+    const RnnAttrs *r = n->attrs;
+    const Value *x = op_in(kb->g, n, IN_X);
+    RnnLow L;
+    memset(&L, 0, sizeof L);
+    L.r = r;
+    L.T = x->shape.dims[r->layout ? 1 : 0];
+    L.Bt = x->shape.dims[r->layout ? 0 : 1];
+    L.I = x->shape.dims[2];
+    L.H = r->hidden;
+    L.G = kind_table[r->kind].gates;
+    L.D = r->dirs;
+    if (r->layout) {
+        L.xb = L.T * L.I;
+        L.xt = L.I;
+        L.yb = L.T * L.D * L.H;
+        L.yt = L.D * L.H;
+        L.yd = L.H;
+        L.sb = L.D * L.H;
+        L.sd = L.H;
+    } else {
+        L.xt = L.Bt * L.I;
+        L.xb = L.I;
+        L.yt = L.D * L.Bt * L.H;
+        L.yd = L.Bt * L.H;
+        L.yb = L.H;
+        L.sd = L.Bt * L.H;
+        L.sb = L.H;
+    }
+    if (!has_out(n, 0) && !has_out(n, 1) && !has_out(n, 2))
+        return LW_OK;
+
+    kb_begin(kb, n, NULL);
+    L.x = kb_in(kb, IN_X);
+    L.w = kb_in(kb, IN_W);
+    L.rw = kb_in(kb, IN_R);
+    if ((L.has_b = op_has_in(n, IN_B)) != 0)
+        L.b = kb_in(kb, IN_B);
+    if ((L.has_seq = op_has_in(n, IN_SEQ) && r->seq_mask) != 0)
+        L.seq = kb_in(kb, IN_SEQ);
+    if ((L.has_h0 = op_has_in(n, IN_H0)) != 0)
+        L.h0 = kb_in(kb, IN_H0);
+    if (r->kind == RK_LSTM) {
+        if ((L.has_c0 = op_has_in(n, IN_C0)) != 0)
+            L.c0 = kb_in(kb, IN_C0);
+        if ((L.has_p = op_has_in(n, IN_P)) != 0)
+            L.p = kb_in(kb, IN_P);
+    }
+    if ((L.has_y = has_out(n, 0)) != 0)
+        L.y = kb_out(kb, 0);
+    if ((L.has_yh = has_out(n, 1)) != 0)
+        L.yh = kb_out(kb, 1);
+    if ((L.has_yc = has_out(n, 2)) != 0)
+        L.yc = kb_out(kb, 2);
+    uint64_t state = (uint64_t)(L.D * L.Bt * L.H), gates = (uint64_t)(L.Bt * L.G * L.H);
+    L.hs = kb_scratch(kb, DT_FLOAT32, state);
+    if (r->kind == RK_LSTM)
+        L.cs = kb_scratch(kb, DT_FLOAT32, state);
+    L.gx = kb_scratch(kb, DT_FLOAT32, gates);
+    L.gh = kb_scratch(kb, DT_FLOAT32, gates);
+    if (r->kind == RK_GRU && !r->lbr)
+        L.rh = kb_scratch(kb, DT_FLOAT32, (uint64_t)(L.Bt * L.H));
+    for (int d = 0; d < r->dirs; d++)
+        lower_dir(kb, &L, d);
+    kb_end(kb);
+    return LW_OK;
+}
+
+#define RNN_ROW(name, since, until, maxin, maxout, imp)                                            \
+    {"", name, since, until, 3, maxin, 0, maxout, FC_OPAQUE, 0, imp, rnn_infer, rnn_lower,         \
+     NULL, NULL, NULL, NULL}
+
+const OpDef ops_recurrent[] = {
+    RNN_ROW("RNN", 1, 6, 6, 2, rnn_import_1),
+    RNN_ROW("RNN", 7, 13, 6, 2, rnn_import_7),
+    RNN_ROW("RNN", 14, LW_OPSET_MAX, 6, 2, rnn_import_14),
+    RNN_ROW("GRU", 1, 2, 6, 2, gru_import_1),
+    RNN_ROW("GRU", 3, 6, 6, 2, gru_import_3),
+    RNN_ROW("GRU", 7, 13, 6, 2, gru_import_7),
+    RNN_ROW("GRU", 14, LW_OPSET_MAX, 6, 2, gru_import_14),
+    RNN_ROW("LSTM", 1, 6, 8, 3, lstm_import_1),
+    RNN_ROW("LSTM", 7, 13, 8, 3, lstm_import_7),
+    RNN_ROW("LSTM", 14, LW_OPSET_MAX, 8, 3, lstm_import_14),
+};
+const uint32_t ops_recurrent_count = LW_COUNT(ops_recurrent);

@@ -85,7 +85,7 @@ static LwStatus reduce_infer(Ctx *ctx, Graph *g, Node *n)
     int arg = a->kind == R_ARGMAX || a->kind == R_ARGMIN;
     if (!dtype_is_float(x->dtype) && !dtype_is_int(x->dtype))
         return diag_node(ctx, n, "%s input is not supported", dtype_name(x->dtype));
-    if (x->dtype != DT_FLOAT32 && (a->kind == R_L2 || a->kind == R_LOGSUM ||
+    if (!dtype_is_float(x->dtype) && (a->kind == R_L2 || a->kind == R_LOGSUM ||
                                    a->kind == R_LOGSUMEXP || a->kind == R_MEAN))
         return diag_node(ctx, n, "%s input is not supported for this reduction",
                          dtype_name(x->dtype));

@@ -39,4 +39,10 @@ LWRT_FN float lwrt_ceilf(float x);
 LWRT_FN float lwrt_roundevenf(float x);     /* round half to even (ONNX Round) */
 LWRT_FN float lwrt_fmodf(float x, float y); /* C fmodf: exact, sign of x */
 
+/* rt_half.c: float16 / bfloat16 storage, converted at the edges (round to nearest even) */
+LWRT_FN float lwrt_f16_to_f32(uint16_t h);
+LWRT_FN uint16_t lwrt_f32_to_f16(float f);
+LWRT_FN float lwrt_bf16_to_f32(uint16_t h);
+LWRT_FN uint16_t lwrt_f32_to_bf16(float f);
+
 #endif
