@@ -223,6 +223,24 @@ static double f32op1(KOp op, float a)
         return lwrt_ceilf(a);
     case KOP_ROUND:
         return lwrt_roundevenf(a);
+    case KOP_TAN:
+        return lwrt_tanf(a);
+    case KOP_ASIN:
+        return lwrt_asinf(a);
+    case KOP_ACOS:
+        return lwrt_acosf(a);
+    case KOP_ATAN:
+        return lwrt_atanf(a);
+    case KOP_SINH:
+        return lwrt_sinhf(a);
+    case KOP_COSH:
+        return lwrt_coshf(a);
+    case KOP_ASINH:
+        return lwrt_asinhf(a);
+    case KOP_ACOSH:
+        return lwrt_acoshf(a);
+    case KOP_ATANH:
+        return lwrt_atanhf(a);
     default:
         LW_ICE("no float32 helper for kernel op %s", kop_info(op)->name);
     }

@@ -1,5 +1,7 @@
 /* Elementwise math, comparison and logic ops with numpy broadcasting: each
  * entry gives a scalar rule; kb_lower_elementwise makes the loops. */
+#include <string.h>
+
 #include "ir/kir_build.h"
 #include "ops/families.h"
 
@@ -103,6 +105,121 @@ UN(s_sin, KOP_SIN)
 UN(s_cos, KOP_COS)
 UN(s_tanh, KOP_TANH)
 UN(s_sigmoid, KOP_SIGMOID)
+UN(s_tan, KOP_TAN)
+UN(s_asin, KOP_ASIN)
+UN(s_acos, KOP_ACOS)
+UN(s_atan, KOP_ATAN)
+UN(s_sinh, KOP_SINH)
+UN(s_cosh, KOP_COSH)
+UN(s_asinh, KOP_ASINH)
+UN(s_acosh, KOP_ACOSH)
+UN(s_atanh, KOP_ATANH)
+
+/* IsNaN: x != x. IsInf-10: detect_positive / detect_negative. */
+static KExpr *s_isnan(KBuilder *kb, const Node *n, KExpr *const *a)
+{
+    (void)n;
+    return kb_op(kb, KOP_NE, a[0], a[0]);
+}
+
+typedef struct IsInfAttrs {
+    int64_t pos, neg;
+} IsInfAttrs;
+
+static LwStatus isinf_import(Ctx *ctx, Node *n, const AttrList *al)
+{
+    IsInfAttrs *a = arena_new(ctx->perm, IsInfAttrs);
+    TRY(attr_int(ctx, &n->loc, al, "detect_positive", 1, &a->pos));
+    TRY(attr_int(ctx, &n->loc, al, "detect_negative", 1, &a->neg));
+    n->attrs = a;
+    return attr_check_unused(ctx, &n->loc, al);
+}
+
+static KExpr *s_isinf(KBuilder *kb, const Node *n, KExpr *const *a)
+{
+    const IsInfAttrs *at = n->attrs;
+    DType dt = a[0]->type.dt;
+    KExpr *p = kb_op(kb, KOP_EQ, a[0], kb_const_highest(kb, dt));
+    KExpr *m = kb_op(kb, KOP_EQ, a[0], kb_const_lowest(kb, dt));
+    if (at->pos && at->neg)
+        return kb_op(kb, KOP_OR, p, m);
+    if (at->pos)
+        return p;
+    if (at->neg)
+        return m;
+    return kb_const_i(kb, DT_BOOL, 0);
+}
+
+static LwStatus infer_float_to_bool(Ctx *ctx, Graph *g, Node *n)
+{
+    TRY(need_float32(ctx, g, n));
+    TRY(op_infer_same(ctx, g, n));
+    graph_value(g, n->out[0])->dtype = DT_BOOL;
+    return LW_OK;
+}
+
+/* BitShift: direction LEFT/RIGHT on unsigned integers. */
+typedef struct ShiftAttrs {
+    int left;
+} ShiftAttrs;
+
+static LwStatus shift_import(Ctx *ctx, Node *n, const AttrList *al)
+{
+    ShiftAttrs *a = arena_new(ctx->perm, ShiftAttrs);
+    const char *dir;
+    TRY(attr_string(ctx, &n->loc, al, "direction", "", &dir));
+    if (strcmp(dir, "LEFT") && strcmp(dir, "RIGHT"))
+        return diag_node(ctx, n, "direction must be LEFT or RIGHT, not '%s'", dir);
+    a->left = !strcmp(dir, "LEFT");
+    n->attrs = a;
+    return attr_check_unused(ctx, &n->loc, al);
+}
+
+static LwStatus shift_infer(Ctx *ctx, Graph *g, Node *n)
+{
+    DType dt = op_in(g, n, 0)->dtype;
+    if (!dtype_is_int(dt) || dtype_is_signed(dt))
+        return diag_node(ctx, n, "BitShift of %s is not supported (unsigned integers)",
+                         dtype_name(dt));
+    return op_infer_broadcast(ctx, g, n);
+}
+
+static KExpr *s_shift(KBuilder *kb, const Node *n, KExpr *const *a)
+{
+    const ShiftAttrs *at = n->attrs;
+    return kb_op(kb, at->left ? KOP_SHL : KOP_SHR, a[0], a[1]);
+}
+
+/* Shrink: x < -lambd ? x + bias : x > lambd ? x - bias : 0 */
+typedef struct ShrinkAttrs {
+    float bias, lambd;
+} ShrinkAttrs;
+
+static LwStatus shrink_import(Ctx *ctx, Node *n, const AttrList *al)
+{
+    ShrinkAttrs *a = arena_new(ctx->perm, ShrinkAttrs);
+    TRY(attr_float(ctx, &n->loc, al, "bias", 0.0f, &a->bias));
+    TRY(attr_float(ctx, &n->loc, al, "lambd", 0.5f, &a->lambd));
+    n->attrs = a;
+    return attr_check_unused(ctx, &n->loc, al);
+}
+
+static KExpr *s_shrink(KBuilder *kb, const Node *n, KExpr *const *a)
+{
+    const ShrinkAttrs *at = n->attrs;
+    DType dt = a[0]->type.dt;
+    KExpr *x = a[0];
+    KExpr *lo = kb_const_f(kb, dt, -at->lambd), *hi = kb_const_f(kb, dt, at->lambd);
+    KExpr *b = kb_const_f(kb, dt, at->bias);
+    if (!dtype_is_float(dt)) {
+        lo = kb_cast(kb, dt, kb_const_f(kb, DT_FLOAT32, -at->lambd));
+        hi = kb_cast(kb, dt, kb_const_f(kb, DT_FLOAT32, at->lambd));
+        b = kb_cast(kb, dt, kb_const_f(kb, DT_FLOAT32, at->bias));
+    }
+    return kb_select(kb, kb_op(kb, KOP_LT, x, lo), kb_op(kb, KOP_ADD, x, b),
+                     kb_select(kb, kb_op(kb, KOP_GT, x, hi), kb_op(kb, KOP_SUB, x, b),
+                               kb_const_i(kb, dt, 0)));
+}
 
 static KExpr *s_not(KBuilder *kb, const Node *n, KExpr *const *a)
 {
@@ -258,6 +375,22 @@ const OpDef ops_elementwise[] = {
     EW("Cos", 7, LW_OPSET_MAX, 1, infer_float_same, s_cos, FC_ELEMWISE),
     EW("Tanh", 6, LW_OPSET_MAX, 1, infer_float_same, s_tanh, FC_ELEMWISE),
     EW("Sigmoid", 6, LW_OPSET_MAX, 1, infer_float_same, s_sigmoid, FC_ELEMWISE),
+    EW("Tan", 7, LW_OPSET_MAX, 1, infer_float_same, s_tan, FC_ELEMWISE),
+    EW("Asin", 7, LW_OPSET_MAX, 1, infer_float_same, s_asin, FC_ELEMWISE),
+    EW("Acos", 7, LW_OPSET_MAX, 1, infer_float_same, s_acos, FC_ELEMWISE),
+    EW("Atan", 7, LW_OPSET_MAX, 1, infer_float_same, s_atan, FC_ELEMWISE),
+    EW("Sinh", 9, LW_OPSET_MAX, 1, infer_float_same, s_sinh, FC_ELEMWISE),
+    EW("Cosh", 9, LW_OPSET_MAX, 1, infer_float_same, s_cosh, FC_ELEMWISE),
+    EW("Asinh", 9, LW_OPSET_MAX, 1, infer_float_same, s_asinh, FC_ELEMWISE),
+    EW("Acosh", 9, LW_OPSET_MAX, 1, infer_float_same, s_acosh, FC_ELEMWISE),
+    EW("Atanh", 9, LW_OPSET_MAX, 1, infer_float_same, s_atanh, FC_ELEMWISE),
+    EW("IsNaN", 9, LW_OPSET_MAX, 1, infer_float_to_bool, s_isnan, FC_ELEMWISE),
+    {"", "IsInf", 10, LW_OPSET_MAX, 1, 1, 1, 1, FC_ELEMWISE, 0, isinf_import,
+     infer_float_to_bool, lower_ew, s_isinf, NULL, NULL, NULL},
+    {"", "BitShift", 11, LW_OPSET_MAX, 2, 2, 1, 1, FC_BROADCAST, OPF_INPLACE_OK, shift_import,
+     shift_infer, lower_ew, s_shift, NULL, NULL, NULL},
+    {"", "Shrink", 9, LW_OPSET_MAX, 1, 1, 1, 1, FC_ELEMWISE, OPF_INPLACE_OK, shrink_import,
+     infer_arith, lower_ew, s_shrink, NULL, NULL, NULL},
     EW("Reciprocal", 6, LW_OPSET_MAX, 1, infer_float_same, s_reciprocal, FC_ELEMWISE),
     EW("Sign", 9, LW_OPSET_MAX, 1, infer_arith, s_sign, FC_ELEMWISE),
     EW("Less", 7, LW_OPSET_MAX, 2, infer_compare, s_less, FC_BROADCAST),

@@ -102,11 +102,19 @@ static LwStatus loss_lower_kind(KBuilder *kb, const Node *n, int softmax)
     kb_begin(kb, n, NULL);
     uint32_t xb = kb_in(kb, 0), tb = kb_in(kb, 1), yb = kb_out(kb, 0);
     uint32_t wb = has_w ? kb_in(kb, 2) : 0, lpb = want_lp ? kb_out(kb, 1) : 0;
-    uint16_t acc = kb_local(kb, ktype(dt)), wacc = kb_local(kb, ktype(dt));
-    uint16_t m = kb_local(kb, ktype(dt)), s = kb_local(kb, ktype(dt));
+    /* locals only where used: the printed C is built with -Werror */
+    uint16_t acc = 0, wacc = 0, m = 0, s = 0;
     if (a->reduction != LR_NONE) {
+        acc = kb_local(kb, ktype(dt));
         kb_set(kb, acc, kb_const_f(kb, dt, 0));
+    }
+    if (a->reduction == LR_MEAN) {
+        wacc = kb_local(kb, ktype(dt));
         kb_set(kb, wacc, kb_const_f(kb, dt, 0));
+    }
+    if (softmax) {
+        m = kb_local(kb, ktype(dt));
+        s = kb_local(kb, ktype(dt));
     }
     uint16_t vn = kb_for(kb, N), vd = kb_for(kb, D);
     KIndex xbase = kidx_const(0), ti = kidx_const(0);

@@ -495,7 +495,9 @@ static void lower_dir(KBuilder *kb, const RnnLow *L, int d)
     vb = kb_for(kb, L->Bt);
     vh = kb_for(kb, H);
     KIndex sti = ix2(d * BH, vb, H, vh, 1);
-    KExpr *hprev = keep(kb, kb_load(kb, L->hs, sti));
+    KExpr *hprev = NULL;
+    if (r->kind == RK_GRU || r->seq_mask)
+        hprev = keep(kb, kb_load(kb, L->hs, sti));
     KExpr *hnew = NULL, *cnew = NULL, *cprev = NULL;
     switch (r->kind) {
     case RK_RNN:

@@ -45,4 +45,15 @@ LWRT_FN uint16_t lwrt_f32_to_f16(float f);
 LWRT_FN float lwrt_bf16_to_f32(uint16_t h);
 LWRT_FN uint16_t lwrt_f32_to_bf16(float f);
 
+/* rt_trig.c: inverse and hyperbolic functions, float32 */
+LWRT_FN float lwrt_tanf(float x);
+LWRT_FN float lwrt_asinf(float x);
+LWRT_FN float lwrt_acosf(float x);
+LWRT_FN float lwrt_atanf(float x);
+LWRT_FN float lwrt_sinhf(float x);
+LWRT_FN float lwrt_coshf(float x);
+LWRT_FN float lwrt_asinhf(float x);
+LWRT_FN float lwrt_acoshf(float x);
+LWRT_FN float lwrt_atanhf(float x);
+
 #endif

@@ -1,0 +1,438 @@
+/* Unit tests for the C printer (codegen/c_print.c, driven through
+ * lwcc_compile on the committed models in tests/models/) and for
+ * codegen/cname.c (identifiers, comments, strings, the API prefix). */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "codegen/cname.h"
+#include "include/lwcc/arena.h"
+#include "include/lwcc/ctx.h"
+#include "include/lwcc/diag.h"
+#include "include/lwcc/lwcc.h"
+#include "include/lwcc/strbuf.h"
+
+typedef struct Fixture {
+    Ctx ctx;
+    Diag diag;
+    FILE *out;  /* diagnostics */
+    FILE *dump; /* --emit=ir/kir text */
+    char dir[64];
+    char text[8192];
+} Fixture;
+
+static int setup(void **state)
+{
+    Fixture *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    f->out = tmpfile();
+    f->dump = tmpfile();
+    strcpy(f->dir, "/tmp/lwcc_test_print_XXXXXX");
+    if (!f->out || !f->dump || !mkdtemp(f->dir))
+        return -1;
+    diag_init(&f->diag, "model.onnx", f->out);
+    f->ctx.perm = arena_create(0);
+    f->ctx.scratch = arena_create(0);
+    f->ctx.diag = &f->diag;
+    f->ctx.lim = lw_default_limits();
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    Fixture *f = *state;
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", f->dir);
+    fclose(f->out);
+    fclose(f->dump);
+    arena_destroy(f->ctx.perm);
+    arena_destroy(f->ctx.scratch);
+    free(f);
+    return 0;
+}
+
+static const char *read_all(FILE *fp, char *buf, size_t cap)
+{
+    fflush(fp);
+    rewind(fp);
+    size_t n = fread(buf, 1, cap - 1, fp);
+    buf[n] = 0;
+    fseek(fp, 0, SEEK_END);
+    return buf;
+}
+
+/* Whole file into the perm arena; NULL when missing. */
+static char *slurp(Fixture *f, const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return NULL;
+    fseek(fp, 0, SEEK_END);
+    long n = ftell(fp);
+    rewind(fp);
+    char *buf = arena_alloc(f->ctx.perm, (size_t)n + 1);
+    assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+    buf[n] = 0;
+    fclose(fp);
+    if (len)
+        *len = (size_t)n;
+    return buf;
+}
+
+static const char *model_path(Fixture *f, const char *name)
+{
+    StrBuf sb;
+    sb_init(&sb, f->ctx.perm);
+    sb_printf(&sb, "%s/tests/models/%s/model.onnx", LWCC_SOURCE_DIR, name);
+    return sb_cstr(&sb);
+}
+
+static const char *tmp_path(Fixture *f, const char *sub, const char *file)
+{
+    StrBuf sb;
+    sb_init(&sb, f->ctx.perm);
+    sb_printf(&sb, "%s/%s", f->dir, sub);
+    mkdir(sb_cstr(&sb), 0700);
+    sb_printf(&sb, "/%s", file);
+    return sb_cstr(&sb);
+}
+
+static LwOptions opts(Fixture *f, const char *model, const char *output, LwEmit emit)
+{
+    LwOptions o;
+    memset(&o, 0, sizeof o);
+    o.input = model_path(f, model);
+    o.output = output;
+    o.opt = LW_O2;
+    o.target = "generic";
+    o.emit = emit;
+    o.diag_out = f->out;
+    o.dump_out = f->dump;
+    return o;
+}
+
+static LwStatus compile_c(Fixture *f, const char *model, const char *out)
+{
+    LwOptions o = opts(f, model, out, LW_EMIT_C);
+    LwStatus st = lwcc_compile(&o);
+    if (st != LW_OK)
+        fprintf(stderr, "%s", read_all(f->out, f->text, sizeof f->text));
+    return st;
+}
+
+static void test_print_relu_writes_c_and_header_with_api_macros(void **state)
+{
+    Fixture *f = *state;
+    const char *c = tmp_path(f, "a", "relu.c");
+    assert_int_equal(compile_c(f, "relu", c), LW_OK);
+    char *csrc = slurp(f, c, NULL);
+    char *h = slurp(f, tmp_path(f, "a", "relu.h"), NULL);
+    assert_non_null(csrc);
+    assert_non_null(h);
+    static const char *const want[] = {
+        "#ifndef RELU_H_INCLUDED",      "#define RELU_ARENA_SIZE ",  "#define RELU_ARENA_ALIGN 16",
+        "#define RELU_NUM_INPUTS 1",    "#define RELU_NUM_OUTPUTS 1", "#define RELU_INPUT0_DIMS { 2, 3, 4 }",
+        "#define RELU_INPUT0_BYTES 96", "#define RELU_OUTPUT0_DTYPE 1",
+        "int relu_run(const void *const inputs[], void *const outputs[], void *arena);",
+        "extern const struct relu_tensor_desc relu_inputs[RELU_NUM_INPUTS];",
+        "#ifdef __cplusplus",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(h, want[i]))
+            fail_msg("relu.h lacks \"%s\"", want[i]);
+    assert_non_null(strstr(csrc, "#include \"relu.h\""));
+    assert_non_null(strstr(csrc, "int relu_run("));
+    /* freestanding: no libc */
+    assert_null(strstr(csrc, "<stdio.h>"));
+    assert_null(strstr(csrc, "<math.h>"));
+    assert_null(strstr(csrc, "malloc"));
+}
+
+static void test_print_name_option_sets_prefix(void **state)
+{
+    Fixture *f = *state;
+    const char *c = tmp_path(f, "n", "out.c");
+    LwOptions o = opts(f, "relu", c, LW_EMIT_C);
+    o.name = "MyNet";
+    assert_int_equal(lwcc_compile(&o), LW_OK);
+    char *h = slurp(f, tmp_path(f, "n", "out.h"), NULL);
+    assert_non_null(h);
+    assert_non_null(strstr(h, "#define MYNET_ARENA_SIZE"));
+    assert_non_null(strstr(h, "int MyNet_run("));
+}
+
+static void test_print_prefix_from_output_name(void **state)
+{
+    Fixture *f = *state;
+    const char *c = tmp_path(f, "p", "My-Net.c");
+    assert_int_equal(compile_c(f, "relu", c), LW_OK);
+    char *h = slurp(f, tmp_path(f, "p", "My-Net.h"), NULL);
+    assert_non_null(h);
+    assert_non_null(strstr(h, "int my_net_run("));
+    assert_non_null(strstr(h, "#define MY_NET_NUM_INPUTS 1"));
+}
+
+/* cc -std=c99 -Wall -Wextra -pedantic -Werror -c on the output of each model. */
+static void test_print_output_compiles_cleanly_as_c99(void **state)
+{
+    Fixture *f = *state;
+    static const char *const models[] = {
+        "relu",       "small_cnn",     "concat",          "shape_chain_reshape", "clip_min_max",
+        "softmax_last", "maxpool_pads_strides", "avgpool_exclude_pad", "gemm_transb_alpha_beta",
+        "multi_io",   "pad_constant",  "hardswish",       "tanh",  "div_broadcast",
+    };
+    for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
+        const char *c = tmp_path(f, models[i], "model.c");
+        assert_int_equal(compile_c(f, models[i], c), LW_OK);
+        char cmd[1024];
+        snprintf(cmd, sizeof cmd,
+                 "cc -std=c99 -Wall -Wextra -pedantic -Werror -c '%s' -o '%s/%s/model.o'", c,
+                 f->dir, models[i]);
+        if (system(cmd) != 0)
+            fail_msg("generated C for %s does not compile: %s", models[i], cmd);
+    }
+}
+
+static void test_print_output_is_byte_identical_across_compiles(void **state)
+{
+    Fixture *f = *state;
+    static const char *const models[] = {"small_cnn", "shape_chain_reshape", "multi_io"};
+    for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
+        const char *c1 = tmp_path(f, "d1", "net.c"), *c2 = tmp_path(f, "d2", "net.c");
+        assert_int_equal(compile_c(f, models[i], c1), LW_OK);
+        assert_int_equal(compile_c(f, models[i], c2), LW_OK);
+        size_t n1, n2;
+        char *a = slurp(f, c1, &n1), *b = slurp(f, c2, &n2);
+        assert_int_equal(n1, n2);
+        assert_memory_equal(a, b, n1);
+        a = slurp(f, tmp_path(f, "d1", "net.h"), &n1);
+        b = slurp(f, tmp_path(f, "d2", "net.h"), &n2);
+        assert_int_equal(n1, n2);
+        assert_memory_equal(a, b, n1);
+        /* no host path of the output directory leaks into the output */
+        assert_null(strstr(a, f->dir));
+    }
+}
+
+static void test_print_emit_ir_small_cnn_matches_golden(void **state)
+{
+    Fixture *f = *state;
+    LwOptions o = opts(f, "small_cnn", NULL, LW_EMIT_IR);
+    assert_int_equal(lwcc_compile(&o), LW_OK);
+    static char got[16384];
+    read_all(f->dump, got, sizeof got);
+    StrBuf gp;
+    sb_init(&gp, f->ctx.perm);
+    sb_printf(&gp, "%s/tests/golden/small_cnn.ir.txt", LWCC_SOURCE_DIR);
+    char *want = slurp(f, sb_cstr(&gp), NULL);
+    assert_non_null(want);
+    assert_string_equal(got, want);
+}
+
+static void test_print_emit_ir_to_file(void **state)
+{
+    Fixture *f = *state;
+    const char *out = tmp_path(f, "ir", "relu.ir");
+    LwOptions o = opts(f, "relu", out, LW_EMIT_IR);
+    assert_int_equal(lwcc_compile(&o), LW_OK);
+    char *t = slurp(f, out, NULL);
+    assert_non_null(t);
+    assert_string_equal(t, "input %1 'x': float32[2,3,4]\n"
+                           "%2 = Relu 'relu_0' (%1) -> float32[2,3,4]\n"
+                           "output %2\n");
+    assert_int_equal(ftell(f->dump), 0); /* nothing on the dump stream */
+}
+
+static void test_print_output_not_dot_c_is_error_and_writes_nothing(void **state)
+{
+    Fixture *f = *state;
+    const char *out = tmp_path(f, "x", "relu.cc");
+    LwOptions o = opts(f, "relu", out, LW_EMIT_C);
+    assert_int_equal(lwcc_compile(&o), LW_ERR_MODEL);
+    assert_non_null(strstr(read_all(f->out, f->text, sizeof f->text), "must name a .c file"));
+    assert_null(slurp(f, out, NULL));
+    o.output = NULL;
+    assert_int_equal(lwcc_compile(&o), LW_ERR_MODEL);
+}
+
+static void test_print_unknown_target_is_error(void **state)
+{
+    Fixture *f = *state;
+    LwOptions o = opts(f, "relu", tmp_path(f, "t", "relu.c"), LW_EMIT_C);
+    o.target = "pdp-11";
+    assert_int_equal(lwcc_compile(&o), LW_ERR_MODEL);
+    assert_non_null(strstr(read_all(f->out, f->text, sizeof f->text), "unknown target 'pdp-11'"));
+}
+
+static void test_print_cortex_m4_target_compiles(void **state)
+{
+    Fixture *f = *state;
+    const char *c = tmp_path(f, "m4", "net.c");
+    LwOptions o = opts(f, "small_cnn", c, LW_EMIT_C);
+    o.target = "cortex-m4";
+    assert_int_equal(lwcc_compile(&o), LW_OK);
+    char *h = slurp(f, tmp_path(f, "m4", "net.h"), NULL);
+    assert_non_null(h);
+    assert_non_null(strstr(h, "--target=cortex-m4"));
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "cc -std=c99 -Wall -Wextra -pedantic -Werror -c '%s' -o '%s/m4/net.o'",
+             c, f->dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* ---- cname ------------------------------------------------------------------- */
+
+static const char *ident(Fixture *f, const char *s, size_t max)
+{
+    StrBuf sb;
+    sb_init(&sb, f->ctx.perm);
+    cname_ident(&sb, s, max);
+    return sb_cstr(&sb);
+}
+
+static const char *comment(Fixture *f, const char *s, size_t max)
+{
+    StrBuf sb;
+    sb_init(&sb, f->ctx.perm);
+    cname_comment(&sb, s, max);
+    return sb_cstr(&sb);
+}
+
+static const char *string(Fixture *f, const char *s, size_t max)
+{
+    StrBuf sb;
+    sb_init(&sb, f->ctx.perm);
+    cname_string(&sb, s, max);
+    return sb_cstr(&sb);
+}
+
+static void test_cname_ident_keeps_alnum_and_collapses_others(void **state)
+{
+    Fixture *f = *state;
+    assert_string_equal(ident(f, "conv_3", 40), "conv_3");
+    assert_string_equal(ident(f, "/conv/Conv", 40), "conv_Conv");
+    assert_string_equal(ident(f, "onnx::Gather_1", 40), "onnx_Gather_1");
+    assert_string_equal(ident(f, "input.1", 40), "input_1");
+    assert_string_equal(ident(f, "a--b", 40), "a_b");
+    assert_string_equal(ident(f, "caf\xc3\xa9!", 40), "caf_");
+    assert_string_equal(ident(f, "", 40), "x");
+    assert_string_equal(ident(f, "***", 40), "x");
+    assert_string_equal(ident(f, "abcdefgh", 3), "abc");
+    /* every character of any output is an identifier character */
+    char all[256];
+    for (int i = 1; i < 256; i++)
+        all[i - 1] = (char)i;
+    all[255] = 0;
+    const char *r = ident(f, all, 1000);
+    for (const char *p = r; *p; p++)
+        assert_true((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                    (*p >= '0' && *p <= '9') || *p == '_');
+}
+
+static void test_cname_comment_escapes_terminators_trigraphs_and_bytes(void **state)
+{
+    Fixture *f = *state;
+    assert_string_equal(comment(f, "conv_3", 100), "conv_3");
+    assert_string_equal(comment(f, "a*/b", 100), "a*\\x2fb");
+    assert_string_equal(comment(f, "a/*b", 100), "a/\\x2ab");
+    assert_string_equal(comment(f, "?\?/", 100), "?\\x3f/");
+    assert_string_equal(comment(f, "a\\b", 100), "a\\x5cb");
+    assert_string_equal(comment(f, "caf\xc3\xa9\n", 100), "caf\\xc3\\xa9\\x0a");
+    assert_string_equal(comment(f, "abcdef", 3), "abc...");
+    /* no sequence that ends the comment or forms a trigraph survives */
+    const char *nasty = "**/*//**?\?=?\?/ */ /* \\\n";
+    const char *r = comment(f, nasty, 1000);
+    assert_null(strstr(r, "*/"));
+    assert_null(strstr(r, "/*"));
+    assert_null(strstr(r, "??"));
+    for (const char *p = r; *p; p++)
+        assert_true(*p >= 0x20 && *p < 0x7f);
+}
+
+static void test_cname_string_escapes_with_octal(void **state)
+{
+    Fixture *f = *state;
+    assert_string_equal(string(f, "x", 100), "x");
+    assert_string_equal(string(f, "a\"b", 100), "a\\042b");
+    assert_string_equal(string(f, "a\\b", 100), "a\\134b");
+    assert_string_equal(string(f, "\n", 100), "\\012");
+    /* an escape followed by a hex digit must not run on */
+    assert_string_equal(string(f, "\xff" "ab", 100), "\\377ab");
+    assert_string_equal(string(f, "?\?=", 100), "?\\077=");
+    assert_string_equal(string(f, "abcdef", 4), "abcd");
+}
+
+static void test_cname_string_round_trips_through_the_c_compiler(void **state)
+{
+    Fixture *f = *state;
+    char all[256];
+    for (int i = 1; i < 256; i++)
+        all[i - 1] = (char)i;
+    all[255] = 0;
+    StrBuf src;
+    sb_init(&src, f->ctx.perm);
+    sb_puts(&src, "#include <string.h>\nstatic const char s[] = \"");
+    cname_string(&src, all, 1000);
+    sb_puts(&src, "\";\nint main(void)\n{\n    char w[256];\n    for (int i = 1; i < 256; i++)\n"
+                  "        w[i - 1] = (char)i;\n    w[255] = 0;\n"
+                  "    return sizeof s == 256 && memcmp(s, w, 256) == 0 ? 0 : 1;\n}\n");
+    const char *cpath = tmp_path(f, "str", "s.c");
+    FILE *fp = fopen(cpath, "wb");
+    assert_non_null(fp);
+    fputs(sb_cstr(&src), fp);
+    fclose(fp);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "cc -std=c99 -Wall -Werror -trigraphs '%s' -o '%s/str/s' && '%s/str/s'",
+             cpath, f->dir, f->dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void test_cname_prefix_from_path(void **state)
+{
+    Fixture *f = *state;
+    Arena *a = f->ctx.perm;
+    assert_string_equal(cname_prefix(a, "out/My-Net.c"), "my_net");
+    assert_string_equal(cname_prefix(a, "model.c"), "model");
+    assert_string_equal(cname_prefix(a, "/a.b/c/Resnet50.v2.c"), "resnet50_v2");
+    assert_string_equal(cname_prefix(a, "1net.c"), "m_1net");
+    assert_string_equal(cname_prefix(a, "dir/.c"), "m_c");
+    assert_string_equal(cname_prefix(a, "noext"), "noext");
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_print_relu_writes_c_and_header_with_api_macros),
+        T(test_print_name_option_sets_prefix),
+        T(test_print_prefix_from_output_name),
+        T(test_print_output_compiles_cleanly_as_c99),
+        T(test_print_output_is_byte_identical_across_compiles),
+        T(test_print_emit_ir_small_cnn_matches_golden),
+        T(test_print_emit_ir_to_file),
+        T(test_print_output_not_dot_c_is_error_and_writes_nothing),
+        T(test_print_unknown_target_is_error),
+        T(test_print_cortex_m4_target_compiles),
+        T(test_cname_ident_keeps_alnum_and_collapses_others),
+        T(test_cname_comment_escapes_terminators_trigraphs_and_bytes),
+        T(test_cname_string_escapes_with_octal),
+        T(test_cname_string_round_trips_through_the_c_compiler),
+        T(test_cname_prefix_from_path),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
