@@ -158,6 +158,41 @@ static const LwFreezeOpt *find_freeze_opt(const LwOptions *o, const char *name)
     return NULL;
 }
 
+/* Symbolic dims with no --shape: bind them from the example inputs stored
+ * beside the model in ONNX's test_data_set_0/input_K.pb layout, when present
+ * (K counts the non-initializer graph inputs). Returns 1 when bound. */
+static int shape_from_example(Importer *im, uint32_t k, const char *name, Shape *s)
+{
+    Ctx *ctx = im->ctx;
+    StrBuf path;
+    sb_init(&path, ctx->scratch);
+    sb_printf(&path, "%s/test_data_set_0/input_%u.pb", im->model_dir, k);
+    FILE *f = fopen(sb_cstr(&path), "rb");
+    if (!f)
+        return 0;
+    fclose(f);
+    uint32_t errors = ctx->diag->errors;
+    Onnx__TensorProto *t;
+    if (onnx_load_tensor(ctx, sb_cstr(&path), &t) != LW_OK || t->n_dims != s->rank) {
+        ctx->diag->errors = errors;
+        return 0;
+    }
+    for (size_t i = 0; i < t->n_dims; i++)
+        if (t->dims[i] < 0 || (s->dims[i] >= 0 && s->dims[i] != t->dims[i]))
+            return 0;
+    StrBuf dims;
+    sb_init(&dims, ctx->scratch);
+    for (size_t i = 0; i < t->n_dims; i++) {
+        s->dims[i] = t->dims[i];
+        if (i)
+            sb_putc(&dims, 'x');
+        sb_i64(&dims, t->dims[i]);
+    }
+    diag_note(ctx->diag, "input '%s': symbolic dims bound from test_data_set_0/input_%u.pb "
+              "(%s); pass --shape %s:DIMS to choose others", name, k, sb_cstr(&dims), name);
+    return 1;
+}
+
 static LwStatus add_input(Importer *im, const Onnx__ValueInfoProto *vi, StrMap *names)
 {
     Ctx *ctx = im->ctx;
@@ -207,6 +242,8 @@ static LwStatus add_input(Importer *im, const Onnx__ValueInfoProto *vi, StrMap *
     }
     if (!has_shape)
         return diag_error(ctx->diag, "input '%s' has no shape; pass --shape %s:DIMS", name, name);
+    if (!so && !shape_is_static(&s))
+        shape_from_example(im, im->g->inputs.len, name, &s);
     for (int i = 0; i < s.rank; i++)
         if (s.dims[i] < 0) {
             StrBuf sb;
