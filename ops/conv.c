@@ -71,9 +71,114 @@ static void add_guard(KCond *conds, uint8_t *nc, uint16_t ov, uint16_t kv, int64
     c->bound = in;
 }
 
-static LwStatus conv_lower(Ctx *ctx, KBuilder *kb, const Node *n)
+/* Direct convolution for small kernels: every kernel position gets its own loop
+ * nest over exactly the output positions whose input lies inside the image, so
+ * there are no border guards and the innermost loop is unit-stride (or one
+ * flattened loop when rows are contiguous): y += x * w, vectorizable as is. */
+static LwStatus conv_lower_unrolled(KBuilder *kb, const Node *n)
 {
-    (void)ctx;
+    const ConvAttrs *c = n->attrs;
+    const Value *x = op_in(kb->g, n, 0), *w = op_in(kb->g, n, 1), *y = op_out(kb->g, n, 0);
+    int sp = x->shape.rank - 2;
+    int64_t G = c->group, Cg = x->shape.dims[1] / G, Mg = w->shape.dims[0] / G;
+    int64_t xs[LW_MAX_RANK], ws[LW_MAX_RANK], ys[LW_MAX_RANK];
+    shape_strides(&x->shape, xs);
+    shape_strides(&w->shape, ws);
+    shape_strides(&y->shape, ys);
+    int64_t plane = ys[1];
+    kb_begin(kb, n, NULL);
+    uint32_t xb = kb_in(kb, 0), wb = kb_in(kb, 1), yb = kb_out(kb, 0);
+    uint16_t vn = kb_for(kb, x->shape.dims[0]);
+    uint16_t vg = kb_for(kb, G);
+    uint16_t vm = kb_for(kb, Mg);
+    KIndex mix = kidx_const(0); /* output channel g*Mg + m */
+    kidx_add(&mix, vg, Mg);
+    kidx_add(&mix, vm, 1);
+    KIndex ybase = kidx_const(0);
+    kidx_add(&ybase, vn, ys[0]);
+    kidx_add_index(&ybase, &mix, ys[1]);
+    /* y = bias */
+    uint16_t vp = kb_for(kb, plane);
+    KIndex yi0 = ybase;
+    kidx_add(&yi0, vp, 1);
+    kb_store(kb, yb, yi0, op_has_in(n, 2) ? kb_load(kb, kb_in(kb, 2), mix)
+                                          : kb_const_f(kb, DT_FLOAT32, 0));
+    kb_endfor(kb);
+    uint16_t vc = kb_for(kb, Cg);
+    int64_t kcount = 1;
+    for (int i = 0; i < sp; i++)
+        kcount *= c->w.kernel[i];
+    for (int64_t kp = 0; kp < kcount; kp++) {
+        int64_t k[LW_MAX_SPATIAL], lo[LW_MAX_SPATIAL], hi[LW_MAX_SPATIAL];
+        int64_t rem = kp;
+        int empty = 0;
+        for (int i = sp - 1; i >= 0; i--) {
+            k[i] = rem % c->w.kernel[i];
+            rem /= c->w.kernel[i];
+        }
+        for (int i = 0; i < sp; i++) {
+            /* outputs o with 0 <= o*s + k*d - p < in */
+            int64_t s = c->w.strides[i], off = k[i] * c->w.dilations[i] - c->w.pads[i];
+            int64_t in = x->shape.dims[2 + i], out = y->shape.dims[2 + i];
+            int64_t l = off >= 0 ? 0 : (-off + s - 1) / s;
+            int64_t h = in - off <= 0 ? 0 : (in - off - 1) / s + 1;
+            lo[i] = l;
+            hi[i] = h < out ? h : out;
+            if (hi[i] <= lo[i])
+                empty = 1;
+        }
+        if (empty)
+            continue;
+        KIndex xi = kidx_const(0), yi = ybase, wi = kidx_const(0);
+        kidx_add(&xi, vn, xs[0]);
+        kidx_add(&xi, vg, Cg * xs[1]);
+        kidx_add(&xi, vc, xs[1]);
+        kidx_add_index(&wi, &mix, ws[0]);
+        kidx_add(&wi, vc, ws[1]);
+        for (int i = 0; i < sp; i++) {
+            int64_t off = k[i] * c->w.dilations[i] - c->w.pads[i];
+            xi.base += (lo[i] * c->w.strides[i] + off) * xs[2 + i];
+            yi.base += lo[i] * ys[2 + i];
+            wi.base += k[i] * ws[2 + i];
+        }
+        /* rows contiguous in both x and y: one loop over the whole band */
+        int flat = sp == 2 && c->w.strides[0] == 1 && c->w.strides[1] == 1 && lo[1] == 0 &&
+                   hi[1] == y->shape.dims[3] && y->shape.dims[3] == x->shape.dims[3];
+        uint16_t vo[LW_MAX_SPATIAL];
+        int nloops = flat ? 1 : sp;
+        if (flat) {
+            vo[0] = kb_for(kb, (hi[0] - lo[0]) * y->shape.dims[3]);
+            kidx_add(&xi, vo[0], 1);
+            kidx_add(&yi, vo[0], 1);
+        } else {
+            for (int i = 0; i < sp; i++) {
+                vo[i] = kb_for(kb, hi[i] - lo[i]);
+                kidx_add(&xi, vo[i], c->w.strides[i] * xs[2 + i]);
+                kidx_add(&yi, vo[i], ys[2 + i]);
+            }
+        }
+        kb_store(kb, yb, yi,
+                 kb_op3(kb, KOP_FMA, kb_load(kb, xb, xi), kb_load(kb, wb, wi),
+                        kb_load(kb, yb, yi)));
+        kb_endfor_n(kb, nloops);
+    }
+    kb_endfor(kb); /* c */
+    if (kb->nepi) {
+        uint16_t ve = kb_for(kb, plane);
+        KIndex ye = ybase;
+        kidx_add(&ye, ve, 1);
+        kb_store_out(kb, yb, ye, kb_load(kb, yb, ye));
+        kb_endfor(kb);
+    }
+    kb_endfor_n(kb, 3);
+    kb_end(kb);
+    return LW_OK;
+}
+
+/* Large kernels: one guarded loop nest. */
+static LwStatus conv_lower_guarded(KBuilder *kb, const Node *n)
+{
+
     const ConvAttrs *c = n->attrs;
     const Value *x = op_in(kb->g, n, 0), *w = op_in(kb->g, n, 1), *y = op_out(kb->g, n, 0);
     int sp = x->shape.rank - 2;
@@ -139,6 +244,19 @@ static LwStatus conv_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     kb_endfor_n(kb, sp + 3);
     kb_end(kb);
     return LW_OK;
+}
+
+
+static LwStatus conv_lower(Ctx *ctx, KBuilder *kb, const Node *n)
+{
+    (void)ctx;
+    const ConvAttrs *c = n->attrs;
+    int64_t kcount = 1;
+    for (uint32_t i = 0; i < c->w.nk; i++)
+        kcount *= c->w.kernel[i];
+    if (kcount <= 64)
+        return conv_lower_unrolled(kb, n);
+    return conv_lower_guarded(kb, n);
 }
 
 const OpDef ops_conv[] = {

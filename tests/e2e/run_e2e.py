@@ -610,7 +610,7 @@ class Driver:
 def find_cases(paths, pattern):
     cases = []
     for p in paths:
-        p = pathlib.Path(p)
+        p = pathlib.Path(p).resolve()
         if (p / "model.onnx").is_file():
             cases.append(p)
         elif p.is_dir():
