@@ -16,7 +16,10 @@ static int64_t floor_div(int64_t a, int64_t b)
     int64_t q = a / b;
     return (a % b != 0 && a < 0) ? q - 1 : q;
 }
-static int64_t floor_mod(int64_t a, int64_t b) { return a - floor_div(a, b) * b; }
+static int64_t floor_mod(int64_t a, int64_t b)
+{
+    return a - floor_div(a, b) * b;
+}
 static int64_t gcd64(int64_t a, int64_t b)
 {
     while (b) {
@@ -83,16 +86,17 @@ static LwStatus convt_infer(Ctx *ctx, Graph *g, Node *n)
     int sp = x->shape.rank - 2;
     int64_t C = x->shape.dims[1], G = c->group;
     if (C % G != 0 || wt->shape.dims[0] != C)
-        return diag_node(ctx, n, "input has %lld channels, weight %lld (C x M/group x k...), "
-                         "group %lld", (long long)C, (long long)wt->shape.dims[0], (long long)G);
+        return diag_node(ctx, n,
+                         "input has %lld channels, weight %lld (C x M/group x k...), "
+                         "group %lld",
+                         (long long)C, (long long)wt->shape.dims[0], (long long)G);
     int64_t M;
     if (!ckd_mul_i64(&M, wt->shape.dims[1], G))
         return diag_node(ctx, n, "output channel count overflows");
     if (op_has_in(n, 2)) {
         const Value *b = op_in(g, n, 2);
         if (b->shape.rank != 1 || b->shape.dims[0] != M || b->dtype != x->dtype)
-            return diag_node(ctx, n, "bias must be [%lld] %s", (long long)M,
-                             dtype_name(x->dtype));
+            return diag_node(ctx, n, "bias must be [%lld] %s", (long long)M, dtype_name(x->dtype));
     }
     if (w->nk == 0) {
         w->nk = (uint32_t)sp;
@@ -101,8 +105,10 @@ static LwStatus convt_infer(Ctx *ctx, Graph *g, Node *n)
     }
     if ((int)w->nk != sp || (w->ns && (int)w->ns != sp) || (w->nd && (int)w->nd != sp) ||
         (w->np && (int)w->np != 2 * sp) || (c->nout_pad && (int)c->nout_pad != sp))
-        return diag_node(ctx, n, "kernel_shape/strides/dilations/pads/output_padding do not "
-                         "match the %d spatial dims of the input", sp);
+        return diag_node(ctx, n,
+                         "kernel_shape/strides/dilations/pads/output_padding do not "
+                         "match the %d spatial dims of the input",
+                         sp);
     if (c->nout_shape && (int)c->nout_shape != sp && (int)c->nout_shape != sp + 2)
         return diag_node(ctx, n, "'output_shape' has %u entries, expected %d (or %d)",
                          c->nout_shape, sp, sp + 2);
@@ -131,8 +137,8 @@ static LwStatus convt_infer(Ctx *ctx, Graph *g, Node *n)
             c->out_pad[i] > 1 << 20 || x->shape.dims[2 + i] > (int64_t)1 << 31)
             return diag_node(ctx, n, "window sizes are out of range");
         int64_t in = x->shape.dims[2 + i];
-        int64_t full = w->strides[i] * (in - 1) + c->out_pad[i] +
-                       (w->kernel[i] - 1) * w->dilations[i] + 1;
+        int64_t full =
+            w->strides[i] * (in - 1) + c->out_pad[i] + (w->kernel[i] - 1) * w->dilations[i] + 1;
         if (target || same) {
             int64_t t = target ? target[i] : in * w->strides[i];
             int64_t total = full - t;
@@ -251,8 +257,8 @@ static LwStatus convt_lower(Ctx *ctx, KBuilder *kb, const Node *n)
             }
             if (nc)
                 kb_if(kb, conds, nc);
-            kb_set(kb, acc, kb_op3(kb, KOP_FMA, kb_load(kb, xb, xi), kb_load(kb, wb, wi),
-                                   kb_var(kb, acc)));
+            kb_set(kb, acc,
+                   kb_op3(kb, KOP_FMA, kb_load(kb, xb, xi), kb_load(kb, wb, wi), kb_var(kb, acc)));
             if (nc)
                 kb_endif(kb);
             kb_endfor_n(kb, sp + 1);
@@ -312,9 +318,74 @@ static int open_reduced(KBuilder *kb, const NormView *v, uint16_t *vars)
     return k;
 }
 
-static void norm_view_lower(KBuilder *kb, const Node *n, const NormView *v, uint32_t sb,
-                            uint32_t bb)
+/* Splits the last reduced dim (S) into S/B x B so sums run in two levels
+ * (partial sums of B terms): float32 error grows with sqrt(S/B) + sqrt(B)
+ * instead of sqrt(S). */
+static void split_last_reduced(NormView *v)
 {
+    int d = v->rank - 1;
+    while (d >= 0 && !v->reduce[d])
+        d--;
+    if (d < 0 || v->dims[d] < 256 || v->rank > LW_MAX_RANK)
+        return;
+    int64_t S = v->dims[d], B = 0;
+    for (int64_t b = 16; b * b <= S; b++)
+        if (S % b == 0)
+            B = b;
+    if (!B)
+        return;
+    for (int e = v->rank; e > d + 1; e--) {
+        v->dims[e] = v->dims[e - 1];
+        v->reduce[e] = v->reduce[e - 1];
+        v->sc_coef[e] = v->sc_coef[e - 1];
+    }
+    v->dims[d] = S / B;
+    v->dims[d + 1] = B;
+    v->reduce[d + 1] = 1;
+    v->sc_coef[d] *= B;
+    v->rank++;
+}
+
+typedef enum SumTerm { ST_X, ST_SQ_DEV, ST_ABS, ST_SQ } SumTerm;
+
+/* sum = sum of the term over the reduced dims, innermost loop into `part` */
+static void reduce_pass(KBuilder *kb, const NormView *v, uint16_t *vars, const int64_t *st,
+                        uint16_t sum, uint16_t part, uint16_t mean, SumTerm t)
+{
+    KExpr *zero = kb_const_f(kb, DT_FLOAT32, 0);
+    int last = v->rank - 1, k = 0;
+    while (!v->reduce[last])
+        last--;
+    kb_set(kb, sum, zero);
+    for (int d = 0; d < last; d++)
+        if (v->reduce[d]) {
+            vars[d] = kb_for(kb, v->dims[d]);
+            k++;
+        }
+    kb_set(kb, part, zero);
+    vars[last] = kb_for(kb, v->dims[last]);
+    KExpr *xv = kb_load(kb, kb_in(kb, 0), view_index(v, vars, st));
+    KExpr *term = xv;
+    if (t == ST_SQ_DEV) {
+        KExpr *dv = kb_op(kb, KOP_SUB, xv, kb_var(kb, mean));
+        term = kb_op3(kb, KOP_FMA, dv, dv, kb_var(kb, part));
+    } else if (t == ST_SQ) {
+        term = kb_op3(kb, KOP_FMA, xv, xv, kb_var(kb, part));
+    } else {
+        if (t == ST_ABS)
+            term = kb_op(kb, KOP_ABS, xv, NULL);
+        term = kb_op(kb, KOP_ADD, kb_var(kb, part), term);
+    }
+    kb_set(kb, part, term);
+    kb_endfor(kb);
+    kb_set(kb, sum, kb_op(kb, KOP_ADD, kb_var(kb, sum), kb_var(kb, part)));
+    kb_endfor_n(kb, k);
+}
+
+static void norm_view_lower(KBuilder *kb, const NormView *view, uint32_t sb, uint32_t bb)
+{
+    NormView vv = *view, *v = &vv;
+    split_last_reduced(v);
     int64_t st[LW_MAX_RANK + 1], cnt = 1, acc_st = 1;
     for (int d = v->rank - 1; d >= 0; d--) {
         st[d] = acc_st;
@@ -324,7 +395,8 @@ static void norm_view_lower(KBuilder *kb, const Node *n, const NormView *v, uint
     }
     uint32_t xb = kb_in(kb, 0), yb = kb_out(kb, 0);
     KType f = ktype(DT_FLOAT32);
-    uint16_t mean = kb_local(kb, f), sum = kb_local(kb, f);
+    int lp = v->mode == NM_L1 || v->mode == NM_L2;
+    uint16_t mean = lp ? 0 : kb_local(kb, f), sum = kb_local(kb, f), part = kb_local(kb, f);
     uint16_t vars[LW_MAX_RANK + 1];
     int nkept = 0;
     for (int d = 0; d < v->rank; d++)
@@ -332,31 +404,19 @@ static void norm_view_lower(KBuilder *kb, const Node *n, const NormView *v, uint
             vars[d] = kb_for(kb, v->dims[d]);
             nkept++;
         }
-    int lp = v->mode == NM_L1 || v->mode == NM_L2;
-    KExpr *zero = kb_const_f(kb, DT_FLOAT32, 0);
+    KExpr *cntv = kb_const_f(kb, DT_FLOAT32, (double)cnt);
     if (!lp) {
-        kb_set(kb, mean, zero);
-        int k = open_reduced(kb, v, vars);
-        KExpr *xv = kb_load(kb, xb, view_index(v, vars, st));
-        kb_set(kb, mean, kb_op(kb, KOP_ADD, kb_var(kb, mean), xv));
-        kb_endfor_n(kb, k);
-        kb_set(kb, mean, kb_op(kb, KOP_DIV, kb_var(kb, mean),
-                               kb_const_f(kb, DT_FLOAT32, (double)cnt)));
+        reduce_pass(kb, v, vars, st, mean, part, mean, ST_X);
+        kb_set(kb, mean, kb_op(kb, KOP_DIV, kb_var(kb, mean), cntv));
     }
-    kb_set(kb, sum, zero);
-    int k = open_reduced(kb, v, vars);
-    KExpr *xv = kb_load(kb, xb, view_index(v, vars, st));
-    if (v->mode == NM_L1) {
-        kb_set(kb, sum, kb_op(kb, KOP_ADD, kb_var(kb, sum), kb_op(kb, KOP_ABS, xv, NULL)));
-    } else {
-        KExpr *dv = lp ? xv : kb_op(kb, KOP_SUB, xv, kb_var(kb, mean));
-        kb_set(kb, sum, kb_op3(kb, KOP_FMA, dv, dv, kb_var(kb, sum)));
-    }
-    kb_endfor_n(kb, k);
+    reduce_pass(kb, v, vars, st, sum, part, mean,
+                v->mode == NM_L1   ? ST_ABS
+                : v->mode == NM_L2 ? ST_SQ
+                                   : ST_SQ_DEV);
     /* sum becomes the reciprocal divisor */
     KExpr *den = NULL;
     KExpr *epsv = kb_const_f(kb, DT_FLOAT32, v->eps);
-    KExpr *var = kb_op(kb, KOP_DIV, kb_var(kb, sum), kb_const_f(kb, DT_FLOAT32, (double)cnt));
+    KExpr *var = kb_op(kb, KOP_DIV, kb_var(kb, sum), cntv);
     switch (v->mode) {
     case NM_STD_EPS_IN:
         den = kb_op(kb, KOP_SQRT, kb_op(kb, KOP_ADD, var, epsv), NULL);
@@ -372,7 +432,7 @@ static void norm_view_lower(KBuilder *kb, const Node *n, const NormView *v, uint
         break;
     }
     kb_set(kb, sum, kb_op(kb, KOP_DIV, kb_const_f(kb, DT_FLOAT32, 1), den));
-    k = open_reduced(kb, v, vars);
+    int k = open_reduced(kb, v, vars);
     KIndex xi = view_index(v, vars, st);
     KExpr *yv = kb_load(kb, xb, xi);
     if (!lp)
@@ -385,16 +445,15 @@ static void norm_view_lower(KBuilder *kb, const Node *n, const NormView *v, uint
         yv = kb_op(kb, KOP_ADD, yv, kb_load(kb, bb, si));
     kb_store_out(kb, yb, xi, yv);
     kb_endfor_n(kb, k + nkept);
-    (void)n;
 }
 
 typedef struct NormAttrs {
     float epsilon;
-    int64_t groups;   /* GroupNormalization */
-    int per_channel;  /* GroupNormalization-21: scale/bias per channel */
+    int64_t groups;  /* GroupNormalization */
+    int per_channel; /* GroupNormalization-21: scale/bias per channel */
     int64_t axes[LW_MAX_RANK];
-    uint32_t naxes;   /* MVN */
-    int64_t axis, p;  /* LpNormalization */
+    uint32_t naxes;  /* MVN */
+    int64_t axis, p; /* LpNormalization */
 } NormAttrs;
 
 /* InstanceNormalization-1 had 'consumed_inputs' (a legacy memory hint). */
@@ -453,7 +512,7 @@ static LwStatus instnorm_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     v.mode = NM_STD_EPS_IN;
     v.eps = a->epsilon;
     kb_begin(kb, n, NULL);
-    norm_view_lower(kb, n, &v, kb_in(kb, 1), kb_in(kb, 2));
+    norm_view_lower(kb, &v, kb_in(kb, 1), kb_in(kb, 2));
     kb_end(kb);
     return LW_OK;
 }
@@ -473,8 +532,10 @@ static LwStatus groupnorm_import_kind(Ctx *ctx, Node *n, const AttrList *al, int
         int64_t stash;
         TRY(attr_int(ctx, &n->loc, al, "stash_type", 1, &stash));
         if (dtype_from_onnx(stash) != DT_FLOAT32 && stash != 0)
-            return diag_node(ctx, n, "stash_type %lld is not supported (float32 statistics "
-                             "only)", (long long)stash);
+            return diag_node(ctx, n,
+                             "stash_type %lld is not supported (float32 statistics "
+                             "only)",
+                             (long long)stash);
     }
     a->per_channel = per_channel;
     n->attrs = a;
@@ -523,7 +584,7 @@ static LwStatus groupnorm_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     v.mode = NM_STD_EPS_IN;
     v.eps = a->epsilon;
     kb_begin(kb, n, NULL);
-    norm_view_lower(kb, n, &v, kb_in(kb, 1), kb_in(kb, 2));
+    norm_view_lower(kb, &v, kb_in(kb, 1), kb_in(kb, 2));
     kb_end(kb);
     return LW_OK;
 }
@@ -560,8 +621,8 @@ static LwStatus mvn_infer(Ctx *ctx, Graph *g, Node *n)
     for (uint32_t i = 0; i < a->naxes; i++) {
         int64_t ax;
         if (!shape_axis(a->axes[i], x->shape.rank, &ax))
-            return diag_node(ctx, n, "axis %lld is out of range for rank %u",
-                             (long long)a->axes[i], x->shape.rank);
+            return diag_node(ctx, n, "axis %lld is out of range for rank %u", (long long)a->axes[i],
+                             x->shape.rank);
         if (seen[ax])
             return diag_node(ctx, n, "axis %lld is repeated", (long long)a->axes[i]);
         seen[ax] = 1;
@@ -585,7 +646,7 @@ static LwStatus mvn_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     v.mode = NM_STD_EPS_OUT;
     v.eps = 1e-9;
     kb_begin(kb, n, NULL);
-    norm_view_lower(kb, n, &v, 0, 0);
+    norm_view_lower(kb, &v, 0, 0);
     kb_end(kb);
     return LW_OK;
 }
@@ -630,7 +691,7 @@ static LwStatus lpnorm_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     v.reduce[1] = 1;
     v.mode = a->p == 1 ? NM_L1 : NM_L2;
     kb_begin(kb, n, NULL);
-    norm_view_lower(kb, n, &v, 0, 0);
+    norm_view_lower(kb, &v, 0, 0);
     kb_end(kb);
     return LW_OK;
 }
@@ -931,8 +992,10 @@ static LwStatus unpool_infer(Ctx *ctx, Graph *g, Node *n)
         return diag_node(ctx, n, "input must have rank >= 3");
     int sp = x->shape.rank - 2;
     if ((int)w->nk != sp || (w->ns && (int)w->ns != sp) || (w->np && (int)w->np != 2 * sp))
-        return diag_node(ctx, n, "kernel_shape/strides/pads do not match the %d spatial dims "
-                         "of the input", sp);
+        return diag_node(ctx, n,
+                         "kernel_shape/strides/pads do not match the %d spatial dims "
+                         "of the input",
+                         sp);
     Shape s = x->shape;
     for (int i = 0; i < sp; i++) {
         if (!w->ns)
@@ -1028,8 +1091,8 @@ static LwStatus unpool_lower(Ctx *ctx, KBuilder *kb, const Node *n)
 }
 
 const OpDef ops_convt[] = {
-    {"", "ConvTranspose", 1, LW_OPSET_MAX, 2, 3, 1, 1, FC_OUT_FUSABLE, 0, convt_import,
-     convt_infer, convt_lower, NULL, NULL, NULL, NULL},
+    {"", "ConvTranspose", 1, LW_OPSET_MAX, 2, 3, 1, 1, FC_OUT_FUSABLE, 0, convt_import, convt_infer,
+     convt_lower, NULL, NULL, NULL, NULL},
     {"", "InstanceNormalization", 1, LW_OPSET_MAX, 3, 3, 1, 1, FC_OPAQUE, 0, instnorm_import,
      instnorm_infer, instnorm_lower, NULL, NULL, NULL, NULL},
     {"", "GroupNormalization", 18, 20, 3, 3, 1, 1, FC_OPAQUE, 0, groupnorm18_import,
@@ -1038,12 +1101,12 @@ const OpDef ops_convt[] = {
      groupnorm_infer, groupnorm_lower, NULL, NULL, NULL, NULL},
     {"", "MeanVarianceNormalization", 9, LW_OPSET_MAX, 1, 1, 1, 1, FC_OPAQUE, 0, mvn_import,
      mvn_infer, mvn_lower, NULL, NULL, NULL, NULL},
-    {"", "LpNormalization", 1, LW_OPSET_MAX, 1, 1, 1, 1, FC_OPAQUE, 0, lpnorm_import,
-     lpnorm_infer, lpnorm_lower, NULL, NULL, NULL, NULL},
-    {"", "LRN", 1, LW_OPSET_MAX, 1, 1, 1, 1, FC_OPAQUE, 0, lrn_import, lrn_infer, lrn_lower,
-     NULL, NULL, NULL, NULL},
-    {"", "LpPool", 1, 1, 1, 1, 1, 1, FC_OPAQUE, 0, lppool1_import, lppool_infer, lppool_lower,
-     NULL, NULL, NULL, NULL},
+    {"", "LpNormalization", 1, LW_OPSET_MAX, 1, 1, 1, 1, FC_OPAQUE, 0, lpnorm_import, lpnorm_infer,
+     lpnorm_lower, NULL, NULL, NULL, NULL},
+    {"", "LRN", 1, LW_OPSET_MAX, 1, 1, 1, 1, FC_OPAQUE, 0, lrn_import, lrn_infer, lrn_lower, NULL,
+     NULL, NULL, NULL},
+    {"", "LpPool", 1, 1, 1, 1, 1, 1, FC_OPAQUE, 0, lppool1_import, lppool_infer, lppool_lower, NULL,
+     NULL, NULL, NULL},
     {"", "LpPool", 2, 17, 1, 1, 1, 1, FC_OPAQUE, 0, lppool2_import, lppool_infer, lppool_lower,
      NULL, NULL, NULL, NULL},
     {"", "LpPool", 18, LW_OPSET_MAX, 1, 1, 1, 1, FC_OPAQUE, 0, lppool18_import, lppool_infer,

@@ -52,6 +52,27 @@ static LwStatus gemm_infer(Ctx *ctx, Graph *g, Node *n)
     return op_set_output(ctx, g, n, 0, a->dtype, &s);
 }
 
+/* B as [K, N] for the k-outer form: a constant B with transB is transposed
+ * here, once, into a weight in the layout the loop reads (prepacked). Returns
+ * the buffer, or UINT32_MAX when B is computed and transposed. */
+static uint32_t gemm_b_kn(KBuilder *kb, const Node *n, int trans_b)
+{
+    const Value *b = op_in(kb->g, n, 1);
+    if (!trans_b)
+        return kb_in(kb, 1);
+    if (b->kind != VK_CONST)
+        return UINT32_MAX;
+    int64_t N = b->shape.dims[0], K = b->shape.dims[1];
+    float *t = arena_array(kb->ctx->scratch, float, (size_t)(N * K));
+    const float *src = (const float *)(const void *)b->data->bytes;
+    for (int64_t nn = 0; nn < N; nn++)
+        for (int64_t k = 0; k < K; k++)
+            memcpy(&t[k * N + nn], &src[nn * K + k], sizeof(float));
+    return kb_weight(kb, DT_FLOAT32, t, (uint64_t)(N * K));
+}
+
+/* y[m, :] = beta*C (or 0); for k: y[m, :] += A[m,k] * B[k, :]; then alpha and the
+ * epilogue in one pass when needed. The inner loop is unit-stride in y and B. */
 static LwStatus gemm_lower(Ctx *ctx, KBuilder *kb, const Node *n)
 {
     (void)ctx;
@@ -60,37 +81,70 @@ static LwStatus gemm_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     int64_t M = y->shape.dims[0], N = y->shape.dims[1];
     int64_t K = at->trans_a ? a->shape.dims[0] : a->shape.dims[1];
     kb_begin(kb, n, NULL);
-    uint32_t ab = kb_in(kb, 0), bb = kb_in(kb, 1), yb = kb_out(kb, 0);
-    uint16_t acc = kb_local(kb, ktype(DT_FLOAT32));
-    uint16_t vm = kb_for(kb, M), vn = kb_for(kb, N);
-    kb_set(kb, acc, kb_const_f(kb, DT_FLOAT32, 0));
+    uint32_t bkn = gemm_b_kn(kb, n, (int)at->trans_b);
+    uint32_t ab = kb_in(kb, 0), yb = kb_out(kb, 0);
+    int has_c = op_has_in(n, 2) && at->beta != 0.0f;
+    int64_t cs[LW_MAX_RANK];
+    if (has_c)
+        shape_bcast_strides(&op_in(kb->g, n, 2)->shape, &y->shape, cs);
+    uint16_t vm = kb_for(kb, M);
+    /* the C term: added at the start when alpha is 1, else in the final pass */
+    int c_first = has_c && at->alpha == 1.0f;
+    uint16_t v0 = kb_for(kb, N);
+    KIndex y0 = kidx_const(0);
+    kidx_add(&y0, vm, N);
+    kidx_add(&y0, v0, 1);
+    KExpr *init = kb_const_f(kb, DT_FLOAT32, 0);
+    if (c_first) {
+        uint16_t vars[2] = {vm, v0};
+        init = kb_load(kb, kb_in(kb, 2), kidx_rowmajor(vars, cs, 2, 0));
+        if (at->beta != 1.0f)
+            init = kb_op(kb, KOP_MUL, init, kb_const_f(kb, DT_FLOAT32, at->beta));
+    }
+    kb_store(kb, yb, y0, init);
+    kb_endfor(kb);
     uint16_t vk = kb_for(kb, K);
-    KIndex ai = kidx_const(0), bi = kidx_const(0);
+    KIndex ai = kidx_const(0);
     kidx_add(&ai, vm, at->trans_a ? 1 : K);
     kidx_add(&ai, vk, at->trans_a ? M : 1);
-    kidx_add(&bi, vk, at->trans_b ? 1 : N);
-    kidx_add(&bi, vn, at->trans_b ? K : 1);
-    kb_set(kb, acc, kb_op3(kb, KOP_FMA, kb_load(kb, ab, ai), kb_load(kb, bb, bi),
-                           kb_var(kb, acc)));
-    kb_endfor(kb);
-    KExpr *r = kb_var(kb, acc);
-    if (at->alpha != 1.0f)
-        r = kb_op(kb, KOP_MUL, r, kb_const_f(kb, DT_FLOAT32, at->alpha));
-    if (op_has_in(n, 2) && at->beta != 0.0f) {
-        const Value *c = op_in(kb->g, n, 2);
-        int64_t cs[LW_MAX_RANK];
-        shape_bcast_strides(&c->shape, &y->shape, cs);
-        uint16_t vars[2] = {vm, vn};
-        KExpr *cv = kb_load(kb, kb_in(kb, 2), kidx_rowmajor(vars, cs, 2, 0));
-        if (at->beta != 1.0f)
-            cv = kb_op(kb, KOP_MUL, cv, kb_const_f(kb, DT_FLOAT32, at->beta));
-        r = kb_op(kb, KOP_ADD, r, cv);
-    }
+    uint16_t vn = kb_for(kb, N);
     KIndex yi = kidx_const(0);
     kidx_add(&yi, vm, N);
     kidx_add(&yi, vn, 1);
-    kb_store_out(kb, yb, yi, r);
+    KExpr *bv;
+    if (bkn != UINT32_MAX) {
+        KIndex bi = kidx_const(0);
+        kidx_add(&bi, vk, N);
+        kidx_add(&bi, vn, 1);
+        bv = kb_load(kb, bkn, bi);
+    } else { /* computed B, transposed: strided reads */
+        KIndex bi = kidx_const(0);
+        kidx_add(&bi, vk, 1);
+        kidx_add(&bi, vn, K);
+        bv = kb_load(kb, kb_in(kb, 1), bi);
+    }
+    kb_store(kb, yb, yi, kb_op3(kb, KOP_FMA, kb_load(kb, ab, ai), bv, kb_load(kb, yb, yi)));
     kb_endfor_n(kb, 2);
+    int final = at->alpha != 1.0f || (has_c && !c_first) || kb->nepi;
+    if (final) {
+        uint16_t vf = kb_for(kb, N);
+        KIndex yf = kidx_const(0);
+        kidx_add(&yf, vm, N);
+        kidx_add(&yf, vf, 1);
+        KExpr *r = kb_load(kb, yb, yf);
+        if (at->alpha != 1.0f)
+            r = kb_op(kb, KOP_MUL, r, kb_const_f(kb, DT_FLOAT32, at->alpha));
+        if (has_c && !c_first) {
+            uint16_t vars[2] = {vm, vf};
+            KExpr *cv = kb_load(kb, kb_in(kb, 2), kidx_rowmajor(vars, cs, 2, 0));
+            if (at->beta != 1.0f)
+                cv = kb_op(kb, KOP_MUL, cv, kb_const_f(kb, DT_FLOAT32, at->beta));
+            r = kb_op(kb, KOP_ADD, r, cv);
+        }
+        kb_store_out(kb, yb, yf, r);
+        kb_endfor(kb);
+    }
+    kb_endfor(kb);
     kb_end(kb);
     return LW_OK;
 }
@@ -159,38 +213,51 @@ static LwStatus matmul_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     shape_bcast_strides(&bbm, &batch, sb);
     kb_begin(kb, n, NULL);
     uint32_t abuf = kb_in(kb, 0), bbuf = kb_in(kb, 1), yb = kb_out(kb, 0);
-    uint16_t acc = kb_local(kb, ktype(dt));
     uint16_t bv[LW_MAX_RANK];
     kb_for_shape(kb, &batch, bv);
-    uint16_t vm = kb_for(kb, M), vn = kb_for(kb, N);
-    kb_set(kb, acc, kb_const_i(kb, dt, 0));
-    uint16_t vk = kb_for(kb, K);
-    KIndex ai = kidx_rowmajor(bv, sa, batch.rank, 0), bi = kidx_rowmajor(bv, sb, batch.rank, 0);
+    KIndex ab = kidx_rowmajor(bv, sa, batch.rank, 0), bb = kidx_rowmajor(bv, sb, batch.rank, 0);
     /* batch strides above count matrices; scale to elements */
-    for (uint8_t i = 0; i < ai.n; i++)
-        ai.coef[i] *= M * K;
-    for (uint8_t i = 0; i < bi.n; i++)
-        bi.coef[i] *= K * N;
-    kidx_add(&ai, vm, K);
-    kidx_add(&ai, vk, 1);
-    kidx_add(&bi, vk, N);
-    kidx_add(&bi, vn, 1);
-    KExpr *prod = kb_op(kb, KOP_MUL, kb_load(kb, abuf, ai), kb_load(kb, bbuf, bi));
-    if (dtype_is_float(dt))
-        kb_set(kb, acc, kb_op3(kb, KOP_FMA, kb_load(kb, abuf, ai), kb_load(kb, bbuf, bi),
-                               kb_var(kb, acc)));
-    else
-        kb_set(kb, acc, kb_op(kb, KOP_ADD, kb_var(kb, acc), prod));
-    kb_endfor(kb);
+    for (uint8_t i = 0; i < ab.n; i++)
+        ab.coef[i] *= M * K;
+    for (uint8_t i = 0; i < bb.n; i++)
+        bb.coef[i] *= K * N;
     int64_t bs[LW_MAX_RANK];
     shape_strides(&batch, bs);
-    KIndex yi = kidx_rowmajor(bv, bs, batch.rank, 0);
-    for (uint8_t i = 0; i < yi.n; i++)
-        yi.coef[i] *= M * N;
-    kidx_add(&yi, vm, N);
+    KIndex yb0 = kidx_rowmajor(bv, bs, batch.rank, 0);
+    for (uint8_t i = 0; i < yb0.n; i++)
+        yb0.coef[i] *= M * N;
+    uint16_t vm = kb_for(kb, M);
+    kidx_add(&yb0, vm, N);
+    uint16_t v0 = kb_for(kb, N);
+    KIndex y0 = yb0;
+    kidx_add(&y0, v0, 1);
+    kb_store(kb, yb, y0, kb_const_i(kb, dt, 0));
+    kb_endfor(kb);
+    uint16_t vk = kb_for(kb, K);
+    KIndex ai = ab;
+    kidx_add(&ai, vm, K);
+    kidx_add(&ai, vk, 1);
+    uint16_t vn = kb_for(kb, N);
+    KIndex bi = bb, yi = yb0;
+    kidx_add(&bi, vk, N);
+    kidx_add(&bi, vn, 1);
     kidx_add(&yi, vn, 1);
-    kb_store_out(kb, yb, yi, kb_var(kb, acc));
-    kb_endfor_n(kb, 2 + batch.rank);
+    KExpr *acc;
+    if (dtype_is_float(dt))
+        acc = kb_op3(kb, KOP_FMA, kb_load(kb, abuf, ai), kb_load(kb, bbuf, bi), kb_load(kb, yb, yi));
+    else
+        acc = kb_op(kb, KOP_ADD, kb_load(kb, yb, yi),
+                    kb_op(kb, KOP_MUL, kb_load(kb, abuf, ai), kb_load(kb, bbuf, bi)));
+    kb_store(kb, yb, yi, acc);
+    kb_endfor_n(kb, 2);
+    if (kb->nepi) {
+        uint16_t vf = kb_for(kb, N);
+        KIndex yf = yb0;
+        kidx_add(&yf, vf, 1);
+        kb_store_out(kb, yb, yf, kb_load(kb, yb, yf));
+        kb_endfor(kb);
+    }
+    kb_endfor_n(kb, 1 + batch.rank);
     kb_end(kb);
     return LW_OK;
 }

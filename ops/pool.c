@@ -24,8 +24,9 @@ static LwStatus pool_import_kind(Ctx *ctx, Node *n, const AttrList *al, int is_m
         TRY(attr_int(ctx, &n->loc, al, "count_include_pad", 0, &p->count_include_pad));
     if (p->w.nk == 0)
         return diag_node(ctx, n, "'kernel_shape' is required");
-    if (n->nout > 1)
-        return diag_node(ctx, n, "the Indices output of MaxPool is not supported");
+    if (is_max && p->storage_order != 0 && p->storage_order != 1)
+        return diag_node(ctx, n, "storage_order is %lld, must be 0 or 1",
+                         (long long)p->storage_order);
     p->is_max = is_max;
     n->attrs = p;
     return attr_check_unused(ctx, &n->loc, al);
@@ -50,6 +51,9 @@ static LwStatus pool_infer(Ctx *ctx, Graph *g, Node *n)
         return diag_node(ctx, n, "input must have rank >= 3");
     Shape s = x->shape;
     TRY(window_resolve(ctx, n, &p->w, x->shape.rank - 2, &x->shape.dims[2], &s.dims[2]));
+    /* MaxPool-8: the optional Indices output, flat int64 positions in X */
+    if (n->nout > 1 && n->out[1])
+        TRY(op_set_output(ctx, g, n, 1, DT_INT64, &s));
     return op_set_output(ctx, g, n, 0, x->dtype, &s);
 }
 
@@ -106,12 +110,17 @@ static LwStatus pool_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     uint32_t xb = kb_in(kb, 0), yb = kb_out(kb, 0);
     if (need_div_table)
         kb->prog->bufs.data[divb].origin = 0;
+    int with_idx = p->is_max && n->nout > 1 && n->out[1];
+    uint32_t ib = with_idx ? kb_out(kb, 1) : 0;
     uint16_t acc = kb_local(kb, ktype(dt));
+    uint16_t arg = with_idx ? kb_local(kb, ktype(DT_INT64)) : 0;
     uint16_t vn = kb_for(kb, x->shape.dims[0]), vc = kb_for(kb, x->shape.dims[1]);
     uint16_t vo[LW_MAX_SPATIAL], vk[LW_MAX_SPATIAL];
     for (int i = 0; i < sp; i++)
         vo[i] = kb_for(kb, y->shape.dims[2 + i]);
     kb_set(kb, acc, p->is_max ? kb_const_lowest(kb, dt) : kb_const_f(kb, dt, 0));
+    if (with_idx)
+        kb_set(kb, arg, kb_const_i(kb, DT_INT64, 0));
     for (int i = 0; i < sp; i++)
         vk[i] = kb_for(kb, p->w.kernel[i]);
     KIndex xi = kidx_const(0);
@@ -136,7 +145,26 @@ static LwStatus pool_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     if (nc)
         kb_if(kb, conds, nc);
     KExpr *xv = kb_load(kb, xb, xi);
-    kb_set(kb, acc, kb_op(kb, p->is_max ? KOP_MAX : KOP_ADD, kb_var(kb, acc), xv));
+    if (with_idx) {
+        /* flat index of the first maximum; storage_order 1 numbers the
+         * spatial dims column-major */
+        KIndex fi = kidx_const(0);
+        kidx_add(&fi, vn, xs[0]);
+        kidx_add(&fi, vc, xs[1]);
+        int64_t cs = 1;
+        for (int i = 0; i < sp; i++) {
+            int64_t st = p->storage_order ? cs : xs[2 + i];
+            fi.base -= p->w.pads[i] * st;
+            kidx_add(&fi, vo[i], p->w.strides[i] * st);
+            kidx_add(&fi, vk[i], p->w.dilations[i] * st);
+            cs *= x->shape.dims[2 + i];
+        }
+        KExpr *gt = kb_op(kb, KOP_GT, xv, kb_var(kb, acc));
+        kb_set(kb, arg, kb_select(kb, gt, kb_idx(kb, DT_INT64, fi), kb_var(kb, arg)));
+        kb_set(kb, acc, kb_select(kb, gt, xv, kb_var(kb, acc)));
+    } else {
+        kb_set(kb, acc, kb_op(kb, p->is_max ? KOP_MAX : KOP_ADD, kb_var(kb, acc), xv));
+    }
     if (nc)
         kb_endif(kb);
     kb_endfor_n(kb, sp);
@@ -163,6 +191,8 @@ static LwStatus pool_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     for (int i = 0; i < sp; i++)
         kidx_add(&yi, vo[i], ys[2 + i]);
     kb_store_out(kb, yb, yi, r);
+    if (with_idx)
+        kb_store(kb, ib, yi, kb_var(kb, arg));
     kb_endfor_n(kb, sp + 2);
     kb_end(kb);
     return LW_OK;

@@ -10,11 +10,22 @@
 
 typedef enum { RM_NEAREST, RM_LINEAR, RM_CUBIC } ResizeMode;
 typedef enum {
-    CT_HALF_PIXEL, CT_HALF_PIXEL_SYMMETRIC, CT_PYTORCH_HALF_PIXEL, CT_ALIGN_CORNERS,
-    CT_ASYMMETRIC, CT_TF_CROP_AND_RESIZE, CT_TF_HALF_PIXEL_FOR_NN
+    CT_HALF_PIXEL,
+    CT_HALF_PIXEL_SYMMETRIC,
+    CT_PYTORCH_HALF_PIXEL,
+    CT_ALIGN_CORNERS,
+    CT_ASYMMETRIC,
+    CT_TF_CROP_AND_RESIZE,
+    CT_TF_HALF_PIXEL_FOR_NN
 } CoordMode;
 /* NM_SIMPLE: Resize-10 and Upsample, floor when upsampling, ceil when downsampling */
-typedef enum { NM_ROUND_PREFER_FLOOR, NM_ROUND_PREFER_CEIL, NM_FLOOR, NM_CEIL, NM_SIMPLE } NearestMode;
+typedef enum {
+    NM_ROUND_PREFER_FLOOR,
+    NM_ROUND_PREFER_CEIL,
+    NM_FLOOR,
+    NM_CEIL,
+    NM_SIMPLE
+} NearestMode;
 typedef enum { KA_STRETCH, KA_NOT_LARGER, KA_NOT_SMALLER } AspectPolicy;
 /* Where scales and sizes come from. */
 typedef enum {
@@ -63,8 +74,8 @@ static const Name2Int aspect_policies[] = {{"stretch", KA_STRETCH},
                                            {NULL, 0}};
 
 /* Reads string attribute `name` and maps it through `tab`. */
-static LwStatus attr_enum(Ctx *ctx, Node *n, const AttrList *al, const char *name,
-                          const char *def, const Name2Int *tab, int *out)
+static LwStatus attr_enum(Ctx *ctx, Node *n, const AttrList *al, const char *name, const char *def,
+                          const Name2Int *tab, int *out)
 {
     const char *s;
     TRY(attr_string(ctx, &n->loc, al, name, def, &s));
@@ -74,7 +85,11 @@ static LwStatus attr_enum(Ctx *ctx, Node *n, const AttrList *al, const char *nam
             return LW_OK;
         }
     }
-    return diag_node(ctx, n, "'%s' = '%s' is not supported", name, s);
+    StrBuf sb;
+    sb_init(&sb, ctx->scratch);
+    for (const Name2Int *t = tab; t->name; t++)
+        sb_printf(&sb, "%s%s", t == tab ? "" : ", ", t->name);
+    return diag_node(ctx, n, "'%s' = '%s' is not supported (%s)", name, s, sb_cstr(&sb));
 }
 
 static LwStatus upsample_import(Ctx *ctx, Node *n, const AttrList *al)
@@ -123,11 +138,14 @@ static LwStatus resize_import(Ctx *ctx, Node *n, const AttrList *al)
     TRY(attr_enum(ctx, n, al, "coordinate_transformation_mode", "half_pixel", coord_modes, &v));
     a->coord = (CoordMode)v;
     if (a->coord == CT_TF_HALF_PIXEL_FOR_NN && opset >= 13)
-        return diag_node(ctx, n, "coordinate_transformation_mode 'tf_half_pixel_for_nn' was "
+        return diag_node(ctx, n,
+                         "coordinate_transformation_mode 'tf_half_pixel_for_nn' was "
                          "removed in Resize-13");
     if (a->coord == CT_HALF_PIXEL_SYMMETRIC && opset < 19)
-        return diag_node(ctx, n, "coordinate_transformation_mode 'half_pixel_symmetric' needs "
-                         "Resize-19 (opset %lld)", (long long)opset);
+        return diag_node(ctx, n,
+                         "coordinate_transformation_mode 'half_pixel_symmetric' needs "
+                         "Resize-19 (opset %lld)",
+                         (long long)opset);
     TRY(attr_enum(ctx, n, al, "nearest_mode", "round_prefer_floor", nearest_modes, &v));
     a->nearest = (NearestMode)v;
     float f;
@@ -162,13 +180,17 @@ static LwStatus const_floats(Ctx *ctx, const Graph *g, const Node *n, uint16_t i
     const Value *v = op_in(g, n, i);
     if (v->kind != VK_CONST) {
         if (v->kind == VK_INPUT)
-            return diag_node(ctx, n, "input %u ('%s') must be a constant to give static shapes; "
-                             "pass --freeze-input %s=FILE.pb", i, v->name, v->name);
-        return diag_node(ctx, n, "input %u ('%s') is computed at run time; lwcc needs it "
-                         "constant (static shapes)", i, v->name);
+            return diag_node(ctx, n,
+                             "input %u ('%s') must be a constant to give static shapes; "
+                             "pass --freeze-input %s=FILE.pb",
+                             i, v->name, v->name);
+        return diag_node(ctx, n,
+                         "input %u ('%s') is computed at run time; lwcc needs it "
+                         "constant (static shapes)",
+                         i, v->name);
     }
     uint64_t c = shape_count(&v->shape);
-    double *out = arena_array(ctx->perm, double, c ? c : 1);
+    double *out = arena_array(ctx->scratch, double, c ? c : 1);
     for (uint64_t k = 0; k < c; k++) {
         if (v->dtype == DT_FLOAT32) {
             float t;
@@ -177,8 +199,10 @@ static LwStatus const_floats(Ctx *ctx, const Graph *g, const Node *n, uint16_t i
         } else if (v->dtype == DT_FLOAT64) {
             memcpy(&out[k], v->data->bytes + k * 8, 8);
         } else {
-            return diag_node(ctx, n, "input %u is %s; a %s input is not supported (float32 or "
-                             "float64)", i, dtype_name(v->dtype), dtype_name(v->dtype));
+            return diag_node(ctx, n,
+                             "input %u is %s; a %s input is not supported (float32 or "
+                             "float64)",
+                             i, dtype_name(v->dtype), dtype_name(v->dtype));
         }
     }
     *vals = out;
@@ -189,8 +213,8 @@ static LwStatus const_floats(Ctx *ctx, const Graph *g, const Node *n, uint16_t i
 /* Static geometry of one Resize/Upsample node. */
 typedef struct ResizeGeo {
     Shape out;
-    double scale[LW_MAX_RANK];  /* output / input along each axis */
-    double width[LW_MAX_RANK];  /* scale * input length (the "output_width" of the spec) */
+    double scale[LW_MAX_RANK]; /* output / input along each axis */
+    double width[LW_MAX_RANK]; /* scale * input length (the "output_width" of the spec) */
     double roi0[LW_MAX_RANK], roi1[LW_MAX_RANK];
 } ResizeGeo;
 
@@ -315,13 +339,23 @@ static LwStatus resize_geometry(Ctx *ctx, const Graph *g, const Node *n, ResizeG
     return LW_OK;
 }
 
+/* Integers that float32 holds exactly: interpolated in float32, then rounded
+ * half to even and saturated (as the Resize reference does). */
+static int small_int(DType dt)
+{
+    return dt == DT_INT8 || dt == DT_UINT8 || dt == DT_INT16 || dt == DT_UINT16;
+}
+
 static LwStatus resize_infer(Ctx *ctx, Graph *g, Node *n)
 {
     const Value *x = op_in(g, n, 0);
     const ResizeAttrs *a = n->attrs;
-    if (a->mode != RM_NEAREST && x->dtype != DT_FLOAT32 && x->dtype != DT_FLOAT64)
-        return diag_node(ctx, n, "%s interpolation of %s is not supported (float32, float64)",
-                         a->mode == RM_LINEAR ? "linear" : "cubic", dtype_name(x->dtype));
+    DType dt = x->dtype;
+    if (a->mode != RM_NEAREST && dt != DT_FLOAT32 && dt != DT_FLOAT64 && !small_int(dt))
+        return diag_node(ctx, n,
+                         "%s interpolation of %s is not supported (float32, float64, "
+                         "8- and 16-bit integers)",
+                         a->mode == RM_LINEAR ? "linear" : "cubic", dtype_name(dt));
     if (x->shape.rank == 0)
         return diag_node(ctx, n, "the input is a scalar; Resize needs rank >= 1");
     ResizeGeo geo;
@@ -332,8 +366,8 @@ static LwStatus resize_infer(Ctx *ctx, Graph *g, Node *n)
 /* The source coordinate of output position o along one axis (ONNX Resize
  * coordinate_transformation_mode); *outside is set for tf_crop_and_resize
  * positions outside the input, which take extrapolation_value. */
-static double source_coord(const ResizeAttrs *a, const ResizeGeo *geo, int d, int64_t in,
-                           int64_t o, int *outside)
+static double source_coord(const ResizeAttrs *a, const ResizeGeo *geo, int d, int64_t in, int64_t o,
+                           int *outside)
 {
     double x = (double)o, s = geo->scale[d], w = geo->width[d], len = (double)in;
     int64_t out = geo->out.dims[d];
@@ -384,12 +418,10 @@ static double cubic_weight(double t, double a)
  * Resize-18 antialias widens it by 1/scale when downscaling. */
 static int64_t tap_start(const ResizeAttrs *a, double scale)
 {
-    double s = a->antialias && scale < 1.0 ? scale : 1.0;
     if (a->mode == RM_NEAREST)
         return 0;
+    double s = a->antialias && scale < 1.0 ? scale : 1.0;
     double j0 = floor((a->mode == RM_LINEAR ? -1.0 : -2.0) / s) + 1;
-    if (a->mode == RM_LINEAR && !a->antialias)
-        return 0;
     if (j0 < -RESIZE_MAX_TAPS)
         return -RESIZE_MAX_TAPS;
     return (int64_t)j0;
@@ -503,8 +535,10 @@ static LwStatus axis_table(Ctx *ctx, const Node *n, const ResizeAttrs *a, const 
     int64_t out = geo->out.dims[d];
     int bound = tap_bound(a, geo->scale[d]);
     if (bound > RESIZE_MAX_TAPS)
-        return diag_node(ctx, n, "axis %d: scale %g needs %d taps per output, more than the %d "
-                         "supported", d, geo->scale[d], bound, RESIZE_MAX_TAPS);
+        return diag_node(ctx, n,
+                         "axis %d: scale %g needs %d taps per output, more than the %d "
+                         "supported",
+                         d, geo->scale[d], bound, RESIZE_MAX_TAPS);
     if (out > (int64_t)ctx->lim.fold_elems)
         return diag_node(ctx, n, "output dim %d is too large", d);
     uint64_t cap = (uint64_t)(out ? out : 1) * (uint64_t)bound;
@@ -591,6 +625,7 @@ static LwStatus resize_emit(Ctx *ctx, KBuilder *kb, const Node *n)
     shape_strides(&y->shape, ys);
     AxisTab tab[LW_MAX_RANK];
     int first = r, weighted = 0, extrap = 0;
+    DType adt = dt == DT_FLOAT64 ? DT_FLOAT64 : DT_FLOAT32; /* accumulator type */
     for (int d = 0; d < r; d++) {
         TRY(axis_table(ctx, n, a, &geo, d, x->shape.dims[d], xs[d], &tab[d]));
         if (!tab[d].identity && first == r)
@@ -616,7 +651,7 @@ static LwStatus resize_emit(Ctx *ctx, KBuilder *kb, const Node *n)
         uint64_t nt = (uint64_t)y->shape.dims[d] * (uint64_t)tab[d].taps;
         offb[d] = kb_weight(kb, DT_INT32, tab[d].off, nt);
         if (tab[d].w)
-            wb[d] = float_table(kb, dt, tab[d].w, nt);
+            wb[d] = float_table(kb, adt, tab[d].w, nt);
         if (tab[d].valid)
             vb[d] = kb_weight(kb, DT_INT32, tab[d].valid, (uint64_t)y->shape.dims[d]);
     }
@@ -626,8 +661,8 @@ static LwStatus resize_emit(Ctx *ctx, KBuilder *kb, const Node *n)
     kb_for_shape(kb, &y->shape, v);
     uint16_t acc = 0;
     if (weighted) {
-        acc = kb_local(kb, ktype(dt));
-        kb_set(kb, acc, kb_const_f(kb, dt, 0.0));
+        acc = kb_local(kb, ktype(adt));
+        kb_set(kb, acc, kb_const_f(kb, adt, 0.0));
     }
     int ntaploops = 0;
     for (int d = first; d < r; d++) {
@@ -662,9 +697,17 @@ static LwStatus resize_emit(Ctx *ctx, KBuilder *kb, const Node *n)
     KExpr *xv = kb_loadx(kb, xb, base, off, 1, extent);
     KExpr *res;
     if (weighted) {
+        if (adt != dt)
+            xv = kb_cast(kb, adt, xv);
         kb_set(kb, acc, kb_op(kb, KOP_ADD, kb_var(kb, acc), w ? kb_op(kb, KOP_MUL, w, xv) : xv));
         kb_endfor_n(kb, ntaploops);
         res = kb_var(kb, acc);
+        if (adt != dt) {
+            res = kb_op(kb, KOP_ROUND, res, NULL);
+            res = kb_op(kb, KOP_MAX, res, kb_cast(kb, adt, kb_const_lowest(kb, dt)));
+            res = kb_op(kb, KOP_MIN, res, kb_cast(kb, adt, kb_const_highest(kb, dt)));
+            res = kb_cast(kb, dt, res);
+        }
     } else {
         res = xv;
     }
@@ -813,18 +856,18 @@ static LwStatus s2d_lower(Ctx *ctx, KBuilder *kb, const Node *n)
 }
 
 const OpDef ops_resize[] = {
-    {"", "Upsample", 7, 8, 1, 1, 1, 1, FC_INJECTIVE, 0, upsample_import, resize_infer,
-     resize_lower, NULL, NULL, NULL, NULL},
-    {"", "Upsample", 9, 9, 2, 2, 1, 1, FC_INJECTIVE, 0, upsample_import, resize_infer,
-     resize_lower, NULL, NULL, NULL, NULL},
-    {"", "Resize", 10, 10, 2, 2, 1, 1, FC_INJECTIVE, 0, resize_import, resize_infer,
-     resize_lower, NULL, NULL, NULL, NULL},
-    {"", "Resize", 11, 12, 3, 4, 1, 1, FC_INJECTIVE, 0, resize_import, resize_infer,
-     resize_lower, NULL, NULL, NULL, NULL},
-    {"", "Resize", 13, 17, 1, 4, 1, 1, FC_INJECTIVE, 0, resize_import, resize_infer,
-     resize_lower, NULL, NULL, NULL, NULL},
-    {"", "Resize", 18, 18, 1, 4, 1, 1, FC_INJECTIVE, 0, resize_import, resize_infer,
-     resize_lower, NULL, NULL, NULL, NULL},
+    {"", "Upsample", 7, 8, 1, 1, 1, 1, FC_INJECTIVE, 0, upsample_import, resize_infer, resize_lower,
+     NULL, NULL, NULL, NULL},
+    {"", "Upsample", 9, 9, 2, 2, 1, 1, FC_INJECTIVE, 0, upsample_import, resize_infer, resize_lower,
+     NULL, NULL, NULL, NULL},
+    {"", "Resize", 10, 10, 2, 2, 1, 1, FC_INJECTIVE, 0, resize_import, resize_infer, resize_lower,
+     NULL, NULL, NULL, NULL},
+    {"", "Resize", 11, 12, 3, 4, 1, 1, FC_INJECTIVE, 0, resize_import, resize_infer, resize_lower,
+     NULL, NULL, NULL, NULL},
+    {"", "Resize", 13, 17, 1, 4, 1, 1, FC_INJECTIVE, 0, resize_import, resize_infer, resize_lower,
+     NULL, NULL, NULL, NULL},
+    {"", "Resize", 18, 18, 1, 4, 1, 1, FC_INJECTIVE, 0, resize_import, resize_infer, resize_lower,
+     NULL, NULL, NULL, NULL},
     {"", "Resize", 19, LW_OPSET_MAX, 1, 4, 1, 1, FC_INJECTIVE, 0, resize_import, resize_infer,
      resize_lower, NULL, NULL, NULL, NULL},
     {"", "DepthToSpace", 1, 10, 1, 1, 1, 1, FC_INJECTIVE, 0, block_import, d2s_infer, d2s_lower,
