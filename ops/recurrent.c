@@ -260,7 +260,7 @@ static LwStatus rnn_infer(Ctx *ctx, Graph *g, Node *n)
             return diag_node(ctx, n, "input %u: %s %s is not supported (float32 only)", i,
                              dtype_name(dt), kname);
     }
-    const Value *x = op_in(g, n, IN_X), *w = op_in(g, n, IN_W), *rr = op_in(g, n, IN_R);
+    const Value *x = op_in(g, n, IN_X), *rr = op_in(g, n, IN_R);
     if (x->shape.rank != 3)
         return diag_node(ctx, n, "input X must have rank 3, has rank %u", x->shape.rank);
     if (rr->shape.rank != 3)
@@ -271,7 +271,6 @@ static LwStatus rnn_infer(Ctx *ctx, Graph *g, Node *n)
     r->hidden = H;
     int64_t T = x->shape.dims[r->layout ? 1 : 0], Bt = x->shape.dims[r->layout ? 0 : 1];
     int64_t I = x->shape.dims[2];
-    (void)w;
     int64_t wd[3] = {D, G * H, I}, rd[3] = {D, G * H, H}, bd[2] = {D, 2 * G * H};
     TRY(check_shape(ctx, g, n, IN_W, "W", 3, wd));
     TRY(check_shape(ctx, g, n, IN_R, "R", 3, rd));
@@ -420,7 +419,7 @@ typedef struct RnnLow {
     int64_t yt, yd, yb;     /* Y strides */
     int64_t sd, sb;         /* Y_h / Y_c / initial_h / initial_c strides */
     uint32_t x, w, rw, b, seq, h0, c0, p, y, yh, yc;
-    int has_b, has_seq, has_h0, has_c0, has_p, has_y, has_yh, has_yc;
+    int has_b, has_h0, has_c0, has_p, has_y, has_yh, has_yc;
     uint32_t hs, cs, gx, gh, rh; /* scratch */
 } RnnLow;
 
@@ -627,7 +626,7 @@ static LwStatus rnn_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     L.rw = kb_in(kb, IN_R);
     if ((L.has_b = op_has_in(n, IN_B)) != 0)
         L.b = kb_in(kb, IN_B);
-    if ((L.has_seq = op_has_in(n, IN_SEQ) && r->seq_mask) != 0)
+    if (r->seq_mask)
         L.seq = kb_in(kb, IN_SEQ);
     if ((L.has_h0 = op_has_in(n, IN_H0)) != 0)
         L.h0 = kb_in(kb, IN_H0);
