@@ -9,6 +9,7 @@
 struct ArenaChunk {
     ArenaChunk *prev;
     size_t size, pos;
+    size_t pad; /* keeps data[] 16-byte aligned after a 16-byte aligned malloc */
     unsigned char data[];
 };
 

@@ -236,5 +236,12 @@ int main(int argc, char **argv)
         return LW_ERR_MODEL;
     }
     LwStatus st = lwcc_compile(&o);
+    for (uint32_t i = 0; i < o.nshapes; i++)
+        free((void *)shapes[i].name);
+    for (uint32_t i = 0; i < o.nfreezes; i++)
+        free((void *)freezes[i].name);
+    free(shapes);
+    free(freezes);
+    free(disabled);
     return (int)st;
 }

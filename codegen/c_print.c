@@ -253,6 +253,17 @@ static void op_expr(Printer *pr, const KExpr *e)
         sb_puts(sb, "))");
         return;
     case KF_BITS:
+        if (e->u.op.op == KOP_SHL || e->u.op.op == KOP_SHR) {
+            /* a shift by the width or more is 0, never undefined */
+            sb_printf(sb, "((%s)(", T);
+            expr(pr, b);
+            sb_printf(sb, " >= %u ? (%s)0 : (%s)", dtype_size(dt) == 8 ? 64u : 32u, U, U);
+            expr(pr, a);
+            sb_printf(sb, " %s (%s)", info->cspell, U);
+            expr(pr, b);
+            sb_puts(sb, "))");
+            return;
+        }
         sb_printf(sb, "((%s)((%s)", T, U);
         expr(pr, a);
         sb_printf(sb, " %s (%s)", info->cspell, U);
@@ -385,6 +396,11 @@ static void expr(Printer *pr, const KExpr *e)
         if (conv) {
             use_helper(pr, conv);
             sb_printf(sb, "%s(", conv);
+        } else if (to == DT_BOOL && dtype_is_float(from)) {
+            sb_puts(sb, "((uint8_t)(0 != ");
+            expr(pr, e->u.cast.a);
+            sb_puts(sb, "))");
+            return;
         } else {
             sb_printf(sb, "((%s)", ctype(to));
         }

@@ -190,7 +190,7 @@ static KV cast(DType to, DType from, KV v)
         return r;
     }
     if (is_f(from))
-        r.i = cast_to_int(to, v.f);
+        r.i = to == DT_BOOL ? v.f != 0 : cast_to_int(to, v.f);
     else if (to == DT_BOOL)
         r.i = v.i != 0;
     else
@@ -288,7 +288,7 @@ static KV op_eval(Interp *in, const KExpr *e)
             r.f = -a.f;
             return r;
         case KOP_ABS:
-            r.f = a.f < 0 ? -a.f : (a.f == 0 ? 0.0 : a.f);
+            r.f = a.f < 0 ? -a.f : a.f; /* as printed: abs(-0.0) stays -0.0 */
             return r;
         case KOP_LT:
             r.i = a.f < b.f;
@@ -329,6 +329,9 @@ static KV op_eval(Interp *in, const KExpr *e)
     }
     int uns = !dtype_is_signed(dt);
     uint64_t ua = (uint64_t)a.i, ub = (uint64_t)b.i;
+    /* shifts work on the unsigned type the printer uses (32 or 64 bits) */
+    uint64_t umask = dtype_size(dt) == 8 ? UINT64_MAX : UINT32_MAX;
+    uint32_t width = dtype_size(dt) == 8 ? 64 : 32;
     switch (op) {
     case KOP_ADD:
         r.i = wrap(dt, (int64_t)(ua + ub));
@@ -405,10 +408,10 @@ static KV op_eval(Interp *in, const KExpr *e)
         r.i = a.i == 0;
         return r;
     case KOP_SHL:
-        r.i = ub >= 64 ? 0 : wrap(dt, (int64_t)(ua << ub));
+        r.i = ub >= width ? 0 : wrap(dt, (int64_t)(((ua & umask) << ub) & umask));
         return r;
     case KOP_SHR:
-        r.i = ub >= 64 ? 0 : wrap(dt, (int64_t)(ua >> ub));
+        r.i = ub >= width ? 0 : wrap(dt, (int64_t)((ua & umask) >> ub));
         return r;
     default:
         LW_ICE("kernel op %s on integers", info->name);

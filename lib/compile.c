@@ -54,9 +54,7 @@ static LwStatus compile(Ctx *ctx)
             return diag_error(ctx->diag, "no output file: pass -o MODEL.c");
         TRY(check_output(ctx, o->output, &hdr));
     }
-    TRY(frontend_import(ctx));
-    if (ctx->verify)
-        graph_verify(ctx, ctx->g, "import");
+    TRY(frontend_import(ctx)); /* verified after infer-shapes, once values are typed */
     TRY(pipeline_run(ctx));
     FILE *dump = o->dump_out ? o->dump_out : stdout;
     if (o->emit == LW_EMIT_IR || o->emit == LW_EMIT_KIR) {

@@ -124,7 +124,9 @@ static LwStatus run(Ctx *ctx)
         uint64_t size;
         if (!ckd_mul_u64(&size, kb->nelem, dtype_size(kb->dtype)))
             return diag_error(ctx->diag, "a tensor's size overflows");
-        size = (size + 15) & ~(uint64_t)15;
+        if (!ckd_add_u64(&size, size, 15))
+            return diag_error(ctx->diag, "a tensor's size overflows");
+        size &= ~(uint64_t)15;
         Item it = {b, size, first[b], last[b]};
         items[ni++] = it;
     }

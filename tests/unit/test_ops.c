@@ -248,7 +248,7 @@ static void test_ops_softmax_keeps_shape(void **state)
     expect_line(ir(f, "softmax_axis1"), "-> float32[2,3,4]\n");
 }
 
-/* BUG (lib/compile.c compile): with --verify-each (or LWCC_VERIFY set),
+/* Regression (was a bug in lib/compile.c compile): with --verify-each (or LWCC_VERIFY set),
  * graph_verify runs right after frontend_import, before infer-shapes has
  * typed any node output, so every model stops with "lwcc: internal error:
  * ir/graph_verify.c:43: graph_verify after import: %2 of node relu_0 has
@@ -257,7 +257,6 @@ static void test_ops_softmax_keeps_shape(void **state)
 static void test_ops_verify_each_accepts_valid_model(void **state)
 {
     Fixture *f = *state;
-    skip();
     StrBuf path;
     sb_init(&path, f->ctx.perm);
     sb_printf(&path, "%s/tests/models/relu/model.onnx", LWCC_SOURCE_DIR);
