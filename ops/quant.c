@@ -1,5 +1,1286 @@
-/* Op family 'quant': table filled in by its owner (see ops/families.h). */
-#include "ops/families.h"
+/* Quantization ops as reference kernels with exact rounding: QuantizeLinear,
+ * DequantizeLinear, DynamicQuantizeLinear, QLinearConv/MatMul, ConvInteger,
+ * MatMulInteger, and onnxruntime's com.microsoft QLinear* ops. */
+#include <math.h>
+#include <string.h>
 
-const OpDef ops_quant[1] = {{0}};
-const uint32_t ops_quant_count = 0;
+#include "ir/kir_build.h"
+#include "ops/families.h"
+#include "ops/spatial.h"
+
+/* ---- shared helpers ------------------------------------------------------ */
+
+static int is_q8(DType dt)
+{
+    return dt == DT_INT8 || dt == DT_UINT8;
+}
+
+static int is_qint(DType dt)
+{
+    return dt == DT_INT8 || dt == DT_UINT8 || dt == DT_INT16 || dt == DT_UINT16;
+}
+
+static void qrange(DType dt, double *lo, double *hi)
+{
+    switch (dt) {
+    case DT_INT8:
+        *lo = -128, *hi = 127;
+        return;
+    case DT_UINT8:
+        *lo = 0, *hi = 255;
+        return;
+    case DT_INT16:
+        *lo = -32768, *hi = 32767;
+        return;
+    case DT_UINT16:
+        *lo = 0, *hi = 65535;
+        return;
+    default:
+        LW_ASSERT(0);
+    }
+}
+
+static KExpr *f32(KBuilder *kb, KExpr *e)
+{
+    return kb_cast(kb, DT_FLOAT32, e);
+}
+
+static KExpr *i32(KBuilder *kb, KExpr *e)
+{
+    return kb_cast(kb, DT_INT32, e);
+}
+
+static KExpr *fc(KBuilder *kb, double v)
+{
+    return kb_const_f(kb, DT_FLOAT32, v);
+}
+
+/* saturate(round_half_even(v) + zp) in dt; v and zp are float32 (onnxruntime's
+ * MlasQuantizeLinear and MlasRequantizeOutput give the same). Clamping happens
+ * in float before the conversion, so the cast is always in range. */
+static KExpr *quantize_f(KBuilder *kb, KExpr *v, KExpr *zp, DType dt)
+{
+    double lo, hi;
+    qrange(dt, &lo, &hi);
+    KExpr *r = kb_op(kb, KOP_ROUND, v, NULL);
+    if (zp)
+        r = kb_op(kb, KOP_ADD, r, zp);
+    r = kb_op(kb, KOP_MIN, kb_op(kb, KOP_MAX, r, fc(kb, lo)), fc(kb, hi));
+    return kb_cast(kb, dt, r);
+}
+
+/* Input i (a scale or zero point) at ix; NULL when the optional input is absent. */
+static KExpr *qparam(KBuilder *kb, const Node *n, uint16_t i, KIndex ix)
+{
+    if (!op_has_in(n, i))
+        return NULL;
+    return kb_load(kb, kb_in(kb, i), ix);
+}
+
+/* Scale as float32 (1 when absent, which only optional scales allow). */
+static KExpr *qscale(KBuilder *kb, const Node *n, uint16_t i, KIndex ix)
+{
+    KExpr *e = qparam(kb, n, i, ix);
+    return e ? f32(kb, e) : fc(kb, 1);
+}
+
+/* Zero point as float32 or int32 (0 when absent). */
+static KExpr *qzero_f(KBuilder *kb, const Node *n, uint16_t i, KIndex ix)
+{
+    KExpr *e = qparam(kb, n, i, ix);
+    return e ? f32(kb, e) : fc(kb, 0);
+}
+
+static KExpr *qzero_i(KBuilder *kb, const Node *n, uint16_t i, KIndex ix)
+{
+    KExpr *e = qparam(kb, n, i, ix);
+    return e ? i32(kb, e) : kb_const_i(kb, DT_INT32, 0);
+}
+
+/* (x - zp) as float32, the integer difference taken exactly first. */
+static KExpr *dequant_diff(KBuilder *kb, KExpr *x, KExpr *zp_i)
+{
+    return f32(kb, kb_op(kb, KOP_SUB, i32(kb, x), zp_i));
+}
+
+/* Checks a scale (is_scale) or zero-point input: one element, or `per`
+ * elements when per > 0 (then *per_elem is set). */
+static LwStatus check_qp(Ctx *ctx, const Graph *g, const Node *n, uint16_t i, int is_scale,
+                         int64_t per, int *per_elem)
+{
+    if (per_elem)
+        *per_elem = 0;
+    if (!op_has_in(n, i))
+        return LW_OK;
+    const Value *v = op_in(g, n, i);
+    if (is_scale && v->dtype != DT_FLOAT32 && v->dtype != DT_FLOAT16 && v->dtype != DT_BFLOAT16)
+        return diag_node(ctx, n, "input %u: %s scale is not supported (float32 or float16)", i,
+                         dtype_name(v->dtype));
+    if (!is_scale && !is_qint(v->dtype) && v->dtype != DT_INT32)
+        return diag_node(ctx, n, "input %u: %s zero point is not supported", i,
+                         dtype_name(v->dtype));
+    uint64_t c = shape_count(&v->shape);
+    if (c == 1)
+        return LW_OK;
+    if (per > 0 && c == (uint64_t)per && per_elem) {
+        *per_elem = 1;
+        return LW_OK;
+    }
+    if (per > 0 && per_elem)
+        return diag_node(ctx, n, "input %u has %llu elements: expected 1 or %lld", i,
+                         (unsigned long long)c, (long long)per);
+    return diag_node(ctx, n, "input %u has %llu elements: expected a scalar", i,
+                     (unsigned long long)c);
+}
+
+/* The zero point's type must be the quantized tensor's. */
+static LwStatus check_zp_type(Ctx *ctx, const Graph *g, const Node *n, uint16_t zp, DType dt)
+{
+    if (op_has_in(n, zp) && op_in(g, n, zp)->dtype != dt)
+        return diag_node(ctx, n, "input %u is %s, expected %s like its tensor", zp,
+                         dtype_name(op_in(g, n, zp)->dtype), dtype_name(dt));
+    return LW_OK;
+}
+
+static LwStatus check_q8(Ctx *ctx, const Graph *g, const Node *n, uint16_t i)
+{
+    DType dt = op_in(g, n, i)->dtype;
+    if (!is_q8(dt))
+        return diag_node(ctx, n, "input %u of type %s is not supported (int8 or uint8)", i,
+                         dtype_name(dt));
+    return LW_OK;
+}
+
+/* ---- QuantizeLinear / DequantizeLinear ------------------------------------ */
+
+typedef enum { QP_TENSOR, QP_AXIS, QP_BLOCK } QpMode;
+
+enum { QA_AXIS = 1, QA_SATURATE = 2, QA_BLOCK = 4, QA_OUTTYPE = 8 };
+
+typedef struct QdqAttrs {
+    int64_t axis, saturate, block_size, output_dtype;
+    int dequant;
+    /* resolved by infer */
+    int64_t ax;
+    QpMode mode;
+} QdqAttrs;
+
+static LwStatus qdq_import(Ctx *ctx, Node *n, const AttrList *al, int dequant, unsigned which)
+{
+    QdqAttrs *a = arena_new(ctx->perm, QdqAttrs);
+    a->dequant = dequant;
+    a->axis = 1;
+    a->saturate = 1;
+    if (which & QA_AXIS)
+        TRY(attr_int(ctx, &n->loc, al, "axis", 1, &a->axis));
+    if (which & QA_SATURATE)
+        TRY(attr_int(ctx, &n->loc, al, "saturate", 1, &a->saturate));
+    if (which & QA_BLOCK)
+        TRY(attr_int(ctx, &n->loc, al, "block_size", 0, &a->block_size));
+    if (which & QA_OUTTYPE)
+        TRY(attr_int(ctx, &n->loc, al, "output_dtype", 0, &a->output_dtype));
+    if (a->block_size < 0)
+        return diag_node(ctx, n, "'block_size' is %lld, must not be negative",
+                         (long long)a->block_size);
+    if (a->saturate != 0 && a->saturate != 1)
+        return diag_node(ctx, n, "'saturate' is %lld, must be 0 or 1", (long long)a->saturate);
+    n->attrs = a;
+    return attr_check_unused(ctx, &n->loc, al);
+}
+
+/* QuantizeLinear-10 has no attributes; 13 adds axis; 19 saturate (float8 only);
+ * 21 block_size and output_dtype. DequantizeLinear follows without saturate and
+ * output_dtype. */
+static LwStatus q10_import(Ctx *ctx, Node *n, const AttrList *al)
+{
+    return qdq_import(ctx, n, al, 0, 0);
+}
+static LwStatus q13_import(Ctx *ctx, Node *n, const AttrList *al)
+{
+    return qdq_import(ctx, n, al, 0, QA_AXIS);
+}
+static LwStatus q19_import(Ctx *ctx, Node *n, const AttrList *al)
+{
+    return qdq_import(ctx, n, al, 0, QA_AXIS | QA_SATURATE);
+}
+static LwStatus q21_import(Ctx *ctx, Node *n, const AttrList *al)
+{
+    return qdq_import(ctx, n, al, 0, QA_AXIS | QA_SATURATE | QA_BLOCK | QA_OUTTYPE);
+}
+static LwStatus dq10_import(Ctx *ctx, Node *n, const AttrList *al)
+{
+    return qdq_import(ctx, n, al, 1, 0);
+}
+static LwStatus dq13_import(Ctx *ctx, Node *n, const AttrList *al)
+{
+    return qdq_import(ctx, n, al, 1, QA_AXIS);
+}
+static LwStatus dq21_import(Ctx *ctx, Node *n, const AttrList *al)
+{
+    return qdq_import(ctx, n, al, 1, QA_AXIS | QA_BLOCK);
+}
+
+static LwStatus qdq_infer(Ctx *ctx, Graph *g, Node *n)
+{
+    QdqAttrs *a = (QdqAttrs *)n->attrs;
+    const Value *x = op_in(g, n, 0), *sc = op_in(g, n, 1);
+    DType out;
+    if (!dtype_is_floatlike(sc->dtype) || sc->dtype == DT_FLOAT64)
+        return diag_node(ctx, n, "%s scale is not supported (float32 or float16)",
+                         dtype_name(sc->dtype));
+    if (a->dequant) {
+        if (!is_qint(x->dtype) && x->dtype != DT_INT32)
+            return diag_node(ctx, n, "%s input is not supported (8/16-bit integers or int32)",
+                             dtype_name(x->dtype));
+        TRY(check_zp_type(ctx, g, n, 2, x->dtype));
+        out = sc->dtype;
+    } else {
+        if (!dtype_is_floatlike(x->dtype) || x->dtype == DT_FLOAT64)
+            return diag_node(ctx, n, "%s input is not supported (float32 or float16)",
+                             dtype_name(x->dtype));
+        out = DT_UINT8;
+        if (a->output_dtype) {
+            out = dtype_from_onnx(a->output_dtype);
+            if (!is_qint(out))
+                return diag_node(ctx, n,
+                                 "output_dtype %lld is not supported (int8, uint8, "
+                                 "int16, uint16; float8 and 4-bit types are not supported)",
+                                 (long long)a->output_dtype);
+        }
+        if (op_has_in(n, 2)) {
+            DType zt = op_in(g, n, 2)->dtype;
+            if (a->output_dtype && zt != out)
+                return diag_node(ctx, n, "output_dtype is %s but the zero point is %s",
+                                 dtype_name(out), dtype_name(zt));
+            out = zt;
+        }
+        if (!is_qint(out))
+            return diag_node(ctx, n,
+                             "quantizing to %s is not supported (int8, uint8, int16, "
+                             "uint16)",
+                             dtype_name(out));
+    }
+    if (op_has_in(n, 2) && !shape_equal(&op_in(g, n, 2)->shape, &sc->shape))
+        return diag_node(ctx, n, "the zero point's shape differs from the scale's");
+    uint64_t c = shape_count(&sc->shape);
+    a->ax = 0;
+    if (a->block_size > 0) {
+        if (!shape_axis(a->axis, x->shape.rank, &a->ax))
+            return diag_node(ctx, n, "axis %lld is out of range for rank %u", (long long)a->axis,
+                             x->shape.rank);
+        int bad = sc->shape.rank != x->shape.rank;
+        for (int i = 0; !bad && i < x->shape.rank; i++) {
+            int64_t want = i == a->ax ? (x->shape.dims[i] + a->block_size - 1) / a->block_size
+                                      : x->shape.dims[i];
+            bad = sc->shape.dims[i] != want;
+        }
+        if (bad)
+            return diag_node(ctx, n,
+                             "the scale's shape does not match blocks of %lld along "
+                             "axis %lld",
+                             (long long)a->block_size, (long long)a->ax);
+        a->mode = QP_BLOCK;
+    } else if (c == 1 && sc->shape.rank <= 1) {
+        a->mode = QP_TENSOR;
+    } else {
+        if (!shape_axis(a->axis, x->shape.rank, &a->ax))
+            return diag_node(ctx, n, "axis %lld is out of range for rank %u", (long long)a->axis,
+                             x->shape.rank);
+        if (sc->shape.rank != 1 || sc->shape.dims[0] != x->shape.dims[a->ax])
+            return diag_node(ctx, n, "the scale must be a scalar or 1-D of %lld (axis %lld)",
+                             (long long)x->shape.dims[a->ax], (long long)a->ax);
+        a->mode = QP_AXIS;
+    }
+    return op_set_output(ctx, g, n, 0, out, &x->shape);
+}
+
+static LwStatus qdq_lower(Ctx *ctx, KBuilder *kb, const Node *n)
+{
+    (void)ctx;
+    const QdqAttrs *a = n->attrs;
+    const Value *x = op_in(kb->g, n, 0), *sc = op_in(kb->g, n, 1), *y = op_out(kb->g, n, 0);
+    int r = x->shape.rank;
+    int64_t ax = a->ax, bs = a->block_size;
+    int64_t xs[LW_MAX_RANK], ss[LW_MAX_RANK];
+    shape_strides(&x->shape, xs);
+    shape_strides(&sc->shape, ss);
+    kb_begin(kb, n, NULL);
+    uint32_t xb = kb_in(kb, 0), yb = kb_out(kb, 0);
+    uint16_t v[LW_MAX_RANK], vb = 0, vj = 0;
+    KIndex xi = kidx_const(0), pi = kidx_const(0);
+    for (int i = 0; i < r; i++) {
+        if (a->mode == QP_BLOCK && i == ax) {
+            vb = kb_for(kb, sc->shape.dims[i]);
+            vj = kb_for(kb, bs);
+            kidx_add(&xi, vb, bs * xs[i]);
+            kidx_add(&xi, vj, xs[i]);
+            kidx_add(&pi, vb, ss[i]);
+        } else {
+            v[i] = kb_for(kb, x->shape.dims[i]);
+            kidx_add(&xi, v[i], xs[i]);
+            if (a->mode == QP_BLOCK)
+                kidx_add(&pi, v[i], ss[i]);
+            else if (a->mode == QP_AXIS && i == ax)
+                kidx_add(&pi, v[i], 1);
+        }
+    }
+    int guard = a->mode == QP_BLOCK && x->shape.dims[ax] % bs != 0;
+    if (guard) {
+        KCond c;
+        c.e = kidx_const(0);
+        kidx_add(&c.e, vb, bs);
+        kidx_add(&c.e, vj, 1);
+        c.bound = x->shape.dims[ax];
+        kb_if(kb, &c, 1);
+    }
+    KExpr *xv = kb_load(kb, xb, xi), *val;
+    if (a->dequant) {
+        val = kb_op(kb, KOP_MUL, dequant_diff(kb, xv, qzero_i(kb, n, 2, pi)), qscale(kb, n, 1, pi));
+    } else {
+        KExpr *q = kb_op(kb, KOP_DIV, f32(kb, xv), qscale(kb, n, 1, pi));
+        val = quantize_f(kb, q, qzero_f(kb, n, 2, pi), y->dtype);
+    }
+    kb_store(kb, yb, xi, val);
+    if (guard)
+        kb_endif(kb);
+    kb_endfor_n(kb, r + (a->mode == QP_BLOCK ? 1 : 0));
+    kb_end(kb);
+    return LW_OK;
+}
+
+/* ---- DynamicQuantizeLinear ----------------------------------------------- */
+
+static LwStatus dql_infer(Ctx *ctx, Graph *g, Node *n)
+{
+    const Value *x = op_in(g, n, 0);
+    if (x->dtype != DT_FLOAT32)
+        return diag_node(ctx, n, "%s input is not supported (float32 only)", dtype_name(x->dtype));
+    Shape s0;
+    memset(&s0, 0, sizeof s0);
+    TRY(op_set_output(ctx, g, n, 0, DT_UINT8, &x->shape));
+    TRY(op_set_output(ctx, g, n, 1, DT_FLOAT32, &s0));
+    return op_set_output(ctx, g, n, 2, DT_UINT8, &s0);
+}
+
+/* Range widened to include 0, scale = (max - min) / 255 (1 when the range is
+ * empty, as onnxruntime does), zero point = saturate(round(-min / scale)). */
+static LwStatus dql_lower(Ctx *ctx, KBuilder *kb, const Node *n)
+{
+    (void)ctx;
+    const Value *x = op_in(kb->g, n, 0);
+    uint64_t cnt = shape_count(&x->shape);
+    kb_begin(kb, n, NULL);
+    uint32_t xb = kb_in(kb, 0), yb = kb_out(kb, 0);
+    uint16_t lo = kb_local(kb, ktype(DT_FLOAT32)), hi = kb_local(kb, ktype(DT_FLOAT32));
+    uint16_t sc = kb_local(kb, ktype(DT_FLOAT32)), zp = kb_local(kb, ktype(DT_FLOAT32));
+    kb_set(kb, lo, fc(kb, 0));
+    kb_set(kb, hi, fc(kb, 0));
+    uint16_t v = kb_for(kb, (int64_t)cnt);
+    KIndex xi = kidx_const(0);
+    kidx_add(&xi, v, 1);
+    kb_set(kb, lo, kb_op(kb, KOP_MIN, kb_var(kb, lo), kb_load(kb, xb, xi)));
+    kb_set(kb, hi, kb_op(kb, KOP_MAX, kb_var(kb, hi), kb_load(kb, xb, xi)));
+    kb_endfor(kb);
+    KExpr *range = kb_op(kb, KOP_SUB, kb_var(kb, hi), kb_var(kb, lo));
+    kb_set(kb, sc,
+           kb_select(kb, kb_op(kb, KOP_EQ, kb_var(kb, hi), kb_var(kb, lo)), fc(kb, 1),
+                     kb_op(kb, KOP_DIV, range, fc(kb, 255))));
+    KExpr *z = kb_op(kb, KOP_SUB, fc(kb, 0), kb_op(kb, KOP_DIV, kb_var(kb, lo), kb_var(kb, sc)));
+    z = kb_op(kb, KOP_MIN, kb_op(kb, KOP_MAX, z, fc(kb, 0)), fc(kb, 255));
+    kb_set(kb, zp, kb_op(kb, KOP_ROUND, z, NULL));
+    if (n->nout > 1 && n->out[1])
+        kb_store(kb, kb_out(kb, 1), kidx_const(0), kb_var(kb, sc));
+    if (n->nout > 2 && n->out[2])
+        kb_store(kb, kb_out(kb, 2), kidx_const(0), kb_cast(kb, DT_UINT8, kb_var(kb, zp)));
+    uint16_t v2 = kb_for(kb, (int64_t)cnt);
+    KIndex xi2 = kidx_const(0);
+    kidx_add(&xi2, v2, 1);
+    KExpr *q = kb_op(kb, KOP_DIV, kb_load(kb, xb, xi2), kb_var(kb, sc));
+    kb_store(kb, yb, xi2, quantize_f(kb, q, kb_var(kb, zp), DT_UINT8));
+    kb_endfor(kb);
+    kb_end(kb);
+    return LW_OK;
+}
+
+/* ---- MatMulInteger / QLinearMatMul ---------------------------------------- */
+
+/* Input positions of an integer matmul or conv; -1 = the op has no such input. */
+typedef struct QSlots {
+    int x, xs, xz, w, ws, wz, ys, yz, bias;
+} QSlots;
+
+static const QSlots mmi_slots = {0, -1, 2, 1, -1, 3, -1, -1, -1};
+static const QSlots qlmm_slots = {0, 1, 2, 3, 4, 5, 6, 7, -1};
+static const QSlots convi_slots = {0, -1, 2, 1, -1, 3, -1, -1, -1};
+static const QSlots qlconv_slots = {0, 1, 2, 3, 4, 5, 6, 7, 8};
+
+static int has_slot(const Node *n, int s)
+{
+    return s >= 0 && op_has_in(n, (uint16_t)s);
+}
+
+/* Per-row (x side) or per-column/channel (w side) parameters are indexed by `v`. */
+static KIndex pidx(const Node *n, const Graph *g, int s, uint16_t v)
+{
+    KIndex ix = kidx_const(0);
+    if (has_slot(n, s) && shape_count(&op_in(g, n, (uint16_t)s)->shape) > 1)
+        kidx_add(&ix, v, 1);
+    return ix;
+}
+
+static KExpr *slot_zero_i(KBuilder *kb, const Node *n, int s, KIndex ix)
+{
+    return s >= 0 ? qzero_i(kb, n, (uint16_t)s, ix) : kb_const_i(kb, DT_INT32, 0);
+}
+
+/* Requantizes an int32 accumulator: float(acc) * (xs * ws / ys), rounded half
+ * to even, plus the output zero point, saturated (onnxruntime's order). */
+static KExpr *requant(KBuilder *kb, const Node *n, const QSlots *sl, KExpr *acc, KIndex xix,
+                      KIndex wix, DType ydt)
+{
+    KExpr *mult = kb_op(kb, KOP_MUL, qscale(kb, n, (uint16_t)sl->xs, xix),
+                        qscale(kb, n, (uint16_t)sl->ws, wix));
+    mult = kb_op(kb, KOP_DIV, mult, qscale(kb, n, (uint16_t)sl->ys, kidx_const(0)));
+    return quantize_f(kb, kb_op(kb, KOP_MUL, f32(kb, acc), mult),
+                      qzero_f(kb, n, (uint16_t)sl->yz, kidx_const(0)), ydt);
+}
+
+static void mm_dims(const Shape *a, const Shape *b, Shape *pa, Shape *pb)
+{
+    *pa = *a;
+    *pb = *b;
+    if (a->rank == 1) {
+        pa->rank = 2;
+        pa->dims[0] = 1;
+        pa->dims[1] = a->dims[0];
+    }
+    if (b->rank == 1) {
+        pb->rank = 2;
+        pb->dims[0] = b->dims[0];
+        pb->dims[1] = 1;
+    }
+}
+
+static LwStatus imm_infer(Ctx *ctx, Graph *g, Node *n, const QSlots *sl)
+{
+    const Value *a = op_in(g, n, (uint16_t)sl->x), *b = op_in(g, n, (uint16_t)sl->w);
+    TRY(check_q8(ctx, g, n, (uint16_t)sl->x));
+    TRY(check_q8(ctx, g, n, (uint16_t)sl->w));
+    if (a->shape.rank == 0 || b->shape.rank == 0)
+        return diag_node(ctx, n, "matrix operands must have rank >= 1");
+    Shape pa, pb;
+    mm_dims(&a->shape, &b->shape, &pa, &pb);
+    int64_t M = pa.dims[pa.rank - 2], K = pa.dims[pa.rank - 1], N = pb.dims[pb.rank - 1];
+    if (pb.dims[pb.rank - 2] != K)
+        return diag_node(ctx, n, "inner dimensions differ: %lld and %lld", (long long)K,
+                         (long long)pb.dims[pb.rank - 2]);
+    Shape ba = pa, bbs = pb, batch;
+    ba.rank = (uint8_t)(pa.rank - 2);
+    bbs.rank = (uint8_t)(pb.rank - 2);
+    if (!shape_broadcast(&ba, &bbs, &batch))
+        return diag_node(ctx, n, "batch dimensions do not broadcast");
+    int pe;
+    TRY(check_zp_type(ctx, g, n, (uint16_t)sl->xz, a->dtype));
+    TRY(check_zp_type(ctx, g, n, (uint16_t)sl->wz, b->dtype));
+    TRY(check_qp(ctx, g, n, (uint16_t)sl->xz, 0, M, &pe));
+    TRY(check_qp(ctx, g, n, (uint16_t)sl->wz, 0, N, &pe));
+    DType out = DT_INT32;
+    if (sl->ys >= 0) {
+        TRY(check_qp(ctx, g, n, (uint16_t)sl->xs, 1, M, &pe));
+        TRY(check_qp(ctx, g, n, (uint16_t)sl->ws, 1, N, &pe));
+        TRY(check_qp(ctx, g, n, (uint16_t)sl->ys, 1, 0, NULL));
+        TRY(check_qp(ctx, g, n, (uint16_t)sl->yz, 0, 0, NULL));
+        out = has_slot(n, sl->yz) ? op_in(g, n, (uint16_t)sl->yz)->dtype : a->dtype;
+        if (!is_q8(out))
+            return diag_node(ctx, n, "%s output is not supported (int8 or uint8)", dtype_name(out));
+    }
+    Shape s = batch;
+    if (a->shape.rank != 1)
+        s.dims[s.rank++] = M;
+    if (b->shape.rank != 1)
+        s.dims[s.rank++] = N;
+    return op_set_output(ctx, g, n, 0, out, &s);
+}
+
+static LwStatus mmi_infer(Ctx *ctx, Graph *g, Node *n)
+{
+    return imm_infer(ctx, g, n, &mmi_slots);
+}
+static LwStatus qlmm_infer(Ctx *ctx, Graph *g, Node *n)
+{
+    return imm_infer(ctx, g, n, &qlmm_slots);
+}
+
+/* int32 sum of (a - a_zp) * (b - b_zp), then int32 out or requantized. */
+static LwStatus imm_lower(KBuilder *kb, const Node *n, const QSlots *sl)
+{
+    const Graph *g = kb->g;
+    const Value *a = op_in(g, n, (uint16_t)sl->x), *b = op_in(g, n, (uint16_t)sl->w);
+    const Value *y = op_out(g, n, 0);
+    Shape pa, pb;
+    mm_dims(&a->shape, &b->shape, &pa, &pb);
+    int64_t M = pa.dims[pa.rank - 2], K = pa.dims[pa.rank - 1], N = pb.dims[pb.rank - 1];
+    Shape ba = pa, bbs = pb, batch;
+    ba.rank = (uint8_t)(pa.rank - 2);
+    bbs.rank = (uint8_t)(pb.rank - 2);
+    shape_broadcast(&ba, &bbs, &batch);
+    int64_t sa[LW_MAX_RANK], sb[LW_MAX_RANK], bs[LW_MAX_RANK];
+    shape_bcast_strides(&ba, &batch, sa);
+    shape_bcast_strides(&bbs, &batch, sb);
+    shape_strides(&batch, bs);
+    kb_begin(kb, n, NULL);
+    uint32_t abuf = kb_in(kb, (uint16_t)sl->x), bbuf = kb_in(kb, (uint16_t)sl->w);
+    uint32_t yb = kb_out(kb, 0);
+    uint16_t acc = kb_local(kb, ktype(DT_INT32));
+    uint16_t bv[LW_MAX_RANK];
+    kb_for_shape(kb, &batch, bv);
+    uint16_t vm = kb_for(kb, M), vn = kb_for(kb, N);
+    KIndex mix = pidx(n, g, sl->xz, vm), nix = pidx(n, g, sl->wz, vn);
+    kb_set(kb, acc, kb_const_i(kb, DT_INT32, 0));
+    uint16_t vk = kb_for(kb, K);
+    KIndex ai = kidx_rowmajor(bv, sa, batch.rank, 0), bi = kidx_rowmajor(bv, sb, batch.rank, 0);
+    for (uint8_t i = 0; i < ai.n; i++)
+        ai.coef[i] *= M * K;
+    for (uint8_t i = 0; i < bi.n; i++)
+        bi.coef[i] *= K * N;
+    kidx_add(&ai, vm, K);
+    kidx_add(&ai, vk, 1);
+    kidx_add(&bi, vk, N);
+    kidx_add(&bi, vn, 1);
+    KExpr *av = kb_op(kb, KOP_SUB, i32(kb, kb_load(kb, abuf, ai)), slot_zero_i(kb, n, sl->xz, mix));
+    KExpr *bv2 =
+        kb_op(kb, KOP_SUB, i32(kb, kb_load(kb, bbuf, bi)), slot_zero_i(kb, n, sl->wz, nix));
+    kb_set(kb, acc, kb_op(kb, KOP_ADD, kb_var(kb, acc), kb_op(kb, KOP_MUL, av, bv2)));
+    kb_endfor(kb);
+    KExpr *r = kb_var(kb, acc);
+    if (sl->ys >= 0)
+        r = requant(kb, n, sl, r, pidx(n, g, sl->xs, vm), pidx(n, g, sl->ws, vn), y->dtype);
+    KIndex yi = kidx_rowmajor(bv, bs, batch.rank, 0);
+    for (uint8_t i = 0; i < yi.n; i++)
+        yi.coef[i] *= M * N;
+    kidx_add(&yi, vm, N);
+    kidx_add(&yi, vn, 1);
+    kb_store(kb, yb, yi, r);
+    kb_endfor_n(kb, 2 + batch.rank);
+    kb_end(kb);
+    return LW_OK;
+}
+
+static LwStatus mmi_lower(Ctx *ctx, KBuilder *kb, const Node *n)
+{
+    (void)ctx;
+    return imm_lower(kb, n, &mmi_slots);
+}
+static LwStatus qlmm_lower(Ctx *ctx, KBuilder *kb, const Node *n)
+{
+    (void)ctx;
+    return imm_lower(kb, n, &qlmm_slots);
+}
+
+/* ---- ConvInteger / QLinearConv ---------------------------------------------- */
+
+typedef struct QConvAttrs {
+    Window w;
+    int64_t group;
+} QConvAttrs;
+
+static LwStatus qconv_import(Ctx *ctx, Node *n, const AttrList *al)
+{
+    QConvAttrs *c = arena_new(ctx->perm, QConvAttrs);
+    TRY(window_import(ctx, n, al, &c->w, 1, 0));
+    TRY(attr_int(ctx, &n->loc, al, "group", 1, &c->group));
+    if (c->group < 1)
+        return diag_node(ctx, n, "'group' is %lld, must be at least 1", (long long)c->group);
+    n->attrs = c;
+    return attr_check_unused(ctx, &n->loc, al);
+}
+
+static LwStatus iconv_infer(Ctx *ctx, Graph *g, Node *n, const QSlots *sl)
+{
+    QConvAttrs *c = (QConvAttrs *)n->attrs;
+    const Value *x = op_in(g, n, (uint16_t)sl->x), *w = op_in(g, n, (uint16_t)sl->w);
+    TRY(check_q8(ctx, g, n, (uint16_t)sl->x));
+    TRY(check_q8(ctx, g, n, (uint16_t)sl->w));
+    if (x->shape.rank < 3 || x->shape.rank > 5 || w->shape.rank != x->shape.rank)
+        return diag_node(ctx, n, "input rank %u and weight rank %u: expected 3 to 5 and equal",
+                         x->shape.rank, w->shape.rank);
+    int sp = x->shape.rank - 2;
+    int64_t C = x->shape.dims[1], M = w->shape.dims[0];
+    if (C % c->group != 0 || M % c->group != 0 || w->shape.dims[1] * c->group != C)
+        return diag_node(ctx, n, "input has %lld channels, weight %lldx%lld with group %lld",
+                         (long long)C, (long long)M, (long long)w->shape.dims[1],
+                         (long long)c->group);
+    int pe;
+    TRY(check_zp_type(ctx, g, n, (uint16_t)sl->xz, x->dtype));
+    TRY(check_zp_type(ctx, g, n, (uint16_t)sl->wz, w->dtype));
+    TRY(check_qp(ctx, g, n, (uint16_t)sl->xz, 0, 0, NULL));
+    TRY(check_qp(ctx, g, n, (uint16_t)sl->wz, 0, M, &pe));
+    DType out = DT_INT32;
+    if (sl->ys >= 0) {
+        TRY(check_qp(ctx, g, n, (uint16_t)sl->xs, 1, 0, NULL));
+        TRY(check_qp(ctx, g, n, (uint16_t)sl->ws, 1, M, &pe));
+        TRY(check_qp(ctx, g, n, (uint16_t)sl->ys, 1, 0, NULL));
+        TRY(check_qp(ctx, g, n, (uint16_t)sl->yz, 0, 0, NULL));
+        out = has_slot(n, sl->yz) ? op_in(g, n, (uint16_t)sl->yz)->dtype : x->dtype;
+        if (!is_q8(out))
+            return diag_node(ctx, n, "%s output is not supported (int8 or uint8)", dtype_name(out));
+    }
+    if (has_slot(n, sl->bias)) {
+        const Value *b = op_in(g, n, (uint16_t)sl->bias);
+        if (b->shape.rank != 1 || b->shape.dims[0] != M || b->dtype != DT_INT32)
+            return diag_node(ctx, n, "bias must be [%lld] int32", (long long)M);
+    }
+    if (c->w.nk == 0) {
+        c->w.nk = (uint32_t)sp;
+        for (int i = 0; i < sp; i++)
+            c->w.kernel[i] = w->shape.dims[2 + i];
+    }
+    for (int i = 0; i < sp; i++)
+        if (c->w.kernel[i] != w->shape.dims[2 + i])
+            return diag_node(ctx, n, "kernel_shape does not match the weight's shape");
+    Shape s = x->shape;
+    s.dims[1] = M;
+    TRY(window_resolve(ctx, n, &c->w, sp, &x->shape.dims[2], &s.dims[2]));
+    return op_set_output(ctx, g, n, 0, out, &s);
+}
+
+static LwStatus convi_infer(Ctx *ctx, Graph *g, Node *n)
+{
+    return iconv_infer(ctx, g, n, &convi_slots);
+}
+static LwStatus qlconv_infer(Ctx *ctx, Graph *g, Node *n)
+{
+    return iconv_infer(ctx, g, n, &qlconv_slots);
+}
+
+/* Direct loop nest like Conv; the padding contributes (x_zp - x_zp) = 0, so
+ * cells outside the input are skipped. */
+static LwStatus iconv_lower(KBuilder *kb, const Node *n, const QSlots *sl)
+{
+    const QConvAttrs *c = n->attrs;
+    const Graph *g = kb->g;
+    const Value *x = op_in(g, n, (uint16_t)sl->x), *w = op_in(g, n, (uint16_t)sl->w);
+    const Value *y = op_out(g, n, 0);
+    int sp = x->shape.rank - 2;
+    int64_t G = c->group, Cg = x->shape.dims[1] / G, Mg = w->shape.dims[0] / G;
+    int64_t xs[LW_MAX_RANK], ws[LW_MAX_RANK], ys[LW_MAX_RANK];
+    shape_strides(&x->shape, xs);
+    shape_strides(&w->shape, ws);
+    shape_strides(&y->shape, ys);
+    kb_begin(kb, n, NULL);
+    uint32_t xb = kb_in(kb, (uint16_t)sl->x), wb = kb_in(kb, (uint16_t)sl->w);
+    uint32_t yb = kb_out(kb, 0);
+    uint16_t acc = kb_local(kb, ktype(DT_INT32));
+    uint16_t vn = kb_for(kb, x->shape.dims[0]);
+    uint16_t vg = kb_for(kb, G);
+    uint16_t vm = kb_for(kb, Mg);
+    uint16_t vo[LW_MAX_SPATIAL], vk[LW_MAX_SPATIAL];
+    for (int i = 0; i < sp; i++)
+        vo[i] = kb_for(kb, y->shape.dims[2 + i]);
+    KIndex mix = kidx_const(0); /* output channel g*Mg + m */
+    kidx_add(&mix, vg, Mg);
+    kidx_add(&mix, vm, 1);
+    KIndex wzix = kidx_const(0), wsix = kidx_const(0);
+    if (has_slot(n, sl->wz) && shape_count(&op_in(g, n, (uint16_t)sl->wz)->shape) > 1)
+        wzix = mix;
+    if (has_slot(n, sl->ws) && shape_count(&op_in(g, n, (uint16_t)sl->ws)->shape) > 1)
+        wsix = mix;
+    if (has_slot(n, sl->bias))
+        kb_set(kb, acc, kb_load(kb, kb_in(kb, (uint16_t)sl->bias), mix));
+    else
+        kb_set(kb, acc, kb_const_i(kb, DT_INT32, 0));
+    uint16_t vc = kb_for(kb, Cg);
+    for (int i = 0; i < sp; i++)
+        vk[i] = kb_for(kb, c->w.kernel[i]);
+    KIndex xi = kidx_const(0), wi = kidx_const(0);
+    kidx_add(&xi, vn, xs[0]);
+    kidx_add(&xi, vg, Cg * xs[1]);
+    kidx_add(&xi, vc, xs[1]);
+    kidx_add_index(&wi, &mix, ws[0]);
+    kidx_add(&wi, vc, ws[1]);
+    KCond conds[LW_MAX_SPATIAL];
+    uint8_t nc = 0;
+    for (int i = 0; i < sp; i++) {
+        int64_t s = c->w.strides[i], d = c->w.dilations[i], p = c->w.pads[i];
+        xi.base += -p * xs[2 + i];
+        kidx_add(&xi, vo[i], s * xs[2 + i]);
+        kidx_add(&xi, vk[i], d * xs[2 + i]);
+        kidx_add(&wi, vk[i], ws[2 + i]);
+        int64_t lo = -p, hi = (y->shape.dims[2 + i] - 1) * s + (c->w.kernel[i] - 1) * d - p;
+        if (lo < 0 || hi >= x->shape.dims[2 + i]) {
+            KCond *cd = &conds[nc++];
+            cd->e = kidx_const(-p);
+            kidx_add(&cd->e, vo[i], s);
+            kidx_add(&cd->e, vk[i], d);
+            cd->bound = x->shape.dims[2 + i];
+        }
+    }
+    if (nc)
+        kb_if(kb, conds, nc);
+    KExpr *xv =
+        kb_op(kb, KOP_SUB, i32(kb, kb_load(kb, xb, xi)), slot_zero_i(kb, n, sl->xz, kidx_const(0)));
+    KExpr *wv = kb_op(kb, KOP_SUB, i32(kb, kb_load(kb, wb, wi)), slot_zero_i(kb, n, sl->wz, wzix));
+    kb_set(kb, acc, kb_op(kb, KOP_ADD, kb_var(kb, acc), kb_op(kb, KOP_MUL, xv, wv)));
+    if (nc)
+        kb_endif(kb);
+    kb_endfor_n(kb, sp + 1);
+    KExpr *r = kb_var(kb, acc);
+    if (sl->ys >= 0)
+        r = requant(kb, n, sl, r, kidx_const(0), wsix, y->dtype);
+    KIndex yi = kidx_const(0);
+    kidx_add(&yi, vn, ys[0]);
+    kidx_add_index(&yi, &mix, ys[1]);
+    for (int i = 0; i < sp; i++)
+        kidx_add(&yi, vo[i], ys[2 + i]);
+    kb_store(kb, yb, yi, r);
+    kb_endfor_n(kb, sp + 3);
+    kb_end(kb);
+    return LW_OK;
+}
+
+static LwStatus convi_lower(Ctx *ctx, KBuilder *kb, const Node *n)
+{
+    (void)ctx;
+    return iconv_lower(kb, n, &convi_slots);
+}
+static LwStatus qlconv_lower(Ctx *ctx, KBuilder *kb, const Node *n)
+{
+    (void)ctx;
+    return iconv_lower(kb, n, &qlconv_slots);
+}
+
+/* ---- com.microsoft QLinearAdd / QLinearMul --------------------------------- */
+
+/* A, A_scale, A_zp, B, B_scale, B_zp, C_scale, C_zp; scalars for the scales. */
+static LwStatus qbin_infer(Ctx *ctx, Graph *g, Node *n)
+{
+    const Value *a = op_in(g, n, 0), *b = op_in(g, n, 3);
+    TRY(check_q8(ctx, g, n, 0));
+    if (b->dtype != a->dtype)
+        return diag_node(ctx, n, "A is %s and B is %s: types must match", dtype_name(a->dtype),
+                         dtype_name(b->dtype));
+    static const uint16_t sc[3] = {1, 4, 6}, zp[3] = {2, 5, 7};
+    for (int i = 0; i < 3; i++) {
+        TRY(check_qp(ctx, g, n, sc[i], 1, 0, NULL));
+        TRY(check_qp(ctx, g, n, zp[i], 0, 0, NULL));
+        TRY(check_zp_type(ctx, g, n, zp[i], a->dtype));
+    }
+    Shape s;
+    if (!shape_broadcast(&a->shape, &b->shape, &s))
+        return diag_node(ctx, n, "A and B do not broadcast");
+    return op_set_output(ctx, g, n, 0, a->dtype, &s);
+}
+
+static LwStatus qbin_lower_kind(KBuilder *kb, const Node *n, int is_mul)
+{
+    const Value *a = op_in(kb->g, n, 0), *b = op_in(kb->g, n, 3), *y = op_out(kb->g, n, 0);
+    int64_t as[LW_MAX_RANK], bs[LW_MAX_RANK], ys[LW_MAX_RANK];
+    shape_bcast_strides(&a->shape, &y->shape, as);
+    shape_bcast_strides(&b->shape, &y->shape, bs);
+    shape_strides(&y->shape, ys);
+    kb_begin(kb, n, NULL);
+    uint32_t ab = kb_in(kb, 0), bb = kb_in(kb, 3), yb = kb_out(kb, 0);
+    uint16_t v[LW_MAX_RANK];
+    kb_for_shape(kb, &y->shape, v);
+    int r = y->shape.rank;
+    KIndex ai = kidx_rowmajor(v, as, r, 0), bi = kidx_rowmajor(v, bs, r, 0);
+    KIndex yi = kidx_rowmajor(v, ys, r, 0), z = kidx_const(0);
+    KExpr *da = dequant_diff(kb, kb_load(kb, ab, ai), qzero_i(kb, n, 2, z));
+    KExpr *db = dequant_diff(kb, kb_load(kb, bb, bi), qzero_i(kb, n, 5, z));
+    KExpr *sa = qscale(kb, n, 1, z), *sb = qscale(kb, n, 4, z), *sc = qscale(kb, n, 6, z);
+    KExpr *val;
+    if (is_mul) {
+        /* (a - za) * (b - zb) * (sa * sb / sc) */
+        KExpr *ratio = kb_op(kb, KOP_DIV, kb_op(kb, KOP_MUL, sa, sb), sc);
+        val = kb_op(kb, KOP_MUL, kb_op(kb, KOP_MUL, da, db), ratio);
+    } else {
+        /* (sa / sc) * (a - za) + (sb / sc) * (b - zb) */
+        val = kb_op(kb, KOP_ADD, kb_op(kb, KOP_MUL, kb_op(kb, KOP_DIV, sa, sc), da),
+                    kb_op(kb, KOP_MUL, kb_op(kb, KOP_DIV, sb, sc), db));
+    }
+    kb_store(kb, yb, yi, quantize_f(kb, val, qzero_f(kb, n, 7, z), y->dtype));
+    kb_endfor_n(kb, r);
+    kb_end(kb);
+    return LW_OK;
+}
+
+static LwStatus qadd_lower(Ctx *ctx, KBuilder *kb, const Node *n)
+{
+    (void)ctx;
+    return qbin_lower_kind(kb, n, 0);
+}
+static LwStatus qmul_lower(Ctx *ctx, KBuilder *kb, const Node *n)
+{
+    (void)ctx;
+    return qbin_lower_kind(kb, n, 1);
+}
+
+/* ---- com.microsoft QLinearSigmoid / QLinearLeakyRelu ----------------------- */
+
+typedef struct QActAttrs {
+    float alpha;
+    int is_leaky;
+} QActAttrs;
+
+static LwStatus qsig_import(Ctx *ctx, Node *n, const AttrList *al)
+{
+    QActAttrs *a = arena_new(ctx->perm, QActAttrs);
+    n->attrs = a;
+    return attr_check_unused(ctx, &n->loc, al);
+}
+
+static LwStatus qleaky_import(Ctx *ctx, Node *n, const AttrList *al)
+{
+    QActAttrs *a = arena_new(ctx->perm, QActAttrs);
+    TRY(attr_float(ctx, &n->loc, al, "alpha", 0.01f, &a->alpha));
+    a->is_leaky = 1;
+    n->attrs = a;
+    return attr_check_unused(ctx, &n->loc, al);
+}
+
+/* X, X_scale, X_zp, Y_scale, Y_zp (scalars); output X's type and shape. */
+static LwStatus qunary_infer(Ctx *ctx, Graph *g, Node *n)
+{
+    const Value *x = op_in(g, n, 0);
+    TRY(check_q8(ctx, g, n, 0));
+    TRY(check_qp(ctx, g, n, 1, 1, 0, NULL));
+    TRY(check_qp(ctx, g, n, 2, 0, 0, NULL));
+    TRY(check_qp(ctx, g, n, 3, 1, 0, NULL));
+    TRY(check_qp(ctx, g, n, 4, 0, 0, NULL));
+    TRY(check_zp_type(ctx, g, n, 2, x->dtype));
+    TRY(check_zp_type(ctx, g, n, 4, x->dtype));
+    return op_set_output(ctx, g, n, 0, x->dtype, &x->shape);
+}
+
+/* Dequantize, f in float32, quantize: what onnxruntime's 256-entry table holds. */
+static LwStatus qunary_lower(Ctx *ctx, KBuilder *kb, const Node *n)
+{
+    (void)ctx;
+    const QActAttrs *at = n->attrs;
+    const Value *x = op_in(kb->g, n, 0);
+    kb_begin(kb, n, NULL);
+    uint32_t xb = kb_in(kb, 0), yb = kb_out(kb, 0);
+    uint16_t v = kb_for(kb, (int64_t)shape_count(&x->shape));
+    KIndex xi = kidx_const(0), z = kidx_const(0);
+    kidx_add(&xi, v, 1);
+    KExpr *f = kb_op(kb, KOP_MUL, dequant_diff(kb, kb_load(kb, xb, xi), qzero_i(kb, n, 2, z)),
+                     qscale(kb, n, 1, z));
+    if (at->is_leaky)
+        f = kb_select(kb, kb_op(kb, KOP_GE, f, fc(kb, 0)), f,
+                      kb_op(kb, KOP_MUL, f, fc(kb, at->alpha)));
+    else
+        f = kb_op(kb, KOP_SIGMOID, f, NULL);
+    KExpr *q = kb_op(kb, KOP_DIV, f, qscale(kb, n, 3, z));
+    kb_store(kb, yb, xi, quantize_f(kb, q, qzero_f(kb, n, 4, z), x->dtype));
+    kb_endfor(kb);
+    kb_end(kb);
+    return LW_OK;
+}
+
+/* ---- com.microsoft QLinearGlobalAveragePool -------------------------------- */
+
+typedef struct QPoolAttrs {
+    Window w;
+    int64_t channels_last, count_include_pad;
+} QPoolAttrs;
+
+static LwStatus qgap_import(Ctx *ctx, Node *n, const AttrList *al)
+{
+    QPoolAttrs *a = arena_new(ctx->perm, QPoolAttrs);
+    TRY(attr_int(ctx, &n->loc, al, "channels_last", 0, &a->channels_last));
+    n->attrs = a;
+    return attr_check_unused(ctx, &n->loc, al);
+}
+
+static LwStatus qgap_infer(Ctx *ctx, Graph *g, Node *n)
+{
+    const QPoolAttrs *a = n->attrs;
+    TRY(qunary_infer(ctx, g, n));
+    const Value *x = op_in(g, n, 0);
+    if (x->shape.rank < 3)
+        return diag_node(ctx, n, "input must have rank >= 3");
+    Shape s = x->shape;
+    int first = a->channels_last ? 1 : 2, last = a->channels_last ? s.rank - 1 : s.rank;
+    for (int i = first; i < last; i++)
+        s.dims[i] = 1;
+    return op_set_output(ctx, g, n, 0, x->dtype, &s);
+}
+
+/* onnxruntime: int32 sum, then float(sum - zp * count) * (xs / (ys * count)). */
+static LwStatus qgap_lower(Ctx *ctx, KBuilder *kb, const Node *n)
+{
+    (void)ctx;
+    const QPoolAttrs *a = n->attrs;
+    const Value *x = op_in(kb->g, n, 0);
+    int r = x->shape.rank;
+    int64_t N = x->shape.dims[0], C = a->channels_last ? x->shape.dims[r - 1] : x->shape.dims[1];
+    int64_t S = (int64_t)shape_count(&x->shape) / (N * C > 0 ? N * C : 1);
+    kb_begin(kb, n, NULL);
+    uint32_t xb = kb_in(kb, 0), yb = kb_out(kb, 0);
+    uint16_t acc = kb_local(kb, ktype(DT_INT32));
+    uint16_t vn = kb_for(kb, N), vc = kb_for(kb, C);
+    kb_set(kb, acc, kb_const_i(kb, DT_INT32, 0));
+    uint16_t vs = kb_for(kb, S);
+    KIndex xi = kidx_const(0), z = kidx_const(0);
+    kidx_add(&xi, vn, S * C);
+    kidx_add(&xi, vc, a->channels_last ? 1 : S);
+    kidx_add(&xi, vs, a->channels_last ? C : 1);
+    kb_set(kb, acc, kb_op(kb, KOP_ADD, kb_var(kb, acc), i32(kb, kb_load(kb, xb, xi))));
+    kb_endfor(kb);
+    KExpr *bias = kb_op(kb, KOP_MUL, qzero_i(kb, n, 2, z), kb_const_i(kb, DT_INT32, S));
+    KExpr *sum = f32(kb, kb_op(kb, KOP_SUB, kb_var(kb, acc), bias));
+    KExpr *scale = kb_op(kb, KOP_DIV, qscale(kb, n, 1, z),
+                         kb_op(kb, KOP_MUL, qscale(kb, n, 3, z), fc(kb, (double)S)));
+    KIndex yi = kidx_const(0);
+    kidx_add(&yi, vn, C);
+    kidx_add(&yi, vc, 1);
+    kb_store(kb, yb, yi,
+             quantize_f(kb, kb_op(kb, KOP_MUL, sum, scale), qzero_f(kb, n, 4, z), x->dtype));
+    kb_endfor_n(kb, 2);
+    kb_end(kb);
+    return LW_OK;
+}
+
+/* ---- com.microsoft QLinearAveragePool --------------------------------------- */
+
+static LwStatus qap_import(Ctx *ctx, Node *n, const AttrList *al)
+{
+    QPoolAttrs *a = arena_new(ctx->perm, QPoolAttrs);
+    TRY(window_import(ctx, n, al, &a->w, 0, 1));
+    TRY(attr_int(ctx, &n->loc, al, "channels_last", 0, &a->channels_last));
+    TRY(attr_int(ctx, &n->loc, al, "count_include_pad", 0, &a->count_include_pad));
+    if (a->w.nk == 0)
+        return diag_node(ctx, n, "'kernel_shape' is required");
+    if (a->channels_last)
+        return diag_node(ctx, n, "channels_last=1 is not supported");
+    n->attrs = a;
+    return attr_check_unused(ctx, &n->loc, al);
+}
+
+static LwStatus qap_infer(Ctx *ctx, Graph *g, Node *n)
+{
+    QPoolAttrs *a = (QPoolAttrs *)n->attrs;
+    TRY(qunary_infer(ctx, g, n));
+    const Value *x = op_in(g, n, 0);
+    if (x->shape.rank < 3)
+        return diag_node(ctx, n, "input must have rank >= 3");
+    Shape s = x->shape;
+    TRY(window_resolve(ctx, n, &a->w, x->shape.rank - 2, &x->shape.dims[2], &s.dims[2]));
+    return op_set_output(ctx, g, n, 0, x->dtype, &s);
+}
+
+/* Dequantized values averaged in float32, then quantized (onnxruntime). */
+static LwStatus qap_lower(Ctx *ctx, KBuilder *kb, const Node *n)
+{
+    const QPoolAttrs *p = n->attrs;
+    const Value *x = op_in(kb->g, n, 0), *y = op_out(kb->g, n, 0);
+    int sp = x->shape.rank - 2;
+    int64_t xs[LW_MAX_RANK], ys[LW_MAX_RANK];
+    shape_strides(&x->shape, xs);
+    shape_strides(&y->shape, ys);
+    uint64_t opos = 1;
+    for (int i = 0; i < sp; i++)
+        opos *= (uint64_t)y->shape.dims[2 + i];
+    if (opos > ctx->lim.fold_elems)
+        return diag_node(ctx, n, "output too large");
+    /* divisor per output position: window cells inside the input, or inside
+     * the padded input with count_include_pad */
+    float *div = arena_array(ctx->scratch, float, opos ? opos : 1);
+    for (uint64_t o = 0; o < opos; o++) {
+        uint64_t rem = o, cnt = 1;
+        for (int i = sp - 1; i >= 0; i--) {
+            int64_t od = (int64_t)(rem % (uint64_t)y->shape.dims[2 + i]);
+            rem /= (uint64_t)y->shape.dims[2 + i];
+            int64_t lo = p->count_include_pad ? -p->w.pads[i] : 0;
+            int64_t hi = x->shape.dims[2 + i] + (p->count_include_pad ? p->w.pads[i + sp] : 0);
+            uint64_t c = 0;
+            for (int64_t k = 0; k < p->w.kernel[i]; k++) {
+                int64_t pos = od * p->w.strides[i] + k * p->w.dilations[i] - p->w.pads[i];
+                if (pos >= lo && pos < hi)
+                    c++;
+            }
+            cnt *= c;
+        }
+        div[o] = (float)(cnt ? cnt : 1);
+    }
+    uint32_t divb = kb_weight(kb, DT_FLOAT32, div, opos);
+    kb_begin(kb, n, NULL);
+    uint32_t xb = kb_in(kb, 0), yb = kb_out(kb, 0);
+    uint16_t acc = kb_local(kb, ktype(DT_FLOAT32));
+    uint16_t vn = kb_for(kb, x->shape.dims[0]), vc = kb_for(kb, x->shape.dims[1]);
+    uint16_t vo[LW_MAX_SPATIAL], vk[LW_MAX_SPATIAL];
+    for (int i = 0; i < sp; i++)
+        vo[i] = kb_for(kb, y->shape.dims[2 + i]);
+    kb_set(kb, acc, fc(kb, 0));
+    for (int i = 0; i < sp; i++)
+        vk[i] = kb_for(kb, p->w.kernel[i]);
+    KIndex xi = kidx_const(0), z = kidx_const(0);
+    kidx_add(&xi, vn, xs[0]);
+    kidx_add(&xi, vc, xs[1]);
+    KCond conds[LW_MAX_SPATIAL];
+    uint8_t nc = 0;
+    for (int i = 0; i < sp; i++) {
+        int64_t s = p->w.strides[i], d = p->w.dilations[i], pd = p->w.pads[i];
+        xi.base -= pd * xs[2 + i];
+        kidx_add(&xi, vo[i], s * xs[2 + i]);
+        kidx_add(&xi, vk[i], d * xs[2 + i]);
+        int64_t lo = -pd, hi = (y->shape.dims[2 + i] - 1) * s + (p->w.kernel[i] - 1) * d - pd;
+        if (lo < 0 || hi >= x->shape.dims[2 + i]) {
+            KCond *c = &conds[nc++];
+            c->e = kidx_const(-pd);
+            kidx_add(&c->e, vo[i], s);
+            kidx_add(&c->e, vk[i], d);
+            c->bound = x->shape.dims[2 + i];
+        }
+    }
+    if (nc)
+        kb_if(kb, conds, nc);
+    KExpr *dq = kb_op(kb, KOP_MUL, dequant_diff(kb, kb_load(kb, xb, xi), qzero_i(kb, n, 2, z)),
+                      qscale(kb, n, 1, z));
+    kb_set(kb, acc, kb_op(kb, KOP_ADD, kb_var(kb, acc), dq));
+    if (nc)
+        kb_endif(kb);
+    kb_endfor_n(kb, sp);
+    int64_t os[LW_MAX_SPATIAL], st = 1;
+    for (int i = sp - 1; i >= 0; i--) {
+        os[i] = st;
+        st *= y->shape.dims[2 + i];
+    }
+    KExpr *avg =
+        kb_op(kb, KOP_DIV, kb_var(kb, acc), kb_load(kb, divb, kidx_rowmajor(vo, os, sp, 0)));
+    /* onnxruntime rounds y / y_scale + y_zp: the zero point joins before rounding */
+    KExpr *q =
+        kb_op(kb, KOP_ADD, kb_op(kb, KOP_DIV, avg, qscale(kb, n, 3, z)), qzero_f(kb, n, 4, z));
+    KIndex yi = kidx_const(0);
+    kidx_add(&yi, vn, ys[0]);
+    kidx_add(&yi, vc, ys[1]);
+    for (int i = 0; i < sp; i++)
+        kidx_add(&yi, vo[i], ys[2 + i]);
+    kb_store(kb, yb, yi, quantize_f(kb, q, NULL, x->dtype));
+    kb_endfor_n(kb, sp + 2);
+    kb_end(kb);
+    return LW_OK;
+}
+
+/* ---- com.microsoft QLinearConcat ------------------------------------------- */
+
+typedef struct QConcatAttrs {
+    int64_t axis, ax;
+} QConcatAttrs;
+
+static LwStatus qconcat_import(Ctx *ctx, Node *n, const AttrList *al)
+{
+    QConcatAttrs *a = arena_new(ctx->perm, QConcatAttrs);
+    if (!attr_find(al, "axis"))
+        return diag_node(ctx, n, "'axis' is required");
+    TRY(attr_int(ctx, &n->loc, al, "axis", 0, &a->axis));
+    if (n->nin < 5 || (n->nin - 2) % 3 != 0)
+        return diag_node(ctx, n,
+                         "expected Y_scale, Y_zero_point and (X, X_scale, "
+                         "X_zero_point) triples, got %u inputs",
+                         n->nin);
+    n->attrs = a;
+    return attr_check_unused(ctx, &n->loc, al);
+}
+
+static LwStatus qconcat_infer(Ctx *ctx, Graph *g, Node *n)
+{
+    QConcatAttrs *a = (QConcatAttrs *)n->attrs;
+    const Value *x0 = op_in(g, n, 2);
+    TRY(check_q8(ctx, g, n, 2));
+    TRY(check_qp(ctx, g, n, 0, 1, 0, NULL));
+    TRY(check_qp(ctx, g, n, 1, 0, 0, NULL));
+    DType out = op_has_in(n, 1) ? op_in(g, n, 1)->dtype : x0->dtype;
+    if (!is_q8(out))
+        return diag_node(ctx, n, "%s output is not supported (int8 or uint8)", dtype_name(out));
+    if (!shape_axis(a->axis, x0->shape.rank, &a->ax))
+        return diag_node(ctx, n, "axis %lld is out of range for rank %u", (long long)a->axis,
+                         x0->shape.rank);
+    Shape s = x0->shape;
+    s.dims[a->ax] = 0;
+    for (uint16_t i = 2; i < n->nin; i = (uint16_t)(i + 3)) {
+        const Value *x = op_in(g, n, i);
+        TRY(check_q8(ctx, g, n, i));
+        TRY(check_qp(ctx, g, n, (uint16_t)(i + 1), 1, 0, NULL));
+        TRY(check_qp(ctx, g, n, (uint16_t)(i + 2), 0, 0, NULL));
+        TRY(check_zp_type(ctx, g, n, (uint16_t)(i + 2), x->dtype));
+        int bad = x->shape.rank != x0->shape.rank;
+        for (int d = 0; !bad && d < x->shape.rank; d++)
+            bad = d != a->ax && x->shape.dims[d] != x0->shape.dims[d];
+        if (bad)
+            return diag_node(ctx, n,
+                             "input %u's shape does not match input 2's outside axis "
+                             "%lld",
+                             i, (long long)a->ax);
+        s.dims[a->ax] += x->shape.dims[a->ax];
+    }
+    return op_set_output(ctx, g, n, 0, out, &s);
+}
+
+/* Each input is requantized into its slice: round((x - zx) * sx / sy) + zy. */
+static LwStatus qconcat_lower(Ctx *ctx, KBuilder *kb, const Node *n)
+{
+    (void)ctx;
+    const QConcatAttrs *a = n->attrs;
+    const Value *y = op_out(kb->g, n, 0);
+    int64_t outer = 1, inner = 1;
+    for (int d = 0; d < y->shape.rank; d++) {
+        if (d < a->ax)
+            outer *= y->shape.dims[d];
+        else if (d > a->ax)
+            inner *= y->shape.dims[d];
+    }
+    int64_t Y = y->shape.dims[a->ax], off = 0;
+    kb_begin(kb, n, NULL);
+    uint32_t yb = kb_out(kb, 0);
+    KIndex z = kidx_const(0);
+    for (uint16_t i = 2; i < n->nin; i = (uint16_t)(i + 3)) {
+        const Value *x = op_in(kb->g, n, i);
+        int64_t X = x->shape.dims[a->ax];
+        uint32_t xb = kb_in(kb, i);
+        uint16_t vo = kb_for(kb, outer), vx = kb_for(kb, X * inner);
+        KIndex xi = kidx_const(0), yi = kidx_const(off * inner);
+        kidx_add(&xi, vo, X * inner);
+        kidx_add(&xi, vx, 1);
+        kidx_add(&yi, vo, Y * inner);
+        kidx_add(&yi, vx, 1);
+        KExpr *f =
+            kb_op(kb, KOP_MUL,
+                  dequant_diff(kb, kb_load(kb, xb, xi), qzero_i(kb, n, (uint16_t)(i + 2), z)),
+                  qscale(kb, n, (uint16_t)(i + 1), z));
+        KExpr *q = kb_op(kb, KOP_DIV, f, qscale(kb, n, 0, z));
+        kb_store(kb, yb, yi, quantize_f(kb, q, qzero_f(kb, n, 1, z), y->dtype));
+        kb_endfor_n(kb, 2);
+        off += X;
+    }
+    kb_end(kb);
+    return LW_OK;
+}
+
+/* ---- com.microsoft QLinearSoftmax ----------------------------------------- */
+
+typedef struct QSoftmaxAttrs {
+    int64_t axis, opset, ax;
+} QSoftmaxAttrs;
+
+static LwStatus qsoftmax_import(Ctx *ctx, Node *n, const AttrList *al)
+{
+    QSoftmaxAttrs *a = arena_new(ctx->perm, QSoftmaxAttrs);
+    if (!attr_find(al, "opset"))
+        return diag_node(ctx, n, "'opset' is required");
+    TRY(attr_int(ctx, &n->loc, al, "opset", 1, &a->opset));
+    TRY(attr_int(ctx, &n->loc, al, "axis", a->opset < 13 ? 1 : -1, &a->axis));
+    n->attrs = a;
+    return attr_check_unused(ctx, &n->loc, al);
+}
+
+static LwStatus qsoftmax_infer(Ctx *ctx, Graph *g, Node *n)
+{
+    QSoftmaxAttrs *a = (QSoftmaxAttrs *)n->attrs;
+    const Value *x = op_in(g, n, 0);
+    if (!shape_axis(a->axis, x->shape.rank, &a->ax))
+        return diag_node(ctx, n, "axis %lld is out of range for rank %u", (long long)a->axis,
+                         x->shape.rank);
+    return qunary_infer(ctx, g, n);
+}
+
+/* Softmax of the dequantized input along the axis (all dims from the axis on
+ * before opset 13). onnxruntime multiplies the probabilities by
+ * floor(1 / y_scale) (exact for its usual 1/256) before rounding: so do we. */
+static LwStatus qsoftmax_lower(Ctx *ctx, KBuilder *kb, const Node *n)
+{
+    (void)ctx;
+    const QSoftmaxAttrs *a = n->attrs;
+    const Value *x = op_in(kb->g, n, 0);
+    int64_t outer = 1, K = 1, inner = 1;
+    for (int i = 0; i < x->shape.rank; i++) {
+        if (i < a->ax)
+            outer *= x->shape.dims[i];
+        else if (i == a->ax || a->opset < 13)
+            K *= x->shape.dims[i];
+        else
+            inner *= x->shape.dims[i];
+    }
+    kb_begin(kb, n, NULL);
+    uint32_t xb = kb_in(kb, 0), yb = kb_out(kb, 0);
+    uint16_t m = kb_local(kb, ktype(DT_FLOAT32)), s = kb_local(kb, ktype(DT_FLOAT32));
+    uint16_t vo = kb_for(kb, outer), vi = kb_for(kb, inner);
+    KIndex base = kidx_const(0), z = kidx_const(0);
+    kidx_add(&base, vo, K * inner);
+    kidx_add(&base, vi, 1);
+    kb_set(kb, m, kb_const_lowest(kb, DT_FLOAT32));
+    for (int pass = 0; pass < 3; pass++) {
+        uint16_t k = kb_for(kb, K);
+        KIndex ix = base;
+        kidx_add(&ix, k, inner);
+        KExpr *v = kb_op(kb, KOP_MUL, dequant_diff(kb, kb_load(kb, xb, ix), qzero_i(kb, n, 2, z)),
+                         qscale(kb, n, 1, z));
+        if (pass == 0) {
+            kb_set(kb, m, kb_op(kb, KOP_MAX, kb_var(kb, m), v));
+        } else {
+            KExpr *e = kb_op(kb, KOP_EXP, kb_op(kb, KOP_SUB, v, kb_var(kb, m)), NULL);
+            if (pass == 1) {
+                kb_set(kb, s, kb_op(kb, KOP_ADD, kb_var(kb, s), e));
+            } else {
+                KExpr *ys =
+                    kb_op(kb, KOP_FLOOR, kb_op(kb, KOP_DIV, fc(kb, 1), qscale(kb, n, 3, z)), NULL);
+                KExpr *p = kb_op(kb, KOP_DIV, kb_op(kb, KOP_MUL, e, ys), kb_var(kb, s));
+                kb_store(kb, yb, ix, quantize_f(kb, p, qzero_f(kb, n, 4, z), x->dtype));
+            }
+        }
+        kb_endfor(kb);
+        if (pass == 0)
+            kb_set(kb, s, fc(kb, 0));
+    }
+    kb_endfor_n(kb, 2);
+    kb_end(kb);
+    return LW_OK;
+}
+
+/* ---- table ------------------------------------------------------------------ */
+
+#define QOP(dom, name, since, until, nin0, nin1, nout0, nout1, imp, inf, low)                      \
+    {                                                                                              \
+        dom, name, since, until, nin0, nin1, nout0, nout1, FC_OPAQUE, 0, imp, inf, low, NULL,      \
+            NULL, NULL, NULL                                                                       \
+    }
+
+static LwStatus qlmm_import(Ctx *ctx, Node *n, const AttrList *al)
+{
+    return op_no_attrs(ctx, n, al);
+}
+
+const OpDef ops_quant[] = {
+    QOP("", "QuantizeLinear", 10, 12, 2, 3, 1, 1, q10_import, qdq_infer, qdq_lower),
+    QOP("", "QuantizeLinear", 13, 18, 2, 3, 1, 1, q13_import, qdq_infer, qdq_lower),
+    QOP("", "QuantizeLinear", 19, 20, 2, 3, 1, 1, q19_import, qdq_infer, qdq_lower),
+    QOP("", "QuantizeLinear", 21, LW_OPSET_MAX, 2, 3, 1, 1, q21_import, qdq_infer, qdq_lower),
+    QOP("", "DequantizeLinear", 10, 12, 2, 3, 1, 1, dq10_import, qdq_infer, qdq_lower),
+    QOP("", "DequantizeLinear", 13, 18, 2, 3, 1, 1, dq13_import, qdq_infer, qdq_lower),
+    QOP("", "DequantizeLinear", 19, 20, 2, 3, 1, 1, dq13_import, qdq_infer, qdq_lower),
+    QOP("", "DequantizeLinear", 21, LW_OPSET_MAX, 2, 3, 1, 1, dq21_import, qdq_infer, qdq_lower),
+    QOP("", "DynamicQuantizeLinear", 11, LW_OPSET_MAX, 1, 1, 3, 3, op_no_attrs, dql_infer,
+        dql_lower),
+    QOP("", "MatMulInteger", 10, LW_OPSET_MAX, 2, 4, 1, 1, op_no_attrs, mmi_infer, mmi_lower),
+    QOP("", "QLinearMatMul", 10, 20, 8, 8, 1, 1, qlmm_import, qlmm_infer, qlmm_lower),
+    QOP("", "QLinearMatMul", 21, LW_OPSET_MAX, 8, 8, 1, 1, qlmm_import, qlmm_infer, qlmm_lower),
+    QOP("", "ConvInteger", 10, LW_OPSET_MAX, 2, 4, 1, 1, qconv_import, convi_infer, convi_lower),
+    QOP("", "QLinearConv", 10, LW_OPSET_MAX, 8, 9, 1, 1, qconv_import, qlconv_infer, qlconv_lower),
+    /* onnxruntime's contrib copies (written for 16-bit QDQ): opset-13 semantics */
+    QOP("com.microsoft", "QuantizeLinear", 1, 1, 2, 3, 1, 1, q13_import, qdq_infer, qdq_lower),
+    QOP("com.microsoft", "DequantizeLinear", 1, 1, 2, 3, 1, 1, dq13_import, qdq_infer, qdq_lower),
+    QOP("com.microsoft", "QLinearAdd", 1, 1, 7, 8, 1, 1, op_no_attrs, qbin_infer, qadd_lower),
+    QOP("com.microsoft", "QLinearMul", 1, 1, 7, 8, 1, 1, op_no_attrs, qbin_infer, qmul_lower),
+    QOP("com.microsoft", "QLinearSigmoid", 1, 1, 4, 5, 1, 1, qsig_import, qunary_infer,
+        qunary_lower),
+    QOP("com.microsoft", "QLinearLeakyRelu", 1, 1, 4, 5, 1, 1, qleaky_import, qunary_infer,
+        qunary_lower),
+    QOP("com.microsoft", "QLinearGlobalAveragePool", 1, 1, 5, 5, 1, 1, qgap_import, qgap_infer,
+        qgap_lower),
+    QOP("com.microsoft", "QLinearAveragePool", 1, 1, 4, 5, 1, 1, qap_import, qap_infer, qap_lower),
+    QOP("com.microsoft", "QLinearConcat", 1, 1, 5, 254, 1, 1, qconcat_import, qconcat_infer,
+        qconcat_lower),
+    QOP("com.microsoft", "QLinearSoftmax", 1, 1, 4, 5, 1, 1, qsoftmax_import, qsoftmax_infer,
+        qsoftmax_lower),
+};
+const uint32_t ops_quant_count = LW_COUNT(ops_quant);
