@@ -45,6 +45,8 @@ typedef struct Node {
     ValueId *in, *out;  /* a missing optional input is 0 */
     uint16_t nin, nout;
     SrcLoc loc;
+    const NodeId *epi; /* elementwise nodes fused into this one's stores (pass fuse) */
+    uint16_t nepi;
 } Node;
 
 typedef struct Graph {

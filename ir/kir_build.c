@@ -57,6 +57,8 @@ void kb_begin(KBuilder *kb, const Node *n, const char *what)
     }
     k.cname = sb_cstr(&sb);
     k.origin = (NodeId)(n - kb->g->nodes.data);
+    k.fused = n->epi;
+    k.nfused = n->nepi;
     vec_push(kb->a, &kb->prog->kernels, k);
     kb->k = &kb->prog->kernels.data[kb->prog->kernels.len - 1];
     kb->node = n;
@@ -171,7 +173,9 @@ void kb_store_out(KBuilder *kb, uint32_t buf, KIndex idx, KExpr *val)
 {
     for (uint32_t i = 0; i < kb->nepi; i++) {
         const Node *e = kb->epi[i];
-        KExpr *args[1] = {val};
+        KExpr *args[8] = {val};
+        for (uint16_t j = 1; j < e->nin && j < 8; j++) /* constant scalars */
+            args[j] = e->in[j] ? kb_load(kb, kb_buf(kb, e->in[j]), kidx_const(0)) : NULL;
         val = e->op->scalar(kb, e, args);
     }
     kb_store(kb, buf, idx, val);

@@ -259,8 +259,10 @@ static LwStatus conv_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     return conv_lower_guarded(kb, n);
 }
 
+static const OpLinear conv_linear = {1, 2, 0};
+
 const OpDef ops_conv[] = {
     {"", "Conv", 1, LW_OPSET_MAX, 2, 3, 1, 1, FC_OUT_FUSABLE, 0, conv_import, conv_infer,
-     conv_lower, NULL, NULL, NULL, NULL},
+     conv_lower, NULL, NULL, &conv_linear, NULL},
 };
 const uint32_t ops_conv_count = LW_COUNT(ops_conv);

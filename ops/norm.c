@@ -1,5 +1,6 @@
 /* BatchNormalization (inference), LayerNormalization, InstanceNormalization. */
 #include "ir/kir_build.h"
+#include "runtime-min/lwrt.h"
 #include "ops/families.h"
 
 typedef struct NormAttrs {
@@ -198,9 +199,30 @@ static LwStatus ln_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     return norm_lower(kb, n);
 }
 
+/* a = scale / sqrt(var + eps), b = bias - mean * a, in float32 as bn_lower does */
+static LwStatus bn_coeffs(Ctx *ctx, const Graph *g, const Node *n, float *a, float *b, uint64_t c)
+{
+    (void)ctx;
+    const NormAttrs *at = n->attrs;
+    const float *p[4];
+    for (uint16_t i = 1; i < 5; i++) {
+        const Value *v = op_in(g, n, i);
+        if (v->kind != VK_CONST || v->dtype != DT_FLOAT32 || shape_count(&v->shape) != c)
+            return LW_ERR_MODEL;
+        p[i - 1] = (const float *)(const void *)v->data->bytes;
+    }
+    for (uint64_t k = 0; k < c; k++) {
+        a[k] = p[0][k] / lwrt_sqrtf(p[3][k] + at->epsilon);
+        b[k] = p[1][k] - p[2][k] * a[k];
+    }
+    return LW_OK;
+}
+
+static const OpAffine bn_affine = {bn_coeffs};
+
 const OpDef ops_norm[] = {
     {"", "BatchNormalization", 1, LW_OPSET_MAX, 5, 5, 1, 5, FC_OPAQUE, 0, bn_import, bn_infer,
-     bn_lower, NULL, NULL, NULL, NULL},
+     bn_lower, NULL, &bn_affine, NULL, NULL},
     {"", "LayerNormalization", 17, LW_OPSET_MAX, 1, 3, 1, 3, FC_OPAQUE, 0, ln_import, ln_infer,
      ln_lower, NULL, NULL, NULL, NULL},
 };

@@ -25,8 +25,20 @@ enum {
     OPF_NO_FOLD = 1u << 5          /* never constant-fold (random ops) */
 };
 
-typedef struct OpAffine OpAffine; /* per-channel a*x+b facts (issue #4) */
-typedef struct OpLinear OpLinear; /* y = x*W^T (+b) facts (issue #4) */
+/* The op is y = a[c] * x + b[c] per channel c (axis 1) with constant a, b
+ * computed from its constant inputs (BatchNormalization): fold-affine folds it
+ * into a preceding linear op. */
+typedef struct OpAffine {
+    /* Fills a[C], b[C]; LW_ERR_MODEL (no message) when the inputs are not constant. */
+    LwStatus (*coeffs)(Ctx *ctx, const Graph *g, const Node *n, float *a, float *b, uint64_t c);
+} OpAffine;
+
+/* The op is linear in input 0 with a constant weight input whose dim
+ * `out_axis` indexes output channels (axis 1 of the output), plus an optional
+ * per-channel bias input (Conv). */
+typedef struct OpLinear {
+    uint8_t weight_in, bias_in, out_axis;
+} OpLinear;
 
 typedef struct OpDef {
     const char *domain, *name; /* "" = ai.onnx; "lwcc" = internal, never imported */

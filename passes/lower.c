@@ -66,7 +66,17 @@ static LwStatus run(Ctx *ctx)
             vb[n->out[0]] = kb_buf(&kb, n->in[0]) + 1;
             continue;
         }
+        const Node **epi = NULL;
+        if (n->nepi) {
+            epi = arena_array(ctx->perm, const Node *, n->nepi);
+            for (uint16_t e = 0; e < n->nepi; e++)
+                epi[e] = graph_node(g, n->epi[e]);
+        }
+        kb.epi = epi;
+        kb.nepi = n->nepi;
         TRY(n->op->lower(ctx, &kb, n));
+        kb.epi = NULL;
+        kb.nepi = 0;
     }
     /* outputs that are inputs, constants, aliases or repeated need a copy */
     for (uint32_t i = 0; i < g->outputs.len; i++) {
