@@ -47,8 +47,13 @@ static LwStatus dropout_infer(Ctx *ctx, Graph *g, Node *n)
         const Value *t = op_in(g, n, 2);
         if (t->kind != VK_CONST)
             return diag_node(ctx, n, "training_mode must be a constant");
-        if (t->data->bytes[0])
-            return diag_node(ctx, n, "training mode is not supported");
+        /* training mode with ratio 0 keeps everything: the same as inference */
+        double ratio = 0.5;
+        if (op_has_in(n, 1))
+            TRY(op_const_float(ctx, g, n, 1, &ratio));
+        if (t->data->bytes[0] && ratio != 0.0)
+            return diag_node(ctx, n, "training mode with ratio %g is not supported (random)",
+                             ratio);
     }
     TRY(op_infer_same(ctx, g, n));
     if (n->nout > 1 && n->out[1])
