@@ -5,6 +5,25 @@
 #include "passes/pass.h"
 #include "ir/graph.h"
 
+/* Folding must not grow the weights: a node whose outputs are larger than its
+ * constant inputs (DequantizeLinear of int8 weights, Expand, Tile) stays a
+ * kernel unless the result is small. */
+#define FOLD_GROW_LIMIT 16384
+
+static int worth_folding(const Graph *g, const Node *n)
+{
+    uint64_t in = 0, out = 0;
+    for (uint16_t i = 0; i < n->nin; i++)
+        if (n->in[i])
+            in += graph_value(g, n->in[i])->data->size;
+    for (uint16_t o = 0; o < n->nout; o++)
+        if (n->out[o]) {
+            const Value *v = graph_value(g, n->out[o]);
+            out += shape_count(&v->shape) * dtype_size(v->dtype);
+        }
+    return out <= in || out <= FOLD_GROW_LIMIT;
+}
+
 static LwStatus run(Ctx *ctx)
 {
     Graph *g = ctx->g;
@@ -13,7 +32,8 @@ static LwStatus run(Ctx *ctx)
     memcpy(order, g->order.data, sizeof(NodeId) * n0);
     for (uint32_t k = 0; k < n0; k++) {
         NodeId id = order[k];
-        if (graph_node(g, id)->op && fold_can(ctx, id, ctx->lim.fold_elems))
+        if (graph_node(g, id)->op && fold_can(ctx, id, ctx->lim.fold_elems) &&
+            worth_folding(g, graph_node(g, id)))
             TRY(fold_node(ctx, id));
     }
     graph_recount(g);
