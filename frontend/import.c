@@ -8,41 +8,12 @@
 
 #include "base/hash.h"
 #include "frontend/frontend.h"
+#include "frontend/importer.h"
 #include "frontend/load.h"
 #include "include/lwcc/ckd.h"
 #include "include/lwcc/lwcc.h"
 #include "ir/graph.h"
 #include "ops/op.h"
-
-typedef struct Unsupported {
-    const char *domain, *op;
-    int64_t opset;
-    uint32_t count;
-    StrBuf names;
-} Unsupported;
-
-typedef struct Opsets {
-    Onnx__OperatorSetIdProto **v;
-    size_t n;
-} Opsets;
-
-typedef struct Scope {
-    StrMap *names;          /* value name -> ValueId in this scope */
-    Opsets opsets;
-    const AttrList *caller; /* attributes of the calling node (functions) */
-    const char *chain;      /* call chain for messages */
-    const char *prefix;     /* prefix of value names made here */
-    uint32_t depth;
-} Scope;
-
-typedef struct Importer {
-    Ctx *ctx;
-    Graph *g;
-    const Onnx__ModelProto *m;
-    const char *model_dir;
-    Vec(Unsupported) unsup;
-    uint32_t errors;
-} Importer;
 
 static int64_t opset_of(const Opsets *o, const char *domain)
 {
@@ -272,7 +243,14 @@ static LwStatus add_input(Importer *im, const Onnx__ValueInfoProto *vi, StrMap *
 }
 
 /* --- nodes --- */
-static LwStatus import_nodes(Importer *im, Onnx__NodeProto **nodes, size_t nn, Scope *sc);
+
+int import_lookup(const Scope *sc, const char *name, uint32_t *v)
+{
+    for (; sc; sc = sc->parent)
+        if (strmap_get(sc->names, name, v))
+            return 1;
+    return 0;
+}
 
 static const Onnx__FunctionProto *find_function(const Importer *im, const char *domain,
                                                 const char *op)
@@ -285,7 +263,7 @@ static const Onnx__FunctionProto *find_function(const Importer *im, const char *
     return NULL;
 }
 
-static LwStatus define(Importer *im, Scope *sc, const SrcLoc *loc, const char *name, ValueId v)
+LwStatus import_define(Importer *im, Scope *sc, const SrcLoc *loc, const char *name, ValueId v)
 {
     uint32_t old;
     if (strmap_get(sc->names, name, &old))
@@ -295,7 +273,7 @@ static LwStatus define(Importer *im, Scope *sc, const SrcLoc *loc, const char *n
     return LW_OK;
 }
 
-static const char *scoped_name(Importer *im, const Scope *sc, const char *name)
+const char *import_scoped_name(Importer *im, const Scope *sc, const char *name)
 {
     if (!sc->prefix || !*sc->prefix)
         return name;
@@ -344,9 +322,9 @@ static LwStatus import_constant(Importer *im, Scope *sc, const SrcLoc *loc,
         return diag_at(ctx->diag, loc, "Constant attribute '%s' is not supported", a->name);
     }
     const char *name = np->output[0] ? np->output[0] : "";
-    ValueId v = graph_add_const(ctx->perm, im->g, scoped_name(im, sc, name), tv.dtype, &tv.shape,
+    ValueId v = graph_add_const(ctx->perm, im->g, import_scoped_name(im, sc, name), tv.dtype, &tv.shape,
                                 tv.data, tv.bytes);
-    return define(im, sc, loc, name, v);
+    return import_define(im, sc, loc, name, v);
 }
 
 static LwStatus inline_function(Importer *im, Scope *sc, const SrcLoc *loc,
@@ -376,11 +354,12 @@ static LwStatus inline_function(Importer *im, Scope *sc, const SrcLoc *loc,
     for (size_t i = 0; i < f->n_input; i++) {
         uint32_t v = 0;
         if (i < np->n_input && np->input[i] && *np->input[i] &&
-            !strmap_get(sc->names, np->input[i], &v))
+            !import_lookup(sc, np->input[i], &v))
             return diag_at(ctx->diag, loc, "input '%s' is not defined", np->input[i]);
         strmap_put(names, f->input[i], v);
     }
     Scope inner;
+    inner.parent = NULL; /* function bodies see only their inputs */
     inner.names = names;
     inner.opsets.v = f->opset_import;
     inner.opsets.n = f->n_opset_import;
@@ -398,7 +377,7 @@ static LwStatus inline_function(Importer *im, Scope *sc, const SrcLoc *loc,
     sb_puts(&chain, loc->name);
     sb_puts(&chain, "')");
     inner.chain = sb_cstr(&chain);
-    inner.prefix = scoped_name(im, sc, loc->name && *loc->name ? loc->name : f->name);
+    inner.prefix = import_scoped_name(im, sc, loc->name && *loc->name ? loc->name : f->name);
     inner.depth = sc->depth + 1;
     TRY(import_nodes(im, f->node, f->n_node, &inner));
     for (size_t j = 0; j < np->n_output; j++) {
@@ -408,7 +387,7 @@ static LwStatus inline_function(Importer *im, Scope *sc, const SrcLoc *loc,
         if (!strmap_get(names, f->output[j], &v))
             return diag_at(ctx->diag, loc, "function '%s' does not define its output '%s'",
                            f->name, f->output[j]);
-        TRY(define(im, sc, loc, np->output[j], v));
+        TRY(import_define(im, sc, loc, np->output[j], v));
     }
     return LW_OK;
 }
@@ -440,6 +419,9 @@ static LwStatus import_node(Importer *im, Scope *sc, const Onnx__NodeProto *np, 
     int std_domain = !*loc.domain || !strcmp(loc.domain, "ai.onnx");
     if (std_domain && !strcmp(loc.op_type, "Constant"))
         return import_constant(im, sc, &loc, np);
+    if (std_domain && (!strcmp(loc.op_type, "If") || !strcmp(loc.op_type, "Loop") ||
+                       !strcmp(loc.op_type, "Scan")))
+        return import_control(im, sc, &loc, np);
     int known;
     const OpDef *op = op_lookup(loc.domain, loc.op_type, loc.opset, &known);
     /* inputs */
@@ -452,7 +434,7 @@ static LwStatus import_node(Importer *im, Scope *sc, const Onnx__NodeProto *np, 
     for (size_t i = 0; i < nin; i++) {
         uint32_t v = 0;
         const char *nm = np->input[i] ? np->input[i] : "";
-        if (*nm && !strmap_get(sc->names, nm, &v))
+        if (*nm && !import_lookup(sc, nm, &v))
             return diag_at(ctx->diag, &loc, "input '%s' is not defined by any node, initializer "
                            "or graph input (or is used before it is defined in a cycle)", nm);
         in[i] = v;
@@ -481,7 +463,7 @@ static LwStatus import_node(Importer *im, Scope *sc, const Onnx__NodeProto *np, 
             return diag_at(ctx->diag, &loc, "required input %zu is empty", i);
     const char **outnames = arena_array(ctx->perm, const char *, nout ? nout : 1);
     for (size_t j = 0; j < nout; j++)
-        outnames[j] = np->output[j] && *np->output[j] ? scoped_name(im, sc, np->output[j]) : "";
+        outnames[j] = np->output[j] && *np->output[j] ? import_scoped_name(im, sc, np->output[j]) : "";
     NodeId id = graph_add_node(ctx->perm, im->g, op, &loc, (uint16_t)nin, in, (uint16_t)nout,
                                outnames);
     for (size_t j = 0; j < nout; j++) {
@@ -489,7 +471,7 @@ static LwStatus import_node(Importer *im, Scope *sc, const Onnx__NodeProto *np, 
             graph_node(im->g, id)->out[j] = 0;
             continue;
         }
-        TRY(define(im, sc, &loc, np->output[j], graph_node(im->g, id)->out[j]));
+        TRY(import_define(im, sc, &loc, np->output[j], graph_node(im->g, id)->out[j]));
     }
     AttrList al;
     TRY(attrs_convert(ctx, &loc, np->attribute, np->n_attribute, sc->caller, im->model_dir, &al));
@@ -499,7 +481,7 @@ static LwStatus import_node(Importer *im, Scope *sc, const Onnx__NodeProto *np, 
     return LW_OK;
 }
 
-static LwStatus import_nodes(Importer *im, Onnx__NodeProto **nodes, size_t nn, Scope *sc)
+LwStatus import_nodes(Importer *im, Onnx__NodeProto **nodes, size_t nn, Scope *sc)
 {
     LwStatus st = LW_OK;
     for (size_t i = 0; i < nn; i++) {

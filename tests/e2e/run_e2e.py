@@ -46,7 +46,7 @@ RUNNER_CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-D_POSIX_C_SOURCE=200809L", "-
 SANITIZE_FLAGS = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all",
                   "-fno-omit-frame-pointer"]
 ALLOWED_UNDEFINED = {"memcpy", "memset"}
-UNSUPPORTED = re.compile(r"\bunsupported\b", re.I)
+UNSUPPORTED = re.compile(r"\b(unsupported|not supported)\b", re.I)
 NOTE_OP = re.compile(r"note: (\S+) (\S+) \(opset \d+\)")
 
 # ---------------------------------------------------------------------------
@@ -488,7 +488,7 @@ class Driver:
                 if not ops:  # lwcc named no op: the test's op if it has one
                     types = {n.op_type for n in model.graph.node}
                     ops = (f"{types.pop()} (not named by lwcc)",) if len(types) == 1 else ()
-                return "unsupported", first_line(st.err, r"unsupported"), ops
+                return "unsupported", first_line(st.err, r"unsupported|not supported"), ops
             why = failure_of(st, "lwcc")
             if why:
                 return "error", why, ()
