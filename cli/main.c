@@ -53,7 +53,7 @@ static int usage_error(const char *fmt, ...)
 }
 
 /* Value of --flag=VALUE or --flag VALUE; NULL when argv[i] is not this flag. */
-static const char *flag_value(int argc, char **argv, int *i, const char *flag, int *missing)
+static char *flag_value(int argc, char **argv, int *i, const char *flag, int *missing)
 {
     size_t n = strlen(flag);
     *missing = 0;
@@ -70,12 +70,15 @@ static const char *flag_value(int argc, char **argv, int *i, const char *flag, i
     return argv[++*i];
 }
 
-static int parse_shape(const char *arg, LwShapeOpt *out)
+/* Parses NAME:1x3x224x224 in place (argv strings are writable): the name
+ * ends where the colon was. */
+static int parse_shape(char *arg, LwShapeOpt *out)
 {
-    const char *colon = strrchr(arg, ':');
+    char *colon = strrchr(arg, ':');
     if (!colon || colon == arg || !colon[1])
         return 0;
-    out->name = strndup(arg, (size_t)(colon - arg));
+    *colon = 0;
+    out->name = arg;
     out->rank = 0;
     const char *p = colon + 1;
     while (*p) {
@@ -101,18 +104,15 @@ int main(int argc, char **argv)
     memset(&o, 0, sizeof o);
     o.opt = LW_O2;
     o.target = "generic";
-    LwShapeOpt *shapes = calloc(MAX_REPEAT, sizeof(LwShapeOpt));
-    LwFreezeOpt *freezes = calloc(MAX_REPEAT, sizeof(LwFreezeOpt));
-    const char **disabled = calloc(MAX_REPEAT, sizeof(char *));
-    if (!shapes || !freezes || !disabled) {
-        fprintf(stderr, "lwcc: out of memory\n");
-        return LW_ERR_ICE;
-    }
+    LwShapeOpt shapes[MAX_REPEAT];
+    LwFreezeOpt freezes[MAX_REPEAT];
+    const char *disabled[MAX_REPEAT];
     o.shapes = shapes;
     o.freezes = freezes;
     o.disabled = disabled;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
+        const char *a = argv[i];
+        char *v;
         int missing = 0;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             fputs(usage_text, stdout);
@@ -171,14 +171,15 @@ int main(int argc, char **argv)
         } else if ((v = flag_value(argc, argv, &i, "--freeze-input", &missing)) || missing) {
             if (missing)
                 return usage_error("%s needs NAME=FILE.pb", a);
-            const char *eq = strrchr(v, '=');
+            char *eq = strrchr(v, '=');
             if (!eq || eq == v || !eq[1]) {
                 fprintf(stderr, "lwcc: error: --freeze-input '%s': expected NAME=FILE.pb\n", v);
                 return LW_ERR_MODEL;
             }
             if (o.nfreezes >= MAX_REPEAT)
                 return usage_error("too many %s flags", a);
-            freezes[o.nfreezes].name = strndup(v, (size_t)(eq - v));
+            *eq = 0; /* the name ends where '=' was */
+            freezes[o.nfreezes].name = v;
             freezes[o.nfreezes].path = eq + 1;
             o.nfreezes++;
         } else if ((v = flag_value(argc, argv, &i, "--emit", &missing)) || missing) {
@@ -235,13 +236,5 @@ int main(int argc, char **argv)
         target_list(stderr);
         return LW_ERR_MODEL;
     }
-    LwStatus st = lwcc_compile(&o);
-    for (uint32_t i = 0; i < o.nshapes; i++)
-        free((void *)shapes[i].name);
-    for (uint32_t i = 0; i < o.nfreezes; i++)
-        free((void *)freezes[i].name);
-    free(shapes);
-    free(freezes);
-    free(disabled);
-    return (int)st;
+    return (int)lwcc_compile(&o);
 }

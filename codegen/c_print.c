@@ -289,8 +289,9 @@ static void op_expr(Printer *pr, const KExpr *e)
             }
             return;
         }
-        /* integer division: 0 for a zero divisor; x / -1 without overflow */
-        sb_puts(sb, "(");
+        /* integer division: 0 for a zero divisor; x / -1 without overflow. The
+         * whole conditional is cast: ?: promotes small integer types to int. */
+        sb_printf(sb, "((%s)(", T);
         expr(pr, b);
         sb_printf(sb, " == 0 ? (%s)0 : ", T);
         if (dtype_is_signed(dt)) {
@@ -307,7 +308,7 @@ static void op_expr(Printer *pr, const KExpr *e)
         expr(pr, a);
         sb_printf(sb, " %s ", info->cspell);
         expr(pr, b);
-        sb_puts(sb, "))");
+        sb_puts(sb, ")))");
         return;
     case KF_CALL:
         if (dt != DT_FLOAT32 && dt != DT_FLOAT64)
@@ -378,13 +379,14 @@ static void expr(Printer *pr, const KExpr *e)
         op_expr(pr, e);
         return;
     case KE_SELECT:
-        sb_puts(sb, "(");
+        /* ?: promotes small integer types to int: cast back */
+        sb_printf(sb, "((%s)(", ctype(e->type.dt));
         expr(pr, e->u.sel.c);
         sb_puts(sb, " ? ");
         expr(pr, e->u.sel.t);
         sb_puts(sb, " : ");
         expr(pr, e->u.sel.f);
-        sb_putc(sb, ')');
+        sb_puts(sb, "))");
         return;
     case KE_CAST: {
         DType from = e->u.cast.a->type.dt, to = e->type.dt;

@@ -204,7 +204,8 @@ LwStatus graph_toposort(Ctx *ctx, Graph *g)
             }
         }
     }
-    memcpy(g->order.data, out, sizeof(NodeId) * nn);
+    if (nn)
+        memcpy(g->order.data, out, sizeof(NodeId) * nn);
     arena_reset(ctx->scratch, m);
     return LW_OK;
 }

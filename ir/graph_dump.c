@@ -87,6 +87,13 @@ void graph_dump(const Graph *g, StrBuf *sb)
             value_ref(g, n->in[i], sb);
         }
         sb_putc(sb, ')');
+        for (uint16_t e = 0; e < n->nepi; e++) {
+            const Node *f = graph_node(g, n->epi[e]);
+            sb_puts(sb, e ? ", " : " fused: ");
+            sb_puts(sb, f->op ? f->op->name : "?");
+            sb_putc(sb, ' ');
+            put_name(sb, f->loc.name);
+        }
         if (n->op->dump_attrs) {
             sb_puts(sb, " {");
             n->op->dump_attrs(n, sb);
