@@ -55,5 +55,6 @@ LwStatus extdata_read(Ctx *ctx, const char *model_dir, const char *location, uin
         return diag_error(ctx->diag, "tensor '%s': cannot read '%s'", tensor, location);
     *data = buf;
     *size = length;
+    vec_push(ctx->perm, &ctx->deps, arena_strdup(ctx->perm, real_file)); /* for --depfile */
     return LW_OK;
 }

@@ -177,6 +177,7 @@ static LwStatus add_input(Importer *im, const Onnx__ValueInfoProto *vi, StrMap *
     if (fz) {
         Onnx__TensorProto *t;
         TRY(onnx_load_tensor(ctx, fz->path, &t));
+        vec_push(ctx->perm, &ctx->deps, fz->path);
         TensorVal tv;
         TRY(tensor_decode(ctx, t, im->model_dir, &tv));
         if (tv.dtype != dt)

@@ -45,6 +45,18 @@ static LwStatus check_output(Ctx *ctx, const char *out, const char **hdr)
     return LW_OK;
 }
 
+/* A path in a Make rule: spaces, '#' and '$' escaped. */
+static void dep_path(StrBuf *sb, const char *p)
+{
+    for (; *p; p++) {
+        if (*p == ' ' || *p == '#')
+            sb_putc(sb, '\\');
+        if (*p == '$')
+            sb_putc(sb, '$');
+        sb_putc(sb, *p);
+    }
+}
+
 static LwStatus compile(Ctx *ctx)
 {
     const LwOptions *o = ctx->opt;
@@ -77,9 +89,23 @@ static LwStatus compile(Ctx *ctx)
     TRY(file_write(ctx->diag, hdr, sb_cstr(&h), h.len));
     TRY(file_write(ctx->diag, o->output, sb_cstr(&c), c.len));
     if (o->depfile) {
+        /* Make/Ninja rule: the C file depends on the model and every file read */
         StrBuf d;
         sb_init(&d, ctx->perm);
-        sb_printf(&d, "%s %s: %s\n", o->output, hdr, o->input);
+        dep_path(&d, o->output);
+        sb_puts(&d, ":");
+        sb_putc(&d, ' ');
+        dep_path(&d, o->input);
+        for (uint32_t i = 0; i < ctx->deps.len; i++) {
+            int seen = 0;
+            for (uint32_t j = 0; j < i && !seen; j++)
+                seen = !strcmp(ctx->deps.data[i], ctx->deps.data[j]);
+            if (seen)
+                continue;
+            sb_puts(&d, " \\\n  ");
+            dep_path(&d, ctx->deps.data[i]);
+        }
+        sb_putc(&d, '\n');
         TRY(file_write(ctx->diag, o->depfile, sb_cstr(&d), d.len));
     }
     return LW_OK;

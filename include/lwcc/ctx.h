@@ -33,6 +33,7 @@ typedef struct Ctx {
     Program *prog; /* NULL until lower */
     MemPlan *plan; /* NULL until memplan */
     int verify;    /* run verifiers after every pass */
+    Vec(const char *) deps; /* files read besides the model (external data, frozen inputs) */
 } Ctx;
 
 LwLimits lw_default_limits(void);

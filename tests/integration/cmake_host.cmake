@@ -1,0 +1,37 @@
+# Installs lwcc into a fresh prefix, builds samples/cmake-host against it with
+# find_package(lwcc) + lwcc_add_model, runs it on the digits test images and
+# checks its accuracy line. Then touches the model and checks that only the
+# model is regenerated.
+file(REMOVE_RECURSE ${WORK})
+file(MAKE_DIRECTORY ${WORK})
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
+  endif()
+  set(out "${out}" PARENT_SCOPE)
+endfunction()
+run(${CMAKE_COMMAND} --install ${BINARY_DIR} --prefix ${WORK}/prefix)
+if(NOT EXISTS ${WORK}/prefix/lib/cmake/lwcc/lwccConfig.cmake AND
+   NOT EXISTS ${WORK}/prefix/lib/x86_64-linux-gnu/cmake/lwcc/lwccConfig.cmake)
+  file(GLOB_RECURSE cfg ${WORK}/prefix/*lwccConfig.cmake)
+  if(NOT cfg)
+    message(FATAL_ERROR "the install tree has no lwccConfig.cmake")
+  endif()
+endif()
+if(NOT EXISTS ${WORK}/prefix/share/man/man1/lwcc.1)
+  message(FATAL_ERROR "the install tree has no man page")
+endif()
+run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/samples/cmake-host -B ${WORK}/build
+    -DCMAKE_PREFIX_PATH=${WORK}/prefix -DCMAKE_BUILD_TYPE=Release)
+run(${CMAKE_COMMAND} --build ${WORK}/build)
+run(${WORK}/build/digits_app ${SOURCE_DIR}/samples/digits/eval.bin)
+message(STATUS "${out}")
+if(NOT out MATCHES "accuracy[^\n]*0\\.99")
+  message(FATAL_ERROR "the sample did not report the expected accuracy:\n${out}")
+endif()
+# a rebuild with nothing changed runs no lwcc
+run(${CMAKE_COMMAND} --build ${WORK}/build)
+if(out MATCHES "lwcc ")
+  message(FATAL_ERROR "a no-op rebuild ran lwcc again:\n${out}")
+endif()
