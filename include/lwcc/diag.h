@@ -28,7 +28,7 @@ typedef struct Diag {
 void diag_init(Diag *d, const char *file, FILE *out);
 LwStatus diag_error(Diag *d, const char *fmt, ...) LW_PRINTF(2, 3);
 LwStatus diag_verror(Diag *d, const char *fmt, va_list ap) LW_PRINTF(2, 0);
-/* "node 'NAME' (OP, opset N): " prefix; unnamed nodes print as "node #<op>". */
+/* "node 'NAME' (OP, opset N): " prefix; the importer names unnamed nodes "#index:op". */
 LwStatus diag_at(Diag *d, const SrcLoc *loc, const char *fmt, ...) LW_PRINTF(3, 4);
 LwStatus diag_vat(Diag *d, const SrcLoc *loc, const char *fmt, va_list ap) LW_PRINTF(3, 0);
 void diag_note(Diag *d, const char *fmt, ...) LW_PRINTF(2, 3);

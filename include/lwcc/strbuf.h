@@ -28,7 +28,7 @@ void sb_u64(StrBuf *sb, uint64_t v);
  * not literals: the caller handles them. */
 void sb_hexf32(StrBuf *sb, float v);
 void sb_hexf64(StrBuf *sb, double v);
-/* Shortest decimal form that reads back exactly, for dumps ("0.1", "1e-07"). */
+/* Decimal form with 9 significant digits that reads back exactly, for dumps. */
 void sb_decf32(StrBuf *sb, float v);
 void sb_indent(StrBuf *sb, int n);
 const char *sb_cstr(StrBuf *sb);
