@@ -11,7 +11,7 @@ PACKAGES=(
     llvm-dev clang                          # LLVM backend; clang for the fuzzer
     libonnx-testdata                        # ONNX node tests run by the e2e suite
     python3-onnx python3-numpy              # test model generators, measuring tools
-    gcc-arm-none-eabi libnewlib-arm-none-eabi  # firmware build checks (Cortex-M4)
+    gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm  # Cortex-M4 firmware, run under QEMU
 )
 
 missing=()
