@@ -14,7 +14,8 @@ static LwStatus run(Ctx *ctx)
     Graph *g = ctx->g;
     uint32_t n0 = g->order.len;
     NodeId *order = arena_array(ctx->scratch, NodeId, n0 ? n0 : 1);
-    memcpy(order, g->order.data, sizeof(NodeId) * n0);
+    if (n0)
+        memcpy(order, g->order.data, sizeof(NodeId) * n0);
     for (uint32_t k = 0; k < n0; k++) {
         NodeId id = order[k];
         Node *n = graph_node(g, id);
