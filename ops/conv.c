@@ -259,7 +259,43 @@ static LwStatus conv_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     return conv_lower_guarded(kb, n);
 }
 
-static const OpLinear conv_linear = {1, 2, 0};
+static int conv_matrix(const Graph *g, const Node *n, uint64_t *out, uint64_t *in, int *tr)
+{
+    const ConvAttrs *c = n->attrs;
+    const Value *w = op_in(g, n, 1);
+    if (c->group != 1 || w->kind != VK_CONST || w->dtype != DT_FLOAT32)
+        return 0;
+    *out = (uint64_t)w->shape.dims[0];
+    *in = shape_count(&w->shape) / *out;
+    *tr = 0;
+    return 1;
+}
+
+static int conv_same_window(const Node *a, const Node *b)
+{
+    const ConvAttrs *x = a->attrs, *y = b->attrs;
+    if (x->group != y->group || x->w.nk != y->w.nk)
+        return 0;
+    for (uint32_t i = 0; i < x->w.nk; i++)
+        if (x->w.kernel[i] != y->w.kernel[i] || x->w.strides[i] != y->w.strides[i] ||
+            x->w.dilations[i] != y->w.dilations[i] || x->w.pads[i] != y->w.pads[i] ||
+            x->w.pads[i + x->w.nk] != y->w.pads[i + y->w.nk])
+            return 0;
+    return 1;
+}
+
+static int conv_pointwise(const Node *n)
+{
+    const ConvAttrs *c = n->attrs;
+    if (c->group != 1)
+        return 0;
+    for (uint32_t i = 0; i < c->w.nk; i++)
+        if (c->w.kernel[i] != 1 || c->w.strides[i] != 1 || c->w.pads[i] || c->w.pads[i + c->w.nk])
+            return 0;
+    return 1;
+}
+
+static const OpLinear conv_linear = {1, 2, 0, conv_matrix, conv_same_window, conv_pointwise};
 
 const OpDef ops_conv[] = {
     {"", "Conv", 1, LW_OPSET_MAX, 2, 3, 1, 1, FC_OUT_FUSABLE, 0, conv_import, conv_infer,

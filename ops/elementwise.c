@@ -357,9 +357,11 @@ static LwStatus lower_ew(Ctx *ctx, KBuilder *kb, const Node *n)
      lower_ew, scalar, NULL, NULL, NULL}
 
 const OpDef ops_elementwise[] = {
-    EW("Add", 7, LW_OPSET_MAX, 2, infer_arith, s_add, FC_BROADCAST),
+    {"", "Add", 7, LW_OPSET_MAX, 2, 2, 1, 1, FC_BROADCAST, OPF_INPLACE_OK | OPF_SUM, op_no_attrs,
+     infer_arith, lower_ew, s_add, NULL, NULL, NULL},
     EW("Sub", 7, LW_OPSET_MAX, 2, infer_arith, s_sub, FC_BROADCAST),
-    EW("Mul", 7, LW_OPSET_MAX, 2, infer_arith, s_mul, FC_BROADCAST),
+    {"", "Mul", 7, LW_OPSET_MAX, 2, 2, 1, 1, FC_BROADCAST, OPF_INPLACE_OK | OPF_PRODUCT,
+     op_no_attrs, infer_arith, lower_ew, s_mul, NULL, NULL, NULL},
     EW("Div", 7, LW_OPSET_MAX, 2, infer_arith, s_div, FC_BROADCAST),
     EW("Pow", 7, LW_OPSET_MAX, 2, pow_infer, s_pow_mixed, FC_BROADCAST),
     EW("Neg", 6, LW_OPSET_MAX, 1, infer_signed_same, s_neg, FC_ELEMWISE),

@@ -262,10 +262,52 @@ static LwStatus matmul_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     return LW_OK;
 }
 
+/* Gemm as a linear map of A's rows: B is [N, K] with transB, else [K, N]. */
+static int gemm_matrix(const Graph *g, const Node *n, uint64_t *out, uint64_t *in, int *tr)
+{
+    const GemmAttrs *at = n->attrs;
+    const Value *b = op_in(g, n, 1);
+    if (at->trans_a || at->alpha != 1.0f || b->kind != VK_CONST || b->dtype != DT_FLOAT32)
+        return 0;
+    *tr = !at->trans_b;
+    *out = (uint64_t)b->shape.dims[at->trans_b ? 0 : 1];
+    *in = (uint64_t)b->shape.dims[at->trans_b ? 1 : 0];
+    return 1;
+}
+
+/* MatMul with a constant 2-D B: y = x B, B stored [K, N]. */
+static int matmul_matrix(const Graph *g, const Node *n, uint64_t *out, uint64_t *in, int *tr)
+{
+    const Value *b = op_in(g, n, 1);
+    if (b->kind != VK_CONST || b->dtype != DT_FLOAT32 || b->shape.rank != 2)
+        return 0;
+    *tr = 1;
+    *out = (uint64_t)b->shape.dims[1];
+    *in = (uint64_t)b->shape.dims[0];
+    return 1;
+}
+
+static int rows_same_window(const Node *a, const Node *b)
+{
+    (void)a;
+    (void)b;
+    return 1; /* plain matrix products read every input row alike */
+}
+
+static int rows_pointwise(const Node *n)
+{
+    (void)n;
+    return 1;
+}
+
+static const OpLinear gemm_linear = {1, 2, 255, gemm_matrix, rows_same_window, rows_pointwise};
+static const OpLinear matmul_linear = {1, 255, 255, matmul_matrix, rows_same_window,
+                                       rows_pointwise};
+
 const OpDef ops_gemm[] = {
     {"", "Gemm", 1, LW_OPSET_MAX, 2, 3, 1, 1, FC_OUT_FUSABLE, 0, gemm_import, gemm_infer,
-     gemm_lower, NULL, NULL, NULL, NULL},
+     gemm_lower, NULL, NULL, &gemm_linear, NULL},
     {"", "MatMul", 1, LW_OPSET_MAX, 2, 2, 1, 1, FC_OUT_FUSABLE, 0, op_no_attrs, matmul_infer,
-     matmul_lower, NULL, NULL, NULL, NULL},
+     matmul_lower, NULL, NULL, &matmul_linear, NULL},
 };
 const uint32_t ops_gemm_count = LW_COUNT(ops_gemm);

@@ -22,7 +22,9 @@ enum {
     OPF_ALIAS = 1u << 2,           /* output 0 is input 0's bytes reinterpreted (Reshape) */
     OPF_NOOP = 1u << 3,            /* output 0 equals input 0 (Identity, inference Dropout) */
     OPF_SHAPE_ONLY = 1u << 4,      /* output depends only on input shapes (Shape, Size) */
-    OPF_NO_FOLD = 1u << 5          /* never constant-fold (random ops) */
+    OPF_NO_FOLD = 1u << 5,         /* never constant-fold (random ops) */
+    OPF_SUM = 1u << 6,             /* output = input 0 + input 1 (Add) */
+    OPF_PRODUCT = 1u << 7          /* output = input 0 * input 1 (Mul) */
 };
 
 /* The op is y = a[c] * x + b[c] per channel c (axis 1) with constant a, b
@@ -37,7 +39,17 @@ typedef struct OpAffine {
  * `out_axis` indexes output channels (axis 1 of the output), plus an optional
  * per-channel bias input (Conv). */
 typedef struct OpLinear {
-    uint8_t weight_in, bias_in, out_axis;
+    uint8_t weight_in, bias_in; /* 255: none */
+    uint8_t out_axis;           /* weight dim of the output channels; 255: see matrix() */
+    /* The constant weight as a matrix mapping `in` inputs to `out` outputs per
+     * position: stored [out, in] row-major, or [in, out] when *transposed.
+     * 0 when this node's form is not a plain linear map (e.g. Gemm with transA). */
+    int (*matrix)(const Graph *g, const Node *n, uint64_t *out, uint64_t *in, int *transposed);
+    /* Both nodes read their input through the same window (same kernel,
+     * strides, pads, dilations, groups), so their matrices compose. */
+    int (*same_window)(const Node *a, const Node *b);
+    /* The node mixes channels only (1x1, stride 1, no padding, one group). */
+    int (*pointwise)(const Node *n);
 } OpLinear;
 
 typedef struct OpDef {

@@ -13,8 +13,8 @@ typedef struct PassDef {
     const char *doc;  /* one line for --help-passes */
 } PassDef;
 
-extern const PassDef pass_infer_shapes, pass_fold_const, pass_dce, pass_fold_affine, pass_fuse,
-    pass_lower, pass_memplan;
+extern const PassDef pass_infer_shapes, pass_fold_const, pass_dce, pass_fold_lora,
+    pass_fold_affine, pass_fuse, pass_lower, pass_memplan;
 
 /* passes/pipeline.c */
 LW_NODISCARD LwStatus pipeline_run(Ctx *ctx);

@@ -12,9 +12,9 @@ static const PassDef *const pipeline_o0[] = {&pass_infer_shapes, &pass_dce, &pas
 static const PassDef *const pipeline_o1[] = {&pass_infer_shapes, &pass_fold_const, &pass_dce,
                                              &pass_fold_affine,  &pass_fuse,       &pass_lower,
                                              &pass_memplan};
-static const PassDef *const pipeline_o2[] = {&pass_infer_shapes, &pass_fold_const, &pass_dce,
-                                             &pass_fold_affine,  &pass_fuse,       &pass_lower,
-                                             &pass_memplan};
+static const PassDef *const pipeline_o2[] = {
+    &pass_infer_shapes, &pass_fold_const, &pass_dce,   &pass_fold_lora,
+    &pass_fold_affine,  &pass_fuse,       &pass_lower, &pass_memplan};
 
 typedef struct Level {
     const PassDef *const *passes;
@@ -42,9 +42,9 @@ static Level level_of(LwOptLevel o)
     return l;
 }
 
-static const PassDef *const all_passes[] = {&pass_infer_shapes, &pass_fold_const, &pass_dce,
-                                            &pass_fold_affine,  &pass_fuse,       &pass_lower,
-                                            &pass_memplan};
+static const PassDef *const all_passes[] = {
+    &pass_infer_shapes, &pass_fold_const, &pass_dce,   &pass_fold_lora,
+    &pass_fold_affine,  &pass_fuse,       &pass_lower, &pass_memplan};
 
 const PassDef *pipeline_find(const char *name)
 {
