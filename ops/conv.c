@@ -57,20 +57,6 @@ static LwStatus conv_infer(Ctx *ctx, Graph *g, Node *n)
     return op_set_output(ctx, g, n, 0, x->dtype, &s);
 }
 
-/* Adds a guard `0 <= o*s + k*d - p < in` unless it always holds. */
-static void add_guard(KCond *conds, uint8_t *nc, uint16_t ov, uint16_t kv, int64_t s, int64_t d,
-                      int64_t p, int64_t in, int64_t out, int64_t k)
-{
-    int64_t lo = -p, hi = (out - 1) * s + (k - 1) * d - p;
-    if (lo >= 0 && hi < in)
-        return;
-    KCond *c = &conds[(*nc)++];
-    c->e = kidx_const(-p);
-    kidx_add(&c->e, ov, s);
-    kidx_add(&c->e, kv, d);
-    c->bound = in;
-}
-
 /* Direct convolution for small kernels: every kernel position gets its own loop
  * nest over exactly the output positions whose input lies inside the image, so
  * there are no border guards and the innermost loop is unit-stride (or one
@@ -216,15 +202,8 @@ static LwStatus conv_lower_guarded(KBuilder *kb, const Node *n)
     kidx_add(&wi, vc, ws[1]);
     KCond conds[LW_MAX_SPATIAL];
     uint8_t nc = 0;
-    for (int i = 0; i < sp; i++) {
-        int64_t s = c->w.strides[i], d = c->w.dilations[i], p = c->w.pads[i];
-        xi.base += -p * xs[2 + i];
-        kidx_add(&xi, vo[i], s * xs[2 + i]);
-        kidx_add(&xi, vk[i], d * xs[2 + i]);
-        kidx_add(&wi, vk[i], ws[2 + i]);
-        add_guard(conds, &nc, vo[i], vk[i], s, d, p, x->shape.dims[2 + i], y->shape.dims[2 + i],
-                  c->w.kernel[i]);
-    }
+    window_taps(&c->w, sp, vo, vk, &xs[2], &x->shape.dims[2], &y->shape.dims[2], &xi, &wi, &ws[2],
+                conds, &nc);
     KExpr *xv = kb_load_guard(kb, xb, xi, conds, nc, kb_const_f(kb, DT_FLOAT32, 0));
     if (nc) {
         /* skip the multiply-add entirely outside the input */

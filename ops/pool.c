@@ -86,24 +86,10 @@ static LwStatus pool_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     if (need_div_table) {
         if (opos > ctx->lim.fold_elems)
             return diag_node(ctx, n, "output too large");
-        float *div = arena_array(ctx->scratch, float, opos);
-        for (uint64_t o = 0; o < opos; o++) {
-            uint64_t rem = o, cnt = 1;
-            for (int i = sp - 1; i >= 0; i--) {
-                int64_t od = (int64_t)(rem % (uint64_t)y->shape.dims[2 + i]);
-                rem /= (uint64_t)y->shape.dims[2 + i];
-                int64_t lo = p->count_include_pad ? -p->w.pads[i] : 0;
-                int64_t hi = x->shape.dims[2 + i] + (p->count_include_pad ? p->w.pads[i + sp] : 0);
-                uint64_t c = 0;
-                for (int64_t k = 0; k < p->w.kernel[i]; k++) {
-                    int64_t pos = od * p->w.strides[i] + k * p->w.dilations[i] - p->w.pads[i];
-                    if (pos >= lo && pos < hi)
-                        c++;
-                }
-                cnt *= c;
-            }
-            div[o] = (float)cnt;
-        }
+        float *div = window_counts(ctx->scratch, &p->w, sp, &x->shape.dims[2],
+                                   &y->shape.dims[2], (int)p->count_include_pad, &opos);
+        if (!div)
+            return diag_node(ctx, n, "out of memory");
         divb = kb_weight(kb, DT_FLOAT32, div, opos);
     }
     kb_begin(kb, n, NULL);
@@ -128,20 +114,8 @@ static LwStatus pool_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     kidx_add(&xi, vc, xs[1]);
     KCond conds[LW_MAX_SPATIAL];
     uint8_t nc = 0;
-    for (int i = 0; i < sp; i++) {
-        int64_t s = p->w.strides[i], d = p->w.dilations[i], pd = p->w.pads[i];
-        xi.base -= pd * xs[2 + i];
-        kidx_add(&xi, vo[i], s * xs[2 + i]);
-        kidx_add(&xi, vk[i], d * xs[2 + i]);
-        int64_t lo = -pd, hi = (y->shape.dims[2 + i] - 1) * s + (p->w.kernel[i] - 1) * d - pd;
-        if (lo < 0 || hi >= x->shape.dims[2 + i]) {
-            KCond *c = &conds[nc++];
-            c->e = kidx_const(-pd);
-            kidx_add(&c->e, vo[i], s);
-            kidx_add(&c->e, vk[i], d);
-            c->bound = x->shape.dims[2 + i];
-        }
-    }
+    window_taps(&p->w, sp, vo, vk, &xs[2], &x->shape.dims[2], &y->shape.dims[2], &xi, NULL, NULL,
+                conds, &nc);
     if (nc)
         kb_if(kb, conds, nc);
     KExpr *xv = kb_load(kb, xb, xi);

@@ -1,6 +1,8 @@
 /* Window geometry shared by convolution and pooling. */
 #include "ops/spatial.h"
 
+#include "ir/kir_build.h"
+
 #include <string.h>
 
 LwStatus window_import(Ctx *ctx, Node *n, const AttrList *al, Window *w, int has_dilations,
@@ -74,4 +76,56 @@ LwStatus window_resolve(Ctx *ctx, const Node *n, Window *w, int sp, const int64_
         out[i] = o;
     }
     return LW_OK;
+}
+
+void window_taps(const Window *w, int sp, const uint16_t *vo, const uint16_t *vk,
+                 const int64_t *xs, const int64_t *in, const int64_t *out, KIndex *xi, KIndex *wi,
+                 const int64_t *ws, KCond *conds, uint8_t *nc)
+{
+    for (int i = 0; i < sp; i++) {
+        int64_t s = w->strides[i], d = w->dilations[i], p = w->pads[i];
+        xi->base -= p * xs[i];
+        kidx_add(xi, vo[i], s * xs[i]);
+        kidx_add(xi, vk[i], d * xs[i]);
+        if (wi)
+            kidx_add(wi, vk[i], ws[i]);
+        int64_t lo = -p, hi = (out[i] - 1) * s + (w->kernel[i] - 1) * d - p;
+        if (lo >= 0 && hi < in[i])
+            continue;
+        KCond *c = &conds[(*nc)++];
+        c->e = kidx_const(-p);
+        kidx_add(&c->e, vo[i], s);
+        kidx_add(&c->e, vk[i], d);
+        c->bound = in[i];
+    }
+}
+
+float *window_counts(Arena *a, const Window *w, int sp, const int64_t *in, const int64_t *out,
+                     int include_pad, uint64_t *n)
+{
+    uint64_t opos = 1;
+    for (int i = 0; i < sp; i++)
+        opos *= (uint64_t)out[i];
+    float *cnt = arena_alloc_array(a, opos ? opos : 1, sizeof(float));
+    if (!cnt)
+        return NULL;
+    for (uint64_t o = 0; o < opos; o++) {
+        uint64_t rem = o, total = 1;
+        for (int i = sp - 1; i >= 0; i--) {
+            int64_t od = (int64_t)(rem % (uint64_t)out[i]);
+            rem /= (uint64_t)out[i];
+            int64_t lo = include_pad ? -w->pads[i] : 0;
+            int64_t hi = in[i] + (include_pad ? w->pads[i + sp] : 0);
+            uint64_t c = 0;
+            for (int64_t k = 0; k < w->kernel[i]; k++) {
+                int64_t pos = od * w->strides[i] + k * w->dilations[i] - w->pads[i];
+                if (pos >= lo && pos < hi)
+                    c++;
+            }
+            total *= c;
+        }
+        cnt[o] = (float)total;
+    }
+    *n = opos;
+    return cnt;
 }

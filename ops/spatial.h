@@ -26,4 +26,18 @@ LW_NODISCARD LwStatus window_import(Ctx *ctx, Node *n, const AttrList *al, Windo
 LW_NODISCARD LwStatus window_resolve(Ctx *ctx, const Node *n, Window *w, int sp,
                                      const int64_t *in, int64_t *out);
 
+/* Adds a sliding window's spatial terms to the input index xi (input spatial
+ * strides xs[], per dim o*s + k*d - p over output var vo[i] and tap var vk[i])
+ * and, when wi is given, the tap terms to the weight index (strides ws[]);
+ * appends a bounds condition 0 <= o*s + k*d - p < in for every dim where the
+ * window can leave the input. */
+void window_taps(const Window *w, int sp, const uint16_t *vo, const uint16_t *vk,
+                 const int64_t *xs, const int64_t *in, const int64_t *out, KIndex *xi, KIndex *wi,
+                 const int64_t *ws, KCond *conds, uint8_t *nc);
+/* Window cells per output position (row-major over the output spatial dims)
+ * that lie inside the input, or inside the padded input with include_pad:
+ * the AveragePool divisors. NULL when out of memory. */
+float *window_counts(Arena *a, const Window *w, int sp, const int64_t *in, const int64_t *out,
+                     int include_pad, uint64_t *n);
+
 #endif
