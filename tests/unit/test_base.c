@@ -18,6 +18,7 @@
 #include "include/lwcc/ctx.h"
 #include "include/lwcc/diag.h"
 #include "include/lwcc/strbuf.h"
+#include "tests/unit/test_util.h"
 
 typedef struct Fixture {
     Ctx ctx;
@@ -29,18 +30,10 @@ typedef struct Fixture {
 static int setup(void **state)
 {
     Fixture *f = calloc(1, sizeof *f);
-    if (!f)
-        return -1;
-    f->out = tmpfile();
-    if (!f->out) {
+    if (!f || test_ctx_open(&f->ctx, &f->diag, &f->out) != 0) {
         free(f);
         return -1;
     }
-    diag_init(&f->diag, "model.onnx", f->out);
-    f->ctx.perm = arena_create(0);
-    f->ctx.scratch = arena_create(0);
-    f->ctx.diag = &f->diag;
-    f->ctx.lim = lw_default_limits();
     if (!f->ctx.perm || !f->ctx.scratch)
         return -1;
     *state = f;
@@ -50,21 +43,14 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     Fixture *f = *state;
-    fclose(f->out);
-    arena_destroy(f->ctx.perm);
-    arena_destroy(f->ctx.scratch);
+    test_ctx_close(&f->ctx, f->out);
     free(f);
     return 0;
 }
 
 static const char *diag_text(Fixture *f)
 {
-    fflush(f->out);
-    rewind(f->out);
-    size_t n = fread(f->text, 1, sizeof f->text - 1, f->out);
-    f->text[n] = 0;
-    fseek(f->out, 0, SEEK_END);
-    return f->text;
+    return test_diag_text(f->out, f->text, sizeof f->text);
 }
 
 /* xorshift64*: deterministic random bits for the property tests. */

@@ -23,6 +23,7 @@
 #include "ir/graph.h"
 #include "ir/kir_build.h"
 #include "ops/op.h"
+#include "tests/unit/test_util.h"
 
 #define MAX_BUFS 64
 
@@ -40,18 +41,10 @@ typedef struct Fixture {
 static int setup(void **state)
 {
     Fixture *f = calloc(1, sizeof *f);
-    if (!f)
-        return -1;
-    f->out = tmpfile();
-    if (!f->out) {
+    if (!f || test_ctx_open(&f->ctx, &f->diag, &f->out) != 0) {
         free(f);
         return -1;
     }
-    diag_init(&f->diag, "model.onnx", f->out);
-    f->ctx.perm = arena_create(0);
-    f->ctx.scratch = arena_create(0);
-    f->ctx.diag = &f->diag;
-    f->ctx.lim = lw_default_limits();
     /* kb_begin names the kernel after a node: one Relu node */
     f->g = graph_new(f->ctx.perm);
     int known;
@@ -74,9 +67,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     Fixture *f = *state;
-    fclose(f->out);
-    arena_destroy(f->ctx.perm);
-    arena_destroy(f->ctx.scratch);
+    test_ctx_close(&f->ctx, f->out);
     free(f);
     return 0;
 }

@@ -17,6 +17,7 @@
 #include "ir/kir_build.h"
 #include "ops/op.h"
 #include "passes/pass.h"
+#include "tests/unit/test_util.h"
 
 typedef struct Fixture {
     Ctx ctx;
@@ -32,18 +33,10 @@ typedef struct Fixture {
 static int setup(void **state)
 {
     Fixture *f = calloc(1, sizeof *f);
-    if (!f)
-        return -1;
-    f->out = tmpfile();
-    if (!f->out) {
+    if (!f || test_ctx_open(&f->ctx, &f->diag, &f->out) != 0) {
         free(f);
         return -1;
     }
-    diag_init(&f->diag, "model.onnx", f->out);
-    f->ctx.perm = arena_create(0);
-    f->ctx.scratch = arena_create(0);
-    f->ctx.diag = &f->diag;
-    f->ctx.lim = lw_default_limits();
     f->ctx.verify = 1; /* memplan's own pairwise check runs too */
     f->g = graph_new(f->ctx.perm);
     int known;
@@ -65,21 +58,14 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     Fixture *f = *state;
-    fclose(f->out);
-    arena_destroy(f->ctx.perm);
-    arena_destroy(f->ctx.scratch);
+    test_ctx_close(&f->ctx, f->out);
     free(f);
     return 0;
 }
 
 static const char *diag_text(Fixture *f)
 {
-    fflush(f->out);
-    rewind(f->out);
-    size_t n = fread(f->text, 1, sizeof f->text - 1, f->out);
-    f->text[n] = 0;
-    fseek(f->out, 0, SEEK_END);
-    return f->text;
+    return test_diag_text(f->out, f->text, sizeof f->text);
 }
 
 static uint32_t arena_buf(Fixture *f, DType dt, uint64_t nelem)

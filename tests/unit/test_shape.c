@@ -15,6 +15,7 @@
 #include "include/lwcc/arena.h"
 #include "include/lwcc/ctx.h"
 #include "include/lwcc/diag.h"
+#include "tests/unit/test_util.h"
 
 typedef struct Fixture {
     Ctx ctx;
@@ -25,18 +26,10 @@ typedef struct Fixture {
 static int setup(void **state)
 {
     Fixture *f = calloc(1, sizeof *f);
-    if (!f)
-        return -1;
-    f->out = tmpfile();
-    if (!f->out) {
+    if (!f || test_ctx_open(&f->ctx, &f->diag, &f->out) != 0) {
         free(f);
         return -1;
     }
-    diag_init(&f->diag, "model.onnx", f->out);
-    f->ctx.perm = arena_create(0);
-    f->ctx.scratch = arena_create(0);
-    f->ctx.diag = &f->diag;
-    f->ctx.lim = lw_default_limits();
     *state = f;
     return 0;
 }
@@ -44,9 +37,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     Fixture *f = *state;
-    fclose(f->out);
-    arena_destroy(f->ctx.perm);
-    arena_destroy(f->ctx.scratch);
+    test_ctx_close(&f->ctx, f->out);
     free(f);
     return 0;
 }

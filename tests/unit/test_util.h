@@ -1,0 +1,45 @@
+/* Shared by the unit tests: a Ctx with fresh arenas and default limits whose
+ * diagnostics go to a temporary file the test can read back. */
+#ifndef LWCC_TESTS_UNIT_TEST_UTIL_H
+#define LWCC_TESTS_UNIT_TEST_UTIL_H
+
+#include <stdio.h>
+
+#include "include/lwcc/arena.h"
+#include "include/lwcc/ctx.h"
+#include "include/lwcc/diag.h"
+
+/* 0 on success; the caller frees its fixture on failure. */
+static inline int test_ctx_open(Ctx *ctx, Diag *diag, FILE **out)
+{
+    *out = tmpfile();
+    if (!*out)
+        return -1;
+    diag_init(diag, "model.onnx", *out);
+    ctx->perm = arena_create(0);
+    ctx->scratch = arena_create(0);
+    ctx->diag = diag;
+    ctx->lim = lw_default_limits();
+    return ctx->perm && ctx->scratch ? 0 : -1;
+}
+
+static inline void test_ctx_close(Ctx *ctx, FILE *out)
+{
+    if (out)
+        fclose(out);
+    arena_destroy(ctx->perm);
+    arena_destroy(ctx->scratch);
+}
+
+/* Everything diagnosed so far, NUL-terminated in buf. */
+static inline const char *test_diag_text(FILE *out, char *buf, size_t size)
+{
+    fflush(out);
+    rewind(out);
+    size_t n = fread(buf, 1, size - 1, out);
+    buf[n] = 0;
+    fseek(out, 0, SEEK_END);
+    return buf;
+}
+
+#endif
