@@ -174,7 +174,7 @@ static LwStatus import_if(Importer *im, Scope *sc, const SrcLoc *loc, const Onnx
     ValueId c = input_of(im, sc, np, 0);
     if (!c)
         return diag_at(im->ctx->diag, loc, "If needs a condition input");
-    int cond;
+    int cond = 0;
     TRY(const_bool(im, loc, c, "the If condition", &cond));
     const Onnx__GraphProto *body = NULL;
     TRY(graph_attr(im, loc, np, cond ? "then_branch" : "else_branch", &body));
@@ -221,7 +221,7 @@ static LwStatus import_loop(Importer *im, Scope *sc, const SrcLoc *loc,
         return diag_at(ctx->diag, loc, "Loop of %lld iterations is too large to unroll (not "
                        "supported)", (long long)trips);
     if (cond) {
-        int c;
+        int c = 0;
         TRY(const_bool(im, loc, cond, "the Loop condition", &c));
         if (!c)
             trips = 0;

@@ -269,7 +269,7 @@ static LwStatus gathernd_infer(Ctx *ctx, Graph *g, Node *n)
     const Value *x = op_in(g, n, 0), *idx = op_in(g, n, 1);
     TRY(check_storable(ctx, g, n, 0));
     TRY(check_indices(ctx, g, n, 1));
-    int64_t m, b = a->batch_dims;
+    int64_t m = 0, b = a->batch_dims;
     TRY(nd_check(ctx, n, x, idx, b, &m));
     int q = idx->shape.rank, r = x->shape.rank;
     if (q - 1 + r - b - m > LW_MAX_RANK)
@@ -433,7 +433,7 @@ static LwStatus scatternd_infer(Ctx *ctx, Graph *g, Node *n)
     const Value *x = op_in(g, n, 0), *idx = op_in(g, n, 1), *u = op_in(g, n, 2);
     TRY(scatter_data_check(ctx, g, n, a->red));
     TRY(check_indices(ctx, g, n, 1));
-    int64_t m;
+    int64_t m = 0;
     TRY(nd_check(ctx, n, x, idx, 0, &m));
     int q = idx->shape.rank, r = x->shape.rank;
     Shape s;
@@ -577,7 +577,7 @@ static LwStatus cumsum_infer(Ctx *ctx, Graph *g, Node *n)
     TRY(check_arith(ctx, n, x->dtype, "input"));
     if (x->shape.rank == 0)
         return diag_node(ctx, n, "input must have rank 1 or more");
-    int64_t axis;
+    int64_t axis = 0;
     if (!is_index_type(op_in(g, n, 1)->dtype))
         return diag_node(ctx, n, "axis input is %s; int32 or int64 expected",
                          dtype_name(op_in(g, n, 1)->dtype));

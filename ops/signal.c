@@ -336,7 +336,7 @@ static LwStatus stft_infer(Ctx *ctx, Graph *g, Node *n)
         flen = w->shape.dims[0];
     }
     if (op_has_in(n, 3)) {
-        int64_t fl;
+        int64_t fl = 0;
         TRY(const_scalar_int(ctx, g, n, 3, "frame_length", &fl));
         if (flen >= 0 && fl != flen)
             return diag_node(ctx, n, "frame_length %lld differs from the window length %lld",
@@ -491,7 +491,7 @@ static LwStatus mel_import(Ctx *ctx, Node *n, const AttrList *al)
 static LwStatus mel_infer(Ctx *ctx, Graph *g, Node *n)
 {
     MelAttrs *a = (MelAttrs *)n->attrs;
-    int64_t nmel, dlen, rate;
+    int64_t nmel = 0, dlen = 0, rate = 0;
     double lo, hi;
     TRY(const_scalar_int(ctx, g, n, 0, "num_mel_bins", &nmel));
     TRY(const_scalar_int(ctx, g, n, 1, "dft_length", &dlen));
