@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codegen/emit.h"
 #include "include/lwcc/lwcc.h"
 #include "passes/pass.h"
 #include "target/target.h"
@@ -27,7 +28,10 @@ static const char usage_text[] =
     "  --shape NAME:1x3x224x224 bind the symbolic dims of input NAME (repeatable)\n"
     "  --freeze-input NAME=FILE.pb\n"
     "                           make input NAME a constant from an ONNX TensorProto file\n"
-    "  --emit=c|ir|kir          C output (default), or the graph IR / kernel IR as text\n"
+    "  --emit=KIND              c: C source (default, -o OUT.c); the LLVM backend:\n"
+    "                           llvm: textual LLVM IR (-o OUT.ll), bc: bitcode (-o OUT.bc),\n"
+    "                           obj: an object file for the target (-o OUT.o); each writes\n"
+    "                           OUT.h beside it. ir, kir: the graph IR / kernel IR as text\n"
     "                           (to -o FILE or stdout)\n"
     "  --print-after=PASS       dump the IR after PASS ('all' for every pass) to stdout\n"
     "  --verify-each            run the IR verifiers after every pass\n"
@@ -119,6 +123,10 @@ int main(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "--version")) {
             printf("lwcc %s\n", LW_VERSION);
+            if (llvm_version())
+                printf("backends: c, llvm (LLVM %s)\n", llvm_version());
+            else
+                printf("backends: c (built without LLVM)\n");
             return 0;
         } else if (!strcmp(a, "--print-targets")) {
             target_list(stdout);
@@ -191,12 +199,15 @@ int main(int argc, char **argv)
                 o.emit = LW_EMIT_IR;
             else if (!strcmp(v, "kir"))
                 o.emit = LW_EMIT_KIR;
-            else if (!strcmp(v, "llvm") || !strcmp(v, "bc") || !strcmp(v, "obj")) {
-                fprintf(stderr, "lwcc: error: --emit=%s: the LLVM backend is not part of this "
-                                "lwcc yet (not supported)\n", v);
-                return LW_ERR_MODEL;
-            } else {
-                fprintf(stderr, "lwcc: error: --emit=%s: expected c, ir or kir\n", v);
+            else if (!strcmp(v, "llvm"))
+                o.emit = LW_EMIT_LLVM;
+            else if (!strcmp(v, "bc"))
+                o.emit = LW_EMIT_BC;
+            else if (!strcmp(v, "obj"))
+                o.emit = LW_EMIT_OBJ;
+            else {
+                fprintf(stderr, "lwcc: error: --emit=%s: expected c, llvm, bc, obj, ir or kir\n",
+                        v);
                 return LW_ERR_MODEL;
             }
         } else if ((v = flag_value(argc, argv, &i, "--print-after", &missing)) || missing) {

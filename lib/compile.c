@@ -29,15 +29,32 @@ static int ends_with(const char *s, const char *suf)
     return a >= b && !strcmp(s + a - b, suf);
 }
 
+/* The extension -o must have for each output kind. */
+static const char *output_ext(LwEmit e)
+{
+    switch (e) {
+    case LW_EMIT_LLVM:
+        return ".ll";
+    case LW_EMIT_BC:
+        return ".bc";
+    case LW_EMIT_OBJ:
+        return ".o";
+    default:
+        return ".c";
+    }
+}
+
 static LwStatus check_output(Ctx *ctx, const char *out, const char **hdr)
 {
     const LwOptions *o = ctx->opt;
-    if (!ends_with(out, ".c"))
-        return diag_error(ctx->diag, "-o '%s' must name a .c file (the header is written beside "
-                          "it)", out);
-    size_t n = strlen(out);
-    char *h = arena_strdup(ctx->perm, out);
-    h[n - 1] = 'h';
+    const char *ext = output_ext(o->emit);
+    if (!ends_with(out, ext) || strlen(out) == strlen(ext))
+        return diag_error(ctx->diag, "-o '%s' must name a %s file (the header is written beside "
+                          "it)", out, ext);
+    size_t n = strlen(out) - strlen(ext);
+    char *h = arena_must(arena_alloc(ctx->perm, n + 3));
+    memcpy(h, out, n);
+    memcpy(h + n, ".h", 3);
     if (same_file(out, o->input) || same_file(h, o->input) || !strcmp(out, o->input) ||
         !strcmp(h, o->input))
         return diag_error(ctx->diag, "-o '%s' would overwrite the input model", out);
@@ -61,15 +78,20 @@ static LwStatus compile(Ctx *ctx)
 {
     const LwOptions *o = ctx->opt;
     const char *hdr = NULL;
-    if (o->emit == LW_EMIT_C) {
+    int dump = o->emit == LW_EMIT_IR || o->emit == LW_EMIT_KIR;
+    if (!dump) {
         if (!o->output)
-            return diag_error(ctx->diag, "no output file: pass -o MODEL.c");
+            return diag_error(ctx->diag, "no output file: pass -o MODEL%s", output_ext(o->emit));
         TRY(check_output(ctx, o->output, &hdr));
     }
+    if (!dump && o->emit != LW_EMIT_C && !llvm_version())
+        return diag_error(ctx->diag, "this lwcc was built without the LLVM backend, so "
+                          "--emit=llvm|bc|obj is not supported (rebuild lwcc with LLVM and clang "
+                          "installed: Debian packages llvm-dev clang); --emit=c works");
     TRY(frontend_import(ctx)); /* verified after infer-shapes, once values are typed */
     TRY(pipeline_run(ctx));
-    FILE *dump = o->dump_out ? o->dump_out : stdout;
-    if (o->emit == LW_EMIT_IR || o->emit == LW_EMIT_KIR) {
+    FILE *dump_to = o->dump_out ? o->dump_out : stdout;
+    if (dump) {
         StrBuf sb;
         sb_init(&sb, ctx->perm);
         if (o->emit == LW_EMIT_IR)
@@ -78,18 +100,23 @@ static LwStatus compile(Ctx *ctx)
             kir_dump(ctx->g, ctx->prog, &sb);
         if (o->output)
             return file_write(ctx->diag, o->output, sb_cstr(&sb), sb.len);
-        fputs(sb_cstr(&sb), dump);
+        fputs(sb_cstr(&sb), dump_to);
         return LW_OK;
     }
     const char *prefix = o->name ? o->name : cname_prefix(ctx->perm, o->output);
     StrBuf c, h;
     sb_init(&c, ctx->perm);
     sb_init(&h, ctx->perm);
-    TRY(c_print(ctx, prefix, &c, &h));
-    TRY(file_write(ctx->diag, hdr, sb_cstr(&h), h.len));
-    TRY(file_write(ctx->diag, o->output, sb_cstr(&c), c.len));
+    if (o->emit == LW_EMIT_C) {
+        TRY(c_print(ctx, prefix, &c, &h));
+        TRY(file_write(ctx->diag, hdr, sb_cstr(&h), h.len));
+        TRY(file_write(ctx->diag, o->output, sb_cstr(&c), c.len));
+    } else {
+        TRY(llvm_print(ctx, prefix, &h)); /* writes the output itself */
+        TRY(file_write(ctx->diag, hdr, sb_cstr(&h), h.len));
+    }
     if (o->depfile) {
-        /* Make/Ninja rule: the C file depends on the model and every file read */
+        /* Make/Ninja rule: the output depends on the model and every file read */
         StrBuf d;
         sb_init(&d, ctx->perm);
         dep_path(&d, o->output);

@@ -203,7 +203,11 @@ LWRT_FN float lwrt_sqrtf_soft(float x)
  * as inline assembly so no libm call or errno handling can appear. */
 LWRT_FN float lwrt_sqrtf(float x)
 {
-#if defined(__GNUC__) && (defined(__x86_64__) || (defined(__i386__) && defined(__SSE_MATH__)))
+#if defined(LWRT_BITCODE) && defined(__clang__)
+    /* lwcc's LLVM backend (clang -fno-math-errno): the llvm.sqrt intrinsic, which LLVM
+     * lowers to the same instruction and can vectorize */
+    return __builtin_sqrtf(x);
+#elif defined(__GNUC__) && (defined(__x86_64__) || (defined(__i386__) && defined(__SSE_MATH__)))
     float r;
     __asm__("sqrtss %1, %0" : "=x"(r) : "x"(x));
     return r;

@@ -33,6 +33,9 @@ typedef struct Target {
     const char *cflags;   /* flags suggested in model.h */
     const char *doc;
     Schedule f32, i8;
+    /* LLVM backend: triple ("" = the host's), CPU and feature string; arch names the
+     * runtime-min bitcode module (x86_64, aarch64, arm), "" = the host's */
+    const char *triple, *cpu, *features, *arch;
 } Target;
 
 /* target/targets.c */

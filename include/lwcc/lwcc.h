@@ -8,7 +8,9 @@
 #include "include/lwcc/base.h"
 
 typedef enum LwOptLevel { LW_O0, LW_O1, LW_O2, LW_OS } LwOptLevel;
-typedef enum LwEmit { LW_EMIT_C, LW_EMIT_IR, LW_EMIT_KIR } LwEmit;
+/* c: model.c; ir/kir: dumps; llvm/bc/obj: the LLVM backend's textual IR, bitcode, object */
+typedef enum LwEmit { LW_EMIT_C, LW_EMIT_IR, LW_EMIT_KIR, LW_EMIT_LLVM, LW_EMIT_BC,
+                      LW_EMIT_OBJ } LwEmit;
 
 typedef struct LwShapeOpt {  /* --shape NAME:1x3x224x224 */
     const char *name;
@@ -22,7 +24,7 @@ typedef struct LwFreezeOpt { /* --freeze-input NAME=FILE.pb */
 
 typedef struct LwOptions {
     const char *input;      /* model path */
-    const char *output;     /* -o: model.c (model.h beside it); NULL: stdout for dumps */
+    const char *output;     /* -o: model.c/.ll/.bc/.o (model.h beside it); NULL: stdout for dumps */
     const char *name;       /* --name; default from -o's base name */
     LwOptLevel opt;
     const char *target;     /* --target name, default "generic" */

@@ -1,12 +1,18 @@
 /* Firmware for a Cortex-M4F (QEMU mps2-an386): runs an lwcc-compiled digits
  * model, with its arena in static RAM, on the held-out test images read from
  * the host through semihosting (eval.bin, see samples/digits/make_eval.py),
- * and prints predictions and accuracy. Built by samples/cortex-m4/run.sh. */
+ * and prints predictions and accuracy. Built by samples/cortex-m4/run.sh and by
+ * samples/cmake-cortex-m4 (which sets EVAL_PATH: semihosting opens a relative path
+ * from QEMU's working directory). */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "model.h"
+
+#ifndef EVAL_PATH
+#define EVAL_PATH "samples/digits/eval.bin"
+#endif
 
 static unsigned char arena[MODEL_ARENA_SIZE] __attribute__((aligned(MODEL_ARENA_ALIGN)));
 static unsigned char input[MODEL_INPUT0_BYTES];
@@ -28,10 +34,10 @@ static int argmax(void)
 
 int main(void)
 {
-    FILE *f = fopen("samples/digits/eval.bin", "rb");
+    FILE *f = fopen(EVAL_PATH, "rb");
     uint32_t head[4];
     if (!f || fread(head, 4, 4, f) != 4 || memcmp(head, "LWEV", 4) != 0 || head[3] != 64) {
-        printf("cortex-m4: cannot read samples/digits/eval.bin\n");
+        printf("cortex-m4: cannot read %s\n", EVAL_PATH);
         return 1;
     }
     uint32_t n = head[2];

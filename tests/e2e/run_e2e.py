@@ -9,7 +9,13 @@ symbols and writable sections, links runner.c and runs every data set.
 
     run_e2e.py --lwcc build/lwcc --work build/e2e [--levels=-O0,-O2]
                [--known-failures tests/e2e/known_failures.txt] [-j N]
-               [--sanitize] [-k REGEX] CASE_OR_FOLDER_OF_CASES...
+               [--sanitize] [-k REGEX] [--backend=c|llvm]
+               [--target T --cc CROSS-GCC --link-flags=-static --run-prefix=qemu-aarch64]
+               CASE_OR_FOLDER_OF_CASES...
+
+With --backend=llvm lwcc writes model.o itself (--emit=obj) and the driver
+links it as is. --run-prefix runs the test programs under an emulator (a
+cross-compiled target such as armv8 under qemu-aarch64).
 
 Results per (test, level): passed, failed (wrong answer), unsupported (lwcc
 exit 1 saying "unsupported"), error (any other lwcc failure, a compiler
@@ -370,8 +376,10 @@ class Driver:
         if st.rc != 0 or st.timed_out:
             sys.exit(f"run_e2e: cannot compile {RUNNER_C}:\n{st.log}")
 
-    def lwcc_cmd(self, case, level, out_c, freeze, shapes):
-        cmd = [self.lwcc, case / "model.onnx", level, f"--target={self.args.target}", "-o", out_c]
+    def lwcc_cmd(self, case, level, out, freeze, shapes):
+        cmd = [self.lwcc, case / "model.onnx", level, f"--target={self.args.target}", "-o", out]
+        if self.args.backend == "llvm":
+            cmd.append("--emit=obj")
         for name, dims in shapes:
             cmd += ["--shape", f"{name}:{dims}"]
         for name, path in freeze:
@@ -469,7 +477,8 @@ class Driver:
 
     def build_and_run(self, case, model, ldir, level, group, plan, times):
         a = self.args
-        out_c = ldir / "model.c"
+        llvm = a.backend == "llvm"
+        out_c = ldir / ("model.o" if llvm else "model.c")
         cmd = self.lwcc_cmd(case, level, out_c, group["freeze"], plan["shapes"])
         log = open(ldir / "log.txt", "w")
 
@@ -493,14 +502,15 @@ class Driver:
             if why:
                 return "error", why, ()
             if not out_c.is_file() or not (ldir / "model.h").is_file():
-                return "error", "lwcc exited 0 without writing model.c and model.h", ()
+                return "error", f"lwcc exited 0 without writing {out_c.name} and model.h", ()
             self.check_determinism(case, level, cmd, ldir)
 
-            c = [a.cc, *self.model_cflags, "-c", "model.c", "-o", "model.o"]
-            st = execute(c, a.timeout_cc, cwd=ldir)
-            record("cc", c, st)
-            if st.timed_out or st.rc != 0 or st.err.strip():
-                return "error", "cc model.c: " + (failure_of(st, "cc") or first_line(st.err)), ()
+            if not llvm:
+                c = [a.cc, *self.model_cflags, "-c", "model.c", "-o", "model.o"]
+                st = execute(c, a.timeout_cc, cwd=ldir)
+                record("cc", c, st)
+                if st.timed_out or st.rc != 0 or st.err.strip():
+                    return "error", "cc model.c: " + (failure_of(st, "cc") or first_line(st.err)), ()
             why = self.check_object(ldir / "model.o", log)
             if why:
                 return "failed", why, ()
@@ -512,7 +522,8 @@ class Driver:
             record("link", c, st)
             if st.timed_out or st.rc != 0 or st.err.strip():
                 return "error", "cc -include model.h: " + (failure_of(st, "cc") or first_line(st.err)), ()
-            c = [a.cc, *self.runner_cflags, self.runner_main, "shim.o", "model.o", "-o", "runner", "-lm"]
+            c = [a.cc, *self.runner_cflags, self.runner_main, "shim.o", "model.o", "-o", "runner", "-lm",
+                 *a.link_flags]
             st = execute(c, a.timeout_cc, cwd=ldir)
             record("link", c, st)
             why = failure_of(st, "link runner")
@@ -523,7 +534,7 @@ class Driver:
                 why = check_header(macros, in_desc, out_desc)
                 if why:
                     return "failed", why, ()
-                c = [ldir / "runner", *files, "--", *exp]
+                c = [*a.run_prefix, ldir / "runner", *files, "--", *exp]
                 st = execute(c, a.timeout_run, cwd=ldir, env=self.env_run)
                 record("run", c, st)
                 if st.rc == 0 and not st.timed_out:
@@ -585,23 +596,24 @@ class Driver:
         other = self.work / "_determinism" / case.name
         shutil.rmtree(other, ignore_errors=True)
         (other / "run").mkdir(parents=True)
-        out_c = other / "out" / "model.c"
+        main = "model.o" if self.args.backend == "llvm" else "model.c"
+        out_c = other / "out" / main
         out_c.parent.mkdir()
-        cmd2 = [out_c if str(x) == str(ldir / "model.c") else x for x in cmd]
+        cmd2 = [out_c if str(x) == str(ldir / main) else x for x in cmd]
         st = execute(cmd2, self.args.timeout_lwcc, cwd=other / "run", env=self.env_lwcc)
         what = f"{case.name} {level} compiled from {ldir} and {other / 'run'}"
         why = failure_of(st, "lwcc")
         if why:
             self.determinism = (False, f"{what}: second compile failed: {why}")
         else:
-            diff = [f for f in ("model.c", "model.h")
+            diff = [f for f in (main, "model.h")
                     if not (out_c.parent / f).is_file() or
                     (out_c.parent / f).read_bytes() != (ldir / f).read_bytes()]
             if diff:
                 self.determinism = (False, f"{what}: {' and '.join(diff)} differ "
                                            f"(kept in {out_c.parent})")
             else:
-                self.determinism = (True, f"{what}: model.c and model.h identical")
+                self.determinism = (True, f"{what}: {main} and model.h identical")
                 shutil.rmtree(other, ignore_errors=True)
 
 
@@ -657,6 +669,11 @@ def main():
     ap.add_argument("--work", required=True, help="scratch folder (failing cases are kept there)")
     ap.add_argument("--levels", default="-O0,-O2", help="comma-separated, default -O0,-O2")
     ap.add_argument("--target", default="generic")
+    ap.add_argument("--backend", choices=("c", "llvm"), default="c",
+                    help="c: compile lwcc's model.c here (default); llvm: lwcc --emit=obj")
+    ap.add_argument("--link-flags", default="", help="extra flags for linking the test program")
+    ap.add_argument("--run-prefix", default="",
+                    help="command that runs the test program (an emulator), e.g. qemu-aarch64")
     ap.add_argument("--known-failures", help="known_failures.txt")
     ap.add_argument("-j", "--jobs", type=int, default=len(os.sched_getaffinity(0)))
     ap.add_argument("-k", "--filter", help="only tests whose name matches this regex")
@@ -674,8 +691,10 @@ def main():
     args = ap.parse_args()
     args.levels = parse_levels(args.levels)
     args.cflags = args.cflags.split()
+    args.link_flags = args.link_flags.split()
+    args.run_prefix = args.run_prefix.split()
 
-    for tool in (args.lwcc, args.cc, "nm", "size"):
+    for tool in (args.lwcc, args.cc, "nm", "size", *args.run_prefix[:1]):
         if not (os.path.isfile(tool) and os.access(tool, os.X_OK)) and not shutil.which(tool):
             sys.exit(f"run_e2e: {tool}: not found or not executable")
     cases = find_cases(args.cases, args.filter)

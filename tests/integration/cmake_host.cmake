@@ -1,7 +1,7 @@
 # Installs lwcc into a fresh prefix, builds samples/cmake-host against it with
 # find_package(lwcc) + lwcc_add_model, runs it on the digits test images and
-# checks its accuracy line. Then touches the model and checks that only the
-# model is regenerated.
+# checks its accuracy line, then that a rebuild with nothing changed runs no lwcc
+# (cmake_cortex_m4.cmake checks that touching the model regenerates it).
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK})
 function(run)

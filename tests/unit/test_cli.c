@@ -101,7 +101,8 @@ static void test_cli_help_exits_0_and_prints_usage(void **state)
     Fixture *f = *state;
     assert_int_equal(run(f, "--help 2>/dev/null"), 0);
     expect(f, "usage: lwcc MODEL.onnx [options] -o OUT.c\n");
-    expect(f, "--emit=c|ir|kir");
+    expect(f, "--emit=KIND");
+    expect(f, "obj: an object file for the target (-o OUT.o)");
     expect(f, "exit status: 0 success, 1 bad model or flag value, 2 usage, 4 internal error");
     assert_int_equal(run(f, "-h 2>/dev/null"), 0);
     expect(f, "usage: lwcc MODEL.onnx");
@@ -113,7 +114,11 @@ static void test_cli_version_prints_version(void **state)
 {
     Fixture *f = *state;
     assert_int_equal(run(f, "--version 2>/dev/null"), 0);
-    assert_string_equal(f->text, "lwcc 0.1.0\n");
+#if LWCC_HAVE_LLVM
+    expect(f, "lwcc 0.1.0\nbackends: c, llvm (LLVM ");
+#else
+    assert_string_equal(f->text, "lwcc 0.1.0\nbackends: c (built without LLVM)\n");
+#endif
 }
 
 static void test_cli_print_targets_lists_targets(void **state)
@@ -202,7 +207,7 @@ static void test_cli_bad_flag_values_exit_1(void **state)
 {
     Fixture *f = *state;
     assert_int_equal(run(f, MODELS "/relu/model.onnx --emit=asm 2>&1"), 1);
-    expect(f, "--emit=asm: expected c, ir or kir");
+    expect(f, "--emit=asm: expected c, llvm, bc, obj, ir or kir");
     assert_int_equal(run(f, MODELS "/relu/model.onnx --print-after=nosuch 2>&1"), 1);
     expect(f, "no such pass");
     assert_int_equal(run(f, MODELS "/relu/model.onnx --disable-pass=nosuch 2>&1"), 1);
@@ -276,6 +281,68 @@ static void test_cli_opt_levels_and_targets_compile(void **state)
             fail_msg("lwcc %s failed: %s", flags[i], f->text);
 }
 
+static long read_file(Fixture *f, const char *name, unsigned char *buf, long cap)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", f->dir, name);
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return -1;
+    long n = (long)fread(buf, 1, (size_t)cap, fp);
+    fclose(fp);
+    return n;
+}
+
+/* The LLVM backend: each --emit kind writes its file and the same model.h as the C backend;
+ * -o must have the kind's extension. Without LLVM, a clear "not supported". */
+static void test_cli_llvm_backend_outputs(void **state)
+{
+    Fixture *f = *state;
+#if LWCC_HAVE_LLVM
+    static unsigned char buf[1 << 21];
+    assert_int_equal(run(f, MODELS "/small_cnn/model.onnx -o cnn.ll --emit=llvm 2>&1"), 0);
+    assert_string_equal(f->text, "");
+    long n = read_file(f, "cnn.ll", buf, sizeof buf - 1);
+    assert_true(n > 0);
+    buf[n] = 0;
+    assert_non_null(strstr((char *)buf, "define i32 @cnn_run(i8** "));
+    assert_non_null(strstr((char *)buf, "@cnn_inputs = "));
+    assert_null(strstr((char *)buf, "define float @lwrt_")); /* helpers are internal */
+    assert_true(file_exists(f, "cnn.h"));
+    /* the header is the C backend's */
+    assert_int_equal(run(f, MODELS "/small_cnn/model.onnx -o cnn_c.c --name=cnn 2>&1"), 0);
+    static unsigned char h1[1 << 14], h2[1 << 14];
+    long n1 = read_file(f, "cnn.h", h1, sizeof h1), n2 = read_file(f, "cnn_c.h", h2, sizeof h2);
+    assert_true(n1 > 0 && n1 == n2 && !memcmp(h1, h2, (size_t)n1));
+
+    assert_int_equal(run(f, MODELS "/small_cnn/model.onnx -o cnn.bc --emit=bc 2>&1"), 0);
+    assert_true(read_file(f, "cnn.bc", buf, 4) == 4 && !memcmp(buf, "BC\xc0\xde", 4));
+    /* an object for the target's machine: ELF e_machine 62 (x86-64), 183 (AArch64), 40 (ARM) */
+    static const struct {
+        const char *target;
+        unsigned machine;
+    } objs[] = {{"x86-64-v3", 62}, {"armv8", 183}, {"cortex-m4", 40}};
+    for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++) {
+        if (run(f, MODELS "/small_cnn/model.onnx -o o%zu.o --emit=obj --target=%s 2>&1", i,
+                objs[i].target) != 0)
+            fail_msg("--emit=obj --target=%s failed: %s", objs[i].target, f->text);
+        char name[32];
+        snprintf(name, sizeof name, "o%zu.o", i);
+        assert_int_equal(read_file(f, name, buf, 20), 20);
+        assert_true(!memcmp(buf, "\x7f" "ELF", 4));
+        assert_int_equal(buf[18] | buf[19] << 8, objs[i].machine);
+    }
+    assert_int_equal(run(f, MODELS "/small_cnn/model.onnx -o x.c --emit=obj 2>&1"), 1);
+    expect(f, "-o 'x.c' must name a .o file");
+    assert_false(file_exists(f, "x.c"));
+    assert_int_equal(run(f, MODELS "/small_cnn/model.onnx -o .ll --emit=llvm 2>&1"), 1);
+#else
+    assert_int_equal(run(f, MODELS "/small_cnn/model.onnx -o cnn.o --emit=obj 2>&1"), 1);
+    expect(f, "built without the LLVM backend");
+    expect(f, "not supported");
+#endif
+}
+
 /* Regression (was a bug in lib/compile.c compile): --verify-each runs graph_verify right after
  * import, before infer-shapes types any output, so every model stops with
  * "lwcc: internal error: ir/graph_verify.c:43: graph_verify after import: %2
@@ -324,6 +391,7 @@ int main(void)
         T(test_cli_bad_flag_values_exit_1),
         T(test_cli_emit_ir_to_stdout),
         T(test_cli_emit_kir_to_stdout),
+        T(test_cli_llvm_backend_outputs),
         T(test_cli_print_after_dce_prints_marker),
         T(test_cli_compile_writes_pair_and_depfile),
         T(test_cli_opt_levels_and_targets_compile),

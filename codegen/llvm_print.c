@@ -1,0 +1,1029 @@
+/* LLVM printer: the same kernel IR the C printer reads, built as an LLVM module through
+ * llvm-c. Nothing here knows an ONNX op: kernel operations, buffers, the memory plan and
+ * the weight blob only. Every expression means what the C printer's spelling of it means
+ * in C99 (wrapping integer arithmetic, guarded division, lazily evaluated guarded loads,
+ * C's conversions), so both backends give the same answers; the runtime-min helpers come
+ * from the bitcode clang made of the same sources when lwcc was built (rt_bitcode.h).
+ *
+ * Kernels become internal functions whose parameters are the buffers they touch, as
+ * `noalias` pointers with their known alignment and size (the C printer's `restrict`
+ * locals); `<prefix>_run` and the tensor descriptors are the only external symbols. */
+#include "codegen/emit.h"
+
+#if LWCC_HAVE_LLVM
+
+#include <string.h>
+
+#include <llvm-c/Analysis.h>
+#include <llvm-c/BitReader.h>
+#include <llvm-c/BitWriter.h>
+#include <llvm-c/Core.h>
+#include <llvm-c/Linker.h>
+#include <llvm-c/Target.h>
+#include <llvm-c/TargetMachine.h>
+#include <llvm-c/Transforms/PassBuilder.h>
+#include <llvm/Config/llvm-config.h>
+
+#include "base/fileio.h"
+#include "codegen/cname.h"
+#include "codegen/rt_bitcode.h"
+#include "ir/graph.h"
+#include "passes/pass.h"
+#include "target/target.h"
+
+#define LW_STR2(x) #x
+#define LW_STR(x) LW_STR2(x)
+
+const char *llvm_version(void)
+{
+    return LW_STR(LLVM_VERSION_MAJOR) "." LW_STR(LLVM_VERSION_MINOR) "." LW_STR(LLVM_VERSION_PATCH);
+}
+
+typedef struct LPrinter {
+    Ctx *ctx;
+    const Program *p;
+    LLVMContextRef C;
+    LLVMModuleRef M;
+    LLVMBuilderRef B;
+    LLVMTypeRef i1, i8, i16, i32, i64, iptr, f32, f64, vd, i8p;
+    unsigned ptr_bits;
+    LLVMValueRef fn;        /* function being built */
+    LLVMValueRef *bufarg;   /* per buffer: its parameter in the current kernel, or NULL */
+    LLVMValueRef *var;      /* loop variables (iptr) */
+    LLVMValueRef *local;    /* allocas of the kernel's locals */
+    const Kernel *k;
+    LLVMValueRef weights;   /* the blob global, or NULL */
+    LLVMTypeRef weights_ty;
+    uint64_t *woff;
+    LLVMValueRef fmuladd_f32, fmuladd_f64;
+} LPrinter;
+
+/* ---------------------------------------------------------------- types */
+
+static LLVMTypeRef ltype(LPrinter *lp, DType dt)
+{
+    if (dt == DT_FLOAT32)
+        return lp->f32;
+    if (dt == DT_FLOAT64)
+        return lp->f64;
+    switch (dtype_size(dt)) { /* integers, bool (uint8_t) and the half types' bits */
+    case 1:
+        return lp->i8;
+    case 2:
+        return lp->i16;
+    case 4:
+        return lp->i32;
+    case 8:
+        return lp->i64;
+    }
+    LW_ICE("the LLVM printer has no type for %s", dtype_name(dt));
+}
+
+static int is_fl(DType dt)
+{
+    return dt == DT_FLOAT32 || dt == DT_FLOAT64;
+}
+
+/* signedness as C sees the storage type (bool and the half types' bits are unsigned) */
+static int is_signed(DType dt)
+{
+    return dtype_is_signed(dt);
+}
+
+static LLVMValueRef cint(LLVMTypeRef t, int64_t v)
+{
+    return LLVMConstInt(t, (unsigned long long)v, 1);
+}
+
+/* ---------------------------------------------------------------- indices */
+
+static LLVMValueRef index_val(LPrinter *lp, const KIndex *ix)
+{
+    LLVMValueRef acc = NULL;
+    for (uint8_t i = 0; i < ix->n; i++) {
+        if (ix->coef[i] == 0)
+            continue;
+        LLVMValueRef v = lp->var[ix->var[i]];
+        LW_ASSERT(v);
+        if (ix->coef[i] != 1)
+            v = LLVMBuildNSWMul(lp->B, v, cint(lp->iptr, ix->coef[i]), "");
+        acc = acc ? LLVMBuildNSWAdd(lp->B, acc, v, "") : v;
+    }
+    if (!acc)
+        return cint(lp->iptr, ix->base);
+    if (ix->base)
+        acc = LLVMBuildNSWAdd(lp->B, acc, cint(lp->iptr, ix->base), "");
+    return acc;
+}
+
+/* (uint32_t)(e) < bound for every condition, as an i1 */
+static LLVMValueRef conds_val(LPrinter *lp, const KCond *c, uint8_t n)
+{
+    LLVMValueRef all = NULL;
+    for (uint8_t i = 0; i < n; i++) {
+        LLVMValueRef e = index_val(lp, &c[i].e);
+        LLVMValueRef ok = LLVMBuildICmp(lp->B, LLVMIntULT, e, cint(lp->iptr, c[i].bound), "");
+        all = all ? LLVMBuildAnd(lp->B, all, ok, "") : ok;
+    }
+    return all ? all : LLVMConstInt(lp->i1, 1, 0);
+}
+
+static LLVMValueRef elem_ptr(LPrinter *lp, uint32_t buf, LLVMValueRef idx)
+{
+    LLVMValueRef base = lp->bufarg[buf];
+    LW_ASSERT(base);
+    return LLVMBuildInBoundsGEP2(lp->B, ltype(lp, lp->p->bufs.data[buf].dtype), base, &idx, 1, "");
+}
+
+static LLVMValueRef load_elem(LPrinter *lp, uint32_t buf, LLVMValueRef idx)
+{
+    DType dt = lp->p->bufs.data[buf].dtype;
+    LLVMValueRef v = LLVMBuildLoad2(lp->B, ltype(lp, dt), elem_ptr(lp, buf, idx), "");
+    LLVMSetAlignment(v, dtype_size(dt));
+    return v;
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+static LLVMValueRef helper_fn(LPrinter *lp, const char *name)
+{
+    LLVMValueRef f = LLVMGetNamedFunction(lp->M, name);
+    if (!f)
+        LW_ICE("runtime-min bitcode has no helper '%s'", name);
+    return f;
+}
+
+static LLVMValueRef call_helper(LPrinter *lp, const char *name, LLVMValueRef *args, unsigned n)
+{
+    LLVMValueRef f = helper_fn(lp, name);
+    return LLVMBuildCall2(lp->B, LLVMGlobalGetValueType(f), f, args, n, "");
+}
+
+/* ---------------------------------------------------------------- conversions */
+
+/* C's (to)v for arithmetic types, v of type `from`; the half types go through float32
+ * with the runtime-min converters, like the C printer's casts. */
+static LLVMValueRef convert(LPrinter *lp, LLVMValueRef v, DType from, DType to)
+{
+    LLVMBuilderRef B = lp->B;
+    if (from == DT_FLOAT16 || from == DT_BFLOAT16) {
+        v = call_helper(lp, from == DT_FLOAT16 ? "lwrt_f16_to_f32" : "lwrt_bf16_to_f32", &v, 1);
+        from = DT_FLOAT32;
+    }
+    if (to == DT_FLOAT16 || to == DT_BFLOAT16) {
+        v = convert(lp, v, from, DT_FLOAT32);
+        return call_helper(lp, to == DT_FLOAT16 ? "lwrt_f32_to_f16" : "lwrt_f32_to_bf16", &v, 1);
+    }
+    LLVMTypeRef T = ltype(lp, to);
+    if (from == to)
+        return v;
+    if (to == DT_BOOL && is_fl(from)) /* (uint8_t)(0 != v) */
+        return LLVMBuildZExt(B, LLVMBuildFCmp(B, LLVMRealUNE, v, LLVMConstReal(ltype(lp, from), 0),
+                                              ""), lp->i8, "");
+    if (is_fl(from) && is_fl(to))
+        return to == DT_FLOAT64 ? LLVMBuildFPExt(B, v, T, "") : LLVMBuildFPTrunc(B, v, T, "");
+    if (is_fl(to))
+        return is_signed(from) ? LLVMBuildSIToFP(B, v, T, "") : LLVMBuildUIToFP(B, v, T, "");
+    if (is_fl(from)) {
+        /* float to a narrow integer converts to a wide one, then truncates (what C
+         * compilers do in practice; an out-of-range value gives bits, never poison) */
+        unsigned sz = dtype_size(to);
+        if (sz == 8)
+            return is_signed(to) ? LLVMBuildFPToSI(B, v, T, "") : LLVMBuildFPToUI(B, v, T, "");
+        LLVMTypeRef W = sz == 4 && !is_signed(to) ? lp->i64 : lp->i32;
+        LLVMValueRef w = LLVMBuildFPToSI(B, v, W, "");
+        return W == T ? w : LLVMBuildTrunc(B, w, T, "");
+    }
+    unsigned fs = dtype_size(from), ts = dtype_size(to);
+    if (fs == ts)
+        return v;
+    if (fs > ts)
+        return LLVMBuildTrunc(B, v, T, "");
+    return is_signed(from) ? LLVMBuildSExt(B, v, T, "") : LLVMBuildZExt(B, v, T, "");
+}
+
+static LLVMValueRef bool_of(LPrinter *lp, LLVMValueRef i1)
+{
+    return LLVMBuildZExt(lp->B, i1, lp->i8, "");
+}
+
+/* ---------------------------------------------------------------- expressions */
+
+static LLVMValueRef expr(LPrinter *lp, const KExpr *e);
+
+static LLVMValueRef float_call(LPrinter *lp, const KOpInfo *info, DType dt, LLVMValueRef a,
+                               LLVMValueRef b)
+{
+    /* float64 goes through the float32 helper, as in the C printer */
+    LLVMValueRef args[2] = {a, b};
+    if (dt == DT_FLOAT64)
+        for (unsigned i = 0; i < info->arity; i++)
+            args[i] = LLVMBuildFPTrunc(lp->B, args[i], lp->f32, "");
+    LLVMValueRef r = call_helper(lp, info->helper, args, info->arity);
+    return dt == DT_FLOAT64 ? LLVMBuildFPExt(lp->B, r, lp->f64, "") : r;
+}
+
+static LLVMValueRef op_expr(LPrinter *lp, const KExpr *e)
+{
+    LLVMBuilderRef B = lp->B;
+    const KOpInfo *info = kop_info(e->u.op.op);
+    KOp op = e->u.op.op;
+    DType dt = e->u.op.a[0]->type.dt;
+    int fl = is_fl(dt), sg = is_signed(dt);
+    LLVMTypeRef T = ltype(lp, dt);
+    LLVMValueRef a = expr(lp, e->u.op.a[0]);
+    LLVMValueRef b = info->arity > 1 ? expr(lp, e->u.op.a[1]) : NULL;
+    LLVMValueRef c = info->arity > 2 ? expr(lp, e->u.op.a[2]) : NULL;
+    switch (info->form) {
+    case KF_INFIX:
+        if (op == KOP_ADD)
+            return fl ? LLVMBuildFAdd(B, a, b, "") : LLVMBuildAdd(B, a, b, "");
+        if (op == KOP_SUB)
+            return fl ? LLVMBuildFSub(B, a, b, "") : LLVMBuildSub(B, a, b, "");
+        return fl ? LLVMBuildFMul(B, a, b, "") : LLVMBuildMul(B, a, b, "");
+    case KF_FMA:
+        if (fl) { /* a * b + c, contractible like C's (gcc's default -ffp-contract=fast) */
+            LLVMValueRef f = dt == DT_FLOAT32 ? lp->fmuladd_f32 : lp->fmuladd_f64;
+            LLVMValueRef args[3] = {a, b, c};
+            return LLVMBuildCall2(B, LLVMGlobalGetValueType(f), f, args, 3, "");
+        }
+        return LLVMBuildAdd(B, LLVMBuildMul(B, a, b, ""), c, "");
+    case KF_PREFIX:
+        if (op == KOP_NOT)
+            return bool_of(lp, LLVMBuildICmp(B, LLVMIntEQ, a, LLVMConstNull(T), ""));
+        return fl ? LLVMBuildFNeg(B, a, "") : LLVMBuildSub(B, LLVMConstNull(T), a, "");
+    case KF_ABS:
+        if (fl) /* a < 0 ? -a : a (keeps -0 and NaN as they are) */
+            return LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOLT, a, LLVMConstNull(T), ""),
+                                   LLVMBuildFNeg(B, a, ""), a, "");
+        if (!sg)
+            return a;
+        return LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntSLT, a, LLVMConstNull(T), ""),
+                               LLVMBuildSub(B, LLVMConstNull(T), a, ""), a, "");
+    case KF_CMP: {
+        LLVMValueRef r;
+        if (fl) {
+            static const LLVMRealPredicate fp[] = {LLVMRealOLT, LLVMRealOLE, LLVMRealOGT,
+                                                   LLVMRealOGE, LLVMRealOEQ, LLVMRealUNE};
+            r = LLVMBuildFCmp(B, fp[op - KOP_LT], a, b, "");
+        } else {
+            static const LLVMIntPredicate sp[] = {LLVMIntSLT, LLVMIntSLE, LLVMIntSGT,
+                                                  LLVMIntSGE, LLVMIntEQ, LLVMIntNE};
+            static const LLVMIntPredicate up[] = {LLVMIntULT, LLVMIntULE, LLVMIntUGT,
+                                                  LLVMIntUGE, LLVMIntEQ, LLVMIntNE};
+            r = LLVMBuildICmp(B, (sg ? sp : up)[op - KOP_LT], a, b, "");
+        }
+        return bool_of(lp, r);
+    }
+    case KF_MIN:
+    case KF_MAX: { /* a < b ? a : b, a > b ? a : b */
+        int mn = info->form == KF_MIN;
+        LLVMValueRef cnd =
+            fl ? LLVMBuildFCmp(B, mn ? LLVMRealOLT : LLVMRealOGT, a, b, "")
+               : LLVMBuildICmp(B, mn ? (sg ? LLVMIntSLT : LLVMIntULT) : (sg ? LLVMIntSGT : LLVMIntUGT),
+                               a, b, "");
+        return LLVMBuildSelect(B, cnd, a, b, "");
+    }
+    case KF_BITS: {
+        if (op == KOP_AND)
+            return LLVMBuildAnd(B, a, b, "");
+        if (op == KOP_OR)
+            return LLVMBuildOr(B, a, b, "");
+        if (op == KOP_XOR)
+            return LLVMBuildXor(B, a, b, "");
+        /* shifts in the C printer's unsigned type (32 or 64 bits); a shift by the width or
+         * more gives 0 */
+        LLVMTypeRef U = dtype_size(dt) == 8 ? lp->i64 : lp->i32;
+        unsigned width = dtype_size(dt) == 8 ? 64 : 32;
+        LLVMValueRef ua = U == T ? a : sg ? LLVMBuildSExt(B, a, U, "") : LLVMBuildZExt(B, a, U, "");
+        LLVMValueRef ub = U == T ? b : sg ? LLVMBuildSExt(B, b, U, "") : LLVMBuildZExt(B, b, U, "");
+        LLVMValueRef big = LLVMBuildICmp(B, LLVMIntUGE, ub, cint(U, width), "");
+        LLVMValueRef safe = LLVMBuildSelect(B, big, LLVMConstNull(U), ub, "");
+        LLVMValueRef r = op == KOP_SHL ? LLVMBuildShl(B, ua, safe, "") : LLVMBuildLShr(B, ua, safe, "");
+        r = LLVMBuildSelect(B, big, LLVMConstNull(U), r, "");
+        return U == T ? r : LLVMBuildTrunc(B, r, T, "");
+    }
+    case KF_DIV: {
+        if (fl) {
+            if (op == KOP_MOD)
+                return float_call(lp, info, dt, a, b);
+            return LLVMBuildFDiv(B, a, b, "");
+        }
+        /* 0 for a zero divisor; x / -1 = -x and x % -1 = 0 without overflow */
+        LLVMValueRef zero = LLVMConstNull(T);
+        LLVMValueRef bz = LLVMBuildICmp(B, LLVMIntEQ, b, zero, "");
+        LLVMValueRef bm1 = sg ? LLVMBuildICmp(B, LLVMIntEQ, b, cint(T, -1), "") : NULL;
+        LLVMValueRef odd = sg ? LLVMBuildOr(B, bz, bm1, "") : bz;
+        LLVMValueRef d = LLVMBuildSelect(B, odd, LLVMConstInt(T, 1, 0), b, "");
+        LLVMValueRef q = op == KOP_DIV ? (sg ? LLVMBuildSDiv(B, a, d, "") : LLVMBuildUDiv(B, a, d, ""))
+                                       : (sg ? LLVMBuildSRem(B, a, d, "") : LLVMBuildURem(B, a, d, ""));
+        if (sg)
+            q = LLVMBuildSelect(B, bm1, op == KOP_DIV ? LLVMBuildSub(B, zero, a, "") : zero, q, "");
+        return LLVMBuildSelect(B, bz, zero, q, "");
+    }
+    case KF_CALL:
+        if (!fl)
+            LW_ICE("kernel op %s on %s has no helper", info->name, dtype_name(dt));
+        return float_call(lp, info, dt, a, b);
+    }
+    LW_ICE("kernel op %s: unknown form", info->name);
+}
+
+/* A guarded load: the load runs only where every guard holds, like C's `c ? b[i] : other`. */
+static LLVMValueRef guarded_load(LPrinter *lp, const KExpr *e)
+{
+    LLVMBuilderRef B = lp->B;
+    LLVMValueRef ok = conds_val(lp, e->u.load.guard, e->u.load.nguard);
+    LLVMBasicBlockRef yes = LLVMAppendBasicBlockInContext(lp->C, lp->fn, "in");
+    LLVMBasicBlockRef no = LLVMAppendBasicBlockInContext(lp->C, lp->fn, "pad");
+    LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(lp->C, lp->fn, "join");
+    LLVMBuildCondBr(B, ok, yes, no);
+    LLVMPositionBuilderAtEnd(B, yes);
+    LLVMValueRef v1 = load_elem(lp, e->u.load.buf, index_val(lp, &e->u.load.idx));
+    LLVMBasicBlockRef yes_end = LLVMGetInsertBlock(B);
+    LLVMBuildBr(B, join);
+    LLVMPositionBuilderAtEnd(B, no);
+    LLVMValueRef v2 = expr(lp, e->u.load.other);
+    LLVMBasicBlockRef no_end = LLVMGetInsertBlock(B);
+    LLVMBuildBr(B, join);
+    LLVMPositionBuilderAtEnd(B, join);
+    LLVMValueRef phi = LLVMBuildPhi(B, LLVMTypeOf(v1), "");
+    LLVMValueRef vals[2] = {v1, v2};
+    LLVMBasicBlockRef from[2] = {yes_end, no_end};
+    LLVMAddIncoming(phi, vals, from, 2);
+    return phi;
+}
+
+static LLVMValueRef expr(LPrinter *lp, const KExpr *e)
+{
+    LLVMBuilderRef B = lp->B;
+    if (e->type.lanes > 1)
+        LW_ICE("the LLVM printer does not print vector expressions yet");
+    DType dt = e->type.dt;
+    switch (e->kind) {
+    case KE_CONST:
+        if (is_fl(dt))
+            return LLVMConstReal(ltype(lp, dt), e->u.c.f);
+        return cint(ltype(lp, dt), e->u.c.i);
+    case KE_VAR: {
+        LLVMTypeRef T = ltype(lp, lp->k->locals[e->u.local].dt);
+        return LLVMBuildLoad2(B, T, lp->local[e->u.local], "");
+    }
+    case KE_IDX: /* the index's value converted like C's ((T)(index)) */
+        return convert(lp, index_val(lp, &e->u.idx), lp->ptr_bits == 64 ? DT_INT64 : DT_INT32, dt);
+    case KE_LOAD:
+        if (e->u.load.nguard)
+            return guarded_load(lp, e);
+        return load_elem(lp, e->u.load.buf, index_val(lp, &e->u.load.idx));
+    case KE_LOADX: {
+        /* idx + clamp((int32_t)dyn, 0, extent - 1) * stride */
+        LLVMValueRef d = convert(lp, expr(lp, e->u.loadx.dyn), e->u.loadx.dyn->type.dt, DT_INT32);
+        LLVMValueRef lo = LLVMBuildICmp(B, LLVMIntSLT, d, LLVMConstNull(lp->i32), "");
+        LLVMValueRef hi = LLVMBuildICmp(B, LLVMIntSGE, d, cint(lp->i32, e->u.loadx.extent), "");
+        d = LLVMBuildSelect(B, lo, LLVMConstNull(lp->i32),
+                            LLVMBuildSelect(B, hi, cint(lp->i32, e->u.loadx.extent - 1), d, ""), "");
+        LLVMValueRef off = LLVMBuildSExt(B, d, lp->iptr, "");
+        if (e->u.loadx.stride != 1)
+            off = LLVMBuildNSWMul(B, off, cint(lp->iptr, e->u.loadx.stride), "");
+        LLVMValueRef idx = LLVMBuildNSWAdd(B, index_val(lp, &e->u.loadx.idx), off, "");
+        return load_elem(lp, e->u.loadx.buf, idx);
+    }
+    case KE_OP:
+        return op_expr(lp, e);
+    case KE_SELECT: {
+        /* both sides are in bounds (the verifier checks every unguarded access): evaluate
+         * both and select, which keeps the loop vectorizable */
+        LLVMValueRef c = expr(lp, e->u.sel.c);
+        LLVMValueRef t = expr(lp, e->u.sel.t);
+        LLVMValueRef f = expr(lp, e->u.sel.f);
+        LLVMValueRef ci = LLVMBuildICmp(B, LLVMIntNE, c, LLVMConstNull(LLVMTypeOf(c)), "");
+        return LLVMBuildSelect(B, ci, t, f, "");
+    }
+    case KE_CAST:
+        return convert(lp, expr(lp, e->u.cast.a), e->u.cast.a->type.dt, dt);
+    case KE_SPLAT:
+    case KE_HREDUCE:
+        break;
+    }
+    LW_ICE("the LLVM printer does not print vector expressions yet");
+}
+
+/* ---------------------------------------------------------------- statements */
+
+static void stmt(LPrinter *lp, const KStmt *s)
+{
+    LLVMBuilderRef B = lp->B;
+    switch (s->kind) {
+    case KS_FOR: {
+        if (s->u.loop.extent == 0)
+            return;
+        /* bottom-tested: the extent is a positive constant */
+        LLVMBasicBlockRef pre = LLVMGetInsertBlock(B);
+        LLVMBasicBlockRef head = LLVMAppendBasicBlockInContext(lp->C, lp->fn, "loop");
+        LLVMBasicBlockRef exit = LLVMAppendBasicBlockInContext(lp->C, lp->fn, "done");
+        LLVMBuildBr(B, head);
+        LLVMPositionBuilderAtEnd(B, head);
+        LLVMValueRef iv = LLVMBuildPhi(B, lp->iptr, "i");
+        uint16_t v = s->u.loop.var;
+        LLVMValueRef saved = lp->var[v];
+        lp->var[v] = iv;
+        stmt(lp, s->u.loop.body);
+        LLVMValueRef next = LLVMBuildNUWAdd(B, iv, LLVMConstInt(lp->iptr, 1, 0), "");
+        LLVMValueRef more = LLVMBuildICmp(B, LLVMIntSLT, next, cint(lp->iptr, s->u.loop.extent), "");
+        LLVMBasicBlockRef latch = LLVMGetInsertBlock(B);
+        LLVMBuildCondBr(B, more, head, exit);
+        LLVMValueRef vals[2] = {LLVMConstNull(lp->iptr), next};
+        LLVMBasicBlockRef from[2] = {pre, latch};
+        LLVMAddIncoming(iv, vals, from, 2);
+        LLVMPositionBuilderAtEnd(B, exit);
+        lp->var[v] = saved;
+        return;
+    }
+    case KS_STORE: {
+        LLVMValueRef val = expr(lp, s->u.store.val);
+        LLVMValueRef ptr = elem_ptr(lp, s->u.store.buf, index_val(lp, &s->u.store.idx));
+        LLVMValueRef st = LLVMBuildStore(B, val, ptr);
+        LLVMSetAlignment(st, dtype_size(lp->p->bufs.data[s->u.store.buf].dtype));
+        return;
+    }
+    case KS_SET:
+        LLVMBuildStore(B, expr(lp, s->u.set.val), lp->local[s->u.set.local]);
+        return;
+    case KS_SEQ:
+        for (uint32_t i = 0; i < s->u.seq.n; i++)
+            stmt(lp, s->u.seq.items[i]);
+        return;
+    case KS_IF: {
+        LLVMValueRef ok = conds_val(lp, s->u.cond.cond, s->u.cond.ncond);
+        LLVMBasicBlockRef then = LLVMAppendBasicBlockInContext(lp->C, lp->fn, "then");
+        LLVMBasicBlockRef cont = LLVMAppendBasicBlockInContext(lp->C, lp->fn, "endif");
+        LLVMBuildCondBr(B, ok, then, cont);
+        LLVMPositionBuilderAtEnd(B, then);
+        stmt(lp, s->u.cond.then);
+        LLVMBuildBr(B, cont);
+        LLVMPositionBuilderAtEnd(B, cont);
+        return;
+    }
+    }
+}
+
+/* Which buffers a statement reads (1) and writes (2). */
+static void used_expr(const KExpr *e, uint8_t *u)
+{
+    if (!e)
+        return;
+    switch (e->kind) {
+    case KE_LOAD:
+        u[e->u.load.buf] |= 1;
+        used_expr(e->u.load.other, u);
+        return;
+    case KE_LOADX:
+        u[e->u.loadx.buf] |= 1;
+        used_expr(e->u.loadx.dyn, u);
+        return;
+    case KE_OP:
+        for (int i = 0; i < 3; i++)
+            used_expr(e->u.op.a[i], u);
+        return;
+    case KE_SELECT:
+        used_expr(e->u.sel.c, u);
+        used_expr(e->u.sel.t, u);
+        used_expr(e->u.sel.f, u);
+        return;
+    case KE_CAST:
+    case KE_SPLAT:
+        used_expr(e->u.cast.a, u);
+        return;
+    case KE_HREDUCE:
+        used_expr(e->u.hred.a, u);
+        return;
+    case KE_CONST:
+    case KE_VAR:
+    case KE_IDX:
+        return;
+    }
+}
+
+static void used_stmt(const KStmt *s, uint8_t *u)
+{
+    switch (s->kind) {
+    case KS_FOR:
+        if (s->u.loop.extent > 0)
+            used_stmt(s->u.loop.body, u);
+        return;
+    case KS_STORE:
+        u[s->u.store.buf] |= 2;
+        used_expr(s->u.store.val, u);
+        return;
+    case KS_SET:
+        used_expr(s->u.set.val, u);
+        return;
+    case KS_SEQ:
+        for (uint32_t i = 0; i < s->u.seq.n; i++)
+            used_stmt(s->u.seq.items[i], u);
+        return;
+    case KS_IF:
+        used_stmt(s->u.cond.then, u);
+        return;
+    }
+}
+
+static void add_attr(LPrinter *lp, LLVMValueRef fn, unsigned idx, const char *name, uint64_t val)
+{
+    unsigned kind = LLVMGetEnumAttributeKindForName(name, strlen(name));
+    LW_ASSERT(kind != 0);
+    LLVMAddAttributeAtIndex(fn, idx, LLVMCreateEnumAttribute(lp->C, kind, val));
+}
+
+static uint64_t gcd_align(uint64_t align, uint64_t off)
+{
+    while (off % align)
+        align /= 2;
+    return align;
+}
+
+/* The kernel as an internal function of the buffers it touches; `args` gets, per
+ * parameter, the buffer index. Returns the function. */
+static LLVMValueRef build_kernel(LPrinter *lp, const Kernel *k, uint8_t *u, uint32_t *args,
+                                 uint32_t *nargs)
+{
+    const Program *p = lp->p;
+    memset(u, 0, p->bufs.len);
+    used_stmt(k->body, u);
+    uint32_t n = 0;
+    for (uint32_t b = 0; b < p->bufs.len; b++)
+        if (u[b])
+            args[n++] = b;
+    *nargs = n;
+    LLVMTypeRef *pt = arena_array(lp->ctx->scratch, LLVMTypeRef, n ? n : 1);
+    for (uint32_t i = 0; i < n; i++)
+        pt[i] = LLVMPointerType(ltype(lp, p->bufs.data[args[i]].dtype), 0);
+    LLVMTypeRef fty = LLVMFunctionType(lp->vd, pt, n, 0);
+    LLVMValueRef fn = LLVMAddFunction(lp->M, k->cname, fty);
+    LLVMSetLinkage(fn, LLVMInternalLinkage);
+    add_attr(lp, fn, LLVMAttributeFunctionIndex, "nounwind", 0);
+    /* kept out of line: the parameters' noalias holds for the whole function (inlined, it
+     * becomes scope metadata that some passes ignore: a copy loop then turns into memmove,
+     * which freestanding targets need not have) */
+    add_attr(lp, fn, LLVMAttributeFunctionIndex, "noinline", 0);
+    for (uint32_t i = 0; i < n; i++) {
+        const KBuf *kb = &p->bufs.data[args[i]];
+        unsigned ai = i + 1;
+        uint64_t esz = dtype_size(kb->dtype), align = esz;
+        if (kb->kind == KB_ARENA)
+            align = gcd_align(lp->ctx->plan->arena_align, kb->offset);
+        else if (kb->kind == KB_WEIGHT)
+            align = gcd_align(WEIGHT_ALIGN, lp->woff[kb->slot]);
+        if (align < esz)
+            align = esz;
+        add_attr(lp, fn, ai, "noalias", 0); /* the C printer's restrict */
+        add_attr(lp, fn, ai, "nocapture", 0);
+        add_attr(lp, fn, ai, "nonnull", 0);
+        add_attr(lp, fn, ai, "align", align);
+        add_attr(lp, fn, ai, "dereferenceable", kb->nelem * esz);
+        if (!(u[args[i]] & 2))
+            add_attr(lp, fn, ai, "readonly", 0);
+        lp->bufarg[args[i]] = LLVMGetParam(fn, i);
+    }
+    lp->fn = fn;
+    lp->k = k;
+    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(lp->C, fn, "entry");
+    LLVMPositionBuilderAtEnd(lp->B, entry);
+    for (uint16_t l = 0; l < k->nlocals; l++) {
+        LLVMTypeRef T = ltype(lp, k->locals[l].dt);
+        lp->local[l] = LLVMBuildAlloca(lp->B, T, "");
+        LLVMBuildStore(lp->B, LLVMConstNull(T), lp->local[l]);
+    }
+    for (uint16_t v = 0; v < k->nvars; v++)
+        lp->var[v] = NULL;
+    stmt(lp, k->body);
+    LLVMBuildRetVoid(lp->B);
+    for (uint32_t i = 0; i < n; i++)
+        lp->bufarg[args[i]] = NULL;
+    return fn;
+}
+
+/* ---------------------------------------------------------------- globals */
+
+static LLVMValueRef private_const(LPrinter *lp, LLVMValueRef init, const char *name,
+                                  unsigned align)
+{
+    LLVMValueRef g = LLVMAddGlobal(lp->M, LLVMTypeOf(init), name);
+    LLVMSetInitializer(g, init);
+    LLVMSetGlobalConstant(g, 1);
+    LLVMSetLinkage(g, LLVMPrivateLinkage);
+    LLVMSetUnnamedAddress(g, LLVMGlobalUnnamedAddr);
+    if (align)
+        LLVMSetAlignment(g, align);
+    return g;
+}
+
+static void build_weights(LPrinter *lp, uint64_t blob_size)
+{
+    const Program *p = lp->p;
+    unsigned char *blob = arena_must(arena_alloc(lp->ctx->scratch, blob_size));
+    for (uint32_t w = 0; w < p->weights.len; w++)
+        memcpy(blob + lp->woff[w], p->weights.data[w].bytes, p->weights.data[w].size);
+    LW_ASSERT(blob_size <= UINT32_MAX);
+    LLVMValueRef init = LLVMConstStringInContext(lp->C, (const char *)blob, (unsigned)blob_size, 1);
+    lp->weights = private_const(lp, init, "lw_w", WEIGHT_ALIGN);
+    lp->weights_ty = LLVMTypeOf(init);
+}
+
+/* const struct PREFIX_tensor_desc PREFIX_{inputs,outputs}[n] */
+static void build_descs(LPrinter *lp, LLVMTypeRef desc, const char *prefix, const char *which,
+                        const uint32_t *bdata, uint32_t blen)
+{
+    if (!blen)
+        return;
+    const Graph *g = lp->ctx->g;
+    LLVMValueRef *elems = arena_array(lp->ctx->scratch, LLVMValueRef, blen);
+    LLVMTypeRef i32p = LLVMPointerType(lp->i32, 0);
+    for (uint32_t i = 0; i < blen; i++) {
+        const KBuf *kb = &lp->p->bufs.data[bdata[i]];
+        const Value *v = graph_value(g, kb->origin);
+        LLVMValueRef name = LLVMConstStringInContext(lp->C, v->name, (unsigned)strlen(v->name), 0);
+        LLVMValueRef ng = private_const(lp, name, "lw_name", 1);
+        LLVMValueRef dims = LLVMConstNull(i32p);
+        if (v->shape.rank) {
+            LLVMValueRef d[LW_MAX_RANK];
+            for (uint8_t j = 0; j < v->shape.rank; j++)
+                d[j] = cint(lp->i32, v->shape.dims[j]);
+            LLVMValueRef arr = LLVMConstArray(lp->i32, d, v->shape.rank);
+            dims = LLVMConstBitCast(private_const(lp, arr, "lw_dims", 4), i32p);
+        }
+        LLVMValueRef f[9] = {
+            LLVMConstBitCast(ng, lp->i8p),
+            cint(lp->i32, dtype_info(v->dtype)->onnx),
+            cint(lp->i32, v->shape.rank),
+            dims,
+            LLVMConstInt(lp->i32, kb->nelem * dtype_size(kb->dtype), 0),
+            cint(lp->i32, -1),
+            cint(lp->i32, 0),
+            LLVMConstNull(LLVMPointerType(lp->f32, 0)),
+            LLVMConstNull(i32p),
+        };
+        elems[i] = LLVMConstNamedStruct(desc, f, 9);
+    }
+    char name[300];
+    snprintf(name, sizeof name, "%s_%ss", prefix, which);
+    LLVMValueRef arr = LLVMConstArray(desc, elems, blen);
+    LLVMValueRef gv = LLVMAddGlobal(lp->M, LLVMTypeOf(arr), name);
+    LLVMSetInitializer(gv, arr);
+    LLVMSetGlobalConstant(gv, 1);
+}
+
+/* int PREFIX_run(const void *const inputs[], void *const outputs[], void *arena) */
+static void build_run(LPrinter *lp, const char *prefix, LLVMValueRef *kfn, uint32_t **kargs,
+                      uint32_t *knargs)
+{
+    const Program *p = lp->p;
+    LLVMBuilderRef B = lp->B;
+    LLVMTypeRef i8pp = LLVMPointerType(lp->i8p, 0);
+    LLVMTypeRef pt[3] = {i8pp, i8pp, lp->i8p};
+    char name[300];
+    snprintf(name, sizeof name, "%s_run", prefix);
+    LLVMValueRef fn = LLVMAddFunction(lp->M, name, LLVMFunctionType(lp->i32, pt, 3, 0));
+    add_attr(lp, fn, LLVMAttributeFunctionIndex, "nounwind", 0);
+    LLVMValueRef in = LLVMGetParam(fn, 0), out = LLVMGetParam(fn, 1), ar = LLVMGetParam(fn, 2);
+    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(lp->C, fn, "entry");
+    LLVMBasicBlockRef check = LLVMAppendBasicBlockInContext(lp->C, fn, "check");
+    LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(lp->C, fn, "run");
+    LLVMBasicBlockRef fail = LLVMAppendBasicBlockInContext(lp->C, fn, "fail");
+    LLVMPositionBuilderAtEnd(B, entry);
+    LLVMValueRef bad = LLVMBuildOr(B, LLVMBuildIsNull(B, in, ""), LLVMBuildIsNull(B, out, ""), "");
+    bad = LLVMBuildOr(B, bad, LLVMBuildIsNull(B, ar, ""), "");
+    LLVMValueRef low = LLVMBuildAnd(B, LLVMBuildPtrToInt(B, ar, lp->iptr, ""),
+                                    LLVMConstInt(lp->iptr, lp->ctx->plan->arena_align - 1u, 0), "");
+    bad = LLVMBuildOr(B, bad, LLVMBuildICmp(B, LLVMIntNE, low, LLVMConstNull(lp->iptr), ""), "");
+    LLVMBuildCondBr(B, bad, fail, check);
+    /* every input and output pointer non-null */
+    LLVMPositionBuilderAtEnd(B, check);
+    LLVMValueRef *inp = arena_array(lp->ctx->scratch, LLVMValueRef, p->inputs.len + 1);
+    LLVMValueRef *outp = arena_array(lp->ctx->scratch, LLVMValueRef, p->outputs.len + 1);
+    LLVMValueRef anynull = LLVMConstInt(lp->i1, 0, 0);
+    for (int side = 0; side < 2; side++) {
+        uint32_t n = side ? p->outputs.len : p->inputs.len;
+        for (uint32_t i = 0; i < n; i++) {
+            LLVMValueRef idx = LLVMConstInt(lp->iptr, i, 0);
+            LLVMValueRef slot = LLVMBuildInBoundsGEP2(B, lp->i8p, side ? out : in, &idx, 1, "");
+            LLVMValueRef ptr = LLVMBuildLoad2(B, lp->i8p, slot, "");
+            (side ? outp : inp)[i] = ptr;
+            anynull = LLVMBuildOr(B, anynull, LLVMBuildIsNull(B, ptr, ""), "");
+        }
+    }
+    LLVMBuildCondBr(B, anynull, fail, body);
+    LLVMPositionBuilderAtEnd(B, fail);
+    LLVMBuildRet(B, LLVMConstInt(lp->i32, 1, 0));
+    LLVMPositionBuilderAtEnd(B, body);
+    for (uint32_t k = 0; k < p->kernels.len; k++) {
+        LLVMValueRef args[256];
+        LLVMValueRef *av = knargs[k] <= 256 ? args
+                                            : arena_array(lp->ctx->scratch, LLVMValueRef, knargs[k]);
+        for (uint32_t i = 0; i < knargs[k]; i++) {
+            const KBuf *kb = &p->bufs.data[kargs[k][i]];
+            LLVMValueRef raw = NULL;
+            switch (kb->kind) {
+            case KB_INPUT:
+                raw = inp[kb->slot];
+                break;
+            case KB_OUTPUT:
+                raw = outp[kb->slot];
+                break;
+            case KB_ARENA: {
+                LLVMValueRef off = LLVMConstInt(lp->iptr, kb->offset, 0);
+                raw = LLVMBuildInBoundsGEP2(B, lp->i8, ar, &off, 1, "");
+                break;
+            }
+            case KB_WEIGHT: {
+                LLVMValueRef idx[2] = {LLVMConstInt(lp->iptr, 0, 0),
+                                       LLVMConstInt(lp->iptr, lp->woff[kb->slot], 0)};
+                raw = LLVMBuildInBoundsGEP2(B, lp->weights_ty, lp->weights, idx, 2, "");
+                break;
+            }
+            }
+            av[i] = LLVMBuildBitCast(B, raw, LLVMPointerType(ltype(lp, kb->dtype), 0), "");
+        }
+        LLVMBuildCall2(B, LLVMGlobalGetValueType(kfn[k]), kfn[k], av, knargs[k], "");
+    }
+    LLVMBuildRet(B, LLVMConstInt(lp->i32, 0, 0));
+}
+
+/* ---------------------------------------------------------------- target */
+
+static void init_llvm_targets(void)
+{
+    static int done;
+    if (done)
+        return;
+    done = 1;
+    LLVMInitializeX86TargetInfo();
+    LLVMInitializeX86Target();
+    LLVMInitializeX86TargetMC();
+    LLVMInitializeX86AsmPrinter();
+    LLVMInitializeX86AsmParser(); /* inline asm in the helpers */
+    LLVMInitializeAArch64TargetInfo();
+    LLVMInitializeAArch64Target();
+    LLVMInitializeAArch64TargetMC();
+    LLVMInitializeAArch64AsmPrinter();
+    LLVMInitializeAArch64AsmParser(); /* inline asm in the helpers */
+    LLVMInitializeARMTargetInfo();
+    LLVMInitializeARMTarget();
+    LLVMInitializeARMTargetMC();
+    LLVMInitializeARMAsmPrinter();
+    LLVMInitializeARMAsmParser(); /* inline asm in the helpers */
+}
+
+/* the runtime-min bitcode module for a triple's architecture */
+static const LwrtBitcode *bitcode_for(const char *triple)
+{
+    const char *arch = !strncmp(triple, "x86_64", 6)                               ? "x86_64"
+                       : !strncmp(triple, "aarch64", 7)                            ? "aarch64"
+                       : !strncmp(triple, "thumb", 5) || !strncmp(triple, "arm", 3) ? "arm"
+                                                                                   : NULL;
+    for (unsigned i = 0; arch && i < lwrt_nbitcode; i++)
+        if (!strcmp(lwrt_bitcode[i].arch, arch))
+            return &lwrt_bitcode[i];
+    return NULL;
+}
+
+/* Links the helpers into lp->M; every helper becomes internal (two models in one program
+ * do not clash) and compiles for the module's target, not the one clang assumed. */
+static LwStatus link_helpers(LPrinter *lp, const LwrtBitcode *bc)
+{
+    LLVMMemoryBufferRef mb = LLVMCreateMemoryBufferWithMemoryRange(
+        (const char *)bc->bytes, bc->size, "runtime-min", 0);
+    LLVMModuleRef rt = NULL;
+    LLVMBool bad = LLVMParseBitcodeInContext2(lp->C, mb, &rt);
+    LLVMDisposeMemoryBuffer(mb);
+    if (bad)
+        LW_ICE("the embedded runtime-min bitcode (%s) does not parse", bc->arch);
+    LLVMSetTarget(rt, LLVMGetTarget(lp->M));
+    LLVMSetDataLayout(rt, LLVMGetDataLayoutStr(lp->M));
+    for (LLVMValueRef f = LLVMGetFirstFunction(rt); f; f = LLVMGetNextFunction(f)) {
+        if (LLVMIsDeclaration(f))
+            continue;
+        LLVMRemoveStringAttributeAtIndex(f, LLVMAttributeFunctionIndex, "target-cpu", 10);
+        LLVMRemoveStringAttributeAtIndex(f, LLVMAttributeFunctionIndex, "target-features", 15);
+        LLVMRemoveStringAttributeAtIndex(f, LLVMAttributeFunctionIndex, "tune-cpu", 8);
+    }
+    if (LLVMLinkModules2(lp->M, rt))
+        LW_ICE("linking the runtime-min bitcode failed");
+    for (LLVMValueRef f = LLVMGetFirstFunction(lp->M); f; f = LLVMGetNextFunction(f))
+        if (!LLVMIsDeclaration(f) && !strncmp(LLVMGetValueName(f), "lwrt_", 5))
+            LLVMSetLinkage(f, LLVMInternalLinkage);
+    for (LLVMValueRef g = LLVMGetFirstGlobal(lp->M); g; g = LLVMGetNextGlobal(g))
+        if (!LLVMIsDeclaration(g))
+            LLVMSetLinkage(g, LLVMInternalLinkage);
+    return LW_OK;
+}
+
+static LLVMValueRef intrinsic(LPrinter *lp, const char *name, LLVMTypeRef t)
+{
+    unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+    LW_ASSERT(id != 0);
+    return LLVMGetIntrinsicDeclaration(lp->M, id, &t, 1);
+}
+
+static const char *pipeline_for(LwOptLevel o)
+{
+    switch (o) {
+    case LW_O0:
+        return "default<O0>";
+    case LW_O1:
+        return "default<O1>";
+    case LW_OS:
+        return "default<Os>";
+    case LW_O2:
+        break;
+    }
+    return "default<O3>";
+}
+
+static LwStatus run_llvm(LPrinter *lp, const char *prefix, LLVMTargetMachineRef tm)
+{
+    Ctx *ctx = lp->ctx;
+    const Program *p = lp->p;
+    uint64_t blob_size = weight_layout(p, lp->woff);
+    if (p->weights.len)
+        build_weights(lp, blob_size);
+    const LwrtBitcode *bc = bitcode_for(LLVMGetTarget(lp->M));
+    if (!bc)
+        return diag_error(ctx->diag, "the LLVM backend has no runtime-min helpers for '%s'",
+                          LLVMGetTarget(lp->M));
+    TRY(link_helpers(lp, bc));
+    lp->fmuladd_f32 = intrinsic(lp, "llvm.fmuladd", lp->f32);
+    lp->fmuladd_f64 = intrinsic(lp, "llvm.fmuladd", lp->f64);
+
+    uint32_t nk = p->kernels.len;
+    uint8_t *u = arena_array(ctx->scratch, uint8_t, p->bufs.len + 1);
+    LLVMValueRef *kfn = arena_array(ctx->scratch, LLVMValueRef, nk + 1);
+    uint32_t **kargs = arena_array(ctx->scratch, uint32_t *, nk + 1);
+    uint32_t *knargs = arena_array(ctx->scratch, uint32_t, nk + 1);
+    uint16_t maxvars = 1, maxlocals = 1;
+    for (uint32_t k = 0; k < nk; k++) {
+        const Kernel *kr = &p->kernels.data[k];
+        maxvars = kr->nvars > maxvars ? kr->nvars : maxvars;
+        maxlocals = kr->nlocals > maxlocals ? kr->nlocals : maxlocals;
+    }
+    lp->var = arena_array(ctx->scratch, LLVMValueRef, maxvars);
+    lp->local = arena_array(ctx->scratch, LLVMValueRef, maxlocals);
+    for (uint32_t k = 0; k < nk; k++) {
+        kargs[k] = arena_array(ctx->scratch, uint32_t, p->bufs.len + 1);
+        kfn[k] = build_kernel(lp, &p->kernels.data[k], u, kargs[k], &knargs[k]);
+    }
+    LLVMTypeRef i32p = LLVMPointerType(lp->i32, 0);
+    LLVMTypeRef fields[9] = {lp->i8p, lp->i32, lp->i32, i32p, lp->i32, lp->i32, lp->i32,
+                             LLVMPointerType(lp->f32, 0), i32p};
+    char sname[300];
+    snprintf(sname, sizeof sname, "struct.%s_tensor_desc", prefix);
+    LLVMTypeRef desc = LLVMStructCreateNamed(lp->C, sname);
+    LLVMStructSetBody(desc, fields, 9, 0);
+    build_descs(lp, desc, prefix, "input", p->inputs.data, p->inputs.len);
+    build_descs(lp, desc, prefix, "output", p->outputs.data, p->outputs.len);
+    build_run(lp, prefix, kfn, kargs, knargs);
+
+    char *msg = NULL;
+    if (LLVMVerifyModule(lp->M, LLVMReturnStatusAction, &msg)) {
+        diag_error(ctx->diag, "internal error: the LLVM module does not verify: %.2000s",
+                   msg ? msg : "");
+        LLVMDisposeMessage(msg);
+        return LW_ERR_ICE;
+    }
+    LLVMDisposeMessage(msg);
+
+    LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
+    int vec = ctx->opt->opt == LW_O2 || ctx->opt->opt == LW_OS;
+    LLVMPassBuilderOptionsSetLoopVectorization(po, vec);
+    LLVMPassBuilderOptionsSetSLPVectorization(po, vec);
+    LLVMPassBuilderOptionsSetLoopUnrolling(po, ctx->opt->opt != LW_O0);
+    LLVMErrorRef err = LLVMRunPasses(lp->M, "globaldce", tm, po);
+    if (!err)
+        err = LLVMRunPasses(lp->M, pipeline_for(ctx->opt->opt), tm, po);
+    LLVMDisposePassBuilderOptions(po);
+    if (err) {
+        char *m = LLVMGetErrorMessage(err);
+        diag_error(ctx->diag, "internal error: LLVM passes failed: %s", m);
+        LLVMDisposeErrorMessage(m);
+        return LW_ERR_ICE;
+    }
+
+    const char *out = ctx->opt->output;
+    switch (ctx->opt->emit) {
+    case LW_EMIT_LLVM: {
+        char *text = LLVMPrintModuleToString(lp->M);
+        LwStatus st = file_write(ctx->diag, out, text, strlen(text));
+        LLVMDisposeMessage(text);
+        return st;
+    }
+    case LW_EMIT_BC: {
+        LLVMMemoryBufferRef buf = LLVMWriteBitcodeToMemoryBuffer(lp->M);
+        LwStatus st = file_write(ctx->diag, out, LLVMGetBufferStart(buf),
+                                       LLVMGetBufferSize(buf));
+        LLVMDisposeMemoryBuffer(buf);
+        return st;
+    }
+    default: {
+        LLVMMemoryBufferRef buf = NULL;
+        char *emsg = NULL;
+        if (LLVMTargetMachineEmitToMemoryBuffer(tm, lp->M, LLVMObjectFile, &emsg, &buf)) {
+            diag_error(ctx->diag, "internal error: LLVM code generation failed: %s",
+                       emsg ? emsg : "");
+            LLVMDisposeMessage(emsg);
+            return LW_ERR_ICE;
+        }
+        LwStatus st = file_write(ctx->diag, out, LLVMGetBufferStart(buf),
+                                       LLVMGetBufferSize(buf));
+        LLVMDisposeMemoryBuffer(buf);
+        return st;
+    }
+    }
+}
+
+LwStatus llvm_print(Ctx *ctx, const char *prefix, StrBuf *h)
+{
+    init_llvm_targets();
+    const Target *t = ctx->target;
+    int native = ctx->opt->target && !strcmp(ctx->opt->target, "native");
+    char *host_triple = NULL, *host_cpu = NULL, *host_feat = NULL;
+    const char *triple = t->triple, *cpu = t->cpu, *feat = t->features;
+    if (native || !triple || !*triple) {
+        host_triple = LLVMGetDefaultTargetTriple();
+        triple = host_triple;
+    }
+    if (native) {
+        host_cpu = LLVMGetHostCPUName();
+        host_feat = LLVMGetHostCPUFeatures();
+        cpu = host_cpu;
+        feat = host_feat;
+    }
+    LwStatus st = LW_OK;
+    LLVMTargetRef lt = NULL;
+    char *err = NULL;
+    LLVMTargetMachineRef tm = NULL;
+    if (LLVMGetTargetFromTriple(triple, &lt, &err)) {
+        st = diag_error(ctx->diag, "the LLVM backend cannot target '%s': %s", triple,
+                        err ? err : "");
+        LLVMDisposeMessage(err);
+    } else {
+        /* hosted targets: position-independent, the way their C compilers default */
+        int bare = strstr(triple, "-none") != NULL;
+        tm = LLVMCreateTargetMachine(lt, triple, cpu ? cpu : "generic", feat ? feat : "",
+                                     ctx->opt->opt == LW_O0 ? LLVMCodeGenLevelNone
+                                                            : LLVMCodeGenLevelAggressive,
+                                     bare ? LLVMRelocStatic : LLVMRelocPIC, LLVMCodeModelDefault);
+    }
+    if (tm) {
+        LPrinter lp;
+        memset(&lp, 0, sizeof lp);
+        lp.ctx = ctx;
+        lp.p = ctx->prog;
+        lp.C = LLVMContextCreate();
+        lp.M = LLVMModuleCreateWithNameInContext(prefix, lp.C);
+        LLVMSetTarget(lp.M, triple);
+        LLVMTargetDataRef dl = LLVMCreateTargetDataLayout(tm);
+        LLVMSetModuleDataLayout(lp.M, dl);
+        lp.ptr_bits = LLVMPointerSize(dl) * 8;
+        LLVMDisposeTargetData(dl);
+        lp.B = LLVMCreateBuilderInContext(lp.C);
+        lp.i1 = LLVMInt1TypeInContext(lp.C);
+        lp.i8 = LLVMInt8TypeInContext(lp.C);
+        lp.i16 = LLVMInt16TypeInContext(lp.C);
+        lp.i32 = LLVMInt32TypeInContext(lp.C);
+        lp.i64 = LLVMInt64TypeInContext(lp.C);
+        lp.iptr = lp.ptr_bits == 64 ? lp.i64 : lp.i32;
+        lp.f32 = LLVMFloatTypeInContext(lp.C);
+        lp.f64 = LLVMDoubleTypeInContext(lp.C);
+        lp.vd = LLVMVoidTypeInContext(lp.C);
+        lp.i8p = LLVMPointerType(lp.i8, 0);
+        lp.bufarg = arena_array(ctx->perm, LLVMValueRef, ctx->prog->bufs.len + 1);
+        lp.woff = arena_array(ctx->perm, uint64_t, ctx->prog->weights.len + 1);
+        st = run_llvm(&lp, prefix, tm);
+        LLVMDisposeBuilder(lp.B);
+        LLVMDisposeModule(lp.M);
+        LLVMContextDispose(lp.C);
+        LLVMDisposeTargetMachine(tm);
+    }
+    LLVMDisposeMessage(host_triple);
+    LLVMDisposeMessage(host_cpu);
+    LLVMDisposeMessage(host_feat);
+    if (st == LW_OK)
+        c_header(ctx, prefix, h);
+    return st;
+}
+
+#else /* !LWCC_HAVE_LLVM */
+
+const char *llvm_version(void)
+{
+    return NULL;
+}
+
+LwStatus llvm_print(Ctx *ctx, const char *prefix, StrBuf *h)
+{
+    (void)prefix;
+    (void)h;
+    return diag_error(ctx->diag, "this lwcc was built without the LLVM backend");
+}
+
+#endif
