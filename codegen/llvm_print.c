@@ -947,10 +947,11 @@ LwStatus llvm_print(Ctx *ctx, const char *prefix, StrBuf *h)
     int native = ctx->opt->target && !strcmp(ctx->opt->target, "native");
     char *host_triple = NULL, *host_cpu = NULL, *host_feat = NULL;
     const char *triple = t->triple, *cpu = t->cpu, *feat = t->features;
-    if (native || !triple || !*triple) {
+    if (native || !triple || !*triple)
         host_triple = LLVMGetDefaultTargetTriple();
-        triple = host_triple;
-    }
+    else /* arch-vendor-os-environment: "thumbv7em-none-eabihf" would lose its eabihf */
+        host_triple = LLVMNormalizeTargetTriple(triple);
+    triple = host_triple;
     if (native) {
         host_cpu = LLVMGetHostCPUName();
         host_feat = LLVMGetHostCPUFeatures();
