@@ -1,13 +1,15 @@
 # lwcc_add_model: compile an ONNX model with lwcc at build time and add the
-# generated C to a target.
+# generated code to a target.
 #
 #   lwcc_add_model(<target> <model.onnx>
 #                  [NAME <prefix>] [TARGET <arch>] [OPT <-O0|-O1|-O2|-Os>]
+#                  [BACKEND <c|llvm>]
 #                  [SHAPES <name:1x3x224x224>...] [FREEZE <name=file.pb>...]
 #                  [LWCC_ARGS <arg>...])
 #
-# The model's <prefix>.c and <prefix>.h are written to
-# ${CMAKE_CURRENT_BINARY_DIR}/lwcc/<prefix>/, <prefix>.c is added to <target>
+# The model's <prefix>.c (BACKEND c, the default; or <prefix>.o from lwcc's LLVM
+# backend, BACKEND llvm) and <prefix>.h are written to
+# ${CMAKE_CURRENT_BINARY_DIR}/lwcc/<prefix>/, the .c or .o is added to <target>
 # and the folder to its include path. The command depends on the model, the
 # lwcc executable and, through lwcc's --depfile, on external data files and
 # frozen inputs, so editing any of them regenerates only this model.
@@ -18,7 +20,7 @@ if(NOT LWCC_EXECUTABLE)
 endif()
 
 function(lwcc_add_model target model)
-  cmake_parse_arguments(ARG "" "NAME;TARGET;OPT" "SHAPES;FREEZE;LWCC_ARGS" ${ARGN})
+  cmake_parse_arguments(ARG "" "NAME;TARGET;OPT;BACKEND" "SHAPES;FREEZE;LWCC_ARGS" ${ARGN})
   if(NOT LWCC_EXECUTABLE)
     message(FATAL_ERROR "lwcc_add_model: lwcc not found (set LWCC_EXECUTABLE)")
   endif()
@@ -34,11 +36,23 @@ function(lwcc_add_model target model)
   if(NOT ARG_OPT)
     set(ARG_OPT -O2)
   endif()
+  if(NOT ARG_BACKEND)
+    set(ARG_BACKEND c)
+  endif()
   set(dir "${CMAKE_CURRENT_BINARY_DIR}/lwcc/${ARG_NAME}")
-  set(out_c "${dir}/${ARG_NAME}.c")
+  if(ARG_BACKEND STREQUAL "c")
+    set(out_c "${dir}/${ARG_NAME}.c")
+    set(emit)
+  elseif(ARG_BACKEND STREQUAL "llvm")
+    set(out_c "${dir}/${ARG_NAME}.o") # an object file, linked into <target> as is
+    set(emit --emit=obj)
+  else()
+    message(FATAL_ERROR "lwcc_add_model: BACKEND must be c or llvm, not '${ARG_BACKEND}'")
+  endif()
   set(out_h "${dir}/${ARG_NAME}.h")
-  set(args "${model_abs}" ${ARG_OPT} --target=${ARG_TARGET} --name=${ARG_NAME} -o "${out_c}"
-           --depfile=${dir}/${ARG_NAME}.d)
+  get_filename_component(out_name "${out_c}" NAME)
+  set(args "${model_abs}" ${ARG_OPT} --target=${ARG_TARGET} --name=${ARG_NAME} ${emit}
+           -o "${out_c}" --depfile=${dir}/${ARG_NAME}.d)
   set(deps "${model_abs}")
   foreach(s IN LISTS ARG_SHAPES)
     list(APPEND args --shape ${s})
@@ -61,7 +75,7 @@ function(lwcc_add_model target model)
     COMMAND "${LWCC_EXECUTABLE}" ${args}
     DEPENDS ${deps} "${LWCC_EXECUTABLE}"
     ${depfile_arg}
-    COMMENT "lwcc ${model} -> ${ARG_NAME}.c"
+    COMMENT "lwcc ${model} -> ${out_name}"
     VERBATIM)
   target_sources(${target} PRIVATE "${out_c}" "${out_h}")
   target_include_directories(${target} PRIVATE "${dir}")

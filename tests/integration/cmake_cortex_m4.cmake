@@ -8,6 +8,10 @@
 # regenerate it, a rebuild with nothing changed must not.
 # Prints "sample skipped:" (the test's SKIP_REGULAR_EXPRESSION) and stops when
 # arm-none-eabi-gcc or qemu-system-arm is missing.
+# BACKEND (c or llvm, default c) is the sample's SAMPLE_BACKEND.
+if(NOT DEFINED BACKEND)
+  set(BACKEND c)
+endif()
 if(NOT DEFINED MIN_HITS)
   set(MIN_HITS 350)
 endif()
@@ -33,10 +37,11 @@ set(sample ${SOURCE_DIR}/samples/cmake-cortex-m4)
 run(${CMAKE_COMMAND} -S ${sample} -B ${WORK}/build
     -DCMAKE_PREFIX_PATH=${WORK}/prefix
     -DCMAKE_TOOLCHAIN_FILE=${sample}/arm-none-eabi.cmake -DCMAKE_BUILD_TYPE=MinSizeRel
-    -DSAMPLE_MODEL=${WORK}/data/model.onnx -DSAMPLE_EVAL=${WORK}/data/eval.bin)
+    -DSAMPLE_MODEL=${WORK}/data/model.onnx -DSAMPLE_EVAL=${WORK}/data/eval.bin
+    -DSAMPLE_BACKEND=${BACKEND})
 run(${CMAKE_COMMAND} --build ${WORK}/build)
 message(STATUS "${out}")
-if(NOT out MATCHES "lwcc [^\n]*model\\.onnx -> model\\.c")
+if(NOT out MATCHES "lwcc [^\n]*model\\.onnx -> model\\.[co]")
   message(FATAL_ERROR "the build did not run lwcc on the model:\n${out}")
 endif()
 set(elf ${WORK}/build/firmware.elf)
@@ -71,6 +76,6 @@ endif()
 # a newer model is compiled again
 file(TOUCH ${WORK}/data/model.onnx)
 run(${CMAKE_COMMAND} --build ${WORK}/build)
-if(NOT out MATCHES "lwcc [^\n]*model\\.onnx -> model\\.c")
+if(NOT out MATCHES "lwcc [^\n]*model\\.onnx -> model\\.[co]")
   message(FATAL_ERROR "touching the model did not rerun lwcc:\n${out}")
 endif()
