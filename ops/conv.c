@@ -274,7 +274,8 @@ static int conv_pointwise(const Node *n)
     return 1;
 }
 
-static const OpLinear conv_linear = {1, 2, 0, conv_matrix, conv_same_window, conv_pointwise};
+static const OpLinear conv_linear = {1, 2, 0, conv_matrix, conv_same_window, conv_pointwise,
+                                     NULL};
 
 const OpDef ops_conv[] = {
     {"", "Conv", 1, LW_OPSET_MAX, 2, 3, 1, 1, FC_OUT_FUSABLE, 0, conv_import, conv_infer,

@@ -300,9 +300,22 @@ static int rows_pointwise(const Node *n)
     return 1;
 }
 
-static const OpLinear gemm_linear = {1, 2, 255, gemm_matrix, rows_same_window, rows_pointwise};
+/* Gemm adds beta * C: plain when beta is 1 and C, if given, is one row [N] or [1, N]. */
+static int gemm_plain_bias(const Graph *g, const Node *n)
+{
+    const GemmAttrs *at = n->attrs;
+    if (at->beta != 1.0f)
+        return 0;
+    if (n->nin < 3 || !n->in[2])
+        return 1;
+    const Value *c = graph_value(g, n->in[2]);
+    return c->shape.rank == 1 || (c->shape.rank == 2 && c->shape.dims[0] == 1);
+}
+
+static const OpLinear gemm_linear = {1, 2, 255, gemm_matrix, rows_same_window, rows_pointwise,
+                                     gemm_plain_bias};
 static const OpLinear matmul_linear = {1, 255, 255, matmul_matrix, rows_same_window,
-                                       rows_pointwise};
+                                       rows_pointwise, NULL};
 
 const OpDef ops_gemm[] = {
     {"", "Gemm", 1, LW_OPSET_MAX, 2, 3, 1, 1, FC_OUT_FUSABLE, 0, gemm_import, gemm_infer,

@@ -50,6 +50,9 @@ typedef struct OpLinear {
     int (*same_window)(const Node *a, const Node *b);
     /* The node mixes channels only (1x1, stride 1, no padding, one group). */
     int (*pointwise)(const Node *n);
+    /* The bias input, present or not, is added as is: a bias_in of shape [out] would be
+     * y += bias per output channel (e.g. Gemm only with beta = 1). NULL: always. */
+    int (*plain_bias)(const Graph *g, const Node *n);
 } OpLinear;
 
 typedef struct OpDef {

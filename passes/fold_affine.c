@@ -1,6 +1,9 @@
 /* fold-affine: a per-channel affine op (BatchNormalization) after a linear op
- * with constant weights (Conv) is folded into the weights and bias:
+ * with constant weights and a bias input (Conv, Gemm) is folded into the weights
+ * and bias:
  *   W'[m] = W[m] * a[m],  B'[m] = B[m] * a[m] + b[m].
+ * The output channel m is the weight's dim out_axis (Conv's [M, C/g, k...]), or
+ * the `out` side of the op's matrix (Gemm's [N, K] or [K, N]).
  * Asked of the op table (OpAffine, OpLinear), never by op name. */
 #include <string.h>
 
@@ -13,14 +16,25 @@ static LwStatus fold_one(Ctx *ctx, Graph *g, NodeId lid, NodeId aid)
     const OpLinear *lin = ln->op->linear;
     const Value *w = graph_value(g, ln->in[lin->weight_in]);
     const Value *y = graph_value(g, ln->out[0]);
-    uint64_t C = (uint64_t)y->shape.dims[1];
-    if (w->kind != VK_CONST || w->dtype != DT_FLOAT32 || (uint64_t)w->shape.dims[lin->out_axis] != C ||
-        lin->out_axis != 0)
+    if (y->shape.rank < 2 || lin->bias_in == 255 || (lin->plain_bias && !lin->plain_bias(g, ln)))
         return LW_OK;
+    uint64_t C = (uint64_t)y->shape.dims[1];
+    if (w->kind != VK_CONST || w->dtype != DT_FLOAT32)
+        return LW_OK;
+    /* the weight as rows [C][per] (tr 0) or columns [per][C] (tr 1) */
+    uint64_t mout = 0, min = 0;
+    int tr = 0;
+    if (lin->out_axis == 0) {
+        if ((uint64_t)w->shape.dims[0] != C)
+            return LW_OK;
+    } else if (lin->out_axis != 255 || !lin->matrix(g, ln, &mout, &min, &tr) || mout != C ||
+               y->shape.rank != 2) {
+        return LW_OK;
+    }
     const Value *bias = ln->nin > lin->bias_in && ln->in[lin->bias_in]
                             ? graph_value(g, ln->in[lin->bias_in])
                             : NULL;
-    if (bias && (bias->kind != VK_CONST || bias->dtype != DT_FLOAT32))
+    if (bias && (bias->kind != VK_CONST || bias->dtype != DT_FLOAT32 || shape_count(&bias->shape) != C))
         return LW_OK;
     float *a = arena_array(ctx->scratch, float, C), *b = arena_array(ctx->scratch, float, C);
     uint32_t errs = ctx->diag->errors;
@@ -32,8 +46,10 @@ static LwStatus fold_one(Ctx *ctx, Graph *g, NodeId lid, NodeId aid)
     float *nw = arena_array(ctx->perm, float, wn), *nb = arena_array(ctx->perm, float, C);
     const float *ow = (const float *)(const void *)w->data->bytes;
     for (uint64_t m = 0; m < C; m++) {
-        for (uint64_t i = 0; i < per; i++)
-            nw[m * per + i] = ow[m * per + i] * a[m];
+        for (uint64_t i = 0; i < per; i++) {
+            uint64_t at = tr ? i * C + m : m * per + i;
+            nw[at] = ow[at] * a[m];
+        }
         float ob = 0;
         if (bias)
             memcpy(&ob, bias->data->bytes + m * 4, 4);
@@ -86,4 +102,5 @@ static LwStatus run(Ctx *ctx)
 }
 
 const PassDef pass_fold_affine = {"fold-affine", PK_GRAPH, run,
-                                  "fold BatchNormalization into the preceding Conv's weights"};
+                                  "fold BatchNormalization into the preceding Conv's or Gemm's "
+                                  "weights"};

@@ -1,8 +1,12 @@
 /* memplan: one arena. Each arena buffer lives from the first to the last
- * kernel that touches it; buffers are placed largest first (ties: first use,
- * then id) at the lowest aligned offset free of every buffer whose lifetime
- * overlaps — tflite-micro's greedy planner and TVM USMP's greedy-by-size, with
- * a total order for deterministic plans. Test builds check the plan pairwise. */
+ * kernel that touches it; buffers are placed one by one at the lowest aligned
+ * offset free of every buffer whose lifetime overlaps (or at the top of the
+ * lowest gap it fits), in three orders — largest first (tflite-micro's greedy
+ * planner, TVM USMP's greedy-by-size), by first use (greedy by breadth), by
+ * size x lifetime — and the smallest arena is kept (total orders: deterministic
+ * plans). The largest sum of live sizes
+ * bounds every plan; reaching it ends the search. Test builds check the plan
+ * pairwise. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,12 +99,79 @@ static int cmp_item(const void *a, const void *b)
     return (x->buf > y->buf) - (x->buf < y->buf);
 }
 
-static int cmp_offset(const void *a, const void *b)
+/* by first use, then size (largest first): "greedy by breadth" */
+static int cmp_breadth(const void *a, const void *b)
 {
-    const MemSlot *x = *(const MemSlot *const *)a, *y = *(const MemSlot *const *)b;
+    const Item *x = a, *y = b;
+    if (x->first != y->first)
+        return x->first < y->first ? -1 : 1;
+    return cmp_item(a, b);
+}
+
+/* by size x lifetime, largest first */
+static int cmp_area(const void *a, const void *b)
+{
+    const Item *x = a, *y = b;
+    uint64_t ax = x->size * (uint64_t)(x->last - x->first + 1);
+    uint64_t ay = y->size * (uint64_t)(y->last - y->first + 1);
+    if (ax != ay)
+        return ax < ay ? 1 : -1;
+    return cmp_item(a, b);
+}
+
+typedef struct Placed {
+    uint64_t offset, size;
+    uint32_t first, last;
+} Placed;
+
+static int cmp_placed(const void *a, const void *b)
+{
+    const Placed *x = a, *y = b;
     if (x->offset != y->offset)
         return x->offset < y->offset ? -1 : 1;
-    return (x->buf > y->buf) - (x->buf < y->buf);
+    return (x->size > y->size) - (x->size < y->size);
+}
+
+/* First fit in the given order: off[i] for items[i]; *arena the end of the highest. With
+ * `top`, a buffer that fits a gap below a live buffer goes to the top of that gap (next to
+ * the buffer above), which keeps the space under it whole for the next large buffer. */
+static LwStatus place(Ctx *ctx, const Item *items, uint32_t ni, int top, uint64_t *off,
+                      uint64_t *arena)
+{
+    ArenaMark m = arena_mark(ctx->scratch);
+    Placed *live = arena_array(ctx->scratch, Placed, ni ? ni : 1);
+    *arena = 0;
+    for (uint32_t i = 0; i < ni; i++) {
+        /* the placed buffers live at the same time, by offset */
+        uint32_t nl = 0;
+        for (uint32_t j = 0; j < i; j++)
+            if (items[j].first <= items[i].last && items[i].first <= items[j].last) {
+                Placed pl = {off[j], items[j].size, items[j].first, items[j].last};
+                live[nl++] = pl;
+            }
+        qsort(live, nl, sizeof(Placed), cmp_placed);
+        uint64_t o = 0;
+        for (uint32_t j = 0; j < nl; j++) {
+            if (live[j].offset >= o && live[j].offset - o >= items[i].size) {
+                if (top)
+                    o = live[j].offset - items[i].size; /* sizes are multiples of 16 */
+                break;
+            }
+            uint64_t end = live[j].offset + live[j].size;
+            if (end > o)
+                o = end;
+        }
+        off[i] = o;
+        uint64_t end;
+        if (!ckd_add_u64(&end, o, items[i].size)) {
+            arena_reset(ctx->scratch, m);
+            return diag_error(ctx->diag, "the arena size overflows");
+        }
+        if (end > *arena)
+            *arena = end;
+    }
+    arena_reset(ctx->scratch, m);
+    return LW_OK;
 }
 
 static LwStatus run(Ctx *ctx)
@@ -130,39 +201,44 @@ static LwStatus run(Ctx *ctx)
         Item it = {b, size, first[b], last[b]};
         items[ni++] = it;
     }
-    qsort(items, ni, sizeof(Item), cmp_item);
-    plan->slots = arena_array(ctx->perm, MemSlot, ni ? ni : 1);
-    MemSlot **placed = arena_array(ctx->scratch, MemSlot *, ni ? ni : 1);
-    uint32_t np = 0;
-    for (uint32_t i = 0; i < ni; i++) {
-        /* offsets of placed buffers live at the same time, sorted */
-        uint32_t nl = 0;
-        MemSlot **live = arena_array(ctx->scratch, MemSlot *, np ? np : 1);
-        for (uint32_t j = 0; j < np; j++)
-            if (placed[j]->first <= items[i].last && items[i].first <= placed[j]->last)
-                live[nl++] = placed[j];
-        qsort(live, nl, sizeof(MemSlot *), cmp_offset);
-        uint64_t off = 0;
-        for (uint32_t j = 0; j < nl; j++) {
-            if (live[j]->offset >= off && live[j]->offset - off >= items[i].size)
-                break;
-            uint64_t end = live[j]->offset + live[j]->size;
-            if (end > off)
-                off = end;
+    /* Each ordering places every buffer at the lowest offset free of the buffers already
+     * placed whose lifetimes overlap; the smallest arena wins (ties: the earlier order).
+     * The largest sum of sizes live at one step is a lower bound: reaching it stops. */
+    uint64_t bound = 0;
+    uint32_t nk = p->kernels.len;
+    for (uint32_t k = 0; k < nk; k++) {
+        uint64_t live = 0;
+        for (uint32_t i = 0; i < ni; i++)
+            if (items[i].first <= k && k <= items[i].last)
+                live += items[i].size;
+        bound = live > bound ? live : bound;
+    }
+    static int (*const orders[])(const void *, const void *) = {cmp_item, cmp_breadth, cmp_area};
+    uint64_t *off = arena_array(ctx->scratch, uint64_t, ni ? ni : 1);
+    uint64_t *best_off = arena_array(ctx->scratch, uint64_t, ni ? ni : 1);
+    Item *best_items = arena_array(ctx->scratch, Item, ni ? ni : 1);
+    uint64_t best = UINT64_MAX;
+    for (size_t o = 0; o < 2 * LW_COUNT(orders) && best > bound; o++) {
+        qsort(items, ni, sizeof(Item), orders[o / 2]);
+        uint64_t size;
+        TRY(place(ctx, items, ni, (int)(o & 1), off, &size));
+        if (size < best) {
+            best = size;
+            memcpy(best_off, off, sizeof(uint64_t) * ni);
+            memcpy(best_items, items, sizeof(Item) * ni);
         }
+    }
+    plan->slots = arena_array(ctx->perm, MemSlot, ni ? ni : 1);
+    for (uint32_t i = 0; i < ni; i++) {
         MemSlot *s = &plan->slots[plan->nslots++];
-        s->buf = items[i].buf;
-        s->offset = off;
-        s->size = items[i].size;
-        s->first = items[i].first;
-        s->last = items[i].last;
-        placed[np++] = s;
-        p->bufs.data[s->buf].offset = off;
-        uint64_t end;
-        if (!ckd_add_u64(&end, off, s->size))
-            return diag_error(ctx->diag, "the arena size overflows");
-        if (end > plan->arena_size)
-            plan->arena_size = end;
+        s->buf = best_items[i].buf;
+        s->offset = best_off[i];
+        s->size = best_items[i].size;
+        s->first = best_items[i].first;
+        s->last = best_items[i].last;
+        p->bufs.data[s->buf].offset = s->offset;
+        if (s->offset + s->size > plan->arena_size)
+            plan->arena_size = s->offset + s->size;
     }
     if (ctx->verify) {
         for (uint32_t a = 0; a < plan->nslots; a++)
@@ -179,4 +255,4 @@ static LwStatus run(Ctx *ctx)
 }
 
 const PassDef pass_memplan = {"memplan", PK_KERNEL, run,
-                              "place arena buffers by liveness (greedy by size)"};
+                              "place arena buffers by liveness (best of three greedy orders)"};
