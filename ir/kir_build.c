@@ -303,14 +303,86 @@ static KExpr *raw_load(KBuilder *kb, uint32_t buf, KIndex idx)
     return e;
 }
 
+static const Node *at_load_node(const KBuilder *kb, uint32_t buf)
+{
+    ValueId v = kb->prog->bufs.data[buf].origin;
+    return kb->at_load && v ? kb->at_load[v] : NULL;
+}
+
 KExpr *kb_load(KBuilder *kb, uint32_t buf, KIndex idx)
 {
+    const Node *n = at_load_node(kb, buf);
+    if (n)
+        return n->op->at_load(kb, n, idx);
     return half_in(kb, raw_load(kb, buf, idx));
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* The extent of loop variable v among the open loops, or 0. */
+static int64_t open_extent(const KBuilder *kb, uint16_t v)
+{
+    for (int d = 1; d <= kb->depth; d++) {
+        const KStmt *s = kb->open_stmt[d];
+        if (s->kind == KS_FOR && s->u.loop.var == v)
+            return s->u.loop.extent;
+    }
+    return 0;
+}
+
+/* One step of kb_index_divmod: floor(ix / d) when affine. */
+static int index_div(const KBuilder *kb, const KIndex *ix, int64_t d, KIndex *q)
+{
+    *q = kidx_const(floor_div(ix->base, d));
+    int64_t lo = ix->base - q->base * d, hi = lo;
+    for (uint8_t i = 0; i < ix->n; i++) {
+        int64_t c = ix->coef[i];
+        if (c % d == 0) {
+            if (c)
+                kidx_add(q, ix->var[i], c / d);
+            continue;
+        }
+        int64_t n = open_extent(kb, ix->var[i]);
+        if (n <= 0)
+            return 0;
+        int64_t span = c * (n - 1);
+        if (span < 0)
+            lo += span;
+        else
+            hi += span;
+    }
+    return lo >= 0 && hi < d;
+}
+
+int kb_index_divmod(const KBuilder *kb, const KIndex *ix, int64_t inner, int64_t extent,
+                    KIndex *out)
+{
+    LW_ASSERT(inner > 0 && extent > 0);
+    KIndex q;
+    if (!index_div(kb, ix, inner, &q))
+        return 0;
+    /* q mod extent: drop the multiples of extent; the rest must stay in [0, extent) */
+    KIndex whole;
+    if (!index_div(kb, &q, extent, &whole))
+        return 0;
+    *out = kidx_const(q.base - whole.base * extent);
+    for (uint8_t i = 0; i < q.n; i++)
+        if (q.coef[i] % extent)
+            kidx_add(out, q.var[i], q.coef[i]);
+    return 1;
 }
 
 KExpr *kb_load_guard(KBuilder *kb, uint32_t buf, KIndex idx, const KCond *conds, uint8_t n,
                      KExpr *other)
 {
+    if (!n)
+        return kb_load(kb, buf, idx);
+    if (at_load_node(kb, buf))
+        LW_ICE("a guarded load of a value computed at load time");
     if (is_half(kb->prog->bufs.data[buf].dtype) && n)
         other = kb_cast(kb, kb->prog->bufs.data[buf].dtype, other);
     KExpr *e = raw_load(kb, buf, idx);
@@ -327,6 +399,8 @@ KExpr *kb_load_guard(KBuilder *kb, uint32_t buf, KIndex idx, const KCond *conds,
 KExpr *kb_loadx(KBuilder *kb, uint32_t buf, KIndex idx, KExpr *dyn, int64_t stride,
                 int64_t extent)
 {
+    if (at_load_node(kb, buf))
+        LW_ICE("a data-dependent load of a value computed at load time");
     KExpr *e = new_expr(kb, KE_LOADX, ktype(kb->prog->bufs.data[buf].dtype));
     e->u.loadx.buf = buf;
     e->u.loadx.idx = idx;

@@ -25,6 +25,9 @@ struct KBuilder {
     /* epilogue: fused elementwise nodes applied at the stores of the node (issue #4) */
     const Node *const *epi;
     uint32_t nepi;
+    /* ValueId -> the node whose op computes the value at each load (OpDef.at_load), or
+     * NULL: such a value has no tensor; loads of it become the node's expression */
+    const Node **at_load;
 };
 
 /* ir/kir_build.c: kernels */
@@ -76,6 +79,11 @@ KExpr *kb_cast(KBuilder *kb, DType dt, KExpr *a);
 
 /* indices */
 KIndex kidx_const(int64_t base);
+/* floor(ix / inner) mod extent for the open loops' variables: 1 and *out when it is an
+ * affine index (every term a multiple of inner, or all such terms together in
+ * [0, inner), and so on for extent); 0 when it is not. */
+int kb_index_divmod(const KBuilder *kb, const KIndex *ix, int64_t inner, int64_t extent,
+                    KIndex *out);
 void kidx_add(KIndex *ix, uint16_t var, int64_t coef);
 void kidx_add_index(KIndex *ix, const KIndex *other, int64_t scale);
 /* sum vars[i] * strides[i] over rank dims (+ base) */

@@ -94,6 +94,24 @@ static LwStatus conv_lower_unrolled(KBuilder *kb, const Node *n)
     int64_t kcount = 1;
     for (int i = 0; i < sp; i++)
         kcount *= c->w.kernel[i];
+    /* weights computed where they are loaded (int8 weights dequantized, see lower.c):
+     * every tap's weight of this (m, c) first, into locals, as independent chains,
+     * rather than one chain in front of each tap's loop */
+    uint16_t wl[64];
+    int preload = kb->at_load && kb->at_load[n->in[1]] && kcount <= 64;
+    if (preload)
+        for (int64_t kp = 0; kp < kcount; kp++) {
+            KIndex wi = kidx_const(0);
+            kidx_add_index(&wi, &mix, ws[0]);
+            kidx_add(&wi, vc, ws[1]);
+            int64_t rem = kp;
+            for (int i = sp - 1; i >= 0; i--) {
+                wi.base += (rem % c->w.kernel[i]) * ws[2 + i];
+                rem /= c->w.kernel[i];
+            }
+            wl[kp] = kb_local(kb, ktype(DT_FLOAT32));
+            kb_set(kb, wl[kp], kb_load(kb, wb, wi));
+        }
     for (int64_t kp = 0; kp < kcount; kp++) {
         int64_t k[LW_MAX_SPATIAL], lo[LW_MAX_SPATIAL], hi[LW_MAX_SPATIAL];
         int64_t rem = kp;
@@ -144,8 +162,8 @@ static LwStatus conv_lower_unrolled(KBuilder *kb, const Node *n)
             }
         }
         kb_store(kb, yb, yi,
-                 kb_op3(kb, KOP_FMA, kb_load(kb, xb, xi), kb_load(kb, wb, wi),
-                        kb_load(kb, yb, yi)));
+                 kb_op3(kb, KOP_FMA, kb_load(kb, xb, xi),
+                        preload ? kb_var(kb, wl[kp]) : kb_load(kb, wb, wi), kb_load(kb, yb, yi)));
         kb_endfor_n(kb, nloops);
     }
     kb_endfor(kb); /* c */

@@ -68,6 +68,11 @@ typedef struct OpDef {
     const OpAffine *affine;
     const OpLinear *linear;
     void (*dump_attrs)(const Node *, StrBuf *);
+    /* When every input is constant: output element `idx` as an expression of the inputs,
+     * built into the consumer's kernel at each load instead of a tensor in the arena
+     * (DequantizeLinear of int8 weights: the weights stay int8 in flash). NULL: never. */
+    KExpr *(*at_load)(KBuilder *, const Node *, KIndex idx);
+    int (*at_load_ok)(const Graph *, const Node *); /* this node's form allows at_load */
 } OpDef;
 
 /* ops/optable.c */

@@ -348,6 +348,46 @@ static LwStatus qdq_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     return LW_OK;
 }
 
+/* DequantizeLinear of constants, element idx of the output, built into the kernel
+ * that loads it (OpDef.at_load): the int8 weight stays in flash as it is and each
+ * consumer dequantizes where it reads. The parameter's channel is an affine index when
+ * the consumer's loop nest allows (kb_index_divmod), else computed. */
+static KExpr *dq_param(KBuilder *kb, const Node *n, uint16_t i, KIndex idx)
+{
+    if (!op_has_in(n, i))
+        return NULL;
+    const QdqAttrs *a = n->attrs;
+    uint32_t pb = kb_buf(kb, n->in[i]);
+    if (a->mode == QP_TENSOR)
+        return kb_load(kb, pb, kidx_const(0));
+    const Value *x = op_in(kb->g, n, 0);
+    int64_t xs[LW_MAX_RANK];
+    shape_strides(&x->shape, xs);
+    int64_t inner = xs[a->ax], extent = x->shape.dims[a->ax];
+    KIndex pi;
+    if (kb_index_divmod(kb, &idx, inner, extent, &pi))
+        return kb_load(kb, pb, pi);
+    KExpr *flat = kb_idx(kb, DT_INT64, idx);
+    KExpr *c = kb_op(kb, KOP_MOD, kb_op(kb, KOP_DIV, flat, kb_const_i(kb, DT_INT64, inner)),
+                     kb_const_i(kb, DT_INT64, extent));
+    return kb_loadx(kb, pb, kidx_const(0), c, 1, extent);
+}
+
+static KExpr *dq_at_load(KBuilder *kb, const Node *n, KIndex idx)
+{
+    KExpr *xv = kb_load(kb, kb_buf(kb, n->in[0]), idx);
+    KExpr *zp = dq_param(kb, n, 2, idx), *sc = dq_param(kb, n, 1, idx);
+    return kb_op(kb, KOP_MUL, dequant_diff(kb, xv, zp ? i32(kb, zp) : kb_const_i(kb, DT_INT32, 0)),
+                 sc ? f32(kb, sc) : fc(kb, 1));
+}
+
+static int dq_at_load_ok(const Graph *g, const Node *n)
+{
+    (void)g;
+    const QdqAttrs *a = n->attrs;
+    return a->dequant && a->mode != QP_BLOCK;
+}
+
 /* ---- DynamicQuantizeLinear ----------------------------------------------- */
 
 static LwStatus dql_infer(Ctx *ctx, Graph *g, Node *n)
@@ -1207,6 +1247,11 @@ static LwStatus qsoftmax_lower(Ctx *ctx, KBuilder *kb, const Node *n)
         dom, name, since, until, nin0, nin1, nout0, nout1, FC_OPAQUE, 0, imp, inf, low, NULL,      \
             NULL, NULL, NULL                                                                       \
     }
+#define DQOP(since, until, imp)                                                                    \
+    {                                                                                              \
+        "", "DequantizeLinear", since, until, 2, 3, 1, 1, FC_OPAQUE, 0, imp, qdq_infer, qdq_lower, \
+            NULL, NULL, NULL, NULL, dq_at_load, dq_at_load_ok                                      \
+    }
 
 static LwStatus qlmm_import(Ctx *ctx, Node *n, const AttrList *al)
 {
@@ -1218,10 +1263,10 @@ const OpDef ops_quant[] = {
     QOP("", "QuantizeLinear", 13, 18, 2, 3, 1, 1, q13_import, qdq_infer, qdq_lower),
     QOP("", "QuantizeLinear", 19, 20, 2, 3, 1, 1, q19_import, qdq_infer, qdq_lower),
     QOP("", "QuantizeLinear", 21, LW_OPSET_MAX, 2, 3, 1, 1, q21_import, qdq_infer, qdq_lower),
-    QOP("", "DequantizeLinear", 10, 12, 2, 3, 1, 1, dq10_import, qdq_infer, qdq_lower),
-    QOP("", "DequantizeLinear", 13, 18, 2, 3, 1, 1, dq13_import, qdq_infer, qdq_lower),
-    QOP("", "DequantizeLinear", 19, 20, 2, 3, 1, 1, dq13_import, qdq_infer, qdq_lower),
-    QOP("", "DequantizeLinear", 21, LW_OPSET_MAX, 2, 3, 1, 1, dq21_import, qdq_infer, qdq_lower),
+    DQOP(10, 12, dq10_import),
+    DQOP(13, 18, dq13_import),
+    DQOP(19, 20, dq13_import),
+    DQOP(21, LW_OPSET_MAX, dq21_import),
     QOP("", "DynamicQuantizeLinear", 11, LW_OPSET_MAX, 1, 1, 3, 3, op_no_attrs, dql_infer,
         dql_lower),
     QOP("", "MatMulInteger", 10, LW_OPSET_MAX, 2, 4, 1, 1, op_no_attrs, mmi_infer, mmi_lower),

@@ -1,7 +1,10 @@
 /* lower: graph -> kernel IR. Graph inputs and outputs get caller buffers,
  * constants become weights, other values arena buffers; alias ops (Reshape,
- * Flatten, Squeeze, Unsqueeze) reuse their input's buffer; each remaining node
- * is lowered by its OpDef. */
+ * Flatten, Squeeze, Unsqueeze) reuse their input's buffer; a node of constants
+ * whose op can compute it at load time (OpDef.at_load: DequantizeLinear) and
+ * whose every use is a linear op's weight input gets no kernel and no tensor:
+ * its consumers compute each element where they load it, so int8 weights stay
+ * int8; each remaining node is lowered by its OpDef. */
 #include <string.h>
 
 #include "ir/kir_build.h"
@@ -33,6 +36,38 @@ static void copy_kernel(KBuilder *kb, const Graph *g, uint32_t dst, uint32_t src
     kb_end(kb);
 }
 
+/* Whether n's output is computed at load time (see the header comment). */
+static int computed_at_load(const Graph *g, const Node *n)
+{
+    if (!n->op->at_load || n->nout != 1 || n->nepi || !n->out[0] ||
+        (n->op->at_load_ok && !n->op->at_load_ok(g, n)))
+        return 0;
+    const Value *y = graph_value(g, n->out[0]);
+    if (y->dtype != DT_FLOAT32 || (y->flags & VF_GRAPH_OUTPUT))
+        return 0;
+    for (uint16_t i = 0; i < n->nin; i++)
+        if (n->in[i] && graph_value(g, n->in[i])->kind != VK_CONST)
+            return 0;
+    uint32_t uses = 0;
+    for (uint32_t k = 0; k < g->order.len; k++) {
+        const Node *c = graph_node(g, g->order.data[k]);
+        for (uint16_t i = 0; i < c->nin; i++) {
+            if (c->in[i] != n->out[0])
+                continue;
+            if (!c->op->linear || i != c->op->linear->weight_in)
+                return 0;
+            uses++;
+        }
+        for (uint16_t e = 0; e < c->nepi; e++) { /* fused nodes read their inputs too */
+            const Node *f = graph_node(g, c->epi[e]);
+            for (uint16_t i = 0; i < f->nin; i++)
+                if (f->in[i] == n->out[0])
+                    return 0;
+        }
+    }
+    return uses > 0;
+}
+
 static LwStatus run(Ctx *ctx)
 {
     Graph *g = ctx->g;
@@ -40,6 +75,7 @@ static LwStatus run(Ctx *ctx)
     uint32_t *vb = arena_array(ctx->perm, uint32_t, g->values.len);
     KBuilder kb;
     kb_init(&kb, ctx, p, g, vb);
+    kb.at_load = arena_array(ctx->perm, const Node *, g->values.len);
     for (uint32_t i = 0; i < g->inputs.len; i++) {
         ValueId v = g->inputs.data[i];
         const Value *val = graph_value(g, v);
@@ -64,6 +100,10 @@ static LwStatus run(Ctx *ctx)
         const Node *n = graph_node(g, g->order.data[k]);
         if ((n->op->flags & OPF_ALIAS) && !vb[n->out[0]]) {
             vb[n->out[0]] = kb_buf(&kb, n->in[0]) + 1;
+            continue;
+        }
+        if (computed_at_load(g, n)) {
+            kb.at_load[n->out[0]] = n;
             continue;
         }
         const Node **epi = NULL;

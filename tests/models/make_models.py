@@ -637,6 +637,72 @@ def small_cnn(c):
     c.output("logits", ref_gemm(h, fw, fb, trans_b=1), ref_gemm(h, abs(fw), abs(fb), trans_b=1))
 
 
+@case
+def qdq_weights(c):
+    """Int8 weights through DequantizeLinear of constants (onnxruntime's QDQ layout): a
+    Conv with per-channel int8 weights, a Gemm (transB) with per-row int8 weights and a
+    MatMul with uint8 weights per column (axis 1) and per tensor. Large enough that lwcc
+    dequantizes them where the consumers load them instead of folding them to float."""
+    c.opset = 13
+    x = c.input("x", (1, 16, 6, 6))
+
+    def qweight(name, shape, axis, dtype=np.int8):
+        info = np.iinfo(dtype)
+        q = c.rng.integers(info.min, info.max + 1, size=shape).astype(dtype)
+        n = shape[axis] if axis is not None else 1
+        scale = c.rng.uniform(0.001, 0.01, size=n).astype(F32)
+        zp = c.rng.integers(-3 if dtype == np.int8 else 120, 4 if dtype == np.int8 else 136,
+                            size=n).astype(dtype)
+        if axis is None:
+            scale, zp = scale.reshape(()), zp.reshape(())
+        c.const(name + "_q", q)
+        c.const(name + "_s", scale)
+        c.const(name + "_zp", zp)
+        c.node("DequantizeLinear", [name + "_q", name + "_s", name + "_zp"], [name],
+               **({} if axis is None else {"axis": axis}))
+        bshape = [1] * len(shape)
+        if axis is not None:
+            bshape[axis] = n
+        return (q.astype(np.float64) - zp.astype(np.float64).reshape(bshape)) * \
+            scale.astype(np.float64).reshape(bshape)
+
+    w = qweight("w", (32, 16, 3, 3), 0)
+    b = c.weight("b", (32,), -0.1, 0.1)
+    c.node("Conv", ["x", "w", "b"], ["h"], kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    h = ref_conv(x, w, b, pads=(1, 1, 1, 1))
+    hmag = ref_conv(abs(x), abs(w), abs(b), pads=(1, 1, 1, 1))
+    c.node("Relu", ["h"], ["r"])  # its errors reach the outputs, checked against fmag
+    c.node("Flatten", ["r"], ["f"], axis=1)
+    f, fmag = ref_flatten(np.maximum(h, 0.0)), ref_flatten(hmag)
+    g = qweight("g", (10, 1152), 0)
+    gb = c.weight("gb", (10,), -0.1, 0.1)
+    c.node("Gemm", ["f", "g", "gb"], ["y"], transB=1)
+    c.output("y", ref_gemm(f, g, gb, trans_b=1), ref_gemm(fmag, abs(g), abs(gb), trans_b=1))
+    m = qweight("m", (1152, 6), 1, np.uint8)
+    c.node("MatMul", ["f", "m"], ["z"])
+    c.output("z", f @ m, fmag @ abs(m))
+    t = qweight("t", (1152, 5), None, np.uint8)
+    c.node("MatMul", ["f", "t"], ["u"])
+    c.output("u", f @ t, fmag @ abs(t))
+
+
+@case
+def gemm_batchnorm(c):
+    """Gemm (transB) then BatchNormalization over its columns: folded into the weights."""
+    a = c.input("a", (3, 8))
+    w = c.weight("w", (6, 8), -0.5, 0.5)
+    b = c.weight("b", (6,), -0.1, 0.1)
+    scale = c.weight("s", (6,), 0.5, 1.5)
+    beta = c.weight("beta", (6,), -0.2, 0.2)
+    mean = c.weight("mean", (6,), -0.2, 0.2)
+    var = c.weight("var", (6,), 0.5, 1.5)
+    c.node("Gemm", ["a", "w", "b"], ["g"], transB=1)
+    c.node("BatchNormalization", ["g", "s", "beta", "mean", "var"], ["y"], epsilon=1e-5)
+    g, gmag = ref_gemm(a, w, b, trans_b=1), ref_gemm(abs(a), abs(w), abs(b), trans_b=1)
+    c.output("y", ref_batchnorm(g, scale, beta, mean, var, 1e-5),
+             ref_batchnorm(gmag, scale, abs(beta), -abs(mean), var, 1e-5))
+
+
 def main(argv):
     outdir = argv[1] if len(argv) > 1 else HERE
     wanted = set(argv[2:])
