@@ -381,6 +381,22 @@ static KExpr *dq_at_load(KBuilder *kb, const Node *n, KIndex idx)
                  sc ? f32(kb, sc) : fc(kb, 1));
 }
 
+/* Per-tensor QuantizeLinear / DequantizeLinear as elementwise rules, for epilogues
+ * (passes/fuse.c: a Conv's output quantized and dequantized where it is stored).
+ * args: x, then the scale and zero point as constant scalars (NULL when absent). */
+static KExpr *q_scalar(KBuilder *kb, const Node *n, KExpr *const *args)
+{
+    KExpr *q = kb_op(kb, KOP_DIV, f32(kb, args[0]), f32(kb, args[1]));
+    return quantize_f(kb, q, n->nin > 2 && args[2] ? f32(kb, args[2]) : fc(kb, 0),
+                      op_out(kb->g, n, 0)->dtype);
+}
+
+static KExpr *dq_scalar(KBuilder *kb, const Node *n, KExpr *const *args)
+{
+    KExpr *zp = n->nin > 2 && args[2] ? i32(kb, args[2]) : kb_const_i(kb, DT_INT32, 0);
+    return kb_op(kb, KOP_MUL, dequant_diff(kb, args[0], zp), f32(kb, args[1]));
+}
+
 static int dq_at_load_ok(const Graph *g, const Node *n)
 {
     (void)g;
@@ -1249,8 +1265,13 @@ static LwStatus qsoftmax_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     }
 #define DQOP(since, until, imp)                                                                    \
     {                                                                                              \
-        "", "DequantizeLinear", since, until, 2, 3, 1, 1, FC_OPAQUE, 0, imp, qdq_infer, qdq_lower, \
-            NULL, NULL, NULL, NULL, dq_at_load, dq_at_load_ok                                      \
+        "", "DequantizeLinear", since, until, 2, 3, 1, 1, FC_ELEMWISE, 0, imp, qdq_infer,          \
+            qdq_lower, dq_scalar, NULL, NULL, NULL, dq_at_load, dq_at_load_ok                      \
+    }
+#define QLOP(since, until, imp)                                                                    \
+    {                                                                                              \
+        "", "QuantizeLinear", since, until, 2, 3, 1, 1, FC_ELEMWISE, 0, imp, qdq_infer, qdq_lower, \
+            q_scalar, NULL, NULL, NULL                                                             \
     }
 
 static LwStatus qlmm_import(Ctx *ctx, Node *n, const AttrList *al)
@@ -1259,10 +1280,10 @@ static LwStatus qlmm_import(Ctx *ctx, Node *n, const AttrList *al)
 }
 
 const OpDef ops_quant[] = {
-    QOP("", "QuantizeLinear", 10, 12, 2, 3, 1, 1, q10_import, qdq_infer, qdq_lower),
-    QOP("", "QuantizeLinear", 13, 18, 2, 3, 1, 1, q13_import, qdq_infer, qdq_lower),
-    QOP("", "QuantizeLinear", 19, 20, 2, 3, 1, 1, q19_import, qdq_infer, qdq_lower),
-    QOP("", "QuantizeLinear", 21, LW_OPSET_MAX, 2, 3, 1, 1, q21_import, qdq_infer, qdq_lower),
+    QLOP(10, 12, q10_import),
+    QLOP(13, 18, q13_import),
+    QLOP(19, 20, q19_import),
+    QLOP(21, LW_OPSET_MAX, q21_import),
     DQOP(10, 12, dq10_import),
     DQOP(13, 18, dq13_import),
     DQOP(19, 20, dq13_import),

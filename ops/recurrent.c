@@ -423,19 +423,20 @@ typedef struct RnnLow {
     uint32_t hs, cs, gx, gh, rh; /* scratch */
 } RnnLow;
 
-/* gates[b, j0 + j] = bias[boff + j] + sum_k src[b, k] * M[d, j0 + j, k] for j < nj */
+/* gates[b, j0 + j] = bias[boff + j] + sum_k src[b, k] * M[d, j0 + j, k] for j < nj,
+ * plus what gates[b, j0 + j] held when `add` */
 static void matvec(KBuilder *kb, const RnnLow *L, int d, uint32_t dst, uint32_t src,
                    int64_t src_base, int64_t src_b, int64_t src_t, uint16_t vt, int64_t K,
-                   uint32_t mat, int64_t j0, int64_t nj, int64_t boff)
+                   uint32_t mat, int64_t j0, int64_t nj, int64_t boff, int add)
 {
     int64_t GH = L->G * L->H;
     uint16_t acc = kb_local(kb, ktype(DT_FLOAT32));
     uint16_t vb = kb_for(kb, L->Bt);
     uint16_t vj = kb_for(kb, nj);
-    if (L->has_b)
-        kb_set(kb, acc, kb_load(kb, L->b, ix1(d * 2 * GH + boff + j0, vj, 1)));
-    else
-        kb_set(kb, acc, fc(kb, 0));
+    KExpr *init = L->has_b ? kb_load(kb, L->b, ix1(d * 2 * GH + boff + j0, vj, 1)) : fc(kb, 0);
+    if (add)
+        init = kb_op(kb, KOP_ADD, kb_load(kb, dst, ix2(j0, vb, GH, vj, 1)), init);
+    kb_set(kb, acc, init);
     uint16_t vk = kb_for(kb, K);
     KIndex si = ix2(src_base, vb, src_b, vk, 1);
     if (src_t)
@@ -448,10 +449,13 @@ static void matvec(KBuilder *kb, const RnnLow *L, int d, uint32_t dst, uint32_t 
     kb_endfor_n(kb, 2);
 }
 
-/* Gate pre-activation gx + gh at gate g for (b, h). */
+/* Gate pre-activation gx + gh at gate g for (b, h); gh is already in gx when the two
+ * share one buffer (RNN, LSTM). */
 static KExpr *pre(KBuilder *kb, const RnnLow *L, uint16_t vb, uint16_t vh, int64_t g)
 {
     KIndex gi = ix2(g * L->H, vb, L->G * L->H, vh, 1);
+    if (L->gh == L->gx)
+        return kb_load(kb, L->gx, gi);
     return kb_op(kb, KOP_ADD, kb_load(kb, L->gx, gi), kb_load(kb, L->gh, gi));
 }
 
@@ -475,10 +479,12 @@ static void lower_dir(KBuilder *kb, const RnnLow *L, int d)
      * until the batch's last step. */
     int64_t t0 = rev ? T - 1 : 0, tc = rev ? -1 : 1;
     /* X part: gx = Wb + X_t W^T */
-    matvec(kb, L, d, L->gx, L->x, t0 * L->xt, L->xb, tc * L->xt, vs, L->I, L->w, 0, GH, 0);
-    /* H part: gh = Rb + H R^T (GRU without linear_before_reset: z and r only) */
+    matvec(kb, L, d, L->gx, L->x, t0 * L->xt, L->xb, tc * L->xt, vs, L->I, L->w, 0, GH, 0, 0);
+    /* H part: gh = Rb + H R^T (GRU without linear_before_reset: z and r only); added
+     * into gx when they share a buffer */
     int gru_split = r->kind == RK_GRU && !r->lbr;
-    matvec(kb, L, d, L->gh, L->hs, d * BH, H, 0, vs, H, L->rw, 0, gru_split ? 2 * H : GH, GH);
+    matvec(kb, L, d, L->gh, L->hs, d * BH, H, 0, vs, H, L->rw, 0, gru_split ? 2 * H : GH, GH,
+           L->gh == L->gx);
     if (gru_split) {
         /* rh = r (.) H, then gh[h gate] = Rbh + rh Rh^T */
         vb = kb_for(kb, L->Bt);
@@ -487,7 +493,7 @@ static void lower_dir(KBuilder *kb, const RnnLow *L, int d)
         kb_store(kb, L->rh, ix2(0, vb, H, vh, 1),
                  kb_op(kb, KOP_MUL, rt, kb_load(kb, L->hs, ix2(d * BH, vb, H, vh, 1))));
         kb_endfor_n(kb, 2);
-        matvec(kb, L, d, L->gh, L->rh, 0, H, 0, vs, H, L->rw, 2 * H, H, GH);
+        matvec(kb, L, d, L->gh, L->rh, 0, H, 0, vs, H, L->rw, 2 * H, H, GH, 0);
     }
 
     /* elementwise update of (b, h) */
@@ -581,9 +587,14 @@ static void lower_dir(KBuilder *kb, const RnnLow *L, int d)
     }
 }
 
-static int has_out(const Node *n, uint16_t i)
+/* Output i is wanted: present, and read or a graph output (an LSTM's unused Y_h and
+ * Y_c are not computed). */
+static int has_out(const Graph *g, const Node *n, uint16_t i)
 {
-    return i < n->nout && n->out[i] != 0;
+    if (i >= n->nout || !n->out[i])
+        return 0;
+    const Value *v = graph_value(g, n->out[i]);
+    return v->nuses > 0 || (v->flags & VF_GRAPH_OUTPUT);
 }
 
 static LwStatus rnn_lower(Ctx *ctx, KBuilder *kb, const Node *n)
@@ -617,7 +628,7 @@ static LwStatus rnn_lower(Ctx *ctx, KBuilder *kb, const Node *n)
         L.sd = L.Bt * L.H;
         L.sb = L.H;
     }
-    if (!has_out(n, 0) && !has_out(n, 1) && !has_out(n, 2))
+    if (!has_out(kb->g, n, 0) && !has_out(kb->g, n, 1) && !has_out(kb->g, n, 2))
         return LW_OK;
 
     kb_begin(kb, n, NULL);
@@ -636,18 +647,19 @@ static LwStatus rnn_lower(Ctx *ctx, KBuilder *kb, const Node *n)
         if ((L.has_p = op_has_in(n, IN_P)) != 0)
             L.p = kb_in(kb, IN_P);
     }
-    if ((L.has_y = has_out(n, 0)) != 0)
+    if ((L.has_y = has_out(kb->g, n, 0)) != 0)
         L.y = kb_out(kb, 0);
-    if ((L.has_yh = has_out(n, 1)) != 0)
+    if ((L.has_yh = has_out(kb->g, n, 1)) != 0)
         L.yh = kb_out(kb, 1);
-    if ((L.has_yc = has_out(n, 2)) != 0)
+    if ((L.has_yc = has_out(kb->g, n, 2)) != 0)
         L.yc = kb_out(kb, 2);
     uint64_t state = (uint64_t)(L.D * L.Bt * L.H), gates = (uint64_t)(L.Bt * L.G * L.H);
     L.hs = kb_scratch(kb, DT_FLOAT32, state);
     if (r->kind == RK_LSTM)
         L.cs = kb_scratch(kb, DT_FLOAT32, state);
     L.gx = kb_scratch(kb, DT_FLOAT32, gates);
-    L.gh = kb_scratch(kb, DT_FLOAT32, gates);
+    /* GRU reads the two parts apart (the reset gate scales the hidden part) */
+    L.gh = r->kind == RK_GRU ? kb_scratch(kb, DT_FLOAT32, gates) : L.gx;
     if (r->kind == RK_GRU && !r->lbr)
         L.rh = kb_scratch(kb, DT_FLOAT32, (uint64_t)(L.Bt * L.H));
     for (int d = 0; d < r->dirs; d++)

@@ -1,7 +1,10 @@
 /* fuse: elementwise nodes whose only input from the graph is the sole use of
  * an out-fusable node (Conv, Gemm, MatMul) become that node's epilogue: they
- * run at its stores, in registers, and their tensor disappears. Decided by
- * each op's fusion class and scalar rule, never by its name. */
+ * run at its stores, in registers, and their tensor disappears. Inside the chain
+ * the type may change (QuantizeLinear then DequantizeLinear: the fake-quantized
+ * activations of QDQ models); the chain ends at a value of the node's own type,
+ * which its kernel accumulates in. Decided by each op's fusion class and scalar
+ * rule, never by its name. */
 #include "ops/op.h"
 #include "passes/pass.h"
 
@@ -12,8 +15,8 @@ static int fusable_consumer(const Graph *g, const Node *c, ValueId v)
         (c->op->fuse != FC_ELEMWISE && c->op->fuse != FC_BROADCAST))
         return 0;
     const Value *in = graph_value(g, v), *out = graph_value(g, c->out[0]);
-    if (in->dtype != out->dtype || !shape_equal(&in->shape, &out->shape) ||
-        !dtype_is_float(in->dtype))
+    if (!shape_equal(&in->shape, &out->shape) ||
+        !(dtype_is_float(out->dtype) || dtype_is_int(out->dtype)))
         return 0;
     for (uint16_t i = 1; i < c->nin; i++) {
         if (!c->in[i])
@@ -43,8 +46,12 @@ static LwStatus run(Ctx *ctx)
         Node *n = graph_node(g, id);
         if (!n->op || n->op->fuse != FC_OUT_FUSABLE || n->nout != 1 || n->nepi)
             continue;
+        DType own = graph_value(g, n->out[0])->dtype;
+        if (!dtype_is_float(own))
+            continue;
         NodeId chain[16];
-        uint16_t nc = 0;
+        ValueId ends[16];
+        uint16_t nc = 0, keep = 0;
         ValueId v = n->out[0];
         while (nc < 16) {
             const Value *val = graph_value(g, v);
@@ -53,11 +60,15 @@ static LwStatus run(Ctx *ctx)
             Node *c = graph_node(g, user[v]);
             if (!fusable_consumer(g, c, v))
                 break;
-            chain[nc++] = user[v];
-            v = c->out[0];
+            chain[nc] = user[v];
+            v = ends[nc++] = c->out[0];
+            if (graph_value(g, v)->dtype == own)
+                keep = nc;
         }
+        nc = keep; /* up to the last value of the node's own type */
         if (!nc)
             continue;
+        v = ends[nc - 1];
         NodeId *epi = arena_array(ctx->perm, NodeId, nc);
         for (uint16_t i = 0; i < nc; i++)
             epi[i] = chain[i];

@@ -4,7 +4,7 @@
  * lowest gap it fits), in three orders — largest first (tflite-micro's greedy
  * planner, TVM USMP's greedy-by-size), by first use (greedy by breadth), by
  * size x lifetime — and the smallest arena is kept (total orders: deterministic
- * plans). The largest sum of live sizes
+ * plans), then improved by moving single buffers to the front of the order. The largest sum of live sizes
  * bounds every plan; reaching it ends the search. Test builds check the plan
  * pairwise. */
 #include <stdlib.h>
@@ -227,6 +227,27 @@ static LwStatus run(Ctx *ctx)
             memcpy(best_off, off, sizeof(uint64_t) * ni);
             memcpy(best_items, items, sizeof(Item) * ni);
         }
+    }
+    /* improvement: a buffer moved to the front of the best order, placed first, can
+     * unblock the rest; keep every move that shrinks the arena (a few rounds, graphs
+     * of up to 256 buffers) */
+    for (int round = 0; round < 3 && best > bound && ni <= 256; round++) {
+        int better = 0;
+        for (uint32_t i = 1; i < ni && best > bound; i++) {
+            items[0] = best_items[i];
+            memcpy(items + 1, best_items, sizeof(Item) * i);
+            memcpy(items + i + 1, best_items + i + 1, sizeof(Item) * (ni - i - 1));
+            uint64_t size;
+            TRY(place(ctx, items, ni, 0, off, &size));
+            if (size < best) {
+                best = size;
+                memcpy(best_off, off, sizeof(uint64_t) * ni);
+                memcpy(best_items, items, sizeof(Item) * ni);
+                better = 1;
+            }
+        }
+        if (!better)
+            break;
     }
     plan->slots = arena_array(ctx->perm, MemSlot, ni ? ni : 1);
     for (uint32_t i = 0; i < ni; i++) {

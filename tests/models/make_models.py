@@ -672,8 +672,14 @@ def qdq_weights(c):
     h = ref_conv(x, w, b, pads=(1, 1, 1, 1))
     hmag = ref_conv(abs(x), abs(w), abs(b), pads=(1, 1, 1, 1))
     c.node("Relu", ["h"], ["r"])  # its errors reach the outputs, checked against fmag
-    c.node("Flatten", ["r"], ["f"], axis=1)
-    f, fmag = ref_flatten(np.maximum(h, 0.0)), ref_flatten(hmag)
+    # activations fake-quantized to uint8 (step 0.02): fused into the Conv's stores
+    c.const("a_s", np.array(0.02, F32))
+    c.const("a_zp", np.array(0, np.uint8))
+    c.node("QuantizeLinear", ["r", "a_s", "a_zp"], ["rq"])
+    c.node("DequantizeLinear", ["rq", "a_s", "a_zp"], ["rd"])
+    c.node("Flatten", ["rd"], ["f"], axis=1)
+    rq = np.clip(np.round(np.maximum(h, 0.0) / np.float64(F32(0.02))), 0, 255)
+    f, fmag = ref_flatten(rq * np.float64(F32(0.02))), ref_flatten(hmag)
     g = qweight("g", (10, 1152), 0)
     gb = c.weight("gb", (10,), -0.1, 0.1)
     c.node("Gemm", ["f", "g", "gb"], ["y"], transB=1)
