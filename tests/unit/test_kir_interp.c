@@ -597,6 +597,50 @@ static void test_kir_interp_guarded_load_two_conditions_2d(void **state)
     assert_memory_equal(f->mem[ob], want, sizeof want);
 }
 
+/* kb_index_divmod: the channel floor(idx / inner) % extent of a flat index as an affine
+ * index of the loop variables, checked element by element against the arithmetic. */
+static void check_divmod(Fixture *f, const KIndex *ix, int64_t n0, int64_t n1, int64_t inner,
+                         int64_t extent, uint16_t v0, uint16_t v1)
+{
+    KIndex q;
+    assert_true(kb_index_divmod(&f->kb, ix, inner, extent, &q));
+    for (int64_t a = 0; a < n0; a++)
+        for (int64_t b = 0; b < n1; b++) {
+            int64_t flat = ix->base, got = q.base;
+            for (uint8_t i = 0; i < ix->n; i++)
+                flat += ix->coef[i] * (ix->var[i] == v0 ? a : ix->var[i] == v1 ? b : 0);
+            for (uint8_t i = 0; i < q.n; i++)
+                got += q.coef[i] * (q.var[i] == v0 ? a : q.var[i] == v1 ? b : 0);
+            assert_int_equal(got, (flat / inner) % extent);
+        }
+}
+
+static void test_kir_build_index_divmod_affine_and_not(void **state)
+{
+    Fixture *f = *state;
+    /* Conv weight [8, 4, 3, 3] read as m*36 + c*9 + 4: channel axis 0 (inner 36) is m */
+    uint16_t m = kb_for(&f->kb, 8), c = kb_for(&f->kb, 4);
+    KIndex w = kidx_const(4);
+    kidx_add(&w, m, 36);
+    kidx_add(&w, c, 9);
+    check_divmod(f, &w, 8, 4, 36, 8, m, c);
+    /* axis 1 of the same weight (inner 9, extent 4): c, with m's multiples dropped */
+    check_divmod(f, &w, 8, 4, 9, 4, m, c);
+    /* MatMul B [K=5, N=6] read as k*6 + n, axis 1: n */
+    KIndex b = kidx_const(0);
+    kidx_add(&b, m, 6);
+    kidx_add(&b, c, 1);
+    check_divmod(f, &b, 5, 4, 1, 6, m, c);
+    /* not affine: a term that crosses the channel boundary (m*5 with inner 4) */
+    KIndex bad = kidx_const(0), q;
+    kidx_add(&bad, m, 5);
+    assert_false(kb_index_divmod(&f->kb, &bad, 4, 10, &q));
+    /* nor is a variable that is not an open loop's */
+    kb_endfor_n(&f->kb, 2);
+    assert_false(kb_index_divmod(&f->kb, &w, 9, 4, &q));
+    run_kernel(f);
+}
+
 static void test_kir_interp_loadx_clamps_dynamic_index(void **state)
 {
     Fixture *f = *state;
@@ -805,6 +849,7 @@ int main(void)
         T(test_kir_interp_select_picks_by_condition),
         T(test_kir_interp_runs_only_requested_kernels),
         T(test_kir_interp_const_lowest_highest),
+        T(test_kir_build_index_divmod_affine_and_not),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
