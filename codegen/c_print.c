@@ -465,67 +465,6 @@ static void stmt(Printer *pr, const KStmt *s, int ind)
     }
 }
 
-/* Which buffers a statement touches. */
-static void used_expr(const KExpr *e, uint8_t *u)
-{
-    if (!e)
-        return;
-    switch (e->kind) {
-    case KE_LOAD:
-        u[e->u.load.buf] |= 1;
-        used_expr(e->u.load.other, u);
-        return;
-    case KE_LOADX:
-        u[e->u.loadx.buf] |= 1;
-        used_expr(e->u.loadx.dyn, u);
-        return;
-    case KE_OP:
-        for (int i = 0; i < 3; i++)
-            used_expr(e->u.op.a[i], u);
-        return;
-    case KE_SELECT:
-        used_expr(e->u.sel.c, u);
-        used_expr(e->u.sel.t, u);
-        used_expr(e->u.sel.f, u);
-        return;
-    case KE_CAST:
-    case KE_SPLAT:
-        used_expr(e->u.cast.a, u);
-        return;
-    case KE_HREDUCE:
-        used_expr(e->u.hred.a, u);
-        return;
-    case KE_CONST:
-    case KE_VAR:
-    case KE_IDX:
-        return;
-    }
-}
-
-static void used_stmt(const KStmt *s, uint8_t *u)
-{
-    switch (s->kind) {
-    case KS_FOR:
-        if (s->u.loop.extent > 0) /* empty loops are not printed */
-            used_stmt(s->u.loop.body, u);
-        return;
-    case KS_STORE:
-        u[s->u.store.buf] |= 2;
-        used_expr(s->u.store.val, u);
-        return;
-    case KS_SET:
-        used_expr(s->u.set.val, u);
-        return;
-    case KS_SEQ:
-        for (uint32_t i = 0; i < s->u.seq.n; i++)
-            used_stmt(s->u.seq.items[i], u);
-        return;
-    case KS_IF:
-        used_stmt(s->u.cond.then, u);
-        return;
-    }
-}
-
 static void kernel_comment(Printer *pr, const Kernel *k)
 {
     StrBuf *sb = pr->sb;
@@ -561,7 +500,7 @@ static void print_kernel(Printer *pr, const Kernel *k, uint8_t *u)
     StrBuf *sb = pr->sb;
     const Program *p = pr->p;
     memset(u, 0, p->bufs.len);
-    used_stmt(k->body, u);
+    kir_buffers_used(k->body, u);
     kernel_comment(pr, k);
     sb_printf(sb, "static void %s(const void *const *lw_in, void *const *lw_out, "
                   "unsigned char *lw_a)\n{\n", k->cname);

@@ -467,67 +467,6 @@ static void stmt(LPrinter *lp, const KStmt *s)
     }
 }
 
-/* Which buffers a statement reads (1) and writes (2). */
-static void used_expr(const KExpr *e, uint8_t *u)
-{
-    if (!e)
-        return;
-    switch (e->kind) {
-    case KE_LOAD:
-        u[e->u.load.buf] |= 1;
-        used_expr(e->u.load.other, u);
-        return;
-    case KE_LOADX:
-        u[e->u.loadx.buf] |= 1;
-        used_expr(e->u.loadx.dyn, u);
-        return;
-    case KE_OP:
-        for (int i = 0; i < 3; i++)
-            used_expr(e->u.op.a[i], u);
-        return;
-    case KE_SELECT:
-        used_expr(e->u.sel.c, u);
-        used_expr(e->u.sel.t, u);
-        used_expr(e->u.sel.f, u);
-        return;
-    case KE_CAST:
-    case KE_SPLAT:
-        used_expr(e->u.cast.a, u);
-        return;
-    case KE_HREDUCE:
-        used_expr(e->u.hred.a, u);
-        return;
-    case KE_CONST:
-    case KE_VAR:
-    case KE_IDX:
-        return;
-    }
-}
-
-static void used_stmt(const KStmt *s, uint8_t *u)
-{
-    switch (s->kind) {
-    case KS_FOR:
-        if (s->u.loop.extent > 0)
-            used_stmt(s->u.loop.body, u);
-        return;
-    case KS_STORE:
-        u[s->u.store.buf] |= 2;
-        used_expr(s->u.store.val, u);
-        return;
-    case KS_SET:
-        used_expr(s->u.set.val, u);
-        return;
-    case KS_SEQ:
-        for (uint32_t i = 0; i < s->u.seq.n; i++)
-            used_stmt(s->u.seq.items[i], u);
-        return;
-    case KS_IF:
-        used_stmt(s->u.cond.then, u);
-        return;
-    }
-}
-
 static void add_attr(LPrinter *lp, LLVMValueRef fn, unsigned idx, const char *name, uint64_t val)
 {
     unsigned kind = LLVMGetEnumAttributeKindForName(name, strlen(name));
@@ -549,7 +488,7 @@ static LLVMValueRef build_kernel(LPrinter *lp, const Kernel *k, uint8_t *u, uint
 {
     const Program *p = lp->p;
     memset(u, 0, p->bufs.len);
-    used_stmt(k->body, u);
+    kir_buffers_used(k->body, u);
     uint32_t n = 0;
     for (uint32_t b = 0; b < p->bufs.len; b++)
         if (u[b])

@@ -46,3 +46,65 @@ uint32_t kir_add_weight(Arena *a, Program *p, DType dt, const unsigned char *byt
     p->bufs.data[b].slot = p->weights.len - 1;
     return b;
 }
+
+/* Which buffers a statement reads (|= 1) and writes (|= 2); an empty loop touches none
+ * (the printers print none). */
+static void used_expr(const KExpr *e, uint8_t *u)
+{
+    if (!e)
+        return;
+    switch (e->kind) {
+    case KE_LOAD:
+        u[e->u.load.buf] |= 1;
+        used_expr(e->u.load.other, u);
+        return;
+    case KE_LOADX:
+        u[e->u.loadx.buf] |= 1;
+        used_expr(e->u.loadx.dyn, u);
+        return;
+    case KE_OP:
+        for (int i = 0; i < 3; i++)
+            used_expr(e->u.op.a[i], u);
+        return;
+    case KE_SELECT:
+        used_expr(e->u.sel.c, u);
+        used_expr(e->u.sel.t, u);
+        used_expr(e->u.sel.f, u);
+        return;
+    case KE_CAST:
+    case KE_SPLAT:
+        used_expr(e->u.cast.a, u);
+        return;
+    case KE_HREDUCE:
+        used_expr(e->u.hred.a, u);
+        return;
+    case KE_CONST:
+    case KE_VAR:
+    case KE_IDX:
+        return;
+    }
+}
+
+void kir_buffers_used(const KStmt *s, uint8_t *u)
+{
+    switch (s->kind) {
+    case KS_FOR:
+        if (s->u.loop.extent > 0) /* empty loops are not printed */
+            kir_buffers_used(s->u.loop.body, u);
+        return;
+    case KS_STORE:
+        u[s->u.store.buf] |= 2;
+        used_expr(s->u.store.val, u);
+        return;
+    case KS_SET:
+        used_expr(s->u.set.val, u);
+        return;
+    case KS_SEQ:
+        for (uint32_t i = 0; i < s->u.seq.n; i++)
+            kir_buffers_used(s->u.seq.items[i], u);
+        return;
+    case KS_IF:
+        kir_buffers_used(s->u.cond.then, u);
+        return;
+    }
+}

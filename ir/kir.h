@@ -186,6 +186,10 @@ uint32_t kir_add_weight(Arena *a, Program *p, DType dt, const unsigned char *byt
                         uint64_t nelem, ValueId origin);
 static inline KType ktype(DType dt) { KType t = {dt, 1}; return t; }
 
+/* u[b] |= 1 for each buffer b the statement reads, |= 2 for each it writes (loops of
+ * extent 0 excluded); u has one byte per buffer. */
+void kir_buffers_used(const KStmt *s, uint8_t *u);
+
 /* ir/kir_verify.c: types, loop variables in scope, every access in bounds. */
 void kir_verify(const Ctx *ctx, const Program *p, const char *after);
 
