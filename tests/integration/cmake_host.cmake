@@ -2,16 +2,7 @@
 # find_package(lwcc) + lwcc_add_model, runs it on the digits test images and
 # checks its accuracy line, then that a rebuild with nothing changed runs no lwcc
 # (cmake_cortex_m4.cmake checks that touching the model regenerates it).
-file(REMOVE_RECURSE ${WORK})
-file(MAKE_DIRECTORY ${WORK})
-function(run)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
-  endif()
-  set(out "${out}" PARENT_SCOPE)
-endfunction()
-run(${CMAKE_COMMAND} --install ${BINARY_DIR} --prefix ${WORK}/prefix)
+include(${CMAKE_CURRENT_LIST_DIR}/install_prefix.cmake)
 if(NOT EXISTS ${WORK}/prefix/lib/cmake/lwcc/lwccConfig.cmake AND
    NOT EXISTS ${WORK}/prefix/lib/x86_64-linux-gnu/cmake/lwcc/lwccConfig.cmake)
   file(GLOB_RECURSE cfg ${WORK}/prefix/*lwccConfig.cmake)
