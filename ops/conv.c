@@ -2,6 +2,7 @@
  * auto_pad): a direct loop nest with guarded loads at the borders. */
 #include <string.h>
 
+#include "include/lwcc/lwcc.h"
 #include "ir/kir_build.h"
 #include "ops/families.h"
 #include "ops/spatial.h"
@@ -246,12 +247,12 @@ static LwStatus conv_lower_guarded(KBuilder *kb, const Node *n)
 
 static LwStatus conv_lower(Ctx *ctx, KBuilder *kb, const Node *n)
 {
-    (void)ctx;
     const ConvAttrs *c = n->attrs;
     int64_t kcount = 1;
     for (uint32_t i = 0; i < c->w.nk; i++)
         kcount *= c->w.kernel[i];
-    if (kcount <= 64)
+    /* -Os: one guarded loop nest (smallest code) instead of a guard-free nest per tap */
+    if (kcount <= 64 && !(ctx->opt && ctx->opt->opt == LW_OS))
         return conv_lower_unrolled(kb, n);
     return conv_lower_guarded(kb, n);
 }
