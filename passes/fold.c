@@ -30,7 +30,7 @@ int fold_can(const Ctx *ctx, uint32_t id, uint64_t max_elems)
         if (!(v->flags & VF_SHAPED) || !shape_numel(&v->shape, &c) || c > max_elems)
             return 0;
     }
-    return 1;
+    return !lower_at_load(g, n);
 }
 
 LwStatus fold_node(Ctx *ctx, uint32_t id)

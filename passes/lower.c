@@ -36,8 +36,7 @@ static void copy_kernel(KBuilder *kb, const Graph *g, uint32_t dst, uint32_t src
     kb_end(kb);
 }
 
-/* Whether n's output is computed at load time (see the header comment). */
-static int computed_at_load(const Graph *g, const Node *n)
+int lower_at_load(const Graph *g, const Node *n)
 {
     if (!n->op->at_load || n->nout != 1 || n->nepi || !n->out[0] ||
         (n->op->at_load_ok && !n->op->at_load_ok(g, n)))
@@ -102,7 +101,7 @@ static LwStatus run(Ctx *ctx)
             vb[n->out[0]] = kb_buf(&kb, n->in[0]) + 1;
             continue;
         }
-        if (computed_at_load(g, n)) {
+        if (lower_at_load(g, n)) {
             kb.at_load[n->out[0]] = n;
             continue;
         }

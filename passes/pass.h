@@ -3,6 +3,7 @@
 #define LWCC_PASSES_PASS_H
 
 #include "include/lwcc/ctx.h"
+#include "ir/graph.h"
 
 typedef enum PassKind { PK_GRAPH, PK_KERNEL } PassKind;
 
@@ -27,8 +28,14 @@ const PassDef *pipeline_find(const char *name);
  * interpreter and makes its outputs constants. Shared by infer-shapes (small
  * shape subgraphs) and fold-const. */
 LW_NODISCARD LwStatus fold_node(Ctx *ctx, uint32_t node);
-/* True when node n can be folded: every input constant, outputs not too large. */
+/* True when node n can be folded: every input constant, outputs not too large, and not
+ * a node that lower computes where it is loaded (folding it would store int8 weights
+ * as float). */
 int fold_can(const Ctx *ctx, uint32_t node, uint64_t max_elems);
+
+/* passes/lower.c: n's output gets no tensor: every consumer computes it where it loads it
+ * (OpDef.at_load, all inputs constant, every use a linear op's weight input). */
+int lower_at_load(const Graph *g, const Node *n);
 
 /* passes/memplan.c */
 typedef struct MemSlot {
