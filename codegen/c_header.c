@@ -14,7 +14,8 @@ uint64_t weight_layout(const Program *p, uint64_t *woff)
 {
     uint64_t off = 0;
     for (uint32_t w = 0; w < p->weights.len; w++) {
-        off = (off + WEIGHT_ALIGN - 1) & ~(uint64_t)(WEIGHT_ALIGN - 1);
+        uint64_t al = p->weights.data[w].align ? p->weights.data[w].align : WEIGHT_ALIGN;
+        off = (off + al - 1) & ~(al - 1);
         woff[w] = off;
         off += p->weights.data[w].size;
     }

@@ -7,7 +7,7 @@
 #include "include/lwcc/strbuf.h"
 #include "ir/kir.h"
 
-#define WEIGHT_ALIGN 16 /* each weight's offset in the blob */
+#define WEIGHT_ALIGN 16 /* the blob's alignment, and each weight's of 16 bytes or more */
 
 /* codegen/c_print.c: model.c text and model.h text. */
 LW_NODISCARD LwStatus c_print(Ctx *ctx, const char *prefix, StrBuf *c, StrBuf *h);

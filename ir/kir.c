@@ -39,7 +39,8 @@ uint32_t kir_add_weight(Arena *a, Program *p, DType dt, const unsigned char *byt
     Weight w = {0};
     w.bytes = bytes;
     w.size = size;
-    w.align = 16;
+    /* 16 for vector loads; a weight smaller than that needs only its element's */
+    w.align = size >= 16 ? 16 : dtype_size(dt);
     w.origin = origin;
     vec_push(a, &p->weights, w);
     uint32_t b = kir_add_buf(a, p, KB_WEIGHT, dt, nelem, origin);

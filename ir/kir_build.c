@@ -169,13 +169,46 @@ void kb_store(KBuilder *kb, uint32_t buf, KIndex idx, KExpr *val)
     emit(kb, s);
 }
 
+/* A one-element constant as a literal (float32/64 and integer types), else a load. */
+static KExpr *const_scalar(KBuilder *kb, ValueId v)
+{
+    const Value *c = graph_value(kb->g, v);
+    const unsigned char *d = c->kind == VK_CONST && c->data ? c->data->bytes : NULL;
+    if (d && c->data->size == dtype_size(c->dtype)) {
+        if (c->dtype == DT_FLOAT32) {
+            float f;
+            memcpy(&f, d, 4);
+            return kb_const_f(kb, DT_FLOAT32, f);
+        }
+        if (c->dtype == DT_FLOAT64) {
+            double f;
+            memcpy(&f, d, 8);
+            return kb_const_f(kb, DT_FLOAT64, f);
+        }
+        if (dtype_is_int(c->dtype)) {
+            int64_t i = 0;
+            switch (c->dtype) {
+            case DT_INT8: { int8_t x; memcpy(&x, d, 1); i = x; break; }
+            case DT_UINT8: { uint8_t x; memcpy(&x, d, 1); i = x; break; }
+            case DT_INT16: { int16_t x; memcpy(&x, d, 2); i = x; break; }
+            case DT_UINT16: { uint16_t x; memcpy(&x, d, 2); i = x; break; }
+            case DT_INT32: { int32_t x; memcpy(&x, d, 4); i = x; break; }
+            case DT_UINT32: { uint32_t x; memcpy(&x, d, 4); i = x; break; }
+            default: memcpy(&i, d, 8); break;
+            }
+            return kb_const_i(kb, c->dtype, i);
+        }
+    }
+    return kb_load(kb, kb_buf(kb, v), kidx_const(0));
+}
+
 void kb_store_out(KBuilder *kb, uint32_t buf, KIndex idx, KExpr *val)
 {
     for (uint32_t i = 0; i < kb->nepi; i++) {
         const Node *e = kb->epi[i];
         KExpr *args[8] = {val};
-        for (uint16_t j = 1; j < e->nin && j < 8; j++) /* constant scalars */
-            args[j] = e->in[j] ? kb_load(kb, kb_buf(kb, e->in[j]), kidx_const(0)) : NULL;
+        for (uint16_t j = 1; j < e->nin && j < 8; j++) /* constant scalars, inline */
+            args[j] = e->in[j] ? const_scalar(kb, e->in[j]) : NULL;
         val = e->op->scalar(kb, e, args);
     }
     kb_store(kb, buf, idx, val);

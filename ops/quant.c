@@ -356,6 +356,14 @@ static KExpr *dq_param(KBuilder *kb, const Node *n, uint16_t i, KIndex idx)
 {
     if (!op_has_in(n, i))
         return NULL;
+    const Value *pv = op_in(kb->g, n, i);
+    if (i == 2 && pv->kind == VK_CONST && pv->data) { /* zero points all 0: none stored */
+        uint64_t k = 0;
+        while (k < pv->data->size && pv->data->bytes[k] == 0)
+            k++;
+        if (k == pv->data->size)
+            return NULL;
+    }
     const QdqAttrs *a = n->attrs;
     uint32_t pb = kb_buf(kb, n->in[i]);
     if (a->mode == QP_TENSOR)
