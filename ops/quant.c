@@ -399,9 +399,33 @@ static KExpr *q_scalar(KBuilder *kb, const Node *n, KExpr *const *args)
                       op_out(kb->g, n, 0)->dtype);
 }
 
+/* x is QuantizeLinear's value, cast<int>(min(max(round(v) + zp, lo), hi)): an integer
+ * already, held exactly in float32 before the cast */
+static const KExpr *quantized_float(const KExpr *x)
+{
+    if (x->kind != KE_CAST || !dtype_is_int(x->type.dt))
+        return NULL;
+    const KExpr *m = x->u.cast.a;
+    if (m->type.dt != DT_FLOAT32 || m->kind != KE_OP || m->u.op.op != KOP_MIN)
+        return NULL;
+    const KExpr *M = m->u.op.a[0];
+    if (M->kind != KE_OP || M->u.op.op != KOP_MAX)
+        return NULL;
+    const KExpr *ad = M->u.op.a[0];
+    if (ad->kind != KE_OP || ad->u.op.op != KOP_ADD || ad->u.op.a[0]->kind != KE_OP ||
+        ad->u.op.a[0]->u.op.op != KOP_ROUND)
+        return NULL;
+    return m;
+}
+
 static KExpr *dq_scalar(KBuilder *kb, const Node *n, KExpr *const *args)
 {
     KExpr *zp = n->nin > 2 && args[2] ? i32(kb, args[2]) : kb_const_i(kb, DT_INT32, 0);
+    const KExpr *qf = quantized_float(args[0]);
+    if (qf) /* Q then DQ in one epilogue: (q - zp) * s in float32, exact for such q, and
+             * without the narrowing and widening that keep compilers from vectorizing */
+        return kb_op(kb, KOP_MUL, kb_op(kb, KOP_SUB, (KExpr *)qf, f32(kb, zp)),
+                     f32(kb, args[1]));
     return kb_op(kb, KOP_MUL, dequant_diff(kb, args[0], zp), f32(kb, args[1]));
 }
 

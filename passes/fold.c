@@ -4,9 +4,11 @@
 #include <string.h>
 
 #include "include/lwcc/ckd.h"
+#include "include/lwcc/lwcc.h"
 #include "ir/kir_build.h"
 #include "ir/kir_interp.h"
 #include "ops/op.h"
+#include "target/target.h"
 #include "passes/pass.h"
 
 static LwStatus fold_interpret(Ctx *ctx, Graph *g, Node *n);
@@ -30,7 +32,10 @@ int fold_can(const Ctx *ctx, uint32_t id, uint64_t max_elems)
         if (!(v->flags & VF_SHAPED) || !shape_numel(&v->shape, &c) || c > max_elems)
             return 0;
     }
-    return !lower_at_load(g, n);
+    /* int8 weights stay int8 where flash is scarce (no vector unit: microcontrollers) and
+     * at -Os; elsewhere a small one is folded to float once, the fastest form to load */
+    int keep_int8 = ctx->target->vbytes == 0 || (ctx->opt && ctx->opt->opt == LW_OS);
+    return !(keep_int8 && lower_at_load(g, n));
 }
 
 LwStatus fold_node(Ctx *ctx, uint32_t id)

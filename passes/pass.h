@@ -28,9 +28,9 @@ const PassDef *pipeline_find(const char *name);
  * interpreter and makes its outputs constants. Shared by infer-shapes (small
  * shape subgraphs) and fold-const. */
 LW_NODISCARD LwStatus fold_node(Ctx *ctx, uint32_t node);
-/* True when node n can be folded: every input constant, outputs not too large, and not
- * a node that lower computes where it is loaded (folding it would store int8 weights
- * as float). */
+/* True when node n can be folded: every input constant, outputs not too large, and, for
+ * targets without a vector unit and at -Os, not a node that lower computes where it is
+ * loaded (folding it would store int8 weights as float). */
 int fold_can(const Ctx *ctx, uint32_t node, uint64_t max_elems);
 
 /* passes/lower.c: n's output gets no tensor: every consumer computes it where it loads it
