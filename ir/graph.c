@@ -232,3 +232,11 @@ LwStatus diag_value(Ctx *ctx, const Value *v, const char *fmt, ...)
     va_end(ap);
     return LW_ERR_MODEL;
 }
+
+void graph_take_output(Graph *g, NodeId id, ValueId v)
+{
+    Node *n = graph_node(g, id);
+    graph_value(g, n->out[0])->kind = VK_NONE;
+    n->out[0] = v;
+    graph_value(g, v)->def = id;
+}

@@ -60,6 +60,9 @@ typedef struct Graph {
 Graph *graph_new(Arena *a);
 ValueId graph_add_value(Arena *a, Graph *g, const char *name, DType dt);
 /* A constant value; takes `data` (not copied). */
+/* Node `id` now defines `v` as its output 0 (a pass folded or fused away the nodes that
+ * made v); its old output value is dropped. */
+void graph_take_output(Graph *g, NodeId id, ValueId v);
 ValueId graph_add_const(Arena *a, Graph *g, const char *name, DType dt, const Shape *s,
                         const unsigned char *data, uint64_t size);
 /* A node with `nin` inputs and `nout` fresh output values (named from `outnames`

@@ -72,9 +72,7 @@ static LwStatus fold_one(Ctx *ctx, Graph *g, NodeId lid, NodeId aid)
     ln->in[lin->weight_in] = wv;
     ln->in[lin->bias_in] = bv;
     /* the linear node now produces the affine node's output */
-    graph_value(g, ln->out[0])->kind = VK_NONE;
-    ln->out[0] = an->out[0];
-    graph_value(g, ln->out[0])->def = lid;
+    graph_take_output(g, lid, an->out[0]);
     an->op = NULL;
     return LW_OK;
 }

@@ -104,9 +104,7 @@ static LwStatus try_fold(Ctx *ctx, Graph *g, NodeId sid, uint16_t bi)
     sn = graph_node(g, sid);
     n0->in[n0->op->linear->weight_in] = nv;
     /* the base layer now produces the sum; the adapter and the sum go */
-    graph_value(g, n0->out[0])->kind = VK_NONE;
-    n0->out[0] = sn->out[0];
-    graph_value(g, n0->out[0])->def = l0;
+    graph_take_output(g, l0, sn->out[0]);
     sn->op = NULL;
     graph_node(g, l1)->op = NULL;
     graph_node(g, l2)->op = NULL;

@@ -73,9 +73,7 @@ static LwStatus run(Ctx *ctx)
         for (uint16_t i = 0; i < nc; i++)
             epi[i] = chain[i];
         /* n now defines the last value of the chain */
-        graph_value(g, n->out[0])->kind = VK_NONE;
-        n->out[0] = v;
-        graph_value(g, v)->def = id;
+        graph_take_output(g, id, v);
         n->epi = epi;
         n->nepi = nc;
     }
