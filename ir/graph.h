@@ -47,7 +47,12 @@ typedef struct Node {
     SrcLoc loc;
     const NodeId *epi; /* elementwise nodes fused into this one's stores (pass fuse) */
     uint16_t nepi;
+    uint32_t flags;    /* NF_*: how passes chose to lower it */
 } Node;
+
+enum {
+    NF_SPARSE = 1u << 0 /* its constant weight is stored and run sparse (sparse-weights) */
+};
 
 typedef struct Graph {
     Vec(Value) values;

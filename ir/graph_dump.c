@@ -87,6 +87,8 @@ void graph_dump(const Graph *g, StrBuf *sb)
             value_ref(g, n->in[i], sb);
         }
         sb_putc(sb, ')');
+        if (n->flags & NF_SPARSE)
+            sb_puts(sb, " sparse");
         for (uint16_t e = 0; e < n->nepi; e++) {
             const Node *f = graph_node(g, n->epi[e]);
             sb_puts(sb, e ? ", " : " fused: ");

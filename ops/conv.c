@@ -293,8 +293,51 @@ static int conv_pointwise(const Node *n)
     return 1;
 }
 
+/* Column (c, taps...) reads x[n, c, o*s + k*d] of the input padded by the pads. */
+static int conv_geometry(Arena *a, const Graph *g, const Node *n, LinGeom *geo)
+{
+    const ConvAttrs *c = n->attrs;
+    const Value *x = op_in(g, n, 0), *w = op_in(g, n, 1), *y = op_out(g, n, 0);
+    int sp = x->shape.rank - 2;
+    if (c->group != 1)
+        return 0;
+    memset(geo, 0, sizeof *geo);
+    geo->rank = x->shape.rank;
+    Shape xp = x->shape;
+    for (int i = 0; i < sp; i++) {
+        geo->pad_lo[2 + i] = c->w.pads[i];
+        geo->pad_hi[2 + i] = c->w.pads[sp + i];
+        xp.dims[2 + i] += c->w.pads[i] + c->w.pads[sp + i];
+    }
+    int64_t xs[LW_MAX_RANK], ys[LW_MAX_RANK];
+    shape_strides(&xp, xs);
+    shape_strides(&y->shape, ys);
+    geo->npos = (uint8_t)(1 + sp);
+    geo->pos_extent[0] = x->shape.dims[0];
+    geo->pos_x[0] = xs[0];
+    geo->pos_y[0] = ys[0];
+    for (int i = 0; i < sp; i++) {
+        geo->pos_extent[1 + i] = y->shape.dims[2 + i];
+        geo->pos_x[1 + i] = c->w.strides[i] * xs[2 + i];
+        geo->pos_y[1 + i] = ys[2 + i];
+    }
+    geo->y_chan = ys[1];
+    uint64_t in = shape_count(&w->shape) / (uint64_t)w->shape.dims[0];
+    geo->col = arena_array(a, int64_t, in);
+    for (uint64_t k = 0; k < in; k++) {
+        uint64_t rem = k;
+        int64_t off = 0;
+        for (int i = sp - 1; i >= 0; i--) {
+            off += (int64_t)(rem % (uint64_t)c->w.kernel[i]) * c->w.dilations[i] * xs[2 + i];
+            rem /= (uint64_t)c->w.kernel[i];
+        }
+        geo->col[k] = off + (int64_t)rem * xs[1];
+    }
+    return 1;
+}
+
 static const OpLinear conv_linear = {1, 2, 0, conv_matrix, conv_same_window, conv_pointwise,
-                                     NULL};
+                                     NULL, conv_geometry};
 
 const OpDef ops_conv[] = {
     {"", "Conv", 1, LW_OPSET_MAX, 2, 3, 1, 1, FC_OUT_FUSABLE, 0, conv_import, conv_infer,

@@ -312,10 +312,31 @@ static int gemm_plain_bias(const Graph *g, const Node *n)
     return c->shape.rank == 1 || (c->shape.rank == 2 && c->shape.dims[0] == 1);
 }
 
+/* Rows of A (every leading dim of MatMul's A) are the positions; column k reads
+ * element k of the row. */
+static int rows_geometry(Arena *a, const Graph *g, const Node *n, LinGeom *geo)
+{
+    const Value *x = op_in(g, n, 0), *y = op_out(g, n, 0);
+    if (x->shape.rank < 2 || y->shape.rank != x->shape.rank)
+        return 0;
+    int64_t K = x->shape.dims[x->shape.rank - 1], N = y->shape.dims[y->shape.rank - 1];
+    memset(geo, 0, sizeof *geo);
+    geo->rank = x->shape.rank;
+    geo->npos = 1;
+    geo->pos_extent[0] = (int64_t)(shape_count(&x->shape) / (uint64_t)(K ? K : 1));
+    geo->pos_x[0] = K;
+    geo->pos_y[0] = N;
+    geo->y_chan = 1;
+    geo->col = arena_array(a, int64_t, (size_t)(K ? K : 1));
+    for (int64_t k = 0; k < K; k++)
+        geo->col[k] = k;
+    return 1;
+}
+
 static const OpLinear gemm_linear = {1, 2, 255, gemm_matrix, rows_same_window, rows_pointwise,
-                                     gemm_plain_bias};
+                                     gemm_plain_bias, rows_geometry};
 static const OpLinear matmul_linear = {1, 255, 255, matmul_matrix, rows_same_window,
-                                       rows_pointwise, NULL};
+                                       rows_pointwise, NULL, rows_geometry};
 
 const OpDef ops_gemm[] = {
     {"", "Gemm", 1, LW_OPSET_MAX, 2, 3, 1, 1, FC_OUT_FUSABLE, 0, gemm_import, gemm_infer,

@@ -24,7 +24,9 @@ enum {
     OPF_SHAPE_ONLY = 1u << 4,      /* output depends only on input shapes (Shape, Size) */
     OPF_NO_FOLD = 1u << 5,         /* never constant-fold (random ops) */
     OPF_SUM = 1u << 6,             /* output = input 0 + input 1 (Add) */
-    OPF_PRODUCT = 1u << 7          /* output = input 0 * input 1 (Mul) */
+    OPF_PRODUCT = 1u << 7,         /* output = input 0 * input 1 (Mul) */
+    OPF_PER_CHANNEL = 1u << 8      /* output 0's channel c (axis 1) is made from input 0's
+                                    * channel c alone, and all zeros give all zeros (pools) */
 };
 
 /* The op is y = a[c] * x + b[c] per channel c (axis 1) with constant a, b
@@ -34,6 +36,18 @@ typedef struct OpAffine {
     /* Fills a[C], b[C]; LW_ERR_MODEL (no message) when the inputs are not constant. */
     LwStatus (*coeffs)(Ctx *ctx, const Graph *g, const Node *n, float *a, float *b, uint64_t c);
 } OpAffine;
+
+/* Where the columns of a linear op's matrix read input 0 (LinGeom): input 0 gets a zero
+ * border (pad_lo/pad_hi per dim, in elements of that dim); output positions are loops
+ * (extent, step in the padded input, step in the output); column k reads the padded
+ * input at a position's base + col[k]; output channel m is at + m * y_chan. */
+typedef struct LinGeom {
+    uint8_t rank, npos;
+    int64_t pad_lo[LW_MAX_RANK], pad_hi[LW_MAX_RANK];
+    int64_t pos_extent[LW_MAX_RANK], pos_x[LW_MAX_RANK], pos_y[LW_MAX_RANK];
+    int64_t y_chan;
+    int64_t *col; /* [in], allocated by the hook in the given arena */
+} LinGeom;
 
 /* The op is linear in input 0 with a constant weight input whose dim
  * `out_axis` indexes output channels (axis 1 of the output), plus an optional
@@ -53,6 +67,9 @@ typedef struct OpLinear {
     /* The bias input, present or not, is added as is: a bias_in of shape [out] would be
      * y += bias per output channel (e.g. Gemm only with beta = 1). NULL: always. */
     int (*plain_bias)(const Graph *g, const Node *n);
+    /* Fills *geo for a node whose matrix() holds; 0 when the form has no such
+     * description. NULL: never (the node is not lowered from its matrix). */
+    int (*geometry)(Arena *a, const Graph *g, const Node *n, LinGeom *geo);
 } OpLinear;
 
 typedef struct OpDef {
@@ -74,6 +91,18 @@ typedef struct OpDef {
     KExpr *(*at_load)(KBuilder *, const Node *, KIndex idx);
     int (*at_load_ok)(const Graph *, const Node *); /* this node's form allows at_load */
 } OpDef;
+
+/* ops/sparse.c: a linear op's weight stored and run as its nonzeros (NF_SPARSE). */
+typedef struct SparseInfo {
+    uint64_t out, in, nnz;
+    uint64_t bytes;   /* values and column offsets */
+    DType col_type;   /* the column offsets' type */
+    int64_t maxcol;   /* the largest column offset */
+    int padded;       /* input 0 needs a zero border (a padded copy in scratch) */
+} SparseInfo;
+/* The sparse form of node n's weight; 0 when n can't run sparse. */
+int sparse_measure(Arena *a, const Graph *g, const Node *n, SparseInfo *si);
+LW_NODISCARD LwStatus sparse_lower(Ctx *ctx, KBuilder *kb, const Node *n);
 
 /* ops/optable.c */
 /* The entry for (domain, name) valid at `opset`; NULL when unknown. *known is

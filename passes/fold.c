@@ -63,14 +63,10 @@ interpret:;
     return LW_OK;
 }
 
-static LwStatus fold_interpret(Ctx *ctx, Graph *g, Node *n)
+/* Buffers for every kernel of p (weights point at their bytes, the rest from scratch),
+ * then runs them all. */
+static LwStatus interp_all(Ctx *ctx, const Node *n, const Program *p, void ***memp)
 {
-    Program *p = kir_program_new(ctx->scratch);
-    uint32_t *vb = arena_array(ctx->scratch, uint32_t, g->values.len);
-    KBuilder kb;
-    kb_init(&kb, ctx, p, g, vb);
-    kb.a = ctx->scratch;
-    TRY(n->op->lower(ctx, &kb, n));
     void **mem = arena_array(ctx->scratch, void *, p->bufs.len ? p->bufs.len : 1);
     for (uint32_t b = 0; b < p->bufs.len; b++) {
         const KBuf *kbf = &p->bufs.data[b];
@@ -86,7 +82,20 @@ static LwStatus fold_interpret(Ctx *ctx, Graph *g, Node *n)
         if (!mem[b])
             return diag_node(ctx, n, "out of memory while folding");
     }
-    TRY(kir_interp_run(ctx, p, 0, p->kernels.len, mem));
+    *memp = mem;
+    return kir_interp_run(ctx, p, 0, p->kernels.len, mem);
+}
+
+static LwStatus fold_interpret(Ctx *ctx, Graph *g, Node *n)
+{
+    Program *p = kir_program_new(ctx->scratch);
+    uint32_t *vb = arena_array(ctx->scratch, uint32_t, g->values.len);
+    KBuilder kb;
+    kb_init(&kb, ctx, p, g, vb);
+    kb.a = ctx->scratch;
+    TRY(n->op->lower(ctx, &kb, n));
+    void **mem;
+    TRY(interp_all(ctx, n, p, &mem));
     for (uint16_t o = 0; o < n->nout; o++) {
         ValueId v = n->out[o];
         if (!v || !vb[v])
@@ -99,4 +108,47 @@ static LwStatus fold_interpret(Ctx *ctx, Graph *g, Node *n)
         graph_set_const(ctx->perm, g, v, copy, size);
     }
     return LW_OK;
+}
+
+int fold_maps_zero(Ctx *ctx, const Node *n)
+{
+    const Graph *g = ctx->g;
+    if (!n->op || n->op->fuse != FC_ELEMWISE || !n->op->scalar || n->nout != 1 || !n->in[0] ||
+        n->nin > 8)
+        return 0;
+    const Value *x = graph_value(g, n->in[0]), *y = graph_value(g, n->out[0]);
+    if (!dtype_is_float(x->dtype) || x->dtype != y->dtype)
+        return 0;
+    for (uint16_t i = 1; i < n->nin; i++) {
+        const Value *v = n->in[i] ? graph_value(g, n->in[i]) : NULL;
+        if (v && (v->kind != VK_CONST || shape_count(&v->shape) != 1))
+            return 0;
+    }
+    ArenaMark mark = arena_mark(ctx->scratch);
+    Program *p = kir_program_new(ctx->scratch);
+    uint32_t *vb = arena_array(ctx->scratch, uint32_t, g->values.len);
+    KBuilder kb;
+    kb_init(&kb, ctx, p, g, vb);
+    kb.a = ctx->scratch;
+    KExpr *args[8] = {0};
+    kb_begin(&kb, n, NULL);
+    args[0] = kb_const_f(&kb, x->dtype, 0.0);
+    for (uint16_t i = 1; i < n->nin; i++)
+        if (n->in[i])
+            args[i] = kb_load(&kb, kb_in(&kb, i), kidx_const(0));
+    uint32_t yb = kb_scratch(&kb, y->dtype, 1);
+    kb_store(&kb, yb, kidx_const(0), n->op->scalar(&kb, n, args));
+    kb_end(&kb);
+    void **mem;
+    uint32_t errs = ctx->diag->errors;
+    int zero = 0;
+    if (interp_all(ctx, n, p, &mem) == LW_OK) {
+        if (y->dtype == DT_FLOAT32)
+            zero = *(const float *)mem[yb] == 0;
+        else if (y->dtype == DT_FLOAT64)
+            zero = *(const double *)mem[yb] == 0;
+    }
+    ctx->diag->errors = errs;
+    arena_reset(ctx->scratch, mark);
+    return zero;
 }

@@ -113,7 +113,10 @@ static LwStatus run(Ctx *ctx)
         }
         kb.epi = epi;
         kb.nepi = n->nepi;
-        TRY(n->op->lower(ctx, &kb, n));
+        if (n->flags & NF_SPARSE)
+            TRY(sparse_lower(ctx, &kb, n));
+        else
+            TRY(n->op->lower(ctx, &kb, n));
         kb.epi = NULL;
         kb.nepi = 0;
     }

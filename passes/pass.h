@@ -15,7 +15,7 @@ typedef struct PassDef {
 } PassDef;
 
 extern const PassDef pass_infer_shapes, pass_fold_const, pass_dce, pass_fold_lora,
-    pass_fold_affine, pass_fuse, pass_lower, pass_memplan;
+    pass_fold_affine, pass_prune_channels, pass_sparse_weights, pass_fuse, pass_lower, pass_memplan;
 
 /* passes/pipeline.c */
 LW_NODISCARD LwStatus pipeline_run(Ctx *ctx);
@@ -32,6 +32,9 @@ LW_NODISCARD LwStatus fold_node(Ctx *ctx, uint32_t node);
  * targets without a vector unit and at -Os, not a node that lower computes where it is
  * loaded (folding it would store int8 weights as float). */
 int fold_can(const Ctx *ctx, uint32_t node, uint64_t max_elems);
+/* True when elementwise node n (its inputs other than 0 constant scalars) maps 0 to 0:
+ * its rule evaluated by the interpreter, as folding would. */
+int fold_maps_zero(Ctx *ctx, const Node *n);
 
 /* passes/lower.c: n's output gets no tensor: every consumer computes it where it loads it
  * (OpDef.at_load, all inputs constant, every use a linear op's weight input). */

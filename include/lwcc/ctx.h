@@ -34,6 +34,8 @@ typedef struct Ctx {
     MemPlan *plan; /* NULL until memplan */
     int verify;    /* run verifiers after every pass */
     Vec(const char *) deps; /* files read besides the model (external data, frozen inputs) */
+    Vec(const char *) remarks; /* what optimizing passes changed, one line each, in ctx->perm
+                                * ("node 'c2' (Conv): 8 of 32 output channels removed") */
 } Ctx;
 
 LwLimits lw_default_limits(void);

@@ -709,6 +709,65 @@ def gemm_batchnorm(c):
              ref_batchnorm(gmag, scale, abs(beta), -abs(mean), var, 1e-5))
 
 
+def pruned_weight(c, name, shape, dead_rows=(), dead_cols=(), density=1.0, lo=-0.5, hi=0.5):
+    """A float32 weight [rows, cols, ...] with whole rows (output channels) and columns
+    (input channels) zero and a random fraction `density` of the rest kept."""
+    a = c.rng.uniform(lo, hi, size=shape).astype(F32)
+    a[list(dead_rows)] = 0
+    a[:, list(dead_cols)] = 0
+    a[c.rng.uniform(size=shape) > density] = 0
+    return c.const(name, a)
+
+
+@case
+def pruned_cnn(c):
+    """A pruned CNN exported dense: c1's channels 1, 4, 6 have zero filters and biases
+    (removed through Relu), c2's channel 2 too (removed through Clip 0..6 and MaxPool),
+    and fc's inputs from c2's channel 5 are zero (removed because unused); c2 and fc keep
+    25% of their weights (sparse where that pays)."""
+    c.opset = 13
+    x = c.input("x", (1, 2, 8, 8))
+    w1 = pruned_weight(c, "c1.w", (8, 2, 3, 3), dead_rows=(1, 4, 6))
+    b1 = c.weight("c1.b", (8,), -0.1, 0.1)
+    b1[[1, 4, 6]] = 0
+    c.inits[-1] = numpy_helper.from_array(b1.astype(F32), "c1.b")
+    w2 = pruned_weight(c, "c2.w", (6, 8, 3, 3), dead_rows=(2,), density=0.25)
+    b2 = c.weight("c2.b", (6,), 0.0, 0.2)
+    b2[2] = 0
+    c.inits[-1] = numpy_helper.from_array(b2.astype(F32), "c2.b")
+    fw = pruned_weight(c, "fc.w", (5, 96), dead_cols=range(80, 96), density=0.25)
+    fb = c.weight("fc.b", (5,), -0.1, 0.1)
+    c.const("lo", np.array(0, F32))
+    c.const("hi", np.array(6, F32))
+    c.node("Conv", ["x", "c1.w", "c1.b"], ["h1"], name="c1", kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    c.node("Relu", ["h1"], ["r1"])
+    c.node("Conv", ["r1", "c2.w", "c2.b"], ["h2"], name="c2", kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    c.node("Clip", ["h2", "lo", "hi"], ["r2"])
+    c.node("MaxPool", ["r2"], ["p2"], kernel_shape=[2, 2], strides=[2, 2])
+    c.node("Flatten", ["p2"], ["f"], axis=1)
+    c.node("Gemm", ["f", "fc.w", "fc.b"], ["y"], name="fc", transB=1)
+    h1 = ref_conv(x, w1, b1, pads=(1, 1, 1, 1))
+    c.check(h1, ref_conv(abs(x), abs(w1), abs(b1), pads=(1, 1, 1, 1)))
+    r1 = np.maximum(h1, 0.0)
+    h2 = ref_conv(r1, w2, b2, pads=(1, 1, 1, 1))
+    c.check(h2, ref_conv(r1, abs(w2), abs(b2), pads=(1, 1, 1, 1)))
+    f = ref_flatten(ref_maxpool(np.clip(h2, 0.0, 6.0), (2, 2), (2, 2), (0, 0, 0, 0)), 1)
+    c.output("y", ref_gemm(f, fw, fb, trans_b=1), ref_gemm(f, abs(fw), abs(fb), trans_b=1))
+
+
+@case
+def pruned_sigmoid(c):
+    """Gemm rows 0 and 3 are zero, but Sigmoid makes them 0.5: they must stay."""
+    x = c.input("x", (2, 8))
+    w1 = pruned_weight(c, "w1", (6, 8), dead_rows=(0, 3))
+    w2 = c.weight("w2", (4, 6), -0.5, 0.5)
+    c.node("Gemm", ["x", "w1"], ["h"], transB=1)
+    c.node("Sigmoid", ["h"], ["s"])
+    c.node("Gemm", ["s", "w2"], ["y"], transB=1)
+    s = ref_sigmoid(ref_gemm(x, w1, trans_b=1))
+    c.output("y", ref_gemm(s, w2, trans_b=1), ref_gemm(s, abs(w2), trans_b=1))
+
+
 def main(argv):
     outdir = argv[1] if len(argv) > 1 else HERE
     wanted = set(argv[2:])

@@ -1,0 +1,160 @@
+/* Sparse weights: a linear op (OpLinear with a geometry) whose constant weight is
+ * mostly zeros, stored as its nonzeros only and run over them (pass sparse-weights
+ * decides; see passes/sparse_weights.c).
+ *
+ * Format: output channel m's nonzeros, row after row: values[] (float32) and cols[]
+ * (the input offset each reads, relative to an output position's base, in the
+ * narrowest unsigned type that holds them). The loops have constant bounds: the
+ * kernel has one loop per output channel over that channel's nonzeros, inside the
+ * output-position loops:
+ *
+ *   for each position p:
+ *     acc = bias[0]; for j < nnz[0]: acc += values[j] * x[base(p) + cols[j]]; y[0, p] = acc
+ *     acc = bias[1]; for j < nnz[1]: ...
+ *
+ * The column offsets address input 0 with a zero border (the op's pads) when it has
+ * one: a padded copy in kernel scratch, so no load needs a guard. The data-dependent
+ * load is KE_LOADX, clamped, so kir_verify still proves every access in bounds. */
+#include <string.h>
+
+#include "ir/kir_build.h"
+#include "ops/op.h"
+
+int sparse_measure(Arena *a, const Graph *g, const Node *n, SparseInfo *si)
+{
+    const OpLinear *lin = n->op ? n->op->linear : NULL;
+    memset(si, 0, sizeof *si);
+    if (!lin || !lin->geometry || n->nout != 1)
+        return 0;
+    uint64_t out, in;
+    int tr;
+    if (!lin->matrix(g, n, &out, &in, &tr) || (lin->plain_bias && !lin->plain_bias(g, n)))
+        return 0;
+    if (lin->bias_in != 255 && op_has_in(n, lin->bias_in)) {
+        const Value *b = op_in(g, n, lin->bias_in);
+        if (b->kind != VK_CONST || b->dtype != DT_FLOAT32 || shape_count(&b->shape) != out)
+            return 0;
+    }
+    LinGeom geo;
+    if (!lin->geometry(a, g, n, &geo))
+        return 0;
+    const float *w = (const float *)(const void *)op_in(g, n, lin->weight_in)->data->bytes;
+    int64_t maxcol = 0;
+    for (uint64_t k = 0; k < in; k++)
+        maxcol = geo.col[k] > maxcol ? geo.col[k] : maxcol;
+    si->out = out;
+    si->in = in;
+    si->maxcol = maxcol;
+    for (uint64_t i = 0; i < out * in; i++)
+        si->nnz += w[i] != 0;
+    si->col_type = maxcol < 256 ? DT_UINT8 : maxcol < 65536 ? DT_UINT16 : DT_INT32;
+    si->bytes = si->nnz * (4 + dtype_size(si->col_type));
+    for (int d = 0; d < geo.rank; d++)
+        si->padded |= geo.pad_lo[d] || geo.pad_hi[d];
+    return 1;
+}
+
+/* A copy of x (shape s) in scratch with the zero border of geo. */
+static uint32_t padded_copy(KBuilder *kb, uint32_t xb, const Shape *s, const LinGeom *geo)
+{
+    Shape ps = *s;
+    for (int d = 0; d < s->rank; d++)
+        ps.dims[d] += geo->pad_lo[d] + geo->pad_hi[d];
+    uint64_t np = shape_count(&ps);
+    uint32_t pb = kb_scratch(kb, DT_FLOAT32, np);
+    uint16_t vz = kb_for(kb, (int64_t)np);
+    KIndex zi = kidx_const(0);
+    kidx_add(&zi, vz, 1);
+    kb_store(kb, pb, zi, kb_const_f(kb, DT_FLOAT32, 0));
+    kb_endfor(kb);
+    int64_t xs[LW_MAX_RANK], pst[LW_MAX_RANK];
+    shape_strides(s, xs);
+    shape_strides(&ps, pst);
+    uint16_t vars[LW_MAX_RANK];
+    kb_for_shape(kb, s, vars);
+    int64_t base = 0;
+    for (int d = 0; d < s->rank; d++)
+        base += geo->pad_lo[d] * pst[d];
+    kb_store(kb, pb, kidx_rowmajor(vars, pst, s->rank, base),
+             kb_load(kb, xb, kidx_rowmajor(vars, xs, s->rank, 0)));
+    kb_endfor_n(kb, s->rank);
+    return pb;
+}
+
+LwStatus sparse_lower(Ctx *ctx, KBuilder *kb, const Node *n)
+{
+    (void)ctx;
+    const Graph *g = kb->g;
+    const OpLinear *lin = n->op->linear;
+    uint64_t out, in;
+    int tr;
+    LinGeom geo;
+    if (!lin->matrix(g, n, &out, &in, &tr) || !lin->geometry(kb->a, g, n, &geo))
+        LW_ICE("node '%s' was made sparse but has no matrix", n->loc.name);
+    const Value *x = op_in(g, n, 0);
+    const float *w = (const float *)(const void *)op_in(g, n, lin->weight_in)->data->bytes;
+    const Value *bias = lin->bias_in != 255 && op_has_in(n, lin->bias_in)
+                            ? op_in(g, n, lin->bias_in)
+                            : NULL;
+    SparseInfo si;
+    if (!sparse_measure(kb->a, g, n, &si))
+        LW_ICE("node '%s' was made sparse but can't be", n->loc.name);
+    /* the nonzeros, row after row */
+    uint64_t nnz = si.nnz;
+    float *vals = arena_array(kb->a, float, nnz ? nnz : 1);
+    DType ct = si.col_type;
+    size_t cs = dtype_size(ct);
+    unsigned char *cols = arena_array(kb->a, unsigned char, (nnz ? nnz : 1) * cs);
+    uint64_t *start = arena_array(kb->a, uint64_t, out + 1);
+    uint64_t j = 0;
+    for (uint64_t m = 0; m < out; m++) {
+        start[m] = j;
+        for (uint64_t k = 0; k < in; k++) {
+            float v = w[tr ? k * out + m : m * in + k];
+            if (v == 0)
+                continue;
+            vals[j] = v;
+            uint32_t c32 = (uint32_t)geo.col[k];
+            uint16_t c16 = (uint16_t)c32;
+            uint8_t c8 = (uint8_t)c32;
+            memcpy(cols + j * cs, cs == 1 ? (const void *)&c8 : cs == 2 ? (const void *)&c16
+                                                                        : (const void *)&c32,
+                   cs);
+            j++;
+        }
+    }
+    start[out] = j;
+    kb_begin(kb, n, NULL);
+    uint32_t xb = kb_in(kb, 0), yb = kb_out(kb, 0);
+    uint32_t vb = kb_weight(kb, DT_FLOAT32, vals, nnz ? nnz : 1);
+    uint32_t cb = kb_weight(kb, ct, cols, nnz ? nnz : 1);
+    if (si.padded)
+        xb = padded_copy(kb, xb, &x->shape, &geo);
+    uint16_t acc = kb_local(kb, ktype(DT_FLOAT32));
+    KIndex xi = kidx_const(0), yi = kidx_const(0);
+    for (uint8_t p = 0; p < geo.npos; p++) {
+        uint16_t v = kb_for(kb, geo.pos_extent[p]);
+        kidx_add(&xi, v, geo.pos_x[p]);
+        kidx_add(&yi, v, geo.pos_y[p]);
+    }
+    for (uint64_t m = 0; m < out; m++) {
+        float b = 0;
+        if (bias)
+            memcpy(&b, bias->data->bytes + m * 4, 4);
+        kb_set(kb, acc, kb_const_f(kb, DT_FLOAT32, b));
+        if (start[m + 1] > start[m]) {
+            uint16_t vj = kb_for(kb, (int64_t)(start[m + 1] - start[m]));
+            KIndex ji = kidx_const((int64_t)start[m]);
+            kidx_add(&ji, vj, 1);
+            KExpr *xv = kb_loadx(kb, xb, xi, kb_load(kb, cb, ji), 1, si.maxcol + 1);
+            kb_set(kb, acc, kb_op3(kb, KOP_FMA, kb_load(kb, vb, ji), xv, kb_var(kb, acc)));
+            kb_endfor(kb);
+        }
+        KIndex ym = yi;
+        ym.base += (int64_t)m * geo.y_chan;
+        kb_store_out(kb, yb, ym, kb_var(kb, acc));
+    }
+    kb_endfor_n(kb, geo.npos);
+    kb_end(kb);
+    return LW_OK;
+}
