@@ -37,6 +37,9 @@ static const char usage_text[] =
     "  --verify-each            run the IR verifiers after every pass\n"
     "  --disable-pass=PASS      skip an optional pass (see --help-passes)\n"
     "  --depfile=FILE           write a Make dependency rule for the outputs\n"
+    "  --report=FILE.html       also write an HTML page about the compiled model: per layer\n"
+    "                           the nodes, shapes, MACs and weight bytes; the arena plan as a\n"
+    "                           picture; flash by layer (not with --emit=ir|kir)\n"
     "  --print-targets          list the targets\n"
     "  --help-passes            list the passes\n"
     "  --version                print the version\n"
@@ -232,6 +235,14 @@ int main(int argc, char **argv)
             if (missing)
                 return usage_error("%s needs a file name", a);
             o.depfile = v;
+        } else if ((v = flag_value(argc, argv, &i, "--report", &missing)) || missing) {
+            if (missing)
+                return usage_error("%s needs a file name", a);
+            if (!*v) {
+                fprintf(stderr, "lwcc: error: --report needs a file name\n");
+                return LW_ERR_MODEL;
+            }
+            o.report = v;
         } else if (a[0] == '-' && a[1]) {
             return usage_error("unknown option '%s'", a);
         } else {

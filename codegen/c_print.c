@@ -12,6 +12,15 @@
 #include "runtime-min/rt_blob.h"
 #include "target/target.h"
 
+#define HOLE_INT '\x01'
+#define HOLE_F32 '\x02'
+
+typedef struct Hole {
+    char kind; /* HOLE_INT or HOLE_F32 */
+    int64_t i;
+    float f;
+} Hole;
+
 typedef struct Printer {
     Ctx *ctx;
     const Program *p;
@@ -23,6 +32,14 @@ typedef struct Printer {
     uint64_t *woff; /* weight offsets in the blob */
     uint64_t blob_size;
     int weights_used;
+    /* -Os kernel sharing (see share_kernels): with `holes`, every number that may differ
+     * between kernels of one shape is printed as a marker and recorded in `hole`, and
+     * buffers are numbered by first use (bmap: buffer -> 1 + local number) */
+    int holes, unsharable;
+    Vec(Hole) hole;
+    uint32_t *bmap, nbmap;
+    uint32_t nodes; /* expressions and statements printed */
+    int steps;      /* -Os: every kernel takes (lw_p, lw_f) and _run walks a table of steps */
 } Printer;
 
 static const char *ctype(DType dt)
@@ -65,9 +82,44 @@ static void use_helper(Printer *pr, const char *name)
     LW_ICE("runtime-min has no helper '%s'", name);
 }
 
-static void put_index(StrBuf *sb, const KIndex *ix)
+static void hole_int(Printer *pr, int64_t v)
 {
+    Hole h = {HOLE_INT, v, 0};
+    if (v < INT32_MIN || v > INT32_MAX)
+        pr->unsharable = 1;
+    sb_putc(pr->sb, HOLE_INT);
+    vec_push(pr->ctx->scratch, &pr->hole, h);
+}
+
+/* Buffer b's name: its number, or with holes its number in order of first use. */
+static void put_buf(Printer *pr, uint32_t b)
+{
+    if (!pr->holes) {
+        sb_printf(pr->sb, "b%u", b);
+        return;
+    }
+    if (!pr->bmap[b])
+        pr->bmap[b] = ++pr->nbmap;
+    sb_printf(pr->sb, "b%u", pr->bmap[b] - 1);
+}
+
+static void put_index(Printer *pr, const KIndex *ix)
+{
+    StrBuf *sb = pr->sb;
     int any = 0;
+    if (pr->holes) {
+        for (uint8_t i = 0; i < ix->n; i++) {
+            if (ix->coef[i] == 0)
+                continue;
+            sb_printf(sb, "%si%u * ", any ? " + " : "", ix->var[i]);
+            hole_int(pr, ix->coef[i]);
+            any = 1;
+        }
+        if (any)
+            sb_puts(sb, " + ");
+        hole_int(pr, ix->base);
+        return;
+    }
     for (uint8_t i = 0; i < ix->n; i++) {
         if (ix->coef[i] == 0)
             continue;
@@ -92,11 +144,17 @@ static void put_index(StrBuf *sb, const KIndex *ix)
     }
 }
 
-static void put_cond(StrBuf *sb, const KCond *c)
+static void put_cond(Printer *pr, const KCond *c)
 {
+    StrBuf *sb = pr->sb;
     sb_puts(sb, "(uint32_t)(");
-    put_index(sb, &c->e);
+    put_index(pr, &c->e);
     sb_puts(sb, ") < ");
+    if (pr->holes) {
+        sb_puts(sb, "(uint32_t)");
+        hole_int(pr, c->bound);
+        return;
+    }
     sb_i64(sb, c->bound);
     sb_putc(sb, 'u');
 }
@@ -114,10 +172,15 @@ static void put_float_const(Printer *pr, DType dt, double v)
             sb_printf(sb, "(double)lwrt_f32_bits(%s)", bits);
         return;
     }
-    if (dt == DT_FLOAT32)
+    if (dt == DT_FLOAT32 && pr->holes) {
+        Hole h = {HOLE_F32, 0, (float)v};
+        sb_putc(sb, HOLE_F32);
+        vec_push(pr->ctx->scratch, &pr->hole, h);
+    } else if (dt == DT_FLOAT32) {
         sb_hexf32(sb, (float)v);
-    else
+    } else {
         sb_hexf64(sb, v);
+    }
 }
 
 static void put_int_const(StrBuf *sb, DType dt, int64_t v)
@@ -330,6 +393,7 @@ static void op_expr(Printer *pr, const KExpr *e)
 static void expr(Printer *pr, const KExpr *e)
 {
     StrBuf *sb = pr->sb;
+    pr->nodes++;
     switch (e->kind) {
     case KE_CONST:
         if (dtype_is_float(e->type.dt))
@@ -342,7 +406,7 @@ static void expr(Printer *pr, const KExpr *e)
         return;
     case KE_IDX:
         sb_printf(sb, "((%s)(", ctype(e->type.dt));
-        put_index(sb, &e->u.idx);
+        put_index(pr, &e->u.idx);
         sb_puts(sb, "))");
         return;
     case KE_LOAD:
@@ -351,12 +415,13 @@ static void expr(Printer *pr, const KExpr *e)
             for (uint8_t i = 0; i < e->u.load.nguard; i++) {
                 if (i)
                     sb_puts(sb, " && ");
-                put_cond(sb, &e->u.load.guard[i]);
+                put_cond(pr, &e->u.load.guard[i]);
             }
             sb_puts(sb, " ? ");
         }
-        sb_printf(sb, "b%u[", e->u.load.buf);
-        put_index(sb, &e->u.load.idx);
+        put_buf(pr, e->u.load.buf);
+        sb_putc(sb, '[');
+        put_index(pr, &e->u.load.idx);
         sb_putc(sb, ']');
         if (e->u.load.nguard) {
             sb_puts(sb, " : ");
@@ -366,13 +431,21 @@ static void expr(Printer *pr, const KExpr *e)
         return;
     case KE_LOADX:
         pr->need_clamp = 1;
-        sb_printf(sb, "b%u[", e->u.loadx.buf);
-        put_index(sb, &e->u.loadx.idx);
+        put_buf(pr, e->u.loadx.buf);
+        sb_putc(sb, '[');
+        put_index(pr, &e->u.loadx.idx);
         sb_puts(sb, " + lw_clamp(");
         expr(pr, e->u.loadx.dyn);
-        sb_printf(sb, ", %lld)", (long long)e->u.loadx.extent);
-        if (e->u.loadx.stride != 1)
-            sb_printf(sb, " * %lld", (long long)e->u.loadx.stride);
+        if (pr->holes) {
+            sb_puts(sb, ", ");
+            hole_int(pr, e->u.loadx.extent);
+            sb_puts(sb, ") * ");
+            hole_int(pr, e->u.loadx.stride);
+        } else {
+            sb_printf(sb, ", %lld)", (long long)e->u.loadx.extent);
+            if (e->u.loadx.stride != 1)
+                sb_printf(sb, " * %lld", (long long)e->u.loadx.stride);
+        }
         sb_putc(sb, ']');
         return;
     case KE_OP:
@@ -420,21 +493,29 @@ static void expr(Printer *pr, const KExpr *e)
 static void stmt(Printer *pr, const KStmt *s, int ind)
 {
     StrBuf *sb = pr->sb;
+    pr->nodes++;
     switch (s->kind) {
     case KS_FOR:
         if (s->u.loop.extent == 0)
             return;
         sb_indent(sb, ind);
-        sb_printf(sb, "for (int32_t i%u = 0; i%u < %lld; i%u++) {\n", s->u.loop.var,
-                  s->u.loop.var, (long long)s->u.loop.extent, s->u.loop.var);
+        if (pr->holes) {
+            sb_printf(sb, "for (int32_t i%u = 0; i%u < ", s->u.loop.var, s->u.loop.var);
+            hole_int(pr, s->u.loop.extent);
+            sb_printf(sb, "; i%u++) {\n", s->u.loop.var);
+        } else {
+            sb_printf(sb, "for (int32_t i%u = 0; i%u < %lld; i%u++) {\n", s->u.loop.var,
+                      s->u.loop.var, (long long)s->u.loop.extent, s->u.loop.var);
+        }
         stmt(pr, s->u.loop.body, ind + 1);
         sb_indent(sb, ind);
         sb_puts(sb, "}\n");
         return;
     case KS_STORE:
         sb_indent(sb, ind);
-        sb_printf(sb, "b%u[", s->u.store.buf);
-        put_index(sb, &s->u.store.idx);
+        put_buf(pr, s->u.store.buf);
+        sb_putc(sb, '[');
+        put_index(pr, &s->u.store.idx);
         sb_puts(sb, "] = ");
         expr(pr, s->u.store.val);
         sb_puts(sb, ";\n");
@@ -455,7 +536,7 @@ static void stmt(Printer *pr, const KStmt *s, int ind)
         for (uint8_t i = 0; i < s->u.cond.ncond; i++) {
             if (i)
                 sb_puts(sb, " && ");
-            put_cond(sb, &s->u.cond.cond[i]);
+            put_cond(pr, &s->u.cond.cond[i]);
         }
         sb_puts(sb, ") {\n");
         stmt(pr, s->u.cond.then, ind + 1);
@@ -495,54 +576,283 @@ static void kernel_comment(Printer *pr, const Kernel *k)
     sb_puts(sb, " */\n");
 }
 
-static void print_kernel(Printer *pr, const Kernel *k, uint8_t *u)
+/* The kernel's buffer declarations, locals and body, after its signature line. With
+ * holes, the holes are recorded in text order (declarations first). */
+static void kernel_text(Printer *pr, const Kernel *k, uint8_t *u, StrBuf *out)
 {
-    StrBuf *sb = pr->sb;
     const Program *p = pr->p;
     memset(u, 0, p->bufs.len);
     kir_buffers_used(k->body, u);
-    kernel_comment(pr, k);
-    sb_printf(sb, "static void %s(const void *const *lw_in, void *const *lw_out, "
-                  "unsigned char *lw_a)\n{\n", k->cname);
+    StrBuf body;
+    sb_init(&body, pr->ctx->scratch);
+    pr->sb = &body;
+    pr->hole.len = 0;
+    pr->unsharable = 0;
+    pr->nodes = 0;
+    if (pr->holes) {
+        memset(pr->bmap, 0, sizeof(uint32_t) * p->bufs.len);
+        pr->nbmap = 0;
+    }
+    stmt(pr, k->body, 1);
+    uint32_t nbh = pr->hole.len;
+    Hole *bh = nbh ? arena_memdup(pr->ctx->scratch, pr->hole.data, sizeof(Hole) * nbh) : NULL;
+    pr->hole.len = 0;
+    /* buffers in number order, or with holes in order of first use */
+    uint32_t nb = 0, *order = arena_array(pr->ctx->scratch, uint32_t, p->bufs.len + 1);
+    for (uint32_t b = 0; b < p->bufs.len; b++)
+        if (u[b])
+            order[pr->holes ? pr->bmap[b] - 1 : nb] = b, nb++;
+    pr->sb = out;
     int any_in = 0, any_out = 0, any_a = 0;
-    for (uint32_t b = 0; b < p->bufs.len; b++) {
-        if (!u[b])
-            continue;
+    for (uint32_t j = 0; j < nb; j++) {
+        uint32_t b = order[j];
         const KBuf *kb = &p->bufs.data[b];
         int ro = !(u[b] & 2);
         const char *T = ctype(kb->dtype);
-        sb_printf(sb, "    %s%s *restrict b%u = (%s%s *)", ro ? "const " : "", T, b,
-                  ro ? "const " : "", T);
+        sb_printf(out, "    %s%s *restrict ", ro ? "const " : "", T);
+        put_buf(pr, b);
+        sb_printf(out, " = (%s%s *)", ro ? "const " : "", T);
+        uint64_t at = kb->kind == KB_ARENA ? kb->offset
+                      : kb->kind == KB_WEIGHT ? pr->woff[kb->slot]
+                                              : kb->slot;
+        if (pr->holes) {
+            /* where it is, a number too: kernels reading an input or writing an output
+             * share with those using the arena */
+            int kind = kb->kind == KB_INPUT ? 0 : kb->kind == KB_OUTPUT ? 1 : kb->kind == KB_ARENA ? 2 : 3;
+            if (kind == 3)
+                pr->weights_used = 1;
+            sb_puts(out, "lw_ptr(lw_in, lw_out, lw_a, ");
+            hole_int(pr, kind);
+            sb_puts(out, ", ");
+            hole_int(pr, (int64_t)at);
+            sb_puts(out, ");\n");
+            continue;
+        }
         switch (kb->kind) {
         case KB_INPUT:
-            sb_printf(sb, "lw_in[%u];\n", kb->slot);
+            sb_puts(out, "lw_in[");
             any_in = 1;
             break;
         case KB_OUTPUT:
-            sb_printf(sb, "lw_out[%u];\n", kb->slot);
+            sb_puts(out, "lw_out[");
             any_out = 1;
             break;
         case KB_ARENA:
-            sb_printf(sb, "(lw_a + %llu);\n", (unsigned long long)kb->offset);
+            sb_puts(out, "(lw_a + ");
             any_a = 1;
             break;
         case KB_WEIGHT:
             pr->weights_used = 1;
-            sb_printf(sb, "(const void *)(lw_w.b + %llu);\n",
-                      (unsigned long long)pr->woff[kb->slot]);
+            sb_puts(out, "(const void *)(lw_w.b + ");
             break;
         }
+        if (pr->holes)
+            hole_int(pr, (int64_t)at);
+        else
+            sb_u64(out, at);
+        sb_puts(out, kb->kind == KB_INPUT || kb->kind == KB_OUTPUT ? "];\n" : ");\n");
     }
-    if (!any_in)
-        sb_puts(sb, "    (void)lw_in;\n");
-    if (!any_out)
-        sb_puts(sb, "    (void)lw_out;\n");
-    if (!any_a)
-        sb_puts(sb, "    (void)lw_a;\n");
+    if (!any_in || pr->holes)
+        sb_puts(out, "    (void)lw_in;\n");
+    if (!any_out || pr->holes)
+        sb_puts(out, "    (void)lw_out;\n");
+    if (!any_a || pr->holes)
+        sb_puts(out, "    (void)lw_a;\n");
     for (uint16_t l = 0; l < k->nlocals; l++)
-        sb_printf(sb, "    %s l%u = 0;\n", ctype(k->locals[l].dt), l);
-    stmt(pr, k->body, 1);
+        sb_printf(out, "    %s l%u = 0;\n", ctype(k->locals[l].dt), l);
+    sb_putn(out, body.data ? body.data : "", body.len);
+    for (uint32_t i = 0; i < nbh; i++)
+        vec_push(pr->ctx->scratch, &pr->hole, bh[i]);
+}
+
+static void print_kernel(Printer *pr, const Kernel *k, uint8_t *u)
+{
+    StrBuf *sb = pr->sb;
+    kernel_comment(pr, k);
+    sb_printf(sb, "static void %s(const void *const *lw_in, void *const *lw_out, "
+                  "unsigned char *lw_a%s)\n{\n", k->cname,
+              pr->steps ? ", const int32_t *lw_p,\n    const float *lw_f" : "");
+    if (pr->steps)
+        sb_puts(sb, "    (void)lw_p;\n    (void)lw_f;\n");
+    kernel_text(pr, k, u, sb);
+    pr->sb = sb;
     sb_puts(sb, "}\n\n");
+}
+
+/* -Os: kernels of one shape (the same text once their numbers are holes: the same
+ * loops, operations, buffer kinds and types; different extents, strides, offsets and
+ * float32 constants) share one function that takes the numbers that differ from a
+ * table, so the code is there once; each kernel's step in _run's table names the
+ * function and the kernel's numbers. A group shares when the code it saves, at about
+ * SHARE_NODE_BYTES per printed statement or expression, exceeds its tables' bytes. */
+#define SHARE_NODE_BYTES 10
+#define OS_CALLED_HELPER 400 /* source characters */
+
+typedef struct KText {
+    const char *text;
+    size_t len;
+    Hole *holes;
+    uint32_t nholes, nodes;
+    int ok;
+    int32_t group;    /* template number, or -1 */
+    uint32_t *slot;   /* per hole: 1 + its index in lw_p / lw_f when it varies, 0 = literal */
+} KText;
+
+static int hole_same(const Hole *a, const Hole *b)
+{
+    if (a->kind != b->kind)
+        return 0;
+    return a->kind == HOLE_INT ? a->i == b->i : memcmp(&a->f, &b->f, sizeof a->f) == 0;
+}
+
+/* Prints text with its holes: literals, or lw_p[k] / lw_f[k] for the varying ones. */
+static void put_holed(StrBuf *sb, const KText *t, const uint32_t *slot)
+{
+    uint32_t h = 0;
+    for (size_t i = 0; i < t->len; i++) {
+        char ch = t->text[i];
+        if (ch != HOLE_INT && ch != HOLE_F32) {
+            sb_putc(sb, ch);
+            continue;
+        }
+        const Hole *x = &t->holes[h];
+        if (slot[h])
+            sb_printf(sb, "%s[%u]", ch == HOLE_INT ? "lw_p" : "lw_f", slot[h] - 1);
+        else if (ch == HOLE_INT)
+            sb_i64(sb, x->i);
+        else
+            sb_hexf32(sb, x->f);
+        h++;
+    }
+}
+
+/* Groups the kernels (t[k].group), prints the shared functions into sb. */
+static void share_kernels(Printer *pr, KText *t, uint32_t nk, StrBuf *sb)
+{
+    const Program *p = pr->p;
+    int32_t ngroups = 0;
+    uint32_t *members = arena_array(pr->ctx->scratch, uint32_t, nk ? nk : 1);
+    for (uint32_t i = 0; i < nk; i++) {
+        if (!t[i].ok || t[i].group >= 0)
+            continue;
+        uint32_t n = 0;
+        members[n++] = i;
+        for (uint32_t j = i + 1; j < nk; j++)
+            if (t[j].ok && t[j].group < 0 && t[j].len == t[i].len &&
+                !memcmp(t[j].text, t[i].text, t[i].len))
+                members[n++] = j;
+        if (n < 2)
+            continue;
+        uint32_t *slot = arena_array(pr->ctx->scratch, uint32_t, t[i].nholes ? t[i].nholes : 1);
+        uint32_t nint = 0, nflt = 0;
+        for (uint32_t h = 0; h < t[i].nholes; h++) {
+            int same = 1;
+            for (uint32_t m = 1; same && m < n; m++)
+                same = hole_same(&t[members[m]].holes[h], &t[i].holes[h]);
+            if (same)
+                continue;
+            /* one entry for the holes that hold the same number in every member */
+            for (uint32_t e = 0; e < h && !slot[h]; e++) {
+                int alike = slot[e] != 0;
+                for (uint32_t m = 0; alike && m < n; m++)
+                    alike = hole_same(&t[members[m]].holes[e], &t[members[m]].holes[h]);
+                if (alike)
+                    slot[h] = slot[e];
+            }
+            if (!slot[h])
+                slot[h] = 1 + (t[i].holes[h].kind == HOLE_INT ? nint++ : nflt++);
+        }
+        uint64_t saved = (uint64_t)(n - 1) * t[i].nodes * SHARE_NODE_BYTES;
+        uint64_t cost = (uint64_t)n * 4 * (nint + nflt); /* the tables */
+        if (saved <= cost)
+            continue;
+        if (!ngroups) {
+            /* buffer kind (input, output, arena, weight) and position to a pointer */
+            sb_puts(sb, "static inline void *lw_ptr(const void *const *lw_in, void *const *lw_out, "
+                        "unsigned char *lw_a,\n    int32_t kind, int32_t at)\n{\n");
+            sb_printf(sb, "    return kind == 0 ? (void *)(uintptr_t)lw_in[at] : kind == 1 ? "
+                          "lw_out[at]\n         : kind == 2 ? (void *)(lw_a + at) : %s;\n}\n\n",
+                      pr->weights_used ? "(void *)(uintptr_t)(lw_w.b + at)" : "(void *)0");
+        }
+        sb_printf(sb, "/* shared by %u kernels:", n);
+        for (uint32_t m = 0; m < n; m++) {
+            t[members[m]].group = ngroups;
+            t[members[m]].slot = slot;
+            sb_printf(sb, " %s", p->kernels.data[members[m]].cname);
+        }
+        sb_printf(sb, " */\nstatic LW_NOINLINE void lw_shared%d(const void *const *lw_in, "
+                      "void *const *lw_out, unsigned char *lw_a,\n    const int32_t *lw_p, "
+                      "const float *lw_f)\n{\n", ngroups);
+        if (!nint)
+            sb_puts(sb, "    (void)lw_p;\n");
+        if (!nflt)
+            sb_puts(sb, "    (void)lw_f;\n");
+        put_holed(sb, &t[i], slot);
+        sb_puts(sb, "}\n\n");
+        ngroups++;
+    }
+}
+
+/* A kernel of a shared group: its numbers, for its step (lw_shared<group>). */
+static void print_numbers(Printer *pr, const Kernel *k, const KText *t)
+{
+    StrBuf *sb = pr->sb;
+    kernel_comment(pr, k);
+    for (int kind = 0; kind < 2; kind++) {
+        char want = kind ? HOLE_F32 : HOLE_INT;
+        uint32_t next = 1;
+        for (uint32_t h = 0; h < t->nholes; h++) {
+            if (t->slot[h] != next || t->holes[h].kind != want)
+                continue;
+            if (next == 1)
+                sb_printf(sb, "static const %s %s_%c[] = {", kind ? "float" : "int32_t", k->cname,
+                          kind ? 'f' : 'p');
+            else
+                sb_puts(sb, ", ");
+            next++;
+            if (kind)
+                sb_hexf32(sb, t->holes[h].f);
+            else
+                sb_i64(sb, t->holes[h].i);
+        }
+        if (next > 1)
+            sb_puts(sb, "};\n");
+    }
+    sb_putc(sb, '\n');
+}
+
+/* -Os: _run's kernels as a table walked by one loop (a call per kernel is code; a
+ * table row is three pointers of data). */
+static void print_steps(Printer *pr, StrBuf *c, const KText *kt)
+{
+    const Program *p = pr->p;
+    sb_puts(c, "typedef void (*lw_kernel_fn)(const void *const *, void *const *, unsigned char *,\n"
+               "                             const int32_t *, const float *);\n"
+               "static const struct lw_step {\n    lw_kernel_fn fn;\n    const int32_t *p;\n"
+               "    const float *f;\n} lw_steps[] = {\n");
+    for (uint32_t k = 0; k < p->kernels.len; k++) {
+        const Kernel *kn = &p->kernels.data[k];
+        const KText *t = &kt[k];
+        if (t->group < 0) {
+            sb_printf(c, "    {%s, 0, 0},\n", kn->cname);
+            continue;
+        }
+        int ni = 0, nf = 0;
+        for (uint32_t h = 0; h < t->nholes; h++) {
+            ni |= t->slot[h] && t->holes[h].kind == HOLE_INT;
+            nf |= t->slot[h] && t->holes[h].kind == HOLE_F32;
+        }
+        sb_printf(c, "    {lw_shared%d, ", t->group);
+        if (ni)
+            sb_printf(c, "%s_p, ", kn->cname);
+        else
+            sb_puts(c, "0, ");
+        if (nf)
+            sb_printf(c, "%s_f},\n", kn->cname);
+        else
+            sb_puts(c, "0},\n");
+    }
+    sb_puts(c, "};\n\n");
 }
 
 static void print_blob(Printer *pr)
@@ -645,8 +955,39 @@ LwStatus c_print(Ctx *ctx, const char *prefix, StrBuf *c, StrBuf *h)
     sb_init(&kernels, ctx->perm);
     pr.sb = &kernels;
     uint8_t *u = arena_array(ctx->scratch, uint8_t, p->bufs.len ? p->bufs.len : 1);
-    for (uint32_t k = 0; k < p->kernels.len; k++)
-        print_kernel(&pr, &p->kernels.data[k], u);
+    KText *kt = NULL;
+    if (ctx->opt->opt == LW_OS && p->kernels.len > 1) {
+        kt = arena_array(ctx->scratch, KText, p->kernels.len);
+        pr.holes = 1;
+        pr.bmap = arena_array(ctx->scratch, uint32_t, p->bufs.len ? p->bufs.len : 1);
+        for (uint32_t k = 0; k < p->kernels.len; k++) {
+            StrBuf t;
+            sb_init(&t, ctx->scratch);
+            kernel_text(&pr, &p->kernels.data[k], u, &t);
+            kt[k].text = t.data ? t.data : "";
+            kt[k].len = t.len;
+            kt[k].nholes = pr.hole.len;
+            kt[k].holes = pr.hole.len ? arena_memdup(ctx->scratch, pr.hole.data,
+                                                     sizeof(Hole) * pr.hole.len)
+                                      : NULL;
+            kt[k].nodes = pr.nodes;
+            kt[k].ok = !pr.unsharable;
+            kt[k].group = -1;
+        }
+        pr.holes = 0;
+        share_kernels(&pr, kt, p->kernels.len, &kernels);
+    }
+    pr.sb = &kernels;
+    pr.steps = kt != NULL;
+    for (uint32_t k = 0; k < p->kernels.len; k++) {
+        if (kt && kt[k].group >= 0)
+            print_numbers(&pr, &p->kernels.data[k], &kt[k]);
+        else
+            print_kernel(&pr, &p->kernels.data[k], u);
+        pr.sb = &kernels;
+    }
+    if (kt)
+        print_steps(&pr, &kernels, kt);
 
     /* model.c */
     pr.sb = c;
@@ -657,13 +998,26 @@ LwStatus c_print(Ctx *ctx, const char *prefix, StrBuf *c, StrBuf *h)
     sb_printf(c, "#include \"%s.h\"\n\n", prefix);
     if (pr.weights_used)
         print_blob(&pr);
+    int os = ctx->opt->opt == LW_OS;
+    if (os)
+        sb_puts(c, "#if defined(__GNUC__) || defined(__clang__)\n"
+                   "#define LW_NOINLINE __attribute__((noinline, unused))\n#else\n"
+                   "#define LW_NOINLINE\n#endif\n\n");
     int any_helper = 0;
     for (uint32_t i = 0; i < lwrt_nhelpers; i++)
         if (pr.helper_used[i]) {
             if (!any_helper)
                 sb_puts(c, "/* runtime-min helpers */\n");
             any_helper = 1;
-            sb_puts(c, lwrt_helpers[i].source);
+            /* -Os: the larger helpers (exp, tanh, erf, ...) once, called, not inlined
+             * at every use */
+            const char *src = lwrt_helpers[i].source, *fn = strstr(src, "static inline ");
+            if (os && fn && strlen(fn) > OS_CALLED_HELPER) {
+                sb_putn(c, src, (size_t)(fn - src));
+                sb_puts(c, "static LW_NOINLINE ");
+                src = fn + 14;
+            }
+            sb_puts(c, src);
             sb_putc(c, '\n');
         }
     if (pr.need_clamp)
@@ -681,8 +1035,13 @@ LwStatus c_print(Ctx *ctx, const char *prefix, StrBuf *c, StrBuf *h)
         sb_printf(c, "    if (!inputs[%u])\n        return 1;\n", i);
     for (uint32_t i = 0; i < p->outputs.len; i++)
         sb_printf(c, "    if (!outputs[%u])\n        return 1;\n", i);
-    for (uint32_t k = 0; k < p->kernels.len; k++)
-        sb_printf(c, "    %s(inputs, outputs, lw_a);\n", p->kernels.data[k].cname);
+    if (pr.steps)
+        sb_printf(c, "    for (uint32_t i = 0; i < %u; i++)\n"
+                     "        lw_steps[i].fn(inputs, outputs, lw_a, lw_steps[i].p, lw_steps[i].f);\n",
+                  p->kernels.len);
+    else
+        for (uint32_t k = 0; k < p->kernels.len; k++)
+            sb_printf(c, "    %s(inputs, outputs, lw_a);\n", p->kernels.data[k].cname);
     sb_puts(c, "    return 0;\n}\n");
 
     c_header(ctx, prefix, h);

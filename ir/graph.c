@@ -126,6 +126,12 @@ void graph_recount(Graph *g)
         for (uint16_t i = 0; i < n->nin; i++)
             if (n->in[i])
                 graph_value(g, n->in[i])->nuses++;
+        for (uint16_t e = 0; e < n->nepi; e++) {
+            const Node *f = graph_node(g, n->epi[e]);
+            for (uint16_t i = 0; i < f->nin; i++)
+                if (f->in[i] && i != n->epi_arg[e])
+                    graph_value(g, f->in[i])->nuses++;
+        }
     }
     g->order.len = w;
     for (uint32_t i = 0; i < g->outputs.len; i++)

@@ -46,6 +46,7 @@ typedef struct Node {
     uint16_t nin, nout;
     SrcLoc loc;
     const NodeId *epi; /* elementwise nodes fused into this one's stores (pass fuse) */
+    const uint8_t *epi_arg; /* per epilogue node: its input that takes the value so far */
     uint16_t nepi;
     uint32_t flags;    /* NF_*: how passes chose to lower it */
 } Node;
@@ -80,7 +81,8 @@ static inline Node *graph_node(const Graph *g, NodeId n) { return &g->nodes.data
 void graph_replace_uses(Graph *g, ValueId from, ValueId to);
 /* Removes a node from the order (its outputs must be unused). */
 void graph_erase_node(Graph *g, NodeId n);
-/* Recomputes nuses and drops erased nodes from the order. */
+/* Recomputes nuses (epilogue nodes' other inputs count as uses) and drops erased nodes
+ * from the order. */
 void graph_recount(Graph *g);
 /* Orders nodes topologically (stable: file order where possible); an error on
  * a cycle or a use before any definition. */

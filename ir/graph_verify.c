@@ -30,6 +30,17 @@ void graph_verify(const Ctx *ctx, const Graph *g, const char *after)
                        n->loc.name, n->in[i]);
             uses[n->in[i]]++;
         }
+        for (uint16_t e = 0; e < n->nepi; e++) {
+            const Node *f = graph_node(g, n->epi[e]);
+            for (uint16_t i = 0; i < f->nin; i++) {
+                if (!f->in[i] || i == n->epi_arg[e])
+                    continue;
+                if (!defined[f->in[i]])
+                    LW_ICE("graph_verify after %s: epilogue '%s' of node '%s' reads %%%u before "
+                           "its definition", after, f->loc.name, n->loc.name, f->in[i]);
+                uses[f->in[i]]++;
+            }
+        }
         for (uint16_t o = 0; o < n->nout; o++) {
             ValueId v = n->out[o];
             if (!v)

@@ -202,13 +202,56 @@ static KExpr *const_scalar(KBuilder *kb, ValueId v)
     return kb_load(kb, kb_buf(kb, v), kidx_const(0));
 }
 
+KExpr *kb_load_bcast(KBuilder *kb, uint32_t buf, const Shape *in, const Shape *out, KIndex idx)
+{
+    if (shape_equal(in, out))
+        return kb_load(kb, buf, idx);
+    int64_t bs[LW_MAX_RANK], os[LW_MAX_RANK];
+    shape_bcast_strides(in, out, bs);
+    shape_strides(out, os);
+    KIndex r = kidx_const(0);
+    int affine = 1;
+    for (uint8_t d = 0; affine && d < out->rank; d++) {
+        KIndex t;
+        if (bs[d] == 0)
+            continue;
+        if (kb_index_divmod(kb, &idx, os[d], out->dims[d], &t))
+            kidx_add_index(&r, &t, bs[d]);
+        else
+            affine = 0;
+    }
+    if (affine)
+        return kb_load(kb, buf, r);
+    KExpr *flat = kb_idx(kb, DT_INT64, idx), *dyn = kb_const_i(kb, DT_INT64, 0);
+    for (uint8_t d = 0; d < out->rank; d++) {
+        if (bs[d] == 0)
+            continue;
+        KExpr *q = kb_op(kb, KOP_MOD, kb_op(kb, KOP_DIV, flat, kb_const_i(kb, DT_INT64, os[d])),
+                         kb_const_i(kb, DT_INT64, out->dims[d]));
+        dyn = kb_op(kb, KOP_ADD, dyn, kb_op(kb, KOP_MUL, q, kb_const_i(kb, DT_INT64, bs[d])));
+    }
+    return kb_loadx(kb, buf, kidx_const(0), dyn, 1, (int64_t)shape_count(in));
+}
+
 void kb_store_out(KBuilder *kb, uint32_t buf, KIndex idx, KExpr *val)
 {
     for (uint32_t i = 0; i < kb->nepi; i++) {
         const Node *e = kb->epi[i];
-        KExpr *args[8] = {val};
-        for (uint16_t j = 1; j < e->nin && j < 8; j++) /* constant scalars, inline */
-            args[j] = e->in[j] ? const_scalar(kb, e->in[j]) : NULL;
+        uint8_t at = kb->epi_arg ? kb->epi_arg[i] : 0;
+        KExpr *args[8] = {0};
+        for (uint16_t j = 0; j < e->nin && j < 8; j++) {
+            if (j == at) {
+                args[j] = val;
+            } else if (e->in[j]) {
+                /* a constant scalar inline, else a tensor broadcast to the output's
+                 * shape, loaded at the element being stored */
+                const Value *o = graph_value(kb->g, e->in[j]);
+                const Value *y = graph_value(kb->g, e->out[0]);
+                args[j] = shape_count(&o->shape) == 1
+                              ? const_scalar(kb, e->in[j])
+                              : kb_load_bcast(kb, kb_buf(kb, e->in[j]), &o->shape, &y->shape, idx);
+            }
+        }
         val = e->op->scalar(kb, e, args);
     }
     kb_store(kb, buf, idx, val);

@@ -24,6 +24,7 @@ struct KBuilder {
     int depth;
     /* epilogue: fused elementwise nodes applied at the stores of the node (issue #4) */
     const Node *const *epi;
+    const uint8_t *epi_arg; /* the input of each that takes the value so far */
     uint32_t nepi;
     /* ValueId -> the node whose op computes the value at each load (OpDef.at_load), or
      * NULL: such a value has no tensor; loads of it become the node's expression */
@@ -54,6 +55,9 @@ void kb_endfor(KBuilder *kb);
 void kb_if(KBuilder *kb, const KCond *conds, uint8_t n);
 void kb_endif(KBuilder *kb);
 void kb_store(KBuilder *kb, uint32_t buf, KIndex idx, KExpr *val);
+/* Element idx (row-major in shape out) of buffer buf of shape in, which broadcasts to out
+ * (numpy): an affine index when the open loops allow, else a computed, clamped one. */
+KExpr *kb_load_bcast(KBuilder *kb, uint32_t buf, const Shape *in, const Shape *out, KIndex idx);
 /* Stores through the epilogue hook (fused elementwise nodes, then the store). */
 void kb_store_out(KBuilder *kb, uint32_t buf, KIndex idx, KExpr *val);
 uint16_t kb_local(KBuilder *kb, KType t);

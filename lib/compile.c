@@ -8,6 +8,7 @@
 #include "base/fileio.h"
 #include "codegen/cname.h"
 #include "codegen/emit.h"
+#include "codegen/report.h"
 #include "frontend/frontend.h"
 #include "include/lwcc/lwcc.h"
 #include "ir/graph.h"
@@ -84,6 +85,17 @@ static LwStatus compile(Ctx *ctx)
             return diag_error(ctx->diag, "no output file: pass -o MODEL%s", output_ext(o->emit));
         TRY(check_output(ctx, o->output, &hdr));
     }
+    if (o->report) {
+        if (dump)
+            return diag_error(ctx->diag, "--report is not supported with --emit=ir or "
+                              "--emit=kir: it describes a compiled model (use --emit=c, llvm, bc "
+                              "or obj)");
+        if (same_file(o->report, o->input) || !strcmp(o->report, o->input) ||
+            same_file(o->report, o->output) || !strcmp(o->report, o->output) ||
+            same_file(o->report, hdr) || !strcmp(o->report, hdr))
+            return diag_error(ctx->diag, "--report '%s' would overwrite the model or an output",
+                              o->report);
+    }
     if (!dump && o->emit != LW_EMIT_C && !llvm_version())
         return diag_error(ctx->diag, "this lwcc was built without the LLVM backend, so "
                           "--emit=llvm|bc|obj is not supported (rebuild lwcc with LLVM and clang "
@@ -104,7 +116,10 @@ static LwStatus compile(Ctx *ctx)
         return LW_OK;
     }
     const char *prefix = o->name ? o->name : cname_prefix(ctx->perm, o->output);
-    StrBuf c, h;
+    StrBuf c, h, rep;
+    sb_init(&rep, ctx->perm);
+    if (o->report)
+        report_html(ctx, &rep); /* from the plan as memplan left it, before any printer runs */
     sb_init(&c, ctx->perm);
     sb_init(&h, ctx->perm);
     if (o->emit == LW_EMIT_C) {
@@ -115,6 +130,8 @@ static LwStatus compile(Ctx *ctx)
         TRY(llvm_print(ctx, prefix, &h)); /* writes the output itself */
         TRY(file_write(ctx->diag, hdr, sb_cstr(&h), h.len));
     }
+    if (o->report)
+        TRY(file_write(ctx->diag, o->report, sb_cstr(&rep), rep.len));
     if (o->depfile) {
         /* Make/Ninja rule: the output depends on the model and every file read */
         StrBuf d;

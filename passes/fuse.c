@@ -1,6 +1,10 @@
-/* fuse: elementwise nodes whose only input from the graph is the sole use of
- * an out-fusable node (Conv, Gemm, MatMul) become that node's epilogue: they
- * run at its stores, in registers, and their tensor disappears. Inside the chain
+/* fuse: elementwise nodes whose input from the chain is the sole use of an
+ * out-fusable node (Conv, Gemm, MatMul) or of another elementwise node become that
+ * node's epilogue: they run at its stores, in registers, and their tensor
+ * disappears. An epilogue's other inputs are constant scalars (inline) or tensors
+ * that broadcast to the stored value's shape and are computed before the node (a
+ * bias, a residual Add, the x of x * sigmoid(x) or of GELU's
+ * x * (1 + erf(x / sqrt 2)) / 2), loaded at the element stored. Inside the chain
  * the type may change (QuantizeLinear then DequantizeLinear: the fake-quantized
  * activations of QDQ models); the chain ends at a value of the node's own type,
  * which its kernel accumulates in. Decided by each op's fusion class and scalar
@@ -8,32 +12,55 @@
 #include "ops/op.h"
 #include "passes/pass.h"
 
-/* Can node c run as an epilogue on the value v it reads as input 0? */
-static int fusable_consumer(const Graph *g, const Node *c, ValueId v)
+static int elementwise(const Node *n)
 {
-    if (!c->op || !c->op->scalar || c->nout != 1 || !c->out[0] || c->in[0] != v ||
-        (c->op->fuse != FC_ELEMWISE && c->op->fuse != FC_BROADCAST))
+    return n->op && n->op->scalar && (n->op->fuse == FC_ELEMWISE || n->op->fuse == FC_BROADCAST);
+}
+
+/* Can node c run as an epilogue of node p on the value v? *arg: v's input of c.
+ * pos[]: order positions (the other inputs must exist before p runs). */
+static int fusable_consumer(const Graph *g, const Node *c, ValueId v, const uint32_t *pos,
+                            NodeId p, uint8_t *arg)
+{
+    if (!elementwise(c) || c->nout != 1 || !c->out[0] || c->nin > 8)
         return 0;
     const Value *in = graph_value(g, v), *out = graph_value(g, c->out[0]);
     if (!shape_equal(&in->shape, &out->shape) ||
         !(dtype_is_float(out->dtype) || dtype_is_int(out->dtype)))
         return 0;
-    for (uint16_t i = 1; i < c->nin; i++) {
+    int found = 0;
+    for (uint16_t i = 0; i < c->nin; i++) {
         if (!c->in[i])
             continue;
+        if (c->in[i] == v) {
+            if (found++)
+                return 0; /* x * x: v twice */
+            *arg = (uint8_t)i;
+            continue;
+        }
         const Value *o = graph_value(g, c->in[i]);
-        if (o->kind != VK_CONST || shape_count(&o->shape) != 1)
-            return 0; /* only constant scalars travel with an epilogue */
+        if (shape_count(&o->shape) == 1 && o->kind == VK_CONST)
+            continue; /* a constant scalar travels inline */
+        Shape b;
+        if (!shape_broadcast(&o->shape, &out->shape, &b) || !shape_equal(&b, &out->shape))
+            return 0;
+        if (o->kind == VK_NODE &&
+            (pos[o->def] >= pos[p] || lower_at_load(g, graph_node(g, o->def))))
+            return 0; /* made after the node runs, or it has no tensor */
     }
-    return 1;
+    return found == 1;
 }
 
 static LwStatus run(Ctx *ctx)
 {
     Graph *g = ctx->g;
     graph_recount(g);
-    /* the single consumer of each value, or 0 */
+    /* the single consumer of each value, or 0; order positions; nodes fused so far */
     NodeId *user = arena_array(ctx->scratch, NodeId, g->values.len);
+    uint32_t *pos = arena_array(ctx->scratch, uint32_t, g->nodes.len);
+    uint8_t *fused = arena_array(ctx->scratch, uint8_t, g->nodes.len);
+    for (uint32_t k = 0; k < g->order.len; k++)
+        pos[g->order.data[k]] = k;
     for (uint32_t k = 0; k < g->order.len; k++) {
         NodeId id = g->order.data[k];
         const Node *n = graph_node(g, id);
@@ -44,13 +71,15 @@ static LwStatus run(Ctx *ctx)
     for (uint32_t k = 0; k < g->order.len; k++) {
         NodeId id = g->order.data[k];
         Node *n = graph_node(g, id);
-        if (!n->op || n->op->fuse != FC_OUT_FUSABLE || n->nout != 1 || n->nepi)
+        if (!n->op || !(n->op->fuse == FC_OUT_FUSABLE || elementwise(n)) || n->nout != 1 ||
+            n->nepi || fused[id])
             continue;
         DType own = graph_value(g, n->out[0])->dtype;
         if (!dtype_is_float(own))
             continue;
         NodeId chain[16];
         ValueId ends[16];
+        uint8_t args[16];
         uint16_t nc = 0, keep = 0;
         ValueId v = n->out[0];
         while (nc < 16) {
@@ -58,7 +87,7 @@ static LwStatus run(Ctx *ctx)
             if (val->nuses != 1 || (val->flags & VF_GRAPH_OUTPUT) || !user[v])
                 break;
             Node *c = graph_node(g, user[v]);
-            if (!fusable_consumer(g, c, v))
+            if (!fusable_consumer(g, c, v, pos, id, &args[nc]))
                 break;
             chain[nc] = user[v];
             v = ends[nc++] = c->out[0];
@@ -70,21 +99,20 @@ static LwStatus run(Ctx *ctx)
             continue;
         v = ends[nc - 1];
         NodeId *epi = arena_array(ctx->perm, NodeId, nc);
-        for (uint16_t i = 0; i < nc; i++)
+        uint8_t *arg = arena_array(ctx->perm, uint8_t, nc);
+        for (uint16_t i = 0; i < nc; i++) {
             epi[i] = chain[i];
+            arg[i] = args[i];
+            fused[chain[i]] = 1;
+        }
         /* n now defines the last value of the chain */
         graph_take_output(g, id, v);
         n->epi = epi;
+        n->epi_arg = arg;
         n->nepi = nc;
     }
     /* fused nodes leave the order but keep their op: the scalar rule and the
      * comment still read it */
-    uint8_t *fused = arena_array(ctx->scratch, uint8_t, g->nodes.len);
-    for (uint32_t k = 0; k < g->order.len; k++) {
-        const Node *n = graph_node(g, g->order.data[k]);
-        for (uint16_t e = 0; e < n->nepi; e++)
-            fused[n->epi[e]] = 1;
-    }
     uint32_t w = 0;
     for (uint32_t k = 0; k < g->order.len; k++)
         if (!fused[g->order.data[k]])
@@ -95,4 +123,4 @@ static LwStatus run(Ctx *ctx)
 }
 
 const PassDef pass_fuse = {"fuse", PK_GRAPH, run,
-                           "fuse elementwise consumers into Conv/Gemm/MatMul epilogues"};
+                           "fuse elementwise consumers into Conv/Gemm/MatMul and elementwise producers"};

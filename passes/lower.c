@@ -112,12 +112,14 @@ static LwStatus run(Ctx *ctx)
                 epi[e] = graph_node(g, n->epi[e]);
         }
         kb.epi = epi;
+        kb.epi_arg = n->epi_arg;
         kb.nepi = n->nepi;
         if (n->flags & NF_SPARSE)
             TRY(sparse_lower(ctx, &kb, n));
         else
             TRY(n->op->lower(ctx, &kb, n));
         kb.epi = NULL;
+        kb.epi_arg = NULL;
         kb.nepi = 0;
     }
     /* outputs that are inputs, constants, aliases or repeated need a copy */

@@ -13,6 +13,7 @@ PACKAGES=(
     python3-onnx python3-numpy              # test model generators, measuring tools
     gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm  # Cortex-M4 firmware, run under QEMU
     gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user      # armv8, run under qemu-aarch64
+    chromium                                # opens the --report page in tests (headless)
 )
 
 missing=()

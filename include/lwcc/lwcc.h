@@ -32,6 +32,8 @@ typedef struct LwOptions {
     const char *print_after; /* pass name, or "all" */
     int verify_each;
     const char *depfile;
+    const char *report;     /* --report: an HTML page about the compiled model, written with
+                             * the outputs (not with --emit=ir/kir) */
     const LwShapeOpt *shapes;
     uint32_t nshapes;
     const LwFreezeOpt *freezes;
