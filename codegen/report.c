@@ -86,22 +86,29 @@ static void dec1(StrBuf *sb, uint64_t v, uint64_t unit)
     sb_printf(sb, "%" PRIu64 ".%" PRIu64, v / unit, (v % unit) * 10 / unit);
 }
 
-/* short forms for labels: "950 B", "12.3 KiB", "4.1 MiB" */
-static void short_bytes(StrBuf *sb, uint64_t v)
+/* v in units of base^k, one decimal ("12.3 k", "4.0 MiB"); below base, v and `one`. */
+static void scaled(StrBuf *sb, uint64_t v, uint64_t base, const char *const *unit, size_t n,
+                   const char *one)
 {
-    if (v < 1024) {
-        sb_printf(sb, "%" PRIu64 " B", v);
+    if (v < base) {
+        sb_printf(sb, "%" PRIu64 "%s", v, one);
         return;
     }
-    static const char *const unit[] = {"KiB", "MiB", "GiB", "TiB"};
-    uint64_t u = 1024;
+    uint64_t u = base;
     size_t i = 0;
-    while (i + 1 < LW_COUNT(unit) && v / u >= 1024) {
-        u *= 1024;
+    while (i + 1 < n && v / u >= base) {
+        u *= base;
         i++;
     }
     dec1(sb, v, u);
     sb_printf(sb, " %s", unit[i]);
+}
+
+/* short forms for labels: "950 B", "12.3 KiB", "4.1 MiB" */
+static void short_bytes(StrBuf *sb, uint64_t v)
+{
+    static const char *const unit[] = {"KiB", "MiB", "GiB", "TiB"};
+    scaled(sb, v, 1024, unit, LW_COUNT(unit), " B");
 }
 
 /* "12,345 B (12.0 KiB)" */
@@ -120,18 +127,7 @@ static void bytes(StrBuf *sb, uint64_t v)
 static void short_count(StrBuf *sb, uint64_t v)
 {
     static const char *const unit[] = {"k", "M", "G", "T", "P"};
-    if (v < 1000) {
-        sb_printf(sb, "%" PRIu64, v);
-        return;
-    }
-    uint64_t u = 1000;
-    size_t i = 0;
-    while (i + 1 < LW_COUNT(unit) && v / u >= 1000) {
-        u *= 1000;
-        i++;
-    }
-    dec1(sb, v, u);
-    sb_printf(sb, " %s", unit[i]);
+    scaled(sb, v, 1000, unit, LW_COUNT(unit), "");
 }
 
 /* part / whole as "12.3%" */

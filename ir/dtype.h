@@ -29,6 +29,10 @@ static inline bool dtype_is_float(DType t) { return dtype_info(t)->cls == 'f'; }
 static inline bool dtype_is_int(DType t) { return dtype_info(t)->cls == 's' || dtype_info(t)->cls == 'u'; }
 /* float32/64 and the half types (storage only: computed in float32) */
 static inline bool dtype_is_floatlike(DType t) { return dtype_info(t)->cls == 'f' || dtype_info(t)->cls == 'h'; }
+/* The type values of t are computed in (accumulators, locals, scratch, derived weights):
+ * float32 for the half types, whose loads give float32 and whose stores round; t itself
+ * for every other type (float64 computes in double). */
+static inline DType dtype_compute(DType t) { return dtype_info(t)->cls == 'h' ? DT_FLOAT32 : t; }
 static inline bool dtype_is_signed(DType t) { return dtype_info(t)->cls == 's'; }
 static inline const char *dtype_name(DType t) { return dtype_info(t)->name; }
 

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "include/lwcc/ckd.h"
+#include "ir/kir_build.h"
 #include "ops/op.h"
 
 LwStatus op_no_attrs(Ctx *ctx, Node *n, const AttrList *al)
@@ -130,8 +131,32 @@ LwStatus op_const_float(Ctx *ctx, const Graph *g, const Node *n, uint16_t i, dou
 LwStatus op_check_float(Ctx *ctx, const Graph *g, const Node *n, uint16_t i)
 {
     DType dt = op_in(g, n, i)->dtype;
-    if (dt != DT_FLOAT32 && dt != DT_FLOAT64)
-        return diag_node(ctx, n, "input %u of type %s is not supported (float32 only)", i,
-                         dtype_name(dt));
+    if (!dtype_is_floatlike(dt))
+        return diag_node(ctx, n,
+                         "input %u of type %s is not supported (float32, float64, float16, "
+                         "bfloat16)",
+                         i, dtype_name(dt));
     return LW_OK;
+}
+
+LwStatus op_check_same_type(Ctx *ctx, const Graph *g, const Node *n, uint16_t i, uint16_t j)
+{
+    if (!op_has_in(n, j))
+        return LW_OK;
+    DType a = op_in(g, n, i)->dtype, b = op_in(g, n, j)->dtype;
+    if (a != b)
+        return diag_node(ctx, n, "input %u is %s, input %u is %s: types must match", j,
+                         dtype_name(b), i, dtype_name(a));
+    return LW_OK;
+}
+
+DType op_compute_wider(DType a, DType b)
+{
+    return dtype_compute(a) == DT_FLOAT64 || dtype_compute(b) == DT_FLOAT64 ? DT_FLOAT64
+                                                                            : DT_FLOAT32;
+}
+
+KExpr *op_load_as(KBuilder *kb, DType ct, uint32_t buf, KIndex idx)
+{
+    return kb_cast(kb, ct, kb_load(kb, buf, idx));
 }

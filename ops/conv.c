@@ -27,8 +27,8 @@ static LwStatus conv_infer(Ctx *ctx, Graph *g, Node *n)
 {
     ConvAttrs *c = (ConvAttrs *)n->attrs;
     const Value *x = op_in(g, n, 0), *w = op_in(g, n, 1);
-    if (x->dtype != DT_FLOAT32 || w->dtype != DT_FLOAT32)
-        return diag_node(ctx, n, "%s Conv is not supported (float32 only)", dtype_name(x->dtype));
+    TRY(op_check_float(ctx, g, n, 0));
+    TRY(op_check_same_type(ctx, g, n, 0, 1));
     if (x->shape.rank < 3 || x->shape.rank > 5 || w->shape.rank != x->shape.rank)
         return diag_node(ctx, n, "input rank %u and weight rank %u: expected 3 to 5 and equal",
                          x->shape.rank, w->shape.rank);
@@ -61,7 +61,9 @@ static LwStatus conv_infer(Ctx *ctx, Graph *g, Node *n)
 /* Direct convolution for small kernels: every kernel position gets its own loop
  * nest over exactly the output positions whose input lies inside the image, so
  * there are no border guards and the innermost loop is unit-stride (or one
- * flattened loop when rows are contiguous): y += x * w, vectorizable as is. */
+ * flattened loop when rows are contiguous): y += x * w, vectorizable as is.
+ * A half-type y is storage only: the sums run in a float32 plane of kernel
+ * scratch, rounded once when copied out. */
 static LwStatus conv_lower_unrolled(KBuilder *kb, const Node *n)
 {
     const ConvAttrs *c = n->attrs;
@@ -73,8 +75,11 @@ static LwStatus conv_lower_unrolled(KBuilder *kb, const Node *n)
     shape_strides(&w->shape, ws);
     shape_strides(&y->shape, ys);
     int64_t plane = ys[1];
+    DType ct = dtype_compute(y->dtype);
+    int half = ct != y->dtype;
     kb_begin(kb, n, NULL);
     uint32_t xb = kb_in(kb, 0), wb = kb_in(kb, 1), yb = kb_out(kb, 0);
+    uint32_t sb = half ? kb_scratch(kb, ct, (uint64_t)plane) : yb; /* the sums */
     uint16_t vn = kb_for(kb, x->shape.dims[0]);
     uint16_t vg = kb_for(kb, G);
     uint16_t vm = kb_for(kb, Mg);
@@ -84,12 +89,13 @@ static LwStatus conv_lower_unrolled(KBuilder *kb, const Node *n)
     KIndex ybase = kidx_const(0);
     kidx_add(&ybase, vn, ys[0]);
     kidx_add_index(&ybase, &mix, ys[1]);
+    KIndex sbase = half ? kidx_const(0) : ybase;
     /* y = bias */
     uint16_t vp = kb_for(kb, plane);
-    KIndex yi0 = ybase;
+    KIndex yi0 = sbase;
     kidx_add(&yi0, vp, 1);
-    kb_store(kb, yb, yi0, op_has_in(n, 2) ? kb_load(kb, kb_in(kb, 2), mix)
-                                          : kb_const_f(kb, DT_FLOAT32, 0));
+    kb_store(kb, sb, yi0, op_has_in(n, 2) ? kb_load(kb, kb_in(kb, 2), mix)
+                                          : kb_const_f(kb, ct, 0));
     kb_endfor(kb);
     uint16_t vc = kb_for(kb, Cg);
     int64_t kcount = 1;
@@ -110,7 +116,7 @@ static LwStatus conv_lower_unrolled(KBuilder *kb, const Node *n)
                 wi.base += (rem % c->w.kernel[i]) * ws[2 + i];
                 rem /= c->w.kernel[i];
             }
-            wl[kp] = kb_local(kb, ktype(DT_FLOAT32));
+            wl[kp] = kb_local(kb, ktype(ct));
             kb_set(kb, wl[kp], kb_load(kb, wb, wi));
         }
     for (int64_t kp = 0; kp < kcount; kp++) {
@@ -134,7 +140,7 @@ static LwStatus conv_lower_unrolled(KBuilder *kb, const Node *n)
         }
         if (empty)
             continue;
-        KIndex xi = kidx_const(0), yi = ybase, wi = kidx_const(0);
+        KIndex xi = kidx_const(0), yi = sbase, wi = kidx_const(0);
         kidx_add(&xi, vn, xs[0]);
         kidx_add(&xi, vg, Cg * xs[1]);
         kidx_add(&xi, vc, xs[1]);
@@ -162,17 +168,18 @@ static LwStatus conv_lower_unrolled(KBuilder *kb, const Node *n)
                 kidx_add(&yi, vo[i], ys[2 + i]);
             }
         }
-        kb_store(kb, yb, yi,
+        kb_store(kb, sb, yi,
                  kb_op3(kb, KOP_FMA, kb_load(kb, xb, xi),
-                        preload ? kb_var(kb, wl[kp]) : kb_load(kb, wb, wi), kb_load(kb, yb, yi)));
+                        preload ? kb_var(kb, wl[kp]) : kb_load(kb, wb, wi), kb_load(kb, sb, yi)));
         kb_endfor_n(kb, nloops);
     }
     kb_endfor(kb); /* c */
-    if (kb->nepi) {
+    if (kb->nepi || half) {
         uint16_t ve = kb_for(kb, plane);
-        KIndex ye = ybase;
+        KIndex ye = ybase, se = sbase;
         kidx_add(&ye, ve, 1);
-        kb_store_out(kb, yb, ye, kb_load(kb, yb, ye));
+        kidx_add(&se, ve, 1);
+        kb_store_out(kb, yb, ye, kb_load(kb, sb, se));
         kb_endfor(kb);
     }
     kb_endfor_n(kb, 3);
@@ -196,7 +203,8 @@ static LwStatus conv_lower_guarded(KBuilder *kb, const Node *n)
     kb_begin(kb, n, NULL);
     uint32_t xb = kb_in(kb, 0), wb = kb_in(kb, 1), yb = kb_out(kb, 0);
     uint32_t bb = op_has_in(n, 2) ? kb_in(kb, 2) : 0;
-    uint16_t acc = kb_local(kb, ktype(DT_FLOAT32));
+    DType ct = dtype_compute(y->dtype);
+    uint16_t acc = kb_local(kb, ktype(ct));
     uint16_t vn = kb_for(kb, x->shape.dims[0]);
     uint16_t vg = kb_for(kb, G);
     uint16_t vm = kb_for(kb, Mg);
@@ -209,7 +217,7 @@ static LwStatus conv_lower_guarded(KBuilder *kb, const Node *n)
     if (op_has_in(n, 2))
         kb_set(kb, acc, kb_load(kb, bb, mix));
     else
-        kb_set(kb, acc, kb_const_f(kb, DT_FLOAT32, 0));
+        kb_set(kb, acc, kb_const_f(kb, ct, 0));
     uint16_t vc = kb_for(kb, Cg);
     for (int i = 0; i < sp; i++)
         vk[i] = kb_for(kb, c->w.kernel[i]);
@@ -223,7 +231,7 @@ static LwStatus conv_lower_guarded(KBuilder *kb, const Node *n)
     uint8_t nc = 0;
     window_taps(&c->w, sp, vo, vk, &xs[2], &x->shape.dims[2], &y->shape.dims[2], &xi, &wi, &ws[2],
                 conds, &nc);
-    KExpr *xv = kb_load_guard(kb, xb, xi, conds, nc, kb_const_f(kb, DT_FLOAT32, 0));
+    KExpr *xv = kb_load_guard(kb, xb, xi, conds, nc, kb_const_f(kb, ct, 0));
     if (nc) {
         /* skip the multiply-add entirely outside the input */
         kb_if(kb, conds, nc);

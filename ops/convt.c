@@ -30,14 +30,6 @@ static int64_t gcd64(int64_t a, int64_t b)
     return a;
 }
 
-static LwStatus check_f32(Ctx *ctx, const Node *n, const Value *x, const char *what)
-{
-    if (x->dtype != DT_FLOAT32)
-        return diag_node(ctx, n, "%s %s is not supported (float32 only)", dtype_name(x->dtype),
-                         what);
-    return LW_OK;
-}
-
 /* ---- ConvTranspose ---------------------------------------------------- */
 
 typedef struct ConvTAttrs {
@@ -78,8 +70,8 @@ static LwStatus convt_infer(Ctx *ctx, Graph *g, Node *n)
     ConvTAttrs *c = (ConvTAttrs *)n->attrs;
     Window *w = &c->w;
     const Value *x = op_in(g, n, 0), *wt = op_in(g, n, 1);
-    TRY(check_f32(ctx, n, x, "ConvTranspose"));
-    TRY(check_f32(ctx, n, wt, "ConvTranspose weight"));
+    TRY(op_check_float(ctx, g, n, 0));
+    TRY(op_check_same_type(ctx, g, n, 0, 1));
     if (x->shape.rank < 3 || x->shape.rank > 5 || wt->shape.rank != x->shape.rank)
         return diag_node(ctx, n, "input rank %u and weight rank %u: expected 3 to 5 and equal",
                          x->shape.rank, wt->shape.rank);
@@ -202,7 +194,8 @@ static LwStatus convt_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     kb_begin(kb, n, NULL);
     uint32_t xb = kb_in(kb, 0), wb = kb_in(kb, 1), yb = kb_out(kb, 0);
     uint32_t bb = op_has_in(n, 2) ? kb_in(kb, 2) : 0;
-    uint16_t acc = kb_local(kb, ktype(DT_FLOAT32));
+    DType ct = dtype_compute(y->dtype);
+    uint16_t acc = kb_local(kb, ktype(ct));
     for (int64_t ph = 0; ph < nphase; ph++) {
         Phase P[LW_MAX_SPATIAL];
         int64_t r[LW_MAX_SPATIAL], rem = ph;
@@ -226,7 +219,7 @@ static LwStatus convt_lower(Ctx *ctx, KBuilder *kb, const Node *n)
         KIndex mix = kidx_const(0); /* output channel g*Mg + m */
         kidx_add(&mix, vg, Mg);
         kidx_add(&mix, vm, 1);
-        kb_set(kb, acc, bb ? kb_load(kb, bb, mix) : kb_const_f(kb, DT_FLOAT32, 0));
+        kb_set(kb, acc, bb ? kb_load(kb, bb, mix) : kb_const_f(kb, ct, 0));
         if (!notaps) {
             uint16_t vc = kb_for(kb, Cg);
             for (int i = 0; i < sp; i++)
@@ -287,7 +280,9 @@ typedef enum NormMode {
 } NormMode;
 
 /* A view of the input as `rank` dims, the `reduce` ones normalized together;
- * scale/bias (optional) are indexed by sum sc_coef[d] * var[d]. */
+ * scale/bias (optional) are indexed by sum sc_coef[d] * var[d]. The statistics
+ * are computed in ct; the normalized value is converted to X's compute type
+ * before scale and bias (GroupNormalization-21's stash_type). */
 typedef struct NormView {
     int rank;
     int64_t dims[LW_MAX_RANK + 1];
@@ -295,6 +290,7 @@ typedef struct NormView {
     int64_t sc_coef[LW_MAX_RANK + 1];
     NormMode mode;
     double eps;
+    DType ct;
 } NormView;
 
 static KIndex view_index(const NormView *v, const uint16_t *vars, const int64_t *coef)
@@ -352,7 +348,7 @@ typedef enum SumTerm { ST_X, ST_SQ_DEV, ST_ABS, ST_SQ } SumTerm;
 static void reduce_pass(KBuilder *kb, const NormView *v, uint16_t *vars, const int64_t *st,
                         uint16_t sum, uint16_t part, uint16_t mean, SumTerm t)
 {
-    KExpr *zero = kb_const_f(kb, DT_FLOAT32, 0);
+    KExpr *zero = kb_const_f(kb, v->ct, 0);
     int last = v->rank - 1, k = 0;
     while (!v->reduce[last])
         last--;
@@ -364,7 +360,7 @@ static void reduce_pass(KBuilder *kb, const NormView *v, uint16_t *vars, const i
         }
     kb_set(kb, part, zero);
     vars[last] = kb_for(kb, v->dims[last]);
-    KExpr *xv = kb_load(kb, kb_in(kb, 0), view_index(v, vars, st));
+    KExpr *xv = op_load_as(kb, v->ct, kb_in(kb, 0), view_index(v, vars, st));
     KExpr *term = xv;
     if (t == ST_SQ_DEV) {
         KExpr *dv = kb_op(kb, KOP_SUB, xv, kb_var(kb, mean));
@@ -394,7 +390,7 @@ static void norm_view_lower(KBuilder *kb, const NormView *view, uint32_t sb, uin
             cnt *= v->dims[d];
     }
     uint32_t xb = kb_in(kb, 0), yb = kb_out(kb, 0);
-    KType f = ktype(DT_FLOAT32);
+    KType f = ktype(v->ct);
     int lp = v->mode == NM_L1 || v->mode == NM_L2;
     uint16_t mean = lp ? 0 : kb_local(kb, f), sum = kb_local(kb, f), part = kb_local(kb, f);
     uint16_t vars[LW_MAX_RANK + 1];
@@ -404,7 +400,7 @@ static void norm_view_lower(KBuilder *kb, const NormView *view, uint32_t sb, uin
             vars[d] = kb_for(kb, v->dims[d]);
             nkept++;
         }
-    KExpr *cntv = kb_const_f(kb, DT_FLOAT32, (double)cnt);
+    KExpr *cntv = kb_const_f(kb, v->ct, (double)cnt);
     if (!lp) {
         reduce_pass(kb, v, vars, st, mean, part, mean, ST_X);
         kb_set(kb, mean, kb_op(kb, KOP_DIV, kb_var(kb, mean), cntv));
@@ -415,7 +411,7 @@ static void norm_view_lower(KBuilder *kb, const NormView *view, uint32_t sb, uin
                                    : ST_SQ_DEV);
     /* sum becomes the reciprocal divisor */
     KExpr *den = NULL;
-    KExpr *epsv = kb_const_f(kb, DT_FLOAT32, v->eps);
+    KExpr *epsv = kb_const_f(kb, v->ct, v->eps);
     KExpr *var = kb_op(kb, KOP_DIV, kb_var(kb, sum), cntv);
     switch (v->mode) {
     case NM_STD_EPS_IN:
@@ -431,13 +427,14 @@ static void norm_view_lower(KBuilder *kb, const NormView *view, uint32_t sb, uin
         den = kb_op(kb, KOP_SQRT, kb_var(kb, sum), NULL);
         break;
     }
-    kb_set(kb, sum, kb_op(kb, KOP_DIV, kb_const_f(kb, DT_FLOAT32, 1), den));
+    kb_set(kb, sum, kb_op(kb, KOP_DIV, kb_const_f(kb, v->ct, 1), den));
     int k = open_reduced(kb, v, vars);
     KIndex xi = view_index(v, vars, st);
-    KExpr *yv = kb_load(kb, xb, xi);
+    KExpr *yv = op_load_as(kb, v->ct, xb, xi);
     if (!lp)
         yv = kb_op(kb, KOP_SUB, yv, kb_var(kb, mean));
     yv = kb_op(kb, KOP_MUL, yv, kb_var(kb, sum));
+    yv = kb_cast(kb, dtype_compute(op_in(kb->g, kb->node, 0)->dtype), yv);
     KIndex si = view_index(v, vars, v->sc_coef);
     if (sb)
         yv = kb_op(kb, KOP_MUL, yv, kb_load(kb, sb, si));
@@ -451,6 +448,7 @@ typedef struct NormAttrs {
     float epsilon;
     int64_t groups;  /* GroupNormalization */
     int per_channel; /* GroupNormalization-21: scale/bias per channel */
+    DType stash;     /* GroupNormalization-21: the least precision of the statistics */
     int64_t axes[LW_MAX_RANK];
     uint32_t naxes;  /* MVN */
     int64_t axis, p; /* LpNormalization */
@@ -480,7 +478,7 @@ static LwStatus check_param(Ctx *ctx, const Graph *g, const Node *n, uint16_t i,
 static LwStatus instnorm_infer(Ctx *ctx, Graph *g, Node *n)
 {
     const Value *x = op_in(g, n, 0);
-    TRY(check_f32(ctx, n, x, "InstanceNormalization"));
+    TRY(op_check_float(ctx, g, n, 0));
     if (x->shape.rank < 3)
         return diag_node(ctx, n, "input must have rank >= 3");
     TRY(check_param(ctx, g, n, 1, x->shape.dims[1]));
@@ -511,6 +509,7 @@ static LwStatus instnorm_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     v.sc_coef[1] = 1;
     v.mode = NM_STD_EPS_IN;
     v.eps = a->epsilon;
+    v.ct = dtype_compute(x->dtype);
     kb_begin(kb, n, NULL);
     norm_view_lower(kb, &v, kb_in(kb, 1), kb_in(kb, 2));
     kb_end(kb);
@@ -518,7 +517,8 @@ static LwStatus instnorm_lower(Ctx *ctx, KBuilder *kb, const Node *n)
 }
 
 /* GroupNormalization-18: scale and bias per group; -21: per channel, plus
- * stash_type (the precision of the statistics; float32 here either way). */
+ * stash_type (the precision of the statistics: float64 when it or X is
+ * float64, else float32; the half types compute in float32). */
 static LwStatus groupnorm_import_kind(Ctx *ctx, Node *n, const AttrList *al, int per_channel)
 {
     NormAttrs *a = arena_new(ctx->perm, NormAttrs);
@@ -528,13 +528,16 @@ static LwStatus groupnorm_import_kind(Ctx *ctx, Node *n, const AttrList *al, int
         return diag_node(ctx, n, "'num_groups' is required");
     if (a->groups < 1)
         return diag_node(ctx, n, "'num_groups' is %lld, must be positive", (long long)a->groups);
+    a->stash = DT_FLOAT32;
     if (per_channel) {
         int64_t stash;
         TRY(attr_int(ctx, &n->loc, al, "stash_type", 1, &stash));
-        if (dtype_from_onnx(stash) != DT_FLOAT32 && stash != 0)
+        if (stash != 0) /* 0: unset, the default */
+            a->stash = dtype_from_onnx(stash);
+        if (a->stash == DT_UNDEFINED || !dtype_is_floatlike(a->stash))
             return diag_node(ctx, n,
-                             "stash_type %lld is not supported (float32 statistics "
-                             "only)",
+                             "stash_type %lld is not supported (float32, float64, float16, "
+                             "bfloat16)",
                              (long long)stash);
     }
     a->per_channel = per_channel;
@@ -554,7 +557,7 @@ static LwStatus groupnorm_infer(Ctx *ctx, Graph *g, Node *n)
 {
     const NormAttrs *a = n->attrs;
     const Value *x = op_in(g, n, 0);
-    TRY(check_f32(ctx, n, x, "GroupNormalization"));
+    TRY(op_check_float(ctx, g, n, 0));
     if (x->shape.rank < 2)
         return diag_node(ctx, n, "input must have rank >= 2");
     if (x->shape.dims[1] % a->groups != 0)
@@ -583,6 +586,7 @@ static LwStatus groupnorm_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     v.sc_coef[2] = a->per_channel ? 1 : 0;
     v.mode = NM_STD_EPS_IN;
     v.eps = a->epsilon;
+    v.ct = op_compute_wider(x->dtype, a->stash);
     kb_begin(kb, n, NULL);
     norm_view_lower(kb, &v, kb_in(kb, 1), kb_in(kb, 2));
     kb_end(kb);
@@ -616,7 +620,7 @@ static LwStatus mvn_infer(Ctx *ctx, Graph *g, Node *n)
 {
     NormAttrs *a = (NormAttrs *)n->attrs;
     const Value *x = op_in(g, n, 0);
-    TRY(check_f32(ctx, n, x, "MeanVarianceNormalization"));
+    TRY(op_check_float(ctx, g, n, 0));
     uint8_t seen[LW_MAX_RANK] = {0};
     for (uint32_t i = 0; i < a->naxes; i++) {
         int64_t ax;
@@ -645,6 +649,7 @@ static LwStatus mvn_lower(Ctx *ctx, KBuilder *kb, const Node *n)
         v.reduce[a->axes[i]] = 1;
     v.mode = NM_STD_EPS_OUT;
     v.eps = 1e-9;
+    v.ct = dtype_compute(x->dtype);
     kb_begin(kb, n, NULL);
     norm_view_lower(kb, &v, 0, 0);
     kb_end(kb);
@@ -667,7 +672,7 @@ static LwStatus lpnorm_infer(Ctx *ctx, Graph *g, Node *n)
 {
     NormAttrs *a = (NormAttrs *)n->attrs;
     const Value *x = op_in(g, n, 0);
-    TRY(check_f32(ctx, n, x, "LpNormalization"));
+    TRY(op_check_float(ctx, g, n, 0));
     int64_t ax;
     if (!shape_axis(a->axis, x->shape.rank, &ax))
         return diag_node(ctx, n, "axis %lld is out of range", (long long)a->axis);
@@ -690,6 +695,7 @@ static LwStatus lpnorm_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     v.dims[1] = x->shape.dims[a->axis];
     v.reduce[1] = 1;
     v.mode = a->p == 1 ? NM_L1 : NM_L2;
+    v.ct = dtype_compute(x->dtype);
     kb_begin(kb, n, NULL);
     norm_view_lower(kb, &v, 0, 0);
     kb_end(kb);
@@ -721,7 +727,7 @@ static LwStatus lrn_import(Ctx *ctx, Node *n, const AttrList *al)
 static LwStatus lrn_infer(Ctx *ctx, Graph *g, Node *n)
 {
     const Value *x = op_in(g, n, 0);
-    TRY(check_f32(ctx, n, x, "LRN"));
+    TRY(op_check_float(ctx, g, n, 0));
     if (x->shape.rank < 3)
         return diag_node(ctx, n, "input must have rank >= 3");
     return op_infer_same(ctx, g, n);
@@ -738,9 +744,10 @@ static LwStatus lrn_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     int64_t lo = (a->size - 1) / 2;
     kb_begin(kb, n, NULL);
     uint32_t xb = kb_in(kb, 0), yb = kb_out(kb, 0);
-    uint16_t acc = kb_local(kb, ktype(DT_FLOAT32));
+    DType ct = dtype_compute(x->dtype);
+    uint16_t acc = kb_local(kb, ktype(ct));
     uint16_t vn = kb_for(kb, N), vc = kb_for(kb, C), vs = kb_for(kb, S);
-    kb_set(kb, acc, kb_const_f(kb, DT_FLOAT32, 0));
+    kb_set(kb, acc, kb_const_f(kb, ct, 0));
     uint16_t vt = kb_for(kb, a->size);
     KCond cond;
     cond.e = kidx_const(-lo);
@@ -756,10 +763,10 @@ static LwStatus lrn_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     kb_set(kb, acc, kb_op3(kb, KOP_FMA, t, t, kb_var(kb, acc)));
     kb_endif(kb);
     kb_endfor(kb);
-    KExpr *base = kb_op3(kb, KOP_FMA, kb_var(kb, acc),
-                         kb_const_f(kb, DT_FLOAT32, (double)a->alpha / (double)a->size),
-                         kb_const_f(kb, DT_FLOAT32, a->bias));
-    KExpr *den = kb_op(kb, KOP_POW, base, kb_const_f(kb, DT_FLOAT32, a->beta));
+    KExpr *base =
+        kb_op3(kb, KOP_FMA, kb_var(kb, acc), kb_const_f(kb, ct, (double)a->alpha / (double)a->size),
+               kb_const_f(kb, ct, a->bias));
+    KExpr *den = kb_op(kb, KOP_POW, base, kb_const_f(kb, ct, a->beta));
     KIndex xi = kidx_const(0);
     kidx_add(&xi, vn, C * S);
     kidx_add(&xi, vc, S);
@@ -822,7 +829,7 @@ static LwStatus lppool_infer(Ctx *ctx, Graph *g, Node *n)
 {
     LpPoolAttrs *a = (LpPoolAttrs *)n->attrs;
     const Value *x = op_in(g, n, 0);
-    TRY(check_f32(ctx, n, x, "LpPool"));
+    TRY(op_check_float(ctx, g, n, 0));
     if (x->shape.rank < 3)
         return diag_node(ctx, n, "input must have rank >= 3");
     Shape s = x->shape;
@@ -837,7 +844,7 @@ static KExpr *lp_term(KBuilder *kb, KExpr *x, double p)
         return kb_op(kb, KOP_ABS, x, NULL);
     if (p == 2.0)
         return kb_op(kb, KOP_MUL, x, x);
-    return kb_op(kb, KOP_POW, kb_op(kb, KOP_ABS, x, NULL), kb_const_f(kb, DT_FLOAT32, p));
+    return kb_op(kb, KOP_POW, kb_op(kb, KOP_ABS, x, NULL), kb_const_f(kb, x->type.dt, p));
 }
 static KExpr *lp_root(KBuilder *kb, KExpr *s, double p)
 {
@@ -845,7 +852,7 @@ static KExpr *lp_root(KBuilder *kb, KExpr *s, double p)
         return s;
     if (p == 2.0)
         return kb_op(kb, KOP_SQRT, s, NULL);
-    return kb_op(kb, KOP_POW, s, kb_const_f(kb, DT_FLOAT32, 1.0 / p));
+    return kb_op(kb, KOP_POW, s, kb_const_f(kb, s->type.dt, 1.0 / p));
 }
 
 static LwStatus lppool_lower(Ctx *ctx, KBuilder *kb, const Node *n)
@@ -860,12 +867,13 @@ static LwStatus lppool_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     shape_strides(&y->shape, ys);
     kb_begin(kb, n, NULL);
     uint32_t xb = kb_in(kb, 0), yb = kb_out(kb, 0);
-    uint16_t acc = kb_local(kb, ktype(DT_FLOAT32));
+    DType ct = dtype_compute(x->dtype);
+    uint16_t acc = kb_local(kb, ktype(ct));
     uint16_t vn = kb_for(kb, x->shape.dims[0]), vc = kb_for(kb, x->shape.dims[1]);
     uint16_t vo[LW_MAX_SPATIAL], vk[LW_MAX_SPATIAL];
     for (int i = 0; i < sp; i++)
         vo[i] = kb_for(kb, y->shape.dims[2 + i]);
-    kb_set(kb, acc, kb_const_f(kb, DT_FLOAT32, 0));
+    kb_set(kb, acc, kb_const_f(kb, ct, 0));
     for (int i = 0; i < sp; i++)
         vk[i] = kb_for(kb, w->kernel[i]);
     KIndex xi = kidx_const(0);
@@ -921,7 +929,7 @@ static LwStatus glppool2_import(Ctx *ctx, Node *n, const AttrList *al)
 static LwStatus glppool_infer(Ctx *ctx, Graph *g, Node *n)
 {
     const Value *x = op_in(g, n, 0);
-    TRY(check_f32(ctx, n, x, "GlobalLpPool"));
+    TRY(op_check_float(ctx, g, n, 0));
     if (x->shape.rank < 3)
         return diag_node(ctx, n, "input must have rank >= 3");
     Shape s = x->shape;
@@ -938,9 +946,10 @@ static LwStatus glppool_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     int64_t S = spatial_size(x);
     kb_begin(kb, n, NULL);
     uint32_t xb = kb_in(kb, 0), yb = kb_out(kb, 0);
-    uint16_t acc = kb_local(kb, ktype(DT_FLOAT32));
+    DType ct = dtype_compute(x->dtype);
+    uint16_t acc = kb_local(kb, ktype(ct));
     uint16_t vnc = kb_for(kb, x->shape.dims[0] * x->shape.dims[1]);
-    kb_set(kb, acc, kb_const_f(kb, DT_FLOAT32, 0));
+    kb_set(kb, acc, kb_const_f(kb, ct, 0));
     uint16_t vs = kb_for(kb, S);
     KIndex xi = kidx_const(0);
     kidx_add(&xi, vnc, S);
@@ -982,10 +991,11 @@ static LwStatus unpool_infer(Ctx *ctx, Graph *g, Node *n)
     UnpoolAttrs *a = (UnpoolAttrs *)n->attrs;
     Window *w = &a->w;
     const Value *x = op_in(g, n, 0), *idx = op_in(g, n, 1);
-    if (!dtype_is_float(x->dtype) && !dtype_is_int(x->dtype))
-        return diag_node(ctx, n, "%s MaxUnpool is not supported", dtype_name(x->dtype));
-    if (x->dtype != DT_FLOAT32 && dtype_is_float(x->dtype))
-        return diag_node(ctx, n, "%s MaxUnpool is not supported", dtype_name(x->dtype));
+    if (!dtype_is_floatlike(x->dtype) && !dtype_is_int(x->dtype))
+        return diag_node(ctx, n,
+                         "input 0 of type %s is not supported (float32, float64, float16, "
+                         "bfloat16, integers)",
+                         dtype_name(x->dtype));
     if (idx->dtype != DT_INT64 || !shape_equal(&idx->shape, &x->shape))
         return diag_node(ctx, n, "indices must be int64 of the input's shape");
     if (x->shape.rank < 3)
@@ -1040,7 +1050,7 @@ static LwStatus unpool_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     const UnpoolAttrs *a = n->attrs;
     const Value *x = op_in(kb->g, n, 0), *y = op_out(kb->g, n, 0);
     int sp = x->shape.rank - 2;
-    DType dt = x->dtype;
+    DType dt = dtype_compute(x->dtype);
     int64_t NC = x->shape.dims[0] * x->shape.dims[1], P = spatial_size(x), Q = 1;
     int64_t ys[LW_MAX_RANK], ist[LW_MAX_SPATIAL];
     shape_strides(&y->shape, ys);

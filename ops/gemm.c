@@ -28,8 +28,8 @@ static LwStatus gemm_infer(Ctx *ctx, Graph *g, Node *n)
 {
     const GemmAttrs *at = n->attrs;
     const Value *a = op_in(g, n, 0), *b = op_in(g, n, 1);
-    if (a->dtype != DT_FLOAT32 || b->dtype != DT_FLOAT32)
-        return diag_node(ctx, n, "%s Gemm is not supported (float32 only)", dtype_name(a->dtype));
+    TRY(op_check_float(ctx, g, n, 0));
+    TRY(op_check_same_type(ctx, g, n, 0, 1));
     if (a->shape.rank != 2 || b->shape.rank != 2)
         return diag_node(ctx, n, "A and B must be 2-D (ranks %u, %u)", a->shape.rank,
                          b->shape.rank);
@@ -53,8 +53,9 @@ static LwStatus gemm_infer(Ctx *ctx, Graph *g, Node *n)
 }
 
 /* B as [K, N] for the k-outer form: a constant B with transB is transposed
- * here, once, into a weight in the layout the loop reads (prepacked). Returns
- * the buffer, or UINT32_MAX when B is computed and transposed. */
+ * here, once, into a weight in the layout the loop reads (prepacked; the same
+ * elements in B's own dtype). Returns the buffer, or UINT32_MAX when B is
+ * computed and transposed. */
 static uint32_t gemm_b_kn(KBuilder *kb, const Node *n, int trans_b)
 {
     const Value *b = op_in(kb->g, n, 1);
@@ -63,16 +64,19 @@ static uint32_t gemm_b_kn(KBuilder *kb, const Node *n, int trans_b)
     if (b->kind != VK_CONST)
         return UINT32_MAX;
     int64_t N = b->shape.dims[0], K = b->shape.dims[1];
-    float *t = arena_array(kb->ctx->scratch, float, (size_t)(N * K));
-    const float *src = (const float *)(const void *)b->data->bytes;
+    size_t es = dtype_size(b->dtype);
+    unsigned char *t = arena_must(arena_alloc_array(kb->ctx->scratch, (size_t)(N * K), es));
+    const unsigned char *src = b->data->bytes;
     for (int64_t nn = 0; nn < N; nn++)
         for (int64_t k = 0; k < K; k++)
-            memcpy(&t[k * N + nn], &src[nn * K + k], sizeof(float));
-    return kb_weight(kb, DT_FLOAT32, t, (uint64_t)(N * K));
+            memcpy(&t[(size_t)(k * N + nn) * es], &src[(size_t)(nn * K + k) * es], es);
+    return kb_weight(kb, b->dtype, t, (uint64_t)(N * K));
 }
 
 /* y[m, :] = beta*C (or 0); for k: y[m, :] += A[m,k] * B[k, :]; then alpha and the
- * epilogue in one pass when needed. The inner loop is unit-stride in y and B. */
+ * epilogue in one pass when needed. The inner loop is unit-stride in y and B. A
+ * half-type y is storage only: each row sums in a float32 row of kernel scratch,
+ * rounded once in the final pass. */
 static LwStatus gemm_lower(Ctx *ctx, KBuilder *kb, const Node *n)
 {
     (void)ctx;
@@ -80,9 +84,13 @@ static LwStatus gemm_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     const Value *a = op_in(kb->g, n, 0), *y = op_out(kb->g, n, 0);
     int64_t M = y->shape.dims[0], N = y->shape.dims[1];
     int64_t K = at->trans_a ? a->shape.dims[0] : a->shape.dims[1];
+    DType ct = dtype_compute(y->dtype);
+    int half = ct != y->dtype;
     kb_begin(kb, n, NULL);
     uint32_t bkn = gemm_b_kn(kb, n, (int)at->trans_b);
     uint32_t ab = kb_in(kb, 0), yb = kb_out(kb, 0);
+    uint32_t accb = half ? kb_scratch(kb, ct, (uint64_t)N) : yb; /* the sums */
+    int64_t srow = half ? 0 : N;                                 /* their row stride */
     int has_c = op_has_in(n, 2) && at->beta != 0.0f;
     int64_t cs[LW_MAX_RANK];
     if (has_c)
@@ -92,16 +100,16 @@ static LwStatus gemm_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     int c_first = has_c && at->alpha == 1.0f;
     uint16_t v0 = kb_for(kb, N);
     KIndex y0 = kidx_const(0);
-    kidx_add(&y0, vm, N);
+    kidx_add(&y0, vm, srow);
     kidx_add(&y0, v0, 1);
-    KExpr *init = kb_const_f(kb, DT_FLOAT32, 0);
+    KExpr *init = kb_const_f(kb, ct, 0);
     if (c_first) {
         uint16_t vars[2] = {vm, v0};
         init = kb_load(kb, kb_in(kb, 2), kidx_rowmajor(vars, cs, 2, 0));
         if (at->beta != 1.0f)
-            init = kb_op(kb, KOP_MUL, init, kb_const_f(kb, DT_FLOAT32, at->beta));
+            init = kb_op(kb, KOP_MUL, init, kb_const_f(kb, ct, at->beta));
     }
-    kb_store(kb, yb, y0, init);
+    kb_store(kb, accb, y0, init);
     kb_endfor(kb);
     uint16_t vk = kb_for(kb, K);
     KIndex ai = kidx_const(0);
@@ -109,7 +117,7 @@ static LwStatus gemm_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     kidx_add(&ai, vk, at->trans_a ? M : 1);
     uint16_t vn = kb_for(kb, N);
     KIndex yi = kidx_const(0);
-    kidx_add(&yi, vm, N);
+    kidx_add(&yi, vm, srow);
     kidx_add(&yi, vn, 1);
     KExpr *bv;
     if (bkn != UINT32_MAX) {
@@ -123,22 +131,24 @@ static LwStatus gemm_lower(Ctx *ctx, KBuilder *kb, const Node *n)
         kidx_add(&bi, vn, K);
         bv = kb_load(kb, kb_in(kb, 1), bi);
     }
-    kb_store(kb, yb, yi, kb_op3(kb, KOP_FMA, kb_load(kb, ab, ai), bv, kb_load(kb, yb, yi)));
+    kb_store(kb, accb, yi, kb_op3(kb, KOP_FMA, kb_load(kb, ab, ai), bv, kb_load(kb, accb, yi)));
     kb_endfor_n(kb, 2);
-    int final = at->alpha != 1.0f || (has_c && !c_first) || kb->nepi;
+    int final = at->alpha != 1.0f || (has_c && !c_first) || kb->nepi || half;
     if (final) {
         uint16_t vf = kb_for(kb, N);
-        KIndex yf = kidx_const(0);
+        KIndex yf = kidx_const(0), sf = kidx_const(0);
         kidx_add(&yf, vm, N);
         kidx_add(&yf, vf, 1);
-        KExpr *r = kb_load(kb, yb, yf);
+        kidx_add(&sf, vm, srow);
+        kidx_add(&sf, vf, 1);
+        KExpr *r = kb_load(kb, accb, sf);
         if (at->alpha != 1.0f)
-            r = kb_op(kb, KOP_MUL, r, kb_const_f(kb, DT_FLOAT32, at->alpha));
+            r = kb_op(kb, KOP_MUL, r, kb_const_f(kb, ct, at->alpha));
         if (has_c && !c_first) {
             uint16_t vars[2] = {vm, vf};
             KExpr *cv = kb_load(kb, kb_in(kb, 2), kidx_rowmajor(vars, cs, 2, 0));
             if (at->beta != 1.0f)
-                cv = kb_op(kb, KOP_MUL, cv, kb_const_f(kb, DT_FLOAT32, at->beta));
+                cv = kb_op(kb, KOP_MUL, cv, kb_const_f(kb, ct, at->beta));
             r = kb_op(kb, KOP_ADD, r, cv);
         }
         kb_store_out(kb, yb, yf, r);
@@ -169,10 +179,12 @@ static void matmul_dims(const Shape *a, const Shape *b, Shape *pa, Shape *pb)
 static LwStatus matmul_infer(Ctx *ctx, Graph *g, Node *n)
 {
     const Value *a = op_in(g, n, 0), *b = op_in(g, n, 1);
-    if (a->dtype != b->dtype || !(dtype_is_float(a->dtype) || dtype_is_int(a->dtype)) ||
-        a->dtype == DT_FLOAT64)
-        return diag_node(ctx, n, "MatMul of %s and %s is not supported", dtype_name(a->dtype),
-                         dtype_name(b->dtype));
+    if (!dtype_is_floatlike(a->dtype) && !dtype_is_int(a->dtype))
+        return diag_node(ctx, n,
+                         "input 0 of type %s is not supported (float32, float64, float16, "
+                         "bfloat16, integers)",
+                         dtype_name(a->dtype));
+    TRY(op_check_same_type(ctx, g, n, 0, 1));
     if (a->shape.rank == 0 || b->shape.rank == 0)
         return diag_node(ctx, n, "MatMul operands must have rank >= 1");
     Shape pa, pb;
@@ -194,11 +206,14 @@ static LwStatus matmul_infer(Ctx *ctx, Graph *g, Node *n)
     return op_set_output(ctx, g, n, 0, a->dtype, &s);
 }
 
+/* y[.., m, :] = 0; for k: y[.., m, :] += A[.., m, k] * B[.., k, :]. A half-type y is
+ * storage only: each row sums in a float32 row of kernel scratch, rounded once. */
 static LwStatus matmul_lower(Ctx *ctx, KBuilder *kb, const Node *n)
 {
     (void)ctx;
     const Value *a = op_in(kb->g, n, 0), *b = op_in(kb->g, n, 1);
-    DType dt = a->dtype;
+    DType dt = dtype_compute(a->dtype);
+    int half = dt != a->dtype;
     Shape pa, pb;
     matmul_dims(&a->shape, &b->shape, &pa, &pb);
     int64_t M = pa.dims[pa.rank - 2], K = pa.dims[pa.rank - 1], N = pb.dims[pb.rank - 1];
@@ -228,33 +243,37 @@ static LwStatus matmul_lower(Ctx *ctx, KBuilder *kb, const Node *n)
         yb0.coef[i] *= M * N;
     uint16_t vm = kb_for(kb, M);
     kidx_add(&yb0, vm, N);
+    uint32_t accb = half ? kb_scratch(kb, dt, (uint64_t)N) : yb; /* the sums */
+    KIndex acc0 = half ? kidx_const(0) : yb0;
     uint16_t v0 = kb_for(kb, N);
-    KIndex y0 = yb0;
+    KIndex y0 = acc0;
     kidx_add(&y0, v0, 1);
-    kb_store(kb, yb, y0, kb_const_i(kb, dt, 0));
+    kb_store(kb, accb, y0, kb_const_i(kb, dt, 0));
     kb_endfor(kb);
     uint16_t vk = kb_for(kb, K);
     KIndex ai = ab;
     kidx_add(&ai, vm, K);
     kidx_add(&ai, vk, 1);
     uint16_t vn = kb_for(kb, N);
-    KIndex bi = bb, yi = yb0;
+    KIndex bi = bb, yi = acc0;
     kidx_add(&bi, vk, N);
     kidx_add(&bi, vn, 1);
     kidx_add(&yi, vn, 1);
     KExpr *acc;
     if (dtype_is_float(dt))
-        acc = kb_op3(kb, KOP_FMA, kb_load(kb, abuf, ai), kb_load(kb, bbuf, bi), kb_load(kb, yb, yi));
+        acc = kb_op3(kb, KOP_FMA, kb_load(kb, abuf, ai), kb_load(kb, bbuf, bi),
+                     kb_load(kb, accb, yi));
     else
-        acc = kb_op(kb, KOP_ADD, kb_load(kb, yb, yi),
+        acc = kb_op(kb, KOP_ADD, kb_load(kb, accb, yi),
                     kb_op(kb, KOP_MUL, kb_load(kb, abuf, ai), kb_load(kb, bbuf, bi)));
-    kb_store(kb, yb, yi, acc);
+    kb_store(kb, accb, yi, acc);
     kb_endfor_n(kb, 2);
-    if (kb->nepi) {
+    if (kb->nepi || half) {
         uint16_t vf = kb_for(kb, N);
-        KIndex yf = yb0;
+        KIndex yf = yb0, sf = acc0;
         kidx_add(&yf, vf, 1);
-        kb_store_out(kb, yb, yf, kb_load(kb, yb, yf));
+        kidx_add(&sf, vf, 1);
+        kb_store_out(kb, yb, yf, kb_load(kb, accb, sf));
         kb_endfor(kb);
     }
     kb_endfor_n(kb, 1 + batch.rank);

@@ -36,7 +36,7 @@ static LwStatus loss_import(Ctx *ctx, Node *n, const AttrList *al)
     return attr_check_unused(ctx, &n->loc, al);
 }
 
-/* Input 0 is [N, C, d1..dk] float32, input 1 [N, d1..dk] int32/int64, input 2
+/* Input 0 is [N, C, d1..dk] of a float type, input 1 [N, d1..dk] int32/int64, input 2
  * (optional) [C] of input 0's type. Output 0 is input 1's shape for
  * reduction none, a scalar otherwise; SoftmaxCrossEntropyLoss's optional
  * output 1 (log_prob) is input 0's shape. */
@@ -44,9 +44,7 @@ static LwStatus loss_infer(Ctx *ctx, Graph *g, Node *n)
 {
     const LossAttrs *a = n->attrs;
     const Value *x = op_in(g, n, 0), *t = op_in(g, n, 1);
-    if (x->dtype != DT_FLOAT32)
-        return diag_node(ctx, n, "input 0 of type %s is not supported (float32 only)",
-                         dtype_name(x->dtype));
+    TRY(op_check_float(ctx, g, n, 0));
     if (t->dtype != DT_INT32 && t->dtype != DT_INT64)
         return diag_node(ctx, n, "input 1 (target) is %s, expected int32 or int64",
                          dtype_name(t->dtype));
@@ -93,7 +91,7 @@ static LwStatus loss_lower_kind(KBuilder *kb, const Node *n, int softmax)
 {
     const LossAttrs *a = n->attrs;
     const Value *x = op_in(kb->g, n, 0), *t = op_in(kb->g, n, 1);
-    DType dt = x->dtype, it = t->dtype;
+    DType dt = dtype_compute(x->dtype), it = t->dtype; /* half types sum in float32 */
     int64_t N = x->shape.dims[0], C = x->shape.dims[1], D = 1;
     for (uint8_t i = 2; i < x->shape.rank; i++)
         D *= x->shape.dims[i];

@@ -136,8 +136,17 @@ LW_NODISCARD LwStatus op_const_ints(Ctx *ctx, const Graph *g, const Node *n, uin
 /* Reads a constant scalar float input (any float dtype). */
 LW_NODISCARD LwStatus op_const_float(Ctx *ctx, const Graph *g, const Node *n, uint16_t i,
                                      double *val);
-/* Error unless input i has one of the given dtype classes. */
+/* Error unless input i is float32, float64, float16 or bfloat16 (the half types are
+ * storage only: computed in float32, see dtype_compute). */
 LW_NODISCARD LwStatus op_check_float(Ctx *ctx, const Graph *g, const Node *n, uint16_t i);
+/* Error unless input j, when present, has input i's dtype (one type parameter T). */
+LW_NODISCARD LwStatus op_check_same_type(Ctx *ctx, const Graph *g, const Node *n, uint16_t i,
+                                         uint16_t j);
+/* The compute type of an op mixing float types a and b (BatchNormalization's T, T1,
+ * T2; stash_type): float64 when either computes in float64, else float32. */
+DType op_compute_wider(DType a, DType b);
+/* A load converted to the compute type ct (unchanged when it already has it). */
+KExpr *op_load_as(KBuilder *kb, DType ct, uint32_t buf, KIndex idx);
 /* True when input i exists (optional inputs may be 0). */
 static inline int op_has_in(const Node *n, uint16_t i) { return i < n->nin && n->in[i] != 0; }
 

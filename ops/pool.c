@@ -45,8 +45,13 @@ static LwStatus pool_infer(Ctx *ctx, Graph *g, Node *n)
 {
     PoolAttrs *p = (PoolAttrs *)n->attrs;
     const Value *x = op_in(g, n, 0);
-    if (x->dtype != DT_FLOAT32 && !(p->is_max && (x->dtype == DT_INT8 || x->dtype == DT_UINT8)))
-        return diag_node(ctx, n, "%s pooling is not supported", dtype_name(x->dtype));
+    if (p->is_max && !dtype_is_floatlike(x->dtype) && x->dtype != DT_INT8 && x->dtype != DT_UINT8)
+        return diag_node(ctx, n,
+                         "input 0 of type %s is not supported (float32, float64, float16, "
+                         "bfloat16, int8, uint8)",
+                         dtype_name(x->dtype));
+    if (!p->is_max)
+        TRY(op_check_float(ctx, g, n, 0));
     if (x->shape.rank < 3)
         return diag_node(ctx, n, "input must have rank >= 3");
     Shape s = x->shape;
@@ -65,7 +70,7 @@ static LwStatus pool_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     int64_t xs[LW_MAX_RANK], ys[LW_MAX_RANK];
     shape_strides(&x->shape, xs);
     shape_strides(&y->shape, ys);
-    DType dt = x->dtype;
+    DType dt = dtype_compute(x->dtype); /* int8 max pools compare in int8 */
     int any_pad = 0, any_edge = 0;
     for (int i = 0; i < sp; i++) {
         if (p->w.pads[i] || p->w.pads[i + sp])
@@ -90,7 +95,14 @@ static LwStatus pool_lower(Ctx *ctx, KBuilder *kb, const Node *n)
                                    &y->shape.dims[2], (int)p->count_include_pad, &opos);
         if (!div)
             return diag_node(ctx, n, "out of memory");
-        divb = kb_weight(kb, DT_FLOAT32, div, opos);
+        if (dt == DT_FLOAT64) { /* the table in the compute type (counts are exact) */
+            double *d = arena_array(ctx->scratch, double, opos);
+            for (uint64_t i = 0; i < opos; i++)
+                d[i] = div[i];
+            divb = kb_weight(kb, dt, d, opos);
+        } else {
+            divb = kb_weight(kb, DT_FLOAT32, div, opos);
+        }
     }
     kb_begin(kb, n, NULL);
     uint32_t xb = kb_in(kb, 0), yb = kb_out(kb, 0);
@@ -176,8 +188,7 @@ static LwStatus pool_lower(Ctx *ctx, KBuilder *kb, const Node *n)
 static LwStatus global_infer(Ctx *ctx, Graph *g, Node *n)
 {
     const Value *x = op_in(g, n, 0);
-    if (x->dtype != DT_FLOAT32)
-        return diag_node(ctx, n, "%s pooling is not supported", dtype_name(x->dtype));
+    TRY(op_check_float(ctx, g, n, 0));
     if (x->shape.rank < 3)
         return diag_node(ctx, n, "input must have rank >= 3");
     Shape s = x->shape;
@@ -194,9 +205,10 @@ static LwStatus global_lower_kind(KBuilder *kb, const Node *n, int is_max)
         spatial *= x->shape.dims[i];
     kb_begin(kb, n, NULL);
     uint32_t xb = kb_in(kb, 0), yb = kb_out(kb, 0);
-    uint16_t acc = kb_local(kb, ktype(DT_FLOAT32));
+    DType ct = dtype_compute(x->dtype);
+    uint16_t acc = kb_local(kb, ktype(ct));
     uint16_t vnc = kb_for(kb, x->shape.dims[0] * x->shape.dims[1]);
-    kb_set(kb, acc, is_max ? kb_const_lowest(kb, DT_FLOAT32) : kb_const_f(kb, DT_FLOAT32, 0));
+    kb_set(kb, acc, is_max ? kb_const_lowest(kb, ct) : kb_const_f(kb, ct, 0));
     uint16_t vs = kb_for(kb, spatial);
     KIndex xi = kidx_const(0);
     kidx_add(&xi, vnc, spatial);
@@ -205,7 +217,7 @@ static LwStatus global_lower_kind(KBuilder *kb, const Node *n, int is_max)
     kb_endfor(kb);
     KExpr *r = kb_var(kb, acc);
     if (!is_max)
-        r = kb_op(kb, KOP_DIV, r, kb_const_f(kb, DT_FLOAT32, (double)spatial));
+        r = kb_op(kb, KOP_DIV, r, kb_const_f(kb, ct, (double)spatial));
     KIndex yi = kidx_const(0);
     kidx_add(&yi, vnc, 1);
     kb_store_out(kb, yb, yi, r);

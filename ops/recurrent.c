@@ -250,16 +250,11 @@ static LwStatus check_shape(Ctx *ctx, const Graph *g, Node *n, uint16_t i, const
 static LwStatus rnn_infer(Ctx *ctx, Graph *g, Node *n)
 {
     RnnAttrs *r = (RnnAttrs *)n->attrs;
-    const char *kname = kind_table[r->kind].name;
     int64_t G = kind_table[r->kind].gates, D = r->dirs;
-    for (uint16_t i = 0; i < n->nin; i++) {
-        if (!op_has_in(n, i) || i == IN_SEQ)
-            continue;
-        DType dt = op_in(g, n, i)->dtype;
-        if (dt != DT_FLOAT32)
-            return diag_node(ctx, n, "input %u: %s %s is not supported (float32 only)", i,
-                             dtype_name(dt), kname);
-    }
+    TRY(op_check_float(ctx, g, n, IN_X));
+    for (uint16_t i = 1; i < n->nin; i++)
+        if (i != IN_SEQ)
+            TRY(op_check_same_type(ctx, g, n, IN_X, i));
     const Value *x = op_in(g, n, IN_X), *rr = op_in(g, n, IN_R);
     if (x->shape.rank != 3)
         return diag_node(ctx, n, "input X must have rank 3, has rank %u", x->shape.rank);
@@ -323,21 +318,28 @@ static LwStatus rnn_infer(Ctx *ctx, Graph *g, Node *n)
         memcpy(ys.dims, y, sizeof y);
     }
     memcpy(hs.dims, sd, sizeof sd);
-    TRY(op_set_output(ctx, g, n, 0, DT_FLOAT32, &ys));
+    TRY(op_set_output(ctx, g, n, 0, x->dtype, &ys));
     for (uint16_t i = 1; i < n->nout; i++)
-        TRY(op_set_output(ctx, g, n, i, DT_FLOAT32, &hs));
+        TRY(op_set_output(ctx, g, n, i, x->dtype, &hs));
     return LW_OK;
+}
+
+/* The type the node computes in: float64 for float64, else float32 (the half
+ * types are storage only); state and gates live in kernel scratch of it. */
+static DType ctype_of(const KBuilder *kb)
+{
+    return dtype_compute(op_in(kb->g, kb->node, IN_X)->dtype);
 }
 
 static KExpr *fc(KBuilder *kb, double v)
 {
-    return kb_const_f(kb, DT_FLOAT32, v);
+    return kb_const_f(kb, ctype_of(kb), v);
 }
 
 /* v into a fresh local, so that a value used twice is computed once. */
 static KExpr *keep(KBuilder *kb, KExpr *v)
 {
-    uint16_t l = kb_local(kb, ktype(DT_FLOAT32));
+    uint16_t l = kb_local(kb, ktype(ctype_of(kb)));
     kb_set(kb, l, v);
     return kb_var(kb, l);
 }
@@ -430,7 +432,7 @@ static void matvec(KBuilder *kb, const RnnLow *L, int d, uint32_t dst, uint32_t 
                    uint32_t mat, int64_t j0, int64_t nj, int64_t boff, int add)
 {
     int64_t GH = L->G * L->H;
-    uint16_t acc = kb_local(kb, ktype(DT_FLOAT32));
+    uint16_t acc = kb_local(kb, ktype(ctype_of(kb)));
     uint16_t vb = kb_for(kb, L->Bt);
     uint16_t vj = kb_for(kb, nj);
     KExpr *init = L->has_b ? kb_load(kb, L->b, ix1(d * 2 * GH + boff + j0, vj, 1)) : fc(kb, 0);
@@ -654,14 +656,15 @@ static LwStatus rnn_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     if ((L.has_yc = has_out(kb->g, n, 2)) != 0)
         L.yc = kb_out(kb, 2);
     uint64_t state = (uint64_t)(L.D * L.Bt * L.H), gates = (uint64_t)(L.Bt * L.G * L.H);
-    L.hs = kb_scratch(kb, DT_FLOAT32, state);
+    DType ct = ctype_of(kb);
+    L.hs = kb_scratch(kb, ct, state);
     if (r->kind == RK_LSTM)
-        L.cs = kb_scratch(kb, DT_FLOAT32, state);
-    L.gx = kb_scratch(kb, DT_FLOAT32, gates);
+        L.cs = kb_scratch(kb, ct, state);
+    L.gx = kb_scratch(kb, ct, gates);
     /* GRU reads the two parts apart (the reset gate scales the hidden part) */
-    L.gh = r->kind == RK_GRU ? kb_scratch(kb, DT_FLOAT32, gates) : L.gx;
+    L.gh = r->kind == RK_GRU ? kb_scratch(kb, ct, gates) : L.gx;
     if (r->kind == RK_GRU && !r->lbr)
-        L.rh = kb_scratch(kb, DT_FLOAT32, (uint64_t)(L.Bt * L.H));
+        L.rh = kb_scratch(kb, ct, (uint64_t)(L.Bt * L.H));
     for (int d = 0; d < r->dirs; d++)
         lower_dir(kb, &L, d);
     kb_end(kb);

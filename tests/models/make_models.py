@@ -16,6 +16,15 @@ terms cancelling to nearly zero would fail that check for float32 code that is
 right, so cases that accumulate pass the sum of the terms' magnitudes to
 Case.output; a case with an output too close to zero for it is drawn again
 from the next seed.
+
+The cases named *_float64, *_float16, *_bfloat16 keep their tensors in that
+type. float64 references use the float64 data as is. float16 and bfloat16 are
+storage types: lwcc (like onnxruntime on x86) computes such nodes in float32
+from the stored values and rounds once at the output, so the reference is the
+float64 computation on the rounded inputs, rounded once to the output type.
+A float16 output may then be one unit in the last place off (within rtol
+1e-3); a bfloat16 one may not (its unit is 2^-8), so a bfloat16 output whose
+float32 error could round it the other way is drawn again.
 """
 import os
 import sys
@@ -27,7 +36,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 IR_VERSION = 8   # what ONNX 1.12 writes
-F32 = np.float32
+F32, F64, F16 = np.float32, np.float64, np.float16
 RTOL, ATOL = 1e-3, 1e-7     # the e2e runner's tolerances
 ACC_ERR = 1e-6              # assumed float32 accumulation error, relative to sum |term|
 MAX_ATTEMPTS = 100
@@ -35,6 +44,39 @@ MAX_ATTEMPTS = 100
 
 class IllConditioned(Exception):
     """An output too near zero for its magnitude: redraw the case's data."""
+
+
+class BF16:
+    """A bfloat16 tensor (numpy has no such dtype): float64 values rounded to
+    bfloat16 (through float32, to nearest even), kept as their 16 bits."""
+
+    def __init__(self, values):
+        u = np.asarray(values, dtype=F32).view(np.uint32).astype(np.uint64)
+        self.bits = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
+        self.shape = self.bits.shape
+
+    def values(self):
+        return (self.bits.astype(np.uint32) << 16).view(F32).astype(np.float64)
+
+
+def stored(a, dtype):
+    """float64 values a as a tensor of dtype (F32, F64, F16 or BF16)."""
+    return BF16(a) if dtype is BF16 else np.asarray(a).astype(dtype)
+
+
+def values_of(t):
+    """The float64 values a stored tensor holds."""
+    return t.values() if isinstance(t, BF16) else np.asarray(t).astype(np.float64)
+
+
+def tensor_code(t):
+    return TensorProto.BFLOAT16 if isinstance(t, BF16) else onnx.mapping.NP_TYPE_TO_TENSOR_TYPE[t.dtype]
+
+
+def to_proto(t, name):
+    if isinstance(t, BF16):
+        return helper.make_tensor(name, TensorProto.BFLOAT16, t.shape, t.bits.tobytes(), raw=True)
+    return numpy_helper.from_array(t, name)
 
 # ---------------------------------------------------------------- references
 # All take and return float64 arrays; attribute names and defaults follow ONNX.
@@ -159,20 +201,27 @@ class Case:
         seed = zlib.crc32(name.encode())
         self.rng = np.random.default_rng(seed if attempt == 0 else [seed, attempt])
         self.nodes = []
-        self.inputs = []        # (name, float32 array)
+        self.inputs = []        # (name, array: float32 unless a case asks otherwise)
         self.inits = []         # TensorProto
         self.outputs = []       # (name, expected array)
 
-    def input(self, name, shape, lo=-1.0, hi=1.0):
-        """A graph input with uniform random float32 data; returns it as float64."""
-        a = self.rng.uniform(lo, hi, size=shape).astype(F32)
+    def input(self, name, shape, lo=-1.0, hi=1.0, dtype=F32):
+        """A graph input with uniform random data of dtype (float32: drawn in float32,
+        the half types rounded from it); returns its values as float64."""
+        a = self.rng.uniform(lo, hi, size=shape)
+        a = a.astype(F32) if dtype is F32 else stored(a if dtype is F64 else a.astype(F32), dtype)
         self.inputs.append((name, a))
-        return a.astype(np.float64)
+        return values_of(a)
 
-    def weight(self, name, shape, lo=-1.0, hi=1.0, raw=True):
-        """A float32 initializer (raw_data, or float_data when raw is False)."""
-        a = self.rng.uniform(lo, hi, size=shape).astype(F32)
-        return self.const(name, a, raw)
+    def weight(self, name, shape, lo=-1.0, hi=1.0, raw=True, dtype=F32):
+        """A float32 initializer (raw_data, or float_data when raw is False), or one of
+        dtype in raw_data."""
+        a = self.rng.uniform(lo, hi, size=shape)
+        if dtype is F32:
+            return self.const(name, a.astype(F32), raw)
+        t = stored(a if dtype is F64 else a.astype(F32), dtype)
+        self.inits.append(to_proto(t, name))
+        return values_of(t)
 
     def const(self, name, a, raw=True):
         a = np.asarray(a)
@@ -192,8 +241,14 @@ class Case:
     def output(self, name, value, mag=None, dtype=F32):
         """A graph output and its expected value; mag, if given, is the elementwise
         sum of |terms| that make up value (see the module comment)."""
+        if dtype is F16 and mag is not None:
+            mag = 2 * np.asarray(mag)  # at most one unit off after rounding
         self.check(value, mag)
-        self.outputs.append((name, np.asarray(value).astype(dtype)))
+        if dtype is BF16 and mag is not None:
+            err = 2 * ACC_ERR * np.asarray(mag)
+            if np.any(BF16(value - err).bits != BF16(value + err).bits):
+                raise IllConditioned
+        self.outputs.append((name, stored(value, dtype)))
 
     @staticmethod
     def check(value, mag):
@@ -202,8 +257,7 @@ class Case:
 
     def write(self, outdir):
         def info(name, a):
-            code = onnx.mapping.NP_TYPE_TO_TENSOR_TYPE[a.dtype]
-            return helper.make_tensor_value_info(name, code, list(a.shape))
+            return helper.make_tensor_value_info(name, tensor_code(a), list(a.shape))
 
         graph = helper.make_graph(self.nodes, self.name,
                                   [info(n, a) for n, a in self.inputs],
@@ -226,7 +280,7 @@ class Case:
         for kind, items in (("input", self.inputs), ("output", self.outputs)):
             for i, (n, a) in enumerate(items):
                 with open(os.path.join(data, f"{kind}_{i}.pb"), "wb") as f:
-                    f.write(numpy_helper.from_array(a, n).SerializeToString())
+                    f.write(to_proto(a, n).SerializeToString())
 
 
 CASES = []
@@ -766,6 +820,302 @@ def pruned_sigmoid(c):
     c.node("Gemm", ["s", "w2"], ["y"], transB=1)
     s = ref_sigmoid(ref_gemm(x, w1, trans_b=1))
     c.output("y", ref_gemm(s, w2, trans_b=1), ref_gemm(s, abs(w2), trans_b=1))
+
+
+# ------------------------------------------ float64 and half-type (storage) cases
+
+def ref_layernorm(x, scale, bias, axis, eps):
+    """LayerNormalization-17; also returns Mean and InvStdDev (normalized dims kept as 1)."""
+    axes = tuple(range(axis, x.ndim))
+    mean = x.mean(axis=axes, keepdims=True)
+    inv = 1.0 / np.sqrt(((x - mean) ** 2).mean(axis=axes, keepdims=True) + eps)
+    return (x - mean) * inv * scale + bias, mean, inv
+
+
+def ref_instancenorm(x, scale, bias, eps):
+    axes = tuple(range(2, x.ndim))
+    sh = (1, -1) + (1,) * (x.ndim - 2)
+    mean = x.mean(axis=axes, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+    return (x - mean) / np.sqrt(var + eps) * scale.reshape(sh) + bias.reshape(sh)
+
+
+def ref_convtranspose(x, w, b, strides, pads):
+    """ConvTranspose (2-D, group 1, dilations 1): scatter each input cell's window."""
+    n, c, h, wd = x.shape
+    _, m, kh, kw = w.shape
+    sh, sw = strides
+    full = np.zeros((n, m, (h - 1) * sh + kh, (wd - 1) * sw + kw))
+    for i in range(h):
+        for j in range(wd):
+            full[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw] += \
+                np.einsum("nc,cmij->nmij", x[:, :, i, j], w)
+    y = full[:, :, pads[0]:full.shape[2] - pads[2], pads[1]:full.shape[3] - pads[3]]
+    return y + b.reshape(1, -1, 1, 1)
+
+
+def ref_lstm(x, w, r, b, h0, c0):
+    """LSTM-14 forward, layout 0, default activations; gates i, o, f, c. Returns Y, Y_h,
+    Y_c and the sum of |terms| of each hidden value (for Case.output)."""
+    sig = ref_sigmoid
+    T, H = x.shape[0], r.shape[2]
+    w, r, b = w[0], r[0], b[0, :4 * H] + b[0, 4 * H:]
+    h, c, ys = h0[0], c0[0], []
+    for t in range(T):
+        g = x[t] @ w.T + h @ r.T + b
+        i, o, f, cc = (g[:, k * H:(k + 1) * H] for k in range(4))
+        c = sig(f) * c + sig(i) * np.tanh(cc)
+        h = sig(o) * np.tanh(c)
+        ys.append(h)
+    return np.stack(ys)[:, None], h[None], c[None]
+
+
+def ref_gru(x, w, r, b, h0):
+    """GRU-14 forward, layout 0, linear_before_reset 0, default activations; gates z, r, h."""
+    sig = ref_sigmoid
+    T, H = x.shape[0], r.shape[2]
+    w, r, wb, rb = w[0], r[0], b[0, :3 * H], b[0, 3 * H:]
+    h, ys = h0[0], []
+    for t in range(T):
+        gx = x[t] @ w.T + wb
+        z = sig(gx[:, :H] + h @ r[:H].T + rb[:H])
+        rr = sig(gx[:, H:2 * H] + h @ r[H:2 * H].T + rb[H:2 * H])
+        hh = np.tanh(gx[:, 2 * H:] + (rr * h) @ r[2 * H:].T + rb[2 * H:])
+        h = (1 - z) * hh + z * h
+        ys.append(h)
+    return np.stack(ys)[:, None], h[None]
+
+
+@case
+def conv_float64(c):
+    """Conv (pads, strides, bias) then Relu, all float64: the Relu runs in the Conv's
+    stores, in double."""
+    x = c.input("x", (1, 3, 9, 8), dtype=F64)
+    w = c.weight("w", (4, 3, 3, 3), -0.5, 0.5, dtype=F64)
+    b = c.weight("b", (4,), -0.5, 0.5, dtype=F64)
+    attrs = dict(strides=(2, 1), pads=(1, 0, 2, 1))
+    c.node("Conv", ["x", "w", "b"], ["h"], kernel_shape=[3, 3], pads=[1, 0, 2, 1],
+           strides=[2, 1])
+    c.node("Relu", ["h"], ["y"])
+    h = ref_conv(x, w, b, **attrs)
+    c.check(h, ref_conv(abs(x), abs(w), abs(b), **attrs))
+    c.output("y", np.maximum(h, 0.0), dtype=F64)
+
+
+@case
+def conv_float16(c):
+    """Conv with float16 X, W and B (pads, dilations, two groups): sums in float32,
+    rounded once."""
+    attrs = dict(pads=(1, 1, 1, 1), group=2)
+    x = c.input("x", (1, 4, 6, 7), dtype=F16)
+    w = c.weight("w", (6, 2, 3, 3), -0.5, 0.5, dtype=F16)
+    b = c.weight("b", (6,), -0.5, 0.5, dtype=F16)
+    c.node("Conv", ["x", "w", "b"], ["y"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], group=2)
+    c.output("y", ref_conv(x, w, b, **attrs), ref_conv(abs(x), abs(w), abs(b), **attrs),
+             dtype=F16)
+
+
+@case
+def convtranspose_float64(c):
+    """ConvTranspose, stride 2, pads 1, bias, float64."""
+    x = c.input("x", (1, 2, 3, 4), dtype=F64)
+    w = c.weight("w", (2, 3, 3, 3), -0.5, 0.5, dtype=F64)
+    b = c.weight("b", (3,), -0.5, 0.5, dtype=F64)
+    c.node("ConvTranspose", ["x", "w", "b"], ["y"], strides=[2, 2], pads=[1, 1, 1, 1])
+    c.output("y", ref_convtranspose(x, w, b, (2, 2), (1, 1, 1, 1)),
+             ref_convtranspose(abs(x), abs(w), abs(b), (2, 2), (1, 1, 1, 1)), dtype=F64)
+
+
+@case
+def gemm_float64(c):
+    """Gemm, transB (the constant B transposed at compile time), alpha 0.5, beta 2."""
+    a = c.input("a", (3, 5), dtype=F64)
+    b = c.weight("b", (4, 5), dtype=F64)
+    bias = c.weight("c", (4,), dtype=F64)
+    c.node("Gemm", ["a", "b", "c"], ["y"], transB=1, alpha=0.5, beta=2.0)
+    c.output("y", ref_gemm(a, b, bias, alpha=0.5, beta=2.0, trans_b=1),
+             ref_gemm(abs(a), abs(b), abs(bias), alpha=0.5, beta=2.0, trans_b=1), dtype=F64)
+
+
+@case
+def gemm_bfloat16(c):
+    """Gemm in bfloat16, transB (the constant B transposed at compile time, still
+    bfloat16) and a bias [N]."""
+    a = c.input("a", (2, 6), dtype=BF16)
+    b = c.weight("b", (3, 6), dtype=BF16)
+    bias = c.weight("c", (3,), dtype=BF16)
+    c.node("Gemm", ["a", "b", "c"], ["y"], transB=1)
+    c.output("y", ref_gemm(a, b, bias, trans_b=1), ref_gemm(abs(a), abs(b), abs(bias), trans_b=1),
+             dtype=BF16)
+
+
+@case
+def matmul_float16(c):
+    """MatMul of a float16 [2,3,8] input and a constant [8,5]."""
+    a = c.input("a", (2, 3, 8), dtype=F16)
+    b = c.weight("b", (8, 5), dtype=F16)
+    c.node("MatMul", ["a", "b"], ["y"])
+    c.output("y", a @ b, abs(a) @ abs(b), dtype=F16)
+
+
+@case
+def layernorm_float16(c):
+    """LayerNormalization-17 over the last two dims in float16, with the Mean and
+    InvStdDev outputs in float32 (stash_type 1)."""
+    c.opset = 17
+    x = c.input("x", (2, 3, 4, 5), dtype=F16)
+    scale = c.weight("scale", (4, 5), 0.5, 1.5, dtype=F16)
+    bias = c.weight("bias", (4, 5), dtype=F16)
+    c.node("LayerNormalization", ["x", "scale", "bias"], ["y", "mean", "inv"], axis=-2,
+           epsilon=1e-3)
+    y, mean, inv = ref_layernorm(x, scale, bias, 2, 1e-3)
+    mag = abs((x - mean) * inv * scale) + abs(bias)
+    c.output("y", y, mag, dtype=F16)
+    c.output("mean", mean)
+    c.output("inv", inv)
+
+
+@case
+def instancenorm_float16(c):
+    x = c.input("x", (2, 3, 4, 5), dtype=F16)
+    scale = c.weight("scale", (3,), 0.5, 1.5, dtype=F16)
+    bias = c.weight("bias", (3,), dtype=F16)
+    c.node("InstanceNormalization", ["x", "scale", "bias"], ["y"], epsilon=1e-3)
+    y = ref_instancenorm(x, scale, bias, 1e-3)
+    mag = abs(ref_instancenorm(x, scale, 0 * bias, 1e-3)) + abs(bias).reshape(1, -1, 1, 1)
+    c.output("y", y, mag, dtype=F16)
+
+
+@case
+def batchnorm_float64(c):
+    """BatchNormalization-15, every input float64."""
+    c.opset = 15
+    x = c.input("x", (2, 3, 4, 4), dtype=F64)
+    scale = c.weight("scale", (3,), 0.5, 1.5, dtype=F64)
+    bias = c.weight("bias", (3,), dtype=F64)
+    mean = c.weight("mean", (3,), -0.5, 0.5, dtype=F64)
+    var = c.weight("var", (3,), 0.2, 2.0, dtype=F64)
+    c.node("BatchNormalization", ["x", "scale", "bias", "mean", "var"], ["y"], epsilon=1e-3)
+    c.output("y", ref_batchnorm(x, scale, bias, mean, var, 1e-3),
+             ref_batchnorm(abs(x), scale, abs(bias), -abs(mean), var, 1e-3), dtype=F64)
+
+
+@case
+def batchnorm_mixed(c):
+    """BatchNormalization-15 with three types: X float16 (T), scale and bias float32
+    (T1), mean and var float64 (T2): computed in float64, Y rounded to float16."""
+    c.opset = 15
+    x = c.input("x", (2, 3, 4, 4), dtype=F16)
+    scale = c.weight("scale", (3,), 0.5, 1.5)
+    bias = c.weight("bias", (3,))
+    mean = c.weight("mean", (3,), -0.5, 0.5, dtype=F64)
+    var = c.weight("var", (3,), 0.2, 2.0, dtype=F64)
+    c.node("BatchNormalization", ["x", "scale", "bias", "mean", "var"], ["y"], epsilon=1e-3)
+    c.output("y", ref_batchnorm(x, scale, bias, mean, var, 1e-3),
+             ref_batchnorm(abs(x), scale, abs(bias), -abs(mean), var, 1e-3), dtype=F16)
+
+
+@case
+def maxpool_float16(c):
+    """MaxPool 3x3, stride 2, pads 1 in float16, with the Indices output."""
+    x = c.input("x", (1, 2, 7, 7), dtype=F16)
+    c.node("MaxPool", ["x"], ["y", "i"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
+    y = ref_maxpool(x, (3, 3), (2, 2), (1, 1, 1, 1))
+    idx = np.zeros(y.shape, dtype=np.int64)
+    flat = x.reshape(-1)
+    for k, v in np.ndenumerate(y):  # the first position holding the maximum
+        n, ch, i, j = k
+        best = None
+        for di in range(3):
+            for dj in range(3):
+                r, q = 2 * i + di - 1, 2 * j + dj - 1
+                if 0 <= r < 7 and 0 <= q < 7 and x[n, ch, r, q] == v and best is None:
+                    best = ((n * 2 + ch) * 7 + r) * 7 + q
+        idx[k] = best
+        assert flat[best] == v
+    c.output("y", y, dtype=F16)
+    c.output("i", idx, dtype=np.int64)
+
+
+@case
+def avgpool_float16(c):
+    """AveragePool 3x3, stride 2, pads 1, count_include_pad 0 in float16: the divisor
+    table is float32."""
+    x = c.input("x", (1, 2, 6, 7), dtype=F16)
+    c.node("AveragePool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2],
+           pads=[1, 1, 1, 1], count_include_pad=0)
+    c.output("y", ref_avgpool(x, (3, 3), (2, 2), (1, 1, 1, 1), False),
+             ref_avgpool(abs(x), (3, 3), (2, 2), (1, 1, 1, 1), False), dtype=F16)
+
+
+@case
+def pool_float64(c):
+    """AveragePool with pads (a float64 divisor table), GlobalMaxPool and LpPool p=3,
+    all float64."""
+    x = c.input("x", (1, 2, 6, 7), dtype=F64)
+    c.node("AveragePool", ["x"], ["a"], kernel_shape=[3, 3], strides=[2, 2],
+           pads=[1, 1, 1, 1], count_include_pad=0)
+    c.node("GlobalMaxPool", ["x"], ["m"])
+    c.node("LpPool", ["x"], ["p"], kernel_shape=[2, 2], strides=[2, 2], p=3)
+    c.output("a", ref_avgpool(x, (3, 3), (2, 2), (1, 1, 1, 1), False),
+             ref_avgpool(abs(x), (3, 3), (2, 2), (1, 1, 1, 1), False), dtype=F64)
+    c.output("m", x.max(axis=(2, 3), keepdims=True), dtype=F64)
+    p = None
+    for i, j, oh, ow, win, _ in pool_windows(x, (2, 2), (2, 2), (0, 0, 0, 0), 0.0):
+        if p is None:
+            p = np.zeros(x.shape[:2] + (oh, ow))
+        p[:, :, i, j] = (abs(win) ** 3).sum(axis=(2, 3)) ** (1.0 / 3.0)
+    c.output("p", p, dtype=F64)
+
+
+@case
+def lstm_float64(c):
+    """LSTM-14 forward in float64 with bias and initial states, all three outputs."""
+    c.opset = 14
+    T, B, I, H = 3, 2, 3, 4
+    x = c.input("x", (T, B, I), dtype=F64)
+    w = c.weight("w", (1, 4 * H, I), -0.5, 0.5, dtype=F64)
+    r = c.weight("r", (1, 4 * H, H), -0.5, 0.5, dtype=F64)
+    b = c.weight("b", (1, 8 * H), -0.5, 0.5, dtype=F64)
+    h0 = c.input("h0", (1, B, H), dtype=F64)
+    c0 = c.input("c0", (1, B, H), dtype=F64)
+    c.node("LSTM", ["x", "w", "r", "b", "", "h0", "c0"], ["y", "y_h", "y_c"], hidden_size=H)
+    y, yh, yc = ref_lstm(x, w, r, b, h0, c0)
+    ones = np.ones_like(y)
+    c.output("y", y, ones, dtype=F64)
+    c.output("y_h", yh, ones[-1], dtype=F64)
+    c.output("y_c", yc, 4 * ones[-1], dtype=F64)
+
+
+@case
+def gru_float16(c):
+    """GRU-14 forward in float16 (linear_before_reset 0) with bias and initial state."""
+    c.opset = 14
+    T, B, I, H = 3, 2, 3, 4
+    x = c.input("x", (T, B, I), dtype=F16)
+    w = c.weight("w", (1, 3 * H, I), -0.5, 0.5, dtype=F16)
+    r = c.weight("r", (1, 3 * H, H), -0.5, 0.5, dtype=F16)
+    b = c.weight("b", (1, 6 * H), -0.5, 0.5, dtype=F16)
+    h0 = c.input("h0", (1, B, H), dtype=F16)
+    c.node("GRU", ["x", "w", "r", "b", "", "h0"], ["y", "y_h"], hidden_size=H)
+    y, yh = ref_gru(x, w, r, b, h0)
+    ones = np.ones_like(y)
+    c.output("y", y, ones, dtype=F16)
+    c.output("y_h", yh, ones[-1], dtype=F16)
+
+
+@case
+def sce_float64(c):
+    """SoftmaxCrossEntropyLoss-13 in float64, mean over the targets, with log_prob."""
+    x = c.input("x", (3, 5, 2), -2.0, 2.0, dtype=F64)
+    t = c.rng.integers(0, 5, size=(3, 2)).astype(np.int64)
+    c.inputs.append(("t", t))
+    c.node("SoftmaxCrossEntropyLoss", ["x", "t"], ["loss", "log_prob"])
+    lp = x - x.max(axis=1, keepdims=True)
+    lp = lp - np.log(np.exp(lp).sum(axis=1, keepdims=True))
+    picked = np.take_along_axis(lp, t[:, None, :], axis=1)[:, 0]
+    c.output("loss", np.array(-picked.mean()), abs(picked).mean(), dtype=F64)
+    c.output("log_prob", lp, dtype=F64)
 
 
 def main(argv):

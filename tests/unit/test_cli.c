@@ -17,6 +17,7 @@
 #include "include/lwcc/arena.h"
 #include "include/lwcc/ctx.h"
 #include "include/lwcc/diag.h"
+#include "test_util.h"
 
 #define LWCC LWCC_BINARY_DIR "/lwcc"
 #define MODELS LWCC_SOURCE_DIR "/tests/models"
@@ -65,22 +66,11 @@ static int teardown(void **state)
  * command printed; returns the exit status (-1 when killed by a signal). */
 static int run(Fixture *f, const char *fmt, ...)
 {
-    char args[2048], cmd[4096];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
+    int st = test_vrun_lwcc(LWCC, f->dir, f->text, sizeof f->text, fmt, ap);
     va_end(ap);
-    /* leak reports would turn every exit status into 1 in sanitizer builds:
-     * test_cli_exits_without_leaks checks leaks on its own */
-    snprintf(cmd, sizeof cmd, "cd '%s' && ASAN_OPTIONS=detect_leaks=0 '%s' %s", f->dir, LWCC, args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(f->text, 1, sizeof f->text - 1, p);
-    f->text[n] = 0;
-    int st = pclose(p);
-    if (!WIFEXITED(st))
-        return -1;
-    return WEXITSTATUS(st);
+    return st;
 }
 
 static void expect(Fixture *f, const char *needle)

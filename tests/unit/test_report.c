@@ -286,18 +286,11 @@ static void test_report_shows_remarks_in_section_and_node_row(void **state)
 static int run(Fixture *f, const char *fmt, ...) LW_PRINTF(2, 3);
 static int run(Fixture *f, const char *fmt, ...)
 {
-    char args[2048], cmd[4096];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
+    int st = test_vrun_lwcc(LWCC, f->dir, f->text, sizeof f->text, fmt, ap);
     va_end(ap);
-    snprintf(cmd, sizeof cmd, "cd '%s' && ASAN_OPTIONS=detect_leaks=0 '%s' %s", f->dir, LWCC, args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(f->text, 1, sizeof f->text - 1, p);
-    f->text[n] = 0;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return st;
 }
 
 /* The file f->dir/name, NUL-terminated in the perm arena; NULL when absent. */

@@ -3,6 +3,7 @@
 #ifndef LWCC_TESTS_UNIT_TEST_UTIL_H
 #define LWCC_TESTS_UNIT_TEST_UTIL_H
 
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "include/lwcc/arena.h"
@@ -41,5 +42,28 @@ static inline const char *test_diag_text(FILE *out, char *buf, size_t size)
     fseek(out, 0, SEEK_END);
     return buf;
 }
+
+#if defined(_POSIX_C_SOURCE) && _POSIX_C_SOURCE >= 200112L /* popen */
+#include <sys/wait.h>
+
+/* Runs `LWCC ARGS` (ARGS from fmt, shell syntax, redirections allowed) in dir; out gets
+ * what the command printed, NUL-terminated; returns its exit status, -1 when it did not
+ * run or was killed by a signal. Leak reports are off: in sanitizer builds they would
+ * turn every exit status into 1 (test_cli_exits_without_leaks checks leaks itself). */
+static inline int test_vrun_lwcc(const char *lwcc, const char *dir, char *out, size_t size,
+                                 const char *fmt, va_list ap)
+{
+    char args[2048], cmd[4096];
+    vsnprintf(args, sizeof args, fmt, ap);
+    snprintf(cmd, sizeof cmd, "cd '%s' && ASAN_OPTIONS=detect_leaks=0 '%s' %s", dir, lwcc, args);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    size_t n = fread(out, 1, size - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+#endif
 
 #endif
