@@ -222,14 +222,19 @@ KExpr *kb_load_bcast(KBuilder *kb, uint32_t buf, const Shape *in, const Shape *o
     }
     if (affine)
         return kb_load(kb, buf, r);
-    KExpr *flat = kb_idx(kb, DT_INT64, idx), *dyn = kb_const_i(kb, DT_INT64, 0);
+    /* int32, as every index of the generated code */
+    KExpr *flat = kb_idx(kb, DT_INT32, idx), *dyn = NULL;
     for (uint8_t d = 0; d < out->rank; d++) {
         if (bs[d] == 0)
             continue;
-        KExpr *q = kb_op(kb, KOP_MOD, kb_op(kb, KOP_DIV, flat, kb_const_i(kb, DT_INT64, os[d])),
-                         kb_const_i(kb, DT_INT64, out->dims[d]));
-        dyn = kb_op(kb, KOP_ADD, dyn, kb_op(kb, KOP_MUL, q, kb_const_i(kb, DT_INT64, bs[d])));
+        KExpr *q = kb_op(kb, KOP_MOD, kb_op(kb, KOP_DIV, flat, kb_const_i(kb, DT_INT32, os[d])),
+                         kb_const_i(kb, DT_INT32, out->dims[d]));
+        if (bs[d] != 1)
+            q = kb_op(kb, KOP_MUL, q, kb_const_i(kb, DT_INT32, bs[d]));
+        dyn = dyn ? kb_op(kb, KOP_ADD, dyn, q) : q;
     }
+    if (!dyn)
+        dyn = kb_const_i(kb, DT_INT32, 0);
     return kb_loadx(kb, buf, kidx_const(0), dyn, 1, (int64_t)shape_count(in));
 }
 

@@ -351,7 +351,7 @@ static LwStatus qdq_lower(Ctx *ctx, KBuilder *kb, const Node *n)
 /* DequantizeLinear of constants, element idx of the output, built into the kernel
  * that loads it (OpDef.at_load): the int8 weight stays in flash as it is and each
  * consumer dequantizes where it reads. The parameter's channel is an affine index when
- * the consumer's loop nest allows (kb_index_divmod), else computed. */
+ * the consumer's loop nest allows, else computed (kb_load_bcast). */
 static KExpr *dq_param(KBuilder *kb, const Node *n, uint16_t i, KIndex idx)
 {
     if (!op_has_in(n, i))
@@ -368,17 +368,12 @@ static KExpr *dq_param(KBuilder *kb, const Node *n, uint16_t i, KIndex idx)
     uint32_t pb = kb_buf(kb, n->in[i]);
     if (a->mode == QP_TENSOR)
         return kb_load(kb, pb, kidx_const(0));
+    /* the parameter [C] as [1, .., C, .., 1] (C at the axis), broadcast to x */
     const Value *x = op_in(kb->g, n, 0);
-    int64_t xs[LW_MAX_RANK];
-    shape_strides(&x->shape, xs);
-    int64_t inner = xs[a->ax], extent = x->shape.dims[a->ax];
-    KIndex pi;
-    if (kb_index_divmod(kb, &idx, inner, extent, &pi))
-        return kb_load(kb, pb, pi);
-    KExpr *flat = kb_idx(kb, DT_INT64, idx);
-    KExpr *c = kb_op(kb, KOP_MOD, kb_op(kb, KOP_DIV, flat, kb_const_i(kb, DT_INT64, inner)),
-                     kb_const_i(kb, DT_INT64, extent));
-    return kb_loadx(kb, pb, kidx_const(0), c, 1, extent);
+    Shape ps = x->shape;
+    for (uint8_t d = 0; d < ps.rank; d++)
+        ps.dims[d] = d == a->ax ? x->shape.dims[d] : 1;
+    return kb_load_bcast(kb, pb, &ps, &x->shape, idx);
 }
 
 static KExpr *dq_at_load(KBuilder *kb, const Node *n, KIndex idx)

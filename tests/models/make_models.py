@@ -763,6 +763,45 @@ def gemm_batchnorm(c):
              ref_batchnorm(gmag, scale, abs(beta), -abs(mean), var, 1e-5))
 
 
+@case
+def fused_operands(c):
+    """Epilogues that read tensors (pass fuse): a Conv's bias-free output plus a per-row
+    [1,1,H,1] tensor (an index the loop nest can't make affine) and a residual computed
+    before it, then Relu; a MatMul plus a bias vector, then SiLU as x * sigmoid(x), then
+    GELU's erf chain; all in their producer's loop."""
+    x = c.input("x", (1, 3, 6, 6))
+    w = c.weight("w", (3, 3, 3, 3), -0.5, 0.5)
+    row = c.weight("row", (1, 1, 6, 1), -0.5, 0.5)
+    c.node("Relu", ["x"], ["res"])
+    c.node("Conv", ["x", "w"], ["h"], kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    c.node("Mul", ["h", "row"], ["hr"])
+    c.node("Add", ["hr", "res"], ["hs"])
+    c.node("Relu", ["hs"], ["y"])
+    res = np.maximum(x, 0.0)
+    h = ref_conv(x, w, pads=(1, 1, 1, 1))
+    c.check(h * row + res, ref_conv(abs(x), abs(w), pads=(1, 1, 1, 1)) * abs(row) + res)
+    c.output("y", np.maximum(h * row + res, 0.0))
+    a = c.input("a", (2, 3, 4), 0.0, 1.0)  # pb >= 0.5: away from GELU's and SiLU's zero
+    m = c.weight("m", (4, 5), 0.0, 0.5)
+    b = c.weight("bias", (5,), 0.5, 1.0)
+    c.const("sqrt2", np.array(np.sqrt(2.0), F32))
+    c.const("one", np.array(1.0, F32))
+    c.const("half", np.array(0.5, F32))
+    c.node("MatMul", ["a", "m"], ["p"])
+    c.node("Add", ["bias", "p"], ["pb"])
+    c.node("Sigmoid", ["pb"], ["sg"])
+    c.node("Mul", ["pb", "sg"], ["silu"])
+    c.node("Div", ["silu", "sqrt2"], ["d"])
+    c.node("Erf", ["d"], ["e"])
+    c.node("Add", ["e", "one"], ["e1"])
+    c.node("Mul", ["silu", "e1"], ["g"])
+    c.node("Mul", ["g", "half"], ["z"])
+    pb = a @ m + b
+    silu = pb * ref_sigmoid(pb)
+    from math import erf
+    gelu = silu * (1.0 + np.vectorize(erf)(silu / np.float64(F32(np.sqrt(2.0))))) * 0.5
+    c.output("z", gelu, pb * 2)
+
 def pruned_weight(c, name, shape, dead_rows=(), dead_cols=(), density=1.0, lo=-0.5, hi=0.5):
     """A float32 weight [rows, cols, ...] with whole rows (output channels) and columns
     (input channels) zero and a random fraction `density` of the rest kept."""
