@@ -51,10 +51,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     Fixture *f = *state;
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", f->dir);
+    test_rmtree(f->dir);
     fclose(f->out);
     arena_destroy(f->ctx.perm);
     arena_destroy(f->ctx.scratch);

@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include "codegen/cname.h"
 #include "include/lwcc/arena.h"
 #include "include/lwcc/ctx.h"
@@ -53,10 +55,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     Fixture *f = *state;
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", f->dir);
+    test_rmtree(f->dir);
     fclose(f->out);
     fclose(f->dump);
     arena_destroy(f->ctx.perm);

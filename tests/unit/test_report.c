@@ -54,10 +54,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     Fixture *f = *state;
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", f->dir);
+    test_rmtree(f->dir);
     test_ctx_close(&f->ctx, f->out);
     free(f);
     return 0;

@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "include/lwcc/arena.h"
 #include "include/lwcc/ctx.h"
@@ -30,6 +31,15 @@ static inline void test_ctx_close(Ctx *ctx, FILE *out)
         fclose(out);
     arena_destroy(ctx->perm);
     arena_destroy(ctx->scratch);
+}
+
+/* Removes a test's scratch folder and all in it; says so on stderr when it can't. */
+static inline void test_rmtree(const char *dir)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
 }
 
 /* Everything diagnosed so far, NUL-terminated in buf. */
