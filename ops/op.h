@@ -99,6 +99,8 @@ typedef struct SparseInfo {
     DType col_type;   /* the column offsets' type */
     int64_t maxcol;   /* the largest column offset */
     int padded;       /* input 0 needs a zero border (a padded copy in scratch) */
+    int tr;           /* the weight matrix is stored [in, out] */
+    LinGeom geo;      /* where its columns read input 0 */
 } SparseInfo;
 /* The sparse form of node n's weight; 0 when n can't run sparse. */
 int sparse_measure(Arena *a, const Graph *g, const Node *n, SparseInfo *si);

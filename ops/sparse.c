@@ -35,22 +35,23 @@ int sparse_measure(Arena *a, const Graph *g, const Node *n, SparseInfo *si)
         if (b->kind != VK_CONST || b->dtype != DT_FLOAT32 || shape_count(&b->shape) != out)
             return 0;
     }
-    LinGeom geo;
-    if (!lin->geometry(a, g, n, &geo))
+    LinGeom *geo = &si->geo;
+    if (!lin->geometry(a, g, n, geo))
         return 0;
     const float *w = (const float *)(const void *)op_in(g, n, lin->weight_in)->data->bytes;
     int64_t maxcol = 0;
     for (uint64_t k = 0; k < in; k++)
-        maxcol = geo.col[k] > maxcol ? geo.col[k] : maxcol;
+        maxcol = geo->col[k] > maxcol ? geo->col[k] : maxcol;
     si->out = out;
     si->in = in;
+    si->tr = tr;
     si->maxcol = maxcol;
     for (uint64_t i = 0; i < out * in; i++)
         si->nnz += w[i] != 0;
     si->col_type = maxcol < 256 ? DT_UINT8 : maxcol < 65536 ? DT_UINT16 : DT_INT32;
     si->bytes = si->nnz * (4 + dtype_size(si->col_type));
-    for (int d = 0; d < geo.rank; d++)
-        si->padded |= geo.pad_lo[d] || geo.pad_hi[d];
+    for (int d = 0; d < geo->rank; d++)
+        si->padded |= geo->pad_lo[d] || geo->pad_hi[d];
     return 1;
 }
 
@@ -86,19 +87,17 @@ LwStatus sparse_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     (void)ctx;
     const Graph *g = kb->g;
     const OpLinear *lin = n->op->linear;
-    uint64_t out, in;
-    int tr;
-    LinGeom geo;
-    if (!lin->matrix(g, n, &out, &in, &tr) || !lin->geometry(kb->a, g, n, &geo))
-        LW_ICE("node '%s' was made sparse but has no matrix", n->loc.name);
+    SparseInfo si;
+    if (!sparse_measure(kb->a, g, n, &si))
+        LW_ICE("node '%s' was made sparse but can't be", n->loc.name);
+    uint64_t out = si.out, in = si.in;
+    int tr = si.tr;
+    const LinGeom *geo = &si.geo;
     const Value *x = op_in(g, n, 0);
     const float *w = (const float *)(const void *)op_in(g, n, lin->weight_in)->data->bytes;
     const Value *bias = lin->bias_in != 255 && op_has_in(n, lin->bias_in)
                             ? op_in(g, n, lin->bias_in)
                             : NULL;
-    SparseInfo si;
-    if (!sparse_measure(kb->a, g, n, &si))
-        LW_ICE("node '%s' was made sparse but can't be", n->loc.name);
     /* the nonzeros, row after row */
     uint64_t nnz = si.nnz;
     float *vals = arena_array(kb->a, float, nnz ? nnz : 1);
@@ -114,7 +113,7 @@ LwStatus sparse_lower(Ctx *ctx, KBuilder *kb, const Node *n)
             if (v == 0)
                 continue;
             vals[j] = v;
-            uint32_t c32 = (uint32_t)geo.col[k];
+            uint32_t c32 = (uint32_t)geo->col[k];
             uint16_t c16 = (uint16_t)c32;
             uint8_t c8 = (uint8_t)c32;
             memcpy(cols + j * cs, cs == 1 ? (const void *)&c8 : cs == 2 ? (const void *)&c16
@@ -129,13 +128,13 @@ LwStatus sparse_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     uint32_t vb = kb_weight(kb, DT_FLOAT32, vals, nnz ? nnz : 1);
     uint32_t cb = kb_weight(kb, ct, cols, nnz ? nnz : 1);
     if (si.padded)
-        xb = padded_copy(kb, xb, &x->shape, &geo);
+        xb = padded_copy(kb, xb, &x->shape, geo);
     uint16_t acc = kb_local(kb, ktype(DT_FLOAT32));
     KIndex xi = kidx_const(0), yi = kidx_const(0);
-    for (uint8_t p = 0; p < geo.npos; p++) {
-        uint16_t v = kb_for(kb, geo.pos_extent[p]);
-        kidx_add(&xi, v, geo.pos_x[p]);
-        kidx_add(&yi, v, geo.pos_y[p]);
+    for (uint8_t p = 0; p < geo->npos; p++) {
+        uint16_t v = kb_for(kb, geo->pos_extent[p]);
+        kidx_add(&xi, v, geo->pos_x[p]);
+        kidx_add(&yi, v, geo->pos_y[p]);
     }
     for (uint64_t m = 0; m < out; m++) {
         float b = 0;
@@ -151,10 +150,10 @@ LwStatus sparse_lower(Ctx *ctx, KBuilder *kb, const Node *n)
             kb_endfor(kb);
         }
         KIndex ym = yi;
-        ym.base += (int64_t)m * geo.y_chan;
+        ym.base += (int64_t)m * geo->y_chan;
         kb_store_out(kb, yb, ym, kb_var(kb, acc));
     }
-    kb_endfor_n(kb, geo.npos);
+    kb_endfor_n(kb, geo->npos);
     kb_end(kb);
     return LW_OK;
 }
