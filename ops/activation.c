@@ -404,7 +404,7 @@ static LwStatus hardmax_lower(Ctx *ctx, KBuilder *kb, const Node *n)
 }
 
 #define ACT(name, since, until, imp, infer, scalar)                                                \
-    {"", name, since, until, 1, 1, 1, 1, FC_ELEMWISE, OPF_INPLACE_OK, imp, infer, lower_ew,       \
+    {"", name, since, until, 1, 1, 1, 1, FC_ELEMWISE, OPF_INPLACE_OK | OPF_LOADS_PLAIN, imp, infer, lower_ew,       \
      scalar, NULL, NULL, NULL}
 
 const OpDef ops_activation[] = {

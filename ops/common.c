@@ -156,6 +156,16 @@ DType op_compute_wider(DType a, DType b)
                                                                             : DT_FLOAT32;
 }
 
+DType op_acc_dtype(const Graph *g, const Node *n)
+{
+    ValueId v = n->out[0];
+    if (n->nepi) {
+        const Node *e = graph_node(g, n->epi[0]);
+        v = e->in[n->epi_arg ? n->epi_arg[0] : 0];
+    }
+    return dtype_compute(graph_value(g, v)->dtype);
+}
+
 KExpr *op_load_as(KBuilder *kb, DType ct, uint32_t buf, KIndex idx)
 {
     return kb_cast(kb, ct, kb_load(kb, buf, idx));

@@ -75,8 +75,8 @@ static LwStatus conv_lower_unrolled(KBuilder *kb, const Node *n)
     shape_strides(&w->shape, ws);
     shape_strides(&y->shape, ys);
     int64_t plane = ys[1];
-    DType ct = dtype_compute(y->dtype);
-    int half = ct != y->dtype;
+    DType ct = op_acc_dtype(kb->g, n);
+    int half = ct != y->dtype; /* stored in another type: sums in a scratch plane */
     kb_begin(kb, n, NULL);
     uint32_t xb = kb_in(kb, 0), wb = kb_in(kb, 1), yb = kb_out(kb, 0);
     uint32_t sb = half ? kb_scratch(kb, ct, (uint64_t)plane) : yb; /* the sums */
@@ -203,7 +203,7 @@ static LwStatus conv_lower_guarded(KBuilder *kb, const Node *n)
     kb_begin(kb, n, NULL);
     uint32_t xb = kb_in(kb, 0), wb = kb_in(kb, 1), yb = kb_out(kb, 0);
     uint32_t bb = op_has_in(n, 2) ? kb_in(kb, 2) : 0;
-    DType ct = dtype_compute(y->dtype);
+    DType ct = op_acc_dtype(kb->g, n);
     uint16_t acc = kb_local(kb, ktype(ct));
     uint16_t vn = kb_for(kb, x->shape.dims[0]);
     uint16_t vg = kb_for(kb, G);
@@ -231,12 +231,10 @@ static LwStatus conv_lower_guarded(KBuilder *kb, const Node *n)
     uint8_t nc = 0;
     window_taps(&c->w, sp, vo, vk, &xs[2], &x->shape.dims[2], &y->shape.dims[2], &xi, &wi, &ws[2],
                 conds, &nc);
-    KExpr *xv = kb_load_guard(kb, xb, xi, conds, nc, kb_const_f(kb, ct, 0));
-    if (nc) {
-        /* skip the multiply-add entirely outside the input */
+    /* the multiply-add skipped entirely outside the input */
+    if (nc)
         kb_if(kb, conds, nc);
-        xv = kb_load(kb, xb, xi);
-    }
+    KExpr *xv = kb_load(kb, xb, xi);
     kb_set(kb, acc, kb_op3(kb, KOP_FMA, xv, kb_load(kb, wb, wi), kb_var(kb, acc)));
     if (nc)
         kb_endif(kb);
@@ -348,7 +346,7 @@ static const OpLinear conv_linear = {1, 2, 0, conv_matrix, conv_same_window, con
                                      NULL, conv_geometry};
 
 const OpDef ops_conv[] = {
-    {"", "Conv", 1, LW_OPSET_MAX, 2, 3, 1, 1, FC_OUT_FUSABLE, 0, conv_import, conv_infer,
+    {"", "Conv", 1, LW_OPSET_MAX, 2, 3, 1, 1, FC_OUT_FUSABLE, OPF_LOADS_PLAIN, conv_import, conv_infer,
      conv_lower, NULL, NULL, &conv_linear, NULL},
 };
 const uint32_t ops_conv_count = LW_COUNT(ops_conv);

@@ -194,7 +194,7 @@ static LwStatus convt_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     kb_begin(kb, n, NULL);
     uint32_t xb = kb_in(kb, 0), wb = kb_in(kb, 1), yb = kb_out(kb, 0);
     uint32_t bb = op_has_in(n, 2) ? kb_in(kb, 2) : 0;
-    DType ct = dtype_compute(y->dtype);
+    DType ct = op_acc_dtype(kb->g, n);
     uint16_t acc = kb_local(kb, ktype(ct));
     for (int64_t ph = 0; ph < nphase; ph++) {
         Phase P[LW_MAX_SPATIAL];

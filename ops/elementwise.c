@@ -350,17 +350,17 @@ static LwStatus lower_ew(Ctx *ctx, KBuilder *kb, const Node *n)
 }
 
 #define EW(name, since, until, nin, infer, scalar, fc)                                             \
-    {"", name, since, until, nin, nin, 1, 1, fc, OPF_INPLACE_OK, op_no_attrs, infer, lower_ew,    \
+    {"", name, since, until, nin, nin, 1, 1, fc, OPF_INPLACE_OK | OPF_LOADS_PLAIN, op_no_attrs, infer, lower_ew,    \
      scalar, NULL, NULL, NULL}
 #define VAR(name, since, until, infer, scalar)                                                     \
-    {"", name, since, until, 1, 255, 1, 1, FC_BROADCAST, OPF_INPLACE_OK, op_no_attrs, infer,      \
+    {"", name, since, until, 1, 255, 1, 1, FC_BROADCAST, OPF_INPLACE_OK | OPF_LOADS_PLAIN, op_no_attrs, infer,      \
      lower_ew, scalar, NULL, NULL, NULL}
 
 const OpDef ops_elementwise[] = {
-    {"", "Add", 7, LW_OPSET_MAX, 2, 2, 1, 1, FC_BROADCAST, OPF_INPLACE_OK | OPF_SUM, op_no_attrs,
+    {"", "Add", 7, LW_OPSET_MAX, 2, 2, 1, 1, FC_BROADCAST, OPF_INPLACE_OK | OPF_SUM | OPF_LOADS_PLAIN, op_no_attrs,
      infer_arith, lower_ew, s_add, NULL, NULL, NULL},
     EW("Sub", 7, LW_OPSET_MAX, 2, infer_arith, s_sub, FC_BROADCAST),
-    {"", "Mul", 7, LW_OPSET_MAX, 2, 2, 1, 1, FC_BROADCAST, OPF_INPLACE_OK | OPF_PRODUCT,
+    {"", "Mul", 7, LW_OPSET_MAX, 2, 2, 1, 1, FC_BROADCAST, OPF_INPLACE_OK | OPF_PRODUCT | OPF_LOADS_PLAIN,
      op_no_attrs, infer_arith, lower_ew, s_mul, NULL, NULL, NULL},
     EW("Div", 7, LW_OPSET_MAX, 2, infer_arith, s_div, FC_BROADCAST),
     EW("Pow", 7, LW_OPSET_MAX, 2, pow_infer, s_pow_mixed, FC_BROADCAST),

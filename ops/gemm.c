@@ -84,8 +84,8 @@ static LwStatus gemm_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     const Value *a = op_in(kb->g, n, 0), *y = op_out(kb->g, n, 0);
     int64_t M = y->shape.dims[0], N = y->shape.dims[1];
     int64_t K = at->trans_a ? a->shape.dims[0] : a->shape.dims[1];
-    DType ct = dtype_compute(y->dtype);
-    int half = ct != y->dtype;
+    DType ct = op_acc_dtype(kb->g, n);
+    int half = ct != y->dtype; /* stored in another type: sums in a scratch row */
     kb_begin(kb, n, NULL);
     uint32_t bkn = gemm_b_kn(kb, n, (int)at->trans_b);
     uint32_t ab = kb_in(kb, 0), yb = kb_out(kb, 0);
@@ -212,8 +212,8 @@ static LwStatus matmul_lower(Ctx *ctx, KBuilder *kb, const Node *n)
 {
     (void)ctx;
     const Value *a = op_in(kb->g, n, 0), *b = op_in(kb->g, n, 1);
-    DType dt = dtype_compute(a->dtype);
-    int half = dt != a->dtype;
+    DType dt = op_acc_dtype(kb->g, n);
+    int half = dt != op_out(kb->g, n, 0)->dtype; /* stored in another type: a scratch row */
     Shape pa, pb;
     matmul_dims(&a->shape, &b->shape, &pa, &pb);
     int64_t M = pa.dims[pa.rank - 2], K = pa.dims[pa.rank - 1], N = pb.dims[pb.rank - 1];
@@ -358,9 +358,9 @@ static const OpLinear matmul_linear = {1, 255, 255, matmul_matrix, rows_same_win
                                        rows_pointwise, NULL, rows_geometry};
 
 const OpDef ops_gemm[] = {
-    {"", "Gemm", 1, LW_OPSET_MAX, 2, 3, 1, 1, FC_OUT_FUSABLE, 0, gemm_import, gemm_infer,
+    {"", "Gemm", 1, LW_OPSET_MAX, 2, 3, 1, 1, FC_OUT_FUSABLE, OPF_LOADS_PLAIN, gemm_import, gemm_infer,
      gemm_lower, NULL, NULL, &gemm_linear, NULL},
-    {"", "MatMul", 1, LW_OPSET_MAX, 2, 2, 1, 1, FC_OUT_FUSABLE, 0, op_no_attrs, matmul_infer,
+    {"", "MatMul", 1, LW_OPSET_MAX, 2, 2, 1, 1, FC_OUT_FUSABLE, OPF_LOADS_PLAIN, op_no_attrs, matmul_infer,
      matmul_lower, NULL, NULL, &matmul_linear, NULL},
 };
 const uint32_t ops_gemm_count = LW_COUNT(ops_gemm);

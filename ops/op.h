@@ -25,8 +25,12 @@ enum {
     OPF_NO_FOLD = 1u << 5,         /* never constant-fold (random ops) */
     OPF_SUM = 1u << 6,             /* output = input 0 + input 1 (Add) */
     OPF_PRODUCT = 1u << 7,         /* output = input 0 * input 1 (Mul) */
-    OPF_PER_CHANNEL = 1u << 8      /* output 0's channel c (axis 1) is made from input 0's
+    OPF_PER_CHANNEL = 1u << 8,     /* output 0's channel c (axis 1) is made from input 0's
                                     * channel c alone, and all zeros give all zeros (pools) */
+    OPF_LOADS_PLAIN = 1u << 9      /* reads its inputs only through kb_load at affine indices
+                                    * (inputs of the output's shape when elementwise), never
+                                    * under a load guard: an input may be computed at each load
+                                    * (an activation's DequantizeLinear, passes/lower.c) */
 };
 
 /* The op is y = a[c] * x + b[c] per channel c (axis 1) with constant a, b
@@ -147,6 +151,10 @@ LW_NODISCARD LwStatus op_check_same_type(Ctx *ctx, const Graph *g, const Node *n
 /* The compute type of an op mixing float types a and b (BatchNormalization's T, T1,
  * T2; stash_type): float64 when either computes in float64, else float32. */
 DType op_compute_wider(DType a, DType b);
+/* The type a node computes and accumulates in: its own output's type before its
+ * epilogue (a fused QuantizeLinear may make the stored value an integer), as
+ * dtype_compute gives it (half types compute in float32). */
+DType op_acc_dtype(const Graph *g, const Node *n);
 /* A load converted to the compute type ct (unchanged when it already has it). */
 KExpr *op_load_as(KBuilder *kb, DType ct, uint32_t buf, KIndex idx);
 /* True when input i exists (optional inputs may be 0). */

@@ -238,13 +238,13 @@ static LwStatus gmp_lower(Ctx *ctx, KBuilder *kb, const Node *n)
 }
 
 const OpDef ops_pool[] = {
-    {"", "MaxPool", 1, LW_OPSET_MAX, 1, 1, 1, 2, FC_OPAQUE, OPF_PER_CHANNEL, maxpool_import, pool_infer,
+    {"", "MaxPool", 1, LW_OPSET_MAX, 1, 1, 1, 2, FC_OPAQUE, OPF_PER_CHANNEL | OPF_LOADS_PLAIN, maxpool_import, pool_infer,
      pool_lower, NULL, NULL, NULL, NULL},
-    {"", "AveragePool", 1, LW_OPSET_MAX, 1, 1, 1, 1, FC_OPAQUE, OPF_PER_CHANNEL, avgpool_import, pool_infer,
+    {"", "AveragePool", 1, LW_OPSET_MAX, 1, 1, 1, 1, FC_OPAQUE, OPF_PER_CHANNEL | OPF_LOADS_PLAIN, avgpool_import, pool_infer,
      pool_lower, NULL, NULL, NULL, NULL},
-    {"", "GlobalAveragePool", 1, LW_OPSET_MAX, 1, 1, 1, 1, FC_REDUCTION, OPF_PER_CHANNEL, op_no_attrs,
+    {"", "GlobalAveragePool", 1, LW_OPSET_MAX, 1, 1, 1, 1, FC_REDUCTION, OPF_PER_CHANNEL | OPF_LOADS_PLAIN, op_no_attrs,
      global_infer, gap_lower, NULL, NULL, NULL, NULL},
-    {"", "GlobalMaxPool", 1, LW_OPSET_MAX, 1, 1, 1, 1, FC_REDUCTION, OPF_PER_CHANNEL, op_no_attrs,
+    {"", "GlobalMaxPool", 1, LW_OPSET_MAX, 1, 1, 1, 1, FC_REDUCTION, OPF_PER_CHANNEL | OPF_LOADS_PLAIN, op_no_attrs,
      global_infer, gmp_lower, NULL, NULL, NULL, NULL},
 };
 const uint32_t ops_pool_count = LW_COUNT(ops_pool);

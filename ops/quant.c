@@ -340,7 +340,7 @@ static LwStatus qdq_lower(Ctx *ctx, KBuilder *kb, const Node *n)
         KExpr *q = kb_op(kb, KOP_DIV, f32(kb, xv), qscale(kb, n, 1, pi));
         val = quantize_f(kb, q, qzero_f(kb, n, 2, pi), y->dtype);
     }
-    kb_store(kb, yb, xi, val);
+    kb_store_out(kb, yb, xi, val);
     if (guard)
         kb_endif(kb);
     kb_endfor_n(kb, r + (a->mode == QP_BLOCK ? 1 : 0));

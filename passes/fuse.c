@@ -7,7 +7,9 @@
  * x * (1 + erf(x / sqrt 2)) / 2), loaded at the element stored. Inside the chain
  * the type may change (QuantizeLinear then DequantizeLinear: the fake-quantized
  * activations of QDQ models); the chain ends at a value of the node's own type,
- * which its kernel accumulates in. Decided by each op's fusion class and scalar
+ * which its kernel accumulates in, or at a quantized integer value whose readers
+ * all dequantize it where they load it (then the arena holds the int8 tensor and
+ * no float copy of it exists). Decided by each op's fusion class and scalar
  * rule, never by its name. */
 #include "ops/op.h"
 #include "passes/pass.h"
@@ -51,6 +53,24 @@ static int fusable_consumer(const Graph *g, const Node *c, ValueId v, const uint
     return found == 1;
 }
 
+/* Is every use of v a DequantizeLinear-like node computed at each load of its
+ * readers (passes/lower.c)? Then v, an integer tensor, is what the arena holds. */
+static int dequantized_at_load(const Graph *g, ValueId v)
+{
+    uint32_t uses = 0;
+    for (uint32_t k = 0; k < g->order.len; k++) {
+        const Node *d = graph_node(g, g->order.data[k]);
+        for (uint16_t i = 0; i < d->nin; i++) {
+            if (d->in[i] != v)
+                continue;
+            if (i != 0 || !lower_at_load(g, d))
+                return 0;
+            uses++;
+        }
+    }
+    return uses > 0 && uses == graph_value(g, v)->nuses;
+}
+
 static LwStatus run(Ctx *ctx)
 {
     Graph *g = ctx->g;
@@ -81,6 +101,7 @@ static LwStatus run(Ctx *ctx)
         ValueId ends[16];
         uint8_t args[16];
         uint16_t nc = 0, keep = 0;
+        int quant = 0;
         ValueId v = n->out[0];
         while (nc < 16) {
             const Value *val = graph_value(g, v);
@@ -91,10 +112,15 @@ static LwStatus run(Ctx *ctx)
                 break;
             chain[nc] = user[v];
             v = ends[nc++] = c->out[0];
-            if (graph_value(g, v)->dtype == own)
+            DType dt = graph_value(g, v)->dtype;
+            if (dt == own && !quant)
                 keep = nc;
+            if (dtype_is_int(dt) && dequantized_at_load(g, v))
+                keep = nc, quant = 1; /* stored quantized: readers dequantize as they load */
         }
-        nc = keep; /* up to the last value of the node's own type */
+        /* up to the last quantized value read through its dequantization, else the
+         * last value of the node's own type */
+        nc = keep;
         if (!nc)
             continue;
         v = ends[nc - 1];

@@ -4,7 +4,9 @@
  * whose op can compute it at load time (OpDef.at_load: DequantizeLinear) and
  * whose every use is a linear op's weight input gets no kernel and no tensor:
  * its consumers compute each element where they load it, so int8 weights stay
- * int8; each remaining node is lowered by its OpDef. */
+ * int8. The same for such a node of an activation whose every consumer reads it
+ * with plain loads (OPF_LOADS_PLAIN): the int8 tensor is what the arena holds.
+ * Each remaining node is lowered by its OpDef. */
 #include <string.h>
 
 #include "ir/kir_build.h"
@@ -36,6 +38,21 @@ static void copy_kernel(KBuilder *kb, const Graph *g, uint32_t dst, uint32_t src
     kb_end(kb);
 }
 
+/* May consumer c read value v (input i) as computed at each load? A linear op's
+ * weight input always (the int8 weights); any input of an op that reads only
+ * through plain loads (OPF_LOADS_PLAIN) for an activation, when elementwise ops
+ * read it at their own shape (affine loads) and no sparse kernel reads it. */
+static int loads_at_load(const Graph *g, const Node *c, uint16_t i, ValueId v, int act)
+{
+    if (!act)
+        return c->op->linear && i == c->op->linear->weight_in;
+    if (!(c->op->flags & OPF_LOADS_PLAIN) || (c->flags & NF_SPARSE) || c->nout < 1 || !c->out[0])
+        return 0;
+    if (c->op->fuse == FC_ELEMWISE || c->op->fuse == FC_BROADCAST)
+        return shape_equal(&graph_value(g, v)->shape, &graph_value(g, c->out[0])->shape);
+    return 1;
+}
+
 int lower_at_load(const Graph *g, const Node *n)
 {
     if (!n->op->at_load || n->nout != 1 || n->nepi || !n->out[0] ||
@@ -44,16 +61,21 @@ int lower_at_load(const Graph *g, const Node *n)
     const Value *y = graph_value(g, n->out[0]);
     if (y->dtype != DT_FLOAT32 || (y->flags & VF_GRAPH_OUTPUT))
         return 0;
+    /* constants (weights), or an activation (input 0) with constant parameters */
+    int act = 0;
     for (uint16_t i = 0; i < n->nin; i++)
-        if (n->in[i] && graph_value(g, n->in[i])->kind != VK_CONST)
-            return 0;
+        if (n->in[i] && graph_value(g, n->in[i])->kind != VK_CONST) {
+            if (i != 0)
+                return 0;
+            act = 1;
+        }
     uint32_t uses = 0;
     for (uint32_t k = 0; k < g->order.len; k++) {
         const Node *c = graph_node(g, g->order.data[k]);
         for (uint16_t i = 0; i < c->nin; i++) {
             if (c->in[i] != n->out[0])
                 continue;
-            if (!c->op->linear || i != c->op->linear->weight_in)
+            if (!loads_at_load(g, c, i, n->out[0], act))
                 return 0;
             uses++;
         }

@@ -747,6 +747,73 @@ def qdq_weights(c):
 
 
 @case
+def qdq_activations(c):
+    """Int8 activation tensors: every QuantizeLinear whose DequantizeLinear is read
+    by plain loads ends its producer's epilogue (the arena holds the int8 tensor) and
+    the DequantizeLinear is computed where each consumer loads: a Conv reading a
+    quantized graph input (guard-free taps at -O2, one guarded nest at -Os), a signed
+    int8 tensor with a nonzero zero point going through DequantizeLinear -> Relu ->
+    QuantizeLinear (a DequantizeLinear starting a fused chain), MaxPool, a residual
+    Add of two dequantized tensors, GlobalAveragePool, Gemm, and a MatMul of two
+    quantized inputs. Every value is a small integer times a power of two, so the
+    float32 arithmetic is exact and the reference needs no tolerance."""
+    c.opset = 13
+
+    def grid(name, shape, lo, hi, step):
+        a = (c.rng.integers(lo, hi + 1, size=shape) * step).astype(F32)
+        c.inputs.append((name, a))
+        return a.astype(np.float64)
+
+    def qparams(name, scale, zp, dtype):
+        c.const(name + "_s", np.array(scale, F32))
+        c.const(name + "_zp", np.array(zp, dtype))
+
+    def qdq(x, name, scale, zp, dtype, src):
+        """QuantizeLinear then DequantizeLinear of src (values x); returns the result."""
+        qparams(name, scale, zp, dtype)
+        c.node("QuantizeLinear", [src, name + "_s", name + "_zp"], [name + "_q"])
+        c.node("DequantizeLinear", [name + "_q", name + "_s", name + "_zp"], [name])
+        info = np.iinfo(dtype)
+        q = np.clip(np.round(x / scale) + zp, info.min, info.max)
+        return (q - zp) * scale
+
+    def iweight(name, shape, lo, hi, step):
+        return c.const(name, (c.rng.integers(lo, hi + 1, size=shape) * step).astype(F32))
+
+    x = grid("x", (1, 4, 8, 8), 0, 15, 0.125)
+    xd = qdq(x, "xd", 0.125, 0, np.uint8, "x")
+    w1 = iweight("w1", (8, 4, 3, 3), -3, 3, 0.0625)
+    b1 = iweight("b1", (8,), -8, 8, 0.0078125)
+    c.node("Conv", ["xd", "w1", "b1"], ["h1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    h1 = ref_conv(xd, w1, b1, pads=(1, 1, 1, 1))
+    # int8 with a zero point: dequantized, then Relu and quantized again as uint8
+    h1d = qdq(h1, "h1d", 0.25, 10, np.int8, "h1")
+    c.node("Relu", ["h1d"], ["r1"])
+    r1d = qdq(np.maximum(h1d, 0.0), "r1d", 0.5, 0, np.uint8, "r1")
+    c.node("MaxPool", ["r1d"], ["p"], kernel_shape=[2, 2], strides=[2, 2])
+    p = ref_maxpool(r1d, (2, 2), (2, 2), (0, 0, 0, 0))
+    pd = qdq(p, "pd", 0.5, 0, np.uint8, "p")
+    w2 = iweight("w2", (8, 8, 1, 1), -2, 2, 0.25)
+    c.node("Conv", ["pd", "w2"], ["h2"], kernel_shape=[1, 1])
+    h2d = qdq(ref_conv(pd, w2), "h2d", 0.5, 0, np.int8, "h2")
+    c.node("Add", ["h2d", "pd"], ["s"])  # a residual Add of two dequantized tensors
+    sd = qdq(h2d + pd, "sd", 0.25, 128, np.uint8, "s")
+    c.node("GlobalAveragePool", ["sd"], ["g"])
+    c.node("Flatten", ["g"], ["gf"], axis=1)
+    g = ref_flatten(sd.mean(axis=(2, 3), keepdims=True), 1)
+    fw = iweight("fw", (3, 8), -4, 4, 0.125)
+    c.node("Gemm", ["gf", "fw"], ["y"], transB=1)
+    c.output("y", ref_gemm(g, fw, trans_b=1))
+    a = grid("a", (4, 6), -8, 8, 0.125)
+    b = grid("b", (6, 5), -8, 8, 0.125)
+    ad = qdq(a, "ad", 0.125, 0, np.int8, "a")
+    bd = qdq(b, "bd", 0.125, 0, np.int8, "b")
+    c.node("MatMul", ["ad", "bd"], ["m"])
+    md = qdq(ad @ bd, "md", 0.25, 3, np.uint8, "m")
+    c.output("md", md)
+
+
+@case
 def gemm_batchnorm(c):
     """Gemm (transB) then BatchNormalization over its columns: folded into the weights."""
     a = c.input("a", (3, 8))

@@ -280,6 +280,33 @@ static long read_file(Fixture *f, const char *name, unsigned char *buf, long cap
     return n;
 }
 
+/* Quantized activations stay int8 in the arena: the 8x8x8 Conv output of
+ * qdq_activations is 2048 bytes as float32 and 512 as the uint8 its
+ * QuantizeLinear makes; its DequantizeLinear runs where the next ops load it. */
+static long arena_size(Fixture *f, const char *header)
+{
+    static unsigned char buf[1 << 16];
+    long n = read_file(f, header, buf, sizeof buf - 1);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    const char *d = strstr((char *)buf, "_ARENA_SIZE ");
+    return d ? strtol(d + strlen("_ARENA_SIZE "), NULL, 10) : -1;
+}
+
+static void test_cli_quantized_activations_stay_int8(void **state)
+{
+    Fixture *f = *state;
+    assert_int_equal(run(f, MODELS "/qdq_activations/model.onnx -O2 -o q.c 2>&1"), 0);
+    long q = arena_size(f, "q.h");
+    assert_true(q > 0 && q < 2048);
+    /* without fusion each QuantizeLinear is a kernel of its own and its float input
+     * a tensor */
+    assert_int_equal(run(f, MODELS "/qdq_activations/model.onnx -O2 --disable-pass=fuse "
+                                   "-o f.c 2>&1"), 0);
+    assert_true(arena_size(f, "f.h") >= 2048);
+}
+
 /* The LLVM backend: each --emit kind writes its file and the same model.h as the C backend;
  * -o must have the kind's extension. Without LLVM, a clear "not supported". */
 static void test_cli_llvm_backend_outputs(void **state)
@@ -383,6 +410,7 @@ int main(void)
         T(test_cli_compile_writes_pair_and_depfile),
         T(test_cli_opt_levels_and_targets_compile),
         T(test_cli_verify_each_succeeds_on_valid_model),
+        T(test_cli_quantized_activations_stay_int8),
         T(test_cli_exits_without_leaks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
