@@ -101,6 +101,23 @@ static LwStatus conv_lower_unrolled(KBuilder *kb, const Node *n)
     int64_t kcount = 1;
     for (int i = 0; i < sp; i++)
         kcount *= c->w.kernel[i];
+    /* an input computed where it is loaded (a quantized activation, see lower.c):
+     * each plane once into a float plane of scratch, which the taps then read,
+     * rather than dequantized again at every tap */
+    uint32_t xr = xb;
+    int xplane = kb->at_load && kb->at_load[n->in[0]] && kcount > 1;
+    if (xplane) {
+        xr = kb_scratch(kb, ct, (uint64_t)xs[1]);
+        uint16_t vp0 = kb_for(kb, xs[1]);
+        KIndex src = kidx_const(0), dst = kidx_const(0);
+        kidx_add(&src, vn, xs[0]);
+        kidx_add(&src, vg, Cg * xs[1]);
+        kidx_add(&src, vc, xs[1]);
+        kidx_add(&src, vp0, 1);
+        kidx_add(&dst, vp0, 1);
+        kb_store(kb, xr, dst, kb_load(kb, xb, src));
+        kb_endfor(kb);
+    }
     /* weights computed where they are loaded (int8 weights dequantized, see lower.c):
      * every tap's weight of this (m, c) first, into locals, as independent chains,
      * rather than one chain in front of each tap's loop */
@@ -141,9 +158,11 @@ static LwStatus conv_lower_unrolled(KBuilder *kb, const Node *n)
         if (empty)
             continue;
         KIndex xi = kidx_const(0), yi = sbase, wi = kidx_const(0);
-        kidx_add(&xi, vn, xs[0]);
-        kidx_add(&xi, vg, Cg * xs[1]);
-        kidx_add(&xi, vc, xs[1]);
+        if (!xplane) {
+            kidx_add(&xi, vn, xs[0]);
+            kidx_add(&xi, vg, Cg * xs[1]);
+            kidx_add(&xi, vc, xs[1]);
+        }
         kidx_add_index(&wi, &mix, ws[0]);
         kidx_add(&wi, vc, ws[1]);
         for (int i = 0; i < sp; i++) {
@@ -169,7 +188,7 @@ static LwStatus conv_lower_unrolled(KBuilder *kb, const Node *n)
             }
         }
         kb_store(kb, sb, yi,
-                 kb_op3(kb, KOP_FMA, kb_load(kb, xb, xi),
+                 kb_op3(kb, KOP_FMA, kb_load(kb, xr, xi),
                         preload ? kb_var(kb, wl[kp]) : kb_load(kb, wb, wi), kb_load(kb, sb, yi)));
         kb_endfor_n(kb, nloops);
     }
