@@ -40,6 +40,14 @@ static const char usage_text[] =
     "  --report=FILE.html       also write an HTML page about the compiled model: per layer\n"
     "                           the nodes, shapes, MACs and weight bytes; the arena plan as a\n"
     "                           picture; flash by layer (not with --emit=ir|kir)\n"
+    "  --quantize=int8          quantize the float model with lwcc's post-training\n"
+    "                           quantizer: int8 weights per output channel (symmetric),\n"
+    "                           uint8 activations per tensor, from --calibration\n"
+    "  --calibration=DIR        the quantizer's inputs: DIR/<sample>/input_K.pb for the\n"
+    "                           K-th graph input, one folder per sample\n"
+    "  --calibration-method=M   activation ranges by minmax (default), percentile\n"
+    "                           (99.99%% of the values) or mse (least quantization error)\n"
+    "  --keep-float=NODE,...    leave these nodes (ONNX node names) in float\n"
     "  --print-targets          list the targets\n"
     "  --help-passes            list the passes\n"
     "  --version                print the version\n"
@@ -114,6 +122,8 @@ int main(int argc, char **argv)
     LwShapeOpt shapes[MAX_REPEAT];
     LwFreezeOpt freezes[MAX_REPEAT];
     const char *disabled[MAX_REPEAT];
+    const char *keep[MAX_REPEAT];
+    uint32_t nkeep = 0;
     o.shapes = shapes;
     o.freezes = freezes;
     o.disabled = disabled;
@@ -235,6 +245,43 @@ int main(int argc, char **argv)
             if (missing)
                 return usage_error("%s needs a file name", a);
             o.depfile = v;
+        } else if ((v = flag_value(argc, argv, &i, "--quantize", &missing)) || missing) {
+            if (missing)
+                return usage_error("%s needs a value (int8)", a);
+            if (strcmp(v, "int8")) {
+                fprintf(stderr, "lwcc: error: --quantize=%s: only int8 is supported\n", v);
+                return LW_ERR_MODEL;
+            }
+            o.quantize = v;
+        } else if ((v = flag_value(argc, argv, &i, "--calibration-method", &missing)) ||
+                   missing) {
+            if (missing)
+                return usage_error("%s needs a value", a);
+            if (strcmp(v, "minmax") && strcmp(v, "percentile") && strcmp(v, "mse")) {
+                fprintf(stderr, "lwcc: error: --calibration-method=%s: expected minmax, "
+                        "percentile or mse\n", v);
+                return LW_ERR_MODEL;
+            }
+            o.calib_method = v;
+        } else if ((v = flag_value(argc, argv, &i, "--calibration", &missing)) || missing) {
+            if (missing || !*v)
+                return usage_error("--calibration needs a folder");
+            o.calibration = v;
+        } else if ((v = flag_value(argc, argv, &i, "--keep-float", &missing)) || missing) {
+            if (missing)
+                return usage_error("%s needs node names", a);
+            for (char *s = v, *e; s && *s; s = e) { /* comma-separated; the string is ours */
+                e = strchr(s, ',');
+                if (e)
+                    *e++ = 0;
+                if (!*s)
+                    continue;
+                if (nkeep >= MAX_REPEAT)
+                    return usage_error("too many --keep-float names");
+                keep[nkeep++] = s;
+            }
+            o.keep_float = keep;
+            o.nkeep_float = nkeep;
         } else if ((v = flag_value(argc, argv, &i, "--report", &missing)) || missing) {
             if (missing)
                 return usage_error("%s needs a file name", a);
@@ -253,6 +300,12 @@ int main(int argc, char **argv)
     }
     if (!o.input)
         return usage_error("no model given");
+    if (o.quantize && !o.calibration)
+        return usage_error("--quantize=int8 needs --calibration=DIR (the inputs to measure "
+                           "activation ranges on)");
+    if (!o.quantize && (o.calibration || o.calib_method || o.nkeep_float))
+        return usage_error("--calibration, --calibration-method and --keep-float go with "
+                           "--quantize=int8");
     if (!target_find(o.target)) {
         fprintf(stderr, "lwcc: error: unknown target '%s'; known targets:\n", o.target);
         target_list(stderr);

@@ -10,6 +10,9 @@
  * --freeze-input; every unsupported op is reported at once. */
 LW_NODISCARD LwStatus frontend_import(Ctx *ctx);
 
+/* frontend/calib.c: reads --calibration's sample folders into ctx->calib. */
+LW_NODISCARD LwStatus frontend_calibration(Ctx *ctx);
+
 /* frontend/tensor.c: TensorProto -> dense bytes (raw_data, typed fields or
  * external data under `model_dir`). `what` names the tensor in messages. */
 LW_NODISCARD LwStatus tensor_decode(Ctx *ctx, const Onnx__TensorProto *t, const char *model_dir,

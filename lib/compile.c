@@ -101,6 +101,8 @@ static LwStatus compile(Ctx *ctx)
                           "--emit=llvm|bc|obj is not supported (rebuild lwcc with LLVM and clang "
                           "installed: Debian packages llvm-dev clang); --emit=c works");
     TRY(frontend_import(ctx)); /* verified after infer-shapes, once values are typed */
+    if (o->quantize)
+        TRY(frontend_calibration(ctx));
     TRY(pipeline_run(ctx));
     FILE *dump_to = o->dump_out ? o->dump_out : stdout;
     if (dump) {

@@ -23,6 +23,13 @@ typedef struct LwLimits {
     uint64_t fold_elems;     /* largest tensor constant folding may produce */
 } LwLimits;
 
+/* --calibration samples: data[s * ninputs + k] holds graph input k of sample s,
+ * dense in its dtype and shape (frontend/calib.c). */
+typedef struct CalibSet {
+    uint32_t nsamples, ninputs;
+    const unsigned char *const *data;
+} CalibSet;
+
 typedef struct Ctx {
     Arena *perm, *scratch; /* perm: whole compile; scratch: reset after each pass */
     Diag *diag;
@@ -33,6 +40,7 @@ typedef struct Ctx {
     Program *prog; /* NULL until lower */
     MemPlan *plan; /* NULL until memplan */
     int verify;    /* run verifiers after every pass */
+    const CalibSet *calib; /* NULL without --calibration */
     Vec(const char *) deps; /* files read besides the model (external data, frozen inputs) */
     Vec(const char *) remarks; /* what optimizing passes changed, one line each, in ctx->perm
                                 * ("node 'c2' (Conv): 8 of 32 output channels removed") */

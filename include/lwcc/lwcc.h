@@ -38,6 +38,11 @@ typedef struct LwOptions {
     uint32_t nshapes;
     const LwFreezeOpt *freezes;
     uint32_t nfreezes;
+    const char *quantize;    /* --quantize=int8: lwcc's post-training quantizer, or NULL */
+    const char *calibration; /* --calibration=DIR: sample folders of input_K.pb */
+    const char *calib_method; /* --calibration-method: minmax (default), percentile, mse */
+    const char *const *keep_float; /* --keep-float node names, kept in float */
+    uint32_t nkeep_float;
     const char *const *disabled; /* --disable-pass names */
     uint32_t ndisabled;
     FILE *diag_out;          /* diagnostics; NULL = stderr */

@@ -307,6 +307,62 @@ static void test_cli_quantized_activations_stay_int8(void **state)
     assert_true(arena_size(f, "f.h") >= 2048);
 }
 
+/* --quantize=int8: the flags go together, and every bad calibration folder, sample or
+ * node name is a clear error (exit 1), never a crash. */
+static void test_cli_quantize_flags_and_bad_calibration(void **state)
+{
+    Fixture *f = *state;
+    const char *cnn = MODELS "/small_cnn/model.onnx";
+    assert_int_equal(run(f, "%s --quantize=int8 -o q.c 2>&1", cnn), 2);
+    expect(f, "--quantize=int8 needs --calibration=DIR");
+    assert_int_equal(run(f, "%s --calibration=" MODELS "/small_cnn -o q.c 2>&1", cnn), 2);
+    expect(f, "go with --quantize=int8");
+    assert_int_equal(run(f, "%s --quantize=int4 --calibration=x -o q.c 2>&1", cnn), 1);
+    expect(f, "only int8");
+    assert_int_equal(run(f, "%s --quantize=int8 --calibration=" MODELS "/small_cnn "
+                            "--calibration-method=kl -o q.c 2>&1", cnn), 1);
+    expect(f, "expected minmax, percentile or mse");
+    assert_int_equal(run(f, "%s --quantize=int8 --calibration=nowhere -o q.c 2>&1", cnn), 1);
+    expect(f, "not a readable folder");
+    assert_int_equal(run(f, "%s --quantize=int8 --calibration=. -o q.c 2>&1", cnn), 1);
+    expect(f, "has no sample folders");
+    /* a sample of another model: its shape differs */
+    assert_int_equal(run(f, "%s --quantize=int8 --calibration=" MODELS "/relu -o q.c 2>&1", cnn),
+                     1);
+    expect(f, "its shape differs from input 'input.1'");
+    assert_int_equal(run(f, "%s --quantize=int8 --calibration=" MODELS "/small_cnn "
+                            "--keep-float=nosuch -o q.c 2>&1", cnn), 1);
+    expect(f, "--keep-float: no node is named 'nosuch'");
+    assert_int_equal(run(f, MODELS "/qdq_activations/model.onnx --quantize=int8 --calibration="
+                            MODELS "/qdq_activations -o q.c 2>&1"), 1);
+    expect(f, "the model is quantized already");
+    assert_false(file_exists(f, "q.c"));
+}
+
+/* The quantizer's output: int8 weights and uint8 activations as QDQ pairs in front of
+ * each Conv/Gemm; --keep-float leaves a node in float. */
+static void test_cli_quantize_writes_qdq(void **state)
+{
+    Fixture *f = *state;
+    const char *cnn = MODELS "/small_cnn/model.onnx --quantize=int8 --calibration=" MODELS
+                      "/small_cnn";
+    assert_int_equal(run(f, "%s --emit=ir 2>&1", cnn), 0);
+    expect(f, "'conv.weight_quantized': int8[4,1,3,3]");
+    expect(f, "'fc.weight_quantized': int8[10,64]");
+    expect(f, "QuantizeLinear 'input.1_quantized_QuantizeLinear'");
+    expect(f, "QuantizeLinear '/Flatten_output_0_quantized_QuantizeLinear'");
+    assert_int_equal(run(f, "%s --keep-float=/fc/Gemm --emit=ir 2>&1", cnn), 0);
+    expect(f, "QuantizeLinear 'input.1_quantized_QuantizeLinear'");
+    assert_null(strstr(f->text, "fc.weight_quantized"));
+    assert_null(strstr(f->text, "Flatten_output_0_quantized"));
+    for (int m = 0; m < 3; m++) {
+        static const char *const methods[] = {"minmax", "percentile", "mse"};
+        if (run(f, "%s --calibration-method=%s -o q.c 2>&1", cnn, methods[m]) != 0)
+            fail_msg("--calibration-method=%s: %s", methods[m], f->text);
+        assert_true(file_exists(f, "q.c"));
+    }
+}
+
 /* The LLVM backend: each --emit kind writes its file and the same model.h as the C backend;
  * -o must have the kind's extension. Without LLVM, a clear "not supported". */
 static void test_cli_llvm_backend_outputs(void **state)
@@ -411,6 +467,8 @@ int main(void)
         T(test_cli_opt_levels_and_targets_compile),
         T(test_cli_verify_each_succeeds_on_valid_model),
         T(test_cli_quantized_activations_stay_int8),
+        T(test_cli_quantize_flags_and_bad_calibration),
+        T(test_cli_quantize_writes_qdq),
         T(test_cli_exits_without_leaks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
