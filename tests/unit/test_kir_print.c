@@ -300,6 +300,32 @@ static void test_print_cortex_m4_target_compiles(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* pruned_cnn's 25%-dense Conv and Gemm run sparse: at -O2 one constant-bound loop per
+ * output channel, at -Os in CSR form, one loop whose trip count is read from the
+ * row-pointer table per node (kernel-IR text) */
+static void test_print_sparse_weights_rows_at_o2_csr_at_os(void **state)
+{
+    Fixture *f = *state;
+    static char text[1 << 18];
+    static const LwOptLevel levels[2] = {LW_O2, LW_OS};
+    size_t dyn[2];
+    for (int i = 0; i < 2; i++) {
+        LwOptions o = opts(f, "pruned_cnn", NULL, LW_EMIT_KIR);
+        o.opt = levels[i];
+        o.dump_out = tmpfile();
+        assert_non_null(o.dump_out);
+        assert_int_equal(lwcc_compile(&o), LW_OK);
+        read_all(o.dump_out, text, sizeof text);
+        fclose(o.dump_out);
+        dyn[i] = 0;
+        for (const char *t = text; (t = strstr(t, "< clamp(")) != NULL; t++)
+            dyn[i]++;
+        assert_non_null(strstr(text, "kernel k"));
+    }
+    assert_int_equal(dyn[0], 0);
+    assert_int_equal(dyn[1], 2);
+}
+
 /* ---- loops with a data-dependent trip count ------------------------------------ */
 
 /* One kernel of node `node`: out[r] = sum of x[j] for j < clamp(t[r], 0, bound), r < 3,
@@ -581,6 +607,7 @@ int main(void)
         T(test_print_unknown_target_is_error),
         T(test_print_cortex_m4_target_compiles),
         T(test_print_dyn_loop_clamps_trip_count),
+        T(test_print_sparse_weights_rows_at_o2_csr_at_os),
         T(test_cname_ident_keeps_alnum_and_collapses_others),
         T(test_cname_comment_escapes_terminators_trigraphs_and_bytes),
         T(test_cname_string_escapes_with_octal),
