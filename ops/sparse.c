@@ -113,18 +113,27 @@ static void put_small(unsigned char *at, size_t size, uint64_t v)
     memcpy(at, size == 4 ? (const void *)&v32 : src, size);
 }
 
+/* Opens the output-position loops; *xi and *yi get a position's input base and output
+ * index. */
+static void open_positions(KBuilder *kb, const LinGeom *geo, KIndex *xi, KIndex *yi)
+{
+    *xi = kidx_const(0);
+    *yi = kidx_const(0);
+    for (uint8_t p = 0; p < geo->npos; p++) {
+        uint16_t v = kb_for(kb, geo->pos_extent[p]);
+        kidx_add(xi, v, geo->pos_x[p]);
+        kidx_add(yi, v, geo->pos_y[p]);
+    }
+}
+
 /* The per-row form: one constant-bound loop per output channel. */
 static void lower_rows(KBuilder *kb, const SparseInfo *si, const Value *bias, uint32_t xb,
                        uint32_t yb, uint32_t vb, uint32_t cb, const uint64_t *start)
 {
     const LinGeom *geo = &si->geo;
     uint16_t acc = kb_local(kb, ktype(DT_FLOAT32));
-    KIndex xi = kidx_const(0), yi = kidx_const(0);
-    for (uint8_t p = 0; p < geo->npos; p++) {
-        uint16_t v = kb_for(kb, geo->pos_extent[p]);
-        kidx_add(&xi, v, geo->pos_x[p]);
-        kidx_add(&yi, v, geo->pos_y[p]);
-    }
+    KIndex xi, yi;
+    open_positions(kb, geo, &xi, &yi);
     for (uint64_t m = 0; m < si->out; m++) {
         float b = 0;
         if (bias)
@@ -160,12 +169,8 @@ static void lower_csr(KBuilder *kb, const SparseInfo *si, uint32_t bb, uint32_t 
 {
     const LinGeom *geo = &si->geo;
     uint16_t acc = kb_local(kb, ktype(DT_FLOAT32));
-    KIndex xi = kidx_const(0), yi = kidx_const(0);
-    for (uint8_t p = 0; p < geo->npos; p++) {
-        uint16_t v = kb_for(kb, geo->pos_extent[p]);
-        kidx_add(&xi, v, geo->pos_x[p]);
-        kidx_add(&yi, v, geo->pos_y[p]);
-    }
+    KIndex xi, yi;
+    open_positions(kb, geo, &xi, &yi);
     uint16_t m = kb_for(kb, (int64_t)si->out);
     KIndex mi = kidx_const(0);
     kidx_add(&mi, m, 1);
