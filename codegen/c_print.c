@@ -499,7 +499,20 @@ static void stmt(Printer *pr, const KStmt *s, int ind)
         if (s->u.loop.extent == 0)
             return;
         sb_indent(sb, ind);
-        if (pr->holes) {
+        if (s->u.loop.dyn) {
+            /* trip count min(max(dyn, 0), extent), evaluated once: lw_clamp to
+             * [0, extent + 1 - 1] */
+            uint16_t v = s->u.loop.var;
+            pr->need_clamp = 1;
+            sb_printf(sb, "for (int32_t i%u = 0, n%u = lw_clamp(", v, v);
+            expr(pr, s->u.loop.dyn);
+            sb_puts(sb, ", ");
+            if (pr->holes)
+                hole_int(pr, s->u.loop.extent + 1);
+            else
+                sb_i64(sb, s->u.loop.extent + 1);
+            sb_printf(sb, "); i%u < n%u; i%u++) {\n", v, v, v);
+        } else if (pr->holes) {
             sb_printf(sb, "for (int32_t i%u = 0; i%u < ", s->u.loop.var, s->u.loop.var);
             hole_int(pr, s->u.loop.extent);
             sb_printf(sb, "; i%u++) {\n", s->u.loop.var);

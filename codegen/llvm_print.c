@@ -417,11 +417,25 @@ static void stmt(LPrinter *lp, const KStmt *s)
     case KS_FOR: {
         if (s->u.loop.extent == 0)
             return;
-        /* bottom-tested: the extent is a positive constant */
-        LLVMBasicBlockRef pre = LLVMGetInsertBlock(B);
+        /* bottom-tested: the extent is a positive constant; a dyn trip count
+         * (clamp((int32_t)dyn, 0, extent)) is tested once before the loop too */
+        LLVMValueRef n = cint(lp->iptr, s->u.loop.extent);
         LLVMBasicBlockRef head = LLVMAppendBasicBlockInContext(lp->C, lp->fn, "loop");
         LLVMBasicBlockRef exit = LLVMAppendBasicBlockInContext(lp->C, lp->fn, "done");
-        LLVMBuildBr(B, head);
+        if (s->u.loop.dyn) {
+            const KExpr *de = s->u.loop.dyn;
+            LLVMValueRef d = convert(lp, expr(lp, de), de->type.dt, DT_INT32);
+            LLVMValueRef lo = LLVMBuildICmp(B, LLVMIntSLT, d, LLVMConstNull(lp->i32), "");
+            LLVMValueRef hi = LLVMBuildICmp(B, LLVMIntSGT, d, cint(lp->i32, s->u.loop.extent), "");
+            d = LLVMBuildSelect(B, lo, LLVMConstNull(lp->i32),
+                                LLVMBuildSelect(B, hi, cint(lp->i32, s->u.loop.extent), d, ""), "");
+            n = LLVMBuildSExt(B, d, lp->iptr, "");
+            LLVMValueRef any = LLVMBuildICmp(B, LLVMIntSGT, n, LLVMConstNull(lp->iptr), "");
+            LLVMBuildCondBr(B, any, head, exit);
+        } else {
+            LLVMBuildBr(B, head);
+        }
+        LLVMBasicBlockRef pre = LLVMGetInsertBlock(B);
         LLVMPositionBuilderAtEnd(B, head);
         LLVMValueRef iv = LLVMBuildPhi(B, lp->iptr, "i");
         uint16_t v = s->u.loop.var;
@@ -429,7 +443,7 @@ static void stmt(LPrinter *lp, const KStmt *s)
         lp->var[v] = iv;
         stmt(lp, s->u.loop.body);
         LLVMValueRef next = LLVMBuildNUWAdd(B, iv, LLVMConstInt(lp->iptr, 1, 0), "");
-        LLVMValueRef more = LLVMBuildICmp(B, LLVMIntSLT, next, cint(lp->iptr, s->u.loop.extent), "");
+        LLVMValueRef more = LLVMBuildICmp(B, LLVMIntSLT, next, n, "");
         LLVMBasicBlockRef latch = LLVMGetInsertBlock(B);
         LLVMBuildCondBr(B, more, head, exit);
         LLVMValueRef vals[2] = {LLVMConstNull(lp->iptr), next};

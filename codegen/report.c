@@ -15,10 +15,11 @@
 #include "target/target.h"
 
 enum {
-    NAME_BYTES = 160,   /* model strings longer than this are cut with an ellipsis */
-    REMARK_BYTES = 600, /* the same for a remark */
-    LIST_MAX = 400,     /* nodes listed per list of "what the optimizer did" */
-    IR_DEPTH = 512,     /* statement and expression nesting counted for MACs */
+    NAME_BYTES = 160,          /* model strings longer than this are cut with an ellipsis */
+    REMARK_BYTES = 600,        /* the same for a remark */
+    LIST_MAX = 400,            /* nodes listed per list of "what the optimizer did" */
+    IR_DEPTH = 512,            /* statement and expression nesting counted for MACs */
+    MAC_ENUM_BUDGET = 1 << 20, /* loop iterations enumerated for dyn trip counts */
     /* the arena picture: margins and plot size in SVG user units */
     AW = 1100,
     AL = 104,
@@ -241,33 +242,222 @@ static uint64_t expr_macs(const KExpr *e, int depth)
     return m;
 }
 
-static uint64_t stmt_macs(const KStmt *s, int depth)
+/* Loop variables with a known value while counting, innermost first, on the C stack. */
+typedef struct Bind {
+    uint16_t var;
+    int64_t val;
+    const struct Bind *up;
+} Bind;
+
+typedef struct MacWalk {
+    const Program *p; /* NULL: dyn loops count at their bound */
+    uint64_t budget;  /* loop iterations left to enumerate for dyn trip counts */
+} MacWalk;
+
+/* v as a value of integer type dt (two's complement wrap, as the printers' casts) */
+static int64_t wrap_int(DType dt, uint64_t v)
+{
+    unsigned bits = 8u * (unsigned)dtype_size(dt);
+    if (bits >= 64)
+        return (int64_t)v;
+    v &= (UINT64_C(1) << bits) - 1;
+    if (dtype_is_signed(dt) && (v >> (bits - 1)))
+        return -(int64_t)((UINT64_C(1) << bits) - v);
+    return (int64_t)v;
+}
+
+static int index_value(const KIndex *ix, const Bind *b, int64_t *out)
+{
+    uint64_t v = (uint64_t)ix->base;
+    for (uint8_t i = 0; i < ix->n; i++) {
+        const Bind *x = b;
+        while (x && x->var != ix->var[i])
+            x = x->up;
+        if (!x)
+            return 0;
+        v += (uint64_t)ix->coef[i] * (uint64_t)x->val;
+    }
+    *out = (int64_t)v;
+    return 1;
+}
+
+/* Element i of constant integer buffer buf, when there is one to read. */
+static int weight_elem(const Program *p, uint32_t buf, int64_t i, int64_t *out)
+{
+    if (!p || buf >= p->bufs.len)
+        return 0;
+    const KBuf *kb = &p->bufs.data[buf];
+    if (kb->kind != KB_WEIGHT || kb->slot >= p->weights.len || !dtype_is_int(kb->dtype) || i < 0 ||
+        (uint64_t)i >= kb->nelem)
+        return 0;
+    const Weight *w = &p->weights.data[kb->slot];
+    size_t es = dtype_size(kb->dtype);
+    if (((uint64_t)i + 1) * es > w->size || !w->bytes)
+        return 0;
+    uint64_t u = 0;
+    unsigned char le[8] = {0};
+    memcpy(le, w->bytes + (uint64_t)i * es, es);
+    for (size_t k = es; k-- > 0;) /* the blob is little-endian */
+        u = u << 8 | le[k];
+    *out = wrap_int(kb->dtype, u);
+    return 1;
+}
+
+/* The value of integer expression e with the variables in b, reading constant weight
+ * tables; 0 when it can't be known here (a local, an unbound variable, the arena). */
+static int int_value(const MacWalk *w, const KExpr *e, const Bind *b, int depth, int64_t *out)
+{
+    if (!e || depth > IR_DEPTH || e->type.lanes != 1 || !dtype_is_int(e->type.dt))
+        return 0;
+    int64_t x, y;
+    switch (e->kind) {
+    case KE_CONST:
+        *out = e->u.c.i;
+        return 1;
+    case KE_IDX:
+        if (!index_value(&e->u.idx, b, &x))
+            return 0;
+        *out = wrap_int(e->type.dt, (uint64_t)x);
+        return 1;
+    case KE_LOAD:
+        return !e->u.load.nguard && index_value(&e->u.load.idx, b, &x) &&
+               weight_elem(w->p, e->u.load.buf, x, out);
+    case KE_LOADX:
+        if (!index_value(&e->u.loadx.idx, b, &x) || !int_value(w, e->u.loadx.dyn, b, depth + 1, &y))
+            return 0;
+        y = (int32_t)(uint32_t)(uint64_t)y;
+        y = y < 0 ? 0 : y >= e->u.loadx.extent ? e->u.loadx.extent - 1 : y;
+        return weight_elem(w->p, e->u.loadx.buf, x + y * e->u.loadx.stride, out);
+    case KE_CAST:
+        if (!int_value(w, e->u.cast.a, b, depth + 1, &x))
+            return 0;
+        *out = wrap_int(e->type.dt, (uint64_t)x);
+        return 1;
+    case KE_OP:
+        if (e->u.op.op != KOP_ADD && e->u.op.op != KOP_SUB && e->u.op.op != KOP_MUL)
+            return 0;
+        if (!int_value(w, e->u.op.a[0], b, depth + 1, &x) ||
+            !int_value(w, e->u.op.a[1], b, depth + 1, &y))
+            return 0;
+        *out = wrap_int(e->type.dt, e->u.op.op == KOP_ADD   ? (uint64_t)x + (uint64_t)y
+                                    : e->u.op.op == KOP_SUB ? (uint64_t)x - (uint64_t)y
+                                                            : (uint64_t)x * (uint64_t)y);
+        return 1;
+    case KE_VAR:
+    case KE_SELECT:
+    case KE_SPLAT:
+    case KE_HREDUCE:
+        return 0;
+    }
+    return 0;
+}
+
+static int expr_uses_var(const KExpr *e, uint16_t v, int depth)
+{
+    if (!e || depth > IR_DEPTH)
+        return 0;
+    const KIndex *ix = NULL;
+    int r = 0;
+    switch (e->kind) {
+    case KE_CONST:
+    case KE_VAR:
+        return 0;
+    case KE_IDX:
+        ix = &e->u.idx;
+        break;
+    case KE_LOAD:
+        ix = &e->u.load.idx;
+        r = expr_uses_var(e->u.load.other, v, depth + 1);
+        break;
+    case KE_LOADX:
+        ix = &e->u.loadx.idx;
+        r = expr_uses_var(e->u.loadx.dyn, v, depth + 1);
+        break;
+    case KE_OP:
+        for (int i = 0; i < 3; i++)
+            r |= expr_uses_var(e->u.op.a[i], v, depth + 1);
+        return r;
+    case KE_SELECT:
+        return expr_uses_var(e->u.sel.c, v, depth + 1) || expr_uses_var(e->u.sel.t, v, depth + 1) ||
+               expr_uses_var(e->u.sel.f, v, depth + 1);
+    case KE_CAST:
+    case KE_SPLAT:
+        return expr_uses_var(e->u.cast.a, v, depth + 1);
+    case KE_HREDUCE:
+        return expr_uses_var(e->u.hred.a, v, depth + 1);
+    }
+    for (uint8_t i = 0; ix && i < ix->n; i++)
+        r |= ix->var[i] == v && ix->coef[i] != 0;
+    return r;
+}
+
+/* Whether a dyn loop inside s has a trip count that depends on loop variable v. */
+static int dyn_uses_var(const KStmt *s, uint16_t v, int depth)
+{
+    if (!s || depth > IR_DEPTH)
+        return 0;
+    switch (s->kind) {
+    case KS_FOR:
+        return expr_uses_var(s->u.loop.dyn, v, 0) || dyn_uses_var(s->u.loop.body, v, depth + 1);
+    case KS_SEQ:
+        for (uint32_t i = 0; i < s->u.seq.n; i++)
+            if (dyn_uses_var(s->u.seq.items[i], v, depth + 1))
+                return 1;
+        return 0;
+    case KS_IF:
+        return dyn_uses_var(s->u.cond.then, v, depth + 1);
+    case KS_STORE:
+    case KS_SET:
+        return 0;
+    }
+    return 0;
+}
+
+static uint64_t stmt_macs(MacWalk *w, const KStmt *s, const Bind *b, int depth)
 {
     if (!s || depth > IR_DEPTH)
         return 0;
     uint64_t m = 0;
     switch (s->kind) {
-    case KS_FOR:
+    case KS_FOR: {
         if (s->u.loop.extent <= 0)
             return 0;
-        return sat_mul((uint64_t)s->u.loop.extent, stmt_macs(s->u.loop.body, depth + 1));
+        /* a dyn loop: its real trip count when it can be read from the weights, else
+         * the bound (an upper limit) */
+        int64_t n = s->u.loop.extent, d;
+        if (s->u.loop.dyn && int_value(w, s->u.loop.dyn, b, 0, &d))
+            n = kir_trip((int32_t)(uint32_t)(uint64_t)d, n);
+        if (n <= 0)
+            return 0;
+        /* a trip count inside that depends on this loop's variable: one value at a time */
+        if ((uint64_t)n <= w->budget && dyn_uses_var(s->u.loop.body, s->u.loop.var, depth + 1)) {
+            w->budget -= (uint64_t)n;
+            for (int64_t i = 0; i < n; i++) {
+                Bind nb = {s->u.loop.var, i, b};
+                m = sat_add(m, stmt_macs(w, s->u.loop.body, &nb, depth + 1));
+            }
+            return m;
+        }
+        return sat_mul((uint64_t)n, stmt_macs(w, s->u.loop.body, b, depth + 1));
+    }
     case KS_STORE:
         return expr_macs(s->u.store.val, 0);
     case KS_SET:
         return expr_macs(s->u.set.val, 0);
     case KS_SEQ:
         for (uint32_t i = 0; i < s->u.seq.n; i++)
-            m = sat_add(m, stmt_macs(s->u.seq.items[i], depth + 1));
+            m = sat_add(m, stmt_macs(w, s->u.seq.items[i], b, depth + 1));
         return m;
     case KS_IF:
-        return stmt_macs(s->u.cond.then, depth + 1);
+        return stmt_macs(w, s->u.cond.then, b, depth + 1);
     }
     return m;
 }
 
-uint64_t report_macs(const KStmt *s)
+uint64_t report_macs(const Program *p, const KStmt *s)
 {
-    return stmt_macs(s, 0);
+    MacWalk w = {p, MAC_ENUM_BUDGET};
+    return stmt_macs(&w, s, NULL, 0);
 }
 
 /* ---- facts the sections share ---- */
@@ -307,7 +497,7 @@ static void gather(Report *r)
     r->wbytes = arena_array(a, uint64_t, nk ? nk : 1);
     r->live = arena_array(a, uint64_t, nk ? nk : 1);
     for (uint32_t k = 0; k < nk; k++) {
-        r->macs[k] = report_macs(p->kernels.data[k].body);
+        r->macs[k] = report_macs(p, p->kernels.data[k].body);
         r->total_macs = sat_add(r->total_macs, r->macs[k]);
         kernel_use(r, k);
         for (uint32_t b = 0; b < p->bufs.len; b++) {

@@ -18,7 +18,10 @@ typedef struct KStmt KStmt;
 void report_html(const Ctx *ctx, StrBuf *sb);
 /* Multiply-accumulates one execution of s performs: each lane of a KOP_FMA, and of an
  * integer add with a product operand, is one; a loop body counts `extent` times, a
- * guarded statement as if its guard held. Saturates at UINT64_MAX. */
-uint64_t report_macs(const KStmt *s);
+ * guarded statement as if its guard held. A loop with a data-dependent trip count counts
+ * its real trips when they can be read from p's constant weights (the enclosing loop
+ * variables they depend on enumerated, within a budget), else its bound; p may be NULL.
+ * Saturates at UINT64_MAX. */
+uint64_t report_macs(const Program *p, const KStmt *s);
 
 #endif

@@ -52,7 +52,9 @@ typedef struct Node {
 } Node;
 
 enum {
-    NF_SPARSE = 1u << 0 /* its constant weight is stored and run sparse (sparse-weights) */
+    NF_SPARSE = 1u << 0,    /* its constant weight is stored and run sparse (sparse-weights) */
+    NF_SPARSE_CSR = 1u << 1 /* with NF_SPARSE: run in CSR form, one loop whatever the channel
+                               count (ops/sparse.c) */
 };
 
 typedef struct Graph {

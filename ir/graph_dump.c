@@ -88,7 +88,7 @@ void graph_dump(const Graph *g, StrBuf *sb)
         }
         sb_putc(sb, ')');
         if (n->flags & NF_SPARSE)
-            sb_puts(sb, " sparse");
+            sb_puts(sb, n->flags & NF_SPARSE_CSR ? " sparse-csr" : " sparse");
         for (uint16_t e = 0; e < n->nepi; e++) {
             const Node *f = graph_node(g, n->epi[e]);
             sb_puts(sb, e ? ", " : " fused: ");

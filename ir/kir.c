@@ -90,8 +90,10 @@ void kir_buffers_used(const KStmt *s, uint8_t *u)
 {
     switch (s->kind) {
     case KS_FOR:
-        if (s->u.loop.extent > 0) /* empty loops are not printed */
+        if (s->u.loop.extent > 0) { /* empty loops are not printed */
+            used_expr(s->u.loop.dyn, u);
             kir_buffers_used(s->u.loop.body, u);
+        }
         return;
     case KS_STORE:
         u[s->u.store.buf] |= 2;

@@ -1,6 +1,7 @@
-/* Kernel IR: loop nests with constant extents and affine indices over typed
- * buffers (arena, weights, caller inputs/outputs), scalar and fixed-width
- * vector expressions. Both printers and the interpreter read only this. */
+/* Kernel IR: loop nests with constant extents (or a data-dependent trip count under a
+ * constant bound) and affine indices over typed buffers (arena, weights, caller
+ * inputs/outputs), scalar and fixed-width vector expressions. Both printers and the
+ * interpreter read only this. */
 #ifndef LWCC_IR_KIR_H
 #define LWCC_IR_KIR_H
 
@@ -130,11 +131,17 @@ typedef struct KStmt KStmt;
 struct KStmt {
     KStmtKind kind;
     union {
+        /* for var in [0, extent); with `dyn` (a scalar integer expression of the
+         * enclosing loops' variables and loads, evaluated once before the loop, as
+         * int32_t like KE_LOADX's) for var in [0, min(max(dyn, 0), extent)): extent
+         * stays the bound kir_verify proves the body's accesses with, and every
+         * printer clamps, so a bad table can't overrun (CSR sparse rows) */
         struct {
             uint16_t var;
             int64_t extent;
             uint8_t unroll;
             KStmt *body;
+            KExpr *dyn; /* NULL: constant trip count `extent` */
         } loop;
         struct {
             uint32_t buf;
@@ -185,9 +192,16 @@ uint32_t kir_add_buf(Arena *a, Program *p, KBufKind kind, DType dt, uint64_t nel
 uint32_t kir_add_weight(Arena *a, Program *p, DType dt, const unsigned char *bytes, uint64_t size,
                         uint64_t nelem, ValueId origin);
 static inline KType ktype(DType dt) { KType t = {dt, 1}; return t; }
+/* A loop's trip count from its dyn value d (already converted to int32_t): d clamped to
+ * [0, extent]. */
+static inline int64_t kir_trip(int64_t d, int64_t extent)
+{
+    return d < 0 ? 0 : d > extent ? extent : d;
+}
 
 /* u[b] |= 1 for each buffer b the statement reads, |= 2 for each it writes (loops of
- * extent 0 excluded); u has one byte per buffer. */
+ * extent 0 excluded; a dyn loop's trip-count expression included); u has one byte per
+ * buffer. */
 void kir_buffers_used(const KStmt *s, uint8_t *u);
 
 /* ir/kir_verify.c: types, loop variables in scope, every access in bounds. */

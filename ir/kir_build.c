@@ -129,6 +129,14 @@ uint16_t kb_for(KBuilder *kb, int64_t extent)
     return s->u.loop.var;
 }
 
+uint16_t kb_for_dyn(KBuilder *kb, int64_t bound, KExpr *dyn)
+{
+    LW_ASSERT(dyn && dyn->type.lanes == 1 && dtype_is_int(dyn->type.dt));
+    uint16_t v = kb_for(kb, bound);
+    kb->open_stmt[kb->depth]->u.loop.dyn = dyn;
+    return v;
+}
+
 void kb_endfor(KBuilder *kb)
 {
     LW_ASSERT(kb->depth > 0 && kb->open_stmt[kb->depth]->kind == KS_FOR);

@@ -50,6 +50,10 @@ uint32_t kb_weight(KBuilder *kb, DType dt, const void *bytes, uint64_t nelem);
 
 /* statements */
 uint16_t kb_for(KBuilder *kb, int64_t extent);
+/* A loop of min(max(dyn, 0), bound) trips: dyn is a scalar integer expression of the
+ * enclosing loops (e.g. a load from a row-pointer table); the body is checked against
+ * the constant bound. Closed with kb_endfor. */
+uint16_t kb_for_dyn(KBuilder *kb, int64_t bound, KExpr *dyn);
 void kb_endfor(KBuilder *kb);
 /* Opens `if (all conds)`; close with kb_endif. */
 void kb_if(KBuilder *kb, const KCond *conds, uint8_t n);

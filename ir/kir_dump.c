@@ -99,7 +99,15 @@ static void dump_stmt(const KStmt *s, int ind, StrBuf *sb)
     switch (s->kind) {
     case KS_FOR:
         sb_indent(sb, ind);
-        sb_printf(sb, "for i%u < %lld\n", s->u.loop.var, (long long)s->u.loop.extent);
+        sb_printf(sb, "for i%u < ", s->u.loop.var);
+        if (s->u.loop.dyn) {
+            /* the trip count and its bound: i < clamp(dyn, 0, extent) */
+            sb_puts(sb, "clamp(");
+            dump_expr(s->u.loop.dyn, sb);
+            sb_printf(sb, ", 0, %lld)\n", (long long)s->u.loop.extent);
+        } else {
+            sb_printf(sb, "%lld\n", (long long)s->u.loop.extent);
+        }
         dump_stmt(s->u.loop.body, ind + 1, sb);
         return;
     case KS_STORE:

@@ -466,12 +466,19 @@ static KV eval(Interp *in, const KExpr *e)
 static void exec(Interp *in, const KStmt *s)
 {
     switch (s->kind) {
-    case KS_FOR:
-        for (int64_t i = 0; i < s->u.loop.extent; i++) {
+    case KS_FOR: {
+        int64_t n = s->u.loop.extent;
+        if (n > 0 && s->u.loop.dyn) {
+            /* as the printers: the value converted to int32_t, then clamped */
+            KV d = eval(in, s->u.loop.dyn);
+            n = kir_trip((int32_t)(uint32_t)(uint64_t)d.i, n);
+        }
+        for (int64_t i = 0; i < n; i++) {
             in->vars[s->u.loop.var] = i;
             exec(in, s->u.loop.body);
         }
         return;
+    }
     case KS_STORE:
         store_elem(in, s->u.store.buf, idx_val(in, &s->u.store.idx), eval(in, s->u.store.val));
         return;

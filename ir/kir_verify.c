@@ -1,6 +1,7 @@
 /* Kernel-IR verifier: loop variables in scope, every affine access in bounds
- * over the loop ranges (guarded and clamped accesses within their guards),
- * operand types consistent. A violation is an internal error. */
+ * over the loop ranges (guarded and clamped accesses within their guards; a loop
+ * with a data-dependent trip count ranges over its constant bound), operand types
+ * consistent. A violation is an internal error. */
 #include "ir/kir.h"
 
 typedef struct VState {
@@ -177,6 +178,16 @@ static void stmt(VState *s, const KStmt *st)
             fail(s, "negative loop extent");
         if (st->u.loop.extent == 0)
             return; /* body never runs */
+        if (st->u.loop.dyn) {
+            /* the trip count: evaluated outside the loop, clamped to [0, extent], so the
+             * variable stays in [0, extent) whatever it reads */
+            const KExpr *d = st->u.loop.dyn;
+            if (d->type.lanes != 1 || !dtype_is_int(d->type.dt))
+                fail(s, "loop trip count is not a scalar integer");
+            if (st->u.loop.extent >= INT32_MAX)
+                fail(s, "loop trip count bound does not fit 32 bits");
+            expr(s, d);
+        }
         s->extent[st->u.loop.var] = st->u.loop.extent;
         stmt(s, st->u.loop.body);
         s->extent[st->u.loop.var] = 0;

@@ -99,12 +99,15 @@ typedef struct OpDef {
 /* ops/sparse.c: a linear op's weight stored and run as its nonzeros (NF_SPARSE). */
 typedef struct SparseInfo {
     uint64_t out, in, nnz;
-    uint64_t bytes;   /* values and column offsets */
-    DType col_type;   /* the column offsets' type */
-    int64_t maxcol;   /* the largest column offset */
-    int padded;       /* input 0 needs a zero border (a padded copy in scratch) */
-    int tr;           /* the weight matrix is stored [in, out] */
-    LinGeom geo;      /* where its columns read input 0 */
+    uint64_t bytes;     /* values and column offsets */
+    DType col_type;     /* the column offsets' type */
+    uint64_t maxrow;    /* the most nonzeros of one output channel */
+    DType ptr_type;     /* CSR: the row-pointer table's type (holds nnz) */
+    uint64_t ptr_bytes; /* CSR: the row-pointer table's bytes */
+    int64_t maxcol;     /* the largest column offset */
+    int padded;         /* input 0 needs a zero border (a padded copy in scratch) */
+    int tr;             /* the weight matrix is stored [in, out] */
+    LinGeom geo;        /* where its columns read input 0 */
 } SparseInfo;
 /* The sparse form of node n's weight; 0 when n can't run sparse. */
 int sparse_measure(Arena *a, const Graph *g, const Node *n, SparseInfo *si);

@@ -64,6 +64,7 @@ static void touch_stmt(const KStmt *s, uint32_t k, uint32_t *first, uint32_t *la
 {
     switch (s->kind) {
     case KS_FOR:
+        touch_expr(s->u.loop.dyn, k, first, last);
         touch_stmt(s->u.loop.body, k, first, last);
         return;
     case KS_STORE:

@@ -1,5 +1,6 @@
 /* Unit tests for the C printer (codegen/c_print.c, driven through
- * lwcc_compile on the committed models in tests/models/) and for
+ * lwcc_compile on the committed models in tests/models/, and on a hand-made
+ * kernel-IR program for loops with a data-dependent trip count) and for
  * codegen/cname.c (identifiers, comments, strings, the API prefix). */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
 
@@ -18,11 +19,17 @@
 #include "test_util.h"
 
 #include "codegen/cname.h"
+#include "codegen/emit.h"
 #include "include/lwcc/arena.h"
 #include "include/lwcc/ctx.h"
 #include "include/lwcc/diag.h"
 #include "include/lwcc/lwcc.h"
 #include "include/lwcc/strbuf.h"
+#include "ir/graph.h"
+#include "ir/kir_build.h"
+#include "ops/op.h"
+#include "passes/pass.h"
+#include "target/target.h"
 
 typedef struct Fixture {
     Ctx ctx;
@@ -293,6 +300,178 @@ static void test_print_cortex_m4_target_compiles(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* pruned_cnn's 25%-dense Conv and Gemm run sparse: at -O2 one constant-bound loop per
+ * output channel, at -Os in CSR form, one loop whose trip count is read from the
+ * row-pointer table per node (kernel-IR text) */
+static void test_print_sparse_weights_rows_at_o2_csr_at_os(void **state)
+{
+    Fixture *f = *state;
+    static char text[1 << 18];
+    static const LwOptLevel levels[2] = {LW_O2, LW_OS};
+    size_t dyn[2];
+    for (int i = 0; i < 2; i++) {
+        LwOptions o = opts(f, "pruned_cnn", NULL, LW_EMIT_KIR);
+        o.opt = levels[i];
+        o.dump_out = tmpfile();
+        assert_non_null(o.dump_out);
+        assert_int_equal(lwcc_compile(&o), LW_OK);
+        read_all(o.dump_out, text, sizeof text);
+        fclose(o.dump_out);
+        dyn[i] = 0;
+        for (const char *t = text; (t = strstr(t, "< clamp(")) != NULL; t++)
+            dyn[i]++;
+        assert_non_null(strstr(text, "kernel k"));
+    }
+    assert_int_equal(dyn[0], 0);
+    assert_int_equal(dyn[1], 2);
+}
+
+/* ---- loops with a data-dependent trip count ------------------------------------ */
+
+/* One kernel of node `node`: out[r] = sum of x[j] for j < clamp(t[r], 0, bound), r < 3,
+ * t a weight table. */
+static void dyn_sum_kernel(KBuilder *kb, NodeId node, uint32_t xb, uint32_t ob, const int32_t *t,
+                           int64_t bound)
+{
+    kb_begin(kb, graph_node(kb->g, node), NULL);
+    uint32_t tb = kb_weight(kb, DT_INT32, t, 3);
+    uint16_t acc = kb_local(kb, ktype(DT_FLOAT32));
+    uint16_t r = kb_for(kb, 3);
+    KIndex ri = kidx_const(0);
+    kidx_add(&ri, r, 1);
+    kb_set(kb, acc, kb_const_f(kb, DT_FLOAT32, 0));
+    uint16_t j = kb_for_dyn(kb, bound, kb_load(kb, tb, ri));
+    KIndex ji = kidx_const(0);
+    kidx_add(&ji, j, 1);
+    kb_set(kb, acc, kb_op(kb, KOP_ADD, kb_var(kb, acc), kb_load(kb, xb, ji)));
+    kb_endfor(kb);
+    kb_store(kb, ob, ri, kb_var(kb, acc));
+    kb_endfor(kb);
+    kb_end(kb);
+}
+
+/* A hand-made program of two such kernels (the same shape: at -Os they share one function
+ * whose numbers, the bound among them, are holes) with trip counts below zero, above the
+ * bound, zero and in range; printed at `level` by the C printer (compiled warning-free) or
+ * with `llvm` by the LLVM backend (an object), linked with a main that runs it and checks
+ * both outputs. Returns the model.c text (C printer). */
+static const char *print_and_run_dyn(Fixture *f, LwOptLevel level, int llvm, const char *sub)
+{
+    Ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.perm = f->ctx.perm;
+    ctx.scratch = f->ctx.scratch;
+    ctx.diag = &f->diag;
+    ctx.lim = f->ctx.lim;
+    LwOptions o;
+    memset(&o, 0, sizeof o);
+    o.input = "dyn.onnx";
+    o.opt = level;
+    o.target = "generic";
+    o.emit = LW_EMIT_C;
+    ctx.opt = &o;
+    ctx.target = target_find("generic");
+    assert_non_null(ctx.target);
+    Graph *g = graph_new(ctx.perm);
+    ctx.g = g;
+    ValueId x = graph_add_value(ctx.perm, g, "x", DT_FLOAT32);
+    graph_value(g, x)->shape.rank = 1;
+    graph_value(g, x)->shape.dims[0] = 4;
+    vec_push(ctx.perm, &g->inputs, x);
+    int known;
+    const OpDef *relu = op_lookup("", "Relu", 13, &known);
+    assert_non_null(relu);
+    SrcLoc l1 = {"sum_a", "Relu", "", 13, ""}, l2 = {"sum_b", "Relu", "", 13, ""};
+    NodeId n1 = graph_add_node(ctx.perm, g, relu, &l1, 1, &x, 1, NULL);
+    NodeId n2 = graph_add_node(ctx.perm, g, relu, &l2, 1, &x, 1, NULL);
+    ValueId y = graph_node(g, n1)->out[0], z = graph_node(g, n2)->out[0];
+    graph_value(g, y)->shape.rank = graph_value(g, z)->shape.rank = 1;
+    graph_value(g, y)->shape.dims[0] = graph_value(g, z)->shape.dims[0] = 3;
+    vec_push(ctx.perm, &g->outputs, y);
+    vec_push(ctx.perm, &g->outputs, z);
+    Program *p = kir_program_new(ctx.perm);
+    ctx.prog = p;
+    uint32_t xb = kir_add_buf(ctx.perm, p, KB_INPUT, DT_FLOAT32, 4, x);
+    uint32_t yb = kir_add_buf(ctx.perm, p, KB_OUTPUT, DT_FLOAT32, 3, y);
+    uint32_t zb = kir_add_buf(ctx.perm, p, KB_OUTPUT, DT_FLOAT32, 3, z);
+    p->bufs.data[zb].slot = 1;
+    vec_push(ctx.perm, &p->inputs, xb);
+    vec_push(ctx.perm, &p->outputs, yb);
+    vec_push(ctx.perm, &p->outputs, zb);
+    uint32_t *val_buf = arena_array(ctx.perm, uint32_t, g->values.len);
+    KBuilder kb;
+    kb_init(&kb, &ctx, p, g, val_buf);
+    static const int32_t t1[3] = {-2, 9, 3}, t2[3] = {2, 0, 100};
+    dyn_sum_kernel(&kb, n1, xb, yb, t1, 4);
+    dyn_sum_kernel(&kb, n2, xb, zb, t2, 3);
+    kir_verify(&ctx, p, "test");
+    assert_int_equal(pass_memplan.run(&ctx), LW_OK);
+    StrBuf c, h;
+    sb_init(&c, ctx.perm);
+    sb_init(&h, ctx.perm);
+    const char *cp = tmp_path(f, sub, "dyn.c"), *hp = tmp_path(f, sub, "dyn.h");
+    const char *mp = tmp_path(f, sub, "main.c"), *op = tmp_path(f, sub, "dyn.o");
+    FILE *fp;
+    if (llvm) {
+        o.emit = LW_EMIT_OBJ;
+        o.output = op;
+        assert_int_equal(llvm_print(&ctx, "dyn", &h), LW_OK);
+    } else {
+        assert_int_equal(c_print(&ctx, "dyn", &c, &h), LW_OK);
+        fp = fopen(cp, "w");
+        assert_non_null(fp);
+        fputs(sb_cstr(&c), fp);
+        fclose(fp);
+    }
+    fp = fopen(hp, "w");
+    assert_non_null(fp);
+    fputs(sb_cstr(&h), fp);
+    fclose(fp);
+    fp = fopen(mp, "w");
+    assert_non_null(fp);
+    fputs("#include \"dyn.h\"\n"
+          "static _Alignas(64) unsigned char arena[DYN_ARENA_SIZE + 1];\n"
+          "int main(void)\n{\n"
+          "    static const float x[4] = {1, 2, 4, 8};\n"
+          "    float y[3], z[3];\n"
+          "    const void *in[1] = {x};\n"
+          "    void *out[2] = {y, z};\n"
+          "    if (dyn_run(in, out, arena))\n        return 2;\n"
+          "    return !(y[0] == 0 && y[1] == 15 && y[2] == 7 && z[0] == 3 && z[1] == 0 &&\n"
+          "             z[2] == 7);\n}\n",
+          fp);
+    fclose(fp);
+    char cmd[1024];
+    if (!llvm) {
+        snprintf(cmd, sizeof cmd, "cc -std=c99 -Wall -Wextra -pedantic -Werror -c '%s' -o '%s'", cp,
+                 op);
+        if (system(cmd) != 0)
+            fail_msg("dyn loop program at %s does not compile: %s", sub, cmd);
+    }
+    snprintf(cmd, sizeof cmd,
+             "cc -std=c11 -Wall -Wextra -Werror '%s' '%s' -o '%s/%s/run' && '%s/%s/run'", mp, op,
+             f->dir, sub, f->dir, sub);
+    if (system(cmd) != 0)
+        fail_msg("dyn loop program at %s does not link or gives wrong sums: %s", sub, cmd);
+    return sb_cstr(&c);
+}
+
+static void test_print_dyn_loop_clamps_trip_count(void **state)
+{
+    Fixture *f = *state;
+    const char *c = print_and_run_dyn(f, LW_O2, 0, "o2");
+    assert_non_null(strstr(c, "n1 = lw_clamp("));
+    assert_non_null(strstr(c, ", 5); i1 < n1; i1++) {"));
+    assert_null(strstr(c, "lw_shared"));
+    /* -Os: one shared function, the bound + 1 a hole (lw_p) */
+    c = print_and_run_dyn(f, LW_OS, 0, "os");
+    assert_non_null(strstr(c, "static LW_NOINLINE void lw_shared0("));
+    assert_non_null(strstr(c, "]); i1 < n1; i1++) {"));
+#if LWCC_HAVE_LLVM
+    (void)print_and_run_dyn(f, LW_O2, 1, "llvm");
+#endif
+}
+
 /* ---- cname ------------------------------------------------------------------- */
 
 static const char *ident(Fixture *f, const char *s, size_t max)
@@ -427,6 +606,8 @@ int main(void)
         T(test_print_output_not_dot_c_is_error_and_writes_nothing),
         T(test_print_unknown_target_is_error),
         T(test_print_cortex_m4_target_compiles),
+        T(test_print_dyn_loop_clamps_trip_count),
+        T(test_print_sparse_weights_rows_at_o2_csr_at_os),
         T(test_cname_ident_keeps_alnum_and_collapses_others),
         T(test_cname_comment_escapes_terminators_trigraphs_and_bytes),
         T(test_cname_string_escapes_with_octal),

@@ -148,7 +148,7 @@ static void test_report_numbers_match_plan_and_program(void **state)
         assert_int_equal(attr_u64(html, "id=\"weights\" data-bytes=\""), wsum);
         uint64_t macs = 0;
         for (uint32_t k = 0; k < p->kernels.len; k++)
-            macs += report_macs(p->kernels.data[k].body);
+            macs += report_macs(p, p->kernels.data[k].body);
         assert_int_equal(attr_u64(html, "data-macs=\""), macs);
         /* self-contained: nothing loaded from elsewhere */
         assert_null(strstr(html, "src="));
@@ -189,7 +189,7 @@ static void test_report_macs_counts_lanes_loops_and_integer_products(void **stat
     KStmt st = {.kind = KS_STORE, .u.store = {.buf = 0, .val = &fma}};
     KStmt inner = {.kind = KS_FOR, .u.loop = {.var = 1, .extent = 4, .body = &st}};
     KStmt outer = {.kind = KS_FOR, .u.loop = {.var = 0, .extent = 3, .body = &inner}};
-    assert_int_equal(report_macs(&outer), 3 * 4 * 4);
+    assert_int_equal(report_macs(NULL, &outer), 3 * 4 * 4);
 
     KExpr ci = {.kind = KE_CONST, .type = {DT_INT32, 1}};
     KExpr mul = {.kind = KE_OP, .type = {DT_INT32, 1}, .u.op = {KOP_MUL, {&ci, &ci, NULL}}};
@@ -197,7 +197,7 @@ static void test_report_macs_counts_lanes_loops_and_integer_products(void **stat
     KStmt set = {.kind = KS_SET, .u.set = {.local = 0, .val = &add}};
     KStmt guarded = {.kind = KS_IF, .u.cond = {.ncond = 0, .cond = NULL, .then = &set}};
     KStmt loop = {.kind = KS_FOR, .u.loop = {.var = 0, .extent = 5, .body = &guarded}};
-    assert_int_equal(report_macs(&loop), 5);
+    assert_int_equal(report_macs(NULL, &loop), 5);
 
     /* a float add of a product is not a MAC; an empty loop runs nothing */
     KExpr cf = {.kind = KE_CONST, .type = {DT_FLOAT32, 1}};
@@ -207,7 +207,42 @@ static void test_report_macs_counts_lanes_loops_and_integer_products(void **stat
     KStmt empty = {.kind = KS_FOR, .u.loop = {.var = 0, .extent = 0, .body = &st}};
     KStmt *items[] = {&fst, &empty, &loop, &outer};
     KStmt seq = {.kind = KS_SEQ, .u.seq = {.items = items, .n = 4}};
-    assert_int_equal(report_macs(&seq), 5 + 48);
+    assert_int_equal(report_macs(NULL, &seq), 5 + 48);
+}
+
+/* A loop with a data-dependent trip count (CSR rows): the real counts read from the
+ * row-pointer weight (2 + 0 + 3), or without the program the bound (3 rows of 3). */
+static void test_report_macs_reads_dyn_trip_counts_from_weights(void **state)
+{
+    (void)state;
+    static const unsigned char rowptr[4] = {0, 2, 2, 5};
+    Weight w = {.bytes = rowptr, .size = 4};
+    KBuf bufs[1] = {{.kind = KB_WEIGHT, .dtype = DT_UINT8, .nelem = 4, .slot = 0}};
+    Program p;
+    memset(&p, 0, sizeof p);
+    p.bufs.data = bufs;
+    p.bufs.len = 1;
+    p.weights.data = &w;
+    p.weights.len = 1;
+    KExpr lo = {.kind = KE_LOAD,
+                .type = {DT_UINT8, 1},
+                .u.load = {.buf = 0, .idx = {.base = 0, .n = 1, .var = {0}, .coef = {1}}}};
+    KExpr hi = {.kind = KE_LOAD,
+                .type = {DT_UINT8, 1},
+                .u.load = {.buf = 0, .idx = {.base = 1, .n = 1, .var = {0}, .coef = {1}}}};
+    KExpr lo32 = {.kind = KE_CAST, .type = {DT_INT32, 1}, .u.cast = {&lo}};
+    KExpr hi32 = {.kind = KE_CAST, .type = {DT_INT32, 1}, .u.cast = {&hi}};
+    KExpr len = {.kind = KE_OP, .type = {DT_INT32, 1}, .u.op = {KOP_SUB, {&hi32, &lo32, NULL}}};
+    KExpr cf = {.kind = KE_CONST, .type = {DT_FLOAT32, 1}};
+    KExpr fma = {.kind = KE_OP, .type = {DT_FLOAT32, 1}, .u.op = {KOP_FMA, {&cf, &cf, &cf}}};
+    KStmt set = {.kind = KS_SET, .u.set = {.local = 0, .val = &fma}};
+    KStmt row = {.kind = KS_FOR, .u.loop = {.var = 1, .extent = 3, .body = &set, .dyn = &len}};
+    KStmt rows = {.kind = KS_FOR, .u.loop = {.var = 0, .extent = 3, .body = &row}};
+    assert_int_equal(report_macs(&p, &rows), 5);
+    assert_int_equal(report_macs(NULL, &rows), 9);
+    /* four positions around the rows: counted once, multiplied */
+    KStmt pos = {.kind = KS_FOR, .u.loop = {.var = 2, .extent = 4, .body = &rows}};
+    assert_int_equal(report_macs(&p, &pos), 20);
 }
 
 static void test_report_escapes_model_strings(void **state)
@@ -393,6 +428,7 @@ int main(void)
         T(test_report_numbers_match_plan_and_program),
         T(test_report_macs_of_hostile_model_are_textbook),
         T(test_report_macs_counts_lanes_loops_and_integer_products),
+        T(test_report_macs_reads_dyn_trip_counts_from_weights),
         T(test_report_escapes_model_strings),
         T(test_report_shows_remarks_in_section_and_node_row),
         T(test_report_cli_writes_page_beside_unchanged_outputs),

@@ -53,8 +53,34 @@ static inline const char *test_diag_text(FILE *out, char *buf, size_t size)
     return buf;
 }
 
-#if defined(_POSIX_C_SOURCE) && _POSIX_C_SOURCE >= 200112L /* popen */
+#if defined(_POSIX_C_SOURCE) && _POSIX_C_SOURCE >= 200112L /* popen, fork */
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+/* Runs fn(arg) in a child with stderr silenced: 1 when it stopped with an internal error
+ * (abort with LWCC_ABORT_ON_ICE, exit LW_ERR_ICE without), 0 when it returned, -1 when
+ * there was no child. For verifiers, whose violations end the process. */
+static inline int test_ices(void (*fn)(void *), void *arg)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0)
+            dup2(devnull, 2);
+        fn(arg);
+        _exit(0);
+    }
+    int st;
+    if (waitpid(pid, &st, 0) != pid)
+        return -1;
+    return (WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT) ||
+           (WIFEXITED(st) && WEXITSTATUS(st) == LW_ERR_ICE);
+}
 
 /* Runs `LWCC ARGS` (ARGS from fmt, shell syntax, redirections allowed) in dir; out gets
  * what the command printed, NUL-terminated; returns its exit status, -1 when it did not
