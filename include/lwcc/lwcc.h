@@ -38,6 +38,8 @@ typedef struct LwOptions {
     uint32_t nshapes;
     const LwFreezeOpt *freezes;
     uint32_t nfreezes;
+    int patch;               /* 1: --patch (tile the leading layers whenever it lowers the peak),
+                              * -1: --no-patch, 0: automatic at -Os (passes/patch.c) */
     const char *const *disabled; /* --disable-pass names */
     uint32_t ndisabled;
     FILE *diag_out;          /* diagnostics; NULL = stderr */
