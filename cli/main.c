@@ -33,6 +33,10 @@ static const char usage_text[] =
     "                           obj: an object file for the target (-o OUT.o); each writes\n"
     "                           OUT.h beside it. ir, kir: the graph IR / kernel IR as text\n"
     "                           (to -o FILE or stdout)\n"
+    "  --patch                  run the leading high-resolution layers tile by tile whenever\n"
+    "                           that lowers the arena's peak, whatever the extra MACs (at -Os\n"
+    "                           it is automatic at up to 10% more MACs)\n"
+    "  --no-patch               never run layers tile by tile\n"
     "  --print-after=PASS       dump the IR after PASS ('all' for every pass) to stdout\n"
     "  --verify-each            run the IR verifiers after every pass\n"
     "  --disable-pass=PASS      skip an optional pass (see --help-passes)\n"
@@ -161,6 +165,11 @@ int main(int argc, char **argv)
             o.output = argv[++i];
         } else if (!strncmp(a, "-o", 2) && a[2]) {
             o.output = a + 2;
+        } else if (!strcmp(a, "--patch") || !strcmp(a, "--no-patch")) {
+            int want = a[2] == 'p' ? 1 : -1;
+            if (o.patch && o.patch != want)
+                return usage_error("--patch and --no-patch cannot both be given");
+            o.patch = want;
         } else if (!strcmp(a, "--verify-each")) {
             o.verify_each = 1;
         } else if ((v = flag_value(argc, argv, &i, "--target", &missing)) || missing) {

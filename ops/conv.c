@@ -361,11 +361,35 @@ static int conv_geometry(Arena *a, const Graph *g, const Node *n, LinGeom *geo)
     return 1;
 }
 
+static int conv_window(const Graph *g, const Node *n, Window *w, uint64_t *macs)
+{
+    const ConvAttrs *c = n->attrs;
+    const Value *wt = op_in(g, n, 1);
+    if (n->nout != 1)
+        return 0;
+    *w = c->w;
+    /* per output element: one tap per input channel of its group and kernel cell */
+    *macs = shape_count(&wt->shape) / (uint64_t)wt->shape.dims[0];
+    return 1;
+}
+
+static const void *conv_with_pads(Arena *a, const Node *n, const int64_t *pads)
+{
+    ConvAttrs *c = arena_new(a, ConvAttrs);
+    *c = *(const ConvAttrs *)n->attrs;
+    memcpy(c->w.pads, pads, sizeof(int64_t) * 2 * c->w.nk);
+    c->w.np = 2 * c->w.nk;
+    c->w.auto_pad = "NOTSET";
+    return c;
+}
+
+static const OpWindow conv_window_def = {conv_window, conv_with_pads};
+
 static const OpLinear conv_linear = {1, 2, 0, conv_matrix, conv_same_window, conv_pointwise,
                                      NULL, conv_geometry};
 
 const OpDef ops_conv[] = {
     {"", "Conv", 1, LW_OPSET_MAX, 2, 3, 1, 1, FC_OUT_FUSABLE, OPF_LOADS_PLAIN, conv_import, conv_infer,
-     conv_lower, NULL, NULL, &conv_linear, NULL},
+     conv_lower, NULL, NULL, &conv_linear, NULL, NULL, NULL, &conv_window_def},
 };
 const uint32_t ops_conv_count = LW_COUNT(ops_conv);

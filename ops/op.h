@@ -9,6 +9,7 @@
 #include "ir/kir.h"
 
 typedef struct KBuilder KBuilder;
+typedef struct Window Window;
 
 /* The newest opset whose semantics the table was checked against. */
 #define LW_OPSET_MAX 22
@@ -76,6 +77,18 @@ typedef struct OpLinear {
     int (*geometry)(Arena *a, const Graph *g, const Node *n, LinGeom *geo);
 } OpLinear;
 
+/* The op computes each output position from a window over input 0's spatial dims (Conv,
+ * MaxPool, AveragePool): patch-based execution (passes/patch.c) runs a copy of it on a
+ * tile of its input, with the tile's own pads. */
+typedef struct OpWindow {
+    /* Fills *w with n's resolved window (after infer) and *macs with its multiply-adds
+     * per output element; 0 when this node's form can't run on a tile (a second output,
+     * ceil_mode). */
+    int (*get)(const Graph *g, const Node *n, Window *w, uint64_t *macs);
+    /* n's attributes with these explicit pads (begin..., end...): a tile's copy of n. */
+    const void *(*with_pads)(Arena *a, const Node *n, const int64_t *pads);
+} OpWindow;
+
 typedef struct OpDef {
     const char *domain, *name; /* "" = ai.onnx; "lwcc" = internal, never imported */
     uint16_t since, until;     /* opset range this entry was checked against */
@@ -94,6 +107,7 @@ typedef struct OpDef {
      * (DequantizeLinear of int8 weights: the weights stay int8 in flash). NULL: never. */
     KExpr *(*at_load)(KBuilder *, const Node *, KIndex idx);
     int (*at_load_ok)(const Graph *, const Node *); /* this node's form allows at_load */
+    const OpWindow *window; /* computes each output position from a window; NULL: does not */
 } OpDef;
 
 /* ops/sparse.c: a linear op's weight stored and run as its nonzeros (NF_SPARSE). */

@@ -184,6 +184,34 @@ static LwStatus pool_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     return LW_OK;
 }
 
+/* A pool runs on a tile with the tile's pads: its divisors (count_include_pad) count the
+ * tile's pads, which are the image's border pads only. Not with ceil_mode (a last window may
+ * reach past the pads) or the Indices output (positions in the whole input). */
+static int pool_window(const Graph *g, const Node *n, Window *w, uint64_t *macs)
+{
+    const PoolAttrs *p = n->attrs;
+    (void)g;
+    if ((n->nout > 1 && n->out[1]) || p->w.ceil_mode)
+        return 0;
+    *w = p->w;
+    *macs = 1;
+    for (uint32_t i = 0; i < p->w.nk; i++)
+        *macs *= (uint64_t)p->w.kernel[i];
+    return 1;
+}
+
+static const void *pool_with_pads(Arena *a, const Node *n, const int64_t *pads)
+{
+    PoolAttrs *p = arena_new(a, PoolAttrs);
+    *p = *(const PoolAttrs *)n->attrs;
+    memcpy(p->w.pads, pads, sizeof(int64_t) * 2 * p->w.nk);
+    p->w.np = 2 * p->w.nk;
+    p->w.auto_pad = "NOTSET";
+    return p;
+}
+
+static const OpWindow pool_window_def = {pool_window, pool_with_pads};
+
 /* GlobalAveragePool / GlobalMaxPool: reduce every spatial dim. */
 static LwStatus global_infer(Ctx *ctx, Graph *g, Node *n)
 {
@@ -239,9 +267,9 @@ static LwStatus gmp_lower(Ctx *ctx, KBuilder *kb, const Node *n)
 
 const OpDef ops_pool[] = {
     {"", "MaxPool", 1, LW_OPSET_MAX, 1, 1, 1, 2, FC_OPAQUE, OPF_PER_CHANNEL | OPF_LOADS_PLAIN, maxpool_import, pool_infer,
-     pool_lower, NULL, NULL, NULL, NULL},
+     pool_lower, NULL, NULL, NULL, NULL, NULL, NULL, &pool_window_def},
     {"", "AveragePool", 1, LW_OPSET_MAX, 1, 1, 1, 1, FC_OPAQUE, OPF_PER_CHANNEL | OPF_LOADS_PLAIN, avgpool_import, pool_infer,
-     pool_lower, NULL, NULL, NULL, NULL},
+     pool_lower, NULL, NULL, NULL, NULL, NULL, NULL, &pool_window_def},
     {"", "GlobalAveragePool", 1, LW_OPSET_MAX, 1, 1, 1, 1, FC_REDUCTION, OPF_PER_CHANNEL | OPF_LOADS_PLAIN, op_no_attrs,
      global_infer, gap_lower, NULL, NULL, NULL, NULL},
     {"", "GlobalMaxPool", 1, LW_OPSET_MAX, 1, 1, 1, 1, FC_REDUCTION, OPF_PER_CHANNEL | OPF_LOADS_PLAIN, op_no_attrs,

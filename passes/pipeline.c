@@ -14,8 +14,8 @@ static const PassDef *const pipeline_o1[] = {
     &pass_quant_ptq,    &pass_fuse,       &pass_lower, &pass_memplan};
 static const PassDef *const pipeline_o2[] = {
     &pass_infer_shapes, &pass_fold_const,      &pass_dce,  &pass_fold_lora, &pass_fold_affine,
-    &pass_prune_channels, &pass_dce, &pass_quant_ptq, &pass_sparse_weights, &pass_fuse,
-    &pass_lower, &pass_memplan};
+    &pass_prune_channels, &pass_dce, &pass_quant_ptq, &pass_sparse_weights, &pass_patch,
+    &pass_fuse, &pass_lower, &pass_memplan};
 
 typedef struct Level {
     const PassDef *const *passes;
@@ -45,8 +45,8 @@ static Level level_of(LwOptLevel o)
 
 static const PassDef *const all_passes[] = {
     &pass_infer_shapes, &pass_fold_const, &pass_dce,  &pass_fold_lora, &pass_fold_affine,
-    &pass_prune_channels, &pass_quant_ptq, &pass_sparse_weights, &pass_fuse, &pass_lower,
-    &pass_memplan};
+    &pass_prune_channels, &pass_quant_ptq, &pass_sparse_weights, &pass_patch, &pass_fuse,
+    &pass_lower, &pass_memplan};
 
 const PassDef *pipeline_find(const char *name)
 {

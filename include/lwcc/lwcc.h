@@ -43,6 +43,8 @@ typedef struct LwOptions {
     const char *calib_method; /* --calibration-method: minmax (default), percentile, mse */
     const char *const *keep_float; /* --keep-float node names, kept in float */
     uint32_t nkeep_float;
+    int patch;               /* 1: --patch (tile the leading layers whenever it lowers the peak),
+                              * -1: --no-patch, 0: automatic at -Os (passes/patch.c) */
     const char *const *disabled; /* --disable-pass names */
     uint32_t ndisabled;
     FILE *diag_out;          /* diagnostics; NULL = stderr */

@@ -9,7 +9,7 @@ symbols and writable sections, links runner.c and runs every data set.
 
     run_e2e.py --lwcc build/lwcc --work build/e2e [--levels=-O0,-O2]
                [--known-failures tests/e2e/known_failures.txt] [-j N]
-               [--sanitize] [-k REGEX] [--backend=c|llvm]
+               [--sanitize] [-k REGEX] [--backend=c|llvm] [--lwcc-args="--patch ..."]
                [--target T --cc CROSS-GCC --link-flags=-static --run-prefix=qemu-aarch64]
                CASE_OR_FOLDER_OF_CASES...
 
@@ -377,7 +377,8 @@ class Driver:
             sys.exit(f"run_e2e: cannot compile {RUNNER_C}:\n{st.log}")
 
     def lwcc_cmd(self, case, level, out, freeze, shapes):
-        cmd = [self.lwcc, case / "model.onnx", level, f"--target={self.args.target}", "-o", out]
+        cmd = [self.lwcc, case / "model.onnx", level, f"--target={self.args.target}", "-o", out,
+               *self.args.lwcc_args]
         if self.args.backend == "llvm":
             cmd.append("--emit=obj")
         for name, dims in shapes:
@@ -682,6 +683,7 @@ def main():
     ap.add_argument("--cc", default=os.environ.get("CC") or "cc")
     ap.add_argument("--cc-opt", default="-O1", help="optimization for model.c (default -O1)")
     ap.add_argument("--cflags", default="", help="extra flags for model.c")
+    ap.add_argument("--lwcc-args", default="", help="extra flags for every lwcc run (e.g. --patch)")
     ap.add_argument("--keep", action="store_true", help="keep the work folders of passing cases")
     ap.add_argument("--timeout-lwcc", type=float, default=60)
     ap.add_argument("--timeout-cc", type=float, default=120)
@@ -691,6 +693,7 @@ def main():
     args = ap.parse_args()
     args.levels = parse_levels(args.levels)
     args.cflags = args.cflags.split()
+    args.lwcc_args = args.lwcc_args.split()
     args.link_flags = args.link_flags.split()
     args.run_prefix = args.run_prefix.split()
 

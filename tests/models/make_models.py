@@ -916,6 +916,71 @@ def pruned_cnn(c):
 
 
 @case
+def patch_cnn(c):
+    """A MobileNet-like front on a 48x48 image that -Os runs tile by tile (passes/patch.c):
+    conv 3x3 stride 2 + Clip 0..6, AveragePool 3x3 pads 1 (count_include_pad 0), depthwise
+    3x3 + Relu, pointwise, a residual Add (its input also feeds the depthwise conv: a tile
+    reads a Slice of it), a per-channel Mul, a conv with dilations 2 and asymmetric pads +
+    Relu, MaxPool 3x3 stride 2 pads 1; then a pointwise conv + Relu, GlobalAveragePool,
+    Flatten, Gemm."""
+    c.opset = 13
+    x = c.input("x", (1, 3, 48, 48))
+    w1 = c.weight("c1.w", (8, 3, 3, 3), -0.5, 0.5)
+    b1 = c.weight("c1.b", (8,), -0.1, 0.1)
+    # positive weights where the input is >= 0 (after Clip and Relu): the magnitude bound
+    # below then stays within the e2e tolerance
+    wd = c.weight("dw.w", (8, 1, 3, 3), -0.1, 0.5)
+    bd = c.weight("dw.b", (8,), -0.1, 0.1)
+    wp = c.weight("pw.w", (8, 8, 1, 1), 0.0, 0.5)
+    bp = c.weight("pw.b", (8,), -0.1, 0.1)
+    sc = c.weight("scale", (8, 1, 1), 0.5, 1.5)
+    w3 = c.weight("c3.w", (32, 8, 3, 3), -0.5, 0.5)
+    b3 = c.weight("c3.b", (32,), -0.1, 0.1)
+    w4 = c.weight("c4.w", (32, 32, 1, 1), -0.1, 0.5)
+    b4 = c.weight("c4.b", (32,), -0.1, 0.1)
+    fw = c.weight("fc.w", (10, 32), 0.1, 0.5)  # its input is >= 0: no cancellation here
+    fb = c.weight("fc.b", (10,), 0.0, 0.1)
+    c.const("lo", np.array(0, F32))
+    c.const("hi", np.array(6, F32))
+    c.node("Conv", ["x", "c1.w", "c1.b"], ["h1"], name="c1", kernel_shape=[3, 3],
+           strides=[2, 2], pads=[1, 1, 1, 1])
+    c.node("Clip", ["h1", "lo", "hi"], ["r1"])
+    c.node("AveragePool", ["r1"], ["a1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1],
+           count_include_pad=0)
+    c.node("Conv", ["a1", "dw.w", "dw.b"], ["hd"], name="dw", kernel_shape=[3, 3], group=8,
+           pads=[1, 1, 1, 1])
+    c.node("Relu", ["hd"], ["rd"])
+    c.node("Conv", ["rd", "pw.w", "pw.b"], ["hp"], name="pw", kernel_shape=[1, 1])
+    c.node("Add", ["hp", "a1"], ["s1"])
+    c.node("Mul", ["s1", "scale"], ["m1"])
+    c.node("Conv", ["m1", "c3.w", "c3.b"], ["h3"], name="c3", kernel_shape=[3, 3],
+           dilations=[2, 2], pads=[2, 1, 2, 3])
+    c.node("Relu", ["h3"], ["r3"])
+    c.node("MaxPool", ["r3"], ["p3"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
+    c.node("Conv", ["p3", "c4.w", "c4.b"], ["h4"], name="c4", kernel_shape=[1, 1])
+    c.node("Relu", ["h4"], ["r4"])
+    c.node("GlobalAveragePool", ["r4"], ["g"])
+    c.node("Flatten", ["g"], ["f"], axis=1)
+    c.node("Gemm", ["f", "fc.w", "fc.b"], ["y"], name="fc", transB=1)
+
+    # the layers' rounding errors are bounded through the magnitudes: |terms| carried
+    # through every layer with |weights| (Clip, Relu, pools and means do not grow them)
+    def layers(x, w1, b1, wd, bd, wp, bp, sc, w3, b3, w4, b4, act):
+        r1 = act(ref_conv(x, w1, b1, strides=(2, 2), pads=(1, 1, 1, 1)), 6.0)
+        a1 = ref_avgpool(r1, (3, 3), (1, 1), (1, 1, 1, 1), 0)
+        rd = act(ref_conv(a1, wd, bd, pads=(1, 1, 1, 1), group=8), None)
+        m1 = (ref_conv(rd, wp, bp) + a1) * sc
+        r3 = act(ref_conv(m1, w3, b3, dilations=(2, 2), pads=(2, 1, 2, 3)), None)
+        p3 = ref_maxpool(r3, (3, 3), (2, 2), (1, 1, 1, 1))
+        return act(ref_conv(p3, w4, b4), None).mean(axis=(2, 3))
+
+    weights = (w1, b1, wd, bd, wp, bp, sc, w3, b3, w4, b4)
+    f = layers(x, *weights, lambda v, hi: np.clip(v, 0.0, hi))
+    fmag = layers(abs(x), *(abs(a) for a in weights), lambda v, hi: v)
+    c.output("y", ref_gemm(f, fw, fb, trans_b=1), ref_gemm(fmag, fw, fb, trans_b=1))
+
+
+@case
 def pruned_sigmoid(c):
     """Gemm rows 0 and 3 are zero, but Sigmoid makes them 0.5: they must stay."""
     x = c.input("x", (2, 8))

@@ -127,6 +127,29 @@ static void test_cli_help_passes_lists_passes(void **state)
     expect(f, "  dce ");
     expect(f, "  lower ");
     expect(f, "  memplan ");
+    expect(f, "  patch ");
+}
+
+/* --patch and --no-patch: a usage error together; each compiles; -Os tiles patch_cnn's
+ * front by default (a smaller arena than with --no-patch). */
+static void test_cli_patch_flags(void **state)
+{
+    Fixture *f = *state;
+    assert_int_equal(run(f, MODELS "/relu/model.onnx --patch --no-patch -o r.c 2>&1"), 2);
+    expect(f, "lwcc: --patch and --no-patch cannot both be given\n");
+    assert_int_equal(run(f, MODELS "/relu/model.onnx --no-patch --patch -o r.c 2>&1"), 2);
+    assert_int_equal(run(f, MODELS "/relu/model.onnx --patch --patch -o r.c 2>&1"), 0);
+    assert_int_equal(run(f, "--help 2>/dev/null"), 0);
+    expect(f, "  --patch ");
+    expect(f, "  --no-patch ");
+    assert_int_equal(run(f, MODELS "/patch_cnn/model.onnx -Os -o p.c 2>&1 && "
+                            "grep -h 'ARENA_SIZE ' p.h"),
+                     0);
+    expect(f, "#define P_ARENA_SIZE 59904 ");
+    assert_int_equal(run(f, MODELS "/patch_cnn/model.onnx -Os --no-patch -o n.c 2>&1 && "
+                            "grep -h 'ARENA_SIZE ' n.h"),
+                     0);
+    expect(f, "#define N_ARENA_SIZE 92160 ");
 }
 
 static void test_cli_unknown_flag_exits_2(void **state)
@@ -451,6 +474,7 @@ int main(void)
         T(test_cli_version_prints_version),
         T(test_cli_print_targets_lists_targets),
         T(test_cli_help_passes_lists_passes),
+        T(test_cli_patch_flags),
         T(test_cli_unknown_flag_exits_2),
         T(test_cli_unknown_target_exits_1),
         T(test_cli_missing_model_exits_2),
