@@ -65,8 +65,8 @@ LwStatus frontend_calibration(Ctx *ctx)
 {
     const char *dir = ctx->opt->calibration;
     Graph *g = ctx->g;
-    const char **dirs;
-    uint32_t ns;
+    const char **dirs = NULL;
+    uint32_t ns = 0;
     TRY(sample_dirs(ctx, dir, &dirs, &ns));
     uint32_t ni = g->inputs.len;
     if (!ni)

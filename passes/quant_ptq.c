@@ -428,9 +428,9 @@ static LwStatus run(Ctx *ctx)
                  "quantize: no Conv, Gemm or MatMul with float weights to quantize");
         return LW_OK;
     }
-    Program *p;
-    uint32_t *vb;
-    void **mem;
+    Program *p = NULL;
+    uint32_t *vb = NULL;
+    void **mem = NULL;
     TRY(lower_all(ctx, &p, &vb));
     TRY(alloc_bufs(ctx, p, &mem));
     TRY(calibrate(ctx, p, vb, mem, t, nt, 0));

@@ -312,6 +312,7 @@ static void test_print_sparse_weights_rows_at_o2_csr_at_os(void **state)
     for (int i = 0; i < 2; i++) {
         LwOptions o = opts(f, "pruned_cnn", NULL, LW_EMIT_KIR);
         o.opt = levels[i];
+        o.patch = -1; /* untiled: one sparse kernel per node */
         o.dump_out = tmpfile();
         assert_non_null(o.dump_out);
         assert_int_equal(lwcc_compile(&o), LW_OK);
