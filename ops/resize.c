@@ -1,6 +1,7 @@
-/* Resampling and block rearrangement: Resize, Upsample, DepthToSpace,
- * SpaceToDepth. Resize is separable and its geometry static, so lowering turns
- * each axis into a table of source offsets and weights and sums the taps. */
+/* Resampling and block rearrangement: Resize, Upsample, GridSample,
+ * DepthToSpace, SpaceToDepth. Resize is separable and its geometry static, so
+ * lowering turns each axis into a table of source offsets and weights and sums
+ * the taps; GridSample's positions are data, computed per output pixel. */
 #include <math.h>
 #include <string.h>
 
@@ -855,6 +856,271 @@ static LwStatus s2d_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     return LW_OK;
 }
 
+/* ---- GridSample-16/20 ----------------------------------------------------
+ * Y[n, c, h, w] samples X[n, c] at grid[n, h, w] = (x, y) in [-1, 1] (PyTorch's
+ * grid_sample, which onnxruntime follows): the position unnormalized to pixels
+ * (align_corners: -1 and 1 are the corner pixels' centres, else their outer
+ * edges), then bilinear (4 taps), nearest (round half to even) or bicubic (4x4
+ * taps, A = -0.75). Out-of-range positions: zeros (taps outside read 0), border
+ * (clamped into the image) or reflection (mirrored at the border until inside,
+ * then clamped); bicubic applies the padding to each tap. Taps read X through
+ * clamped loads and are masked by their in-range test, so no grid value, NaN
+ * included, reads outside X. 4-D only. */
+
+enum { GM_LINEAR, GM_NEAREST, GM_CUBIC };
+enum { GP_ZEROS, GP_BORDER, GP_REFLECTION };
+
+typedef struct GridAttrs {
+    int mode, pad, align;
+} GridAttrs;
+
+static const Name2Int grid_modes16[] = {
+    {"bilinear", GM_LINEAR}, {"nearest", GM_NEAREST}, {"bicubic", GM_CUBIC}, {NULL, 0}};
+static const Name2Int grid_modes20[] = {
+    {"linear", GM_LINEAR}, {"nearest", GM_NEAREST}, {"cubic", GM_CUBIC}, {NULL, 0}};
+static const Name2Int grid_pads[] = {
+    {"zeros", GP_ZEROS}, {"border", GP_BORDER}, {"reflection", GP_REFLECTION}, {NULL, 0}};
+
+static LwStatus grid_import(Ctx *ctx, Node *n, const AttrList *al, const Name2Int *modes,
+                            const char *def)
+{
+    GridAttrs *a = arena_new(ctx->perm, GridAttrs);
+    int64_t align;
+    TRY(attr_enum(ctx, n, al, "mode", def, modes, &a->mode));
+    TRY(attr_enum(ctx, n, al, "padding_mode", "zeros", grid_pads, &a->pad));
+    TRY(attr_int(ctx, &n->loc, al, "align_corners", 0, &align));
+    if (align != 0 && align != 1)
+        return diag_node(ctx, n, "'align_corners' is %lld, must be 0 or 1", (long long)align);
+    a->align = (int)align;
+    n->attrs = a;
+    return attr_check_unused(ctx, &n->loc, al);
+}
+
+static LwStatus grid16_import(Ctx *ctx, Node *n, const AttrList *al)
+{
+    return grid_import(ctx, n, al, grid_modes16, "bilinear");
+}
+
+static LwStatus grid20_import(Ctx *ctx, Node *n, const AttrList *al)
+{
+    return grid_import(ctx, n, al, grid_modes20, "linear");
+}
+
+static LwStatus grid_infer(Ctx *ctx, Graph *g, Node *n)
+{
+    const Value *x = op_in(g, n, 0), *gr = op_in(g, n, 1);
+    if (x->dtype != DT_FLOAT32 && x->dtype != DT_FLOAT64)
+        return diag_node(ctx, n, "input X of type %s is not supported (float32, float64)",
+                         dtype_name(x->dtype));
+    if (gr->dtype != DT_FLOAT32 && gr->dtype != DT_FLOAT64)
+        return diag_node(ctx, n, "grid of type %s is not supported (float32, float64)",
+                         dtype_name(gr->dtype));
+    if (x->shape.rank != 4)
+        return diag_node(ctx, n, "X has rank %u: only 4-D (N, C, H, W) inputs are supported",
+                         x->shape.rank);
+    if (gr->shape.rank != 4 || gr->shape.dims[3] != 2 || gr->shape.dims[0] != x->shape.dims[0])
+        return diag_node(ctx, n, "grid must be [N, H_out, W_out, 2] with X's N");
+    Shape s = x->shape;
+    s.dims[2] = gr->shape.dims[1];
+    s.dims[3] = gr->shape.dims[2];
+    return op_set_output(ctx, g, n, 0, x->dtype, &s);
+}
+
+static KExpr *gf(KBuilder *kb, DType dt, double v)
+{
+    return kb_const_f(kb, dt, v);
+}
+
+/* floor(a) as a float */
+static KExpr *gfloor(KBuilder *kb, KExpr *a)
+{
+    return kb_op(kb, KOP_FLOOR, a, NULL);
+}
+
+/* Pixel position of grid coordinate g along an axis of `size` pixels. */
+static KExpr *grid_unnormalize(KBuilder *kb, DType dt, KExpr *g, int64_t size, int align)
+{
+    KExpr *p = kb_op(kb, KOP_ADD, g, gf(kb, dt, 1));
+    if (align)
+        return kb_op(kb, KOP_MUL, p, gf(kb, dt, (double)(size - 1) / 2));
+    return kb_op(kb, KOP_MUL, kb_op(kb, KOP_SUB, kb_op(kb, KOP_MUL, p, gf(kb, dt, (double)size)),
+                                    gf(kb, dt, 1)),
+                 gf(kb, dt, 0.5));
+}
+
+static KExpr *grid_clamp(KBuilder *kb, DType dt, KExpr *p, int64_t size)
+{
+    /* NaN compares false: it becomes 0 */
+    KExpr *lo = kb_select(kb, kb_op(kb, KOP_GT, p, gf(kb, dt, 0)), p, gf(kb, dt, 0));
+    return kb_select(kb, kb_op(kb, KOP_LT, lo, gf(kb, dt, (double)(size - 1))), lo,
+                     gf(kb, dt, (double)(size - 1)));
+}
+
+/* p mirrored into [twice_lo / 2, twice_hi / 2] (the reflection padding). */
+static KExpr *grid_reflect(KBuilder *kb, DType dt, KExpr *p, int64_t twice_lo, int64_t twice_hi)
+{
+    if (twice_lo == twice_hi)
+        return gf(kb, dt, 0);
+    double mn = (double)twice_lo / 2, span = (double)(twice_hi - twice_lo) / 2;
+    KExpr *d = kb_op(kb, KOP_ABS, kb_op(kb, KOP_SUB, p, gf(kb, dt, mn)), NULL);
+    KExpr *flips = gfloor(kb, kb_op(kb, KOP_DIV, d, gf(kb, dt, span)));
+    KExpr *extra = kb_op(kb, KOP_SUB, d, kb_op(kb, KOP_MUL, flips, gf(kb, dt, span)));
+    KExpr *odd = kb_op(kb, KOP_SUB, flips,
+                       kb_op(kb, KOP_MUL, gfloor(kb, kb_op(kb, KOP_MUL, flips, gf(kb, dt, 0.5))),
+                             gf(kb, dt, 2)));
+    return kb_select(kb, kb_op(kb, KOP_EQ, odd, gf(kb, dt, 0)),
+                     kb_op(kb, KOP_ADD, extra, gf(kb, dt, mn)),
+                     kb_op(kb, KOP_ADD, kb_op(kb, KOP_SUB, gf(kb, dt, span), extra),
+                           gf(kb, dt, mn)));
+}
+
+/* The padding mode applied to a position along an axis of `size` pixels. */
+static KExpr *grid_pad(KBuilder *kb, const GridAttrs *a, DType dt, KExpr *p, int64_t size)
+{
+    if (a->pad == GP_BORDER)
+        return grid_clamp(kb, dt, p, size);
+    if (a->pad == GP_REFLECTION) {
+        KExpr *r = a->align ? grid_reflect(kb, dt, p, 0, 2 * (size - 1))
+                            : grid_reflect(kb, dt, p, -1, 2 * size - 1);
+        return grid_clamp(kb, dt, r, size);
+    }
+    return p;
+}
+
+/* Tap (px, py), integral float positions: X's value there, 0 outside the image. */
+static KExpr *grid_tap(KBuilder *kb, DType dt, uint32_t xb, KIndex plane, int64_t H, int64_t W,
+                       KExpr *px, KExpr *py)
+{
+    KExpr *in = kb_op(kb, KOP_AND,
+                      kb_op(kb, KOP_AND, kb_op(kb, KOP_GE, px, gf(kb, dt, 0)),
+                            kb_op(kb, KOP_LE, px, gf(kb, dt, (double)(W - 1)))),
+                      kb_op(kb, KOP_AND, kb_op(kb, KOP_GE, py, gf(kb, dt, 0)),
+                            kb_op(kb, KOP_LE, py, gf(kb, dt, (double)(H - 1)))));
+    /* converted only once clamped into the image (no out-of-range conversion) */
+    KExpr *ix = kb_cast(kb, DT_INT32, grid_clamp(kb, dt, px, W));
+    KExpr *iy = kb_cast(kb, DT_INT32, grid_clamp(kb, dt, py, H));
+    KExpr *off = kb_op(kb, KOP_ADD, kb_op(kb, KOP_MUL, iy, kb_const_i(kb, DT_INT32, W)), ix);
+    KExpr *v = kb_loadx(kb, xb, plane, off, 1, H * W);
+    return kb_select(kb, in, v, gf(kb, dt, 0));
+}
+
+/* Cubic convolution weight of tap k (0..3) at fraction t, A = -0.75. */
+static KExpr *grid_cubic_w(KBuilder *kb, DType dt, KExpr *t, int k)
+{
+    const double A = -0.75;
+    KExpr *d; /* the tap's distance */
+    switch (k) {
+    case 0:
+        d = kb_op(kb, KOP_ADD, t, gf(kb, dt, 1));
+        break;
+    case 1:
+        d = t;
+        break;
+    case 2:
+        d = kb_op(kb, KOP_SUB, gf(kb, dt, 1), t);
+        break;
+    default:
+        d = kb_op(kb, KOP_SUB, gf(kb, dt, 2), t);
+        break;
+    }
+    if (k == 1 || k == 2) /* ((A + 2) d - (A + 3)) d d + 1 */
+        return kb_op(kb, KOP_ADD,
+                     kb_op(kb, KOP_MUL,
+                           kb_op(kb, KOP_MUL,
+                                 kb_op(kb, KOP_SUB, kb_op(kb, KOP_MUL, gf(kb, dt, A + 2), d),
+                                       gf(kb, dt, A + 3)),
+                                 d),
+                           d),
+                     gf(kb, dt, 1));
+    /* ((A d - 5A) d + 8A) d - 4A */
+    KExpr *e = kb_op(kb, KOP_SUB, kb_op(kb, KOP_MUL, gf(kb, dt, A), d), gf(kb, dt, 5 * A));
+    e = kb_op(kb, KOP_ADD, kb_op(kb, KOP_MUL, e, d), gf(kb, dt, 8 * A));
+    return kb_op(kb, KOP_SUB, kb_op(kb, KOP_MUL, e, d), gf(kb, dt, 4 * A));
+}
+
+static LwStatus grid_lower(Ctx *ctx, KBuilder *kb, const Node *n)
+{
+    (void)ctx;
+    const GridAttrs *a = n->attrs;
+    const Value *x = op_in(kb->g, n, 0), *gr = op_in(kb->g, n, 1), *y = op_out(kb->g, n, 0);
+    DType dt = x->dtype;
+    int64_t N = x->shape.dims[0], C = x->shape.dims[1], H = x->shape.dims[2],
+            W = x->shape.dims[3], Ho = y->shape.dims[2], Wo = y->shape.dims[3];
+    kb_begin(kb, n, NULL);
+    uint32_t xb = kb_in(kb, 0), gb = kb_in(kb, 1), yb = kb_out(kb, 0);
+    uint16_t lx = kb_local(kb, ktype(dt)), ly = kb_local(kb, ktype(dt));
+    uint16_t vn = kb_for(kb, N), vh = kb_for(kb, Ho), vw = kb_for(kb, Wo);
+    KIndex gi = kidx_const(0);
+    kidx_add(&gi, vn, Ho * Wo * 2);
+    kidx_add(&gi, vh, Wo * 2);
+    kidx_add(&gi, vw, 2);
+    KIndex gj = gi;
+    gj.base += 1;
+    KExpr *gx = kb_load(kb, gb, gi), *gy = kb_load(kb, gb, gj);
+    if (gr->dtype != dt) {
+        gx = kb_cast(kb, dt, gx);
+        gy = kb_cast(kb, dt, gy);
+    }
+    KExpr *px = grid_unnormalize(kb, dt, gx, W, a->align);
+    KExpr *py = grid_unnormalize(kb, dt, gy, H, a->align);
+    if (a->mode != GM_CUBIC) {
+        px = grid_pad(kb, a, dt, px, W);
+        py = grid_pad(kb, a, dt, py, H);
+    }
+    kb_set(kb, lx, px);
+    kb_set(kb, ly, py);
+    uint16_t vc = kb_for(kb, C);
+    KIndex plane = kidx_const(0);
+    kidx_add(&plane, vn, C * H * W);
+    kidx_add(&plane, vc, H * W);
+    KExpr *X = kb_var(kb, lx), *Y = kb_var(kb, ly), *val;
+    if (a->mode == GM_NEAREST) {
+        val = grid_tap(kb, dt, xb, plane, H, W, kb_op(kb, KOP_ROUND, X, NULL),
+                       kb_op(kb, KOP_ROUND, Y, NULL));
+    } else if (a->mode == GM_LINEAR) {
+        KExpr *x0 = gfloor(kb, X), *y0 = gfloor(kb, Y);
+        KExpr *x1 = kb_op(kb, KOP_ADD, x0, gf(kb, dt, 1)), *y1 = kb_op(kb, KOP_ADD, y0, gf(kb, dt, 1));
+        KExpr *wx1 = kb_op(kb, KOP_SUB, X, x0), *wy1 = kb_op(kb, KOP_SUB, Y, y0);
+        KExpr *wx0 = kb_op(kb, KOP_SUB, x1, X), *wy0 = kb_op(kb, KOP_SUB, y1, Y);
+        val = kb_op(kb, KOP_MUL, kb_op(kb, KOP_MUL, wx0, wy0),
+                    grid_tap(kb, dt, xb, plane, H, W, x0, y0));
+        val = kb_op(kb, KOP_ADD, val,
+                    kb_op(kb, KOP_MUL, kb_op(kb, KOP_MUL, wx1, wy0),
+                          grid_tap(kb, dt, xb, plane, H, W, x1, y0)));
+        val = kb_op(kb, KOP_ADD, val,
+                    kb_op(kb, KOP_MUL, kb_op(kb, KOP_MUL, wx0, wy1),
+                          grid_tap(kb, dt, xb, plane, H, W, x0, y1)));
+        val = kb_op(kb, KOP_ADD, val,
+                    kb_op(kb, KOP_MUL, kb_op(kb, KOP_MUL, wx1, wy1),
+                          grid_tap(kb, dt, xb, plane, H, W, x1, y1)));
+    } else {
+        KExpr *x0 = gfloor(kb, X), *y0 = gfloor(kb, Y);
+        KExpr *tx = kb_op(kb, KOP_SUB, X, x0), *ty = kb_op(kb, KOP_SUB, Y, y0);
+        val = NULL;
+        for (int j = 0; j < 4; j++) {
+            KExpr *row = NULL;
+            KExpr *py_j = grid_pad(kb, a, dt, kb_op(kb, KOP_ADD, y0, gf(kb, dt, j - 1)), H);
+            for (int i = 0; i < 4; i++) {
+                KExpr *px_i = grid_pad(kb, a, dt, kb_op(kb, KOP_ADD, x0, gf(kb, dt, i - 1)), W);
+                KExpr *t = kb_op(kb, KOP_MUL, grid_cubic_w(kb, dt, tx, i),
+                                 grid_tap(kb, dt, xb, plane, H, W, px_i, py_j));
+                row = row ? kb_op(kb, KOP_ADD, row, t) : t;
+            }
+            KExpr *t = kb_op(kb, KOP_MUL, grid_cubic_w(kb, dt, ty, j), row);
+            val = val ? kb_op(kb, KOP_ADD, val, t) : t;
+        }
+    }
+    KIndex yi = kidx_const(0);
+    kidx_add(&yi, vn, C * Ho * Wo);
+    kidx_add(&yi, vc, Ho * Wo);
+    kidx_add(&yi, vh, Wo);
+    kidx_add(&yi, vw, 1);
+    kb_store_out(kb, yb, yi, val);
+    kb_endfor_n(kb, 4);
+    kb_end(kb);
+    return LW_OK;
+}
+
 const OpDef ops_resize[] = {
     {"", "Upsample", 7, 8, 1, 1, 1, 1, FC_INJECTIVE, 0, upsample_import, resize_infer, resize_lower,
      NULL, NULL, NULL, NULL},
@@ -870,6 +1136,10 @@ const OpDef ops_resize[] = {
      NULL, NULL, NULL, NULL},
     {"", "Resize", 19, LW_OPSET_MAX, 1, 4, 1, 1, FC_INJECTIVE, 0, resize_import, resize_infer,
      resize_lower, NULL, NULL, NULL, NULL},
+    {"", "GridSample", 16, 19, 2, 2, 1, 1, FC_OPAQUE, 0, grid16_import, grid_infer, grid_lower,
+     NULL, NULL, NULL, NULL},
+    {"", "GridSample", 20, LW_OPSET_MAX, 2, 2, 1, 1, FC_OPAQUE, 0, grid20_import, grid_infer,
+     grid_lower, NULL, NULL, NULL, NULL},
     {"", "DepthToSpace", 1, 10, 1, 1, 1, 1, FC_INJECTIVE, 0, block_import, d2s_infer, d2s_lower,
      NULL, NULL, NULL, NULL},
     {"", "DepthToSpace", 11, LW_OPSET_MAX, 1, 1, 1, 1, FC_INJECTIVE, 0, block_import, d2s_infer,

@@ -813,6 +813,93 @@ def qdq_activations(c):
     c.output("md", md)
 
 
+def ref_gridsample(x, grid, mode, pad, align):
+    """GridSample-16 as PyTorch's grid_sample (onnxruntime follows it), in float64."""
+    N, C, H, W = x.shape
+    _, Ho, Wo, _ = grid.shape
+    A = -0.75
+
+    def unnorm(g, size):
+        return (g + 1) / 2 * (size - 1) if align else ((g + 1) * size - 1) / 2
+
+    def reflect(p, lo2, hi2):
+        if lo2 == hi2:
+            return 0.0
+        mn, span = lo2 / 2, (hi2 - lo2) / 2
+        d = abs(p - mn)
+        flips = np.floor(d / span)
+        extra = d - flips * span
+        return extra + mn if flips % 2 == 0 else span - extra + mn
+
+    def padded(p, size):
+        if pad == "border":
+            return min(max(p, 0.0), size - 1)
+        if pad == "reflection":
+            r = reflect(p, 0, 2 * (size - 1)) if align else reflect(p, -1, 2 * size - 1)
+            return min(max(r, 0.0), size - 1)
+        return p
+
+    def tap(n, c, px, py):
+        if 0 <= px <= W - 1 and 0 <= py <= H - 1:
+            return x[n, c, int(py), int(px)]
+        return 0.0
+
+    def cubic(t):
+        d = [t + 1, t, 1 - t, 2 - t]
+        out = []
+        for k, v in enumerate(d):
+            if k in (1, 2):
+                out.append(((A + 2) * v - (A + 3)) * v * v + 1)
+            else:
+                out.append(((A * v - 5 * A) * v + 8 * A) * v - 4 * A)
+        return out
+
+    y = np.zeros((N, C, Ho, Wo))
+    for n in range(N):
+        for h in range(Ho):
+            for w in range(Wo):
+                px, py = unnorm(grid[n, h, w, 0], W), unnorm(grid[n, h, w, 1], H)
+                if mode != "bicubic":
+                    px, py = padded(px, W), padded(py, H)
+                for ch in range(C):
+                    if mode == "nearest":
+                        v = tap(n, ch, np.round(px), np.round(py))
+                    elif mode == "bilinear":
+                        x0, y0 = np.floor(px), np.floor(py)
+                        v = ((x0 + 1 - px) * (y0 + 1 - py) * tap(n, ch, x0, y0)
+                             + (px - x0) * (y0 + 1 - py) * tap(n, ch, x0 + 1, y0)
+                             + (x0 + 1 - px) * (py - y0) * tap(n, ch, x0, y0 + 1)
+                             + (px - x0) * (py - y0) * tap(n, ch, x0 + 1, y0 + 1))
+                    else:
+                        x0, y0 = np.floor(px), np.floor(py)
+                        wx, wy = cubic(px - x0), cubic(py - y0)
+                        v = sum(wy[j] * sum(wx[i] * tap(n, ch, padded(x0 + i - 1, W),
+                                                        padded(y0 + j - 1, H))
+                                            for i in range(4))
+                                for j in range(4))
+                    y[n, ch, h, w] = v
+    return y
+
+
+@case
+def gridsample_modes(c):
+    """GridSample-16 in the three modes, each with another padding: bicubic with
+    reflection (align_corners 0), nearest with border (align_corners 1), bilinear with
+    zeros; grid positions reach outside [-1, 1] so every padding is exercised. The
+    reference follows PyTorch's grid_sample and was checked against onnxruntime 1.30
+    for all 18 mode x padding x align_corners combinations."""
+    c.opset = 16
+    x = c.input("x", (2, 3, 5, 4))
+    g = c.input("grid", (2, 3, 6, 2), -1.4, 1.4)
+    for name, mode, pad, align in (("y_cubic", "bicubic", "reflection", 0),
+                                   ("y_nearest", "nearest", "border", 1),
+                                   ("y_linear", "bilinear", "zeros", 0)):
+        c.node("GridSample", ["x", "grid"], [name], mode=mode, padding_mode=pad,
+               align_corners=align)
+        y = ref_gridsample(x, g, mode, pad, align)
+        c.output(name, y, ref_gridsample(abs(x), g, mode, pad, align) * 3)
+
+
 @case
 def gemm_batchnorm(c):
     """Gemm (transB) then BatchNormalization over its columns: folded into the weights."""
