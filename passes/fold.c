@@ -63,9 +63,7 @@ interpret:;
     return LW_OK;
 }
 
-/* Buffers for every kernel of p (weights point at their bytes, the rest from scratch),
- * then runs them all. */
-static LwStatus interp_all(Ctx *ctx, const Node *n, const Program *p, void ***memp)
+LwStatus interp_bufs(Ctx *ctx, const Node *n, const Program *p, void ***memp)
 {
     void **mem = arena_array(ctx->scratch, void *, p->bufs.len ? p->bufs.len : 1);
     for (uint32_t b = 0; b < p->bufs.len; b++) {
@@ -76,14 +74,24 @@ static LwStatus interp_all(Ctx *ctx, const Node *n, const Program *p, void ***me
         }
         uint64_t bytes;
         size_t sz;
-        if (!ckd_mul_u64(&bytes, kbf->nelem, dtype_size(kbf->dtype)) || !ckd_size(&sz, bytes))
-            return diag_node(ctx, n, "folded tensor too large");
+        if (!ckd_mul_u64(&bytes, kbf->nelem, dtype_size(kbf->dtype)) || !ckd_size(&sz, bytes) ||
+            bytes > ctx->lim.arena_bytes)
+            return n ? diag_node(ctx, n, "a tensor too large to evaluate at compile time")
+                     : diag_error(ctx->diag, "a tensor too large to evaluate at compile time");
         mem[b] = arena_alloc(ctx->scratch, sz ? sz : 1);
         if (!mem[b])
-            return diag_node(ctx, n, "out of memory while folding");
+            return n ? diag_node(ctx, n, "out of memory evaluating at compile time")
+                     : diag_error(ctx->diag, "out of memory evaluating at compile time");
     }
     *memp = mem;
-    return kir_interp_run(ctx, p, 0, p->kernels.len, mem);
+    return LW_OK;
+}
+
+/* Buffers for every kernel of p, then runs them all. */
+static LwStatus interp_all(Ctx *ctx, const Node *n, const Program *p, void ***memp)
+{
+    TRY(interp_bufs(ctx, n, p, memp));
+    return kir_interp_run(ctx, p, 0, p->kernels.len, *memp);
 }
 
 static LwStatus fold_interpret(Ctx *ctx, Graph *g, Node *n)

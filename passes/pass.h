@@ -37,6 +37,17 @@ int fold_can(const Ctx *ctx, uint32_t node, uint64_t max_elems);
  * its rule evaluated by the interpreter, as folding would. */
 int fold_maps_zero(Ctx *ctx, const Node *n);
 
+/* passes/fold.c: memory for every buffer of p in ctx->scratch (weights point at their
+ * bytes), for kir_interp_run; errors name node n when given. */
+LW_NODISCARD LwStatus interp_bufs(Ctx *ctx, const Node *n, const Program *p, void ***memp);
+
+/* passes/make_node.c: a node of standard op op_name (opset 13) with inputs in[0..nin),
+ * the int attribute `axis` when axis >= 0, named `name`, output `outname`; imported
+ * and its output inferred. For passes that write ONNX ops into the graph. */
+LW_NODISCARD LwStatus pass_make_node(Ctx *ctx, const char *op_name, const char *name,
+                                     const ValueId *in, uint16_t nin, int64_t axis,
+                                     const char *outname, ValueId *out);
+
 /* passes/lower.c: n's output gets no tensor: every consumer computes it where it loads it
  * (OpDef.at_load, all inputs constant, every use a linear op's weight input). */
 int lower_at_load(const Graph *g, const Node *n);

@@ -638,28 +638,6 @@ static ValueId const_i64x2(Ctx *ctx, int64_t a, int64_t b)
     return graph_add_const(ctx->perm, ctx->g, "", DT_INT64, &s, (const unsigned char *)p, 16);
 }
 
-/* A node of a standard op made here (Slice-13, Concat-13), imported and inferred. */
-static LwStatus make_node(Ctx *ctx, const char *op_name, const char *name, const ValueId *in,
-                          uint16_t nin, int64_t axis, ValueId *out)
-{
-    int known;
-    const OpDef *op = op_lookup("", op_name, 13, &known);
-    LW_ASSERT(op);
-    SrcLoc loc = {name, op_name, "", 13, ""};
-    const char *names[1] = {name};
-    NodeId id = graph_add_node(ctx->perm, ctx->g, op, &loc, nin, in, 1, names);
-    Attr at;
-    memset(&at, 0, sizeof at);
-    at.name = "axis";
-    at.type = AT_INT;
-    at.i = axis;
-    AttrList al = {&at, axis >= 0 ? 1u : 0u};
-    TRY(op->import(ctx, graph_node(ctx->g, id), &al));
-    TRY(op->infer(ctx, ctx->g, graph_node(ctx->g, id)));
-    *out = graph_node(ctx->g, id)->out[0];
-    return LW_OK;
-}
-
 static const char *tile_name(Ctx *ctx, const char *base, const char *what, uint32_t k)
 {
     StrBuf sb;
@@ -694,14 +672,17 @@ static LwStatus emit(Ctx *ctx, const Stage *st, const Choice *c, const TileOps *
                              const_i64x2(ctx, op->at.r0 - from.r0, op->at.c0 - from.c0),
                              const_i64x2(ctx, op->at.r1 - from.r0, op->at.c1 - from.c0),
                              const_i64x2(ctx, 2, 3)};
-            TRY(make_node(ctx, "Slice", tile_name(ctx, sv->name, "slice", j), in, 4, -1, &val[j]));
+            {
+                const char *nm = tile_name(ctx, sv->name, "slice", j);
+                TRY(pass_make_node(ctx, "Slice", nm, in, 4, -1, nm, &val[j]));
+            }
         } else if (op->kind == TO_CONCAT) {
             ValueId in[MAX_SRC];
             for (uint8_t i = 0; i < op->nsrc; i++)
                 in[i] = val[op->src[i] - 1];
             const char *tn = stage_value(g, st, c->t)->name;
-            TRY(make_node(ctx, "Concat", tile_name(ctx, tn, op->axis == 3 ? "row" : "rows", j), in,
-                          op->nsrc, op->axis, &val[j]));
+            const char *nm = tile_name(ctx, tn, op->axis == 3 ? "row" : "rows", j);
+            TRY(pass_make_node(ctx, "Concat", nm, in, op->nsrc, op->axis, nm, &val[j]));
         } else {
             const SNode *sn = &st->nodes[op->node];
             const Node *n = graph_node(g, sn->id);

@@ -96,29 +96,6 @@ static LwStatus lower_all(Ctx *ctx, Program **pp, uint32_t **vbp)
     return LW_OK;
 }
 
-static LwStatus alloc_bufs(Ctx *ctx, const Program *p, void ***memp)
-{
-    void **mem = arena_array(ctx->scratch, void *, p->bufs.len ? p->bufs.len : 1);
-    for (uint32_t b = 0; b < p->bufs.len; b++) {
-        const KBuf *kbf = &p->bufs.data[b];
-        if (kbf->kind == KB_WEIGHT) {
-            mem[b] = (void *)p->weights.data[kbf->slot].bytes;
-            continue;
-        }
-        uint64_t bytes;
-        size_t sz;
-        if (!ckd_mul_u64(&bytes, kbf->nelem, dtype_size(kbf->dtype)) || !ckd_size(&sz, bytes) ||
-            bytes > ctx->lim.arena_bytes)
-            return diag_error(ctx->diag, "--quantize: the model's tensors are too large to "
-                              "calibrate in memory");
-        mem[b] = arena_alloc(ctx->scratch, sz ? sz : 1);
-        if (!mem[b])
-            return diag_error(ctx->diag, "--quantize: out of memory while calibrating");
-    }
-    *memp = mem;
-    return LW_OK;
-}
-
 /* Scale and zero point of uint8 for the range [lo, hi] (0 included). */
 static void qparams(double lo, double hi, float *scale, uint8_t *zp)
 {
@@ -189,6 +166,19 @@ static void choose_range(Track *t, const char *method)
     }
 }
 
+/* Runs the float graph on calibration sample s. */
+static LwStatus run_sample(Ctx *ctx, const Program *p, const uint32_t *vb, void **mem, uint32_t s)
+{
+    const Graph *g = ctx->g;
+    const CalibSet *cs = ctx->calib;
+    for (uint32_t k = 0; k < cs->ninputs; k++) {
+        const Value *in = graph_value(g, g->inputs.data[k]);
+        memcpy(mem[vb[g->inputs.data[k]] - 1], cs->data[(size_t)s * cs->ninputs + k],
+               (size_t)(shape_count(&in->shape) * dtype_size(in->dtype)));
+    }
+    return kir_interp_run(ctx, p, 0, p->kernels.len, mem);
+}
+
 /* Runs every sample; pass 0 records ranges, pass 1 histograms and the noise of the
  * chosen quantization. */
 static LwStatus calibrate(Ctx *ctx, const Program *p, const uint32_t *vb, void **mem, Track *t,
@@ -203,12 +193,7 @@ static LwStatus calibrate(Ctx *ctx, const Program *p, const uint32_t *vb, void *
                     s + 1, cs->nsamples);
             fflush(stderr);
         }
-        for (uint32_t k = 0; k < cs->ninputs; k++) {
-            const Value *in = graph_value(g, g->inputs.data[k]);
-            memcpy(mem[vb[g->inputs.data[k]] - 1], cs->data[(size_t)s * cs->ninputs + k],
-                   (size_t)(shape_count(&in->shape) * dtype_size(in->dtype)));
-        }
-        TRY(kir_interp_run(ctx, p, 0, p->kernels.len, mem));
+        TRY(run_sample(ctx, p, vb, mem, s));
         for (uint32_t i = 0; i < nt; i++) {
             const float *x = mem[vb[t[i].v] - 1];
             uint64_t n = shape_count(&graph_value(g, t[i].v)->shape);
@@ -243,12 +228,7 @@ static LwStatus measure_noise(Ctx *ctx, const Program *p, const uint32_t *vb, vo
     const Graph *g = ctx->g;
     const CalibSet *cs = ctx->calib;
     for (uint32_t s = 0; s < cs->nsamples; s++) {
-        for (uint32_t k = 0; k < cs->ninputs; k++) {
-            const Value *in = graph_value(g, g->inputs.data[k]);
-            memcpy(mem[vb[g->inputs.data[k]] - 1], cs->data[(size_t)s * cs->ninputs + k],
-                   (size_t)(shape_count(&in->shape) * dtype_size(in->dtype)));
-        }
-        TRY(kir_interp_run(ctx, p, 0, p->kernels.len, mem));
+        TRY(run_sample(ctx, p, vb, mem, s));
         for (uint32_t i = 0; i < nt; i++) {
             const float *x = mem[vb[t[i].v] - 1];
             uint64_t n = shape_count(&graph_value(g, t[i].v)->shape);
@@ -272,37 +252,15 @@ static ValueId add_const(Ctx *ctx, const char *base, const char *suffix, DType d
     return graph_add_const(ctx->perm, ctx->g, sb_cstr(&sb), dt, s, copy, size);
 }
 
-/* A QuantizeLinear or DequantizeLinear node (opset 13) of x; its output. */
+/* A QuantizeLinear or DequantizeLinear node of x named after its output; its output. */
 static LwStatus add_qdq(Ctx *ctx, const char *opname, ValueId x, ValueId sc, ValueId zp, int axis,
                         const char *outname, ValueId *out)
 {
-    int known;
-    const OpDef *op = op_lookup("", opname, 13, &known);
-    LW_ASSERT(op);
-    SrcLoc loc;
-    memset(&loc, 0, sizeof loc);
     StrBuf nm;
     sb_init(&nm, ctx->perm);
     sb_printf(&nm, "%s_%s", outname, opname);
-    loc.name = sb_cstr(&nm);
-    loc.op_type = op->name;
-    loc.domain = "";
-    loc.opset = 13;
-    loc.chain = "";
     ValueId in[3] = {x, sc, zp};
-    const char *names[1] = {outname};
-    NodeId id = graph_add_node(ctx->perm, ctx->g, op, &loc, zp ? 3 : 2, in, 1, names);
-    Node *n = graph_node(ctx->g, id);
-    Attr at;
-    memset(&at, 0, sizeof at);
-    at.name = "axis";
-    at.type = AT_INT;
-    at.i = axis;
-    AttrList al = {&at, axis >= 0 ? 1u : 0u};
-    TRY(op->import(ctx, n, &al));
-    TRY(op->infer(ctx, ctx->g, n));
-    *out = n->out[0];
-    return LW_OK;
+    return pass_make_node(ctx, opname, sb_cstr(&nm), in, zp ? 3 : 2, axis, outname, out);
 }
 
 /* Node n's weight as DequantizeLinear of int8, symmetric per output channel. */
@@ -432,7 +390,7 @@ static LwStatus run(Ctx *ctx)
     uint32_t *vb = NULL;
     void **mem = NULL;
     TRY(lower_all(ctx, &p, &vb));
-    TRY(alloc_bufs(ctx, p, &mem));
+    TRY(interp_bufs(ctx, NULL, p, &mem));
     TRY(calibrate(ctx, p, vb, mem, t, nt, 0));
     TRY(calibrate(ctx, p, vb, mem, t, nt, 1));
     const char *method = ctx->opt->calib_method ? ctx->opt->calib_method : "minmax";
