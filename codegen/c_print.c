@@ -879,6 +879,8 @@ static void print_blob(Printer *pr)
     uint64_t pos = 0, col = 0;
     for (uint32_t w = 0; w < p->weights.len; w++) {
         const Weight *wt = &p->weights.data[w];
+        if (pr->woff[w] < pos)
+            continue; /* the same bytes as an earlier weight (weight_layout) */
         if (w == 0 || col > 0)
             sb_puts(sb, "\n    \"");
         col = 1;

@@ -499,6 +499,39 @@ static const char *string(Fixture *f, const char *s, size_t max)
     return sb_cstr(&sb);
 }
 
+/* Weights with the same bytes share one place in the blob (tables lowering makes
+ * again for copies of a node); a same-bytes weight needing a stricter alignment
+ * than the first one's offset gives, or other bytes, get places of their own. */
+static void test_weight_layout_shares_identical_weights(void **state)
+{
+    (void)state;
+    Arena *a = arena_create(1 << 16);
+    Program *p = kir_program_new(a);
+    static const unsigned char t1[8] = {1, 2, 3, 4, 5, 6, 7, 8}, t2[8] = {1, 2, 3, 4, 5, 6, 7, 9};
+    static const unsigned char t3[3] = {1, 2, 3};
+    kir_add_weight(a, p, DT_UINT8, t3, 3, 3, 0);  /* 0: offset 0 */
+    kir_add_weight(a, p, DT_UINT8, t1, 8, 8, 0);  /* 1: its own place */
+    kir_add_weight(a, p, DT_UINT8, t1, 8, 8, 0);  /* 2: shares 1 */
+    kir_add_weight(a, p, DT_UINT8, t2, 8, 8, 0);  /* 3: differs in one byte */
+    kir_add_weight(a, p, DT_UINT8, t3, 3, 3, 0);  /* 4: shares 0 */
+    uint64_t woff[5];
+    uint64_t size = weight_layout(p, woff);
+    assert_int_equal(woff[0], woff[4]);
+    assert_int_equal(woff[1], woff[2]);
+    assert_true(woff[3] != woff[1] && woff[3] >= woff[1] + 8);
+    assert_int_equal(size, woff[3] + 8);
+    /* the same bytes, but the first copy's offset is not aligned enough for this one */
+    p->weights.data[4].align = 64;
+    assert_true(woff[0] % 64 == 0); /* offset 0 is aligned for anything: still shared */
+    size = weight_layout(p, woff);
+    assert_int_equal(woff[4], woff[0]);
+    p->weights.data[2].align = 4096;
+    size = weight_layout(p, woff);
+    assert_true(woff[2] != woff[1] && woff[2] % 4096 == 0);
+    assert_true(size >= woff[2] + 8);
+    arena_destroy(a);
+}
+
 static void test_cname_ident_keeps_alnum_and_collapses_others(void **state)
 {
     Fixture *f = *state;
@@ -609,6 +642,7 @@ int main(void)
         T(test_print_cortex_m4_target_compiles),
         T(test_print_dyn_loop_clamps_trip_count),
         T(test_print_sparse_weights_rows_at_o2_csr_at_os),
+        T(test_weight_layout_shares_identical_weights),
         T(test_cname_ident_keeps_alnum_and_collapses_others),
         T(test_cname_comment_escapes_terminators_trigraphs_and_bytes),
         T(test_cname_string_escapes_with_octal),
