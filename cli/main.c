@@ -52,6 +52,9 @@ static const char usage_text[] =
     "  --calibration-method=M   activation ranges by minmax (default), percentile\n"
     "                           (99.99%% of the values) or mse (least quantization error)\n"
     "  --keep-float=NODE,...    leave these nodes (ONNX node names) in float\n"
+    "  --quant-budget=DB        keep a node in float when its int8 weights or uint8 input\n"
+    "                           have a signal-to-quantization-noise ratio below DB on the\n"
+    "                           samples (default 20; none: quantize every node)\n"
     "  --print-targets          list the targets\n"
     "  --help-passes            list the passes\n"
     "  --version                print the version\n"
@@ -276,6 +279,20 @@ int main(int argc, char **argv)
             if (missing || !*v)
                 return usage_error("--calibration needs a folder");
             o.calibration = v;
+        } else if ((v = flag_value(argc, argv, &i, "--quant-budget", &missing)) || missing) {
+            if (missing)
+                return usage_error("%s needs a value in dB (or none)", a);
+            char *end;
+            double db = strtod(v, &end);
+            if (!strcmp(v, "none")) {
+                o.quant_budget_db = -1;
+            } else if (end == v || *end || !(db > 0 && db <= 200)) {
+                fprintf(stderr, "lwcc: error: --quant-budget=%s: expected dB in (0, 200] or "
+                        "none\n", v);
+                return LW_ERR_MODEL;
+            } else {
+                o.quant_budget_db = db;
+            }
         } else if ((v = flag_value(argc, argv, &i, "--keep-float", &missing)) || missing) {
             if (missing)
                 return usage_error("%s needs node names", a);
@@ -312,9 +329,9 @@ int main(int argc, char **argv)
     if (o.quantize && !o.calibration)
         return usage_error("--quantize=int8 needs --calibration=DIR (the inputs to measure "
                            "activation ranges on)");
-    if (!o.quantize && (o.calibration || o.calib_method || o.nkeep_float))
-        return usage_error("--calibration, --calibration-method and --keep-float go with "
-                           "--quantize=int8");
+    if (!o.quantize && (o.calibration || o.calib_method || o.nkeep_float || o.quant_budget_db))
+        return usage_error("--calibration, --calibration-method, --keep-float and "
+                           "--quant-budget go with --quantize=int8");
     if (!target_find(o.target)) {
         fprintf(stderr, "lwcc: error: unknown target '%s'; known targets:\n", o.target);
         target_list(stderr);

@@ -12,8 +12,10 @@
  *     range with the least mean squared quantization error on the samples);
  *     QuantizeLinear then DequantizeLinear in front of the quantized readers.
  *
- * Biases stay float; a linear op named in --keep-float, or whose input is not
- * float32, is left as it is. Nothing else changes: the rest of the pipeline
+ * Biases stay float; a linear op named in --keep-float, whose input is not float32,
+ * or whose int8 weights or uint8 input fall below the error budget (the signal-to-
+ * quantization-noise ratio --quant-budget gives, 20 dB by default, measured on the
+ * samples) is left as it is. Nothing else changes: the rest of the pipeline
  * treats the result as it treats an imported QDQ model (fusion stores the
  * quantized activations as uint8, readers dequantize as they load). One remark
  * per quantized node gives its scales and the signal-to-quantization-noise
@@ -263,12 +265,18 @@ static LwStatus add_qdq(Ctx *ctx, const char *opname, ValueId x, ValueId sc, Val
     return pass_make_node(ctx, opname, sb_cstr(&nm), in, zp ? 3 : 2, axis, outname, out);
 }
 
-/* Node n's weight as DequantizeLinear of int8, symmetric per output channel. */
-static LwStatus quantize_weight(Ctx *ctx, Node *n, int axis, double *wsqnr)
+/* Node n's weight in int8, symmetric per output channel, and its SQNR. */
+typedef struct QWeight {
+    int axis;
+    int64_t C;
+    float *scale;
+    int8_t *q;
+    double sqnr;
+} QWeight;
+
+static void measure_weight(Ctx *ctx, const Node *n, int axis, QWeight *qw)
 {
-    Graph *g = ctx->g;
-    uint8_t wi = n->op->linear->weight_in;
-    const Value *w = graph_value(g, n->in[wi]);
+    const Value *w = graph_value(ctx->g, n->in[n->op->linear->weight_in]);
     const float *wf = (const float *)(const void *)w->data->bytes;
     int64_t C = w->shape.dims[axis], inner = 1;
     for (int d = axis + 1; d < w->shape.rank; d++)
@@ -295,18 +303,32 @@ static LwStatus quantize_weight(Ctx *ctx, Node *n, int axis, double *wsqnr)
         sig += (double)wf[i] * wf[i];
         noise += d * d;
     }
-    *wsqnr = noise > 0 ? 10 * log10(sig / noise) : INFINITY;
+    qw->axis = axis;
+    qw->C = C;
+    qw->scale = scale;
+    qw->q = q;
+    qw->sqnr = noise > 0 ? 10 * log10(sig / noise) : INFINITY;
+}
+
+/* Node n's weight as DequantizeLinear of qw's int8. */
+static LwStatus quantize_weight(Ctx *ctx, Node *n, const QWeight *qw)
+{
+    Graph *g = ctx->g;
+    uint8_t wi = n->op->linear->weight_in;
+    const Value *w = graph_value(g, n->in[wi]);
+    uint64_t count = shape_count(&w->shape);
+    int64_t C = qw->C;
     const char *base = w->name && *w->name ? w->name : "weight";
     Shape cs;
     cs.rank = 1;
     cs.dims[0] = C;
-    ValueId vq = add_const(ctx, base, "_quantized", DT_INT8, &w->shape, q, count);
-    ValueId vs = add_const(ctx, base, "_scale", DT_FLOAT32, &cs, scale, (uint64_t)C * 4);
+    ValueId vq = add_const(ctx, base, "_quantized", DT_INT8, &w->shape, qw->q, count);
+    ValueId vs = add_const(ctx, base, "_scale", DT_FLOAT32, &cs, qw->scale, (uint64_t)C * 4);
     StrBuf nm;
     sb_init(&nm, ctx->perm);
     sb_printf(&nm, "%s_dequantized", base);
     ValueId out;
-    TRY(add_qdq(ctx, "DequantizeLinear", vq, vs, 0, axis, sb_cstr(&nm), &out));
+    TRY(add_qdq(ctx, "DequantizeLinear", vq, vs, 0, qw->axis, sb_cstr(&nm), &out));
     n->in[wi] = out;
     return LW_OK;
 }
@@ -399,25 +421,40 @@ static LwStatus run(Ctx *ctx)
         qparams(t[i].qlo, t[i].qhi, &t[i].scale, &t[i].zp);
     }
     TRY(measure_noise(ctx, p, vb, mem, t, nt));
-    /* rewrite: activations first (their Q/DQ pair once), then each node's weight */
+    /* rewrite each node whose weight and input stay within the error budget; an
+     * activation's Q/DQ pair is made once, for its first quantized reader */
+    double budget = ctx->opt->quant_budget_db == 0 ? 20.0 : ctx->opt->quant_budget_db;
     ValueId *deq = arena_array(ctx->scratch, ValueId, nt);
-    for (uint32_t i = 0; i < nt; i++)
-        TRY(quantize_act(ctx, &t[i], &deq[i]));
+    memset(deq, 0, sizeof(ValueId) * nt);
     uint32_t norder = g->order.len, nq = 0;
     for (uint32_t k = 0; k < norder; k++) {
         Node *n = graph_node(g, g->order.data[k]);
         if (!quantizable(ctx, g, n) || !track_of[n->in[0]])
             continue;
-        const Track *tr = &t[track_of[n->in[0]] - 1];
-        double wsqnr;
-        TRY(quantize_weight(ctx, n, out_axis(g, n), &wsqnr));
-        n->in[0] = deq[track_of[n->in[0]] - 1];
-        nq++;
+        uint32_t ti = track_of[n->in[0]] - 1;
+        const Track *tr = &t[ti];
+        QWeight qw;
+        measure_weight(ctx, n, out_axis(g, n), &qw);
+        double asqnr = tr->noise > 0 ? 10 * log10(tr->sig / tr->noise) : INFINITY;
         StrBuf sb;
         sb_init(&sb, ctx->perm);
+        if (qw.sqnr < budget || asqnr < budget) {
+            sb_printf(&sb, "quantize: node '%s' (%s) kept in float: SQNR of its %s ", n->loc.name,
+                      n->op->name, qw.sqnr < budget ? "int8 weights" : "uint8 input");
+            put_db(&sb, qw.sqnr < budget ? qw.sqnr : asqnr);
+            sb_puts(&sb, " is below the budget of ");
+            put_db(&sb, budget);
+            vec_push(ctx->perm, &ctx->remarks, sb_cstr(&sb));
+            continue;
+        }
+        if (!deq[ti])
+            TRY(quantize_act(ctx, tr, &deq[ti]));
+        TRY(quantize_weight(ctx, n, &qw));
+        n->in[0] = deq[ti];
+        nq++;
         sb_printf(&sb, "quantize: node '%s' (%s): int8 weights per output channel (SQNR ",
                   n->loc.name, n->op->name);
-        put_db(&sb, wsqnr);
+        put_db(&sb, qw.sqnr);
         sb_printf(&sb, "); input '%s' uint8, scale ", graph_value(g, tr->v)->name);
         sb_decf32(&sb, tr->scale);
         sb_printf(&sb, " zero point %u, range [", tr->zp);
@@ -425,11 +462,10 @@ static LwStatus run(Ctx *ctx)
         sb_puts(&sb, ", ");
         sb_decf32(&sb, (float)tr->qhi);
         sb_printf(&sb, "] by %s over %u samples (SQNR ", method, ctx->calib->nsamples);
-        put_db(&sb, tr->noise > 0 ? 10 * log10(tr->sig / tr->noise) : INFINITY);
+        put_db(&sb, asqnr);
         sb_puts(&sb, ")");
         vec_push(ctx->perm, &ctx->remarks, sb_cstr(&sb));
     }
-    LW_ASSERT(nq > 0);
     graph_recount(g);
     return graph_toposort(ctx, g);
 }

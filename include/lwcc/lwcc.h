@@ -42,6 +42,8 @@ typedef struct LwOptions {
     const char *calibration; /* --calibration=DIR: sample folders of input_K.pb */
     const char *calib_method; /* --calibration-method: minmax (default), percentile, mse */
     const char *const *keep_float; /* --keep-float node names, kept in float */
+    double quant_budget_db;  /* --quant-budget: a node whose int8 weights or input have a lower
+                              * SQNR stays float; 0: the default 20 dB, < 0: none */
     uint32_t nkeep_float;
     int patch;               /* 1: --patch (tile the leading layers whenever it lowers the peak),
                               * -1: --no-patch, 0: automatic at -Os (passes/patch.c) */

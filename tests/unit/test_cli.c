@@ -378,6 +378,14 @@ static void test_cli_quantize_writes_qdq(void **state)
     expect(f, "QuantizeLinear 'input.1_quantized_QuantizeLinear'");
     assert_null(strstr(f->text, "fc.weight_quantized"));
     assert_null(strstr(f->text, "Flatten_output_0_quantized"));
+    /* the error budget: at 200 dB no node's quantization is good enough; none: all */
+    assert_int_equal(run(f, "%s --quant-budget=200 --emit=ir 2>&1", cnn), 0);
+    assert_null(strstr(f->text, "QuantizeLinear"));
+    assert_int_equal(run(f, "%s --quant-budget=none --emit=ir 2>&1", cnn), 0);
+    expect(f, "'fc.weight_quantized': int8[10,64]");
+    assert_int_equal(run(f, "%s --quant-budget=loud -o q.c 2>&1", cnn), 1);
+    expect(f, "--quant-budget=loud: expected dB");
+    assert_int_equal(run(f, MODELS "/small_cnn/model.onnx --quant-budget=30 -o q.c 2>&1"), 2);
     for (int m = 0; m < 3; m++) {
         static const char *const methods[] = {"minmax", "percentile", "mse"};
         if (run(f, "%s --calibration-method=%s -o q.c 2>&1", cnn, methods[m]) != 0)
