@@ -931,6 +931,15 @@ static KExpr *gf(KBuilder *kb, DType dt, double v)
     return kb_const_f(kb, dt, v);
 }
 
+/* e computed once into a new local: expressions that use a value several times
+ * refer to the local, so their trees stay small */
+static KExpr *let(KBuilder *kb, KExpr *e)
+{
+    uint16_t l = kb_local(kb, e->type);
+    kb_set(kb, l, e);
+    return kb_var(kb, l);
+}
+
 /* floor(a) as a float */
 static KExpr *gfloor(KBuilder *kb, KExpr *a)
 {
@@ -951,7 +960,8 @@ static KExpr *grid_unnormalize(KBuilder *kb, DType dt, KExpr *g, int64_t size, i
 static KExpr *grid_clamp(KBuilder *kb, DType dt, KExpr *p, int64_t size)
 {
     /* NaN compares false: it becomes 0 */
-    KExpr *lo = kb_select(kb, kb_op(kb, KOP_GT, p, gf(kb, dt, 0)), p, gf(kb, dt, 0));
+    p = let(kb, p);
+    KExpr *lo = let(kb, kb_select(kb, kb_op(kb, KOP_GT, p, gf(kb, dt, 0)), p, gf(kb, dt, 0)));
     return kb_select(kb, kb_op(kb, KOP_LT, lo, gf(kb, dt, (double)(size - 1))), lo,
                      gf(kb, dt, (double)(size - 1)));
 }
@@ -962,9 +972,9 @@ static KExpr *grid_reflect(KBuilder *kb, DType dt, KExpr *p, int64_t twice_lo, i
     if (twice_lo == twice_hi)
         return gf(kb, dt, 0);
     double mn = (double)twice_lo / 2, span = (double)(twice_hi - twice_lo) / 2;
-    KExpr *d = kb_op(kb, KOP_ABS, kb_op(kb, KOP_SUB, p, gf(kb, dt, mn)), NULL);
-    KExpr *flips = gfloor(kb, kb_op(kb, KOP_DIV, d, gf(kb, dt, span)));
-    KExpr *extra = kb_op(kb, KOP_SUB, d, kb_op(kb, KOP_MUL, flips, gf(kb, dt, span)));
+    KExpr *d = let(kb, kb_op(kb, KOP_ABS, kb_op(kb, KOP_SUB, p, gf(kb, dt, mn)), NULL));
+    KExpr *flips = let(kb, gfloor(kb, kb_op(kb, KOP_DIV, d, gf(kb, dt, span))));
+    KExpr *extra = let(kb, kb_op(kb, KOP_SUB, d, kb_op(kb, KOP_MUL, flips, gf(kb, dt, span))));
     KExpr *odd = kb_op(kb, KOP_SUB, flips,
                        kb_op(kb, KOP_MUL, gfloor(kb, kb_op(kb, KOP_MUL, flips, gf(kb, dt, 0.5))),
                              gf(kb, dt, 2)));
@@ -987,21 +997,37 @@ static KExpr *grid_pad(KBuilder *kb, const GridAttrs *a, DType dt, KExpr *p, int
     return p;
 }
 
-/* Tap (px, py), integral float positions: X's value there, 0 outside the image. */
-static KExpr *grid_tap(KBuilder *kb, DType dt, uint32_t xb, KIndex plane, int64_t H, int64_t W,
-                       KExpr *px, KExpr *py)
+/* A tap at integral float position (px, py): whether it is inside the image, and
+ * its offset in a plane (clamped into the image first: no out-of-range conversion,
+ * NaN included), both in locals before the channel loop. */
+typedef struct GridTap {
+    KExpr *in, *off, *w;
+} GridTap;
+
+static GridTap grid_tap_at(KBuilder *kb, DType dt, int64_t H, int64_t W, KExpr *px, KExpr *py,
+                           KExpr *w)
 {
-    KExpr *in = kb_op(kb, KOP_AND,
-                      kb_op(kb, KOP_AND, kb_op(kb, KOP_GE, px, gf(kb, dt, 0)),
-                            kb_op(kb, KOP_LE, px, gf(kb, dt, (double)(W - 1)))),
-                      kb_op(kb, KOP_AND, kb_op(kb, KOP_GE, py, gf(kb, dt, 0)),
-                            kb_op(kb, KOP_LE, py, gf(kb, dt, (double)(H - 1)))));
-    /* converted only once clamped into the image (no out-of-range conversion) */
+    GridTap t;
+    px = let(kb, px);
+    py = let(kb, py);
+    t.in = let(kb, kb_op(kb, KOP_AND,
+                         kb_op(kb, KOP_AND, kb_op(kb, KOP_GE, px, gf(kb, dt, 0)),
+                               kb_op(kb, KOP_LE, px, gf(kb, dt, (double)(W - 1)))),
+                         kb_op(kb, KOP_AND, kb_op(kb, KOP_GE, py, gf(kb, dt, 0)),
+                               kb_op(kb, KOP_LE, py, gf(kb, dt, (double)(H - 1))))));
     KExpr *ix = kb_cast(kb, DT_INT32, grid_clamp(kb, dt, px, W));
     KExpr *iy = kb_cast(kb, DT_INT32, grid_clamp(kb, dt, py, H));
-    KExpr *off = kb_op(kb, KOP_ADD, kb_op(kb, KOP_MUL, iy, kb_const_i(kb, DT_INT32, W)), ix);
-    KExpr *v = kb_loadx(kb, xb, plane, off, 1, H * W);
-    return kb_select(kb, in, v, gf(kb, dt, 0));
+    t.off = let(kb, kb_op(kb, KOP_ADD, kb_op(kb, KOP_MUL, iy, kb_const_i(kb, DT_INT32, W)), ix));
+    t.w = w ? let(kb, w) : NULL;
+    return t;
+}
+
+/* X's value at tap t of a plane (0 outside the image), times its weight. */
+static KExpr *grid_tap_value(KBuilder *kb, DType dt, uint32_t xb, KIndex plane, int64_t H,
+                             int64_t W, const GridTap *t)
+{
+    KExpr *v = kb_select(kb, t->in, kb_loadx(kb, xb, plane, t->off, 1, H * W), gf(kb, dt, 0));
+    return t->w ? kb_op(kb, KOP_MUL, t->w, v) : v;
 }
 
 /* Cubic convolution weight of tap k (0..3) at fraction t, A = -0.75. */
@@ -1069,46 +1095,46 @@ static LwStatus grid_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     }
     kb_set(kb, lx, px);
     kb_set(kb, ly, py);
+    KExpr *X = kb_var(kb, lx), *Y = kb_var(kb, ly);
+    /* the taps and their weights, once per output pixel */
+    GridTap taps[16];
+    int nt = 0;
+    if (a->mode == GM_NEAREST) {
+        taps[nt++] = grid_tap_at(kb, dt, H, W, kb_op(kb, KOP_ROUND, X, NULL),
+                                 kb_op(kb, KOP_ROUND, Y, NULL), NULL);
+    } else if (a->mode == GM_LINEAR) {
+        KExpr *x0 = let(kb, gfloor(kb, X)), *y0 = let(kb, gfloor(kb, Y));
+        KExpr *x1 = let(kb, kb_op(kb, KOP_ADD, x0, gf(kb, dt, 1)));
+        KExpr *y1 = let(kb, kb_op(kb, KOP_ADD, y0, gf(kb, dt, 1)));
+        KExpr *wx1 = let(kb, kb_op(kb, KOP_SUB, X, x0)), *wy1 = let(kb, kb_op(kb, KOP_SUB, Y, y0));
+        KExpr *wx0 = let(kb, kb_op(kb, KOP_SUB, x1, X)), *wy0 = let(kb, kb_op(kb, KOP_SUB, y1, Y));
+        taps[nt++] = grid_tap_at(kb, dt, H, W, x0, y0, kb_op(kb, KOP_MUL, wx0, wy0));
+        taps[nt++] = grid_tap_at(kb, dt, H, W, x1, y0, kb_op(kb, KOP_MUL, wx1, wy0));
+        taps[nt++] = grid_tap_at(kb, dt, H, W, x0, y1, kb_op(kb, KOP_MUL, wx0, wy1));
+        taps[nt++] = grid_tap_at(kb, dt, H, W, x1, y1, kb_op(kb, KOP_MUL, wx1, wy1));
+    } else {
+        KExpr *x0 = let(kb, gfloor(kb, X)), *y0 = let(kb, gfloor(kb, Y));
+        KExpr *tx = let(kb, kb_op(kb, KOP_SUB, X, x0)), *ty = let(kb, kb_op(kb, KOP_SUB, Y, y0));
+        KExpr *wx[4], *wy[4], *cx[4], *cy[4];
+        for (int i = 0; i < 4; i++) {
+            wx[i] = let(kb, grid_cubic_w(kb, dt, tx, i));
+            wy[i] = let(kb, grid_cubic_w(kb, dt, ty, i));
+            cx[i] = let(kb, grid_pad(kb, a, dt, kb_op(kb, KOP_ADD, x0, gf(kb, dt, i - 1)), W));
+            cy[i] = let(kb, grid_pad(kb, a, dt, kb_op(kb, KOP_ADD, y0, gf(kb, dt, i - 1)), H));
+        }
+        for (int j = 0; j < 4; j++)
+            for (int i = 0; i < 4; i++)
+                taps[nt++] = grid_tap_at(kb, dt, H, W, cx[i], cy[j],
+                                         kb_op(kb, KOP_MUL, wx[i], wy[j]));
+    }
     uint16_t vc = kb_for(kb, C);
     KIndex plane = kidx_const(0);
     kidx_add(&plane, vn, C * H * W);
     kidx_add(&plane, vc, H * W);
-    KExpr *X = kb_var(kb, lx), *Y = kb_var(kb, ly), *val;
-    if (a->mode == GM_NEAREST) {
-        val = grid_tap(kb, dt, xb, plane, H, W, kb_op(kb, KOP_ROUND, X, NULL),
-                       kb_op(kb, KOP_ROUND, Y, NULL));
-    } else if (a->mode == GM_LINEAR) {
-        KExpr *x0 = gfloor(kb, X), *y0 = gfloor(kb, Y);
-        KExpr *x1 = kb_op(kb, KOP_ADD, x0, gf(kb, dt, 1)), *y1 = kb_op(kb, KOP_ADD, y0, gf(kb, dt, 1));
-        KExpr *wx1 = kb_op(kb, KOP_SUB, X, x0), *wy1 = kb_op(kb, KOP_SUB, Y, y0);
-        KExpr *wx0 = kb_op(kb, KOP_SUB, x1, X), *wy0 = kb_op(kb, KOP_SUB, y1, Y);
-        val = kb_op(kb, KOP_MUL, kb_op(kb, KOP_MUL, wx0, wy0),
-                    grid_tap(kb, dt, xb, plane, H, W, x0, y0));
-        val = kb_op(kb, KOP_ADD, val,
-                    kb_op(kb, KOP_MUL, kb_op(kb, KOP_MUL, wx1, wy0),
-                          grid_tap(kb, dt, xb, plane, H, W, x1, y0)));
-        val = kb_op(kb, KOP_ADD, val,
-                    kb_op(kb, KOP_MUL, kb_op(kb, KOP_MUL, wx0, wy1),
-                          grid_tap(kb, dt, xb, plane, H, W, x0, y1)));
-        val = kb_op(kb, KOP_ADD, val,
-                    kb_op(kb, KOP_MUL, kb_op(kb, KOP_MUL, wx1, wy1),
-                          grid_tap(kb, dt, xb, plane, H, W, x1, y1)));
-    } else {
-        KExpr *x0 = gfloor(kb, X), *y0 = gfloor(kb, Y);
-        KExpr *tx = kb_op(kb, KOP_SUB, X, x0), *ty = kb_op(kb, KOP_SUB, Y, y0);
-        val = NULL;
-        for (int j = 0; j < 4; j++) {
-            KExpr *row = NULL;
-            KExpr *py_j = grid_pad(kb, a, dt, kb_op(kb, KOP_ADD, y0, gf(kb, dt, j - 1)), H);
-            for (int i = 0; i < 4; i++) {
-                KExpr *px_i = grid_pad(kb, a, dt, kb_op(kb, KOP_ADD, x0, gf(kb, dt, i - 1)), W);
-                KExpr *t = kb_op(kb, KOP_MUL, grid_cubic_w(kb, dt, tx, i),
-                                 grid_tap(kb, dt, xb, plane, H, W, px_i, py_j));
-                row = row ? kb_op(kb, KOP_ADD, row, t) : t;
-            }
-            KExpr *t = kb_op(kb, KOP_MUL, grid_cubic_w(kb, dt, ty, j), row);
-            val = val ? kb_op(kb, KOP_ADD, val, t) : t;
-        }
+    KExpr *val = NULL;
+    for (int k = 0; k < nt; k++) {
+        KExpr *v = grid_tap_value(kb, dt, xb, plane, H, W, &taps[k]);
+        val = val ? kb_op(kb, KOP_ADD, val, v) : v;
     }
     KIndex yi = kidx_const(0);
     kidx_add(&yi, vn, C * Ho * Wo);
