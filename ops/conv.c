@@ -377,9 +377,7 @@ static const void *conv_with_pads(Arena *a, const Node *n, const int64_t *pads)
 {
     ConvAttrs *c = arena_new(a, ConvAttrs);
     *c = *(const ConvAttrs *)n->attrs;
-    memcpy(c->w.pads, pads, sizeof(int64_t) * 2 * c->w.nk);
-    c->w.np = 2 * c->w.nk;
-    c->w.auto_pad = "NOTSET";
+    window_set_pads(&c->w, pads);
     return c;
 }
 

@@ -204,9 +204,7 @@ static const void *pool_with_pads(Arena *a, const Node *n, const int64_t *pads)
 {
     PoolAttrs *p = arena_new(a, PoolAttrs);
     *p = *(const PoolAttrs *)n->attrs;
-    memcpy(p->w.pads, pads, sizeof(int64_t) * 2 * p->w.nk);
-    p->w.np = 2 * p->w.nk;
-    p->w.auto_pad = "NOTSET";
+    window_set_pads(&p->w, pads);
     return p;
 }
 

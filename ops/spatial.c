@@ -129,3 +129,10 @@ float *window_counts(Arena *a, const Window *w, int sp, const int64_t *in, const
     *n = opos;
     return cnt;
 }
+
+void window_set_pads(Window *w, const int64_t *pads)
+{
+    memcpy(w->pads, pads, sizeof(int64_t) * 2 * w->nk);
+    w->np = 2 * w->nk;
+    w->auto_pad = "NOTSET";
+}

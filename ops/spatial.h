@@ -26,6 +26,10 @@ LW_NODISCARD LwStatus window_import(Ctx *ctx, Node *n, const AttrList *al, Windo
 LW_NODISCARD LwStatus window_resolve(Ctx *ctx, const Node *n, Window *w, int sp,
                                      const int64_t *in, int64_t *out);
 
+/* Gives w explicit pads (begin..., end..., 2 * nk of them) in place of its own and of
+ * auto_pad: a copy of a node run on a tile (passes/patch.c). */
+void window_set_pads(Window *w, const int64_t *pads);
+
 /* Adds a sliding window's spatial terms to the input index xi (input spatial
  * strides xs[], per dim o*s + k*d - p over output var vo[i] and tap var vk[i])
  * and, when wi is given, the tap terms to the weight index (strides ws[]);
