@@ -499,6 +499,24 @@ KExpr *kb_loadx(KBuilder *kb, uint32_t buf, KIndex idx, KExpr *dyn, int64_t stri
     return half_in(kb, e);
 }
 
+KExpr *kb_vload(KBuilder *kb, uint32_t buf, KIndex idx, uint8_t lanes)
+{
+    const KBuf *b = &kb->prog->bufs.data[buf];
+    LW_ASSERT(lanes > 1 && b->dtype == DT_FLOAT32 && !at_load_node(kb, buf));
+    KExpr *e = raw_load(kb, buf, idx);
+    e->type.lanes = lanes;
+    return e;
+}
+
+KExpr *kb_splat(KBuilder *kb, KExpr *a, uint8_t lanes)
+{
+    LW_ASSERT(a->type.lanes == 1);
+    KType t = {a->type.dt, lanes};
+    KExpr *e = new_expr(kb, KE_SPLAT, t);
+    e->u.cast.a = a;
+    return e;
+}
+
 KExpr *kb_op3(KBuilder *kb, KOp op, KExpr *a, KExpr *b, KExpr *c)
 {
     const KOpInfo *info = kop_info(op);

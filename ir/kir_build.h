@@ -80,6 +80,13 @@ KExpr *kb_load_guard(KBuilder *kb, uint32_t buf, KIndex idx, const KCond *conds,
                      KExpr *other);
 KExpr *kb_loadx(KBuilder *kb, uint32_t buf, KIndex idx, KExpr *dyn, int64_t stride,
                 int64_t extent);
+/* Vectors (kernel IR lanes > 1): `lanes` consecutive float32 elements buf[idx ..
+ * idx + lanes - 1] of a plain buffer (not a value computed at load), and a scalar
+ * broadcast to every lane. kb_op and kb_op3 on vectors work lane by lane (add, sub,
+ * mul, fma, min, max); kb_store and kb_set take a vector value for lanes consecutive
+ * elements / a vector local (kb_local with KType lanes). */
+KExpr *kb_vload(KBuilder *kb, uint32_t buf, KIndex idx, uint8_t lanes);
+KExpr *kb_splat(KBuilder *kb, KExpr *a, uint8_t lanes);
 KExpr *kb_op(KBuilder *kb, KOp op, KExpr *a, KExpr *b);
 KExpr *kb_op3(KBuilder *kb, KOp op, KExpr *a, KExpr *b, KExpr *c);
 KExpr *kb_select(KBuilder *kb, KExpr *c, KExpr *t, KExpr *f);

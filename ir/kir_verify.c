@@ -97,7 +97,7 @@ static void guarded_range(const VState *s, KIndex ix, const KCond *g, uint8_t ng
 }
 
 static void check_access(const VState *s, uint32_t buf, const KIndex *ix, const KCond *g,
-                         uint8_t ng)
+                         uint8_t ng, uint8_t lanes)
 {
     if (buf >= s->p->bufs.len)
         fail(s, "access to an unknown buffer");
@@ -106,20 +106,36 @@ static void check_access(const VState *s, uint32_t buf, const KIndex *ix, const 
     const KBuf *b = &s->p->bufs.data[buf];
     if (hi > INT32_MAX || lo < INT32_MIN)
         fail(s, "index does not fit 32 bits");
-    if (lo < 0 || (uint64_t)hi >= b->nelem)
+    if (lo < 0 || (uint64_t)hi + (lanes - 1u) >= b->nelem)
         fail(s, "access out of bounds");
+    if (lanes > 1 && (ng || b->dtype != DT_FLOAT32))
+        fail(s, "a vector access is guarded or not float32");
+}
+
+/* lane-wise operations a vector may take */
+static int vector_op(KOp op)
+{
+    return op == KOP_ADD || op == KOP_SUB || op == KOP_MUL || op == KOP_FMA || op == KOP_MIN ||
+           op == KOP_MAX;
 }
 
 static void expr(const VState *s, const KExpr *e)
 {
     if (!e)
         return;
+    if (e->type.lanes == 0)
+        fail(s, "an expression of 0 lanes");
+    if (e->type.lanes > 1 && e->kind != KE_LOAD && e->kind != KE_OP && e->kind != KE_SPLAT &&
+        e->kind != KE_VAR)
+        fail(s, "a vector expression of a kind that has no vector form");
     switch (e->kind) {
     case KE_CONST:
         return;
     case KE_VAR:
         if (e->u.local >= s->k->nlocals)
             fail(s, "unknown local");
+        if (s->k->locals[e->u.local].lanes != e->type.lanes)
+            fail(s, "a local read at another width");
         return;
     case KE_IDX: {
         int64_t lo, hi;
@@ -127,7 +143,8 @@ static void expr(const VState *s, const KExpr *e)
         return;
     }
     case KE_LOAD:
-        check_access(s, e->u.load.buf, &e->u.load.idx, e->u.load.guard, e->u.load.nguard);
+        check_access(s, e->u.load.buf, &e->u.load.idx, e->u.load.guard, e->u.load.nguard,
+                     e->type.lanes);
         expr(s, e->u.load.other);
         return;
     case KE_LOADX: {
@@ -148,7 +165,11 @@ static void expr(const VState *s, const KExpr *e)
             expr(s, e->u.op.a[i]);
             if (i > 0 && e->u.op.a[i]->type.dt != e->u.op.a[0]->type.dt)
                 fail(s, "operand types differ");
+            if (e->u.op.a[i]->type.lanes != e->type.lanes)
+                fail(s, "operand widths differ");
         }
+        if (e->type.lanes > 1 && !vector_op(e->u.op.op))
+            fail(s, "an operation with no vector form");
         return;
     }
     case KE_SELECT:
@@ -158,8 +179,11 @@ static void expr(const VState *s, const KExpr *e)
         if (e->u.sel.t->type.dt != e->u.sel.f->type.dt)
             fail(s, "select arms differ in type");
         return;
-    case KE_CAST:
     case KE_SPLAT:
+        if (e->u.cast.a->type.lanes != 1 || e->type.lanes < 2)
+            fail(s, "a splat not from a scalar to a vector");
+        /* fall through */
+    case KE_CAST:
         expr(s, e->u.cast.a);
         return;
     case KE_HREDUCE:
@@ -193,7 +217,7 @@ static void stmt(VState *s, const KStmt *st)
         s->extent[st->u.loop.var] = 0;
         return;
     case KS_STORE:
-        check_access(s, st->u.store.buf, &st->u.store.idx, NULL, 0);
+        check_access(s, st->u.store.buf, &st->u.store.idx, NULL, 0, st->u.store.val->type.lanes);
         if (s->p->bufs.data[st->u.store.buf].kind == KB_WEIGHT ||
             s->p->bufs.data[st->u.store.buf].kind == KB_INPUT)
             fail(s, "store to a read-only buffer");
@@ -202,6 +226,8 @@ static void stmt(VState *s, const KStmt *st)
     case KS_SET:
         if (st->u.set.local >= s->k->nlocals)
             fail(s, "unknown local");
+        if (s->k->locals[st->u.set.local].lanes != st->u.set.val->type.lanes)
+            fail(s, "a local set at another width");
         expr(s, st->u.set.val);
         return;
     case KS_SEQ:
