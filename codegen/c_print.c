@@ -29,6 +29,7 @@ typedef struct Printer {
     StrBuf *sb;
     uint8_t *helper_used; /* per lwrt_helpers entry */
     int need_clamp;
+    uint32_t vec_used; /* bit L: vectors of L lanes printed (lw_f32xL and its helpers) */
     uint64_t *woff; /* weight offsets in the blob */
     uint64_t blob_size;
     int weights_used;
@@ -217,10 +218,28 @@ static void put_int_const(StrBuf *sb, DType dt, int64_t v)
 
 static void expr(Printer *pr, const KExpr *e);
 
+/* A vector operation: a call of the lw_v<op><L> helper (see print_vector_helpers). */
+static void vec_op_expr(Printer *pr, const KExpr *e)
+{
+    const KOpInfo *info = kop_info(e->u.op.op);
+    pr->vec_used |= 1u << e->type.lanes;
+    sb_printf(pr->sb, "lw_v%s%u(", info->name, e->type.lanes);
+    for (int i = 0; i < info->arity; i++) {
+        if (i)
+            sb_puts(pr->sb, ", ");
+        expr(pr, e->u.op.a[i]);
+    }
+    sb_putc(pr->sb, ')');
+}
+
 static void op_expr(Printer *pr, const KExpr *e)
 {
     StrBuf *sb = pr->sb;
     const KOpInfo *info = kop_info(e->u.op.op);
+    if (e->type.lanes > 1) {
+        vec_op_expr(pr, e);
+        return;
+    }
     const KExpr *a = e->u.op.a[0], *b = e->u.op.a[1], *c = e->u.op.a[2];
     DType dt = a->type.dt;
     int fl = dtype_is_float(dt);
@@ -410,6 +429,15 @@ static void expr(Printer *pr, const KExpr *e)
         sb_puts(sb, "))");
         return;
     case KE_LOAD:
+        if (e->type.lanes > 1) {
+            pr->vec_used |= 1u << e->type.lanes;
+            sb_printf(sb, "lw_vld%u(&", e->type.lanes);
+            put_buf(pr, e->u.load.buf);
+            sb_putc(sb, '[');
+            put_index(pr, &e->u.load.idx);
+            sb_puts(sb, "])");
+            return;
+        }
         if (e->u.load.nguard) {
             sb_putc(sb, '(');
             for (uint8_t i = 0; i < e->u.load.nguard; i++) {
@@ -484,10 +512,15 @@ static void expr(Printer *pr, const KExpr *e)
         return;
     }
     case KE_SPLAT:
+        pr->vec_used |= 1u << e->type.lanes;
+        sb_printf(sb, "lw_vsplat%u(", e->type.lanes);
+        expr(pr, e->u.cast.a);
+        sb_putc(sb, ')');
+        return;
     case KE_HREDUCE:
         break;
     }
-    LW_ICE("the C printer does not print vector expressions yet");
+    LW_ICE("the C printer does not print horizontal reductions yet");
 }
 
 static void stmt(Printer *pr, const KStmt *s, int ind)
@@ -526,6 +559,16 @@ static void stmt(Printer *pr, const KStmt *s, int ind)
         return;
     case KS_STORE:
         sb_indent(sb, ind);
+        if (s->u.store.val->type.lanes > 1) {
+            sb_printf(sb, "lw_vst%u(&", s->u.store.val->type.lanes);
+            put_buf(pr, s->u.store.buf);
+            sb_putc(sb, '[');
+            put_index(pr, &s->u.store.idx);
+            sb_puts(sb, "], ");
+            expr(pr, s->u.store.val);
+            sb_puts(sb, ");\n");
+            return;
+        }
         put_buf(pr, s->u.store.buf);
         sb_putc(sb, '[');
         put_index(pr, &s->u.store.idx);
@@ -556,6 +599,69 @@ static void stmt(Printer *pr, const KStmt *s, int ind)
         sb_indent(sb, ind);
         sb_puts(sb, "}\n");
         return;
+    }
+}
+
+/* The vector type of L float32 lanes and its operations, for the kernels' vector
+ * expressions: GCC/Clang vector extensions (the compiler picks the target's
+ * registers: AVX2/AVX-512 on x86-64 with -march, NEON on AArch64), else a struct of
+ * floats with the same operations lane by lane (any C99 compiler). FMA is spelled
+ * a * b + c as in the scalar kernels: contracted to one instruction where the
+ * compiler contracts (GCC's default). */
+static void print_vector_helpers(StrBuf *c, uint32_t used)
+{
+    int any = 0;
+    for (unsigned L = 2; L <= 64; L *= 2) {
+        if (!(used & (1u << L)))
+            continue;
+        if (!any)
+            sb_puts(c, "/* float32 vectors */\n");
+        any = 1;
+        sb_puts(c, "#if defined(__GNUC__) || defined(__clang__)\n");
+        sb_printf(c, "typedef float lw_f32x%u __attribute__((vector_size(%u)));\n", L, 4 * L);
+        sb_printf(c, "static inline lw_f32x%u lw_vld%u(const float *p)\n{\n    lw_f32x%u v;\n"
+                     "    __builtin_memcpy(&v, p, sizeof v);\n    return v;\n}\n", L, L, L);
+        sb_printf(c, "static inline void lw_vst%u(float *p, lw_f32x%u v)\n{\n"
+                     "    __builtin_memcpy(p, &v, sizeof v);\n}\n", L, L);
+        sb_printf(c, "static inline lw_f32x%u lw_vsplat%u(float x)\n{\n    lw_f32x%u v = {", L,
+                  L, L);
+        for (unsigned i = 0; i < L; i++)
+            sb_puts(c, i ? ", x" : "x");
+        sb_puts(c, "};\n    return v;\n}\n");
+        static const char *const infix[][2] = {{"add", "+"}, {"sub", "-"}, {"mul", "*"}};
+        for (int i = 0; i < 3; i++)
+            sb_printf(c, "static inline lw_f32x%u lw_v%s%u(lw_f32x%u a, lw_f32x%u b)\n{\n"
+                         "    return a %s b;\n}\n", L, infix[i][0], L, L, L, infix[i][1]);
+        sb_printf(c, "static inline lw_f32x%u lw_vfma%u(lw_f32x%u a, lw_f32x%u b, lw_f32x%u c)\n"
+                     "{\n    return a * b + c;\n}\n", L, L, L, L, L);
+        sb_puts(c, "#define LW_VLANE(v, i) ((v)[i])\n#else\n");
+        sb_printf(c, "typedef struct lw_f32x%u {\n    float v[%u];\n} lw_f32x%u;\n", L, L, L);
+        sb_printf(c, "static inline lw_f32x%u lw_vld%u(const float *p)\n{\n    lw_f32x%u r;\n"
+                     "    for (int i = 0; i < %u; i++)\n        r.v[i] = p[i];\n    return r;\n}\n",
+                  L, L, L, L);
+        sb_printf(c, "static inline void lw_vst%u(float *p, lw_f32x%u a)\n{\n"
+                     "    for (int i = 0; i < %u; i++)\n        p[i] = a.v[i];\n}\n", L, L, L);
+        sb_printf(c, "static inline lw_f32x%u lw_vsplat%u(float x)\n{\n    lw_f32x%u r;\n"
+                     "    for (int i = 0; i < %u; i++)\n        r.v[i] = x;\n    return r;\n}\n",
+                  L, L, L, L);
+        static const char *const lane[][2] = {
+            {"add", "a.v[i] + b.v[i]"}, {"sub", "a.v[i] - b.v[i]"}, {"mul", "a.v[i] * b.v[i]"}};
+        for (int i = 0; i < 3; i++)
+            sb_printf(c, "static inline lw_f32x%u lw_v%s%u(lw_f32x%u a, lw_f32x%u b)\n{\n"
+                         "    for (int i = 0; i < %u; i++)\n        a.v[i] = %s;\n    return a;\n}\n",
+                      L, lane[i][0], L, L, L, L, lane[i][1]);
+        sb_printf(c, "static inline lw_f32x%u lw_vfma%u(lw_f32x%u a, lw_f32x%u b, lw_f32x%u c)\n{\n"
+                     "    for (int i = 0; i < %u; i++)\n        a.v[i] = a.v[i] * b.v[i] + c.v[i];\n"
+                     "    return a;\n}\n", L, L, L, L, L, L);
+        sb_puts(c, "#define LW_VLANE(v, i) ((v).v[i])\n#endif\n");
+        /* min and max as the scalar kernels spell them: a < b ? a : b */
+        static const char *const mm[][2] = {{"min", "<"}, {"max", ">"}};
+        for (int i = 0; i < 2; i++)
+            sb_printf(c, "static inline lw_f32x%u lw_v%s%u(lw_f32x%u a, lw_f32x%u b)\n{\n"
+                         "    for (int i = 0; i < %u; i++)\n"
+                         "        LW_VLANE(a, i) = LW_VLANE(a, i) %s LW_VLANE(b, i) ? LW_VLANE(a, i) : LW_VLANE(b, i);\n"
+                         "    return a;\n}\n", L, mm[i][0], L, L, L, L, mm[i][1]);
+        sb_putc(c, '\n');
     }
 }
 
@@ -671,8 +777,14 @@ static void kernel_text(Printer *pr, const Kernel *k, uint8_t *u, StrBuf *out)
         sb_puts(out, "    (void)lw_out;\n");
     if (!any_a || pr->holes)
         sb_puts(out, "    (void)lw_a;\n");
-    for (uint16_t l = 0; l < k->nlocals; l++)
-        sb_printf(out, "    %s l%u = 0;\n", ctype(k->locals[l].dt), l);
+    for (uint16_t l = 0; l < k->nlocals; l++) {
+        if (k->locals[l].lanes > 1) {
+            pr->vec_used |= 1u << k->locals[l].lanes;
+            sb_printf(out, "    lw_f32x%u l%u = {0};\n", k->locals[l].lanes, l);
+        } else {
+            sb_printf(out, "    %s l%u = 0;\n", ctype(k->locals[l].dt), l);
+        }
+    }
     sb_putn(out, body.data ? body.data : "", body.len);
     for (uint32_t i = 0; i < nbh; i++)
         vec_push(pr->ctx->scratch, &pr->hole, bh[i]);
@@ -1035,6 +1147,7 @@ LwStatus c_print(Ctx *ctx, const char *prefix, StrBuf *c, StrBuf *h)
             sb_puts(c, src);
             sb_putc(c, '\n');
         }
+    print_vector_helpers(c, pr.vec_used);
     if (pr.need_clamp)
         sb_puts(c, "static inline int32_t lw_clamp(int32_t v, int32_t n)\n{\n"
                    "    return v < 0 ? 0 : v >= n ? n - 1 : v;\n}\n\n");

@@ -6,6 +6,7 @@
 #include "ir/kir_build.h"
 #include "ops/families.h"
 #include "ops/spatial.h"
+#include "target/target.h"
 
 typedef struct ConvAttrs {
     Window w;
@@ -270,12 +271,283 @@ static LwStatus conv_lower_guarded(KBuilder *kb, const Node *n)
 }
 
 
+/* Register-blocked direct convolution, for targets with vectors (float32, constant
+ * weights, 1-D and 2-D): the output is computed in tiles of MR output channels by
+ * T = NRV * VL consecutive positions, whose sums stay in MR * NRV vector registers
+ * across every input channel and tap; each tap loads NRV vectors of input and
+ * broadcasts MR weights.
+ *
+ * Positions are flattened over rows of width Wq. A band of R output rows at a time,
+ * the input is copied into scratch with its padding and split into its stride phases
+ * (phase (a, b) row r, column q holds x[(oh0 + r)*sh + a - pt][q*sw + b - pl], zero
+ * outside), so that every tap reads the phase plane at p + a constant for output
+ * position p = r*Wq + ow: one unit-stride vector load per NRV lanes, whatever the
+ * stride, dilation or padding. Columns ow >= OW and the tile's overhang are computed
+ * into a small scratch tile and dropped when the tile is copied out through the
+ * epilogue. Weights are prepacked at compile time as [g][block][c][tap][MR] (zero
+ * rows past the group's channels) and the bias as [g][block][MR]. */
+typedef struct ConvBlk {
+    int64_t G, Cg, Mg, nmb, MR, NRV, VL, T;
+    int64_t H, W, OH, OW, sh, sw, pt, pl, Wq, R;
+    int64_t ntap, tap_off[256]; /* per tap: its phase plane and offset in it */
+    int64_t rhmax, plane, Ptmax;
+    uint32_t xb, yb, wpk, bpk, pack, yt;
+    int has_bias;
+    int64_t xs0, ys[4];
+} ConvBlk;
+
+static int64_t ceil_div(int64_t a, int64_t b)
+{
+    return (a + b - 1) / b;
+}
+
+/* One band of rb output rows from row oh0 (affine in the band loop, or constant). */
+static void conv_blk_band(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex oh0, int64_t rb)
+{
+    int64_t Pc = (rb - 1) * cb->Wq + cb->OW, ntiles = ceil_div(Pc, cb->T), Pt = ntiles * cb->T;
+    int64_t hb = ceil_div(Pt + cb->rhmax * cb->Wq + cb->Wq, cb->Wq); /* phase rows used */
+    int64_t C = cb->G * cb->Cg, S = cb->sh * cb->sw;
+    /* the band's input, padded and split into phases */
+    uint16_t vc = kb_for(kb, C), va = kb_for(kb, cb->sh), vb = kb_for(kb, cb->sw);
+    uint16_t vr = kb_for(kb, hb), vq = kb_for(kb, cb->Wq);
+    KIndex dst = kidx_const(0);
+    kidx_add(&dst, vc, S * cb->plane);
+    kidx_add(&dst, va, cb->sw * cb->plane);
+    kidx_add(&dst, vb, cb->plane);
+    kidx_add(&dst, vr, cb->Wq);
+    kidx_add(&dst, vq, 1);
+    KIndex row = kidx_const(-cb->pt), col = kidx_const(-cb->pl);
+    kidx_add_index(&row, &oh0, cb->sh);
+    kidx_add(&row, vr, cb->sh);
+    kidx_add(&row, va, 1);
+    kidx_add(&col, vq, cb->sw);
+    kidx_add(&col, vb, 1);
+    KIndex src = kidx_const(0);
+    kidx_add(&src, vn, cb->xs0);
+    kidx_add(&src, vc, cb->H * cb->W);
+    kidx_add_index(&src, &row, cb->W);
+    kidx_add_index(&src, &col, 1);
+    KCond cond[2] = {{row, cb->H}, {col, cb->W}};
+    kb_store(kb, cb->pack, dst, kb_load_guard(kb, cb->xb, src, cond, 2,
+                                              kb_const_f(kb, DT_FLOAT32, 0)));
+    kb_endfor_n(kb, 5);
+    /* tiles */
+    int64_t MR = cb->MR, NRV = cb->NRV, VL = cb->VL;
+    uint8_t L = (uint8_t)VL;
+    KType vt = {DT_FLOAT32, L};
+    uint16_t vg = kb_for(kb, cb->G), vm = kb_for(kb, cb->nmb), vt_ = kb_for(kb, ntiles);
+    uint16_t acc[64], xv[8];
+    for (int64_t i = 0; i < MR * NRV; i++)
+        acc[i] = kb_local(kb, vt);
+    for (int64_t j = 0; j < NRV; j++)
+        xv[j] = kb_local(kb, vt);
+    KIndex blk = kidx_const(0); /* g * nmb + mb */
+    kidx_add(&blk, vg, cb->nmb);
+    kidx_add(&blk, vm, 1);
+    for (int64_t i = 0; i < MR; i++) {
+        KExpr *b0 = kb_const_f(kb, DT_FLOAT32, 0);
+        if (cb->has_bias) {
+            KIndex bi = kidx_const(i);
+            kidx_add_index(&bi, &blk, MR);
+            b0 = kb_load(kb, cb->bpk, bi);
+        }
+        for (int64_t j = 0; j < NRV; j++)
+            kb_set(kb, acc[i * NRV + j], kb_splat(kb, b0, L));
+    }
+    uint16_t vcg = kb_for(kb, cb->Cg);
+    for (int64_t tap = 0; tap < cb->ntap; tap++) {
+        for (int64_t j = 0; j < NRV; j++) {
+            KIndex xi = kidx_const(cb->tap_off[tap] + j * VL);
+            kidx_add(&xi, vg, cb->Cg * S * cb->plane);
+            kidx_add(&xi, vcg, S * cb->plane);
+            kidx_add(&xi, vt_, cb->T);
+            kb_set(kb, xv[j], kb_vload(kb, cb->pack, xi, L));
+        }
+        for (int64_t i = 0; i < MR; i++) {
+            KIndex wi = kidx_const(tap * MR + i);
+            kidx_add_index(&wi, &blk, cb->Cg * cb->ntap * MR);
+            kidx_add(&wi, vcg, cb->ntap * MR);
+            KExpr *w = kb_splat(kb, kb_load(kb, cb->wpk, wi), L);
+            for (int64_t j = 0; j < NRV; j++)
+                kb_set(kb, acc[i * NRV + j],
+                       kb_op3(kb, KOP_FMA, w, kb_var(kb, xv[j]), kb_var(kb, acc[i * NRV + j])));
+        }
+    }
+    kb_endfor(kb); /* c */
+    for (int64_t i = 0; i < MR; i++)
+        for (int64_t j = 0; j < NRV; j++) {
+            KIndex ti = kidx_const(i * cb->Ptmax + j * VL);
+            kidx_add(&ti, vt_, cb->T);
+            kb_store(kb, cb->yt, ti, kb_var(kb, acc[i * NRV + j]));
+        }
+    kb_endfor(kb); /* tiles */
+    /* copied out through the epilogue: the block's channels that exist, the band's rows,
+     * the real columns */
+    uint16_t vi = kb_for(kb, MR);
+    KIndex m = kidx_const(0);
+    kidx_add(&m, vm, MR);
+    kidx_add(&m, vi, 1);
+    KCond mc = {m, cb->Mg};
+    int guard = cb->nmb * MR != cb->Mg;
+    if (guard)
+        kb_if(kb, &mc, 1);
+    uint16_t vr2 = kb_for(kb, rb), vo = kb_for(kb, cb->OW);
+    KIndex ti = kidx_const(0), yi = kidx_const(0);
+    kidx_add(&ti, vi, cb->Ptmax);
+    kidx_add(&ti, vr2, cb->Wq);
+    kidx_add(&ti, vo, 1);
+    kidx_add(&yi, vn, cb->ys[0]);
+    kidx_add(&yi, vg, cb->Mg * cb->ys[1]);
+    kidx_add_index(&yi, &m, cb->ys[1]);
+    kidx_add_index(&yi, &oh0, cb->ys[2]);
+    kidx_add(&yi, vr2, cb->ys[2]);
+    kidx_add(&yi, vo, cb->ys[3]);
+    kb_store_out(kb, cb->yb, yi, kb_load(kb, cb->yt, ti));
+    kb_endfor_n(kb, 2);
+    if (guard)
+        kb_endif(kb);
+    kb_endfor_n(kb, 3); /* i, mb, g */
+}
+
+static int conv_blocked_ok(Ctx *ctx, KBuilder *kb, const Node *n)
+{
+    const ConvAttrs *c = n->attrs;
+    const Target *t = ctx->target;
+    const Value *x = op_in(kb->g, n, 0), *w = op_in(kb->g, n, 1), *y = op_out(kb->g, n, 0);
+    if (!t || t->vbytes < 8 || !ctx->opt || ctx->opt->opt != LW_O2)
+        return 0;
+    if (x->dtype != DT_FLOAT32 || y->dtype != DT_FLOAT32 || op_acc_dtype(kb->g, n) != DT_FLOAT32 ||
+        w->kind != VK_CONST || w->dtype != DT_FLOAT32 || x->shape.rank > 4)
+        return 0;
+    if (kb->at_load && (kb->at_load[n->in[0]] || kb->at_load[n->in[1]] ||
+                        (op_has_in(n, 2) && kb->at_load[n->in[2]])))
+        return 0;
+    if (op_has_in(n, 2) && op_in(kb->g, n, 2)->kind != VK_CONST)
+        return 0;
+    int64_t taps = 1;
+    for (uint32_t i = 0; i < c->w.nk; i++)
+        taps *= c->w.kernel[i];
+    /* enough positions for a vector; taps unrolled */
+    int64_t P = (int64_t)(shape_count(&y->shape) / (uint64_t)(y->shape.dims[0] * y->shape.dims[1]));
+    return taps <= 256 && P >= t->vbytes / 4;
+}
+
+static LwStatus conv_lower_blocked(Ctx *ctx, KBuilder *kb, const Node *n)
+{
+    const ConvAttrs *c = n->attrs;
+    const Target *t = ctx->target;
+    const Value *x = op_in(kb->g, n, 0), *w = op_in(kb->g, n, 1), *y = op_out(kb->g, n, 0);
+    ConvBlk cb;
+    memset(&cb, 0, sizeof cb);
+    int sp = x->shape.rank - 2;
+    /* 1-D as one row */
+    int64_t kh = sp == 2 ? c->w.kernel[0] : 1, kw = c->w.kernel[sp - 1];
+    int64_t dh = sp == 2 ? c->w.dilations[0] : 1, dw = c->w.dilations[sp - 1];
+    cb.sh = sp == 2 ? c->w.strides[0] : 1;
+    cb.sw = c->w.strides[sp - 1];
+    cb.pt = sp == 2 ? c->w.pads[0] : 0;
+    cb.pl = c->w.pads[sp - 1];
+    int64_t pr = c->w.pads[sp + sp - 1];
+    cb.H = sp == 2 ? x->shape.dims[2] : 1;
+    cb.W = x->shape.dims[1 + sp];
+    cb.OH = sp == 2 ? y->shape.dims[2] : 1;
+    cb.OW = y->shape.dims[1 + sp];
+    cb.G = c->group;
+    cb.Cg = x->shape.dims[1] / cb.G;
+    cb.Mg = w->shape.dims[0] / cb.G;
+    cb.VL = t->vbytes / 4;
+    cb.MR = cb.Mg < t->f32.mr ? cb.Mg : t->f32.mr;
+    cb.NRV = t->f32.nr / cb.VL;
+    if (cb.NRV < 1)
+        cb.NRV = 1;
+    if (cb.MR < t->f32.mr) { /* fewer channels: wider tiles, same registers */
+        int64_t r = (t->nvregs - 2) / (cb.MR + 1);
+        cb.NRV = r < 4 ? (r < 1 ? 1 : r) : 4;
+    }
+    cb.T = cb.NRV * cb.VL;
+    cb.nmb = ceil_div(cb.Mg, cb.MR);
+    cb.Wq = ceil_div(cb.W + cb.pl + pr, cb.sw);
+    if (cb.Wq < cb.OW + (kw - 1) * dw / cb.sw)
+        cb.Wq = cb.OW + (kw - 1) * dw / cb.sw;
+    cb.R = ceil_div(4 * cb.T, cb.Wq);
+    if (cb.R > cb.OH)
+        cb.R = cb.OH;
+    cb.ntap = kh * kw;
+    int64_t S = cb.sh * cb.sw;
+    cb.rhmax = (kh - 1) * dh / cb.sh;
+    int64_t Pc = (cb.R - 1) * cb.Wq + cb.OW;
+    cb.Ptmax = ceil_div(Pc, cb.T) * cb.T;
+    int64_t hb = ceil_div(cb.Ptmax + cb.rhmax * cb.Wq + cb.Wq, cb.Wq);
+    cb.plane = hb * cb.Wq;
+    /* tap (a, b) reads phase ((a*dh) % sh, (b*dw) % sw) at row (a*dh) / sh, column
+     * (b*dw) / sw past the output position */
+    for (int64_t a = 0; a < kh; a++)
+        for (int64_t b = 0; b < kw; b++) {
+            int64_t ph = ((a * dh) % cb.sh) * cb.sw + (b * dw) % cb.sw;
+            cb.tap_off[a * kw + b] = ph * cb.plane + (a * dh / cb.sh) * cb.Wq + b * dw / cb.sw;
+        }
+    int64_t xs[LW_MAX_RANK], ys[LW_MAX_RANK];
+    shape_strides(&x->shape, xs);
+    shape_strides(&y->shape, ys);
+    cb.xs0 = xs[0];
+    cb.ys[0] = ys[0];
+    cb.ys[1] = ys[1];
+    cb.ys[2] = sp == 2 ? ys[2] : 0;
+    cb.ys[3] = 1;
+    /* weights [g][block][c][tap][MR], bias [g][block][MR], zero past Mg */
+    int64_t nw = cb.G * cb.nmb * cb.Cg * cb.ntap * cb.MR;
+    float *wp = arena_must(arena_alloc_array(ctx->scratch, (size_t)nw, sizeof(float)));
+    memset(wp, 0, (size_t)nw * sizeof(float));
+    const float *wsrc = (const float *)(const void *)w->data->bytes;
+    for (int64_t g = 0; g < cb.G; g++)
+        for (int64_t m = 0; m < cb.Mg; m++)
+            for (int64_t ci = 0; ci < cb.Cg; ci++)
+                for (int64_t tap = 0; tap < cb.ntap; tap++) {
+                    int64_t blk = g * cb.nmb + m / cb.MR;
+                    wp[((blk * cb.Cg + ci) * cb.ntap + tap) * cb.MR + m % cb.MR] =
+                        wsrc[((g * cb.Mg + m) * cb.Cg + ci) * cb.ntap + tap];
+                }
+    kb_begin(kb, n, NULL);
+    cb.xb = kb_in(kb, 0);
+    cb.yb = kb_out(kb, 0);
+    cb.wpk = kb_weight(kb, DT_FLOAT32, wp, (uint64_t)nw);
+    cb.has_bias = op_has_in(n, 2);
+    if (cb.has_bias) {
+        int64_t nb = cb.G * cb.nmb * cb.MR;
+        float *bp = arena_must(arena_alloc_array(ctx->scratch, (size_t)nb, sizeof(float)));
+        memset(bp, 0, (size_t)nb * sizeof(float));
+        const float *bsrc = (const float *)(const void *)op_in(kb->g, n, 2)->data->bytes;
+        for (int64_t g = 0; g < cb.G; g++)
+            for (int64_t m = 0; m < cb.Mg; m++)
+                bp[(g * cb.nmb + m / cb.MR) * cb.MR + m % cb.MR] = bsrc[g * cb.Mg + m];
+        cb.bpk = kb_weight(kb, DT_FLOAT32, bp, (uint64_t)nb);
+    }
+    cb.pack = kb_scratch(kb, DT_FLOAT32, (uint64_t)(cb.G * cb.Cg * S * cb.plane));
+    cb.yt = kb_scratch(kb, DT_FLOAT32, (uint64_t)(cb.MR * cb.Ptmax));
+    uint16_t vn = kb_for(kb, x->shape.dims[0]);
+    int64_t nb = cb.OH / cb.R, rt = cb.OH % cb.R;
+    if (nb) {
+        uint16_t vb = kb_for(kb, nb);
+        KIndex oh0 = kidx_const(0);
+        kidx_add(&oh0, vb, cb.R);
+        conv_blk_band(kb, &cb, vn, oh0, cb.R);
+        kb_endfor(kb);
+    }
+    if (rt)
+        conv_blk_band(kb, &cb, vn, kidx_const(nb * cb.R), rt);
+    kb_endfor(kb);
+    kb_end(kb);
+    return LW_OK;
+}
+
 static LwStatus conv_lower(Ctx *ctx, KBuilder *kb, const Node *n)
 {
     const ConvAttrs *c = n->attrs;
     int64_t kcount = 1;
     for (uint32_t i = 0; i < c->w.nk; i++)
         kcount *= c->w.kernel[i];
+    if (conv_blocked_ok(ctx, kb, n))
+        return conv_lower_blocked(ctx, kb, n);
     /* -Os: one guarded loop nest (smallest code) instead of a guard-free nest per tap */
     if (kcount <= 64 && !(ctx->opt && ctx->opt->opt == LW_OS))
         return conv_lower_unrolled(kb, n);
