@@ -79,6 +79,13 @@ static LLVMTypeRef ltype(LPrinter *lp, DType dt)
     LW_ICE("the LLVM printer has no type for %s", dtype_name(dt));
 }
 
+/* a kernel-IR type: a vector (lanes > 1) is <lanes x T> */
+static LLVMTypeRef ktype_of(LPrinter *lp, KType t)
+{
+    LLVMTypeRef e = ltype(lp, t.dt);
+    return t.lanes > 1 ? LLVMVectorType(e, t.lanes) : e;
+}
+
 static int is_fl(DType dt)
 {
     return dt == DT_FLOAT32 || dt == DT_FLOAT64;
@@ -135,11 +142,25 @@ static LLVMValueRef elem_ptr(LPrinter *lp, uint32_t buf, LLVMValueRef idx)
     return LLVMBuildInBoundsGEP2(lp->B, ltype(lp, lp->p->bufs.data[buf].dtype), base, &idx, 1, "");
 }
 
-static LLVMValueRef load_elem(LPrinter *lp, uint32_t buf, LLVMValueRef idx)
+/* buf[idx], or with lanes > 1 the vector of buf[idx .. idx + lanes - 1]; a vector access
+ * is aligned to its element only (the kernel IR puts vectors at any element). */
+static LLVMValueRef lanes_ptr(LPrinter *lp, uint32_t buf, LLVMValueRef idx, uint8_t lanes,
+                              LLVMTypeRef *type)
 {
-    DType dt = lp->p->bufs.data[buf].dtype;
-    LLVMValueRef v = LLVMBuildLoad2(lp->B, ltype(lp, dt), elem_ptr(lp, buf, idx), "");
-    LLVMSetAlignment(v, dtype_size(dt));
+    KType t = {lp->p->bufs.data[buf].dtype, lanes};
+    LLVMValueRef ptr = elem_ptr(lp, buf, idx);
+    *type = ktype_of(lp, t);
+    if (lanes > 1)
+        ptr = LLVMBuildBitCast(lp->B, ptr, LLVMPointerType(*type, 0), "");
+    return ptr;
+}
+
+static LLVMValueRef load_elem(LPrinter *lp, uint32_t buf, LLVMValueRef idx, uint8_t lanes)
+{
+    LLVMTypeRef T;
+    LLVMValueRef ptr = lanes_ptr(lp, buf, idx, lanes, &T);
+    LLVMValueRef v = LLVMBuildLoad2(lp->B, T, ptr, "");
+    LLVMSetAlignment(v, dtype_size(lp->p->bufs.data[buf].dtype));
     return v;
 }
 
@@ -157,6 +178,14 @@ static LLVMValueRef call_helper(LPrinter *lp, const char *name, LLVMValueRef *ar
 {
     LLVMValueRef f = helper_fn(lp, name);
     return LLVMBuildCall2(lp->B, LLVMGlobalGetValueType(f), f, args, n, "");
+}
+
+/* an intrinsic overloaded on one type ("llvm.fmuladd" on float, <8 x float>, ...) */
+static LLVMValueRef intrinsic(LPrinter *lp, const char *name, LLVMTypeRef t)
+{
+    unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+    LW_ASSERT(id != 0);
+    return LLVMGetIntrinsicDeclaration(lp->M, id, &t, 1);
 }
 
 /* ---------------------------------------------------------------- conversions */
@@ -234,6 +263,11 @@ static LLVMValueRef op_expr(LPrinter *lp, const KExpr *e)
     LLVMValueRef a = expr(lp, e->u.op.a[0]);
     LLVMValueRef b = info->arity > 1 ? expr(lp, e->u.op.a[1]) : NULL;
     LLVMValueRef c = info->arity > 2 ? expr(lp, e->u.op.a[2]) : NULL;
+    /* vectors (add, sub, mul, fma, min, max on float32) take the scalar forms' spelling
+     * lane-wise: fadd/fsub/fmul, fmuladd overloaded on the vector type, fcmp + select */
+    if (e->type.lanes > 1 && info->form != KF_INFIX && info->form != KF_FMA &&
+        info->form != KF_MIN && info->form != KF_MAX)
+        LW_ICE("the LLVM printer has no vector form of kernel op %s", info->name);
     switch (info->form) {
     case KF_INFIX:
         if (op == KOP_ADD)
@@ -244,6 +278,8 @@ static LLVMValueRef op_expr(LPrinter *lp, const KExpr *e)
     case KF_FMA:
         if (fl) { /* a * b + c, contractible like C's (gcc's default -ffp-contract=fast) */
             LLVMValueRef f = dt == DT_FLOAT32 ? lp->fmuladd_f32 : lp->fmuladd_f64;
+            if (e->type.lanes > 1)
+                f = intrinsic(lp, "llvm.fmuladd", ktype_of(lp, e->type));
             LLVMValueRef args[3] = {a, b, c};
             return LLVMBuildCall2(B, LLVMGlobalGetValueType(f), f, args, 3, "");
         }
@@ -339,7 +375,7 @@ static LLVMValueRef guarded_load(LPrinter *lp, const KExpr *e)
     LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(lp->C, lp->fn, "join");
     LLVMBuildCondBr(B, ok, yes, no);
     LLVMPositionBuilderAtEnd(B, yes);
-    LLVMValueRef v1 = load_elem(lp, e->u.load.buf, index_val(lp, &e->u.load.idx));
+    LLVMValueRef v1 = load_elem(lp, e->u.load.buf, index_val(lp, &e->u.load.idx), 1);
     LLVMBasicBlockRef yes_end = LLVMGetInsertBlock(B);
     LLVMBuildBr(B, join);
     LLVMPositionBuilderAtEnd(B, no);
@@ -357,8 +393,6 @@ static LLVMValueRef guarded_load(LPrinter *lp, const KExpr *e)
 static LLVMValueRef expr(LPrinter *lp, const KExpr *e)
 {
     LLVMBuilderRef B = lp->B;
-    if (e->type.lanes > 1)
-        LW_ICE("the LLVM printer does not print vector expressions yet");
     DType dt = e->type.dt;
     switch (e->kind) {
     case KE_CONST:
@@ -366,7 +400,7 @@ static LLVMValueRef expr(LPrinter *lp, const KExpr *e)
             return LLVMConstReal(ltype(lp, dt), e->u.c.f);
         return cint(ltype(lp, dt), e->u.c.i);
     case KE_VAR: {
-        LLVMTypeRef T = ltype(lp, lp->k->locals[e->u.local].dt);
+        LLVMTypeRef T = ktype_of(lp, lp->k->locals[e->u.local]);
         return LLVMBuildLoad2(B, T, lp->local[e->u.local], "");
     }
     case KE_IDX: /* the index's value converted like C's ((T)(index)) */
@@ -374,7 +408,7 @@ static LLVMValueRef expr(LPrinter *lp, const KExpr *e)
     case KE_LOAD:
         if (e->u.load.nguard)
             return guarded_load(lp, e);
-        return load_elem(lp, e->u.load.buf, index_val(lp, &e->u.load.idx));
+        return load_elem(lp, e->u.load.buf, index_val(lp, &e->u.load.idx), e->type.lanes);
     case KE_LOADX: {
         /* idx + clamp((int32_t)dyn, 0, extent - 1) * stride */
         LLVMValueRef d = convert(lp, expr(lp, e->u.loadx.dyn), e->u.loadx.dyn->type.dt, DT_INT32);
@@ -386,7 +420,7 @@ static LLVMValueRef expr(LPrinter *lp, const KExpr *e)
         if (e->u.loadx.stride != 1)
             off = LLVMBuildNSWMul(B, off, cint(lp->iptr, e->u.loadx.stride), "");
         LLVMValueRef idx = LLVMBuildNSWAdd(B, index_val(lp, &e->u.loadx.idx), off, "");
-        return load_elem(lp, e->u.loadx.buf, idx);
+        return load_elem(lp, e->u.loadx.buf, idx, 1);
     }
     case KE_OP:
         return op_expr(lp, e);
@@ -401,11 +435,17 @@ static LLVMValueRef expr(LPrinter *lp, const KExpr *e)
     }
     case KE_CAST:
         return convert(lp, expr(lp, e->u.cast.a), e->u.cast.a->type.dt, dt);
-    case KE_SPLAT:
+    case KE_SPLAT: { /* insertelement into lane 0, then a shuffle of lane 0 to all */
+        LLVMTypeRef V = ktype_of(lp, e->type);
+        LLVMValueRef one = LLVMBuildInsertElement(B, LLVMGetUndef(V), expr(lp, e->u.cast.a),
+                                                  LLVMConstNull(lp->i32), "");
+        LLVMValueRef mask = LLVMConstNull(LLVMVectorType(lp->i32, e->type.lanes));
+        return LLVMBuildShuffleVector(B, one, LLVMGetUndef(V), mask, "");
+    }
     case KE_HREDUCE:
         break;
     }
-    LW_ICE("the LLVM printer does not print vector expressions yet");
+    LW_ICE("the LLVM printer does not print horizontal reductions yet");
 }
 
 /* ---------------------------------------------------------------- statements */
@@ -455,7 +495,9 @@ static void stmt(LPrinter *lp, const KStmt *s)
     }
     case KS_STORE: {
         LLVMValueRef val = expr(lp, s->u.store.val);
-        LLVMValueRef ptr = elem_ptr(lp, s->u.store.buf, index_val(lp, &s->u.store.idx));
+        LLVMTypeRef T;
+        LLVMValueRef ptr = lanes_ptr(lp, s->u.store.buf, index_val(lp, &s->u.store.idx),
+                                     s->u.store.val->type.lanes, &T);
         LLVMValueRef st = LLVMBuildStore(B, val, ptr);
         LLVMSetAlignment(st, dtype_size(lp->p->bufs.data[s->u.store.buf].dtype));
         return;
@@ -543,7 +585,7 @@ static LLVMValueRef build_kernel(LPrinter *lp, const Kernel *k, uint8_t *u, uint
     LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(lp->C, fn, "entry");
     LLVMPositionBuilderAtEnd(lp->B, entry);
     for (uint16_t l = 0; l < k->nlocals; l++) {
-        LLVMTypeRef T = ltype(lp, k->locals[l].dt);
+        LLVMTypeRef T = ktype_of(lp, k->locals[l]);
         lp->local[l] = LLVMBuildAlloca(lp->B, T, "");
         LLVMBuildStore(lp->B, LLVMConstNull(T), lp->local[l]);
     }
@@ -769,13 +811,6 @@ static LwStatus link_helpers(LPrinter *lp, const LwrtBitcode *bc)
         if (!LLVMIsDeclaration(g))
             LLVMSetLinkage(g, LLVMInternalLinkage);
     return LW_OK;
-}
-
-static LLVMValueRef intrinsic(LPrinter *lp, const char *name, LLVMTypeRef t)
-{
-    unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
-    LW_ASSERT(id != 0);
-    return LLVMGetIntrinsicDeclaration(lp->M, id, &t, 1);
 }
 
 static const char *pipeline_for(LwOptLevel o)

@@ -1,4 +1,5 @@
-/* Text form of kernel IR for --emit=kir and --print-after. */
+/* Text form of kernel IR for --emit=kir and --print-after. Vectors show their width:
+ * `vload<8> b2[i0]`, `splat<8>(...)`, `local l0: float32x8`, `vstore<8> b3[8*i0] = ...`. */
 #include "ir/kir.h"
 
 static void dump_index(const KIndex *ix, StrBuf *sb)
@@ -40,6 +41,8 @@ static void dump_expr(const KExpr *e, StrBuf *sb)
         sb_putc(sb, ')');
         return;
     case KE_LOAD:
+        if (e->type.lanes > 1)
+            sb_printf(sb, "vload<%u> ", e->type.lanes);
         sb_printf(sb, "b%u[", e->u.load.buf);
         dump_index(&e->u.load.idx, sb);
         sb_putc(sb, ']');
@@ -88,8 +91,14 @@ static void dump_expr(const KExpr *e, StrBuf *sb)
         sb_putc(sb, ')');
         return;
     case KE_SPLAT:
+        sb_printf(sb, "splat<%u>(", e->type.lanes);
+        dump_expr(e->u.cast.a, sb);
+        sb_putc(sb, ')');
+        return;
     case KE_HREDUCE:
-        sb_puts(sb, "vec(...)");
+        sb_printf(sb, "hreduce<%s>(", kop_info(e->u.hred.op)->name);
+        dump_expr(e->u.hred.a, sb);
+        sb_putc(sb, ')');
         return;
     }
 }
@@ -112,6 +121,8 @@ static void dump_stmt(const KStmt *s, int ind, StrBuf *sb)
         return;
     case KS_STORE:
         sb_indent(sb, ind);
+        if (s->u.store.val->type.lanes > 1)
+            sb_printf(sb, "vstore<%u> ", s->u.store.val->type.lanes);
         sb_printf(sb, "b%u[", s->u.store.buf);
         dump_index(&s->u.store.idx, sb);
         sb_puts(sb, "] = ");
@@ -147,8 +158,12 @@ void kir_dump_kernel(const Program *p, const Kernel *k, StrBuf *sb)
 {
     (void)p;
     sb_printf(sb, "kernel %s\n", k->cname);
-    for (uint16_t i = 0; i < k->nlocals; i++)
-        sb_printf(sb, "  local l%u: %s\n", i, dtype_name(k->locals[i].dt));
+    for (uint16_t i = 0; i < k->nlocals; i++) {
+        sb_printf(sb, "  local l%u: %s", i, dtype_name(k->locals[i].dt));
+        if (k->locals[i].lanes > 1)
+            sb_printf(sb, "x%u", k->locals[i].lanes);
+        sb_putc(sb, '\n');
+    }
     dump_stmt(k->body, 1, sb);
 }
 

@@ -1,5 +1,6 @@
 /* Tree-walking interpreter over kernel IR. Floats compute in their own width
- * (float32 in float), integers wrap to their width as the printed C does. */
+ * (float32 in float), integers wrap to their width as the printed C does. Vectors
+ * (lanes > 1) are evaluated one lane at a time with the scalar rules. */
 #include "ir/kir_interp.h"
 
 #include <math.h>
@@ -17,8 +18,12 @@ typedef struct Interp {
     const Kernel *k;
     void *const *mem;
     int64_t *vars;
-    KV *locals;
+    KV *locals;      /* every local's lanes, one after another */
+    uint32_t *first; /* per local: its lane 0 in `locals` */
 } Interp;
+
+/* Longest vector a statement evaluates before it writes (KType.lanes is a uint8_t). */
+#define MAX_LANES 255
 
 static int64_t wrap(DType dt, int64_t v)
 {
@@ -140,7 +145,7 @@ static void store_elem(const Interp *in, uint32_t b, int64_t i, KV v)
     }
 }
 
-static KV eval(Interp *in, const KExpr *e);
+static KV eval(Interp *in, const KExpr *e, uint8_t lane);
 
 static int is_f(DType dt)
 {
@@ -246,16 +251,18 @@ static double f32op1(KOp op, float a)
     }
 }
 
-static KV op_eval(Interp *in, const KExpr *e)
+/* Lane `lane` of e; every vector operation is lane-wise, so it is the scalar
+ * operation on the operands' lane. */
+static KV op_eval(Interp *in, const KExpr *e, uint8_t lane)
 {
     KOp op = e->u.op.op;
     const KOpInfo *info = kop_info(op);
     DType dt = e->u.op.a[0]->type.dt; /* operand type */
-    KV a = eval(in, e->u.op.a[0]), b = {0}, c = {0}, r;
+    KV a = eval(in, e->u.op.a[0], lane), b = {0}, c = {0}, r;
     if (info->arity > 1)
-        b = eval(in, e->u.op.a[1]);
+        b = eval(in, e->u.op.a[1], lane);
     if (info->arity > 2)
-        c = eval(in, e->u.op.a[2]);
+        c = eval(in, e->u.op.a[2], lane);
     if (is_f(dt)) {
         int f32 = dt == DT_FLOAT32;
         float fa = (float)a.f, fb = (float)b.f, fc = (float)c.f;
@@ -418,7 +425,10 @@ static KV op_eval(Interp *in, const KExpr *e)
     }
 }
 
-static KV eval(Interp *in, const KExpr *e)
+/* Lane `lane` of e (0 for a scalar): a vector load reads idx + lane, a splat its
+ * scalar, a vector local its lane. Scalars inside a vector expression sit under a
+ * splat, which evaluates them as lane 0. */
+static KV eval(Interp *in, const KExpr *e, uint8_t lane)
 {
     KV r;
     switch (e->kind) {
@@ -429,7 +439,7 @@ static KV eval(Interp *in, const KExpr *e)
             r.i = e->u.c.i;
         return r;
     case KE_VAR:
-        return in->locals[e->u.local];
+        return in->locals[in->first[e->u.local] + (e->type.lanes > 1 ? lane : 0u)];
     case KE_IDX:
         r.i = wrap(e->type.dt, idx_val(in, &e->u.idx));
         if (is_f(e->type.dt))
@@ -439,28 +449,58 @@ static KV eval(Interp *in, const KExpr *e)
         for (uint8_t i = 0; i < e->u.load.nguard; i++) {
             int64_t v = idx_val(in, &e->u.load.guard[i].e);
             if (v < 0 || v >= e->u.load.guard[i].bound)
-                return eval(in, e->u.load.other);
+                return eval(in, e->u.load.other, 0);
         }
-        return load_elem(in, e->u.load.buf, idx_val(in, &e->u.load.idx));
+        return load_elem(in, e->u.load.buf,
+                         idx_val(in, &e->u.load.idx) + (e->type.lanes > 1 ? lane : 0));
     case KE_LOADX: {
-        KV d = eval(in, e->u.loadx.dyn);
+        KV d = eval(in, e->u.loadx.dyn, 0);
         int64_t j = d.i < 0 ? 0 : d.i >= e->u.loadx.extent ? e->u.loadx.extent - 1 : d.i;
         return load_elem(in, e->u.loadx.buf,
                          idx_val(in, &e->u.loadx.idx) + j * e->u.loadx.stride);
     }
     case KE_OP:
-        return op_eval(in, e);
+        return op_eval(in, e, e->type.lanes > 1 ? lane : 0);
     case KE_SELECT: {
-        KV c = eval(in, e->u.sel.c);
-        return c.i ? eval(in, e->u.sel.t) : eval(in, e->u.sel.f);
+        KV c = eval(in, e->u.sel.c, 0);
+        return c.i ? eval(in, e->u.sel.t, 0) : eval(in, e->u.sel.f, 0);
     }
     case KE_CAST:
-        return cast(e->type.dt, e->u.cast.a->type.dt, eval(in, e->u.cast.a));
+        return cast(e->type.dt, e->u.cast.a->type.dt, eval(in, e->u.cast.a, 0));
     case KE_SPLAT:
+        return eval(in, e->u.cast.a, 0);
     case KE_HREDUCE:
         break;
     }
-    LW_ICE("vector expressions are not interpreted yet");
+    LW_ICE("horizontal reductions are not interpreted yet");
+}
+
+/* Every lane of e into v[0 .. lanes - 1] before anything is written: a vector store
+ * may overlap the loads it reads, and a vector reads its operands whole. */
+static uint8_t eval_lanes(Interp *in, const KExpr *e, KV *v)
+{
+    uint8_t n = e->type.lanes > 1 ? e->type.lanes : 1;
+    for (uint8_t l = 0; l < n; l++)
+        v[l] = eval(in, e, l);
+    return n;
+}
+
+/* KS_STORE and KS_SET, outside the recursive exec so their lane buffers are not in
+ * every loop level's frame. */
+static void exec_store(Interp *in, const KStmt *s)
+{
+    KV v[MAX_LANES];
+    uint8_t n = eval_lanes(in, s->u.store.val, v);
+    int64_t at = idx_val(in, &s->u.store.idx);
+    for (uint8_t l = 0; l < n; l++)
+        store_elem(in, s->u.store.buf, at + l, v[l]);
+}
+
+static void exec_set(Interp *in, const KStmt *s)
+{
+    KV v[MAX_LANES];
+    uint8_t n = eval_lanes(in, s->u.set.val, v);
+    memcpy(&in->locals[in->first[s->u.set.local]], v, n * sizeof v[0]);
 }
 
 static void exec(Interp *in, const KStmt *s)
@@ -470,7 +510,7 @@ static void exec(Interp *in, const KStmt *s)
         int64_t n = s->u.loop.extent;
         if (n > 0 && s->u.loop.dyn) {
             /* as the printers: the value converted to int32_t, then clamped */
-            KV d = eval(in, s->u.loop.dyn);
+            KV d = eval(in, s->u.loop.dyn, 0);
             n = kir_trip((int32_t)(uint32_t)(uint64_t)d.i, n);
         }
         for (int64_t i = 0; i < n; i++) {
@@ -480,10 +520,10 @@ static void exec(Interp *in, const KStmt *s)
         return;
     }
     case KS_STORE:
-        store_elem(in, s->u.store.buf, idx_val(in, &s->u.store.idx), eval(in, s->u.store.val));
+        exec_store(in, s);
         return;
     case KS_SET:
-        in->locals[s->u.set.local] = eval(in, s->u.set.val);
+        exec_set(in, s);
         return;
     case KS_SEQ:
         for (uint32_t i = 0; i < s->u.seq.n; i++)
@@ -510,7 +550,13 @@ LwStatus kir_interp_run(Ctx *ctx, const Program *p, uint32_t first, uint32_t las
         in.k = kr;
         in.mem = mem;
         in.vars = arena_array(ctx->scratch, int64_t, kr->nvars ? kr->nvars : 1);
-        in.locals = arena_array(ctx->scratch, KV, kr->nlocals ? kr->nlocals : 1);
+        in.first = arena_array(ctx->scratch, uint32_t, kr->nlocals ? kr->nlocals : 1);
+        uint32_t nlanes = 0;
+        for (uint16_t l = 0; l < kr->nlocals; l++) {
+            in.first[l] = nlanes;
+            nlanes += kr->locals[l].lanes ? kr->locals[l].lanes : 1u;
+        }
+        in.locals = arena_array(ctx->scratch, KV, nlanes ? nlanes : 1);
         exec(&in, kr->body);
     }
     return LW_OK;
