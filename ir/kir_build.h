@@ -29,6 +29,10 @@ struct KBuilder {
     /* ValueId -> the node whose op computes the value at each load (OpDef.at_load), or
      * NULL: such a value has no tensor; loads of it become the node's expression */
     const Node **at_load;
+    /* ValueId of a node's output 0 -> arena bytes the node's kernel scratch may take without raising the most
+     * bytes live at one kernel (passes/lower.c), or NULL: schedules that need more
+     * scratch than the plain one (e.g. the blocked convolution) are not used */
+    const uint64_t *scratch_budget;
 };
 
 /* ir/kir_build.c: kernels */

@@ -289,10 +289,10 @@ static LwStatus conv_lower_guarded(KBuilder *kb, const Node *n)
 typedef struct ConvBlk {
     int64_t G, Cg, Mg, nmb, MR, NRV, VL, T;
     int64_t H, W, OH, OW, sh, sw, pt, pl, Wq, R;
-    int64_t ntap, tap_off[256]; /* per tap: its phase plane and offset in it */
-    int64_t rhmax, plane, Ptmax;
+    int64_t ntap, tap_off[256]; /* per tap: its offset from the output position */
+    int64_t rhmax, plane, Ptmax, cstride;
     uint32_t xb, yb, wpk, bpk, pack, yt;
-    int has_bias;
+    int has_bias, direct; /* direct: a pointwise conv reading x itself */
     int64_t xs0, ys[4];
 } ConvBlk;
 
@@ -301,11 +301,100 @@ static int64_t ceil_div(int64_t a, int64_t b)
     return (a + b - 1) / b;
 }
 
+/* Sums of one tile: MR channels of block (vg, vm) by nv vectors of `lanes` lanes
+ * (lanes 1: scalars) of source src from xbase (the tile's position in channel 0 of
+ * group 0; channel c at + c * cstride, tap t at + tap_off[t]), stored in yt from
+ * column tcol (row i at i * Ptmax). */
+static void conv_blk_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vg, uint16_t vm, uint32_t src,
+                          KIndex xbase, int64_t nv, uint8_t lanes, KIndex tcol)
+{
+    int64_t MR = cb->MR;
+    KType vt = {DT_FLOAT32, lanes};
+    uint16_t acc[256], xv[16];
+    for (int64_t i = 0; i < MR * nv; i++)
+        acc[i] = kb_local(kb, vt);
+    for (int64_t j = 0; j < nv; j++)
+        xv[j] = kb_local(kb, vt);
+    KIndex blk = kidx_const(0); /* g * nmb + mb */
+    kidx_add(&blk, vg, cb->nmb);
+    kidx_add(&blk, vm, 1);
+    for (int64_t i = 0; i < MR; i++) {
+        KExpr *b0 = kb_const_f(kb, DT_FLOAT32, 0);
+        if (cb->has_bias) {
+            KIndex bi = kidx_const(i);
+            kidx_add_index(&bi, &blk, MR);
+            b0 = kb_load(kb, cb->bpk, bi);
+        }
+        for (int64_t j = 0; j < nv; j++)
+            kb_set(kb, acc[i * nv + j], lanes > 1 ? kb_splat(kb, b0, lanes) : b0);
+    }
+    uint16_t vc = kb_for(kb, cb->Cg);
+    for (int64_t tap = 0; tap < cb->ntap; tap++) {
+        for (int64_t j = 0; j < nv; j++) {
+            KIndex xi = xbase;
+            xi.base += cb->tap_off[tap] + j * lanes;
+            kidx_add(&xi, vg, cb->Cg * cb->cstride);
+            kidx_add(&xi, vc, cb->cstride);
+            kb_set(kb, xv[j], lanes > 1 ? kb_vload(kb, src, xi, lanes) : kb_load(kb, src, xi));
+        }
+        for (int64_t i = 0; i < MR; i++) {
+            KIndex wi = kidx_const(tap * MR + i);
+            kidx_add_index(&wi, &blk, cb->Cg * cb->ntap * MR);
+            kidx_add(&wi, vc, cb->ntap * MR);
+            KExpr *w = kb_load(kb, cb->wpk, wi);
+            if (lanes > 1)
+                w = kb_splat(kb, w, lanes);
+            for (int64_t j = 0; j < nv; j++)
+                kb_set(kb, acc[i * nv + j],
+                       kb_op3(kb, KOP_FMA, w, kb_var(kb, xv[j]), kb_var(kb, acc[i * nv + j])));
+        }
+    }
+    kb_endfor(kb); /* c */
+    for (int64_t i = 0; i < MR; i++)
+        for (int64_t j = 0; j < nv; j++) {
+            KIndex ti = tcol;
+            ti.base += i * cb->Ptmax + j * lanes;
+            kb_store(kb, cb->yt, ti, kb_var(kb, acc[i * nv + j]));
+        }
+}
+
+/* Copies rows x cols of the tile scratch out through the epilogue: the block's
+ * channels that exist; scratch column r * tstride + q, output position ybase + r * ys2
+ * + q. Opens and closes its loops inside the (vg, vm) loops. */
+static void conv_blk_copyout(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uint16_t vg, uint16_t vm,
+                             KIndex ybase, int64_t rows, int64_t tstride, int64_t cols)
+{
+    int64_t MR = cb->MR;
+    uint16_t vi = kb_for(kb, MR);
+    KIndex m = kidx_const(0);
+    kidx_add(&m, vm, MR);
+    kidx_add(&m, vi, 1);
+    KCond mc = {m, cb->Mg};
+    int guard = cb->nmb * MR != cb->Mg;
+    if (guard)
+        kb_if(kb, &mc, 1);
+    uint16_t vr = kb_for(kb, rows), vo = kb_for(kb, cols);
+    KIndex ti = kidx_const(0), yi = ybase;
+    kidx_add(&ti, vi, cb->Ptmax);
+    kidx_add(&ti, vr, tstride);
+    kidx_add(&ti, vo, 1);
+    kidx_add(&yi, vn, cb->ys[0]);
+    kidx_add(&yi, vg, cb->Mg * cb->ys[1]);
+    kidx_add_index(&yi, &m, cb->ys[1]);
+    kidx_add(&yi, vr, cb->ys[2]);
+    kidx_add(&yi, vo, 1);
+    kb_store_out(kb, cb->yb, yi, kb_load(kb, cb->yt, ti));
+    kb_endfor_n(kb, 2);
+    if (guard)
+        kb_endif(kb);
+    kb_endfor(kb);
+}
+
 /* One band of rb output rows from row oh0 (affine in the band loop, or constant). */
 static void conv_blk_band(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex oh0, int64_t rb)
 {
-    int64_t Pc = (rb - 1) * cb->Wq + cb->OW, ntiles = ceil_div(Pc, cb->T), Pt = ntiles * cb->T;
-    int64_t hb = ceil_div(Pt + cb->rhmax * cb->Wq + cb->Wq, cb->Wq); /* phase rows used */
+    int64_t Pc = (rb - 1) * cb->Wq + cb->OW, ntiles = ceil_div(Pc, cb->T);
+    int64_t hb = ceil_div(ntiles * cb->T + cb->rhmax * cb->Wq + cb->Wq, cb->Wq); /* phase rows */
     int64_t C = cb->G * cb->Cg, S = cb->sh * cb->sw;
     /* the band's input, padded and split into phases */
     uint16_t vc = kb_for(kb, C), va = kb_for(kb, cb->sh), vb = kb_for(kb, cb->sw);
@@ -331,90 +420,65 @@ static void conv_blk_band(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
     kb_store(kb, cb->pack, dst, kb_load_guard(kb, cb->xb, src, cond, 2,
                                               kb_const_f(kb, DT_FLOAT32, 0)));
     kb_endfor_n(kb, 5);
-    /* tiles */
-    int64_t MR = cb->MR, NRV = cb->NRV, VL = cb->VL;
-    uint8_t L = (uint8_t)VL;
-    KType vt = {DT_FLOAT32, L};
-    uint16_t vg = kb_for(kb, cb->G), vm = kb_for(kb, cb->nmb), vt_ = kb_for(kb, ntiles);
-    uint16_t acc[64], xv[8];
-    for (int64_t i = 0; i < MR * NRV; i++)
-        acc[i] = kb_local(kb, vt);
-    for (int64_t j = 0; j < NRV; j++)
-        xv[j] = kb_local(kb, vt);
-    KIndex blk = kidx_const(0); /* g * nmb + mb */
-    kidx_add(&blk, vg, cb->nmb);
-    kidx_add(&blk, vm, 1);
-    for (int64_t i = 0; i < MR; i++) {
-        KExpr *b0 = kb_const_f(kb, DT_FLOAT32, 0);
-        if (cb->has_bias) {
-            KIndex bi = kidx_const(i);
-            kidx_add_index(&bi, &blk, MR);
-            b0 = kb_load(kb, cb->bpk, bi);
-        }
-        for (int64_t j = 0; j < NRV; j++)
-            kb_set(kb, acc[i * NRV + j], kb_splat(kb, b0, L));
-    }
-    uint16_t vcg = kb_for(kb, cb->Cg);
-    for (int64_t tap = 0; tap < cb->ntap; tap++) {
-        for (int64_t j = 0; j < NRV; j++) {
-            KIndex xi = kidx_const(cb->tap_off[tap] + j * VL);
-            kidx_add(&xi, vg, cb->Cg * S * cb->plane);
-            kidx_add(&xi, vcg, S * cb->plane);
-            kidx_add(&xi, vt_, cb->T);
-            kb_set(kb, xv[j], kb_vload(kb, cb->pack, xi, L));
-        }
-        for (int64_t i = 0; i < MR; i++) {
-            KIndex wi = kidx_const(tap * MR + i);
-            kidx_add_index(&wi, &blk, cb->Cg * cb->ntap * MR);
-            kidx_add(&wi, vcg, cb->ntap * MR);
-            KExpr *w = kb_splat(kb, kb_load(kb, cb->wpk, wi), L);
-            for (int64_t j = 0; j < NRV; j++)
-                kb_set(kb, acc[i * NRV + j],
-                       kb_op3(kb, KOP_FMA, w, kb_var(kb, xv[j]), kb_var(kb, acc[i * NRV + j])));
-        }
-    }
-    kb_endfor(kb); /* c */
-    for (int64_t i = 0; i < MR; i++)
-        for (int64_t j = 0; j < NRV; j++) {
-            KIndex ti = kidx_const(i * cb->Ptmax + j * VL);
-            kidx_add(&ti, vt_, cb->T);
-            kb_store(kb, cb->yt, ti, kb_var(kb, acc[i * NRV + j]));
-        }
-    kb_endfor(kb); /* tiles */
-    /* copied out through the epilogue: the block's channels that exist, the band's rows,
-     * the real columns */
-    uint16_t vi = kb_for(kb, MR);
-    KIndex m = kidx_const(0);
-    kidx_add(&m, vm, MR);
-    kidx_add(&m, vi, 1);
-    KCond mc = {m, cb->Mg};
-    int guard = cb->nmb * MR != cb->Mg;
-    if (guard)
-        kb_if(kb, &mc, 1);
-    uint16_t vr2 = kb_for(kb, rb), vo = kb_for(kb, cb->OW);
-    KIndex ti = kidx_const(0), yi = kidx_const(0);
-    kidx_add(&ti, vi, cb->Ptmax);
-    kidx_add(&ti, vr2, cb->Wq);
-    kidx_add(&ti, vo, 1);
-    kidx_add(&yi, vn, cb->ys[0]);
-    kidx_add(&yi, vg, cb->Mg * cb->ys[1]);
-    kidx_add_index(&yi, &m, cb->ys[1]);
-    kidx_add_index(&yi, &oh0, cb->ys[2]);
-    kidx_add(&yi, vr2, cb->ys[2]);
-    kidx_add(&yi, vo, cb->ys[3]);
-    kb_store_out(kb, cb->yb, yi, kb_load(kb, cb->yt, ti));
-    kb_endfor_n(kb, 2);
-    if (guard)
-        kb_endif(kb);
-    kb_endfor_n(kb, 3); /* i, mb, g */
+    uint16_t vg = kb_for(kb, cb->G), vm = kb_for(kb, cb->nmb);
+    uint16_t vt = kb_for(kb, ntiles);
+    KIndex xbase = kidx_const(0), tcol = kidx_const(0);
+    kidx_add(&xbase, vt, cb->T);
+    kidx_add(&tcol, vt, cb->T);
+    conv_blk_tile(kb, cb, vg, vm, cb->pack, xbase, cb->NRV, (uint8_t)cb->VL, tcol);
+    kb_endfor(kb);
+    KIndex ybase = kidx_const(0);
+    kidx_add_index(&ybase, &oh0, cb->ys[2]);
+    conv_blk_copyout(kb, cb, vn, vg, vm, ybase, rb, cb->Wq, cb->OW);
+    kb_endfor_n(kb, 2); /* mb, g */
 }
 
-static int conv_blocked_ok(Ctx *ctx, KBuilder *kb, const Node *n)
+/* A pointwise conv (1x1, stride 1, no pads) reads x itself: tiles of T positions,
+ * then one of the whole vectors left, then the last positions as scalars, each copied
+ * out as soon as it is computed. */
+static void conv_blk_direct(KBuilder *kb, const ConvBlk *cb, uint16_t vn)
+{
+    int64_t P = cb->OH * cb->OW, nfull = P / cb->T, rem = P % cb->T;
+    int64_t nvt = rem / cb->VL, ns = rem % cb->VL;
+    uint16_t vg = kb_for(kb, cb->G), vm = kb_for(kb, cb->nmb);
+    KIndex x0 = kidx_const(0);
+    kidx_add(&x0, vn, cb->xs0);
+    if (nfull) {
+        uint16_t vt = kb_for(kb, nfull);
+        KIndex xbase = x0, p0 = kidx_const(0);
+        kidx_add(&xbase, vt, cb->T);
+        kidx_add(&p0, vt, cb->T);
+        conv_blk_tile(kb, cb, vg, vm, cb->xb, xbase, cb->NRV, (uint8_t)cb->VL, kidx_const(0));
+        conv_blk_copyout(kb, cb, vn, vg, vm, p0, 1, 0, cb->T);
+        kb_endfor(kb);
+    }
+    int64_t p = nfull * cb->T;
+    if (nvt) {
+        KIndex xbase = x0;
+        xbase.base += p;
+        conv_blk_tile(kb, cb, vg, vm, cb->xb, xbase, nvt, (uint8_t)cb->VL, kidx_const(0));
+        conv_blk_copyout(kb, cb, vn, vg, vm, kidx_const(p), 1, 0, nvt * cb->VL);
+        p += nvt * cb->VL;
+    }
+    if (ns) {
+        KIndex xbase = x0;
+        xbase.base += p;
+        conv_blk_tile(kb, cb, vg, vm, cb->xb, xbase, ns, 1, kidx_const(0));
+        conv_blk_copyout(kb, cb, vn, vg, vm, kidx_const(p), 1, 0, ns);
+    }
+    kb_endfor_n(kb, 2);
+}
+
+/* The blocked schedule's geometry for n, when it applies: a target with vectors, -O2,
+ * float32 with constant weights and bias read plainly, 1-D or 2-D, enough positions
+ * for a vector, and its scratch (bytes, rounded as memplan does) within the node's
+ * budget (KBuilder.scratch_budget). */
+static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
 {
     const ConvAttrs *c = n->attrs;
     const Target *t = ctx->target;
     const Value *x = op_in(kb->g, n, 0), *w = op_in(kb->g, n, 1), *y = op_out(kb->g, n, 0);
-    if (!t || t->vbytes < 8 || !ctx->opt || ctx->opt->opt != LW_O2)
+    if (!t || t->vbytes < 8 || !ctx->opt || ctx->opt->opt != LW_O2 || !kb->scratch_budget)
         return 0;
     if (x->dtype != DT_FLOAT32 || y->dtype != DT_FLOAT32 || op_acc_dtype(kb->g, n) != DT_FLOAT32 ||
         w->kind != VK_CONST || w->dtype != DT_FLOAT32 || x->shape.rank > 4)
@@ -427,16 +491,9 @@ static int conv_blocked_ok(Ctx *ctx, KBuilder *kb, const Node *n)
     int64_t taps = 1;
     for (uint32_t i = 0; i < c->w.nk; i++)
         taps *= c->w.kernel[i];
-    /* enough positions for a vector; taps unrolled */
     int64_t P = (int64_t)(shape_count(&y->shape) / (uint64_t)(y->shape.dims[0] * y->shape.dims[1]));
-    return taps <= 256 && P >= t->vbytes / 4;
-}
-
-static LwStatus conv_lower_blocked(Ctx *ctx, KBuilder *kb, const Node *n)
-{
-    const ConvAttrs *c = n->attrs;
-    const Target *t = ctx->target;
-    const Value *x = op_in(kb->g, n, 0), *w = op_in(kb->g, n, 1), *y = op_out(kb->g, n, 0);
+    if (taps > 256 || P < t->vbytes / 4)
+        return 0;
     ConvBlk cb;
     memset(&cb, 0, sizeof cb);
     int sp = x->shape.rank - 2;
@@ -466,26 +523,44 @@ static LwStatus conv_lower_blocked(Ctx *ctx, KBuilder *kb, const Node *n)
     }
     cb.T = cb.NRV * cb.VL;
     cb.nmb = ceil_div(cb.Mg, cb.MR);
-    cb.Wq = ceil_div(cb.W + cb.pl + pr, cb.sw);
-    if (cb.Wq < cb.OW + (kw - 1) * dw / cb.sw)
-        cb.Wq = cb.OW + (kw - 1) * dw / cb.sw;
-    cb.R = ceil_div(4 * cb.T, cb.Wq);
-    if (cb.R > cb.OH)
-        cb.R = cb.OH;
     cb.ntap = kh * kw;
     int64_t S = cb.sh * cb.sw;
-    cb.rhmax = (kh - 1) * dh / cb.sh;
-    int64_t Pc = (cb.R - 1) * cb.Wq + cb.OW;
-    cb.Ptmax = ceil_div(Pc, cb.T) * cb.T;
-    int64_t hb = ceil_div(cb.Ptmax + cb.rhmax * cb.Wq + cb.Wq, cb.Wq);
-    cb.plane = hb * cb.Wq;
-    /* tap (a, b) reads phase ((a*dh) % sh, (b*dw) % sw) at row (a*dh) / sh, column
-     * (b*dw) / sw past the output position */
-    for (int64_t a = 0; a < kh; a++)
-        for (int64_t b = 0; b < kw; b++) {
-            int64_t ph = ((a * dh) % cb.sh) * cb.sw + (b * dw) % cb.sw;
-            cb.tap_off[a * kw + b] = ph * cb.plane + (a * dh / cb.sh) * cb.Wq + b * dw / cb.sw;
+    cb.direct = cb.ntap == 1 && S == 1 && !cb.pt && !cb.pl && !pr &&
+                !(sp == 2 && c->w.pads[2]) && cb.OW == cb.W && cb.OH == cb.H;
+    if (cb.direct) {
+        /* x as [C][H*W]: the tile scratch holds one tile */
+        cb.Wq = cb.W;
+        cb.cstride = cb.H * cb.W;
+        cb.Ptmax = cb.T;
+    } else {
+        cb.Wq = ceil_div(cb.W + cb.pl + pr, cb.sw);
+        if (cb.Wq < cb.OW + (kw - 1) * dw / cb.sw)
+            cb.Wq = cb.OW + (kw - 1) * dw / cb.sw;
+        cb.rhmax = (kh - 1) * dh / cb.sh;
+        /* bands: the fewest rows whose positions fill the tiles well (each computed
+         * position past a row's end is wasted work; each row more is scratch) */
+        double best = 1e30;
+        for (int64_t r = 1; r <= cb.OH && r <= 64; r++) {
+            int64_t pc = (r - 1) * cb.Wq + cb.OW;
+            double cost = (double)(ceil_div(pc, cb.T) * cb.T) / (double)(r * cb.OW) + 0.01 * (double)r;
+            if (cost < best - 1e-9) {
+                best = cost;
+                cb.R = r;
+            }
         }
+        int64_t Pc = (cb.R - 1) * cb.Wq + cb.OW;
+        cb.Ptmax = ceil_div(Pc, cb.T) * cb.T;
+        int64_t hb = ceil_div(cb.Ptmax + cb.rhmax * cb.Wq + cb.Wq, cb.Wq);
+        cb.plane = hb * cb.Wq;
+        cb.cstride = S * cb.plane;
+        /* tap (a, b) reads phase ((a*dh) % sh, (b*dw) % sw) at row (a*dh) / sh,
+         * column (b*dw) / sw past the output position */
+        for (int64_t a = 0; a < kh; a++)
+            for (int64_t b = 0; b < kw; b++) {
+                int64_t ph = ((a * dh) % cb.sh) * cb.sw + (b * dw) % cb.sw;
+                cb.tap_off[a * kw + b] = ph * cb.plane + (a * dh / cb.sh) * cb.Wq + b * dw / cb.sw;
+            }
+    }
     int64_t xs[LW_MAX_RANK], ys[LW_MAX_RANK];
     shape_strides(&x->shape, xs);
     shape_strides(&y->shape, ys);
@@ -494,6 +569,18 @@ static LwStatus conv_lower_blocked(Ctx *ctx, KBuilder *kb, const Node *n)
     cb.ys[1] = ys[1];
     cb.ys[2] = sp == 2 ? ys[2] : 0;
     cb.ys[3] = 1;
+    uint64_t bytes = (uint64_t)(cb.MR * cb.Ptmax * 4 + 15) & ~(uint64_t)15;
+    if (!cb.direct)
+        bytes += (uint64_t)(cb.G * cb.Cg * cb.cstride * 4 + 15) & ~(uint64_t)15;
+    if (bytes > kb->scratch_budget[n->out[0]])
+        return 0;
+    *out = cb;
+    return 1;
+}
+
+static LwStatus conv_lower_blocked(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk cb)
+{
+    const Value *w = op_in(kb->g, n, 1);
     /* weights [g][block][c][tap][MR], bias [g][block][MR], zero past Mg */
     int64_t nw = cb.G * cb.nmb * cb.Cg * cb.ntap * cb.MR;
     float *wp = arena_must(arena_alloc_array(ctx->scratch, (size_t)nw, sizeof(float)));
@@ -522,9 +609,15 @@ static LwStatus conv_lower_blocked(Ctx *ctx, KBuilder *kb, const Node *n)
                 bp[(g * cb.nmb + m / cb.MR) * cb.MR + m % cb.MR] = bsrc[g * cb.Mg + m];
         cb.bpk = kb_weight(kb, DT_FLOAT32, bp, (uint64_t)nb);
     }
-    cb.pack = kb_scratch(kb, DT_FLOAT32, (uint64_t)(cb.G * cb.Cg * S * cb.plane));
     cb.yt = kb_scratch(kb, DT_FLOAT32, (uint64_t)(cb.MR * cb.Ptmax));
-    uint16_t vn = kb_for(kb, x->shape.dims[0]);
+    uint16_t vn = kb_for(kb, op_in(kb->g, n, 0)->shape.dims[0]);
+    if (cb.direct) {
+        conv_blk_direct(kb, &cb, vn);
+        kb_endfor(kb);
+        kb_end(kb);
+        return LW_OK;
+    }
+    cb.pack = kb_scratch(kb, DT_FLOAT32, (uint64_t)(cb.G * cb.Cg * cb.cstride));
     int64_t nb = cb.OH / cb.R, rt = cb.OH % cb.R;
     if (nb) {
         uint16_t vb = kb_for(kb, nb);
@@ -546,8 +639,9 @@ static LwStatus conv_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     int64_t kcount = 1;
     for (uint32_t i = 0; i < c->w.nk; i++)
         kcount *= c->w.kernel[i];
-    if (conv_blocked_ok(ctx, kb, n))
-        return conv_lower_blocked(ctx, kb, n);
+    ConvBlk cb;
+    if (conv_blk_plan(ctx, kb, n, &cb))
+        return conv_lower_blocked(ctx, kb, n, cb);
     /* -Os: one guarded loop nest (smallest code) instead of a guard-free nest per tap */
     if (kcount <= 64 && !(ctx->opt && ctx->opt->opt == LW_OS))
         return conv_lower_unrolled(kb, n);

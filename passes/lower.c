@@ -9,9 +9,11 @@
  * Each remaining node is lowered by its OpDef. */
 #include <string.h>
 
+#include "include/lwcc/lwcc.h"
 #include "ir/kir_build.h"
 #include "ops/op.h"
 #include "passes/pass.h"
+#include "target/target.h"
 
 static void copy_kernel(KBuilder *kb, const Graph *g, uint32_t dst, uint32_t src, ValueId v,
                         const char *what)
@@ -89,31 +91,34 @@ int lower_at_load(const Graph *g, const Node *n)
     return uses > 0;
 }
 
-static LwStatus run(Ctx *ctx)
+/* The program, its kernel IR in arena a; budget: KBuilder.scratch_budget. */
+static LwStatus lower_program(Ctx *ctx, Arena *a, const uint64_t *budget, Program **out)
 {
     Graph *g = ctx->g;
-    Program *p = kir_program_new(ctx->perm);
-    uint32_t *vb = arena_array(ctx->perm, uint32_t, g->values.len);
+    Program *p = kir_program_new(a);
+    uint32_t *vb = arena_array(a, uint32_t, g->values.len);
     KBuilder kb;
     kb_init(&kb, ctx, p, g, vb);
-    kb.at_load = arena_array(ctx->perm, const Node *, g->values.len);
+    kb.a = a;
+    kb.scratch_budget = budget;
+    kb.at_load = arena_array(a, const Node *, g->values.len);
     for (uint32_t i = 0; i < g->inputs.len; i++) {
         ValueId v = g->inputs.data[i];
         const Value *val = graph_value(g, v);
-        uint32_t b = kir_add_buf(ctx->perm, p, KB_INPUT, val->dtype, shape_count(&val->shape), v);
+        uint32_t b = kir_add_buf(a, p, KB_INPUT, val->dtype, shape_count(&val->shape), v);
         p->bufs.data[b].slot = i;
         vb[v] = b + 1;
-        vec_push(ctx->perm, &p->inputs, b);
+        vec_push(a, &p->inputs, b);
     }
     /* graph outputs computed by nodes write straight into the caller's buffer */
-    uint32_t *outbuf = arena_array(ctx->perm, uint32_t, g->outputs.len ? g->outputs.len : 1);
+    uint32_t *outbuf = arena_array(a, uint32_t, g->outputs.len ? g->outputs.len : 1);
     for (uint32_t i = 0; i < g->outputs.len; i++) {
         ValueId v = g->outputs.data[i];
         const Value *val = graph_value(g, v);
-        uint32_t b = kir_add_buf(ctx->perm, p, KB_OUTPUT, val->dtype, shape_count(&val->shape), v);
+        uint32_t b = kir_add_buf(a, p, KB_OUTPUT, val->dtype, shape_count(&val->shape), v);
         p->bufs.data[b].slot = i;
         outbuf[i] = b;
-        vec_push(ctx->perm, &p->outputs, b);
+        vec_push(a, &p->outputs, b);
         if (val->kind == VK_NODE && !vb[v])
             vb[v] = b + 1;
     }
@@ -129,7 +134,7 @@ static LwStatus run(Ctx *ctx)
         }
         const Node **epi = NULL;
         if (n->nepi) {
-            epi = arena_array(ctx->perm, const Node *, n->nepi);
+            epi = arena_array(a, const Node *, n->nepi);
             for (uint16_t e = 0; e < n->nepi; e++)
                 epi[e] = graph_node(g, n->epi[e]);
         }
@@ -151,8 +156,47 @@ static LwStatus run(Ctx *ctx)
         if (src != outbuf[i])
             copy_kernel(&kb, g, outbuf[i], src, v, "output_copy");
     }
-    ctx->prog = p;
+    *out = p;
     return LW_OK;
+}
+
+/* Schedules that need more scratch (the blocked convolution) are used where the
+ * scratch fits under the most bytes live at one kernel of the plain lowering: the
+ * plain program is made first, in a temporary arena, for its live bytes per kernel;
+ * each node's budget is that bound less the bytes live at its kernels. So -O2 is
+ * faster at the memory the plain schedules need. */
+static LwStatus run(Ctx *ctx)
+{
+    Graph *g = ctx->g;
+    const Target *t = ctx->target;
+    if (!t || t->vbytes < 8 || !ctx->opt || ctx->opt->opt != LW_O2)
+        return lower_program(ctx, ctx->perm, NULL, &ctx->prog);
+    Arena *tmp = arena_create(0);
+    if (!tmp)
+        return diag_error(ctx->diag, "out of memory");
+    Program *plain;
+    LwStatus st = lower_program(ctx, tmp, NULL, &plain);
+    if (st != LW_OK) {
+        arena_destroy(tmp);
+        return st;
+    }
+    uint32_t nk = plain->kernels.len;
+    uint64_t *live = arena_array(tmp, uint64_t, nk ? nk : 1);
+    uint64_t bound = memplan_live(ctx->scratch, plain, live);
+    uint64_t *budget = arena_array(ctx->perm, uint64_t, g->values.len);
+    for (uint32_t v = 0; v < g->values.len; v++)
+        budget[v] = UINT64_MAX;
+    for (uint32_t k = 0; k < nk; k++) {
+        const Kernel *kr = &plain->kernels.data[k];
+        const Node *n = graph_node(g, kr->origin); /* a copy kernel: node 0, conservatively */
+        if (n->nout < 1 || !n->out[0])
+            continue;
+        uint64_t b = bound - live[k];
+        if (b < budget[n->out[0]])
+            budget[n->out[0]] = b;
+    }
+    arena_destroy(tmp);
+    return lower_program(ctx, ctx->perm, budget, &ctx->prog);
 }
 
 const PassDef pass_lower = {"lower", PK_KERNEL, run, "lower every node to kernel IR"};

@@ -175,6 +175,32 @@ static LwStatus place(Ctx *ctx, const Item *items, uint32_t ni, int top, uint64_
     return LW_OK;
 }
 
+uint64_t memplan_live(Arena *scratch, const Program *p, uint64_t *live)
+{
+    uint32_t nb = p->bufs.len, nk = p->kernels.len;
+    ArenaMark m = arena_mark(scratch);
+    uint32_t *first = arena_array(scratch, uint32_t, nb ? nb : 1);
+    uint32_t *last = arena_array(scratch, uint32_t, nb ? nb : 1);
+    for (uint32_t b = 0; b < nb; b++)
+        first[b] = last[b] = UINT32_MAX;
+    for (uint32_t k = 0; k < nk; k++)
+        touch_stmt(p->kernels.data[k].body, k, first, last);
+    memset(live, 0, sizeof(uint64_t) * nk);
+    for (uint32_t b = 0; b < nb; b++) {
+        const KBuf *kb = &p->bufs.data[b];
+        if (kb->kind != KB_ARENA || first[b] == UINT32_MAX)
+            continue;
+        uint64_t size = (kb->nelem * dtype_size(kb->dtype) + 15) & ~(uint64_t)15;
+        for (uint32_t k = first[b]; k <= last[b]; k++)
+            live[k] += size;
+    }
+    uint64_t bound = 0;
+    for (uint32_t k = 0; k < nk; k++)
+        bound = live[k] > bound ? live[k] : bound;
+    arena_reset(scratch, m);
+    return bound;
+}
+
 static LwStatus run(Ctx *ctx)
 {
     Program *p = ctx->prog;

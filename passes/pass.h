@@ -64,5 +64,8 @@ typedef struct MemPlan {
     uint64_t arena_size;
     uint32_t arena_align;
 } MemPlan;
+/* Bytes of arena buffers live at each kernel of p (sizes rounded as placed) into
+ * live[0 .. kernels); returns their largest sum, the bound every plan is above. */
+uint64_t memplan_live(Arena *scratch, const Program *p, uint64_t *live);
 
 #endif
