@@ -617,24 +617,25 @@ static void print_vector_helpers(StrBuf *c, uint32_t used)
         if (!any)
             sb_puts(c, "/* float32 vectors */\n");
         any = 1;
+        /* macros, not functions: a vector argument or result would change the ABI
+         * when the file is built without the target's vector flags (GCC -Wpsabi) */
         sb_puts(c, "#if defined(__GNUC__) || defined(__clang__)\n");
         sb_printf(c, "typedef float lw_f32x%u __attribute__((vector_size(%u)));\n", L, 4 * L);
-        sb_printf(c, "static inline lw_f32x%u lw_vld%u(const float *p)\n{\n    lw_f32x%u v;\n"
-                     "    __builtin_memcpy(&v, p, sizeof v);\n    return v;\n}\n", L, L, L);
-        sb_printf(c, "static inline void lw_vst%u(float *p, lw_f32x%u v)\n{\n"
-                     "    __builtin_memcpy(p, &v, sizeof v);\n}\n", L, L);
-        sb_printf(c, "static inline lw_f32x%u lw_vsplat%u(float x)\n{\n    lw_f32x%u v = {", L,
-                  L, L);
-        for (unsigned i = 0; i < L; i++)
-            sb_puts(c, i ? ", x" : "x");
-        sb_puts(c, "};\n    return v;\n}\n");
+        sb_printf(c, "typedef float lw_f32x%uu __attribute__((vector_size(%u), aligned(4), "
+                     "may_alias));\n", L, 4 * L);
+        sb_printf(c, "#define lw_vld%u(p) (*(const lw_f32x%uu *)(const void *)(p))\n", L, L);
+        sb_printf(c, "#define lw_vst%u(p, v) (*(lw_f32x%uu *)(void *)(p) = (v))\n", L, L);
+        sb_printf(c, "#define lw_vsplat%u(x) ((lw_f32x%u){0} + (float)(x))\n", L, L);
         static const char *const infix[][2] = {{"add", "+"}, {"sub", "-"}, {"mul", "*"}};
         for (int i = 0; i < 3; i++)
-            sb_printf(c, "static inline lw_f32x%u lw_v%s%u(lw_f32x%u a, lw_f32x%u b)\n{\n"
-                         "    return a %s b;\n}\n", L, infix[i][0], L, L, L, infix[i][1]);
-        sb_printf(c, "static inline lw_f32x%u lw_vfma%u(lw_f32x%u a, lw_f32x%u b, lw_f32x%u c)\n"
-                     "{\n    return a * b + c;\n}\n", L, L, L, L, L);
-        sb_puts(c, "#define LW_VLANE(v, i) ((v)[i])\n#else\n");
+            sb_printf(c, "#define lw_v%s%u(a, b) ((a) %s (b))\n", infix[i][0], L, infix[i][1]);
+        sb_printf(c, "#define lw_vfma%u(a, b, c) ((a) * (b) + (c))\n", L);
+        static const char *const mmg[][2] = {{"min", "<"}, {"max", ">"}};
+        for (int i = 0; i < 2; i++)
+            sb_printf(c, "#define lw_v%s%u(a, b) __extension__({ lw_f32x%u a_ = (a), b_ = (b); "
+                         "for (int i_ = 0; i_ < %u; i_++) a_[i_] = a_[i_] %s b_[i_] ? a_[i_] : "
+                         "b_[i_]; a_; })\n", mmg[i][0], L, L, L, mmg[i][1]);
+        sb_puts(c, "#else\n");
         sb_printf(c, "typedef struct lw_f32x%u {\n    float v[%u];\n} lw_f32x%u;\n", L, L, L);
         sb_printf(c, "static inline lw_f32x%u lw_vld%u(const float *p)\n{\n    lw_f32x%u r;\n"
                      "    for (int i = 0; i < %u; i++)\n        r.v[i] = p[i];\n    return r;\n}\n",
@@ -653,14 +654,13 @@ static void print_vector_helpers(StrBuf *c, uint32_t used)
         sb_printf(c, "static inline lw_f32x%u lw_vfma%u(lw_f32x%u a, lw_f32x%u b, lw_f32x%u c)\n{\n"
                      "    for (int i = 0; i < %u; i++)\n        a.v[i] = a.v[i] * b.v[i] + c.v[i];\n"
                      "    return a;\n}\n", L, L, L, L, L, L);
-        sb_puts(c, "#define LW_VLANE(v, i) ((v).v[i])\n#endif\n");
-        /* min and max as the scalar kernels spell them: a < b ? a : b */
         static const char *const mm[][2] = {{"min", "<"}, {"max", ">"}};
         for (int i = 0; i < 2; i++)
             sb_printf(c, "static inline lw_f32x%u lw_v%s%u(lw_f32x%u a, lw_f32x%u b)\n{\n"
                          "    for (int i = 0; i < %u; i++)\n"
-                         "        LW_VLANE(a, i) = LW_VLANE(a, i) %s LW_VLANE(b, i) ? LW_VLANE(a, i) : LW_VLANE(b, i);\n"
+                         "        a.v[i] = a.v[i] %s b.v[i] ? a.v[i] : b.v[i];\n"
                          "    return a;\n}\n", L, mm[i][0], L, L, L, L, mm[i][1]);
+        sb_puts(c, "#endif\n");
         sb_putc(c, '\n');
     }
 }

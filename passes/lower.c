@@ -164,13 +164,18 @@ static LwStatus lower_program(Ctx *ctx, Arena *a, const uint64_t *budget, Progra
  * scratch fits under the most bytes live at one kernel of the plain lowering: the
  * plain program is made first, in a temporary arena, for its live bytes per kernel;
  * each node's budget is that bound less the bytes live at its kernels. So -O2 is
- * faster at the memory the plain schedules need. */
+ * faster at the memory the plain schedules need. --arena=fast: no budget. */
 static LwStatus run(Ctx *ctx)
 {
     Graph *g = ctx->g;
     const Target *t = ctx->target;
     if (!t || t->vbytes < 8 || !ctx->opt || ctx->opt->opt != LW_O2)
         return lower_program(ctx, ctx->perm, NULL, &ctx->prog);
+    uint64_t *budget = arena_array(ctx->perm, uint64_t, g->values.len);
+    for (uint32_t v = 0; v < g->values.len; v++)
+        budget[v] = UINT64_MAX;
+    if (ctx->opt->arena_fast)
+        return lower_program(ctx, ctx->perm, budget, &ctx->prog);
     Arena *tmp = arena_create(0);
     if (!tmp)
         return diag_error(ctx->diag, "out of memory");
@@ -183,9 +188,6 @@ static LwStatus run(Ctx *ctx)
     uint32_t nk = plain->kernels.len;
     uint64_t *live = arena_array(tmp, uint64_t, nk ? nk : 1);
     uint64_t bound = memplan_live(ctx->scratch, plain, live);
-    uint64_t *budget = arena_array(ctx->perm, uint64_t, g->values.len);
-    for (uint32_t v = 0; v < g->values.len; v++)
-        budget[v] = UINT64_MAX;
     for (uint32_t k = 0; k < nk; k++) {
         const Kernel *kr = &plain->kernels.data[k];
         const Node *n = graph_node(g, kr->origin); /* a copy kernel: node 0, conservatively */

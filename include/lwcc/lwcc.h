@@ -47,6 +47,8 @@ typedef struct LwOptions {
     uint32_t nkeep_float;
     int patch;               /* 1: --patch (tile the leading layers whenever it lowers the peak),
                               * -1: --no-patch, 0: automatic at -Os (passes/patch.c) */
+    int arena_fast;          /* --arena=fast: faster kernels even where their scratch raises
+                              * the arena (passes/lower.c) */
     const char *const *disabled; /* --disable-pass names */
     uint32_t ndisabled;
     FILE *diag_out;          /* diagnostics; NULL = stderr */

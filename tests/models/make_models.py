@@ -317,6 +317,37 @@ def conv_dilations(c):
 
 
 @case
+def conv_1d_dilated(c):
+    """1-D: stride 2, dilation 2, pads 1 and 2, 5 output channels (not a multiple of
+    the blocked kernel's channel block), 37 positions (partial vector tiles)."""
+    x = c.input("x", (1, 3, 37))
+    w = c.weight("w", (5, 3, 4), -0.5, 0.5)
+    b = c.weight("b", (5,), -0.5, 0.5)
+    c.node("Conv", ["x", "w", "b"], ["y"], strides=[2], pads=[1, 2], dilations=[2])
+    ref = dict(strides=(1, 2), pads=(0, 1, 0, 2), dilations=(1, 2))
+    y = ref_conv(x[:, :, None, :], w[:, :, None, :], b, **ref)[:, :, 0, :]
+    mag = ref_conv(abs(x)[:, :, None, :], abs(w)[:, :, None, :], abs(b), **ref)[:, :, 0, :]
+    c.output("y", y, mag)
+
+
+@case
+def conv_tails(c):
+    """13 output channels, a 3x1 kernel with stride (2, 1) and row pads, then a
+    pointwise conv over 6x13 positions to 10 channels: every partial tile, band and
+    channel block of the blocked kernels."""
+    x = c.input("x", (1, 3, 11, 13))
+    w = c.weight("w", (13, 3, 3, 1), -0.5, 0.5)
+    b = c.weight("b", (13,), -0.5, 0.5)
+    w2 = c.weight("w2", (10, 13, 1, 1), -0.5, 0.5)
+    c.node("Conv", ["x", "w", "b"], ["h"], strides=[2, 1], pads=[1, 0, 1, 0])
+    c.node("Conv", ["h", "w2"], ["y"])
+    ref = dict(strides=(2, 1), pads=(1, 0, 1, 0))
+    h = ref_conv(x, w, b, **ref)
+    hm = ref_conv(abs(x), abs(w), abs(b), **ref)
+    c.output("y", ref_conv(h, w2), ref_conv(hm, abs(w2)))
+
+
+@case
 def conv_groups(c):
     """group 2: 4 input channels, 6 output channels, no bias."""
     conv_case(c, (1, 4, 6, 6), (6, 2, 3, 3), dict(group=2, pads=(1, 1, 1, 1)), bias=False,
