@@ -224,25 +224,64 @@ LWRT_FN float lwrt_sqrtf(float x)
 #endif
 }
 
-/* @helper lwrt_sigmoidf deps: lwrt_expf lwrt_two_prodf */
+/* @helper lwrt_exp_negf deps: lwrt_bits_f32 lwrt_f32_bits */
+/* exp(a) for a <= 0 (NaN gives garbage: callers select around it), as the exp above's
+ * general path but without branches, so that a compiler vectorizes the loops it is
+ * inlined in: a is clamped to [-104, 0] (exp(-104) rounds to 0), k <= 0 rounds
+ * kf = a*log2e half away from zero, and 2^k is applied as 2^(k/2) * 2^(k - k/2), two
+ * normal powers of two, so only the last multiplication rounds (also to a
+ * subnormal). */
+LWRT_FN float lwrt_exp_negf(float a)
+{
+    const float ln2_hi = 0x1.62e4p-1f, ln2_lo = 0x1.7f7d1cp-20f, log2e = 0x1.715476p+0f;
+    float kf, hi, lo, r, c, q, s;
+    int32_t k, k1;
+
+    /* in the bits, as an integer minimum (not a branch the compiler would split the rest
+     * over): for a <= 0 a larger magnitude has larger bits; a NaN (sign set) becomes -104
+     * too, so none reaches the conversion to int */
+    uint32_t ua = lwrt_bits_f32(a);
+    a = lwrt_f32_bits(ua < 0xc2d00000u ? ua : 0xc2d00000u);
+    kf = a * log2e;
+    k = (int32_t)(kf - 0.5f);
+    hi = a - (float)k * ln2_hi;
+    lo = (float)k * ln2_lo;
+    r = hi - lo;
+    c = (hi - r) - lo;
+    q = r * r *
+        (0.5f + r * (0x1.555556p-3f +
+                     r * (0x1.555556p-5f +
+                          r * (0x1.111112p-7f + r * (0x1.6c16c2p-10f + r * 0x1.a01a02p-13f)))));
+    s = 1.0f + r;
+    c += (1.0f - s) + r;
+    k1 = k / 2;
+    return (s + (c + q)) * lwrt_f32_bits((uint32_t)(k1 + 127) << 23) *
+           lwrt_f32_bits((uint32_t)(k - k1 + 127) << 23);
+}
+
+/* @helper lwrt_sigmoidf deps: lwrt_bits_f32 lwrt_exp_negf lwrt_f32_bits lwrt_two_prodf */
 /* u = exp(-|x|) <= 1, never overflows; the result is n/(1 + u) with n = 1 or u. 1 + u is kept
  * as two floats and the quotient corrected by its exact residual, so besides the error of u
- * only the last rounding counts. */
+ * only the last rounding counts. Without branches (the special cases are selected, and
+ * x's sign is tested once: a second test lets the compiler duplicate the code between
+ * them into branches), so a loop of sigmoids vectorizes. */
 LWRT_FN float lwrt_sigmoidf(float x)
 {
-    float u, n, d, de, q, p, pe;
+    float u, n, d, de, q, p, pe, r;
+    uint32_t m;
 
-    if (x != x)
-        return x + x;
-    u = lwrt_expf(x >= 0.0f ? -x : x);
-    n = x >= 0.0f ? 1.0f : u;
+    u = lwrt_exp_negf(lwrt_f32_bits(lwrt_bits_f32(x) | 0x80000000u)); /* exp(-|x|) */
+    m = 0u - (uint32_t)(x < 0.0f); /* n = x < 0 ? u : 1, blended in the bits */
+    n = lwrt_f32_bits((lwrt_bits_f32(u) & m) | (0x3f800000u & ~m));
     d = 1.0f + u;
     de = (1.0f - d) + u;
     q = n / d;
-    if (u < 0x1p-25f) /* also keeps two_prod away from subnormals */
-        return q;
     p = lwrt_two_prodf(q, d, &pe);
-    return q + (((n - p) - pe) - q * de) / d;
+    r = q + (((n - p) - pe) - q * de) / d;
+    /* selects of computed values only: an operation in one arm (that could trap) would
+     * keep the compiler from vectorizing */
+    r = u < 0x1p-25f ? q : r; /* two_prod's operands were near subnormal: q is exact enough */
+    return x != x ? x : r;
 }
 
 /* @helper lwrt_tanhf deps: lwrt_bits_f32 lwrt_f32_bits lwrt_expf */
