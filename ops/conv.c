@@ -290,9 +290,10 @@ typedef struct ConvBlk {
     int64_t G, Cg, Mg, nmb, MR, NRV, VL, T;
     int64_t H, W, OH, OW, sh, sw, pt, pl, Wq, R;
     int64_t ntap, tap_off[256]; /* per tap: its offset from the output position */
-    int64_t rhmax, plane, Ptmax, cstride;
+    int64_t rhmax, rwmax, plane, Ptmax, cstride;
     uint32_t xb, yb, wpk, bpk, pack, yt;
     int has_bias, direct; /* direct: a pointwise conv reading x itself */
+    int inplace;          /* direct with whole channel blocks: sums stored in y, no scratch */
     int64_t xs0, ys[4];
 } ConvBlk;
 
@@ -303,10 +304,11 @@ static int64_t ceil_div(int64_t a, int64_t b)
 
 /* Sums of one tile: MR channels of block (vg, vm) by nv vectors of `lanes` lanes
  * (lanes 1: scalars) of source src from xbase (the tile's position in channel 0 of
- * group 0; channel c at + c * cstride, tap t at + tap_off[t]), stored in yt from
- * column tcol (row i at i * Ptmax). */
+ * group 0; channel c at + c * cstride, tap t at + tap_off[t]), stored in dst from
+ * tcol (row i at + i * drow). */
 static void conv_blk_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vg, uint16_t vm, uint32_t src,
-                          KIndex xbase, int64_t nv, uint8_t lanes, KIndex tcol)
+                          KIndex xbase, int64_t nv, uint8_t lanes, uint32_t dst, KIndex tcol,
+                          int64_t drow)
 {
     int64_t MR = cb->MR;
     KType vt = {DT_FLOAT32, lanes};
@@ -353,8 +355,8 @@ static void conv_blk_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vg, uint16_t
     for (int64_t i = 0; i < MR; i++)
         for (int64_t j = 0; j < nv; j++) {
             KIndex ti = tcol;
-            ti.base += i * cb->Ptmax + j * lanes;
-            kb_store(kb, cb->yt, ti, kb_var(kb, acc[i * nv + j]));
+            ti.base += i * drow + j * lanes;
+            kb_store(kb, dst, ti, kb_var(kb, acc[i * nv + j]));
         }
 }
 
@@ -394,7 +396,8 @@ static void conv_blk_copyout(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uint1
 static void conv_blk_band(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex oh0, int64_t rb)
 {
     int64_t Pc = (rb - 1) * cb->Wq + cb->OW, ntiles = ceil_div(Pc, cb->T);
-    int64_t hb = ceil_div(ntiles * cb->T + cb->rhmax * cb->Wq + cb->Wq, cb->Wq); /* phase rows */
+    /* phase rows the tiles read: up to the last tile's end past the farthest tap */
+    int64_t hb = ceil_div(ntiles * cb->T + cb->rhmax * cb->Wq + cb->rwmax, cb->Wq);
     int64_t C = cb->G * cb->Cg, S = cb->sh * cb->sw;
     /* the band's input, padded and split into phases */
     uint16_t vc = kb_for(kb, C), va = kb_for(kb, cb->sh), vb = kb_for(kb, cb->sw);
@@ -425,7 +428,7 @@ static void conv_blk_band(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
     KIndex xbase = kidx_const(0), tcol = kidx_const(0);
     kidx_add(&xbase, vt, cb->T);
     kidx_add(&tcol, vt, cb->T);
-    conv_blk_tile(kb, cb, vg, vm, cb->pack, xbase, cb->NRV, (uint8_t)cb->VL, tcol);
+    conv_blk_tile(kb, cb, vg, vm, cb->pack, xbase, cb->NRV, (uint8_t)cb->VL, cb->yt, tcol, cb->Ptmax);
     kb_endfor(kb);
     KIndex ybase = kidx_const(0);
     kidx_add_index(&ybase, &oh0, cb->ys[2]);
@@ -433,39 +436,54 @@ static void conv_blk_band(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
     kb_endfor_n(kb, 2); /* mb, g */
 }
 
+/* One tile of a pointwise conv from position p: into the tile scratch and copied out,
+ * or (inplace) stored in y itself, then the epilogue applied there in place. */
+static void conv_blk_direct_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uint16_t vg,
+                                 uint16_t vm, KIndex p, int64_t nv, uint8_t lanes)
+{
+    KIndex xbase = p;
+    kidx_add(&xbase, vn, cb->xs0);
+    if (!cb->inplace) {
+        conv_blk_tile(kb, cb, vg, vm, cb->xb, xbase, nv, lanes, cb->yt, kidx_const(0), cb->Ptmax);
+        conv_blk_copyout(kb, cb, vn, vg, vm, p, 1, 0, nv * lanes);
+        return;
+    }
+    KIndex y0 = p; /* channel block's first channel at position p */
+    kidx_add(&y0, vn, cb->ys[0]);
+    kidx_add(&y0, vg, cb->Mg * cb->ys[1]);
+    kidx_add(&y0, vm, cb->MR * cb->ys[1]);
+    conv_blk_tile(kb, cb, vg, vm, cb->xb, xbase, nv, lanes, cb->yb, y0, cb->ys[1]);
+    if (!kb->nepi)
+        return;
+    uint16_t vi = kb_for(kb, cb->MR), vq = kb_for(kb, nv * lanes);
+    KIndex yi = y0;
+    kidx_add(&yi, vi, cb->ys[1]);
+    kidx_add(&yi, vq, 1);
+    kb_store_out(kb, cb->yb, yi, kb_load(kb, cb->yb, yi));
+    kb_endfor_n(kb, 2);
+}
+
 /* A pointwise conv (1x1, stride 1, no pads) reads x itself: tiles of T positions,
- * then one of the whole vectors left, then the last positions as scalars, each copied
- * out as soon as it is computed. */
+ * then one of the whole vectors left, then the last positions as scalars. */
 static void conv_blk_direct(KBuilder *kb, const ConvBlk *cb, uint16_t vn)
 {
     int64_t P = cb->OH * cb->OW, nfull = P / cb->T, rem = P % cb->T;
     int64_t nvt = rem / cb->VL, ns = rem % cb->VL;
     uint16_t vg = kb_for(kb, cb->G), vm = kb_for(kb, cb->nmb);
-    KIndex x0 = kidx_const(0);
-    kidx_add(&x0, vn, cb->xs0);
     if (nfull) {
         uint16_t vt = kb_for(kb, nfull);
-        KIndex xbase = x0, p0 = kidx_const(0);
-        kidx_add(&xbase, vt, cb->T);
+        KIndex p0 = kidx_const(0);
         kidx_add(&p0, vt, cb->T);
-        conv_blk_tile(kb, cb, vg, vm, cb->xb, xbase, cb->NRV, (uint8_t)cb->VL, kidx_const(0));
-        conv_blk_copyout(kb, cb, vn, vg, vm, p0, 1, 0, cb->T);
+        conv_blk_direct_tile(kb, cb, vn, vg, vm, p0, cb->NRV, (uint8_t)cb->VL);
         kb_endfor(kb);
     }
     int64_t p = nfull * cb->T;
     if (nvt) {
-        KIndex xbase = x0;
-        xbase.base += p;
-        conv_blk_tile(kb, cb, vg, vm, cb->xb, xbase, nvt, (uint8_t)cb->VL, kidx_const(0));
-        conv_blk_copyout(kb, cb, vn, vg, vm, kidx_const(p), 1, 0, nvt * cb->VL);
+        conv_blk_direct_tile(kb, cb, vn, vg, vm, kidx_const(p), nvt, (uint8_t)cb->VL);
         p += nvt * cb->VL;
     }
-    if (ns) {
-        KIndex xbase = x0;
-        xbase.base += p;
-        conv_blk_tile(kb, cb, vg, vm, cb->xb, xbase, ns, 1, kidx_const(0));
-        conv_blk_copyout(kb, cb, vn, vg, vm, kidx_const(p), 1, 0, ns);
-    }
+    if (ns)
+        conv_blk_direct_tile(kb, cb, vn, vg, vm, kidx_const(p), ns, 1);
     kb_endfor_n(kb, 2);
 }
 
@@ -492,7 +510,7 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
     for (uint32_t i = 0; i < c->w.nk; i++)
         taps *= c->w.kernel[i];
     int64_t P = (int64_t)(shape_count(&y->shape) / (uint64_t)(y->shape.dims[0] * y->shape.dims[1]));
-    if (taps > 256 || P < t->vbytes / 4)
+    if (taps > 256 || P < t->vbytes / 8)
         return 0;
     ConvBlk cb;
     memset(&cb, 0, sizeof cb);
@@ -512,46 +530,79 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
     cb.G = c->group;
     cb.Cg = x->shape.dims[1] / cb.G;
     cb.Mg = w->shape.dims[0] / cb.G;
-    cb.VL = t->vbytes / 4;
     cb.MR = cb.Mg < t->f32.mr ? cb.Mg : t->f32.mr;
-    cb.NRV = t->f32.nr / cb.VL;
-    if (cb.NRV < 1)
-        cb.NRV = 1;
-    if (cb.MR < t->f32.mr) { /* fewer channels: wider tiles, same registers */
-        int64_t r = (t->nvregs - 2) / (cb.MR + 1);
-        cb.NRV = r < 4 ? (r < 1 ? 1 : r) : 4;
-    }
-    cb.T = cb.NRV * cb.VL;
-    cb.nmb = ceil_div(cb.Mg, cb.MR);
     cb.ntap = kh * kw;
     int64_t S = cb.sh * cb.sw;
     cb.direct = cb.ntap == 1 && S == 1 && !cb.pt && !cb.pl && !pr &&
                 !(sp == 2 && c->w.pads[2]) && cb.OW == cb.W && cb.OH == cb.H;
+    /* a pointwise conv with no room for the tile scratch: a channel block that divides
+     * the group's channels, the sums stored in y itself (slower: see below) */
+    int64_t mr_inplace = 0;
     if (cb.direct) {
-        /* x as [C][H*W]: the tile scratch holds one tile */
-        cb.Wq = cb.W;
+        int64_t mr = cb.MR;
+        while (mr > 1 && cb.Mg % mr)
+            mr--;
+        if (2 * mr >= cb.MR)
+            mr_inplace = mr;
+    }
+    if (cb.direct) {
+        cb.Wq = cb.W; /* x as [C][H*W] */
         cb.cstride = cb.H * cb.W;
-        cb.Ptmax = cb.T;
     } else {
         cb.Wq = ceil_div(cb.W + cb.pl + pr, cb.sw);
         if (cb.Wq < cb.OW + (kw - 1) * dw / cb.sw)
             cb.Wq = cb.OW + (kw - 1) * dw / cb.sw;
         cb.rhmax = (kh - 1) * dh / cb.sh;
-        /* bands: the fewest rows whose positions fill the tiles well (each computed
-         * position past a row's end is wasted work; each row more is scratch) */
-        double best = 1e30;
-        for (int64_t r = 1; r <= cb.OH && r <= 64; r++) {
-            int64_t pc = (r - 1) * cb.Wq + cb.OW;
-            double cost = (double)(ceil_div(pc, cb.T) * cb.T) / (double)(r * cb.OW) + 0.01 * (double)r;
-            if (cost < best - 1e-9) {
+        cb.rwmax = (kw - 1) * dw / cb.sw;
+    }
+    /* The tile (VL lanes, the target's or half of it for short rows; NRV vectors within
+     * the registers) and band (R rows) of least estimated cost: vector FMAs and loads per
+     * useful output, times the positions computed per useful one (a tile overhanging a
+     * row's end or the band), plus a little per row of band; among those whose scratch
+     * (the band's padded input and one tile of sums per channel) fits the budget. */
+    uint64_t budget = kb->scratch_budget[n->out[0]];
+    double best = 1e30;
+    int64_t vmax = t->vbytes / 4, mr0 = cb.MR;
+    /* in place only when the tile scratch does not fit: measured slower (the sums' rows
+     * are a whole plane apart, and the epilogue reads them back) */
+    for (int ip = 0; ip < 2 && best >= 1e30; ip++) {
+    if (ip && !mr_inplace)
+        break;
+    cb.inplace = ip;
+    cb.MR = ip ? mr_inplace : mr0;
+    for (int64_t vl = vmax; vl >= 8 && vl >= vmax / 2; vl /= 2)
+        for (int64_t nrv = 1; nrv <= 4 && cb.MR * nrv + nrv + 1 <= t->nvregs; nrv++) {
+            int64_t T = nrv * vl;
+            double per = (double)(cb.MR * nrv > cb.MR + nrv ? cb.MR * nrv : cb.MR + nrv) /
+                         (double)(nrv * vl * cb.MR);
+            for (int64_t r = 1; r <= (cb.direct ? 1 : cb.OH) && r <= 64; r++) {
+                int64_t pc = cb.direct ? cb.H * cb.W : (r - 1) * cb.Wq + cb.OW;
+                int64_t pt = cb.direct ? T : ceil_div(pc, T) * T;
+                double waste = cb.direct ? 1.0 : (double)pt / (double)(r * cb.OW);
+                uint64_t bytes = cb.inplace ? 0 : ((uint64_t)(cb.MR * pt * 4) + 15) & ~(uint64_t)15;
+                int64_t plane = 0;
+                if (!cb.direct) {
+                    plane = ceil_div(pt + cb.rhmax * cb.Wq + cb.rwmax, cb.Wq) * cb.Wq;
+                    bytes += ((uint64_t)(cb.G * cb.Cg * S * plane * 4) + 15) & ~(uint64_t)15;
+                }
+                /* a last, shorter band is its own copy of the code */
+                double cost = waste * per + 0.0005 * (double)r + (cb.OH % r ? 0.01 : 0.0);
+                if (bytes > budget || cost >= best - 1e-12)
+                    continue;
                 best = cost;
+                cb.VL = vl;
+                cb.NRV = nrv;
+                cb.T = T;
                 cb.R = r;
+                cb.Ptmax = pt;
+                cb.plane = plane;
             }
         }
-        int64_t Pc = (cb.R - 1) * cb.Wq + cb.OW;
-        cb.Ptmax = ceil_div(Pc, cb.T) * cb.T;
-        int64_t hb = ceil_div(cb.Ptmax + cb.rhmax * cb.Wq + cb.Wq, cb.Wq);
-        cb.plane = hb * cb.Wq;
+    }
+    if (best >= 1e30)
+        return 0;
+    cb.nmb = ceil_div(cb.Mg, cb.MR);
+    if (!cb.direct) {
         cb.cstride = S * cb.plane;
         /* tap (a, b) reads phase ((a*dh) % sh, (b*dw) % sw) at row (a*dh) / sh,
          * column (b*dw) / sw past the output position */
@@ -569,11 +620,6 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
     cb.ys[1] = ys[1];
     cb.ys[2] = sp == 2 ? ys[2] : 0;
     cb.ys[3] = 1;
-    uint64_t bytes = (uint64_t)(cb.MR * cb.Ptmax * 4 + 15) & ~(uint64_t)15;
-    if (!cb.direct)
-        bytes += (uint64_t)(cb.G * cb.Cg * cb.cstride * 4 + 15) & ~(uint64_t)15;
-    if (bytes > kb->scratch_budget[n->out[0]])
-        return 0;
     *out = cb;
     return 1;
 }
@@ -609,7 +655,8 @@ static LwStatus conv_lower_blocked(Ctx *ctx, KBuilder *kb, const Node *n, ConvBl
                 bp[(g * cb.nmb + m / cb.MR) * cb.MR + m % cb.MR] = bsrc[g * cb.Mg + m];
         cb.bpk = kb_weight(kb, DT_FLOAT32, bp, (uint64_t)nb);
     }
-    cb.yt = kb_scratch(kb, DT_FLOAT32, (uint64_t)(cb.MR * cb.Ptmax));
+    if (!cb.inplace)
+        cb.yt = kb_scratch(kb, DT_FLOAT32, (uint64_t)(cb.MR * cb.Ptmax));
     uint16_t vn = kb_for(kb, op_in(kb->g, n, 0)->shape.dims[0]);
     if (cb.direct) {
         conv_blk_direct(kb, &cb, vn);
