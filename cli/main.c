@@ -37,10 +37,10 @@ static const char usage_text[] =
     "                           that lowers the arena's peak, whatever the extra MACs (at -Os\n"
     "                           it is automatic at up to 10% more MACs)\n"
     "  --no-patch               never run layers tile by tile\n"
-    "  --arena=tight|fast       -O2 with vectors: tight (default) uses the faster kernels\n"
-    "                           (blocked convolution) only where their scratch fits under\n"
-    "                           the arena's peak; fast uses them everywhere, even when the\n"
-    "                           arena grows\n"
+    "  --arena=bound|tight|fast -O2 with vectors: where the faster kernels (blocked\n"
+    "                           convolution) may take scratch: bound (default) while the\n"
+    "                           arena stays within the model's unfused max-live bound,\n"
+    "                           tight only where the arena does not grow, fast everywhere\n"
     "  --print-after=PASS       dump the IR after PASS ('all' for every pass) to stdout\n"
     "  --verify-each            run the IR verifiers after every pass\n"
     "  --disable-pass=PASS      skip an optional pass (see --help-passes)\n"
@@ -271,12 +271,12 @@ int main(int argc, char **argv)
             o.quantize = v;
         } else if ((v = flag_value(argc, argv, &i, "--arena", &missing)) || missing) {
             if (missing)
-                return usage_error("%s needs a value (tight or fast)", a);
-            if (strcmp(v, "tight") && strcmp(v, "fast")) {
-                fprintf(stderr, "lwcc: error: --arena=%s: expected tight or fast\n", v);
+                return usage_error("%s needs a value (bound, tight or fast)", a);
+            if (strcmp(v, "bound") && strcmp(v, "tight") && strcmp(v, "fast")) {
+                fprintf(stderr, "lwcc: error: --arena=%s: expected bound, tight or fast\n", v);
                 return LW_ERR_MODEL;
             }
-            o.arena_fast = !strcmp(v, "fast");
+            o.arena_mode = !strcmp(v, "tight") ? 1 : !strcmp(v, "fast") ? 2 : 0;
         } else if ((v = flag_value(argc, argv, &i, "--calibration-method", &missing)) ||
                    missing) {
             if (missing)

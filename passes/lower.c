@@ -161,10 +161,12 @@ static LwStatus lower_program(Ctx *ctx, Arena *a, const uint64_t *budget, Progra
 }
 
 /* Schedules that need more scratch (the blocked convolution) are used where the
- * scratch fits under the most bytes live at one kernel of the plain lowering: the
- * plain program is made first, in a temporary arena, for its live bytes per kernel;
- * each node's budget is that bound less the bytes live at its kernels. So -O2 is
- * faster at the memory the plain schedules need. --arena=fast: no budget. */
+ * scratch fits under a cap on the bytes live at one kernel: the plain program is made
+ * first, in a temporary arena, for its live bytes per kernel; each node's budget is the
+ * cap less the bytes live at its kernels. The cap (--arena): the plain program's own
+ * peak or, if larger, the model's unfused max-live bound (bound, the default: fusion's
+ * savings are spent on speed, and the arena stays within what any plan of the model's
+ * own graph needs); only the plain peak (tight: the arena does not grow); none (fast). */
 static LwStatus run(Ctx *ctx)
 {
     Graph *g = ctx->g;
@@ -174,7 +176,7 @@ static LwStatus run(Ctx *ctx)
     uint64_t *budget = arena_array(ctx->perm, uint64_t, g->values.len);
     for (uint32_t v = 0; v < g->values.len; v++)
         budget[v] = UINT64_MAX;
-    if (ctx->opt->arena_fast)
+    if (ctx->opt->arena_mode == 2)
         return lower_program(ctx, ctx->perm, budget, &ctx->prog);
     Arena *tmp = arena_create(0);
     if (!tmp)
@@ -188,6 +190,8 @@ static LwStatus run(Ctx *ctx)
     uint32_t nk = plain->kernels.len;
     uint64_t *live = arena_array(tmp, uint64_t, nk ? nk : 1);
     uint64_t bound = memplan_live(ctx->scratch, plain, live);
+    if (ctx->opt->arena_mode == 0 && ctx->graph_bound > bound)
+        bound = ctx->graph_bound;
     for (uint32_t k = 0; k < nk; k++) {
         const Kernel *kr = &plain->kernels.data[k];
         const Node *n = graph_node(g, kr->origin); /* a copy kernel: node 0, conservatively */

@@ -201,6 +201,56 @@ uint64_t memplan_live(Arena *scratch, const Program *p, uint64_t *live)
     return bound;
 }
 
+uint64_t memplan_graph_bound(Arena *scratch, const Graph *g)
+{
+    ArenaMark m = arena_mark(scratch);
+    uint32_t nv = g->values.len, nk = g->order.len;
+    uint32_t *first = arena_array(scratch, uint32_t, nv ? nv : 1);
+    uint32_t *last = arena_array(scratch, uint32_t, nv ? nv : 1);
+    uint8_t *konst = arena_array(scratch, uint8_t, nv ? nv : 1);
+    for (uint32_t v = 0; v < nv; v++) {
+        first[v] = UINT32_MAX;
+        konst[v] = graph_value(g, v)->kind == VK_CONST;
+    }
+    for (uint32_t k = 0; k < nk; k++) {
+        const Node *n = graph_node(g, g->order.data[k]);
+        int all_const = 1;
+        for (uint16_t i = 0; i < n->nin; i++) {
+            ValueId v = n->in[i];
+            if (!v)
+                continue;
+            if (first[v] != UINT32_MAX)
+                last[v] = k;
+            if (!konst[v])
+                all_const = 0;
+        }
+        for (uint16_t o = 0; o < n->nout; o++) {
+            ValueId v = n->out[o];
+            if (!v)
+                continue;
+            if (all_const)
+                konst[v] = 1;
+            else if (!(graph_value(g, v)->flags & VF_GRAPH_OUTPUT))
+                first[v] = last[v] = k;
+        }
+    }
+    uint64_t *live = arena_array(scratch, uint64_t, nk ? nk : 1);
+    memset(live, 0, sizeof(uint64_t) * (nk ? nk : 1));
+    for (uint32_t v = 0; v < nv; v++) {
+        if (first[v] == UINT32_MAX)
+            continue;
+        const Value *val = graph_value(g, v);
+        uint64_t size = (shape_count(&val->shape) * dtype_size(val->dtype) + 15) & ~(uint64_t)15;
+        for (uint32_t k = first[v]; k <= last[v]; k++)
+            live[k] += size;
+    }
+    uint64_t bound = 0;
+    for (uint32_t k = 0; k < nk; k++)
+        bound = live[k] > bound ? live[k] : bound;
+    arena_reset(scratch, m);
+    return bound;
+}
+
 static LwStatus run(Ctx *ctx)
 {
     Program *p = ctx->prog;

@@ -67,5 +67,10 @@ typedef struct MemPlan {
 /* Bytes of arena buffers live at each kernel of p (sizes rounded as placed) into
  * live[0 .. kernels); returns their largest sum, the bound every plan is above. */
 uint64_t memplan_live(Arena *scratch, const Program *p, uint64_t *live);
+/* The most bytes g's tensors have live at one node step, unfused, in order: every node
+ * output that is not a graph output nor computed from constants alone, alive from its
+ * node to its last reader, sizes rounded to 16 (what a plain runtime's planner at best
+ * needs). */
+uint64_t memplan_graph_bound(Arena *scratch, const Graph *g);
 
 #endif

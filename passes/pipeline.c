@@ -84,6 +84,8 @@ LwStatus pipeline_run(Ctx *ctx)
         LwStatus st = p->run(ctx);
         arena_reset(ctx->scratch, m);
         TRY(st);
+        if (p == &pass_infer_shapes && !ctx->graph_bound)
+            ctx->graph_bound = memplan_graph_bound(ctx->scratch, ctx->g);
         if (ctx->verify) {
             if (p->kind == PK_GRAPH)
                 graph_verify(ctx, ctx->g, p->name);

@@ -42,6 +42,10 @@ typedef struct Ctx {
     int verify;    /* run verifiers after every pass */
     const CalibSet *calib; /* NULL without --calibration */
     Vec(const char *) deps; /* files read besides the model (external data, frozen inputs) */
+    /* the most bytes the model's own graph has live at one step, unfused, in file order
+     * (its tensors' sizes rounded to 16): set after the first shape inference; the arena
+     * -O2 may grow to for faster kernels (passes/lower.c) */
+    uint64_t graph_bound;
     Vec(const char *) remarks; /* what optimizing passes changed, one line each, in ctx->perm
                                 * ("node 'c2' (Conv): 8 of 32 output channels removed") */
 } Ctx;

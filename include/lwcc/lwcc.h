@@ -47,8 +47,10 @@ typedef struct LwOptions {
     uint32_t nkeep_float;
     int patch;               /* 1: --patch (tile the leading layers whenever it lowers the peak),
                               * -1: --no-patch, 0: automatic at -Os (passes/patch.c) */
-    int arena_fast;          /* --arena=fast: faster kernels even where their scratch raises
-                              * the arena (passes/lower.c) */
+    int arena_mode;          /* --arena (passes/lower.c): 0 bound (default): faster kernels
+                              * while the arena stays within the graph's unfused max-live
+                              * bound; 1 tight: within the plain kernels' own peak; 2 fast:
+                              * everywhere */
     const char *const *disabled; /* --disable-pass names */
     uint32_t ndisabled;
     FILE *diag_out;          /* diagnostics; NULL = stderr */
