@@ -399,30 +399,46 @@ static void conv_blk_band(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
     /* phase rows the tiles read: up to the last tile's end past the farthest tap */
     int64_t hb = ceil_div(ntiles * cb->T + cb->rhmax * cb->Wq + cb->rwmax, cb->Wq);
     int64_t C = cb->G * cb->Cg, S = cb->sh * cb->sw;
-    /* the band's input, padded and split into phases */
-    uint16_t vc = kb_for(kb, C), va = kb_for(kb, cb->sh), vb = kb_for(kb, cb->sw);
-    uint16_t vr = kb_for(kb, hb), vq = kb_for(kb, cb->Wq);
-    KIndex dst = kidx_const(0);
-    kidx_add(&dst, vc, S * cb->plane);
-    kidx_add(&dst, va, cb->sw * cb->plane);
-    kidx_add(&dst, vb, cb->plane);
-    kidx_add(&dst, vr, cb->Wq);
-    kidx_add(&dst, vq, 1);
-    KIndex row = kidx_const(-cb->pt), col = kidx_const(-cb->pl);
+    /* the band's input, padded and split into phases: per column phase b, the columns
+     * left of the input and right of it are zeros, those between a copy whose only
+     * guard is the row's (invariant along the row: the copy vectorizes) */
+    uint16_t vc = kb_for(kb, C), va = kb_for(kb, cb->sh), vr = kb_for(kb, hb);
+    KIndex row = kidx_const(-cb->pt);
     kidx_add_index(&row, &oh0, cb->sh);
     kidx_add(&row, vr, cb->sh);
     kidx_add(&row, va, 1);
-    kidx_add(&col, vq, cb->sw);
-    kidx_add(&col, vb, 1);
-    KIndex src = kidx_const(0);
-    kidx_add(&src, vn, cb->xs0);
-    kidx_add(&src, vc, cb->H * cb->W);
-    kidx_add_index(&src, &row, cb->W);
-    kidx_add_index(&src, &col, 1);
-    KCond cond[2] = {{row, cb->H}, {col, cb->W}};
-    kb_store(kb, cb->pack, dst, kb_load_guard(kb, cb->xb, src, cond, 2,
-                                              kb_const_f(kb, DT_FLOAT32, 0)));
-    kb_endfor_n(kb, 5);
+    for (int64_t b = 0; b < cb->sw; b++) {
+        /* column q reads x column q*sw + b - pl: inside for q in [qlo, qhi) */
+        int64_t qlo = cb->pl - b > 0 ? ceil_div(cb->pl - b, cb->sw) : 0;
+        int64_t qhi = cb->W + cb->pl - b > 0 ? ceil_div(cb->W + cb->pl - b, cb->sw) : 0;
+        qlo = qlo < cb->Wq ? qlo : cb->Wq;
+        qhi = qhi < cb->Wq ? qhi : cb->Wq;
+        qhi = qhi > qlo ? qhi : qlo;
+        int64_t seg[3][2] = {{0, qlo}, {qlo, qhi}, {qhi, cb->Wq}};
+        for (int k = 0; k < 3; k++) {
+            if (seg[k][1] <= seg[k][0])
+                continue;
+            uint16_t vq = kb_for(kb, seg[k][1] - seg[k][0]);
+            KIndex dst = kidx_const(b * cb->plane + seg[k][0]);
+            kidx_add(&dst, vc, S * cb->plane);
+            kidx_add(&dst, va, cb->sw * cb->plane);
+            kidx_add(&dst, vr, cb->Wq);
+            kidx_add(&dst, vq, 1);
+            KExpr *v = kb_const_f(kb, DT_FLOAT32, 0);
+            if (k == 1) {
+                KIndex src = kidx_const((seg[k][0] * cb->sw + b - cb->pl));
+                kidx_add(&src, vn, cb->xs0);
+                kidx_add(&src, vc, cb->H * cb->W);
+                kidx_add_index(&src, &row, cb->W);
+                kidx_add(&src, vq, cb->sw);
+                KCond rc = {row, cb->H};
+                v = kb_load_guard(kb, cb->xb, src, &rc, 1, v);
+            }
+            kb_store(kb, cb->pack, dst, v);
+            kb_endfor(kb);
+        }
+    }
+    kb_endfor_n(kb, 3);
     uint16_t vg = kb_for(kb, cb->G), vm = kb_for(kb, cb->nmb);
     uint16_t vt = kb_for(kb, ntiles);
     KIndex xbase = kidx_const(0), tcol = kidx_const(0);
@@ -573,20 +589,27 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
     for (int64_t vl = vmax; vl >= 8 && vl >= vmax / 2; vl /= 2)
         for (int64_t nrv = 1; nrv <= 4 && cb.MR * nrv + nrv + 1 <= t->nvregs; nrv++) {
             int64_t T = nrv * vl;
-            double per = (double)(cb.MR * nrv > cb.MR + nrv ? cb.MR * nrv : cb.MR + nrv) /
-                         (double)(nrv * vl * cb.MR);
+            /* vector operations per tile and (channel, tap): the FMAs or the loads */
+            double per = (double)(cb.MR * nrv > cb.MR + nrv ? cb.MR * nrv : cb.MR + nrv);
             for (int64_t r = 1; r <= (cb.direct ? 1 : cb.OH) && r <= 64; r++) {
                 int64_t pc = cb.direct ? cb.H * cb.W : (r - 1) * cb.Wq + cb.OW;
                 int64_t pt = cb.direct ? T : ceil_div(pc, T) * T;
-                double waste = cb.direct ? 1.0 : (double)pt / (double)(r * cb.OW);
                 uint64_t bytes = cb.inplace ? 0 : ((uint64_t)(cb.MR * pt * 4) + 15) & ~(uint64_t)15;
                 int64_t plane = 0;
                 if (!cb.direct) {
                     plane = ceil_div(pt + cb.rhmax * cb.Wq + cb.rwmax, cb.Wq) * cb.Wq;
                     bytes += ((uint64_t)(cb.G * cb.Cg * S * plane * 4) + 15) & ~(uint64_t)15;
                 }
-                /* a last, shorter band is its own copy of the code */
-                double cost = waste * per + 0.0005 * (double)r + (cb.OH % r ? 0.01 : 0.0);
+                /* per useful multiply-add: the tiles' vector operations (positions past
+                 * a row's end included) and the band's copy (about two vector operations
+                 * per vector of input, for the guards), a last shorter band is its own
+                 * copy of the code */
+                double ops = (double)(ceil_div(pc, T) * ceil_div(cb.Mg, cb.MR) * cb.G * cb.Cg * cb.ntap) * per +
+                             2.0 * (double)(cb.G * cb.Cg * S * plane) / (double)vl;
+                double useful = (double)((cb.direct ? pc : r * cb.OW) * cb.Mg * cb.G * cb.Cg *
+                                         cb.ntap);
+                double cost = ops / useful * (1.0 + 0.002 * (double)r) *
+                              (!cb.direct && cb.OH % r ? 1.02 : 1.0);
                 if (bytes > budget || cost >= best - 1e-12)
                     continue;
                 best = cost;
