@@ -284,31 +284,31 @@ LWRT_FN float lwrt_sigmoidf(float x)
     return x != x ? x : r;
 }
 
-/* @helper lwrt_tanhf deps: lwrt_bits_f32 lwrt_f32_bits lwrt_expf */
-/* |x| < 0.625: x + x^3 P(x^2), P a minimax fit (relative error 3e-9); above,
- * 1 - 2/(exp(2|x|) + 1); 1 from |x| >= 10 (tanh rounds to 1 above 9.02). */
+/* @helper lwrt_tanhf deps: lwrt_bits_f32 lwrt_exp_negf lwrt_f32_bits */
+/* |x| < 0.625: x + x^3 P(x^2), P a minimax fit (relative error 3e-9); for |x| < 2^-12 that
+ * rounds to x, as x^3/3 is below half an ulp. Above, 1 - 2u/(1 + u) with u = exp(-2|x|) <= 0.29,
+ * which rounds to 1 from |x| >= 9.02 (also for +-inf, u = 0). Without branches: both are
+ * computed and one is picked in the bits (a NaN picks the polynomial, which keeps it), then
+ * x's sign is put back, so a loop of tanh vectorizes. */
 LWRT_FN float lwrt_tanhf(float x)
 {
-    uint32_t u = lwrt_bits_f32(x), au = u & 0x7fffffffu;
-    float a = lwrt_f32_bits(au), r, z;
+    uint32_t u = lwrt_bits_f32(x), au = u & 0x7fffffffu, m;
+    float a = lwrt_f32_bits(au), z, p, e, q;
 
-    if (au > 0x7f800000u)
-        return x + x;
-    if (au >= 0x41200000u) {
-        r = 1.0f;
-    } else if (au >= 0x3f200000u) {
-        r = 1.0f - 2.0f / (lwrt_expf(2.0f * a) + 1.0f);
-    } else if (au >= 0x39800000u) {
-        z = a * a;
-        r = a + a * z *
-                    (-0x1.555554p-2f +
-                     z * (0x1.111066p-3f +
-                          z * (-0x1.b9ee9p-5f +
-                               z * (0x1.638b58p-6f + z * (-0x1.0bf4fep-7f + z * 0x1.18e1ep-9f)))));
-    } else {
-        r = a; /* |x| < 2^-12: x^3/3 is below half an ulp */
-    }
-    return (u >> 31) ? -r : r;
+    z = a * a;
+    p = a + a * z *
+                (-0x1.555554p-2f +
+                 z * (0x1.111066p-3f +
+                      z * (-0x1.b9ee9p-5f +
+                           z * (0x1.638b58p-6f + z * (-0x1.0bf4fep-7f + z * 0x1.18e1ep-9f)))));
+    /* a + a is 2|x| or a NaN; with the sign set exp_negf's clamp takes either */
+    e = lwrt_exp_negf(lwrt_f32_bits(lwrt_bits_f32(a + a) | 0x80000000u));
+    q = 1.0f - (e + e) / (1.0f + e);
+    /* the polynomial for au < 0x3f200000 (0.625) or a NaN (au > 0x7f800000): one unsigned
+     * comparison, as au - 0x3f200000 wraps around below 0.625 */
+    m = 0u - (uint32_t)(au - 0x3f200000u > 0x7f800000u - 0x3f200000u);
+    return lwrt_f32_bits(
+        ((lwrt_bits_f32(q) ^ ((lwrt_bits_f32(p) ^ lwrt_bits_f32(q)) & m)) | (u & 0x80000000u)));
 }
 
 /* @helper lwrt_erff deps: lwrt_bits_f32 lwrt_f32_bits */
