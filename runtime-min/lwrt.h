@@ -21,7 +21,8 @@ LWRT_FN float lwrt_inff(void);              /* +infinity */
 LWRT_FN float lwrt_nanf(void);              /* quiet NaN 0x7fc00000 */
 LWRT_FN float lwrt_ldexpf(float x, int32_t k);  /* x * 2^k, one rounding, |k| <= 300 */
 LWRT_FN float lwrt_two_prodf(float a, float b, float *err); /* a*b rounded; *err = exact rest */
-LWRT_FN float lwrt_expf(float x);
+LWRT_FN float lwrt_exp_rangef(float a);     /* exp(a), |a| <= 104, branch-free */
+LWRT_FN float lwrt_expf(float x);           /* branch-free */
 LWRT_FN float lwrt_logf(float x);
 LWRT_FN float lwrt_sqrtf_soft(float x);     /* correctly rounded, integer arithmetic only */
 LWRT_FN float lwrt_sqrtf(float x);          /* correctly rounded: hardware or lwrt_sqrtf_soft */

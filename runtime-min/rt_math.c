@@ -80,25 +80,24 @@ LWRT_FN float lwrt_two_prodf(float a, float b, float *err)
     return p;
 }
 
-/* @helper lwrt_expf deps: lwrt_ldexpf lwrt_inff */
-/* x = k*ln2 + r with |r| <= ln2/2; k*LN2_HI is exact, so r is exact up to one rounding whose
- * error c is carried. exp(r) by its Taylor series to r^7 (truncation < 0.1 ulp); 1 + r is
- * kept as two floats so only the last addition rounds at full size. */
-LWRT_FN float lwrt_expf(float x)
+/* @helper lwrt_exp_rangef deps: lwrt_bits_f32 lwrt_f32_bits */
+/* exp(a) for |a| <= 104 (beyond, exp rounds to 0 or overflows as it does at +-104), without
+ * branches so that a compiler vectorizes the loops it is inlined in. a = k*ln2 + r with
+ * |r| <= ln2/2, k = a*log2e rounded half away from zero (0.5 with kf's sign added); k*LN2_HI
+ * is exact, so r is exact up to one rounding whose error c is carried. exp(r) by its Taylor
+ * series to r^7 (truncation < 0.1 ulp); 1 + r is kept as two floats so only the last
+ * addition rounds at full size. 2^k, |k| <= 150, is applied as 2^(k/2) * 2^(k - k/2), two
+ * normal powers of two, so only the last multiplication rounds (to a subnormal or to
+ * infinity too). */
+LWRT_FN float lwrt_exp_rangef(float a)
 {
     const float ln2_hi = 0x1.62e4p-1f, ln2_lo = 0x1.7f7d1cp-20f, log2e = 0x1.715476p+0f;
     float kf, hi, lo, r, c, q, s;
-    int32_t k;
+    int32_t k, k1;
 
-    if (!(x < 89.0f)) /* overflow, +inf or NaN */
-        return x != x ? x + x : lwrt_inff();
-    if (x < -104.0f) /* below half the smallest subnormal, or -inf */
-        return 0.0f;
-    if (x > -0x1p-25f && x < 0x1p-25f)
-        return 1.0f + x;
-    kf = x * log2e;
-    k = (int32_t)(kf < 0.0f ? kf - 0.5f : kf + 0.5f);
-    hi = x - (float)k * ln2_hi;
+    kf = a * log2e;
+    k = (int32_t)(kf + lwrt_f32_bits(0x3f000000u | (lwrt_bits_f32(kf) & 0x80000000u)));
+    hi = a - (float)k * ln2_hi;
     lo = (float)k * ln2_lo;
     r = hi - lo;
     c = (hi - r) - lo;
@@ -108,7 +107,25 @@ LWRT_FN float lwrt_expf(float x)
                           r * (0x1.111112p-7f + r * (0x1.6c16c2p-10f + r * 0x1.a01a02p-13f)))));
     s = 1.0f + r;
     c += (1.0f - s) + r; /* the rounding error of 1 + r, exact */
-    return lwrt_ldexpf(s + (c + q), k);
+    k1 = k / 2;
+    return (s + (c + q)) * lwrt_f32_bits((uint32_t)(k1 + 127) << 23) *
+           lwrt_f32_bits((uint32_t)(k - k1 + 127) << 23);
+}
+
+/* @helper lwrt_expf deps: lwrt_bits_f32 lwrt_exp_rangef lwrt_f32_bits */
+/* Within 1 ulp. |x| is clamped to 104 in the bits, as an integer minimum (a float select
+ * against a constant lets the compiler split the rest into branches): exp(+-104) is already
+ * inf or 0, and a NaN is clamped too, so none reaches exp_rangef's conversion to int; the
+ * NaN is put back by a blend in the bits. For |x| < 2^-25 the general path rounds to 1 + x
+ * too. No branches, so a loop of exps vectorizes. */
+LWRT_FN float lwrt_expf(float x)
+{
+    uint32_t u = lwrt_bits_f32(x), au = u & 0x7fffffffu, n, ur;
+
+    ur = lwrt_bits_f32(
+        lwrt_exp_rangef(lwrt_f32_bits((au < 0x42d00000u ? au : 0x42d00000u) | (u & 0x80000000u))));
+    n = 0u - (uint32_t)(au > 0x7f800000u);
+    return lwrt_f32_bits(ur ^ ((ur ^ lwrt_bits_f32(x + x)) & n));
 }
 
 /* @helper lwrt_logf deps: lwrt_bits_f32 lwrt_f32_bits lwrt_inff lwrt_nanf */
@@ -224,39 +241,16 @@ LWRT_FN float lwrt_sqrtf(float x)
 #endif
 }
 
-/* @helper lwrt_exp_negf deps: lwrt_bits_f32 lwrt_f32_bits */
-/* exp(a) for a <= 0 (NaN gives garbage: callers select around it), as the exp above's
- * general path but without branches, so that a compiler vectorizes the loops it is
- * inlined in: a is clamped to [-104, 0] (exp(-104) rounds to 0), k <= 0 rounds
- * kf = a*log2e half away from zero, and 2^k is applied as 2^(k/2) * 2^(k - k/2), two
- * normal powers of two, so only the last multiplication rounds (also to a
- * subnormal). */
+/* @helper lwrt_exp_negf deps: lwrt_bits_f32 lwrt_exp_rangef lwrt_f32_bits */
+/* exp(a) for a <= 0 (NaN gives garbage: callers select around it), without branches: a is
+ * clamped to [-104, 0] in the bits, as an integer minimum (not a branch the compiler would
+ * split the rest over): for a <= 0 a larger magnitude has larger bits; a NaN with the sign
+ * set becomes -104 too, so none reaches the conversion to int. */
 LWRT_FN float lwrt_exp_negf(float a)
 {
-    const float ln2_hi = 0x1.62e4p-1f, ln2_lo = 0x1.7f7d1cp-20f, log2e = 0x1.715476p+0f;
-    float kf, hi, lo, r, c, q, s;
-    int32_t k, k1;
-
-    /* in the bits, as an integer minimum (not a branch the compiler would split the rest
-     * over): for a <= 0 a larger magnitude has larger bits; a NaN (sign set) becomes -104
-     * too, so none reaches the conversion to int */
     uint32_t ua = lwrt_bits_f32(a);
-    a = lwrt_f32_bits(ua < 0xc2d00000u ? ua : 0xc2d00000u);
-    kf = a * log2e;
-    k = (int32_t)(kf - 0.5f);
-    hi = a - (float)k * ln2_hi;
-    lo = (float)k * ln2_lo;
-    r = hi - lo;
-    c = (hi - r) - lo;
-    q = r * r *
-        (0.5f + r * (0x1.555556p-3f +
-                     r * (0x1.555556p-5f +
-                          r * (0x1.111112p-7f + r * (0x1.6c16c2p-10f + r * 0x1.a01a02p-13f)))));
-    s = 1.0f + r;
-    c += (1.0f - s) + r;
-    k1 = k / 2;
-    return (s + (c + q)) * lwrt_f32_bits((uint32_t)(k1 + 127) << 23) *
-           lwrt_f32_bits((uint32_t)(k - k1 + 127) << 23);
+
+    return lwrt_exp_rangef(lwrt_f32_bits(ua < 0xc2d00000u ? ua : 0xc2d00000u));
 }
 
 /* @helper lwrt_sigmoidf deps: lwrt_bits_f32 lwrt_exp_negf lwrt_f32_bits lwrt_two_prodf */
