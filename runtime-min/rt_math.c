@@ -262,7 +262,7 @@ LWRT_FN float lwrt_exp_negf(float a)
 LWRT_FN float lwrt_sigmoidf(float x)
 {
     float u, n, d, de, q, p, pe, r;
-    uint32_t m;
+    uint32_t m, ur, uq;
 
     u = lwrt_exp_negf(lwrt_f32_bits(lwrt_bits_f32(x) | 0x80000000u)); /* exp(-|x|) */
     m = 0u - (uint32_t)(x < 0.0f); /* n = x < 0 ? u : 1, blended in the bits */
@@ -272,10 +272,16 @@ LWRT_FN float lwrt_sigmoidf(float x)
     q = n / d;
     p = lwrt_two_prodf(q, d, &pe);
     r = q + (((n - p) - pe) - q * de) / d;
-    /* selects of computed values only: an operation in one arm (that could trap) would
-     * keep the compiler from vectorizing */
-    r = u < 0x1p-25f ? q : r; /* two_prod's operands were near subnormal: q is exact enough */
-    return x != x ? x : r;
+    /* blends of computed values in the bits, not selects: a select lets the compiler sink
+     * the computation of the value only one arm uses into a branch, and an operation in
+     * one arm (that could trap) keeps it from vectorizing */
+    ur = lwrt_bits_f32(r);
+    uq = lwrt_bits_f32(q);
+    /* for u < 2^-25 two_prod's operands were near subnormal: q is exact enough */
+    m = 0u - (uint32_t)(u < 0x1p-25f);
+    ur ^= (ur ^ uq) & m;
+    m = 0u - (uint32_t)(x != x);
+    return lwrt_f32_bits(ur ^ ((ur ^ lwrt_bits_f32(x)) & m));
 }
 
 /* @helper lwrt_tanhf deps: lwrt_bits_f32 lwrt_exp_negf lwrt_f32_bits */
