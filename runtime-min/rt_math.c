@@ -311,10 +311,23 @@ LWRT_FN float lwrt_tanhf(float x)
         ((lwrt_bits_f32(q) ^ ((lwrt_bits_f32(p) ^ lwrt_bits_f32(q)) & m)) | (u & 0x80000000u)));
 }
 
-/* @helper lwrt_erff deps: lwrt_bits_f32 lwrt_f32_bits */
+/* @helper lwrt_pick3f deps: lwrt_bits_f32 lwrt_f32_bits */
+/* c0, or c1 where the mask m1 is all ones, or c2 where m2 is (m2 only where m1 is): a choice
+ * among computed values made in the bits, no branch or select the compiler could split the
+ * code around, so loops over it vectorize. */
+LWRT_FN float lwrt_pick3f(uint32_t m1, uint32_t m2, float c0, float c1, float c2)
+{
+    uint32_t b0 = lwrt_bits_f32(c0), b1 = lwrt_bits_f32(c1);
+
+    return lwrt_f32_bits(b0 ^ ((b0 ^ b1) & m1) ^ ((b1 ^ lwrt_bits_f32(c2)) & m2));
+}
+
+/* @helper lwrt_erff deps: lwrt_bits_f32 lwrt_f32_bits lwrt_pick3f */
 /* |x| < 1: x + x Q(x^2). 1 <= |x| < 3.9192: 1 - erfc(|x|), erfc by a degree-8 fit on each of
  * [1, 1.75), [1.75, 2.5), [2.5, 3.92] about the interval's middle (absolute error < 5e-9,
- * which is what 1 - erfc needs). Beyond, erfc < 2^-25 and erf rounds to 1. */
+ * which is what 1 - erfc needs). Beyond, erfc < 2^-25 and erf rounds to 1. Without branches:
+ * the fit's coefficients are picked in the bits, both ranges are computed and one result (or
+ * 1) picked (a NaN picks the series, which keeps it), so a loop of erfs vectorizes. */
 LWRT_FN float lwrt_erff(float x)
 {
     static const float ec[3][9] = {
@@ -325,34 +338,32 @@ LWRT_FN float lwrt_erff(float x)
         {0x1.7a2b82p-18f, -0x1.3ca796p-15f, 0x1.fcf4ap-14f, -0x1.0461f2p-12f, 0x1.75111ep-12f,
          -0x1.87ba9ep-12f, 0x1.4b64eep-12f, -0x1.d5da7p-13f, 0x1.781332p-14f},
     };
-    static const float mid[3] = {1.375f, 2.125f, 3.21f};
-    uint32_t u = lwrt_bits_f32(x), au = u & 0x7fffffffu;
-    float a = lwrt_f32_bits(au), r, z, t, p;
-    const float *c;
-    int32_t i, j;
+    uint32_t u = lwrt_bits_f32(x), au = u & 0x7fffffffu, m1, m2, m, ur;
+    float a = lwrt_f32_bits(au), z, s, t, p;
+    int32_t j;
 
-    if (au > 0x7f800000u)
-        return x + x;
-    if (au < 0x3f800000u) {
-        z = a * a;
-        r = a + a * (0x1.06eba8p-3f +
-                     z * (-0x1.81273ep-2f +
-                          z * (0x1.ce2cf8p-4f +
-                               z * (-0x1.b7f90ep-6f +
-                                    z * (0x1.5405b8p-8f +
-                                         z * (-0x1.a3f722p-11f + z * 0x1.496a86p-14f))))));
-    } else if (au < 0x407ad445u) { /* 0x1.f5a88ap+1 = 3.9192059 */
-        i = a < 1.75f ? 0 : a < 2.5f ? 1 : 2;
-        c = ec[i];
-        t = a - mid[i];
-        p = c[8];
-        for (j = 7; j >= 0; j--)
-            p = p * t + c[j];
-        r = 1.0f - p;
-    } else {
-        r = 1.0f;
-    }
-    return (u >> 31) ? -r : r;
+    z = a * a;
+    s = a + a * (0x1.06eba8p-3f +
+                 z * (-0x1.81273ep-2f +
+                      z * (0x1.ce2cf8p-4f +
+                           z * (-0x1.b7f90ep-6f +
+                                z * (0x1.5405b8p-8f +
+                                     z * (-0x1.a3f722p-11f + z * 0x1.496a86p-14f))))));
+    m1 = 0u - (uint32_t)(au >= 0x3fe00000u); /* 1.75 */
+    m2 = 0u - (uint32_t)(au >= 0x40200000u); /* 2.5 */
+    t = a - lwrt_pick3f(m1, m2, 1.375f, 2.125f, 3.21f);
+    p = lwrt_pick3f(m1, m2, ec[0][8], ec[1][8], ec[2][8]);
+    for (j = 7; j >= 0; j--) /* constant bounds: unrolled, the coefficients constants */
+        p = p * t + lwrt_pick3f(m1, m2, ec[0][j], ec[1][j], ec[2][j]);
+    ur = lwrt_bits_f32(1.0f - p);
+    /* 1 from 0x1.f5a88ap+1 = 3.9192059 (a NaN too, but the next blend overrides it) */
+    m = 0u - (uint32_t)(au >= 0x407ad445u);
+    ur ^= (ur ^ 0x3f800000u) & m;
+    /* the series for au < 0x3f800000 (1) or a NaN: one unsigned comparison, as
+     * au - 0x3f800000 wraps around below 1 */
+    m = 0u - (uint32_t)(au - 0x3f800000u > 0x7f800000u - 0x3f800000u);
+    ur ^= (ur ^ lwrt_bits_f32(s)) & m;
+    return lwrt_f32_bits(ur | (u & 0x80000000u));
 }
 
 /* @helper lwrt_rem_pio2f deps: lwrt_bits_f32 lwrt_f32_bits lwrt_two_prodf */
