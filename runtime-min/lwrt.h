@@ -23,7 +23,7 @@ LWRT_FN float lwrt_ldexpf(float x, int32_t k);  /* x * 2^k, one rounding, |k| <=
 LWRT_FN float lwrt_two_prodf(float a, float b, float *err); /* a*b rounded; *err = exact rest */
 LWRT_FN float lwrt_exp_rangef(float a);     /* exp(a), |a| <= 104, branch-free */
 LWRT_FN float lwrt_expf(float x);           /* branch-free */
-LWRT_FN float lwrt_logf(float x);
+LWRT_FN float lwrt_logf(float x);           /* branch-free */
 LWRT_FN float lwrt_sqrtf_soft(float x);     /* correctly rounded, integer arithmetic only */
 LWRT_FN float lwrt_sqrtf(float x);          /* correctly rounded: hardware or lwrt_sqrtf_soft */
 LWRT_FN float lwrt_exp_negf(float a);       /* exp(a), a <= 0, branch-free (vectorizes) */

@@ -128,44 +128,44 @@ LWRT_FN float lwrt_expf(float x)
     return lwrt_f32_bits(ur ^ ((ur ^ lwrt_bits_f32(x + x)) & n));
 }
 
-/* @helper lwrt_logf deps: lwrt_bits_f32 lwrt_f32_bits lwrt_inff lwrt_nanf */
+/* @helper lwrt_logf deps: lwrt_bits_f32 lwrt_f32_bits */
 /* x = 2^e * m with m in [sqrt(1/2), sqrt(2)), f = m - 1 exact. With s = f/(2+f),
  * log(1+f) = 2 atanh(s) = f - (f^2/2 - s*(f^2/2 + R)), R = 2s^2/3 + 2s^4/5 + ...;
- * e*LN2_HI is exact. */
+ * e*LN2_HI is exact. Without branches, so a loop of logs vectorizes: a subnormal x is
+ * scaled by 2^23 (computed for every x, picked in the bits), m > sqrt(2) is halved by a
+ * mask, and the special cases are blended in over the general path's result. */
 LWRT_FN float lwrt_logf(float x)
 {
     const float ln2_hi = 0x1.62e4p-1f, ln2_lo = 0x1.7f7d1cp-20f;
-    uint32_t u = lwrt_bits_f32(x);
-    int32_t e = 0;
-    float m, f, s, z, R, hfsq, ef;
+    uint32_t u = lwrt_bits_f32(x), v, m;
+    int32_t e;
+    float f, s, z, R, hfsq, ef, r;
 
-    if (u < 0x00800000u || u >= 0x7f800000u) {
-        if ((u & 0x7fffffffu) == 0)
-            return -lwrt_inff(); /* log(+-0) = -inf */
-        if (x != x)
-            return x + x;
-        if (u >> 31)
-            return lwrt_nanf(); /* negative, including -inf */
-        if (u == 0x7f800000u)
-            return x;
-        x *= 0x1p23f; /* subnormal: scale into the normal range */
-        e = -23;
-        u = lwrt_bits_f32(x);
-    }
-    e += (int32_t)(u >> 23) - 127;
-    u = (u & 0x007fffffu) | 0x3f800000u;
-    if (u > 0x3fb504f3u) { /* m > sqrt(2): halve it */
-        u -= 0x00800000u;
-        e++;
-    }
-    m = lwrt_f32_bits(u);
-    f = m - 1.0f;
+    /* below 2^-126 (and +0, whose result is replaced): the bits of x * 2^23 */
+    m = 0u - (uint32_t)(u < 0x00800000u);
+    v = u ^ ((u ^ lwrt_bits_f32(x * 0x1p23f)) & m);
+    e = (int32_t)(v >> 23) - 127 - (int32_t)(m & 23u);
+    v = (v & 0x007fffffu) | 0x3f800000u;
+    m = 0u - (uint32_t)(v > 0x3fb504f3u); /* m > sqrt(2): halve it */
+    v -= m & 0x00800000u;
+    e += (int32_t)(m & 1u);
+    f = lwrt_f32_bits(v) - 1.0f;
     s = f / (2.0f + f);
     z = s * s;
     R = z * (0x1.555556p-1f + z * (0x1.99999ap-2f + z * (0x1.24924ap-2f + z * 0x1.c71c72p-3f)));
     hfsq = 0.5f * f * f;
     ef = (float)e;
-    return ef * ln2_hi + (f - (hfsq - (s * (hfsq + R) + ef * ln2_lo)));
+    r = ef * ln2_hi + (f - (hfsq - (s * (hfsq + R) + ef * ln2_lo)));
+    /* +inf and NaN give x + x; so would negative numbers, which are replaced next */
+    v = lwrt_bits_f32(r);
+    m = 0u - (uint32_t)(u >= 0x7f800000u);
+    v ^= (v ^ lwrt_bits_f32(x + x)) & m;
+    /* negative, from below -0 down to -inf (one unsigned comparison): NaN */
+    m = 0u - (uint32_t)(u - 0x80000001u <= 0xff800000u - 0x80000001u);
+    v ^= (v ^ 0x7fc00000u) & m;
+    m = 0u - (uint32_t)((u & 0x7fffffffu) == 0); /* log(+-0) = -inf */
+    v ^= (v ^ 0xff800000u) & m;
+    return lwrt_f32_bits(v);
 }
 
 /* @helper lwrt_sqrtf_soft deps: lwrt_bits_f32 lwrt_f32_bits lwrt_nanf */
