@@ -21,14 +21,16 @@ LWRT_FN float lwrt_inff(void);              /* +infinity */
 LWRT_FN float lwrt_nanf(void);              /* quiet NaN 0x7fc00000 */
 LWRT_FN float lwrt_ldexpf(float x, int32_t k);  /* x * 2^k, one rounding, |k| <= 300 */
 LWRT_FN float lwrt_two_prodf(float a, float b, float *err); /* a*b rounded; *err = exact rest */
-LWRT_FN float lwrt_expf(float x);
-LWRT_FN float lwrt_logf(float x);
+LWRT_FN float lwrt_exp_rangef(float a);     /* exp(a), |a| <= 104, branch-free */
+LWRT_FN float lwrt_expf(float x);           /* branch-free */
+LWRT_FN float lwrt_logf(float x);           /* branch-free */
 LWRT_FN float lwrt_sqrtf_soft(float x);     /* correctly rounded, integer arithmetic only */
 LWRT_FN float lwrt_sqrtf(float x);          /* correctly rounded: hardware or lwrt_sqrtf_soft */
 LWRT_FN float lwrt_exp_negf(float a);       /* exp(a), a <= 0, branch-free (vectorizes) */
 LWRT_FN float lwrt_sigmoidf(float x);       /* 1 / (1 + exp(-x)), branch-free */
-LWRT_FN float lwrt_tanhf(float x);
-LWRT_FN float lwrt_erff(float x);
+LWRT_FN float lwrt_tanhf(float x);          /* branch-free */
+LWRT_FN float lwrt_pick3f(uint32_t m1, uint32_t m2, float c0, float c1, float c2); /* by masks */
+LWRT_FN float lwrt_erff(float x);           /* branch-free */
 LWRT_FN int32_t lwrt_rem_pio2f(float a, float *y); /* a = n*pi/2 + y[0] + y[1]; returns n */
 LWRT_FN float lwrt_sinf_k(float hi, float lo); /* sin(hi + lo), |hi| <= pi/4 */
 LWRT_FN float lwrt_cosf_k(float hi, float lo); /* cos(hi + lo), |hi| <= pi/4 */

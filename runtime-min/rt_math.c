@@ -80,25 +80,24 @@ LWRT_FN float lwrt_two_prodf(float a, float b, float *err)
     return p;
 }
 
-/* @helper lwrt_expf deps: lwrt_ldexpf lwrt_inff */
-/* x = k*ln2 + r with |r| <= ln2/2; k*LN2_HI is exact, so r is exact up to one rounding whose
- * error c is carried. exp(r) by its Taylor series to r^7 (truncation < 0.1 ulp); 1 + r is
- * kept as two floats so only the last addition rounds at full size. */
-LWRT_FN float lwrt_expf(float x)
+/* @helper lwrt_exp_rangef deps: lwrt_bits_f32 lwrt_f32_bits */
+/* exp(a) for |a| <= 104 (beyond, exp rounds to 0 or overflows as it does at +-104), without
+ * branches so that a compiler vectorizes the loops it is inlined in. a = k*ln2 + r with
+ * |r| <= ln2/2, k = a*log2e rounded half away from zero (0.5 with kf's sign added); k*LN2_HI
+ * is exact, so r is exact up to one rounding whose error c is carried. exp(r) by its Taylor
+ * series to r^7 (truncation < 0.1 ulp); 1 + r is kept as two floats so only the last
+ * addition rounds at full size. 2^k, |k| <= 150, is applied as 2^(k/2) * 2^(k - k/2), two
+ * normal powers of two, so only the last multiplication rounds (to a subnormal or to
+ * infinity too). */
+LWRT_FN float lwrt_exp_rangef(float a)
 {
     const float ln2_hi = 0x1.62e4p-1f, ln2_lo = 0x1.7f7d1cp-20f, log2e = 0x1.715476p+0f;
     float kf, hi, lo, r, c, q, s;
-    int32_t k;
+    int32_t k, k1;
 
-    if (!(x < 89.0f)) /* overflow, +inf or NaN */
-        return x != x ? x + x : lwrt_inff();
-    if (x < -104.0f) /* below half the smallest subnormal, or -inf */
-        return 0.0f;
-    if (x > -0x1p-25f && x < 0x1p-25f)
-        return 1.0f + x;
-    kf = x * log2e;
-    k = (int32_t)(kf < 0.0f ? kf - 0.5f : kf + 0.5f);
-    hi = x - (float)k * ln2_hi;
+    kf = a * log2e;
+    k = (int32_t)(kf + lwrt_f32_bits(0x3f000000u | (lwrt_bits_f32(kf) & 0x80000000u)));
+    hi = a - (float)k * ln2_hi;
     lo = (float)k * ln2_lo;
     r = hi - lo;
     c = (hi - r) - lo;
@@ -108,47 +107,65 @@ LWRT_FN float lwrt_expf(float x)
                           r * (0x1.111112p-7f + r * (0x1.6c16c2p-10f + r * 0x1.a01a02p-13f)))));
     s = 1.0f + r;
     c += (1.0f - s) + r; /* the rounding error of 1 + r, exact */
-    return lwrt_ldexpf(s + (c + q), k);
+    k1 = k / 2;
+    return (s + (c + q)) * lwrt_f32_bits((uint32_t)(k1 + 127) << 23) *
+           lwrt_f32_bits((uint32_t)(k - k1 + 127) << 23);
 }
 
-/* @helper lwrt_logf deps: lwrt_bits_f32 lwrt_f32_bits lwrt_inff lwrt_nanf */
+/* @helper lwrt_expf deps: lwrt_bits_f32 lwrt_exp_rangef lwrt_f32_bits */
+/* Within 1 ulp. |x| is clamped to 104 in the bits, as an integer minimum (a float select
+ * against a constant lets the compiler split the rest into branches): exp(+-104) is already
+ * inf or 0, and a NaN is clamped too, so none reaches exp_rangef's conversion to int; the
+ * NaN is put back by a blend in the bits. For |x| < 2^-25 the general path rounds to 1 + x
+ * too. No branches, so a loop of exps vectorizes. */
+LWRT_FN float lwrt_expf(float x)
+{
+    uint32_t u = lwrt_bits_f32(x), au = u & 0x7fffffffu, n, ur;
+
+    ur = lwrt_bits_f32(
+        lwrt_exp_rangef(lwrt_f32_bits((au < 0x42d00000u ? au : 0x42d00000u) | (u & 0x80000000u))));
+    n = 0u - (uint32_t)(au > 0x7f800000u);
+    return lwrt_f32_bits(ur ^ ((ur ^ lwrt_bits_f32(x + x)) & n));
+}
+
+/* @helper lwrt_logf deps: lwrt_bits_f32 lwrt_f32_bits */
 /* x = 2^e * m with m in [sqrt(1/2), sqrt(2)), f = m - 1 exact. With s = f/(2+f),
  * log(1+f) = 2 atanh(s) = f - (f^2/2 - s*(f^2/2 + R)), R = 2s^2/3 + 2s^4/5 + ...;
- * e*LN2_HI is exact. */
+ * e*LN2_HI is exact. Without branches, so a loop of logs vectorizes: a subnormal x is
+ * scaled by 2^23 (computed for every x, picked in the bits), m > sqrt(2) is halved by a
+ * mask, and the special cases are blended in over the general path's result. */
 LWRT_FN float lwrt_logf(float x)
 {
     const float ln2_hi = 0x1.62e4p-1f, ln2_lo = 0x1.7f7d1cp-20f;
-    uint32_t u = lwrt_bits_f32(x);
-    int32_t e = 0;
-    float m, f, s, z, R, hfsq, ef;
+    uint32_t u = lwrt_bits_f32(x), v, m;
+    int32_t e;
+    float f, s, z, R, hfsq, ef, r;
 
-    if (u < 0x00800000u || u >= 0x7f800000u) {
-        if ((u & 0x7fffffffu) == 0)
-            return -lwrt_inff(); /* log(+-0) = -inf */
-        if (x != x)
-            return x + x;
-        if (u >> 31)
-            return lwrt_nanf(); /* negative, including -inf */
-        if (u == 0x7f800000u)
-            return x;
-        x *= 0x1p23f; /* subnormal: scale into the normal range */
-        e = -23;
-        u = lwrt_bits_f32(x);
-    }
-    e += (int32_t)(u >> 23) - 127;
-    u = (u & 0x007fffffu) | 0x3f800000u;
-    if (u > 0x3fb504f3u) { /* m > sqrt(2): halve it */
-        u -= 0x00800000u;
-        e++;
-    }
-    m = lwrt_f32_bits(u);
-    f = m - 1.0f;
+    /* below 2^-126 (and +0, whose result is replaced): the bits of x * 2^23 */
+    m = 0u - (uint32_t)(u < 0x00800000u);
+    v = u ^ ((u ^ lwrt_bits_f32(x * 0x1p23f)) & m);
+    e = (int32_t)(v >> 23) - 127 - (int32_t)(m & 23u);
+    v = (v & 0x007fffffu) | 0x3f800000u;
+    m = 0u - (uint32_t)(v > 0x3fb504f3u); /* m > sqrt(2): halve it */
+    v -= m & 0x00800000u;
+    e += (int32_t)(m & 1u);
+    f = lwrt_f32_bits(v) - 1.0f;
     s = f / (2.0f + f);
     z = s * s;
     R = z * (0x1.555556p-1f + z * (0x1.99999ap-2f + z * (0x1.24924ap-2f + z * 0x1.c71c72p-3f)));
     hfsq = 0.5f * f * f;
     ef = (float)e;
-    return ef * ln2_hi + (f - (hfsq - (s * (hfsq + R) + ef * ln2_lo)));
+    r = ef * ln2_hi + (f - (hfsq - (s * (hfsq + R) + ef * ln2_lo)));
+    /* +inf and NaN give x + x; so would negative numbers, which are replaced next */
+    v = lwrt_bits_f32(r);
+    m = 0u - (uint32_t)(u >= 0x7f800000u);
+    v ^= (v ^ lwrt_bits_f32(x + x)) & m;
+    /* negative, from below -0 down to -inf (one unsigned comparison): NaN */
+    m = 0u - (uint32_t)(u - 0x80000001u <= 0xff800000u - 0x80000001u);
+    v ^= (v ^ 0x7fc00000u) & m;
+    m = 0u - (uint32_t)((u & 0x7fffffffu) == 0); /* log(+-0) = -inf */
+    v ^= (v ^ 0xff800000u) & m;
+    return lwrt_f32_bits(v);
 }
 
 /* @helper lwrt_sqrtf_soft deps: lwrt_bits_f32 lwrt_f32_bits lwrt_nanf */
@@ -224,39 +241,16 @@ LWRT_FN float lwrt_sqrtf(float x)
 #endif
 }
 
-/* @helper lwrt_exp_negf deps: lwrt_bits_f32 lwrt_f32_bits */
-/* exp(a) for a <= 0 (NaN gives garbage: callers select around it), as the exp above's
- * general path but without branches, so that a compiler vectorizes the loops it is
- * inlined in: a is clamped to [-104, 0] (exp(-104) rounds to 0), k <= 0 rounds
- * kf = a*log2e half away from zero, and 2^k is applied as 2^(k/2) * 2^(k - k/2), two
- * normal powers of two, so only the last multiplication rounds (also to a
- * subnormal). */
+/* @helper lwrt_exp_negf deps: lwrt_bits_f32 lwrt_exp_rangef lwrt_f32_bits */
+/* exp(a) for a <= 0 (NaN gives garbage: callers select around it), without branches: a is
+ * clamped to [-104, 0] in the bits, as an integer minimum (not a branch the compiler would
+ * split the rest over): for a <= 0 a larger magnitude has larger bits; a NaN with the sign
+ * set becomes -104 too, so none reaches the conversion to int. */
 LWRT_FN float lwrt_exp_negf(float a)
 {
-    const float ln2_hi = 0x1.62e4p-1f, ln2_lo = 0x1.7f7d1cp-20f, log2e = 0x1.715476p+0f;
-    float kf, hi, lo, r, c, q, s;
-    int32_t k, k1;
-
-    /* in the bits, as an integer minimum (not a branch the compiler would split the rest
-     * over): for a <= 0 a larger magnitude has larger bits; a NaN (sign set) becomes -104
-     * too, so none reaches the conversion to int */
     uint32_t ua = lwrt_bits_f32(a);
-    a = lwrt_f32_bits(ua < 0xc2d00000u ? ua : 0xc2d00000u);
-    kf = a * log2e;
-    k = (int32_t)(kf - 0.5f);
-    hi = a - (float)k * ln2_hi;
-    lo = (float)k * ln2_lo;
-    r = hi - lo;
-    c = (hi - r) - lo;
-    q = r * r *
-        (0.5f + r * (0x1.555556p-3f +
-                     r * (0x1.555556p-5f +
-                          r * (0x1.111112p-7f + r * (0x1.6c16c2p-10f + r * 0x1.a01a02p-13f)))));
-    s = 1.0f + r;
-    c += (1.0f - s) + r;
-    k1 = k / 2;
-    return (s + (c + q)) * lwrt_f32_bits((uint32_t)(k1 + 127) << 23) *
-           lwrt_f32_bits((uint32_t)(k - k1 + 127) << 23);
+
+    return lwrt_exp_rangef(lwrt_f32_bits(ua < 0xc2d00000u ? ua : 0xc2d00000u));
 }
 
 /* @helper lwrt_sigmoidf deps: lwrt_bits_f32 lwrt_exp_negf lwrt_f32_bits lwrt_two_prodf */
@@ -268,7 +262,7 @@ LWRT_FN float lwrt_exp_negf(float a)
 LWRT_FN float lwrt_sigmoidf(float x)
 {
     float u, n, d, de, q, p, pe, r;
-    uint32_t m;
+    uint32_t m, ur, uq;
 
     u = lwrt_exp_negf(lwrt_f32_bits(lwrt_bits_f32(x) | 0x80000000u)); /* exp(-|x|) */
     m = 0u - (uint32_t)(x < 0.0f); /* n = x < 0 ? u : 1, blended in the bits */
@@ -278,43 +272,62 @@ LWRT_FN float lwrt_sigmoidf(float x)
     q = n / d;
     p = lwrt_two_prodf(q, d, &pe);
     r = q + (((n - p) - pe) - q * de) / d;
-    /* selects of computed values only: an operation in one arm (that could trap) would
-     * keep the compiler from vectorizing */
-    r = u < 0x1p-25f ? q : r; /* two_prod's operands were near subnormal: q is exact enough */
-    return x != x ? x : r;
+    /* blends of computed values in the bits, not selects: a select lets the compiler sink
+     * the computation of the value only one arm uses into a branch, and an operation in
+     * one arm (that could trap) keeps it from vectorizing */
+    ur = lwrt_bits_f32(r);
+    uq = lwrt_bits_f32(q);
+    /* for u < 2^-25 two_prod's operands were near subnormal: q is exact enough */
+    m = 0u - (uint32_t)(u < 0x1p-25f);
+    ur ^= (ur ^ uq) & m;
+    m = 0u - (uint32_t)(x != x);
+    return lwrt_f32_bits(ur ^ ((ur ^ lwrt_bits_f32(x)) & m));
 }
 
-/* @helper lwrt_tanhf deps: lwrt_bits_f32 lwrt_f32_bits lwrt_expf */
-/* |x| < 0.625: x + x^3 P(x^2), P a minimax fit (relative error 3e-9); above,
- * 1 - 2/(exp(2|x|) + 1); 1 from |x| >= 10 (tanh rounds to 1 above 9.02). */
+/* @helper lwrt_tanhf deps: lwrt_bits_f32 lwrt_exp_negf lwrt_f32_bits */
+/* |x| < 0.625: x + x^3 P(x^2), P a minimax fit (relative error 3e-9); for |x| < 2^-12 that
+ * rounds to x, as x^3/3 is below half an ulp. Above, 1 - 2u/(1 + u) with u = exp(-2|x|) <= 0.29,
+ * which rounds to 1 from |x| >= 9.02 (also for +-inf, u = 0). Without branches: both are
+ * computed and one is picked in the bits (a NaN picks the polynomial, which keeps it), then
+ * x's sign is put back, so a loop of tanh vectorizes. */
 LWRT_FN float lwrt_tanhf(float x)
 {
-    uint32_t u = lwrt_bits_f32(x), au = u & 0x7fffffffu;
-    float a = lwrt_f32_bits(au), r, z;
+    uint32_t u = lwrt_bits_f32(x), au = u & 0x7fffffffu, m;
+    float a = lwrt_f32_bits(au), z, p, e, q;
 
-    if (au > 0x7f800000u)
-        return x + x;
-    if (au >= 0x41200000u) {
-        r = 1.0f;
-    } else if (au >= 0x3f200000u) {
-        r = 1.0f - 2.0f / (lwrt_expf(2.0f * a) + 1.0f);
-    } else if (au >= 0x39800000u) {
-        z = a * a;
-        r = a + a * z *
-                    (-0x1.555554p-2f +
-                     z * (0x1.111066p-3f +
-                          z * (-0x1.b9ee9p-5f +
-                               z * (0x1.638b58p-6f + z * (-0x1.0bf4fep-7f + z * 0x1.18e1ep-9f)))));
-    } else {
-        r = a; /* |x| < 2^-12: x^3/3 is below half an ulp */
-    }
-    return (u >> 31) ? -r : r;
+    z = a * a;
+    p = a + a * z *
+                (-0x1.555554p-2f +
+                 z * (0x1.111066p-3f +
+                      z * (-0x1.b9ee9p-5f +
+                           z * (0x1.638b58p-6f + z * (-0x1.0bf4fep-7f + z * 0x1.18e1ep-9f)))));
+    /* a + a is 2|x| or a NaN; with the sign set exp_negf's clamp takes either */
+    e = lwrt_exp_negf(lwrt_f32_bits(lwrt_bits_f32(a + a) | 0x80000000u));
+    q = 1.0f - (e + e) / (1.0f + e);
+    /* the polynomial for au < 0x3f200000 (0.625) or a NaN (au > 0x7f800000): one unsigned
+     * comparison, as au - 0x3f200000 wraps around below 0.625 */
+    m = 0u - (uint32_t)(au - 0x3f200000u > 0x7f800000u - 0x3f200000u);
+    return lwrt_f32_bits(
+        ((lwrt_bits_f32(q) ^ ((lwrt_bits_f32(p) ^ lwrt_bits_f32(q)) & m)) | (u & 0x80000000u)));
 }
 
-/* @helper lwrt_erff deps: lwrt_bits_f32 lwrt_f32_bits */
+/* @helper lwrt_pick3f deps: lwrt_bits_f32 lwrt_f32_bits */
+/* c0, or c1 where the mask m1 is all ones, or c2 where m2 is (m2 only where m1 is): a choice
+ * among computed values made in the bits, no branch or select the compiler could split the
+ * code around, so loops over it vectorize. */
+LWRT_FN float lwrt_pick3f(uint32_t m1, uint32_t m2, float c0, float c1, float c2)
+{
+    uint32_t b0 = lwrt_bits_f32(c0), b1 = lwrt_bits_f32(c1);
+
+    return lwrt_f32_bits(b0 ^ ((b0 ^ b1) & m1) ^ ((b1 ^ lwrt_bits_f32(c2)) & m2));
+}
+
+/* @helper lwrt_erff deps: lwrt_bits_f32 lwrt_f32_bits lwrt_pick3f */
 /* |x| < 1: x + x Q(x^2). 1 <= |x| < 3.9192: 1 - erfc(|x|), erfc by a degree-8 fit on each of
  * [1, 1.75), [1.75, 2.5), [2.5, 3.92] about the interval's middle (absolute error < 5e-9,
- * which is what 1 - erfc needs). Beyond, erfc < 2^-25 and erf rounds to 1. */
+ * which is what 1 - erfc needs). Beyond, erfc < 2^-25 and erf rounds to 1. Without branches:
+ * the fit's coefficients are picked in the bits, both ranges are computed and one result (or
+ * 1) picked (a NaN picks the series, which keeps it), so a loop of erfs vectorizes. */
 LWRT_FN float lwrt_erff(float x)
 {
     static const float ec[3][9] = {
@@ -325,34 +338,32 @@ LWRT_FN float lwrt_erff(float x)
         {0x1.7a2b82p-18f, -0x1.3ca796p-15f, 0x1.fcf4ap-14f, -0x1.0461f2p-12f, 0x1.75111ep-12f,
          -0x1.87ba9ep-12f, 0x1.4b64eep-12f, -0x1.d5da7p-13f, 0x1.781332p-14f},
     };
-    static const float mid[3] = {1.375f, 2.125f, 3.21f};
-    uint32_t u = lwrt_bits_f32(x), au = u & 0x7fffffffu;
-    float a = lwrt_f32_bits(au), r, z, t, p;
-    const float *c;
-    int32_t i, j;
+    uint32_t u = lwrt_bits_f32(x), au = u & 0x7fffffffu, m1, m2, m, ur;
+    float a = lwrt_f32_bits(au), z, s, t, p;
+    int32_t j;
 
-    if (au > 0x7f800000u)
-        return x + x;
-    if (au < 0x3f800000u) {
-        z = a * a;
-        r = a + a * (0x1.06eba8p-3f +
-                     z * (-0x1.81273ep-2f +
-                          z * (0x1.ce2cf8p-4f +
-                               z * (-0x1.b7f90ep-6f +
-                                    z * (0x1.5405b8p-8f +
-                                         z * (-0x1.a3f722p-11f + z * 0x1.496a86p-14f))))));
-    } else if (au < 0x407ad445u) { /* 0x1.f5a88ap+1 = 3.9192059 */
-        i = a < 1.75f ? 0 : a < 2.5f ? 1 : 2;
-        c = ec[i];
-        t = a - mid[i];
-        p = c[8];
-        for (j = 7; j >= 0; j--)
-            p = p * t + c[j];
-        r = 1.0f - p;
-    } else {
-        r = 1.0f;
-    }
-    return (u >> 31) ? -r : r;
+    z = a * a;
+    s = a + a * (0x1.06eba8p-3f +
+                 z * (-0x1.81273ep-2f +
+                      z * (0x1.ce2cf8p-4f +
+                           z * (-0x1.b7f90ep-6f +
+                                z * (0x1.5405b8p-8f +
+                                     z * (-0x1.a3f722p-11f + z * 0x1.496a86p-14f))))));
+    m1 = 0u - (uint32_t)(au >= 0x3fe00000u); /* 1.75 */
+    m2 = 0u - (uint32_t)(au >= 0x40200000u); /* 2.5 */
+    t = a - lwrt_pick3f(m1, m2, 1.375f, 2.125f, 3.21f);
+    p = lwrt_pick3f(m1, m2, ec[0][8], ec[1][8], ec[2][8]);
+    for (j = 7; j >= 0; j--) /* constant bounds: unrolled, the coefficients constants */
+        p = p * t + lwrt_pick3f(m1, m2, ec[0][j], ec[1][j], ec[2][j]);
+    ur = lwrt_bits_f32(1.0f - p);
+    /* 1 from 0x1.f5a88ap+1 = 3.9192059 (a NaN too, but the next blend overrides it) */
+    m = 0u - (uint32_t)(au >= 0x407ad445u);
+    ur ^= (ur ^ 0x3f800000u) & m;
+    /* the series for au < 0x3f800000 (1) or a NaN: one unsigned comparison, as
+     * au - 0x3f800000 wraps around below 1 */
+    m = 0u - (uint32_t)(au - 0x3f800000u > 0x7f800000u - 0x3f800000u);
+    ur ^= (ur ^ lwrt_bits_f32(s)) & m;
+    return lwrt_f32_bits(ur | (u & 0x80000000u));
 }
 
 /* @helper lwrt_rem_pio2f deps: lwrt_bits_f32 lwrt_f32_bits lwrt_two_prodf */
