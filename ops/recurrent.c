@@ -423,15 +423,55 @@ typedef struct RnnLow {
     uint32_t x, w, rw, b, seq, h0, c0, p, y, yh, yc;
     int has_b, has_h0, has_c0, has_p, has_y, has_yh, has_yc;
     uint32_t hs, cs, gx, gh, rh; /* scratch */
+    uint32_t wkn, rwkn;          /* W and R transposed to [D][K][G*H] when constant, or 0 */
 } RnnLow;
 
+/* A constant matrix input [D][G*H][K] as a weight [D][K][G*H] (prepacked at compile time,
+ * the same elements in their dtype), so the products run k-outer with the gates as the
+ * unit-stride inner loop, which vectorizes; 0 when the input is computed. */
+static uint32_t transposed(KBuilder *kb, const Node *n, uint16_t in)
+{
+    const Value *m = op_in(kb->g, n, in);
+    if (m->kind != VK_CONST || !m->data)
+        return 0;
+    int64_t D = m->shape.dims[0], J = m->shape.dims[1], K = m->shape.dims[2];
+    size_t es = dtype_size(m->dtype);
+    unsigned char *t = arena_must(arena_alloc_array(kb->ctx->scratch, (size_t)(D * J * K), es));
+    const unsigned char *src = m->data->bytes;
+    for (int64_t d = 0; d < D; d++)
+        for (int64_t j = 0; j < J; j++)
+            for (int64_t k = 0; k < K; k++)
+                memcpy(&t[(size_t)((d * K + k) * J + j) * es], &src[(size_t)((d * J + j) * K + k) * es],
+                       es);
+    return kb_weight(kb, m->dtype, t, (uint64_t)(D * J * K)) + 1;
+}
+
 /* gates[b, j0 + j] = bias[boff + j] + sum_k src[b, k] * M[d, j0 + j, k] for j < nj,
- * plus what gates[b, j0 + j] held when `add` */
+ * plus what gates[b, j0 + j] held when `add`. With mkn (M transposed, 1 + its buffer),
+ * k-outer: each gate's sum in the same order, the inner loop over the gates. */
 static void matvec(KBuilder *kb, const RnnLow *L, int d, uint32_t dst, uint32_t src,
                    int64_t src_base, int64_t src_b, int64_t src_t, uint16_t vt, int64_t K,
-                   uint32_t mat, int64_t j0, int64_t nj, int64_t boff, int add)
+                   uint32_t mat, uint32_t mkn, int64_t j0, int64_t nj, int64_t boff, int add)
 {
     int64_t GH = L->G * L->H;
+    if (mkn) {
+        uint16_t vb = kb_for(kb, L->Bt), vj = kb_for(kb, nj);
+        KIndex di = ix2(j0, vb, GH, vj, 1);
+        KExpr *init = L->has_b ? kb_load(kb, L->b, ix1(d * 2 * GH + boff + j0, vj, 1)) : fc(kb, 0);
+        if (add)
+            init = kb_op(kb, KOP_ADD, kb_load(kb, dst, di), init);
+        kb_store(kb, dst, di, init);
+        kb_endfor(kb);
+        uint16_t vk = kb_for(kb, K), vj2 = kb_for(kb, nj);
+        KIndex si = ix2(src_base, vb, src_b, vk, 1);
+        if (src_t)
+            kidx_add(&si, vt, src_t);
+        KIndex mi = ix2(d * GH * K + j0, vk, GH, vj2, 1), d2 = ix2(j0, vb, GH, vj2, 1);
+        kb_store(kb, dst, d2, kb_op3(kb, KOP_FMA, kb_load(kb, src, si), kb_load(kb, mkn - 1, mi),
+                                     kb_load(kb, dst, d2)));
+        kb_endfor_n(kb, 3);
+        return;
+    }
     uint16_t acc = kb_local(kb, ktype(ctype_of(kb)));
     uint16_t vb = kb_for(kb, L->Bt);
     uint16_t vj = kb_for(kb, nj);
@@ -481,11 +521,12 @@ static void lower_dir(KBuilder *kb, const RnnLow *L, int d)
      * until the batch's last step. */
     int64_t t0 = rev ? T - 1 : 0, tc = rev ? -1 : 1;
     /* X part: gx = Wb + X_t W^T */
-    matvec(kb, L, d, L->gx, L->x, t0 * L->xt, L->xb, tc * L->xt, vs, L->I, L->w, 0, GH, 0, 0);
+    matvec(kb, L, d, L->gx, L->x, t0 * L->xt, L->xb, tc * L->xt, vs, L->I, L->w, L->wkn, 0, GH, 0,
+           0);
     /* H part: gh = Rb + H R^T (GRU without linear_before_reset: z and r only); added
      * into gx when they share a buffer */
     int gru_split = r->kind == RK_GRU && !r->lbr;
-    matvec(kb, L, d, L->gh, L->hs, d * BH, H, 0, vs, H, L->rw, 0, gru_split ? 2 * H : GH, GH,
+    matvec(kb, L, d, L->gh, L->hs, d * BH, H, 0, vs, H, L->rw, L->rwkn, 0, gru_split ? 2 * H : GH, GH,
            L->gh == L->gx);
     if (gru_split) {
         /* rh = r (.) H, then gh[h gate] = Rbh + rh Rh^T */
@@ -495,7 +536,7 @@ static void lower_dir(KBuilder *kb, const RnnLow *L, int d)
         kb_store(kb, L->rh, ix2(0, vb, H, vh, 1),
                  kb_op(kb, KOP_MUL, rt, kb_load(kb, L->hs, ix2(d * BH, vb, H, vh, 1))));
         kb_endfor_n(kb, 2);
-        matvec(kb, L, d, L->gh, L->rh, 0, H, 0, vs, H, L->rw, 2 * H, H, GH, 0);
+        matvec(kb, L, d, L->gh, L->rh, 0, H, 0, vs, H, L->rw, L->rwkn, 2 * H, H, GH, 0);
     }
 
     /* elementwise update of (b, h) */
@@ -637,6 +678,8 @@ static LwStatus rnn_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     L.x = kb_in(kb, IN_X);
     L.w = kb_in(kb, IN_W);
     L.rw = kb_in(kb, IN_R);
+    L.wkn = transposed(kb, n, IN_W);
+    L.rwkn = transposed(kb, n, IN_R);
     if ((L.has_b = op_has_in(n, IN_B)) != 0)
         L.b = kb_in(kb, IN_B);
     if (r->seq_mask)
