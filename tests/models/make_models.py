@@ -422,6 +422,103 @@ def matmul_batched(c):
     c.output("y", np.matmul(a, b), np.matmul(abs(a), abs(b)))
 
 
+def relu_output(c, name, value, mag):
+    """Output name = Relu(value): value must be well away from zero for its sign to be
+    sure; the zeros are then exact."""
+    c.check(value, mag)
+    c.output(name, np.maximum(value, 0.0), np.where(value > 0, mag, 0.0))
+
+
+@case
+def gemm_vec_m1_relu(c):
+    """Batch-1 fully connected: M 1, N 135 (whole tiles, vectors, a short vector and
+    scalars at every vector width), constant B transposed, bias [N], then Relu."""
+    a = c.input("a", (1, 24))
+    b = c.weight("b", (135, 24))
+    bias = c.weight("c", (135,))
+    c.node("Gemm", ["a", "b", "c"], ["g"], transB=1)
+    c.node("Relu", ["g"], ["y"])
+    relu_output(c, "y", ref_gemm(a, b, bias, trans_b=1),
+                ref_gemm(abs(a), abs(b), abs(bias), trans_b=1))
+
+
+@case
+def gemm_vec_full_c(c):
+    """M 5, N 37, alpha 0.5, beta 2, C [M, N] a graph input, then Add of a row."""
+    a = c.input("a", (5, 7))
+    b = c.weight("b", (7, 37))
+    cc = c.input("c", (5, 37))
+    r = c.weight("r", (37,))
+    c.node("Gemm", ["a", "b", "c"], ["g"], alpha=0.5, beta=2.0)
+    c.node("Add", ["g", "r"], ["y"])
+    y = ref_gemm(a, b, cc, alpha=0.5, beta=2.0) + r
+    c.output("y", y, ref_gemm(abs(a), abs(b), abs(cc), alpha=0.5, beta=2.0) + abs(r))
+
+
+@case
+def gemm_vec_col_c_k1(c):
+    """K 1, transA, C [M, 1] with beta 0.5 (alpha 1: the sums start from it), M 9."""
+    a = c.input("a", (1, 9))
+    b = c.weight("b", (1, 21))
+    cc = c.weight("c", (9, 1))
+    c.node("Gemm", ["a", "b", "c"], ["y"], transA=1, beta=0.5)
+    c.output("y", ref_gemm(a, b, cc, beta=0.5, trans_a=1),
+             ref_gemm(abs(a), abs(b), abs(cc), beta=0.5, trans_a=1))
+
+
+@case
+def gemm_vec_scalar_c(c):
+    """M 13 (row blocks and a shorter last one), N 50, B a graph input [K, N], C a
+    scalar [1, 1], alpha 2, beta -1."""
+    a = c.input("a", (13, 11))
+    b = c.input("b", (11, 50))
+    cc = c.weight("c", (1, 1))
+    c.node("Gemm", ["a", "b", "c"], ["y"], alpha=2.0, beta=-1.0)
+    c.output("y", ref_gemm(a, b, cc, alpha=2.0, beta=-1.0),
+             ref_gemm(abs(a), abs(b), abs(cc), alpha=2.0, beta=1.0))
+
+
+@case
+def gemm_vec_row_c_relu(c):
+    """M 16, N 40, C [1, N], transB constant, then Relu; and B computed with transB
+    (the plain loops)."""
+    a = c.input("a", (16, 19))
+    b = c.weight("b", (40, 19))
+    cc = c.weight("c", (1, 40))
+    c.node("Gemm", ["a", "b", "c"], ["g"], transB=1)
+    c.node("Relu", ["g"], ["y"])
+    relu_output(c, "y", ref_gemm(a, b, cc, trans_b=1), ref_gemm(abs(a), abs(b), abs(cc), trans_b=1))
+    bt = c.input("bt", (12, 19))
+    c.node("Gemm", ["a", "bt"], ["z"], transB=1)
+    c.output("z", ref_gemm(a, bt, trans_b=1), ref_gemm(abs(a), abs(bt), trans_b=1))
+
+
+@case
+def matmul_vec_bcast(c):
+    """Batched MatMul of two inputs with broadcast batch dims, [2,1,5,12] x [3,12,19],
+    then Relu."""
+    a = c.input("a", (2, 1, 5, 12))
+    b = c.input("b", (3, 12, 19))
+    c.node("MatMul", ["a", "b"], ["p"])
+    c.node("Relu", ["p"], ["y"])
+    relu_output(c, "y", np.matmul(a, b), np.matmul(abs(a), abs(b)))
+
+
+@case
+def matmul_vec_weights(c):
+    """A [1, 6, 33] by constant weights [33, 70] (a transformer's projection), then
+    Add of a bias [70]; and a 1-D A [33] by the same weights."""
+    a = c.input("a", (1, 6, 33))
+    w = c.weight("w", (33, 70))
+    bias = c.weight("bias", (70,))
+    c.node("MatMul", ["a", "w"], ["p"])
+    c.node("Add", ["p", "bias"], ["y"])
+    c.output("y", np.matmul(a, w) + bias, np.matmul(abs(a), abs(w)) + abs(bias))
+    v = c.input("v", (33,))
+    c.node("MatMul", ["v", "w"], ["z"])
+    c.output("z", v @ w, abs(v) @ abs(w))
+
+
 @case
 def add_broadcast(c):
     x = c.input("x", (1, 3, 4, 5))
