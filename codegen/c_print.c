@@ -1133,8 +1133,16 @@ LwStatus c_print(Ctx *ctx, const char *prefix, StrBuf *c, StrBuf *h)
     int any_helper = 0;
     for (uint32_t i = 0; i < lwrt_nhelpers; i++)
         if (pr.helper_used[i]) {
-            if (!any_helper)
+            if (!any_helper) {
                 sb_puts(c, "/* runtime-min helpers */\n");
+                /* other levels: inlined at every use, so the loops that call them
+                 * vectorize (they are branch-free); a compiler's size heuristics would
+                 * otherwise leave the larger ones (sigmoid, tanh, exp) as calls */
+                if (!os)
+                    sb_puts(c, "#if defined(__GNUC__) || defined(__clang__)\n"
+                               "#define LW_INLINE inline __attribute__((always_inline))\n"
+                               "#else\n#define LW_INLINE inline\n#endif\n\n");
+            }
             any_helper = 1;
             /* -Os: the larger helpers (exp, tanh, erf, ...) once, called, not inlined
              * at every use */
@@ -1142,6 +1150,10 @@ LwStatus c_print(Ctx *ctx, const char *prefix, StrBuf *c, StrBuf *h)
             if (os && fn && strlen(fn) > OS_CALLED_HELPER) {
                 sb_putn(c, src, (size_t)(fn - src));
                 sb_puts(c, "static LW_NOINLINE ");
+                src = fn + 14;
+            } else if (!os && fn) {
+                sb_putn(c, src, (size_t)(fn - src));
+                sb_puts(c, "static LW_INLINE ");
                 src = fn + 14;
             }
             sb_puts(c, src);

@@ -210,6 +210,10 @@ static inline int64_t kir_trip(int64_t d, int64_t extent)
  * buffer. */
 void kir_buffers_used(const KStmt *s, uint8_t *u);
 
+/* ir/kir_collapse.c: perfectly nested loops that walk their indices contiguously (or
+ * run once) become one loop, same elements, same order. */
+void kir_collapse(Program *p);
+
 /* ir/kir_verify.c: types, loop variables in scope, every access in bounds. */
 void kir_verify(const Ctx *ctx, const Program *p, const char *after);
 

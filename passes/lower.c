@@ -167,7 +167,7 @@ static LwStatus lower_program(Ctx *ctx, Arena *a, const uint64_t *budget, Progra
  * peak or, if larger, the model's unfused max-live bound (bound, the default: fusion's
  * savings are spent on speed, and the arena stays within what any plan of the model's
  * own graph needs); only the plain peak (tight: the arena does not grow); none (fast). */
-static LwStatus run(Ctx *ctx)
+static LwStatus lower_budgeted(Ctx *ctx)
 {
     Graph *g = ctx->g;
     const Target *t = ctx->target;
@@ -203,6 +203,15 @@ static LwStatus run(Ctx *ctx)
     }
     arena_destroy(tmp);
     return lower_program(ctx, ctx->perm, budget, &ctx->prog);
+}
+
+/* Above -O0, nested loops that walk contiguously become one loop (ir/kir_collapse.c). */
+static LwStatus run(Ctx *ctx)
+{
+    TRY(lower_budgeted(ctx));
+    if (ctx->opt && ctx->opt->opt != LW_O0)
+        kir_collapse(ctx->prog);
+    return LW_OK;
 }
 
 const PassDef pass_lower = {"lower", PK_KERNEL, run, "lower every node to kernel IR"};
