@@ -517,6 +517,15 @@ KExpr *kb_splat(KBuilder *kb, KExpr *a, uint8_t lanes)
     return e;
 }
 
+void kb_fma_row(KBuilder *kb, const uint16_t *acc, KExpr *a, const uint16_t *x, int64_t n)
+{
+    uint8_t lanes = n ? kb->k->locals[acc[0]].lanes : 1;
+    if (lanes > 1)
+        a = kb_splat(kb, a, lanes);
+    for (int64_t j = 0; j < n; j++)
+        kb_set(kb, acc[j], kb_op3(kb, KOP_FMA, a, kb_var(kb, x[j]), kb_var(kb, acc[j])));
+}
+
 KExpr *kb_op3(KBuilder *kb, KOp op, KExpr *a, KExpr *b, KExpr *c)
 {
     const KOpInfo *info = kop_info(op);

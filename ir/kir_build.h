@@ -91,6 +91,9 @@ KExpr *kb_loadx(KBuilder *kb, uint32_t buf, KIndex idx, KExpr *dyn, int64_t stri
  * elements / a vector local (kb_local with KType lanes). */
 KExpr *kb_vload(KBuilder *kb, uint32_t buf, KIndex idx, uint8_t lanes);
 KExpr *kb_splat(KBuilder *kb, KExpr *a, uint8_t lanes);
+/* One row of a register tile: acc[j] = a * x[j] + acc[j] for j < n (locals; a scalar
+ * broadcast to the locals' lanes). */
+void kb_fma_row(KBuilder *kb, const uint16_t *acc, KExpr *a, const uint16_t *x, int64_t n);
 KExpr *kb_op(KBuilder *kb, KOp op, KExpr *a, KExpr *b);
 KExpr *kb_op3(KBuilder *kb, KOp op, KExpr *a, KExpr *b, KExpr *c);
 KExpr *kb_select(KBuilder *kb, KExpr *c, KExpr *t, KExpr *f);

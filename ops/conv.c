@@ -343,12 +343,7 @@ static void conv_blk_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vg, uint16_t
             KIndex wi = kidx_const(tap * MR + i);
             kidx_add_index(&wi, &blk, cb->Cg * cb->ntap * MR);
             kidx_add(&wi, vc, cb->ntap * MR);
-            KExpr *w = kb_load(kb, cb->wpk, wi);
-            if (lanes > 1)
-                w = kb_splat(kb, w, lanes);
-            for (int64_t j = 0; j < nv; j++)
-                kb_set(kb, acc[i * nv + j],
-                       kb_op3(kb, KOP_FMA, w, kb_var(kb, xv[j]), kb_var(kb, acc[i * nv + j])));
+            kb_fma_row(kb, &acc[i * nv], kb_load(kb, cb->wpk, wi), xv, nv);
         }
     }
     kb_endfor(kb); /* c */

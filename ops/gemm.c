@@ -203,12 +203,7 @@ static void gemm_blk_tile(KBuilder *kb, const GemmBlk *gb, KIndex m0, int64_t mr
         kidx_add_index(&ai, &m0, gb->am);
         ai.base += i * gb->am;
         kidx_add(&ai, vk, gb->ak);
-        KExpr *a = kb_load(kb, gb->ab, ai);
-        if (lanes > 1)
-            a = kb_splat(kb, a, lanes);
-        for (int64_t j = 0; j < nv; j++)
-            kb_set(kb, acc[i * nv + j],
-                   kb_op3(kb, KOP_FMA, a, kb_var(kb, bv[j]), kb_var(kb, acc[i * nv + j])));
+        kb_fma_row(kb, &acc[i * nv], kb_load(kb, gb->ab, ai), bv, nv);
     }
     kb_endfor(kb); /* k */
     /* alpha and the C term, then the sums out: to the tile scratch or to y */

@@ -175,6 +175,14 @@ static LwStatus place(Ctx *ctx, const Item *items, uint32_t ni, int top, uint64_
     return LW_OK;
 }
 
+static uint64_t max_u64(const uint64_t *v, uint32_t n)
+{
+    uint64_t m = 0;
+    for (uint32_t i = 0; i < n; i++)
+        m = v[i] > m ? v[i] : m;
+    return m;
+}
+
 uint64_t memplan_live(Arena *scratch, const Program *p, uint64_t *live)
 {
     uint32_t nb = p->bufs.len, nk = p->kernels.len;
@@ -194,9 +202,7 @@ uint64_t memplan_live(Arena *scratch, const Program *p, uint64_t *live)
         for (uint32_t k = first[b]; k <= last[b]; k++)
             live[k] += size;
     }
-    uint64_t bound = 0;
-    for (uint32_t k = 0; k < nk; k++)
-        bound = live[k] > bound ? live[k] : bound;
+    uint64_t bound = max_u64(live, nk);
     arena_reset(scratch, m);
     return bound;
 }
@@ -244,9 +250,7 @@ uint64_t memplan_graph_bound(Arena *scratch, const Graph *g)
         for (uint32_t k = first[v]; k <= last[v]; k++)
             live[k] += size;
     }
-    uint64_t bound = 0;
-    for (uint32_t k = 0; k < nk; k++)
-        bound = live[k] > bound ? live[k] : bound;
+    uint64_t bound = max_u64(live, nk);
     arena_reset(scratch, m);
     return bound;
 }
