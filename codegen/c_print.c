@@ -218,11 +218,21 @@ static void put_int_const(StrBuf *sb, DType dt, int64_t v)
 
 static void expr(Printer *pr, const KExpr *e);
 
+/* vectors of up to 16 float32 lanes (AVX-512's); Printer.vec_used has a bit per width */
+#define LW_MAX_LANES 16u
+
+static uint32_t vec_bit(unsigned lanes)
+{
+    if (lanes < 2 || lanes > LW_MAX_LANES || (lanes & (lanes - 1)))
+        LW_ICE("the C printer has no vectors of %u lanes", lanes);
+    return 1u << lanes;
+}
+
 /* A vector operation: a call of the lw_v<op><L> helper (see print_vector_helpers). */
 static void vec_op_expr(Printer *pr, const KExpr *e)
 {
     const KOpInfo *info = kop_info(e->u.op.op);
-    pr->vec_used |= 1u << e->type.lanes;
+    pr->vec_used |= vec_bit(e->type.lanes);
     sb_printf(pr->sb, "lw_v%s%u(", info->name, e->type.lanes);
     for (int i = 0; i < info->arity; i++) {
         if (i)
@@ -430,7 +440,7 @@ static void expr(Printer *pr, const KExpr *e)
         return;
     case KE_LOAD:
         if (e->type.lanes > 1) {
-            pr->vec_used |= 1u << e->type.lanes;
+            pr->vec_used |= vec_bit(e->type.lanes);
             sb_printf(sb, "lw_vld%u(&", e->type.lanes);
             put_buf(pr, e->u.load.buf);
             sb_putc(sb, '[');
@@ -512,7 +522,7 @@ static void expr(Printer *pr, const KExpr *e)
         return;
     }
     case KE_SPLAT:
-        pr->vec_used |= 1u << e->type.lanes;
+        pr->vec_used |= vec_bit(e->type.lanes);
         sb_printf(sb, "lw_vsplat%u(", e->type.lanes);
         expr(pr, e->u.cast.a);
         sb_putc(sb, ')');
@@ -611,8 +621,8 @@ static void stmt(Printer *pr, const KStmt *s, int ind)
 static void print_vector_helpers(StrBuf *c, uint32_t used)
 {
     int any = 0;
-    for (unsigned L = 2; L <= 64; L *= 2) {
-        if (!(used & (1u << L)))
+    for (unsigned L = 2; L <= LW_MAX_LANES; L *= 2) {
+        if (!(used & vec_bit(L)))
             continue;
         if (!any)
             sb_puts(c, "/* float32 vectors */\n");
@@ -779,7 +789,7 @@ static void kernel_text(Printer *pr, const Kernel *k, uint8_t *u, StrBuf *out)
         sb_puts(out, "    (void)lw_a;\n");
     for (uint16_t l = 0; l < k->nlocals; l++) {
         if (k->locals[l].lanes > 1) {
-            pr->vec_used |= 1u << k->locals[l].lanes;
+            pr->vec_used |= vec_bit(k->locals[l].lanes);
             sb_printf(out, "    lw_f32x%u l%u = {0};\n", k->locals[l].lanes, l);
         } else {
             sb_printf(out, "    %s l%u = 0;\n", ctype(k->locals[l].dt), l);
