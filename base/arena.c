@@ -37,7 +37,7 @@ void arena_destroy(Arena *a)
     free(a);
 }
 
-void *arena_alloc(Arena *a, size_t size)
+void *arena_alloc_uninit(Arena *a, size_t size)
 {
     size_t need = (size + 15) & ~(size_t)15;
     if (need < size)
@@ -59,11 +59,32 @@ void *arena_alloc(Arena *a, size_t size)
     void *p = a->head->data + a->head->pos;
     a->head->pos += need;
     a->used += need;
-    memset(p, 0, size);
     return p;
 fail:
     a->failed = 1;
     return NULL;
+}
+
+void *arena_alloc(Arena *a, size_t size)
+{
+    void *p = arena_alloc_uninit(a, size);
+    if (p)
+        memset(p, 0, size);
+    return p;
+}
+
+int arena_extend(Arena *a, void *p, size_t size, size_t nsize)
+{
+    size_t need = (size + 15) & ~(size_t)15, nneed = (nsize + 15) & ~(size_t)15;
+    ArenaChunk *c = a->head;
+    if (!c || nneed < nsize || nneed < need || (unsigned char *)p + need != c->data + c->pos)
+        return 0;
+    size_t more = nneed - need;
+    if (c->size - c->pos < more || (a->budget && (more > a->budget || a->used > a->budget - more)))
+        return 0;
+    c->pos += more;
+    a->used += more;
+    return 1;
 }
 
 void *arena_alloc_array(Arena *a, size_t n, size_t size)
@@ -79,7 +100,7 @@ void *arena_alloc_array(Arena *a, size_t n, size_t size)
 
 char *arena_strndup(Arena *a, const char *s, size_t n)
 {
-    char *p = arena_alloc(a, n + 1);
+    char *p = arena_alloc_uninit(a, n + 1);
     if (p) {
         memcpy(p, s, n);
         p[n] = 0;
@@ -94,7 +115,7 @@ char *arena_strdup(Arena *a, const char *s)
 
 void *arena_memdup(Arena *a, const void *p, size_t n)
 {
-    void *q = arena_alloc(a, n ? n : 1);
+    void *q = arena_alloc_uninit(a, n ? n : 1);
     if (q && n)
         memcpy(q, p, n);
     return q;

@@ -12,6 +12,37 @@ LwStatus file_read(Arena *a, Diag *d, const char *path, uint64_t cap, unsigned c
     if (!f)
         return diag_error(d, "cannot open '%s': %s", path, strerror(errno));
     size_t cap_sz = cap > SIZE_MAX - 1 ? SIZE_MAX - 1 : (size_t)cap;
+    /* a regular file: its size up front, read once into the arena (a 50 MB
+     * model is not copied as a buffer grows); a pipe or a file that changes
+     * size as it is read goes the growing way below */
+    long hint = -1;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        hint = ftell(f);
+        if (fseek(f, 0, SEEK_SET) != 0)
+            hint = -1;
+    }
+    if (hint >= 0 && (uint64_t)hint > cap_sz) {
+        fclose(f);
+        return diag_error(d, "'%s' is larger than the limit of %llu bytes", path,
+                          (unsigned long long)cap);
+    }
+    if (hint >= 0) {
+        ArenaMark m = arena_mark(a);
+        unsigned char *p = arena_alloc_uninit(a, (size_t)hint + 1);
+        size_t got = p ? fread(p, 1, (size_t)hint + 1, f) : 0;
+        if (p && got == (size_t)hint && !ferror(f)) {
+            fclose(f);
+            *data = p;
+            *len = got;
+            return LW_OK;
+        }
+        arena_reset(a, m);
+        if (fseek(f, 0, SEEK_SET) != 0) {
+            fclose(f);
+            return diag_error(d, "cannot read '%s'", path);
+        }
+        clearerr(f);
+    }
     size_t n = 0, size = 4096;
     unsigned char *buf = malloc(size);
     if (!buf) {
@@ -67,6 +98,24 @@ LwStatus file_write(Diag *d, const char *path, const char *data, size_t len)
         return diag_error(d, "cannot write '%s': %s", path, strerror(errno));
     size_t w = fwrite(data, 1, len, f);
     int bad = w != len;
+    if (fclose(f) != 0)
+        bad = 1;
+    if (bad)
+        return diag_error(d, "cannot write '%s': %s", path, strerror(errno));
+    return LW_OK;
+}
+
+LwStatus file_write_gen(Diag *d, const char *path,
+                        int (*next)(void *arg, const char **data, size_t *len), void *arg)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return diag_error(d, "cannot write '%s': %s", path, strerror(errno));
+    const char *data;
+    size_t len;
+    int bad = 0;
+    while (!bad && next(arg, &data, &len))
+        bad = len && fwrite(data, 1, len, f) != len;
     if (fclose(f) != 0)
         bad = 1;
     if (bad)

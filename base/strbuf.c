@@ -14,17 +14,36 @@ static void reserve(StrBuf *sb, size_t extra)
 {
     if (sb->len + extra + 1 <= sb->cap)
         return;
+    if (extra > SIZE_MAX / 4 - sb->len)
+        LW_ICE("text buffer over SIZE_MAX/4");
     size_t ncap = sb->cap ? sb->cap : 256;
-    while (ncap < sb->len + extra + 1) {
-        if (ncap > SIZE_MAX / 2)
-            LW_ICE("text buffer over SIZE_MAX/2");
+    while (ncap < sb->len + extra + 1)
         ncap *= 2;
+    /* in place while the text is the arena's latest allocation (it usually
+     * is: the printer's other allocations are in its scratch arena) */
+    if (sb->data && arena_extend(sb->arena, sb->data, sb->cap, ncap)) {
+        sb->cap = ncap;
+        return;
     }
-    char *p = arena_must(arena_alloc(sb->arena, ncap));
+    char *p = arena_must(arena_alloc_uninit(sb->arena, ncap));
     if (sb->len)
         memcpy(p, sb->data, sb->len);
     sb->data = p;
     sb->cap = ncap;
+}
+
+char *sb_reserve(StrBuf *sb, size_t extra)
+{
+    reserve(sb, extra);
+    return sb->data + sb->len;
+}
+
+void sb_commit(StrBuf *sb, size_t n)
+{
+    if (n > sb->cap - sb->len - 1)
+        LW_ICE("sb_commit past the reserved text");
+    sb->len += n;
+    sb->data[sb->len] = 0;
 }
 
 void sb_putn(StrBuf *sb, const char *s, size_t n)

@@ -11,34 +11,24 @@
 #include "passes/pass.h"
 #include "target/target.h"
 
-static uint64_t fnv1a(const unsigned char *b, uint64_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (uint64_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 1099511628211ull;
-    return h;
-}
-
 /* Weights in order, each at the next offset of its alignment; a weight with the same
  * bytes as an earlier one at an offset aligned for it shares that one's place (tables
  * that lowering makes again for copies of a node: patch tiles, sparse forms). */
 uint64_t weight_layout(const Program *p, uint64_t *woff)
 {
-    uint64_t off = 0, *hash = NULL;
-    if (p->weights.len)
-        hash = calloc(p->weights.len, sizeof *hash);
+    /* compared directly, no hash: only weights of one size are compared, and
+     * different weights differ in their first bytes (hashing resnet18's 47 MB
+     * cost more than all the comparisons) */
+    uint64_t off = 0;
     for (uint32_t w = 0; w < p->weights.len; w++) {
         const Weight *wt = &p->weights.data[w];
         uint64_t al = wt->align ? wt->align : WEIGHT_ALIGN;
         uint32_t same = UINT32_MAX;
-        if (hash) {
-            hash[w] = fnv1a(wt->bytes, wt->size);
-            for (uint32_t u = 0; u < w && same == UINT32_MAX; u++) {
-                const Weight *o = &p->weights.data[u];
-                if (hash[u] == hash[w] && o->size == wt->size && woff[u] % al == 0 &&
-                    (wt->size == 0 || !memcmp(o->bytes, wt->bytes, wt->size)))
-                    same = u;
-            }
+        for (uint32_t u = 0; u < w && same == UINT32_MAX; u++) {
+            const Weight *o = &p->weights.data[u];
+            if (o->size == wt->size && woff[u] % al == 0 &&
+                (wt->size == 0 || !memcmp(o->bytes, wt->bytes, wt->size)))
+                same = u;
         }
         if (same != UINT32_MAX) {
             woff[w] = woff[same];
@@ -48,7 +38,6 @@ uint64_t weight_layout(const Program *p, uint64_t *woff)
         woff[w] = off;
         off += wt->size;
     }
-    free(hash);
     return off ? off : 1;
 }
 

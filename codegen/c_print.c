@@ -3,6 +3,7 @@
  * literal, the runtime-min helpers used, and the model.h API. */
 #include <string.h>
 
+#include "base/fileio.h"
 #include "codegen/cname.h"
 #include "codegen/emit.h"
 #include "include/lwcc/lwcc.h"
@@ -990,50 +991,176 @@ static void print_steps(Printer *pr, StrBuf *c, const KText *kt)
     sb_puts(c, "};\n\n");
 }
 
-static void print_blob(Printer *pr)
+/* One string literal (in lines of about BLOB_COLS characters) holding n bytes:
+ * bytes, or n zeros when bytes is NULL. Printable characters stand for
+ * themselves and the rest are the shortest octal escape that the next
+ * character cannot extend (about 2.9 characters per byte of float weights,
+ * against 4 for "\xHH" or "0xHH,"); a '?' after a '?' is escaped, so no
+ * trigraph forms in compilers that still read them. Table-driven: resnet18's
+ * 47 MB of weights are most of lwcc's time on it otherwise. */
+#define BLOB_COLS 100
+typedef struct BlobCode {
+    char text[2][4];        /* [1]: the escape when a raw octal digit follows */
+    unsigned char len[2];
+} BlobCode;
+
+static void blob_codes(BlobCode tab[256])
+{
+    for (unsigned c = 0; c < 256; c++) {
+        BlobCode *bc = &tab[c];
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+            for (int f = 0; f < 2; f++) {
+                bc->text[f][0] = (char)c;
+                bc->len[f] = 1;
+            }
+            continue;
+        }
+        for (int f = 0; f < 2; f++) {
+            unsigned char k = 0;
+            bc->text[f][k++] = '\\';
+            if (f || c >= 64)
+                bc->text[f][k++] = (char)('0' + (c >> 6));
+            if (f || c >= 8)
+                bc->text[f][k++] = (char)('0' + ((c >> 3) & 7));
+            bc->text[f][k++] = (char)('0' + (c & 7));
+            bc->len[f] = k;
+        }
+    }
+}
+
+static void blob_string(StrBuf *sb, const BlobCode *tab, const unsigned char *bytes, uint64_t n)
+{
+    if (!n)
+        return;
+    /* worst case: 4 characters a byte, and each line's quotes and indent */
+    if (n > (SIZE_MAX - 64) / 8)
+        LW_ICE("weight blob over SIZE_MAX/8 bytes");
+    size_t room = (size_t)n * 4 + ((size_t)n * 4 / (BLOB_COLS - 4) + 2) * 8 + 16;
+    char *o0 = sb_reserve(sb, room), *o = o0, *line;
+    memcpy(o, "\n    \"", 6);
+    o += 6;
+    line = o;
+    for (uint64_t i = 0; i < n; i++) {
+        unsigned c = bytes ? bytes[i] : 0u;
+        unsigned nx = i + 1 < n ? (bytes ? bytes[i + 1] : 0u) : 0u;
+        int full = nx >= '0' && nx <= '7' && tab[nx].len[0] == 1; /* printed as itself */
+        if (c == '?' && o[-1] == '?') {
+            memcpy(o, "\\?", 2);
+            o += 2;
+        } else {
+            memcpy(o, tab[c].text[full], 4);
+            o += tab[c].len[full];
+        }
+        if (o - line >= BLOB_COLS - 8 && i + 1 < n) {
+            memcpy(o, "\"\n    \"", 7);
+            o += 7;
+            line = o;
+        }
+    }
+    *o++ = '"';
+    sb_commit(sb, (size_t)(o - o0));
+}
+
+/* Appends the text of up to `max` more bytes of the blob to sb (in string
+ * literals, so the pieces concatenate); 0 once the whole blob is printed. A
+ * weight with the same bytes as an earlier one (weight_layout) lies inside
+ * what was printed already. */
+static int blob_piece(CBlob *b, const BlobCode *tab, StrBuf *sb, uint64_t max)
+{
+    const Program *p = b->p;
+    while (max && b->pos < b->size) {
+        while (b->w < p->weights.len &&
+               b->woff[b->w] + p->weights.data[b->w].size <= b->pos)
+            b->w++;
+        const unsigned char *bytes = NULL;
+        uint64_t end = b->size; /* tail padding */
+        if (b->w < p->weights.len) {
+            const Weight *wt = &p->weights.data[b->w];
+            if (b->pos < b->woff[b->w]) {
+                end = b->woff[b->w]; /* padding to its alignment */
+            } else {
+                end = b->woff[b->w] + wt->size;
+                bytes = wt->bytes + (b->pos - b->woff[b->w]);
+            }
+        }
+        uint64_t n = end - b->pos < max ? end - b->pos : max;
+        blob_string(sb, tab, bytes, n);
+        b->pos += n;
+        max -= n;
+    }
+    return b->pos < b->size;
+}
+
+static void print_blob(Printer *pr, CBlob *blob)
 {
     StrBuf *sb = pr->sb;
-    const Program *p = pr->p;
     sb_puts(sb, "#if defined(__GNUC__)\n#pragma GCC diagnostic push\n"
                 "#pragma GCC diagnostic ignored \"-Woverlength-strings\"\n#endif\n");
     sb_printf(sb, "static const union {\n    unsigned char b[%llu];\n    uint64_t align;\n} lw_w = {",
               (unsigned long long)pr->blob_size);
-    uint64_t pos = 0, col = 0;
-    for (uint32_t w = 0; w < p->weights.len; w++) {
-        const Weight *wt = &p->weights.data[w];
-        if (pr->woff[w] < pos)
-            continue; /* the same bytes as an earlier weight (weight_layout) */
-        if (w == 0 || col > 0)
-            sb_puts(sb, "\n    \"");
-        col = 1;
-        while (pos < pr->woff[w]) {
-            sb_puts(sb, "\\000");
-            pos++;
-        }
-        for (uint64_t i = 0; i < wt->size; i++) {
-            unsigned char c = wt->bytes[i];
-            if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '?') {
-                sb_putc(sb, (char)c);
-                col++;
-            } else {
-                char esc[5] = {'\\', (char)('0' + (c >> 6)), (char)('0' + ((c >> 3) & 7)),
-                               (char)('0' + (c & 7)), 0};
-                sb_puts(sb, esc);
-                col += 4;
-            }
-            if (col >= 96 && i + 1 < wt->size) {
-                sb_puts(sb, "\"\n    \"");
-                col = 1;
-            }
-            pos++;
-        }
-        sb_putc(sb, '"');
-    }
-    while (pos < pr->blob_size) { /* tail padding */
-        sb_puts(sb, " \"\\000\"");
-        pos++;
+    CBlob local, *b = blob ? blob : &local;
+    memset(b, 0, sizeof *b);
+    b->p = pr->p;
+    b->woff = pr->woff;
+    b->size = pr->blob_size;
+    b->at = sb->len;
+    if (!blob) {
+        BlobCode tab[256];
+        blob_codes(tab);
+        while (blob_piece(b, tab, sb, UINT64_MAX))
+            ;
     }
     sb_puts(sb, "\n};\n#if defined(__GNUC__)\n#pragma GCC diagnostic pop\n#endif\n\n");
+}
+
+/* file_write_gen's source for model.c: the text before the blob, the blob a
+ * piece at a time through one reused buffer, the text after it */
+typedef struct CWrite {
+    const StrBuf *c;
+    CBlob *blob;
+    StrBuf piece;
+    BlobCode tab[256];
+    int stage;
+} CWrite;
+
+#define BLOB_PIECE ((uint64_t)256 * 1024) /* blob bytes a piece: about 750 KB of text */
+
+static int c_write_next(void *arg, const char **data, size_t *len)
+{
+    CWrite *w = arg;
+    size_t at = w->blob ? w->blob->at : w->c->len;
+    switch (w->stage) {
+    case 0:
+        w->stage = w->blob ? 1 : 2;
+        *data = w->c->data;
+        *len = at;
+        return 1;
+    case 1:
+        w->piece.len = 0;
+        if (!blob_piece(w->blob, w->tab, &w->piece, BLOB_PIECE))
+            w->stage = 2;
+        *data = w->piece.data;
+        *len = w->piece.len;
+        return 1;
+    case 2:
+        w->stage = 3;
+        *data = w->c->data + at;
+        *len = w->c->len - at;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+LwStatus c_write(Ctx *ctx, const char *path, const StrBuf *c, CBlob *blob)
+{
+    CWrite w;
+    memset(&w, 0, sizeof w);
+    w.c = c;
+    w.blob = blob && blob->p ? blob : NULL;
+    sb_init(&w.piece, ctx->scratch);
+    blob_codes(w.tab);
+    return file_write_gen(ctx->diag, path, c_write_next, &w);
 }
 
 static void desc_table(Printer *pr, StrBuf *sb, const char *which, const uint32_t *bdata,
@@ -1071,7 +1198,7 @@ static void desc_table(Printer *pr, StrBuf *sb, const char *which, const uint32_
     sb_puts(sb, "};\n\n");
 }
 
-LwStatus c_print(Ctx *ctx, const char *prefix, StrBuf *c, StrBuf *h)
+LwStatus c_print(Ctx *ctx, const char *prefix, StrBuf *c, StrBuf *h, CBlob *blob)
 {
     Printer pr;
     memset(&pr, 0, sizeof pr);
@@ -1126,15 +1253,20 @@ LwStatus c_print(Ctx *ctx, const char *prefix, StrBuf *c, StrBuf *h)
     if (kt)
         print_steps(&pr, &kernels, kt);
 
-    /* model.c */
+    /* model.c: room for about 3 characters a weight byte up front when the
+     * blob's text goes into c, so a large model's text is not copied as it grows */
     pr.sb = c;
+    if (blob)
+        memset(blob, 0, sizeof *blob); /* no blob: nothing for c_write to insert */
+    if (!blob && pr.weights_used && pr.blob_size < SIZE_MAX / 4 - kernels.len - 65536)
+        (void)sb_reserve(c, (size_t)pr.blob_size * 3 + kernels.len + 65536);
     sb_printf(c, "/* %s.c: generated by lwcc %s from ", prefix, LW_VERSION);
     cname_comment(c, model, 200);
     sb_printf(c, ", %s --target=%s (%s). Do not edit. */\n", opt_name(ctx->opt->opt), tgt,
               ctx->target->name);
     sb_printf(c, "#include \"%s.h\"\n\n", prefix);
     if (pr.weights_used)
-        print_blob(&pr);
+        print_blob(&pr, blob);
     int os = ctx->opt->opt == LW_OS;
     if (os)
         sb_puts(c, "#if defined(__GNUC__) || defined(__clang__)\n"

@@ -9,8 +9,22 @@
 
 #define WEIGHT_ALIGN 16 /* the blob's alignment, and each weight's of 16 bytes or more */
 
-/* codegen/c_print.c: model.c text and model.h text. */
-LW_NODISCARD LwStatus c_print(Ctx *ctx, const char *prefix, StrBuf *c, StrBuf *h);
+/* The weight blob's text, made a piece at a time as model.c is written (a large
+ * model's weights are most of its text: resnet18's 47 MB are 137 MB of C). */
+typedef struct CBlob {
+    const Program *p;
+    const uint64_t *woff; /* weight offsets in the blob */
+    uint64_t size;        /* the blob's bytes */
+    size_t at;            /* where in model.c's other text the blob's text goes */
+    uint32_t w;           /* next weight */
+    uint64_t pos;         /* blob bytes printed so far */
+} CBlob;
+
+/* codegen/c_print.c: model.c text and model.h text. With `blob`, the weights'
+ * text is left out of c, to be written by c_write; without, c holds it all. */
+LW_NODISCARD LwStatus c_print(Ctx *ctx, const char *prefix, StrBuf *c, StrBuf *h, CBlob *blob);
+/* writes model.c to `path`: c with the blob's text at blob->at */
+LW_NODISCARD LwStatus c_write(Ctx *ctx, const char *path, const StrBuf *c, CBlob *blob);
 
 /* codegen/llvm_print.c: the same program as an LLVM module, written to ctx->opt->output as
  * textual IR, bitcode or an object file (ctx->opt->emit); model.h text into h. Without

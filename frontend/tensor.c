@@ -1,5 +1,6 @@
 /* TensorProto -> dense row-major bytes, from raw_data, the typed fields or
  * external data; sizes checked before anything is allocated. */
+#include <stdint.h>
 #include <string.h>
 
 #include "frontend/frontend.h"
@@ -80,8 +81,14 @@ LwStatus tensor_decode(Ctx *ctx, const Onnx__TensorProto *t, const char *model_d
             return diag_error(ctx->diag, "tensor '%s': raw_data holds %zu bytes, dims say %llu",
                               t->name ? t->name : "", t->raw_data.len, (unsigned long long)bytes);
         }
-        out->data = bytes ? arena_memdup(ctx->perm, t->raw_data.data, (size_t)bytes)
-                          : arena_alloc(ctx->perm, 1);
+        /* protobuf-c unpacked the message into ctx->perm (frontend/load.c), each
+         * bytes field an allocation of its own: the tensor keeps those bytes
+         * rather than a second copy of every weight, when they are aligned */
+        if (bytes && ((uintptr_t)t->raw_data.data & 15) == 0)
+            out->data = t->raw_data.data;
+        else
+            out->data = bytes ? arena_memdup(ctx->perm, t->raw_data.data, (size_t)bytes)
+                              : arena_alloc(ctx->perm, 1);
         if (!out->data)
             return bad(ctx, t, "out of memory");
         return LW_OK;

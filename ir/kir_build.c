@@ -116,6 +116,14 @@ uint32_t kb_weight(KBuilder *kb, DType dt, const void *bytes, uint64_t nelem)
     return kir_add_weight(kb->a, kb->prog, dt, copy, size, nelem, 0);
 }
 
+void *kb_weight_new(KBuilder *kb, DType dt, uint64_t nelem, uint32_t *buf)
+{
+    uint64_t size = nelem * dtype_size(dt);
+    unsigned char *w = arena_must(arena_alloc_array(kb->a, (size_t)nelem, dtype_size(dt)));
+    *buf = kir_add_weight(kb->a, kb->prog, dt, w, size, nelem, 0);
+    return w;
+}
+
 uint16_t kb_for(KBuilder *kb, int64_t extent)
 {
     LW_ASSERT(kb->depth + 1 < KB_MAX_DEPTH);

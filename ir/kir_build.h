@@ -51,6 +51,9 @@ uint32_t kb_out(KBuilder *kb, uint16_t i);
 uint32_t kb_scratch(KBuilder *kb, DType dt, uint64_t nelem);
 /* A weight from constant bytes made by the lowering (e.g. a divisor table). */
 uint32_t kb_weight(KBuilder *kb, DType dt, const void *bytes, uint64_t nelem);
+/* A new zeroed weight of nelem elements for the caller to fill (a packed or
+ * transposed layout), in the program's arena: no second copy of large tables. */
+void *kb_weight_new(KBuilder *kb, DType dt, uint64_t nelem, uint32_t *buf);
 
 /* statements */
 uint16_t kb_for(KBuilder *kb, int64_t extent);

@@ -125,9 +125,10 @@ static LwStatus compile(Ctx *ctx)
     sb_init(&c, ctx->perm);
     sb_init(&h, ctx->perm);
     if (o->emit == LW_EMIT_C) {
-        TRY(c_print(ctx, prefix, &c, &h));
+        CBlob blob;
+        TRY(c_print(ctx, prefix, &c, &h, &blob));
         TRY(file_write(ctx->diag, hdr, sb_cstr(&h), h.len));
-        TRY(file_write(ctx->diag, o->output, sb_cstr(&c), c.len));
+        TRY(c_write(ctx, o->output, &c, &blob));
     } else {
         TRY(llvm_print(ctx, prefix, &h)); /* writes the output itself */
         TRY(file_write(ctx->diag, hdr, sb_cstr(&h), h.len));

@@ -642,13 +642,13 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
     return 1;
 }
 
-static LwStatus conv_lower_blocked(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk cb)
+static LwStatus conv_lower_blocked(KBuilder *kb, const Node *n, ConvBlk cb)
 {
     const Value *w = op_in(kb->g, n, 1);
     /* weights [g][block][c][tap][MR], bias [g][block][MR], zero past Mg */
     int64_t nw = cb.G * cb.nmb * cb.Cg * cb.ntap * cb.MR;
-    float *wp = arena_must(arena_alloc_array(ctx->scratch, (size_t)nw, sizeof(float)));
-    memset(wp, 0, (size_t)nw * sizeof(float));
+    uint32_t wbuf;
+    float *wp = kb_weight_new(kb, DT_FLOAT32, (uint64_t)nw, &wbuf); /* zeroed: past Mg stays 0 */
     const float *wsrc = (const float *)(const void *)w->data->bytes;
     for (int64_t g = 0; g < cb.G; g++)
         for (int64_t m = 0; m < cb.Mg; m++)
@@ -661,17 +661,15 @@ static LwStatus conv_lower_blocked(Ctx *ctx, KBuilder *kb, const Node *n, ConvBl
     kb_begin(kb, n, NULL);
     cb.xb = kb_in(kb, 0);
     cb.yb = kb_out(kb, 0);
-    cb.wpk = kb_weight(kb, DT_FLOAT32, wp, (uint64_t)nw);
+    cb.wpk = wbuf;
     cb.has_bias = op_has_in(n, 2);
     if (cb.has_bias) {
         int64_t nb = cb.G * cb.nmb * cb.MR;
-        float *bp = arena_must(arena_alloc_array(ctx->scratch, (size_t)nb, sizeof(float)));
-        memset(bp, 0, (size_t)nb * sizeof(float));
+        float *bp = kb_weight_new(kb, DT_FLOAT32, (uint64_t)nb, &cb.bpk);
         const float *bsrc = (const float *)(const void *)op_in(kb->g, n, 2)->data->bytes;
         for (int64_t g = 0; g < cb.G; g++)
             for (int64_t m = 0; m < cb.Mg; m++)
                 bp[(g * cb.nmb + m / cb.MR) * cb.MR + m % cb.MR] = bsrc[g * cb.Mg + m];
-        cb.bpk = kb_weight(kb, DT_FLOAT32, bp, (uint64_t)nb);
     }
     if (!cb.inplace)
         cb.yt = kb_scratch(kb, DT_FLOAT32, (uint64_t)(cb.MR * cb.Ptmax));
@@ -706,7 +704,7 @@ static LwStatus conv_lower(Ctx *ctx, KBuilder *kb, const Node *n)
         kcount *= c->w.kernel[i];
     ConvBlk cb;
     if (conv_blk_plan(ctx, kb, n, &cb))
-        return conv_lower_blocked(ctx, kb, n, cb);
+        return conv_lower_blocked(kb, n, cb);
     /* -Os: one guarded loop nest (smallest code) instead of a guard-free nest per tap */
     if (kcount <= 64 && !(ctx->opt && ctx->opt->opt == LW_OS))
         return conv_lower_unrolled(kb, n);

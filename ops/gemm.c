@@ -67,12 +67,13 @@ static uint32_t gemm_b_kn(KBuilder *kb, const Node *n, int trans_b)
         return UINT32_MAX;
     int64_t N = b->shape.dims[0], K = b->shape.dims[1];
     size_t es = dtype_size(b->dtype);
-    unsigned char *t = arena_must(arena_alloc_array(kb->ctx->scratch, (size_t)(N * K), es));
+    uint32_t buf;
+    unsigned char *t = kb_weight_new(kb, b->dtype, (uint64_t)(N * K), &buf);
     const unsigned char *src = b->data->bytes;
     for (int64_t nn = 0; nn < N; nn++)
         for (int64_t k = 0; k < K; k++)
             memcpy(&t[(size_t)(k * N + nn) * es], &src[(size_t)(nn * K + k) * es], es);
-    return kb_weight(kb, b->dtype, t, (uint64_t)(N * K));
+    return buf;
 }
 
 /* Register-blocked float32 matrix product, for targets with vectors at -O2: y[m, n]

@@ -436,14 +436,15 @@ static uint32_t transposed(KBuilder *kb, const Node *n, uint16_t in)
         return 0;
     int64_t D = m->shape.dims[0], J = m->shape.dims[1], K = m->shape.dims[2];
     size_t es = dtype_size(m->dtype);
-    unsigned char *t = arena_must(arena_alloc_array(kb->ctx->scratch, (size_t)(D * J * K), es));
+    uint32_t buf;
+    unsigned char *t = kb_weight_new(kb, m->dtype, (uint64_t)(D * J * K), &buf);
     const unsigned char *src = m->data->bytes;
     for (int64_t d = 0; d < D; d++)
         for (int64_t j = 0; j < J; j++)
             for (int64_t k = 0; k < K; k++)
                 memcpy(&t[(size_t)((d * K + k) * J + j) * es], &src[(size_t)((d * J + j) * K + k) * es],
                        es);
-    return kb_weight(kb, m->dtype, t, (uint64_t)(D * J * K)) + 1;
+    return buf + 1;
 }
 
 /* gates[b, j0 + j] = bias[boff + j] + sum_k src[b, k] * M[d, j0 + j, k] for j < nj,

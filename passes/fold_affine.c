@@ -43,7 +43,9 @@ static LwStatus fold_one(Ctx *ctx, Graph *g, NodeId lid, NodeId aid)
         return LW_OK; /* not constant: leave it */
     }
     uint64_t wn = shape_count(&w->shape), per = wn / C;
-    float *nw = arena_array(ctx->perm, float, wn), *nb = arena_array(ctx->perm, float, C);
+    /* every element written below */
+    float *nw = arena_must(arena_alloc_uninit(ctx->perm, (size_t)wn * sizeof(float)));
+    float *nb = arena_must(arena_alloc_uninit(ctx->perm, (size_t)C * sizeof(float)));
     const float *ow = (const float *)(const void *)w->data->bytes;
     for (uint64_t m = 0; m < C; m++) {
         for (uint64_t i = 0; i < per; i++) {

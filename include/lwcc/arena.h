@@ -26,6 +26,11 @@ void arena_destroy(Arena *a);
 /* Zeroed, 16-byte aligned memory; NULL when over budget or out of memory
  * (callers that take a size from a model check it first). */
 void *arena_alloc(Arena *a, size_t size);
+/* The same, not zeroed: for buffers the caller fills at once (copies, text). */
+void *arena_alloc_uninit(Arena *a, size_t size);
+/* Grows the arena's latest allocation p (of size bytes) to nsize in place;
+ * 0 when p is not the latest or its chunk has no room (nothing changes). */
+int arena_extend(Arena *a, void *p, size_t size, size_t nsize);
 /* n * size with overflow check; NULL on overflow. */
 void *arena_alloc_array(Arena *a, size_t n, size_t size);
 char *arena_strdup(Arena *a, const char *s);

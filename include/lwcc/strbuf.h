@@ -18,6 +18,10 @@ void sb_init(StrBuf *sb, Arena *a);
 void sb_putc(StrBuf *sb, char c);
 void sb_puts(StrBuf *sb, const char *s);
 void sb_putn(StrBuf *sb, const char *s, size_t n);
+/* Room for `extra` more bytes at the end, written directly, then taken into
+ * the text with sb_commit (n <= extra); for bulk text such as weight blobs. */
+char *sb_reserve(StrBuf *sb, size_t extra);
+void sb_commit(StrBuf *sb, size_t n);
 /* printf subset: %s %d %u %ld %lu %lld %llu %zu %c %x %%, PRId64/PRIu64, width and '0'
  * flag for integers; no floating point (use sb_f32/sb_f64). */
 void sb_printf(StrBuf *sb, const char *fmt, ...) LW_PRINTF(2, 3);

@@ -418,7 +418,7 @@ static const char *print_and_run_dyn(Fixture *f, LwOptLevel level, int llvm, con
         o.output = op;
         assert_int_equal(llvm_print(&ctx, "dyn", &h), LW_OK);
     } else {
-        assert_int_equal(c_print(&ctx, "dyn", &c, &h), LW_OK);
+        assert_int_equal(c_print(&ctx, "dyn", &c, &h, NULL), LW_OK);
         fp = fopen(cp, "w");
         assert_non_null(fp);
         fputs(sb_cstr(&c), fp);
