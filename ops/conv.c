@@ -295,6 +295,15 @@ typedef struct ConvBlk {
     int has_bias, direct; /* direct: a pointwise conv reading x itself */
     int inplace;          /* direct with whole channel blocks: sums stored in y, no scratch */
     int64_t xs0, ys[4];
+    /* masked: a stride-1 conv with no room for scratch reads x itself (see
+     * conv_blk_masked): tap t at tap_off[t] from the position over x as [C][H*W],
+     * its column offset tap_b[t] zeroed by row tap_b[t] of the mask table [kw][P]
+     * when tap_mask[t]; positions [plo, phi) in tiles, the rest by conv_blk_edges */
+    int masked;
+    int64_t P, plo, phi, rlo, rhi, kh, kw, dh, dw, pr;
+    uint32_t mask;
+    uint8_t tap_mask[256];
+    int64_t tap_b[256];
 } ConvBlk;
 
 static int64_t ceil_div(int64_t a, int64_t b)
@@ -308,7 +317,7 @@ static int64_t ceil_div(int64_t a, int64_t b)
  * tcol (row i at + i * drow). */
 static void conv_blk_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vg, uint16_t vm, uint32_t src,
                           KIndex xbase, int64_t nv, uint8_t lanes, uint32_t dst, KIndex tcol,
-                          int64_t drow)
+                          int64_t drow, const KIndex *mpos)
 {
     int64_t MR = cb->MR;
     KType vt = {DT_FLOAT32, lanes};
@@ -337,7 +346,14 @@ static void conv_blk_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vg, uint16_t
             xi.base += cb->tap_off[tap] + j * lanes;
             kidx_add(&xi, vg, cb->Cg * cb->cstride);
             kidx_add(&xi, vc, cb->cstride);
-            kb_set(kb, xv[j], lanes > 1 ? kb_vload(kb, src, xi, lanes) : kb_load(kb, src, xi));
+            KExpr *v = lanes > 1 ? kb_vload(kb, src, xi, lanes) : kb_load(kb, src, xi);
+            if (mpos && cb->tap_mask[tap]) { /* columns past the edge read as 0 */
+                KIndex mi = *mpos;
+                mi.base += cb->tap_b[tap] * cb->P + j * lanes;
+                v = kb_op(kb, KOP_MUL, v,
+                          lanes > 1 ? kb_vload(kb, cb->mask, mi, lanes) : kb_load(kb, cb->mask, mi));
+            }
+            kb_set(kb, xv[j], v);
         }
         for (int64_t i = 0; i < MR; i++) {
             KIndex wi = kidx_const(tap * MR + i);
@@ -439,7 +455,8 @@ static void conv_blk_band(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
     KIndex xbase = kidx_const(0), tcol = kidx_const(0);
     kidx_add(&xbase, vt, cb->T);
     kidx_add(&tcol, vt, cb->T);
-    conv_blk_tile(kb, cb, vg, vm, cb->pack, xbase, cb->NRV, (uint8_t)cb->VL, cb->yt, tcol, cb->Ptmax);
+    conv_blk_tile(kb, cb, vg, vm, cb->pack, xbase, cb->NRV, (uint8_t)cb->VL, cb->yt, tcol, cb->Ptmax,
+                  NULL);
     kb_endfor(kb);
     KIndex ybase = kidx_const(0);
     kidx_add_index(&ybase, &oh0, cb->ys[2]);
@@ -455,7 +472,8 @@ static void conv_blk_direct_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vn, u
     KIndex xbase = p;
     kidx_add(&xbase, vn, cb->xs0);
     if (!cb->inplace) {
-        conv_blk_tile(kb, cb, vg, vm, cb->xb, xbase, nv, lanes, cb->yt, kidx_const(0), cb->Ptmax);
+        conv_blk_tile(kb, cb, vg, vm, cb->xb, xbase, nv, lanes, cb->yt, kidx_const(0), cb->Ptmax,
+                      NULL);
         conv_blk_copyout(kb, cb, vn, vg, vm, p, 1, 0, nv * lanes);
         return;
     }
@@ -463,8 +481,9 @@ static void conv_blk_direct_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vn, u
     kidx_add(&y0, vn, cb->ys[0]);
     kidx_add(&y0, vg, cb->Mg * cb->ys[1]);
     kidx_add(&y0, vm, cb->MR * cb->ys[1]);
-    conv_blk_tile(kb, cb, vg, vm, cb->xb, xbase, nv, lanes, cb->yb, y0, cb->ys[1]);
-    if (!kb->nepi)
+    conv_blk_tile(kb, cb, vg, vm, cb->xb, xbase, nv, lanes, cb->yb, y0, cb->ys[1],
+                  cb->masked ? &p : NULL);
+    if (!kb->nepi || cb->masked) /* masked: the epilogue once, after the edges */
         return;
     uint16_t vi = kb_for(kb, cb->MR), vq = kb_for(kb, nv * lanes);
     KIndex yi = y0;
@@ -496,6 +515,177 @@ static void conv_blk_direct(KBuilder *kb, const ConvBlk *cb, uint16_t vn)
     if (ns)
         conv_blk_direct_tile(kb, cb, vn, vg, vm, kidx_const(p), ns, 1);
     kb_endfor_n(kb, 2);
+}
+
+/* The positions a masked conv leaves to plain code (rows above rlo and from rhi,
+ * the first pl columns of row rlo, the last pr of row rhi - 1): y = bias, then
+ * each channel and tap over the part of the rectangle where it reads inside x, so
+ * no guards (full rows vectorize in the C compiler). */
+static void conv_blk_edges(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uint16_t vg, uint16_t vm)
+{
+    int64_t rect[4][4] = {{0, cb->rlo, 0, cb->OW},
+                          {cb->rlo, cb->rlo + 1, 0, cb->pl},
+                          {cb->rhi - 1, cb->rhi, cb->OW - cb->pr, cb->OW},
+                          {cb->rhi, cb->OH, 0, cb->OW}};
+    int64_t MR = cb->MR;
+    uint16_t vi = kb_for(kb, MR);
+    KIndex blk = kidx_const(0); /* g * nmb + mb */
+    kidx_add(&blk, vg, cb->nmb);
+    kidx_add(&blk, vm, 1);
+    KIndex y0 = kidx_const(0);
+    kidx_add(&y0, vn, cb->ys[0]);
+    kidx_add(&y0, vg, cb->Mg * cb->ys[1]);
+    kidx_add(&y0, vm, MR * cb->ys[1]);
+    kidx_add(&y0, vi, cb->ys[1]);
+    for (int r = 0; r < 4; r++) {
+        if (rect[r][1] <= rect[r][0] || rect[r][3] <= rect[r][2])
+            continue;
+        KExpr *b0 = kb_const_f(kb, DT_FLOAT32, 0);
+        if (cb->has_bias) {
+            KIndex bi = kidx_const(0);
+            kidx_add_index(&bi, &blk, MR);
+            kidx_add(&bi, vi, 1);
+            b0 = kb_load(kb, cb->bpk, bi);
+        }
+        uint16_t vr = kb_for(kb, rect[r][1] - rect[r][0]), vo = kb_for(kb, rect[r][3] - rect[r][2]);
+        KIndex yi = y0;
+        yi.base += rect[r][0] * cb->ys[2] + rect[r][2];
+        kidx_add(&yi, vr, cb->ys[2]);
+        kidx_add(&yi, vo, 1);
+        kb_store(kb, cb->yb, yi, b0);
+        kb_endfor_n(kb, 2);
+    }
+    uint16_t vc = kb_for(kb, cb->Cg);
+    for (int r = 0; r < 4; r++) {
+        if (rect[r][1] <= rect[r][0] || rect[r][3] <= rect[r][2])
+            continue;
+        for (int64_t a = 0; a < cb->kh; a++)
+            for (int64_t b = 0; b < cb->kw; b++) {
+                int64_t dr = a * cb->dh - cb->pt, dc = b * cb->dw - cb->pl;
+                int64_t r0 = rect[r][0] > -dr ? rect[r][0] : -dr;
+                int64_t r1 = rect[r][1] < cb->H - dr ? rect[r][1] : cb->H - dr;
+                int64_t c0 = rect[r][2] > -dc ? rect[r][2] : -dc;
+                int64_t c1 = rect[r][3] < cb->W - dc ? rect[r][3] : cb->W - dc;
+                if (r1 <= r0 || c1 <= c0)
+                    continue;
+                KIndex wi = kidx_const((a * cb->kw + b) * MR);
+                kidx_add_index(&wi, &blk, cb->Cg * cb->ntap * MR);
+                kidx_add(&wi, vc, cb->ntap * MR);
+                kidx_add(&wi, vi, 1);
+                KExpr *w = kb_load(kb, cb->wpk, wi);
+                uint16_t vr = kb_for(kb, r1 - r0), vo = kb_for(kb, c1 - c0);
+                KIndex yi = y0, xi = kidx_const((r0 + dr) * cb->W + c0 + dc);
+                yi.base += r0 * cb->ys[2] + c0;
+                kidx_add(&yi, vr, cb->ys[2]);
+                kidx_add(&yi, vo, 1);
+                kidx_add(&xi, vn, cb->xs0);
+                kidx_add(&xi, vg, cb->Cg * cb->cstride);
+                kidx_add(&xi, vc, cb->cstride);
+                kidx_add(&xi, vr, cb->W);
+                kidx_add(&xi, vo, 1);
+                kb_store(kb, cb->yb, yi,
+                         kb_op3(kb, KOP_FMA, w, kb_load(kb, cb->xb, xi), kb_load(kb, cb->yb, yi)));
+                kb_endfor_n(kb, 2);
+            }
+    }
+    kb_endfor_n(kb, 2); /* c, i */
+}
+
+/* A stride-1 conv whose output rows are as long as its input's, with no room for
+ * the band's padded copy: x is read where it is, as [C][H*W]. Every position
+ * [plo, phi) has each tap's row inside x and reads inside x's plane, so its tiles
+ * are conv_blk_tile's over flat positions with the taps that reach past a row's
+ * end multiplied by a 0/1 column mask (one multiply per vector of x, shared by
+ * the MR channels); a last tile overlaps the one before it rather than leaving
+ * a tail (its sums are stored, not added). The other positions are
+ * conv_blk_edges', and the epilogue runs over y in place at the end. */
+static void conv_blk_masked(KBuilder *kb, const ConvBlk *cb, uint16_t vn)
+{
+    int64_t L = cb->phi - cb->plo, nfull = L / cb->T;
+    uint16_t vg = kb_for(kb, cb->G), vm = kb_for(kb, cb->nmb);
+    if (nfull) {
+        uint16_t vt = kb_for(kb, nfull);
+        KIndex p0 = kidx_const(cb->plo);
+        kidx_add(&p0, vt, cb->T);
+        conv_blk_direct_tile(kb, cb, vn, vg, vm, p0, cb->NRV, (uint8_t)cb->VL);
+        kb_endfor(kb);
+    }
+    if (L % cb->T)
+        conv_blk_direct_tile(kb, cb, vn, vg, vm, kidx_const(cb->phi - cb->T), cb->NRV,
+                             (uint8_t)cb->VL);
+    conv_blk_edges(kb, cb, vn, vg, vm);
+    if (kb->nepi) {
+        KIndex y0 = kidx_const(0);
+        kidx_add(&y0, vn, cb->ys[0]);
+        kidx_add(&y0, vg, cb->Mg * cb->ys[1]);
+        kidx_add(&y0, vm, cb->MR * cb->ys[1]);
+        uint16_t vi = kb_for(kb, cb->MR), vq = kb_for(kb, cb->P);
+        KIndex yi = y0;
+        kidx_add(&yi, vi, cb->ys[1]);
+        kidx_add(&yi, vq, 1);
+        kb_store_out(kb, cb->yb, yi, kb_load(kb, cb->yb, yi));
+        kb_endfor_n(kb, 2);
+    }
+    kb_endfor_n(kb, 2);
+}
+
+/* The masked schedule for a conv the band's schedule has no room for: stride 1,
+ * rows of the input's length, whole channel blocks (the sums are stored in y), a
+ * mask table of at most 64 KB, and at least half the positions in tiles. */
+static int conv_blk_plan_masked(const Target *t, ConvBlk *cb)
+{
+    if (cb->sh != 1 || cb->sw != 1 || cb->OW != cb->W || cb->ntap < 2 || cb->kw > 256)
+        return 0;
+    int64_t mr = cb->MR;
+    while (mr > 1 && cb->Mg % mr)
+        mr--;
+    if (2 * mr < cb->MR)
+        return 0;
+    cb->P = cb->OH * cb->OW;
+    if ((uint64_t)(cb->kw * cb->P) * 4 > 65536)
+        return 0;
+    /* rows whose every tap reads a row of x */
+    cb->rlo = cb->pt;
+    cb->rhi = cb->H + cb->pt - (cb->kh - 1) * cb->dh;
+    cb->rhi = cb->rhi < cb->OH ? cb->rhi : cb->OH;
+    if (cb->rhi <= cb->rlo)
+        return 0;
+    cb->plo = cb->rlo * cb->W + cb->pl;
+    cb->phi = cb->rhi * cb->W - cb->pr;
+    int64_t L = cb->phi - cb->plo;
+    if (2 * L < cb->P)
+        return 0;
+    cb->MR = mr;
+    /* the widest tile that fits the registers and the positions, fewest vectors
+     * computed twice by the overlapping last tile */
+    double best = 1e30;
+    int64_t vmax = t->vbytes / 4;
+    for (int64_t vl = vmax; vl >= 4 && vl >= vmax / 4; vl /= 2)
+        for (int64_t nrv = 1; nrv <= 4 && mr * nrv + nrv + 2 <= t->nvregs; nrv++) {
+            int64_t T = nrv * vl;
+            if (T > L)
+                continue;
+            double per = (double)(mr * nrv > mr + 2 * nrv ? mr * nrv : mr + 2 * nrv);
+            double cost = (double)ceil_div(L, T) * per / ((double)L * (double)mr);
+            if (cost >= best - 1e-12)
+                continue;
+            best = cost;
+            cb->VL = vl;
+            cb->NRV = nrv;
+            cb->T = T;
+        }
+    if (best >= 1e30)
+        return 0;
+    cb->masked = cb->inplace = cb->direct = 1;
+    cb->cstride = cb->H * cb->W;
+    for (int64_t a = 0; a < cb->kh; a++)
+        for (int64_t b = 0; b < cb->kw; b++) {
+            int64_t dc = b * cb->dw - cb->pl;
+            cb->tap_off[a * cb->kw + b] = (a * cb->dh - cb->pt) * cb->W + dc;
+            cb->tap_b[a * cb->kw + b] = b;
+            cb->tap_mask[a * cb->kw + b] = dc != 0;
+        }
+    return 1;
 }
 
 /* The blocked schedule's geometry for n, when it applies: a target with vectors, -O2,
@@ -543,6 +733,11 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
     cb.Mg = w->shape.dims[0] / cb.G;
     cb.MR = cb.Mg < t->f32.mr ? cb.Mg : t->f32.mr;
     cb.ntap = kh * kw;
+    cb.kh = kh;
+    cb.kw = kw;
+    cb.dh = dh;
+    cb.dw = dw;
+    cb.pr = pr;
     int64_t S = cb.sh * cb.sw;
     cb.direct = cb.ntap == 1 && S == 1 && !cb.pt && !cb.pl && !pr &&
                 !(sp == 2 && c->w.pads[2]) && cb.OW == cb.W && cb.OH == cb.H;
@@ -617,8 +812,12 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
             }
         }
     }
-    if (best >= 1e30)
-        return 0;
+    if (best >= 1e30) {
+        cb.MR = mr0;
+        cb.inplace = 0;
+        if (cb.direct || !conv_blk_plan_masked(t, &cb))
+            return 0;
+    }
     cb.nmb = ceil_div(cb.Mg, cb.MR);
     if (!cb.direct) {
         cb.cstride = S * cb.plane;
@@ -673,7 +872,21 @@ static LwStatus conv_lower_blocked(KBuilder *kb, const Node *n, ConvBlk cb)
     }
     if (!cb.inplace)
         cb.yt = kb_scratch(kb, DT_FLOAT32, (uint64_t)(cb.MR * cb.Ptmax));
+    if (cb.masked) {
+        float *mk = kb_weight_new(kb, DT_FLOAT32, (uint64_t)(cb.kw * cb.P), &cb.mask);
+        for (int64_t b = 0; b < cb.kw; b++)
+            for (int64_t q = 0; q < cb.P; q++) {
+                int64_t iw = q % cb.W + b * cb.dw - cb.pl;
+                mk[b * cb.P + q] = iw >= 0 && iw < cb.W ? 1.0f : 0.0f;
+            }
+    }
     uint16_t vn = kb_for(kb, op_in(kb->g, n, 0)->shape.dims[0]);
+    if (cb.masked) {
+        conv_blk_masked(kb, &cb, vn);
+        kb_endfor(kb);
+        kb_end(kb);
+        return LW_OK;
+    }
     if (cb.direct) {
         conv_blk_direct(kb, &cb, vn);
         kb_endfor(kb);

@@ -348,6 +348,48 @@ def conv_tails(c):
 
 
 @case
+def conv_masked(c):
+    """A stride-1 3x3 conv whose rows keep their length, as large as its input (no
+    room for a padded copy under --arena=tight), with bias and a residual Add (the
+    epilogue in place); rows of 5, shorter than a tile."""
+    x = c.input("x", (1, 8, 9, 5))
+    w = c.weight("w", (8, 8, 3, 3), -0.5, 0.5)
+    b = c.weight("b", (8,), -0.5, 0.5)
+    c.node("Conv", ["x", "w", "b"], ["h"], pads=[1, 1, 1, 1])
+    c.node("Add", ["h", "x"], ["y"])
+    c.output("y", ref_conv(x, w, b, pads=(1, 1, 1, 1)) + x,
+             ref_conv(abs(x), abs(w), abs(b), pads=(1, 1, 1, 1)) + abs(x))
+
+
+@case
+def conv_masked_dw(c):
+    """The same with a depthwise 3x3 kernel dilated 2 (pads 2)."""
+    conv_case(c, (1, 8, 11, 7), (8, 1, 3, 3), dict(pads=(2, 2, 2, 2), dilations=(2, 2), group=8),
+              pads=[2, 2, 2, 2], dilations=[2, 2], group=8)
+
+
+@case
+def conv_masked_rows(c):
+    """A 3x2 kernel with pads (1, 0, 0, 1): one output row fewer than input rows,
+    the column mask on one side only."""
+    conv_case(c, (1, 8, 9, 6), (8, 8, 3, 2), dict(pads=(1, 0, 0, 1)), pads=[1, 0, 0, 1])
+
+
+@case
+def conv_masked_1d(c):
+    """1-D, kernel 5 with pads 2 over 40 positions, 12 channels (blocks of 6 on
+    AVX-512's 8-row tiles, 4 on narrower ones), Relu."""
+    x = c.input("x", (1, 12, 40))
+    w = c.weight("w", (12, 12, 5), -0.5, 0.5)
+    b = c.weight("b", (12,), -0.5, 0.5)
+    c.node("Conv", ["x", "w", "b"], ["h"], pads=[2, 2])
+    c.node("Relu", ["h"], ["y"])
+    h = ref_conv(x[:, :, None, :], w[:, :, None, :], b, pads=(0, 2, 0, 2))[:, :, 0, :]
+    hm = ref_conv(abs(x)[:, :, None, :], abs(w)[:, :, None, :], abs(b), pads=(0, 2, 0, 2))[:, :, 0, :]
+    relu_output(c, "y", h, hm)
+
+
+@case
 def conv_groups(c):
     """group 2: 4 input channels, 6 output channels, no bias."""
     conv_case(c, (1, 4, 6, 6), (6, 2, 3, 3), dict(group=2, pads=(1, 1, 1, 1)), bias=False,
