@@ -129,7 +129,7 @@ void graph_recount(Graph *g)
         for (uint16_t e = 0; e < n->nepi; e++) {
             const Node *f = graph_node(g, n->epi[e]);
             for (uint16_t i = 0; i < f->nin; i++)
-                if (f->in[i] && i != n->epi_arg[e])
+                if (f->in[i] && i != n->epi_arg[e] && !graph_epi_chain_value(g, n, e, f->in[i]))
                     graph_value(g, f->in[i])->nuses++;
         }
     }
@@ -237,6 +237,19 @@ LwStatus diag_value(Ctx *ctx, const Value *v, const char *fmt, ...)
     ctx->diag->errors++;
     va_end(ap);
     return LW_ERR_MODEL;
+}
+
+int graph_epi_chain_value(const Graph *g, const Node *n, uint16_t e, ValueId v)
+{
+    if (!v || !n->nepi)
+        return 0;
+    const Node *f0 = graph_node(g, n->epi[0]);
+    if (f0->in[n->epi_arg[0]] == v)
+        return 1;
+    for (uint16_t k = 0; k < e && k < n->nepi; k++)
+        if (graph_node(g, n->epi[k])->out[0] == v)
+            return 1;
+    return 0;
 }
 
 void graph_take_output(Graph *g, NodeId id, ValueId v)

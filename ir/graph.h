@@ -86,6 +86,10 @@ void graph_erase_node(Graph *g, NodeId n);
 /* Recomputes nuses (epilogue nodes' other inputs count as uses) and drops erased nodes
  * from the order. */
 void graph_recount(Graph *g);
+/* Is v a value of n's epilogue chain before its epilogue node e: the value n itself
+ * computes, or an earlier epilogue node's result (the x of x * sigmoid(x) fused with
+ * the node that makes x)? Such an input is the value in registers, not a tensor. */
+int graph_epi_chain_value(const Graph *g, const Node *n, uint16_t e, ValueId v);
 /* Orders nodes topologically (stable: file order where possible); an error on
  * a cycle or a use before any definition. */
 LW_NODISCARD LwStatus graph_toposort(Ctx *ctx, Graph *g);

@@ -33,7 +33,7 @@ void graph_verify(const Ctx *ctx, const Graph *g, const char *after)
         for (uint16_t e = 0; e < n->nepi; e++) {
             const Node *f = graph_node(g, n->epi[e]);
             for (uint16_t i = 0; i < f->nin; i++) {
-                if (!f->in[i] || i == n->epi_arg[e])
+                if (!f->in[i] || i == n->epi_arg[e] || graph_epi_chain_value(g, n, e, f->in[i]))
                     continue;
                 if (!defined[f->in[i]])
                     LW_ICE("graph_verify after %s: epilogue '%s' of node '%s' reads %%%u before "

@@ -256,13 +256,42 @@ KExpr *kb_load_bcast(KBuilder *kb, uint32_t buf, const Shape *in, const Shape *o
 
 void kb_store_out(KBuilder *kb, uint32_t buf, KIndex idx, KExpr *val)
 {
+    /* the chain's values (the node's own, then each epilogue node's): one read again
+     * by a later epilogue node (graph_epi_chain_value) is kept in a local */
+    ValueId cv[KB_MAX_EPI + 1];
+    KExpr *ce[KB_MAX_EPI + 1];
+    uint8_t reread[KB_MAX_EPI + 1] = {0};
+    uint32_t ncv = kb->nepi < KB_MAX_EPI ? kb->nepi : KB_MAX_EPI;
+    if (ncv) {
+        cv[0] = kb->epi[0]->in[kb->epi_arg ? kb->epi_arg[0] : 0];
+        for (uint32_t i = 0; i < ncv; i++)
+            cv[i + 1] = kb->epi[i]->out[0];
+        for (uint32_t i = 1; i < ncv; i++)
+            for (uint16_t j = 0; j < kb->epi[i]->nin; j++)
+                for (uint32_t k = 0; k < i && j != (kb->epi_arg ? kb->epi_arg[i] : 0); k++)
+                    if (kb->epi[i]->in[j] && kb->epi[i]->in[j] == cv[k])
+                        reread[k] = 1;
+    }
     for (uint32_t i = 0; i < kb->nepi; i++) {
+        if (i < ncv) {
+            if (reread[i]) {
+                uint16_t l = kb_local(kb, val->type);
+                kb_set(kb, l, val);
+                val = kb_var(kb, l);
+            }
+            ce[i] = val;
+        }
         const Node *e = kb->epi[i];
         uint8_t at = kb->epi_arg ? kb->epi_arg[i] : 0;
         KExpr *args[8] = {0};
         for (uint16_t j = 0; j < e->nin && j < 8; j++) {
+            uint32_t k = 0;
+            while (k < i && k < ncv && !(e->in[j] && e->in[j] == cv[k]))
+                k++;
             if (j == at) {
                 args[j] = val;
+            } else if (k < i && k < ncv) {
+                args[j] = ce[k]; /* an earlier value of the chain */
             } else if (e->in[j]) {
                 /* a constant scalar inline, else a tensor broadcast to the output's
                  * shape, loaded at the element being stored */

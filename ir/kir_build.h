@@ -8,6 +8,7 @@
 typedef struct KBuilder KBuilder;
 
 #define KB_MAX_DEPTH 32
+#define KB_MAX_EPI 16 /* epilogue nodes of one node (pass fuse makes at most this many) */
 
 struct KBuilder {
     Ctx *ctx;

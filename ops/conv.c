@@ -386,18 +386,33 @@ static void conv_blk_copyout(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uint1
     int guard = cb->nmb * MR != cb->Mg;
     if (guard)
         kb_if(kb, &mc, 1);
+    /* rows shorter than a whole number of vectors leave the C compiler a scalar
+     * remainder, where an epilogue such as x * sigmoid(x) costs the most: then the
+     * rows are copied, and the epilogue runs over them in y as one run */
+    int split = kb->nepi && cols % cb->VL && (rows == 1 || cols == cb->ys[2]);
+    KIndex y0 = ybase;
+    kidx_add(&y0, vn, cb->ys[0]);
+    kidx_add(&y0, vg, cb->Mg * cb->ys[1]);
+    kidx_add_index(&y0, &m, cb->ys[1]);
     uint16_t vr = kb_for(kb, rows), vo = kb_for(kb, cols);
-    KIndex ti = kidx_const(0), yi = ybase;
+    KIndex ti = kidx_const(0), yi = y0;
     kidx_add(&ti, vi, cb->Ptmax);
     kidx_add(&ti, vr, tstride);
     kidx_add(&ti, vo, 1);
-    kidx_add(&yi, vn, cb->ys[0]);
-    kidx_add(&yi, vg, cb->Mg * cb->ys[1]);
-    kidx_add_index(&yi, &m, cb->ys[1]);
     kidx_add(&yi, vr, cb->ys[2]);
     kidx_add(&yi, vo, 1);
-    kb_store_out(kb, cb->yb, yi, kb_load(kb, cb->yt, ti));
+    if (split)
+        kb_store(kb, cb->yb, yi, kb_load(kb, cb->yt, ti));
+    else
+        kb_store_out(kb, cb->yb, yi, kb_load(kb, cb->yt, ti));
     kb_endfor_n(kb, 2);
+    if (split) {
+        uint16_t vq = kb_for(kb, rows * cols);
+        KIndex zi = y0;
+        kidx_add(&zi, vq, 1);
+        kb_store_out(kb, cb->yb, zi, kb_load(kb, cb->yb, zi));
+        kb_endfor(kb);
+    }
     if (guard)
         kb_endif(kb);
     kb_endfor(kb);

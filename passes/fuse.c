@@ -22,7 +22,7 @@ static int elementwise(const Node *n)
 /* Can node c run as an epilogue of node p on the value v? *arg: v's input of c.
  * pos[]: order positions (the other inputs must exist before p runs). */
 static int fusable_consumer(const Graph *g, const Node *c, ValueId v, const uint32_t *pos,
-                            NodeId p, uint8_t *arg)
+                            NodeId p, const ValueId *cv, uint16_t ncv, uint8_t *arg)
 {
     if (!elementwise(c) || c->nout != 1 || !c->out[0] || c->nin > 8)
         return 0;
@@ -40,6 +40,11 @@ static int fusable_consumer(const Graph *g, const Node *c, ValueId v, const uint
             *arg = (uint8_t)i;
             continue;
         }
+        uint16_t k = 0;
+        while (k < ncv && cv[k] != c->in[i])
+            k++;
+        if (k < ncv)
+            continue; /* an earlier value of the chain, in registers */
         const Value *o = graph_value(g, c->in[i]);
         if (shape_count(&o->shape) == 1 && o->kind == VK_CONST)
             continue; /* a constant scalar travels inline */
@@ -71,6 +76,28 @@ static int dequantized_at_load(const Graph *g, ValueId v)
     return uses > 0 && uses == graph_value(g, v)->nuses;
 }
 
+#define KB_CHAIN 16 /* epilogue nodes of one node (KB_MAX_EPI) */
+
+static int reads(const Node *c, ValueId v)
+{
+    for (uint16_t i = 0; i < c->nin; i++)
+        if (c->in[i] == v)
+            return 1;
+    return 0;
+}
+
+/* Are all of v's uses (as counted by graph_recount) inputs of chain[0..nc)? */
+static int reads_inside(const Graph *g, ValueId v, const NodeId *chain, uint16_t nc)
+{
+    uint32_t uses = 0;
+    for (uint16_t k = 0; k < nc; k++) {
+        const Node *c = graph_node(g, chain[k]);
+        for (uint16_t i = 0; i < c->nin; i++)
+            uses += c->in[i] == v;
+    }
+    return uses == graph_value(g, v)->nuses;
+}
+
 static LwStatus run(Ctx *ctx)
 {
     Graph *g = ctx->g;
@@ -97,22 +124,52 @@ static LwStatus run(Ctx *ctx)
         DType own = graph_value(g, n->out[0])->dtype;
         if (!dtype_is_float(own))
             continue;
-        NodeId chain[16];
-        ValueId ends[16];
-        uint8_t args[16];
+        NodeId chain[KB_CHAIN];
+        ValueId cv[KB_CHAIN + 1]; /* the chain's values: n's own, then each node's */
+        uint8_t args[KB_CHAIN];
         uint16_t nc = 0, keep = 0;
         int quant = 0;
-        ValueId v = n->out[0];
-        while (nc < 16) {
+        ValueId v = cv[0] = n->out[0];
+        while (nc < KB_CHAIN) {
             const Value *val = graph_value(g, v);
-            if (val->nuses != 1 || (val->flags & VF_GRAPH_OUTPUT) || !user[v])
+            if (!val->nuses || (val->flags & VF_GRAPH_OUTPUT))
                 break;
-            Node *c = graph_node(g, user[v]);
-            if (!fusable_consumer(g, c, v, pos, id, &args[nc]))
+            /* the next node: the one reader of v that can take it, when v has
+             * several (x of x * sigmoid(x): Sigmoid now, the Mul once it can) */
+            NodeId next = 0;
+            uint8_t a = 0;
+            int many = 0;
+            if (val->nuses == 1) {
+                if (user[v] && fusable_consumer(g, graph_node(g, user[v]), v, pos, id, cv,
+                                                (uint16_t)(nc + 1), &a))
+                    next = user[v];
+            } else {
+                for (uint32_t k2 = pos[id] + 1; k2 < g->order.len && !many; k2++) {
+                    NodeId cid = g->order.data[k2];
+                    const Node *c = graph_node(g, cid);
+                    uint8_t a2;
+                    if (fused[cid] || !reads(c, v) ||
+                        !fusable_consumer(g, c, v, pos, id, cv, (uint16_t)(nc + 1), &a2))
+                        continue;
+                    many = next != 0;
+                    next = cid;
+                    a = a2;
+                }
+            }
+            if (!next || many)
                 break;
-            chain[nc] = user[v];
-            v = ends[nc++] = c->out[0];
+            Node *c = graph_node(g, next);
+            chain[nc] = next;
+            args[nc] = a;
+            v = cv[++nc] = c->out[0];
             DType dt = graph_value(g, v)->dtype;
+            /* a prefix of the chain is kept when every value before its last is read
+             * only inside it */
+            int inside = 1;
+            for (uint16_t q = 0; q < nc && inside; q++)
+                inside = reads_inside(g, cv[q], chain, nc);
+            if (!inside)
+                continue;
             if (dt == own && !quant)
                 keep = nc;
             if (dtype_is_int(dt) && dequantized_at_load(g, v))
@@ -123,7 +180,7 @@ static LwStatus run(Ctx *ctx)
         nc = keep;
         if (!nc)
             continue;
-        v = ends[nc - 1];
+        v = cv[nc];
         NodeId *epi = arena_array(ctx->perm, NodeId, nc);
         uint8_t *arg = arena_array(ctx->perm, uint8_t, nc);
         for (uint16_t i = 0; i < nc; i++) {

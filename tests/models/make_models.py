@@ -390,6 +390,30 @@ def conv_masked_1d(c):
 
 
 @case
+def conv_swish(c):
+    """x * sigmoid(x) after a conv: both read the conv's output, and the pair runs
+    in the conv's stores (rows of 11: a scalar remainder after whole vectors);
+    a second conv's output is also a graph output, so its pair stays apart."""
+    x = c.input("x", (1, 6, 9, 11), 0.0, 1.0)  # h >= 0.5: away from SiLU's zero
+    w = c.weight("w", (16, 6, 3, 3), 0.0, 0.5)
+    b = c.weight("b", (16,), 0.5, 1.0)
+    w2 = c.weight("w2", (4, 16, 1, 1), 0.0, 0.5)
+    c.node("Conv", ["x", "w", "b"], ["h"], pads=[1, 1, 1, 1])
+    c.node("Sigmoid", ["h"], ["s"])
+    c.node("Mul", ["h", "s"], ["y"])
+    c.node("Conv", ["y", "w2"], ["h2"])
+    c.node("Sigmoid", ["h2"], ["s2"])
+    c.node("Mul", ["s2", "h2"], ["y2"])
+    h = ref_conv(x, w, b, pads=(1, 1, 1, 1))
+    hm = ref_conv(abs(x), abs(w), abs(b), pads=(1, 1, 1, 1))
+    y = h * ref_sigmoid(h)
+    c.output("y", y, hm)
+    h2 = ref_conv(y, w2)
+    c.output("h2", h2, ref_conv(hm, abs(w2)))
+    c.output("y2", h2 * ref_sigmoid(h2), ref_conv(hm, abs(w2)))
+
+
+@case
 def conv_groups(c):
     """group 2: 4 input channels, 6 output channels, no bias."""
     conv_case(c, (1, 4, 6, 6), (6, 2, 3, 3), dict(group=2, pads=(1, 1, 1, 1)), bias=False,
