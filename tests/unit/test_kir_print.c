@@ -109,12 +109,7 @@ static const char *model_path(Fixture *f, const char *name)
 
 static const char *tmp_path(Fixture *f, const char *sub, const char *file)
 {
-    StrBuf sb;
-    sb_init(&sb, f->ctx.perm);
-    sb_printf(&sb, "%s/%s", f->dir, sub);
-    mkdir(sb_cstr(&sb), 0700);
-    sb_printf(&sb, "/%s", file);
-    return sb_cstr(&sb);
+    return test_tmp_path(f->ctx.perm, f->dir, sub, file);
 }
 
 static LwOptions opts(Fixture *f, const char *model, const char *output, LwEmit emit)

@@ -427,12 +427,7 @@ static void test_kir_vector_report_counts_macs_per_lane(void **state)
 #if LWCC_HAVE_LLVM
 static const char *tmp_path(Fixture *f, const char *sub, const char *file)
 {
-    StrBuf sb;
-    sb_init(&sb, f->ctx.perm);
-    sb_printf(&sb, "%s/%s", f->dir, sub);
-    mkdir(sb_cstr(&sb), 0700);
-    sb_printf(&sb, "/%s", file);
-    return sb_cstr(&sb);
+    return test_tmp_path(f->ctx.perm, f->dir, sub, file);
 }
 
 static void write_file(const char *path, const char *text)

@@ -6,10 +6,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "include/lwcc/arena.h"
 #include "include/lwcc/ctx.h"
 #include "include/lwcc/diag.h"
+#include "include/lwcc/strbuf.h"
 
 /* 0 on success; the caller frees its fixture on failure. */
 static inline int test_ctx_open(Ctx *ctx, Diag *diag, FILE **out)
@@ -40,6 +42,18 @@ static inline void test_rmtree(const char *dir)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", dir);
+}
+
+/* dir/sub/file in arena a, with the folder dir/sub made. */
+static inline const char *test_tmp_path(Arena *a, const char *dir, const char *sub,
+                                        const char *file)
+{
+    StrBuf sb;
+    sb_init(&sb, a);
+    sb_printf(&sb, "%s/%s", dir, sub);
+    mkdir(sb_cstr(&sb), 0700);
+    sb_printf(&sb, "/%s", file);
+    return sb_cstr(&sb);
 }
 
 /* Everything diagnosed so far, NUL-terminated in buf. */
