@@ -306,6 +306,8 @@ typedef struct ConvBlk {
     int64_t tap_b[256];
 } ConvBlk;
 
+#define WEIGHTS_L2 (1024.0 * 1024.0) /* weight bytes that stay in a core's L2 across bands */
+
 static int64_t ceil_div(int64_t a, int64_t b)
 {
     return (a + b - 1) / b;
@@ -782,6 +784,7 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
      * row's end or the band), plus a little per row of band; among those whose scratch
      * (the band's padded input and one tile of sums per channel) fits the budget. */
     uint64_t budget = kb->scratch_budget[n->out[0]];
+    double wbytes = (double)shape_count(&w->shape) * 4.0;
     double best = 1e30;
     int64_t vmax = t->vbytes / 4, mr0 = cb.MR;
     /* in place only when the tile scratch does not fit: measured slower (the sums' rows
@@ -808,9 +811,13 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
                 /* per useful multiply-add: the tiles' vector operations (positions past
                  * a row's end included) and the band's copy (about two vector operations
                  * per vector of input, for the guards), a last shorter band is its own
-                 * copy of the code */
+                 * copy of the code; and each band streams all the weights again, which
+                 * costs when they are larger than a core's L2 (resnet18's last convs,
+                 * 9.4 MB: about 8 vector operations' time per 64-byte line from L3 or
+                 * memory, which favours tall bands there) */
                 double ops = (double)(ceil_div(pc, T) * ceil_div(cb.Mg, cb.MR) * cb.G * cb.Cg * cb.ntap) * per +
-                             2.0 * (double)(cb.G * cb.Cg * S * plane) / (double)vl;
+                             2.0 * (double)(cb.G * cb.Cg * S * plane) / (double)vl +
+                             (wbytes > WEIGHTS_L2 ? 8.0 * (double)wbytes / 64.0 : 0.0);
                 double useful = (double)((cb.direct ? pc : r * cb.OW) * cb.Mg * cb.G * cb.Cg *
                                          cb.ntap);
                 double cost = ops / useful * (1.0 + 0.002 * (double)r) *
