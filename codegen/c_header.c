@@ -1,6 +1,5 @@
 /* model.h, the API both printers write, and the facts both share: the weight blob's
  * layout, the API's names, the arena's size. */
-#include <stdlib.h>
 #include <string.h>
 
 #include "codegen/cname.h"

@@ -1006,6 +1006,7 @@ typedef struct BlobCode {
 
 static void blob_codes(BlobCode tab[256])
 {
+    memset(tab, 0, 256 * sizeof *tab); /* all 4 bytes of each code are copied */
     for (unsigned c = 0; c < 256; c++) {
         BlobCode *bc = &tab[c];
         if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {

@@ -536,10 +536,14 @@ KExpr *kb_loadx(KBuilder *kb, uint32_t buf, KIndex idx, KExpr *dyn, int64_t stri
     return half_in(kb, e);
 }
 
+int kb_vloadable(const KBuilder *kb, uint32_t buf)
+{
+    return kb->prog->bufs.data[buf].dtype == DT_FLOAT32 && !at_load_node(kb, buf);
+}
+
 KExpr *kb_vload(KBuilder *kb, uint32_t buf, KIndex idx, uint8_t lanes)
 {
-    const KBuf *b = &kb->prog->bufs.data[buf];
-    LW_ASSERT(lanes > 1 && b->dtype == DT_FLOAT32 && !at_load_node(kb, buf));
+    LW_ASSERT(lanes > 1 && kb_vloadable(kb, buf));
     KExpr *e = raw_load(kb, buf, idx);
     e->type.lanes = lanes;
     return e;

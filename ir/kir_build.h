@@ -94,6 +94,8 @@ KExpr *kb_loadx(KBuilder *kb, uint32_t buf, KIndex idx, KExpr *dyn, int64_t stri
  * mul, fma, min, max); kb_store and kb_set take a vector value for lanes consecutive
  * elements / a vector local (kb_local with KType lanes). */
 KExpr *kb_vload(KBuilder *kb, uint32_t buf, KIndex idx, uint8_t lanes);
+/* 1 when kb_vload can read buf: float32 elements of a tensor (not computed at load). */
+int kb_vloadable(const KBuilder *kb, uint32_t buf);
 KExpr *kb_splat(KBuilder *kb, KExpr *a, uint8_t lanes);
 /* One row of a register tile: acc[j] = a * x[j] + acc[j] for j < n (locals; a scalar
  * broadcast to the locals' lanes). */

@@ -3,8 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "include/lwcc/lwcc.h"
 #include "ir/kir_build.h"
 #include "ops/families.h"
+#include "target/target.h"
 
 typedef enum RnnKind { RK_RNN, RK_GRU, RK_LSTM } RnnKind;
 
@@ -455,6 +457,54 @@ static void matvec(KBuilder *kb, const RnnLow *L, int d, uint32_t dst, uint32_t 
                    uint32_t mat, uint32_t mkn, int64_t j0, int64_t nj, int64_t boff, int add)
 {
     int64_t GH = L->G * L->H;
+    /* float32 on a vector target at -O2: the gates in vector registers across the
+     * whole k loop, up to 8 vectors at a time (each sum in the same order as below);
+     * the gates past the last whole vector the scalar way */
+    const Target *t = kb->ctx->target;
+    int64_t VL = t && t->vbytes >= 16 && kb->ctx->opt && kb->ctx->opt->opt == LW_O2 &&
+                         ctype_of(kb) == DT_FLOAT32
+                     ? t->vbytes / 4
+                     : 0;
+    if (mkn && VL && nj >= VL && kb_vloadable(kb, mkn - 1) && kb_vloadable(kb, dst) &&
+        kb_vloadable(kb, src) && (!L->has_b || kb_vloadable(kb, L->b))) {
+        int64_t nvec = nj / VL;
+        for (int64_t c0 = 0; c0 < nvec; c0 += 8) {
+            int64_t nv = nvec - c0 < 8 ? nvec - c0 : 8, jb = j0 + c0 * VL;
+            KType vt2 = {DT_FLOAT32, (uint8_t)VL};
+            uint16_t acc[8], wv[8];
+            for (int64_t v = 0; v < nv; v++) {
+                acc[v] = kb_local(kb, vt2);
+                wv[v] = kb_local(kb, vt2);
+            }
+            uint16_t vb = kb_for(kb, L->Bt);
+            for (int64_t v = 0; v < nv; v++) {
+                KIndex di = ix1(jb + v * VL, vb, GH);
+                KExpr *init = L->has_b ? kb_vload(kb, L->b, kidx_const(d * 2 * GH + boff + jb + v * VL),
+                                                  (uint8_t)VL)
+                                       : kb_splat(kb, fc(kb, 0), (uint8_t)VL);
+                if (add)
+                    init = kb_op(kb, KOP_ADD, kb_vload(kb, dst, di, (uint8_t)VL), init);
+                kb_set(kb, acc[v], init);
+            }
+            uint16_t vk = kb_for(kb, K);
+            KIndex si = ix2(src_base, vb, src_b, vk, 1);
+            if (src_t)
+                kidx_add(&si, vt, src_t);
+            for (int64_t v = 0; v < nv; v++)
+                kb_set(kb, wv[v], kb_vload(kb, mkn - 1, ix1(d * GH * K + jb + v * VL, vk, GH),
+                                           (uint8_t)VL));
+            kb_fma_row(kb, acc, kb_load(kb, src, si), wv, nv);
+            kb_endfor(kb);
+            for (int64_t v = 0; v < nv; v++)
+                kb_store(kb, dst, ix1(jb + v * VL, vb, GH), kb_var(kb, acc[v]));
+            kb_endfor(kb);
+        }
+        int64_t done = nvec * VL;
+        if (done < nj)
+            matvec(kb, L, d, dst, src, src_base, src_b, src_t, vt, K, mat, mkn, j0 + done,
+                   nj - done, boff, add);
+        return;
+    }
     if (mkn) {
         uint16_t vb = kb_for(kb, L->Bt), vj = kb_for(kb, nj);
         KIndex di = ix2(j0, vb, GH, vj, 1);

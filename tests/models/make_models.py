@@ -1557,6 +1557,44 @@ def gru_float16(c):
 
 
 @case
+def lstm_gates_vec(c):
+    """LSTM-14 in float32 with 20 hidden units: 80 gates, whole vectors of every
+    width (the gate products in vector registers), bias and initial states."""
+    c.opset = 14
+    T, B, I, H = 4, 2, 5, 20
+    x = c.input("x", (T, B, I))
+    w = c.weight("w", (1, 4 * H, I), -0.5, 0.5)
+    r = c.weight("r", (1, 4 * H, H), -0.5, 0.5)
+    b = c.weight("b", (1, 8 * H), -0.5, 0.5)
+    h0 = c.input("h0", (1, B, H))
+    c0 = c.input("c0", (1, B, H))
+    c.node("LSTM", ["x", "w", "r", "b", "", "h0", "c0"], ["y", "y_h", "y_c"], hidden_size=H)
+    y, yh, yc = ref_lstm(x, w, r, b, h0, c0)
+    ones = np.ones_like(y)
+    c.output("y", y, ones)
+    c.output("y_h", yh, ones[-1])
+    c.output("y_c", yc, 4 * ones[-1])
+
+
+@case
+def gru_gates_vec(c):
+    """GRU-14 in float32 with 20 hidden units: 60 gates, whole vectors then a tail
+    of 12 on 16-lane targets."""
+    c.opset = 14
+    T, B, I, H = 4, 2, 5, 20
+    x = c.input("x", (T, B, I))
+    w = c.weight("w", (1, 3 * H, I), -0.5, 0.5)
+    r = c.weight("r", (1, 3 * H, H), -0.5, 0.5)
+    b = c.weight("b", (1, 6 * H), -0.5, 0.5)
+    h0 = c.input("h0", (1, B, H))
+    c.node("GRU", ["x", "w", "r", "b", "", "h0"], ["y", "y_h"], hidden_size=H)
+    y, yh = ref_gru(x, w, r, b, h0)
+    ones = np.ones_like(y)
+    c.output("y", y, ones)
+    c.output("y_h", yh, ones[-1])
+
+
+@case
 def sce_float64(c):
     """SoftmaxCrossEntropyLoss-13 in float64, mean over the targets, with log_prob."""
     x = c.input("x", (3, 5, 2), -2.0, 2.0, dtype=F64)
