@@ -636,7 +636,9 @@ static void print_vector_helpers(StrBuf *c, uint32_t used)
                      "may_alias));\n", L, 4 * L);
         sb_printf(c, "#define lw_vld%u(p) (*(const lw_f32x%uu *)(const void *)(p))\n", L, L);
         sb_printf(c, "#define lw_vst%u(p, v) (*(lw_f32x%uu *)(void *)(p) = (v))\n", L, L);
-        sb_printf(c, "#define lw_vsplat%u(x) ((lw_f32x%u){0} + (float)(x))\n", L, L);
+        /* x - 0 is x for every x (x + 0 is not: -0 + 0 is +0), so the compiler
+         * broadcasts x as it is, from memory when x is a load, with no add */
+        sb_printf(c, "#define lw_vsplat%u(x) ((float)(x) - (lw_f32x%u){0})\n", L, L);
         static const char *const infix[][2] = {{"add", "+"}, {"sub", "-"}, {"mul", "*"}};
         for (int i = 0; i < 3; i++)
             sb_printf(c, "#define lw_v%s%u(a, b) ((a) %s (b))\n", infix[i][0], L, infix[i][1]);
