@@ -300,6 +300,12 @@ typedef struct ConvBlk {
      * its column offset tap_b[t] zeroed by row tap_b[t] of the mask table [kw][P]
      * when tap_mask[t]; positions [plo, phi) in tiles, the rest by conv_blk_edges */
     int masked;
+    /* chan: rows of OW <= 8 positions (CR) broadcast against CN vectors of output
+     * channels (weights [block of CN * VL][c][tap][CN * VL] in wch), sums to the tile
+     * scratch as [position][channel]: small feature maps waste no lanes */
+    int chan;
+    int64_t CR, CN;
+    uint32_t wch;
     int64_t P, plo, phi, rlo, rhi, kh, kw, dh, dw, pr;
     uint32_t mask;
     uint8_t tap_mask[256];
@@ -421,11 +427,68 @@ static void conv_blk_copyout(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uint1
 }
 
 /* One band of rb output rows from row oh0 (affine in the band loop, or constant). */
+/* The channel-vector tiles of a band of rb rows (ConvBlk.chan): per block of CN * VL
+ * output channels and row r, the OW positions' sums over every channel and tap in
+ * CR * CN vector locals, stored as [position][channel] and copied out to y. */
+static void conv_blk_chan(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex oh0, int64_t rb)
+{
+    int64_t CW = cb->CN * cb->VL, CR = cb->CR, CN = cb->CN;
+    uint8_t VL = (uint8_t)cb->VL;
+    KType vt = {DT_FLOAT32, VL};
+    uint16_t acc[64], wv[8];
+    for (int64_t i = 0; i < CR * CN; i++)
+        acc[i] = kb_local(kb, vt);
+    for (int64_t j = 0; j < CN; j++)
+        wv[j] = kb_local(kb, vt);
+    uint16_t vm = kb_for(kb, cb->Mg / CW), vr = kb_for(kb, rb);
+    for (int64_t p = 0; p < CR; p++)
+        for (int64_t j = 0; j < CN; j++) {
+            KExpr *b0 = kb_splat(kb, kb_const_f(kb, DT_FLOAT32, 0), VL);
+            if (cb->has_bias) {
+                KIndex bi = kidx_const(j * cb->VL);
+                kidx_add(&bi, vm, CW);
+                b0 = kb_vload(kb, cb->bpk, bi, VL);
+            }
+            kb_set(kb, acc[p * CN + j], b0);
+        }
+    uint16_t vc = kb_for(kb, cb->Cg);
+    for (int64_t tap = 0; tap < cb->ntap; tap++) {
+        for (int64_t j = 0; j < CN; j++) {
+            KIndex wi = kidx_const(tap * CW + j * cb->VL);
+            kidx_add(&wi, vm, cb->Cg * cb->ntap * CW);
+            kidx_add(&wi, vc, cb->ntap * CW);
+            kb_set(kb, wv[j], kb_vload(kb, cb->wch, wi, VL));
+        }
+        for (int64_t p = 0; p < CR; p++) {
+            KIndex xi = kidx_const(cb->tap_off[tap] + p);
+            kidx_add(&xi, vr, cb->Wq);
+            kidx_add(&xi, vc, cb->cstride);
+            kb_fma_row(kb, &acc[p * CN], kb_load(kb, cb->pack, xi), wv, CN);
+        }
+    }
+    kb_endfor(kb); /* c */
+    for (int64_t p = 0; p < CR; p++)
+        for (int64_t j = 0; j < CN; j++)
+            kb_store(kb, cb->yt, kidx_const(p * CW + j * cb->VL), kb_var(kb, acc[p * CN + j]));
+    uint16_t vi = kb_for(kb, CW), vo = kb_for(kb, CR);
+    KIndex ti = kidx_const(0), yi = kidx_const(0);
+    kidx_add(&ti, vo, CW);
+    kidx_add(&ti, vi, 1);
+    kidx_add(&yi, vn, cb->ys[0]);
+    kidx_add(&yi, vm, CW * cb->ys[1]);
+    kidx_add(&yi, vi, cb->ys[1]);
+    kidx_add_index(&yi, &oh0, cb->ys[2]);
+    kidx_add(&yi, vr, cb->ys[2]);
+    kidx_add(&yi, vo, 1);
+    kb_store_out(kb, cb->yb, yi, kb_load(kb, cb->yt, ti));
+    kb_endfor_n(kb, 4); /* o, i, r, m */
+}
+
 static void conv_blk_band(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex oh0, int64_t rb)
 {
-    int64_t Pc = (rb - 1) * cb->Wq + cb->OW, ntiles = ceil_div(Pc, cb->T);
+    int64_t Pc = (rb - 1) * cb->Wq + cb->OW, ntiles = cb->chan ? 0 : ceil_div(Pc, cb->T);
     /* phase rows the tiles read: up to the last tile's end past the farthest tap */
-    int64_t hb = ceil_div(ntiles * cb->T + cb->rhmax * cb->Wq + cb->rwmax, cb->Wq);
+    int64_t hb = ceil_div((cb->chan ? Pc : ntiles * cb->T) + cb->rhmax * cb->Wq + cb->rwmax, cb->Wq);
     int64_t C = cb->G * cb->Cg, S = cb->sh * cb->sw;
     /* the band's input, padded and split into phases: per column phase b, the columns
      * left of the input and right of it are zeros, those between a copy whose only
@@ -467,6 +530,10 @@ static void conv_blk_band(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
         }
     }
     kb_endfor_n(kb, 3);
+    if (cb->chan) {
+        conv_blk_chan(kb, cb, vn, oh0, rb);
+        return;
+    }
     uint16_t vg = kb_for(kb, cb->G), vm = kb_for(kb, cb->nmb);
     uint16_t vt = kb_for(kb, ntiles);
     KIndex xbase = kidx_const(0), tcol = kidx_const(0);
@@ -834,6 +901,36 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
             }
         }
     }
+    /* channel vectors against rows of at most 8 positions (one band of every row),
+     * when that costs fewer vector operations per useful multiply-add: a 7x7 map
+     * fills 49 of 64 lanes as position vectors, all of them this way */
+    if (!cb.direct && cb.G == 1 && cb.OW <= 8 && cb.Mg % vmax == 0 && vmax >= 4) {
+        int64_t pc = (cb.OH - 1) * cb.Wq + cb.OW;
+        int64_t plane = ceil_div(pc + cb.rhmax * cb.Wq + cb.rwmax, cb.Wq) * cb.Wq;
+        for (int64_t cn = 3; cn >= 1; cn--) {
+            if ((cb.Mg / vmax) % cn || cb.OW * cn + cn + 1 > t->nvregs)
+                continue;
+            uint64_t bytes = (((uint64_t)(cb.OW * cn * vmax * 4) + 15) & ~(uint64_t)15) +
+                             (((uint64_t)(cb.Cg * S * plane * 4) + 15) & ~(uint64_t)15);
+            double per = (double)(cb.OW * cn > cb.OW + cn ? cb.OW * cn : cb.OW + cn);
+            double ops = (double)(cb.OH * (cb.Mg / (cn * vmax)) * cb.Cg * cb.ntap) * per +
+                         2.0 * (double)(cb.Cg * S * plane) / (double)vmax +
+                         (wbytes > WEIGHTS_L2 ? 8.0 * wbytes / 64.0 : 0.0);
+            double cost = ops / (double)(cb.OH * cb.OW * cb.Mg * cb.Cg * cb.ntap);
+            if (bytes > budget || cost >= best - 1e-12)
+                break;
+            best = cost;
+            cb.chan = 1;
+            cb.inplace = 0;
+            cb.MR = mr0;
+            cb.VL = vmax;
+            cb.CN = cn;
+            cb.CR = cb.OW;
+            cb.R = cb.OH;
+            cb.plane = plane;
+            break;
+        }
+    }
     if (best >= 1e30) {
         cb.MR = mr0;
         cb.inplace = 0;
@@ -868,10 +965,20 @@ static LwStatus conv_lower_blocked(KBuilder *kb, const Node *n, ConvBlk cb)
     const Value *w = op_in(kb->g, n, 1);
     /* weights [g][block][c][tap][MR], bias [g][block][MR], zero past Mg */
     int64_t nw = cb.G * cb.nmb * cb.Cg * cb.ntap * cb.MR;
-    uint32_t wbuf;
-    float *wp = kb_weight_new(kb, DT_FLOAT32, (uint64_t)nw, &wbuf); /* zeroed: past Mg stays 0 */
+    uint32_t wbuf = 0;
     const float *wsrc = (const float *)(const void *)w->data->bytes;
-    for (int64_t g = 0; g < cb.G; g++)
+    if (cb.chan) { /* [block of CW channels][c][tap][CW] */
+        int64_t CW = cb.CN * cb.VL;
+        float *wc = kb_weight_new(kb, DT_FLOAT32, (uint64_t)(cb.Mg * cb.Cg * cb.ntap), &cb.wch);
+        for (int64_t m = 0; m < cb.Mg; m++)
+            for (int64_t ci = 0; ci < cb.Cg; ci++)
+                for (int64_t tap = 0; tap < cb.ntap; tap++)
+                    wc[((m / CW * cb.Cg + ci) * cb.ntap + tap) * CW + m % CW] =
+                        wsrc[(m * cb.Cg + ci) * cb.ntap + tap];
+        nw = 0;
+    }
+    float *wp = nw ? kb_weight_new(kb, DT_FLOAT32, (uint64_t)nw, &wbuf) : NULL; /* zeroed: past Mg stays 0 */
+    for (int64_t g = 0; g < cb.G && wp; g++)
         for (int64_t m = 0; m < cb.Mg; m++)
             for (int64_t ci = 0; ci < cb.Cg; ci++)
                 for (int64_t tap = 0; tap < cb.ntap; tap++) {
@@ -893,7 +1000,8 @@ static LwStatus conv_lower_blocked(KBuilder *kb, const Node *n, ConvBlk cb)
                 bp[(g * cb.nmb + m / cb.MR) * cb.MR + m % cb.MR] = bsrc[g * cb.Mg + m];
     }
     if (!cb.inplace)
-        cb.yt = kb_scratch(kb, DT_FLOAT32, (uint64_t)(cb.MR * cb.Ptmax));
+        cb.yt = kb_scratch(kb, DT_FLOAT32,
+                           (uint64_t)(cb.chan ? cb.CR * cb.CN * cb.VL : cb.MR * cb.Ptmax));
     if (cb.masked) {
         float *mk = kb_weight_new(kb, DT_FLOAT32, (uint64_t)(cb.kw * cb.P), &cb.mask);
         for (int64_t b = 0; b < cb.kw; b++)

@@ -414,6 +414,22 @@ def conv_swish(c):
 
 
 @case
+def conv_chan(c):
+    """Rows of 7 and 4 positions, 32 and 16 output channels: the tiles of channel
+    vectors against a row's positions (stride 1 with bias, then stride 2)."""
+    x = c.input("x", (1, 8, 6, 7), 0.0, 1.0)  # one sign: 1344 outputs, none near 0
+    w = c.weight("w", (32, 8, 3, 3), 0.0, 0.5)
+    b = c.weight("b", (32,), -0.5, 0.5)
+    w2 = c.weight("w2", (16, 8, 3, 3), -0.5, 0.5)
+    c.node("Conv", ["x", "w", "b"], ["h"], pads=[1, 1, 1, 1])
+    c.node("Conv", ["x", "w2"], ["y"], pads=[1, 1, 1, 1], strides=[2, 2])
+    c.output("h", ref_conv(x, w, b, pads=(1, 1, 1, 1)),
+             ref_conv(abs(x), abs(w), abs(b), pads=(1, 1, 1, 1)))
+    d = dict(pads=(1, 1, 1, 1), strides=(2, 2))
+    c.output("y", ref_conv(x, w2, **d), ref_conv(abs(x), abs(w2), **d))
+
+
+@case
 def conv_groups(c):
     """group 2: 4 input channels, 6 output channels, no bias."""
     conv_case(c, (1, 4, 6, 6), (6, 2, 3, 3), dict(group=2, pads=(1, 1, 1, 1)), bias=False,
