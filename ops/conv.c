@@ -463,7 +463,9 @@ static void conv_blk_chan(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
             KIndex xi = kidx_const(cb->tap_off[tap] + p);
             kidx_add(&xi, vr, cb->Wq);
             kidx_add(&xi, vc, cb->cstride);
-            kb_fma_row(kb, &acc[p * CN], kb_load(kb, cb->pack, xi), wv, CN);
+            if (cb->direct) /* a pointwise conv reads x itself */
+                kidx_add(&xi, vn, cb->xs0);
+            kb_fma_row(kb, &acc[p * CN], kb_load(kb, cb->direct ? cb->xb : cb->pack, xi), wv, CN);
         }
     }
     kb_endfor(kb); /* c */
@@ -904,9 +906,10 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
     /* channel vectors against rows of at most 8 positions (one band of every row),
      * when that costs fewer vector operations per useful multiply-add: a 7x7 map
      * fills 49 of 64 lanes as position vectors, all of them this way */
-    if (!cb.direct && cb.G == 1 && cb.OW <= 8 && cb.Mg % vmax == 0 && vmax >= 4) {
+    if (cb.G == 1 && cb.OW <= 8 && cb.Mg % vmax == 0 && vmax >= 4) {
         int64_t pc = (cb.OH - 1) * cb.Wq + cb.OW;
-        int64_t plane = ceil_div(pc + cb.rhmax * cb.Wq + cb.rwmax, cb.Wq) * cb.Wq;
+        /* a pointwise conv reads x where it is: no band */
+        int64_t plane = cb.direct ? 0 : ceil_div(pc + cb.rhmax * cb.Wq + cb.rwmax, cb.Wq) * cb.Wq;
         for (int64_t cn = 3; cn >= 1; cn--) {
             if ((cb.Mg / vmax) % cn || cb.OW * cn + cn + 1 > t->nvregs)
                 continue;
@@ -1011,6 +1014,12 @@ static LwStatus conv_lower_blocked(KBuilder *kb, const Node *n, ConvBlk cb)
             }
     }
     uint16_t vn = kb_for(kb, op_in(kb->g, n, 0)->shape.dims[0]);
+    if (cb.chan && cb.direct) {
+        conv_blk_chan(kb, &cb, vn, kidx_const(0), cb.OH);
+        kb_endfor(kb);
+        kb_end(kb);
+        return LW_OK;
+    }
     if (cb.masked) {
         conv_blk_masked(kb, &cb, vn);
         kb_endfor(kb);

@@ -416,7 +416,7 @@ def conv_swish(c):
 @case
 def conv_chan(c):
     """Rows of 7 and 4 positions, 32 and 16 output channels: the tiles of channel
-    vectors against a row's positions (stride 1 with bias, then stride 2)."""
+    vectors against a row's positions (stride 1 with bias, stride 2, pointwise)."""
     x = c.input("x", (1, 8, 6, 7), 0.0, 1.0)  # one sign: 1344 outputs, none near 0
     w = c.weight("w", (32, 8, 3, 3), 0.0, 0.5)
     b = c.weight("b", (32,), -0.5, 0.5)
@@ -427,6 +427,9 @@ def conv_chan(c):
              ref_conv(abs(x), abs(w), abs(b), pads=(1, 1, 1, 1)))
     d = dict(pads=(1, 1, 1, 1), strides=(2, 2))
     c.output("y", ref_conv(x, w2, **d), ref_conv(abs(x), abs(w2), **d))
+    w3 = c.weight("w3", (16, 8, 1, 1), 0.0, 0.5)
+    c.node("Conv", ["x", "w3"], ["z"])
+    c.output("z", ref_conv(x, w3), ref_conv(abs(x), abs(w3)))
 
 
 @case
