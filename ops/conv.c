@@ -482,8 +482,25 @@ static void conv_blk_chan(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
     kidx_add_index(&yi, &oh0, cb->ys[2]);
     kidx_add(&yi, vr, cb->ys[2]);
     kidx_add(&yi, vo, 1);
-    kb_store_out(kb, cb->yb, yi, kb_load(kb, cb->yt, ti));
-    kb_endfor_n(kb, 4); /* o, i, r, m */
+    /* the copy-out walks the scratch a channel row apart: an epilogue runs after
+     * the block's rows, over each channel's rows in y as one run that vectorizes */
+    if (kb->nepi)
+        kb_store(kb, cb->yb, yi, kb_load(kb, cb->yt, ti));
+    else
+        kb_store_out(kb, cb->yb, yi, kb_load(kb, cb->yt, ti));
+    kb_endfor_n(kb, 3); /* o, i, r */
+    if (kb->nepi) {
+        uint16_t vj = kb_for(kb, CW), vq = kb_for(kb, rb * cb->OW);
+        KIndex zi = kidx_const(0);
+        kidx_add(&zi, vn, cb->ys[0]);
+        kidx_add(&zi, vm, CW * cb->ys[1]);
+        kidx_add(&zi, vj, cb->ys[1]);
+        kidx_add_index(&zi, &oh0, cb->ys[2]);
+        kidx_add(&zi, vq, 1);
+        kb_store_out(kb, cb->yb, zi, kb_load(kb, cb->yb, zi));
+        kb_endfor_n(kb, 2);
+    }
+    kb_endfor(kb); /* m */
 }
 
 static void conv_blk_band(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex oh0, int64_t rb)

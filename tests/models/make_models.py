@@ -428,8 +428,10 @@ def conv_chan(c):
     d = dict(pads=(1, 1, 1, 1), strides=(2, 2))
     c.output("y", ref_conv(x, w2, **d), ref_conv(abs(x), abs(w2), **d))
     w3 = c.weight("w3", (16, 8, 1, 1), 0.0, 0.5)
-    c.node("Conv", ["x", "w3"], ["z"])
-    c.output("z", ref_conv(x, w3), ref_conv(abs(x), abs(w3)))
+    r = c.input("r", (1, 16, 6, 7), 0.0, 1.0)
+    c.node("Conv", ["x", "w3"], ["p"])
+    c.node("Add", ["p", "r"], ["z"])  # an epilogue with a tensor operand
+    c.output("z", ref_conv(x, w3) + r, ref_conv(abs(x), abs(w3)) + r)
 
 
 @case
