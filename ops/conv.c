@@ -319,6 +319,17 @@ static int64_t ceil_div(int64_t a, int64_t b)
     return (a + b - 1) / b;
 }
 
+/* A register tile's float32 locals of `lanes` lanes: na sums, nx operands. */
+static void tile_locals(KBuilder *kb, uint8_t lanes, uint16_t *acc, int64_t na, uint16_t *x,
+                        int64_t nx)
+{
+    KType vt = {DT_FLOAT32, lanes};
+    for (int64_t i = 0; i < na; i++)
+        acc[i] = kb_local(kb, vt);
+    for (int64_t j = 0; j < nx; j++)
+        x[j] = kb_local(kb, vt);
+}
+
 /* Sums of one tile: MR channels of block (vg, vm) by nv vectors of `lanes` lanes
  * (lanes 1: scalars) of source src from xbase (the tile's position in channel 0 of
  * group 0; channel c at + c * cstride, tap t at + tap_off[t]), stored in dst from
@@ -328,12 +339,8 @@ static void conv_blk_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vg, uint16_t
                           int64_t drow, const KIndex *mpos)
 {
     int64_t MR = cb->MR;
-    KType vt = {DT_FLOAT32, lanes};
     uint16_t acc[256], xv[16];
-    for (int64_t i = 0; i < MR * nv; i++)
-        acc[i] = kb_local(kb, vt);
-    for (int64_t j = 0; j < nv; j++)
-        xv[j] = kb_local(kb, vt);
+    tile_locals(kb, lanes, acc, MR * nv, xv, nv);
     KIndex blk = kidx_const(0); /* g * nmb + mb */
     kidx_add(&blk, vg, cb->nmb);
     kidx_add(&blk, vm, 1);
@@ -434,12 +441,8 @@ static void conv_blk_chan(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
 {
     int64_t CW = cb->CN * cb->VL, CR = cb->CR, CN = cb->CN;
     uint8_t VL = (uint8_t)cb->VL;
-    KType vt = {DT_FLOAT32, VL};
     uint16_t acc[64], wv[8];
-    for (int64_t i = 0; i < CR * CN; i++)
-        acc[i] = kb_local(kb, vt);
-    for (int64_t j = 0; j < CN; j++)
-        wv[j] = kb_local(kb, vt);
+    tile_locals(kb, VL, acc, CR * CN, wv, CN);
     uint16_t vm = kb_for(kb, cb->Mg / CW), vr = kb_for(kb, rb);
     for (int64_t p = 0; p < CR; p++)
         for (int64_t j = 0; j < CN; j++) {
