@@ -319,6 +319,28 @@ static int64_t ceil_div(int64_t a, int64_t b)
     return (a + b - 1) / b;
 }
 
+/* Channel block (vg, vm)'s first channel in y of batch vn, at position p. */
+static KIndex blk_y0(const ConvBlk *cb, KIndex p, uint16_t vn, uint16_t vg, uint16_t vm,
+                     int64_t block)
+{
+    KIndex y0 = p;
+    kidx_add(&y0, vn, cb->ys[0]);
+    kidx_add(&y0, vg, cb->Mg * cb->ys[1]);
+    kidx_add(&y0, vm, block * cb->ys[1]);
+    return y0;
+}
+
+/* The epilogue over y in place: nch channels from y0, each n contiguous positions. */
+static void epi_in_place(KBuilder *kb, const ConvBlk *cb, KIndex y0, int64_t nch, int64_t n)
+{
+    uint16_t vi = kb_for(kb, nch), vq = kb_for(kb, n);
+    KIndex yi = y0;
+    kidx_add(&yi, vi, cb->ys[1]);
+    kidx_add(&yi, vq, 1);
+    kb_store_out(kb, cb->yb, yi, kb_load(kb, cb->yb, yi));
+    kb_endfor_n(kb, 2);
+}
+
 /* A register tile's float32 locals of `lanes` lanes: na sums, nx operands. */
 static void tile_locals(KBuilder *kb, uint8_t lanes, uint16_t *acc, int64_t na, uint16_t *x,
                         int64_t nx)
@@ -493,15 +515,11 @@ static void conv_blk_chan(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
         kb_store_out(kb, cb->yb, yi, kb_load(kb, cb->yt, ti));
     kb_endfor_n(kb, 3); /* o, i, r */
     if (kb->nepi) {
-        uint16_t vj = kb_for(kb, CW), vq = kb_for(kb, rb * cb->OW);
-        KIndex zi = kidx_const(0);
-        kidx_add(&zi, vn, cb->ys[0]);
-        kidx_add(&zi, vm, CW * cb->ys[1]);
-        kidx_add(&zi, vj, cb->ys[1]);
-        kidx_add_index(&zi, &oh0, cb->ys[2]);
-        kidx_add(&zi, vq, 1);
-        kb_store_out(kb, cb->yb, zi, kb_load(kb, cb->yb, zi));
-        kb_endfor_n(kb, 2);
+        KIndex y0 = kidx_const(0); /* the block's first channel, the band's first row */
+        kidx_add(&y0, vn, cb->ys[0]);
+        kidx_add(&y0, vm, CW * cb->ys[1]);
+        kidx_add_index(&y0, &oh0, cb->ys[2]);
+        epi_in_place(kb, cb, y0, CW, rb * cb->OW);
     }
     kb_endfor(kb); /* m */
 }
@@ -583,20 +601,11 @@ static void conv_blk_direct_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vn, u
         conv_blk_copyout(kb, cb, vn, vg, vm, p, 1, 0, nv * lanes);
         return;
     }
-    KIndex y0 = p; /* channel block's first channel at position p */
-    kidx_add(&y0, vn, cb->ys[0]);
-    kidx_add(&y0, vg, cb->Mg * cb->ys[1]);
-    kidx_add(&y0, vm, cb->MR * cb->ys[1]);
+    KIndex y0 = blk_y0(cb, p, vn, vg, vm, cb->MR);
     conv_blk_tile(kb, cb, vg, vm, cb->xb, xbase, nv, lanes, cb->yb, y0, cb->ys[1],
                   cb->masked ? &p : NULL);
-    if (!kb->nepi || cb->masked) /* masked: the epilogue once, after the edges */
-        return;
-    uint16_t vi = kb_for(kb, cb->MR), vq = kb_for(kb, nv * lanes);
-    KIndex yi = y0;
-    kidx_add(&yi, vi, cb->ys[1]);
-    kidx_add(&yi, vq, 1);
-    kb_store_out(kb, cb->yb, yi, kb_load(kb, cb->yb, yi));
-    kb_endfor_n(kb, 2);
+    if (kb->nepi && !cb->masked) /* masked: the epilogue once, after the edges */
+        epi_in_place(kb, cb, y0, cb->MR, nv * lanes);
 }
 
 /* A pointwise conv (1x1, stride 1, no pads) reads x itself: tiles of T positions,
@@ -638,10 +647,7 @@ static void conv_blk_edges(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uint16_
     KIndex blk = kidx_const(0); /* g * nmb + mb */
     kidx_add(&blk, vg, cb->nmb);
     kidx_add(&blk, vm, 1);
-    KIndex y0 = kidx_const(0);
-    kidx_add(&y0, vn, cb->ys[0]);
-    kidx_add(&y0, vg, cb->Mg * cb->ys[1]);
-    kidx_add(&y0, vm, MR * cb->ys[1]);
+    KIndex y0 = blk_y0(cb, kidx_const(0), vn, vg, vm, MR);
     kidx_add(&y0, vi, cb->ys[1]);
     for (int r = 0; r < 4; r++) {
         if (rect[r][1] <= rect[r][0] || rect[r][3] <= rect[r][2])
@@ -720,18 +726,8 @@ static void conv_blk_masked(KBuilder *kb, const ConvBlk *cb, uint16_t vn)
         conv_blk_direct_tile(kb, cb, vn, vg, vm, kidx_const(cb->phi - cb->T), cb->NRV,
                              (uint8_t)cb->VL);
     conv_blk_edges(kb, cb, vn, vg, vm);
-    if (kb->nepi) {
-        KIndex y0 = kidx_const(0);
-        kidx_add(&y0, vn, cb->ys[0]);
-        kidx_add(&y0, vg, cb->Mg * cb->ys[1]);
-        kidx_add(&y0, vm, cb->MR * cb->ys[1]);
-        uint16_t vi = kb_for(kb, cb->MR), vq = kb_for(kb, cb->P);
-        KIndex yi = y0;
-        kidx_add(&yi, vi, cb->ys[1]);
-        kidx_add(&yi, vq, 1);
-        kb_store_out(kb, cb->yb, yi, kb_load(kb, cb->yb, yi));
-        kb_endfor_n(kb, 2);
-    }
+    if (kb->nepi)
+        epi_in_place(kb, cb, blk_y0(cb, kidx_const(0), vn, vg, vm, cb->MR), cb->MR, cb->P);
     kb_endfor_n(kb, 2);
 }
 
