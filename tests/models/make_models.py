@@ -1541,78 +1541,62 @@ def pool_float64(c):
     c.output("p", p, dtype=F64)
 
 
-@case
-def lstm_float64(c):
-    """LSTM-14 forward in float64 with bias and initial states, all three outputs."""
+def lstm_case(c, T, B, I, H, dtype=F32):
+    """LSTM-14 forward with bias and initial states, all three outputs."""
     c.opset = 14
-    T, B, I, H = 3, 2, 3, 4
-    x = c.input("x", (T, B, I), dtype=F64)
-    w = c.weight("w", (1, 4 * H, I), -0.5, 0.5, dtype=F64)
-    r = c.weight("r", (1, 4 * H, H), -0.5, 0.5, dtype=F64)
-    b = c.weight("b", (1, 8 * H), -0.5, 0.5, dtype=F64)
-    h0 = c.input("h0", (1, B, H), dtype=F64)
-    c0 = c.input("c0", (1, B, H), dtype=F64)
+    x = c.input("x", (T, B, I), dtype=dtype)
+    w = c.weight("w", (1, 4 * H, I), -0.5, 0.5, dtype=dtype)
+    r = c.weight("r", (1, 4 * H, H), -0.5, 0.5, dtype=dtype)
+    b = c.weight("b", (1, 8 * H), -0.5, 0.5, dtype=dtype)
+    h0 = c.input("h0", (1, B, H), dtype=dtype)
+    c0 = c.input("c0", (1, B, H), dtype=dtype)
     c.node("LSTM", ["x", "w", "r", "b", "", "h0", "c0"], ["y", "y_h", "y_c"], hidden_size=H)
     y, yh, yc = ref_lstm(x, w, r, b, h0, c0)
     ones = np.ones_like(y)
-    c.output("y", y, ones, dtype=F64)
-    c.output("y_h", yh, ones[-1], dtype=F64)
-    c.output("y_c", yc, 4 * ones[-1], dtype=F64)
+    c.output("y", y, ones, dtype=dtype)
+    c.output("y_h", yh, ones[-1], dtype=dtype)
+    c.output("y_c", yc, 4 * ones[-1], dtype=dtype)
+
+
+def gru_case(c, T, B, I, H, dtype=F32):
+    """GRU-14 forward (linear_before_reset 0) with bias and initial state."""
+    c.opset = 14
+    x = c.input("x", (T, B, I), dtype=dtype)
+    w = c.weight("w", (1, 3 * H, I), -0.5, 0.5, dtype=dtype)
+    r = c.weight("r", (1, 3 * H, H), -0.5, 0.5, dtype=dtype)
+    b = c.weight("b", (1, 6 * H), -0.5, 0.5, dtype=dtype)
+    h0 = c.input("h0", (1, B, H), dtype=dtype)
+    c.node("GRU", ["x", "w", "r", "b", "", "h0"], ["y", "y_h"], hidden_size=H)
+    y, yh = ref_gru(x, w, r, b, h0)
+    ones = np.ones_like(y)
+    c.output("y", y, ones, dtype=dtype)
+    c.output("y_h", yh, ones[-1], dtype=dtype)
+
+
+@case
+def lstm_float64(c):
+    """LSTM-14 forward in float64 with bias and initial states, all three outputs."""
+    lstm_case(c, 3, 2, 3, 4, dtype=F64)
 
 
 @case
 def gru_float16(c):
     """GRU-14 forward in float16 (linear_before_reset 0) with bias and initial state."""
-    c.opset = 14
-    T, B, I, H = 3, 2, 3, 4
-    x = c.input("x", (T, B, I), dtype=F16)
-    w = c.weight("w", (1, 3 * H, I), -0.5, 0.5, dtype=F16)
-    r = c.weight("r", (1, 3 * H, H), -0.5, 0.5, dtype=F16)
-    b = c.weight("b", (1, 6 * H), -0.5, 0.5, dtype=F16)
-    h0 = c.input("h0", (1, B, H), dtype=F16)
-    c.node("GRU", ["x", "w", "r", "b", "", "h0"], ["y", "y_h"], hidden_size=H)
-    y, yh = ref_gru(x, w, r, b, h0)
-    ones = np.ones_like(y)
-    c.output("y", y, ones, dtype=F16)
-    c.output("y_h", yh, ones[-1], dtype=F16)
+    gru_case(c, 3, 2, 3, 4, dtype=F16)
 
 
 @case
 def lstm_gates_vec(c):
     """LSTM-14 in float32 with 20 hidden units: 80 gates, whole vectors of every
     width (the gate products in vector registers), bias and initial states."""
-    c.opset = 14
-    T, B, I, H = 4, 2, 5, 20
-    x = c.input("x", (T, B, I))
-    w = c.weight("w", (1, 4 * H, I), -0.5, 0.5)
-    r = c.weight("r", (1, 4 * H, H), -0.5, 0.5)
-    b = c.weight("b", (1, 8 * H), -0.5, 0.5)
-    h0 = c.input("h0", (1, B, H))
-    c0 = c.input("c0", (1, B, H))
-    c.node("LSTM", ["x", "w", "r", "b", "", "h0", "c0"], ["y", "y_h", "y_c"], hidden_size=H)
-    y, yh, yc = ref_lstm(x, w, r, b, h0, c0)
-    ones = np.ones_like(y)
-    c.output("y", y, ones)
-    c.output("y_h", yh, ones[-1])
-    c.output("y_c", yc, 4 * ones[-1])
+    lstm_case(c, 4, 2, 5, 20)
 
 
 @case
 def gru_gates_vec(c):
     """GRU-14 in float32 with 20 hidden units: 60 gates, whole vectors then a tail
     of 12 on 16-lane targets."""
-    c.opset = 14
-    T, B, I, H = 4, 2, 5, 20
-    x = c.input("x", (T, B, I))
-    w = c.weight("w", (1, 3 * H, I), -0.5, 0.5)
-    r = c.weight("r", (1, 3 * H, H), -0.5, 0.5)
-    b = c.weight("b", (1, 6 * H), -0.5, 0.5)
-    h0 = c.input("h0", (1, B, H))
-    c.node("GRU", ["x", "w", "r", "b", "", "h0"], ["y", "y_h"], hidden_size=H)
-    y, yh = ref_gru(x, w, r, b, h0)
-    ones = np.ones_like(y)
-    c.output("y", y, ones)
-    c.output("y_h", yh, ones[-1])
+    gru_case(c, 4, 2, 5, 20)
 
 
 @case
