@@ -160,13 +160,29 @@ static LwStatus lower_program(Ctx *ctx, Arena *a, const uint64_t *budget, Progra
     return LW_OK;
 }
 
+/* Does the program keep activations as integers, dequantized where they are read
+ * (a QDQ model)? */
+static int quantized_activations(const Graph *g)
+{
+    for (uint32_t k = 0; k < g->order.len; k++) {
+        const Node *n = graph_node(g, g->order.data[k]);
+        if (n->nin && n->in[0] && graph_value(g, n->in[0])->kind != VK_CONST &&
+            lower_at_load(g, n))
+            return 1;
+    }
+    return 0;
+}
+
 /* Schedules that need more scratch (the blocked convolution) are used where the
  * scratch fits under a cap on the bytes live at one kernel: the plain program is made
  * first, in a temporary arena, for its live bytes per kernel; each node's budget is the
  * cap less the bytes live at its kernels. The cap (--arena): the plain program's own
  * peak or, if larger, the model's unfused max-live bound (bound, the default: fusion's
  * savings are spent on speed, and the arena stays within what any plan of the model's
- * own graph needs); only the plain peak (tight: the arena does not grow); none (fast). */
+ * own graph needs); only the plain peak (tight: the arena does not grow); none (fast).
+ * A model whose activations are stored as integers gets the plain peak under bound as
+ * well: its unfused bound counts them dequantized, in float32, and spending that on
+ * scratch would take back the RAM the integers save. */
 static LwStatus lower_budgeted(Ctx *ctx)
 {
     Graph *g = ctx->g;
@@ -190,7 +206,7 @@ static LwStatus lower_budgeted(Ctx *ctx)
     uint32_t nk = plain->kernels.len;
     uint64_t *live = arena_array(tmp, uint64_t, nk ? nk : 1);
     uint64_t bound = memplan_live(ctx->scratch, plain, live);
-    if (ctx->opt->arena_mode == 0 && ctx->graph_bound > bound)
+    if (ctx->opt->arena_mode == 0 && ctx->graph_bound > bound && !quantized_activations(g))
         bound = ctx->graph_bound;
     for (uint32_t k = 0; k < nk; k++) {
         const Kernel *kr = &plain->kernels.data[k];
