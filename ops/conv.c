@@ -294,6 +294,10 @@ typedef struct ConvBlk {
     uint32_t xb, yb, wpk, bpk, pack, yt;
     int has_bias, direct; /* direct: a pointwise conv reading x itself */
     int inplace;          /* direct with whole channel blocks: sums stored in y, no scratch */
+    int xload;            /* x is computed at each load (OpDef.at_load): read only by the
+                           * band's copy */
+    int yint;             /* y is stored as integers (a fused QuantizeLinear): every sum goes
+                           * through the tile scratch and the epilogue once, as it is stored */
     int64_t xs0, ys[4];
     /* masked: a stride-1 conv with no room for scratch reads x itself (see
      * conv_blk_masked): tap t at tap_off[t] from the position over x as [C][H*W],
@@ -426,7 +430,7 @@ static void conv_blk_copyout(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uint1
     /* rows shorter than a whole number of vectors leave the C compiler a scalar
      * remainder, where an epilogue such as x * sigmoid(x) costs the most: then the
      * rows are copied, and the epilogue runs over them in y as one run */
-    int split = kb->nepi && cols % cb->VL && (rows == 1 || cols == cb->ys[2]);
+    int split = kb->nepi && !cb->yint && cols % cb->VL && (rows == 1 || cols == cb->ys[2]);
     KIndex y0 = ybase;
     kidx_add(&y0, vn, cb->ys[0]);
     kidx_add(&y0, vg, cb->Mg * cb->ys[1]);
@@ -509,12 +513,13 @@ static void conv_blk_chan(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
     kidx_add(&yi, vo, 1);
     /* the copy-out walks the scratch a channel row apart: an epilogue runs after
      * the block's rows, over each channel's rows in y as one run that vectorizes */
-    if (kb->nepi)
+    int later = kb->nepi && !cb->yint;
+    if (later)
         kb_store(kb, cb->yb, yi, kb_load(kb, cb->yt, ti));
     else
         kb_store_out(kb, cb->yb, yi, kb_load(kb, cb->yt, ti));
     kb_endfor_n(kb, 3); /* o, i, r */
-    if (kb->nepi) {
+    if (later) {
         KIndex y0 = kidx_const(0); /* the block's first channel, the band's first row */
         kidx_add(&y0, vn, cb->ys[0]);
         kidx_add(&y0, vm, CW * cb->ys[1]);
@@ -563,6 +568,14 @@ static void conv_blk_band(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
                 kidx_add_index(&src, &row, cb->W);
                 kidx_add(&src, vq, cb->sw);
                 KCond rc = {row, cb->H};
+                if (cb->xload) { /* dequantized as loaded: no guarded form */
+                    kb_store(kb, cb->pack, dst, v);
+                    kb_if(kb, &rc, 1);
+                    kb_store(kb, cb->pack, dst, kb_load(kb, cb->xb, src));
+                    kb_endif(kb);
+                    kb_endfor(kb);
+                    continue;
+                }
                 v = kb_load_guard(kb, cb->xb, src, &rc, 1, v);
             }
             kb_store(kb, cb->pack, dst, v);
@@ -801,12 +814,17 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
     const Value *x = op_in(kb->g, n, 0), *w = op_in(kb->g, n, 1), *y = op_out(kb->g, n, 0);
     if (!t || t->vbytes < 8 || !ctx->opt || ctx->opt->opt != LW_O2 || !kb->scratch_budget)
         return 0;
-    if (x->dtype != DT_FLOAT32 || y->dtype != DT_FLOAT32 || op_acc_dtype(kb->g, n) != DT_FLOAT32 ||
-        w->kind != VK_CONST || w->dtype != DT_FLOAT32 || x->shape.rank > 4)
+    /* y stored as integers: a QuantizeLinear fused into the stores */
+    int yint = y->dtype != DT_FLOAT32 && n->nepi && dtype_is_int(y->dtype);
+    if (x->dtype != DT_FLOAT32 || (y->dtype != DT_FLOAT32 && !yint) ||
+        op_acc_dtype(kb->g, n) != DT_FLOAT32 || w->kind != VK_CONST || w->dtype != DT_FLOAT32 ||
+        x->shape.rank > 4)
         return 0;
-    if (kb->at_load && (kb->at_load[n->in[0]] || kb->at_load[n->in[1]] ||
-                        (op_has_in(n, 2) && kb->at_load[n->in[2]])))
+    if (kb->at_load && (kb->at_load[n->in[1]] || (op_has_in(n, 2) && kb->at_load[n->in[2]])))
         return 0;
+    /* x computed at each load (a DequantizeLinear of int8): read only by the band's
+     * copy into the scratch, which dequantizes it once */
+    int xload = kb->at_load && kb->at_load[n->in[0]];
     if (op_has_in(n, 2) && op_in(kb->g, n, 2)->kind != VK_CONST)
         return 0;
     int64_t taps = 1;
@@ -841,12 +859,14 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
     cb.dw = dw;
     cb.pr = pr;
     int64_t S = cb.sh * cb.sw;
-    cb.direct = cb.ntap == 1 && S == 1 && !cb.pt && !cb.pl && !pr &&
+    cb.yint = yint;
+    cb.xload = xload;
+    cb.direct = !xload && cb.ntap == 1 && S == 1 && !cb.pt && !cb.pl && !pr &&
                 !(sp == 2 && c->w.pads[2]) && cb.OW == cb.W && cb.OH == cb.H;
     /* a pointwise conv with no room for the tile scratch: a channel block that divides
      * the group's channels, the sums stored in y itself (slower: see below) */
     int64_t mr_inplace = 0;
-    if (cb.direct) {
+    if (cb.direct && !yint) {
         int64_t mr = cb.MR;
         while (mr > 1 && cb.Mg % mr)
             mr--;
@@ -953,7 +973,7 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
     if (best >= 1e30) {
         cb.MR = mr0;
         cb.inplace = 0;
-        if (cb.direct || !conv_blk_plan_masked(t, &cb))
+        if (cb.direct || xload || yint || !conv_blk_plan_masked(t, &cb))
             return 0;
     }
     cb.nmb = ceil_div(cb.Mg, cb.MR);

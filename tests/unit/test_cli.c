@@ -330,6 +330,27 @@ static void test_cli_quantized_activations_stay_int8(void **state)
     assert_true(arena_size(f, "f.h") >= 2048);
 }
 
+/* The same model on a target with vectors: the default cap (bound) is the plain
+ * kernels' peak, as with tight, since its unfused bound counts the activations as
+ * float32 and scratch must not take back what the integers save; with fast, its
+ * second Conv runs blocked (x dequantized as the band copy loads it, the sums
+ * quantized as they are stored) in a larger arena. */
+static void test_cli_quantized_arena_cap(void **state)
+{
+    Fixture *f = *state;
+    const char *m = MODELS "/qdq_activations/model.onnx -O2 --target=x86-64-v3";
+    assert_int_equal(run(f, "%s --arena=tight -o t.c 2>&1", m), 0);
+    assert_int_equal(run(f, "%s -o b.c 2>&1", m), 0);
+    assert_int_equal(run(f, "%s --arena=fast -o v.c 2>&1", m), 0);
+    long t = arena_size(f, "t.h"), b = arena_size(f, "b.h"), v = arena_size(f, "v.h");
+    assert_true(t > 0 && b == t && v > t);
+    static unsigned char buf[1 << 20];
+    long n = read_file(f, "v.c", buf, sizeof buf - 1);
+    assert_true(n > 0);
+    buf[n] = 0;
+    assert_non_null(strstr((char *)buf, "lw_vfma"));
+}
+
 /* --arena: at -O2 on a target with vectors, tight keeps the blocked convolution's scratch
  * under the plain kernels' peak (small_cnn has no room: generic's arena);
  * fast takes it anyway (vector code, a larger arena); bound, the default, is in between
@@ -527,6 +548,7 @@ int main(void)
         T(test_cli_verify_each_succeeds_on_valid_model),
         T(test_cli_quantized_activations_stay_int8),
         T(test_cli_arena_modes),
+        T(test_cli_quantized_arena_cap),
         T(test_cli_quantize_flags_and_bad_calibration),
         T(test_cli_quantize_writes_qdq),
         T(test_cli_exits_without_leaks),
