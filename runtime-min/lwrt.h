@@ -40,6 +40,7 @@ LWRT_FN float lwrt_powf(float x, float y);  /* C99 Annex F powf special cases (O
 LWRT_FN float lwrt_floorf(float x);
 LWRT_FN float lwrt_ceilf(float x);
 LWRT_FN float lwrt_roundevenf(float x);     /* round half to even (ONNX Round) */
+LWRT_FN float lwrt_roundevenf_bits(float x); /* the same from the bits, any target */
 LWRT_FN float lwrt_fmodf(float x, float y); /* C fmodf: exact, sign of x */
 
 /* rt_half.c: float16 / bfloat16 storage, converted at the edges (round to nearest even) */

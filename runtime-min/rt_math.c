@@ -700,8 +700,8 @@ LWRT_FN float lwrt_ceilf(float x)
     return lwrt_f32_bits(u & ~mask);
 }
 
-/* @helper lwrt_roundevenf deps: lwrt_bits_f32 lwrt_f32_bits */
-LWRT_FN float lwrt_roundevenf(float x)
+/* @helper lwrt_roundevenf_bits deps: lwrt_bits_f32 lwrt_f32_bits */
+LWRT_FN float lwrt_roundevenf_bits(float x)
 {
     uint32_t u = lwrt_bits_f32(x), mask, half, frac;
     int32_t e = (int32_t)((u >> 23) & 0xffu) - 127;
@@ -721,6 +721,25 @@ LWRT_FN float lwrt_roundevenf(float x)
     if (frac > half || (frac == half && (u & (mask + 1u))))
         u += mask + 1u;
     return lwrt_f32_bits(u);
+}
+
+/* @helper lwrt_roundevenf deps: lwrt_roundevenf_bits */
+/* The instruction where the C compiler has one (SSE4.1's round with mode 8, AArch64's
+ * frintn) through the builtin, which it inlines and vectorizes (a quantized model rounds
+ * every value it stores); else the bits. Not in lwcc's bitcode: one module serves every
+ * target, Cortex-M included. */
+LWRT_FN float lwrt_roundevenf(float x)
+{
+#if !defined(LWRT_BITCODE) && defined(__GNUC__) && defined(__has_builtin) &&                   \
+    (defined(__SSE4_1__) || defined(__aarch64__))
+#if __has_builtin(__builtin_roundevenf)
+    return __builtin_roundevenf(x);
+#else
+    return lwrt_roundevenf_bits(x);
+#endif
+#else
+    return lwrt_roundevenf_bits(x);
+#endif
 }
 
 /* @helper lwrt_fmodf deps: lwrt_bits_f32 lwrt_f32_bits lwrt_nanf */

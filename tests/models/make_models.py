@@ -676,6 +676,21 @@ def clip_max_only(c):
 
 
 @case
+def round_ties(c):
+    """Round-11: halves round to even at every magnitude up to 2^23 and both signs;
+    integers, values past 2^23 and infinities unchanged (the instruction on targets
+    with one, the bits on the others)."""
+    k = np.arange(-40, 40, dtype=np.float64)
+    edge = np.array([2.0**22 + 0.5, 2.0**22 + 1.5, 2.0**23 - 0.5, 2.0**23, 2.0**23 + 2,
+                     -(2.0**22 + 0.5), 1e30, -1e30, np.inf, -np.inf, 0.49999997, -0.49999997,
+                     0.0, 1.0000001, -2.5000002, 1e-40])
+    x = np.concatenate([k + 0.5, k, k * 0.37 + 0.1, edge]).astype(F32)
+    c.inputs.append(("x", x))
+    c.node("Round", ["x"], ["y"])
+    c.output("y", np.round(x.astype(np.float64)))  # numpy: half to even
+
+
+@case
 def sigmoid(c):
     unary_case(c, "Sigmoid", ref_sigmoid, -8.0, 8.0)
 

@@ -316,18 +316,22 @@ static void test_rt_rounding_helpers_exact(void **state)
         float x = f32((uint32_t)u);
         if (isnan(x)) {
             assert_true(isnan(lwrt_floorf(x)) && isnan(lwrt_ceilf(x)));
-            assert_true(isnan(lwrt_roundevenf(x)));
+            assert_true(isnan(lwrt_roundevenf(x)) && isnan(lwrt_roundevenf_bits(x)));
             continue;
         }
         assert_int_equal(bits(lwrt_floorf(x)), bits(floorf(x)));
         assert_int_equal(bits(lwrt_ceilf(x)), bits(ceilf(x)));
+        /* the instruction where this build has one, and the bits every target can use */
         assert_int_equal(bits(lwrt_roundevenf(x)), bits(nearbyintf(x)));
+        assert_int_equal(bits(lwrt_roundevenf_bits(x)), bits(nearbyintf(x)));
     }
     /* the ties */
     assert_true(lwrt_roundevenf(0.5f) == 0.0f && lwrt_roundevenf(1.5f) == 2.0f);
     assert_true(lwrt_roundevenf(2.5f) == 2.0f && lwrt_roundevenf(-2.5f) == -2.0f);
     assert_true(lwrt_roundevenf(0x1.fffffep22f) == 0x1p23f);
     assert_true(bits(lwrt_roundevenf(-0.5f)) == 0x80000000u);
+    assert_true(lwrt_roundevenf_bits(2.5f) == 2.0f && lwrt_roundevenf_bits(-3.5f) == -4.0f);
+    assert_true(bits(lwrt_roundevenf_bits(-0.5f)) == 0x80000000u);
 }
 
 static void test_rt_fmodf_exact(void **state)
@@ -368,7 +372,8 @@ static void test_rt_blob_table_deps_resolve_in_order(void **state)
         "lwrt_f32_bits", "lwrt_bits_f32", "lwrt_inff",   "lwrt_nanf",       "lwrt_ldexpf",
         "lwrt_expf",     "lwrt_logf",     "lwrt_sqrtf",  "lwrt_sqrtf_soft", "lwrt_sigmoidf",
         "lwrt_tanhf",    "lwrt_erff",     "lwrt_sinf",   "lwrt_cosf",       "lwrt_powf",
-        "lwrt_floorf",   "lwrt_ceilf",    "lwrt_roundevenf", "lwrt_fmodf"};
+        "lwrt_floorf",   "lwrt_ceilf",    "lwrt_roundevenf", "lwrt_roundevenf_bits",
+        "lwrt_fmodf"};
     uint32_t i;
     size_t k;
 
