@@ -39,6 +39,7 @@ static void range(const VState *s, const KIndex *ix, int64_t *lo, int64_t *hi)
 static void guarded_range(const VState *s, KIndex ix, const KCond *g, uint8_t ng, int64_t *lo,
                           int64_t *hi)
 {
+    const KIndex ix0 = ix;
     int64_t glo = 0, ghi = 0;
     const KCond *all[128];
     uint32_t na = 0;
@@ -94,6 +95,12 @@ static void guarded_range(const VState *s, KIndex ix, const KCond *g, uint8_t ng
     range(s, &ix, lo, hi);
     *lo += glo;
     *hi += ghi;
+    /* a guard may bound a term more loosely than its loops do (an access inside a KS_IF
+     * whose condition is on another index): both ranges hold, so their intersection does */
+    int64_t plo, phi;
+    range(s, &ix0, &plo, &phi);
+    *lo = *lo > plo ? *lo : plo;
+    *hi = *hi < phi ? *hi : phi;
 }
 
 static void check_access(const VState *s, uint32_t buf, const KIndex *ix, const KCond *g,
