@@ -1043,6 +1043,38 @@ def qdq_activations(c):
     c.output("md", md)
 
 
+@case
+def qdq_conv_bands(c):
+    """A quantized Conv (uint8 x dequantized where it is loaded, its sums quantized as
+    int8 where they are stored) over enough rows that the blocked schedule (vector
+    targets, --arena=fast) takes bands of rows and a last, shorter band, each band's
+    copy dequantizing x inside the row guard of the padding. Exact as qdq_activations."""
+    c.opset = 13
+    x = (c.rng.integers(0, 16, size=(1, 6, 31, 7)) * 0.125).astype(F32)
+    c.inputs.append(("x", x))
+    for name, scale, zp, dt in (("xq", 0.125, 0, np.uint8), ("yq", 0.25, -3, np.int8)):
+        c.const(name + "_s", np.array(scale, F32))
+        c.const(name + "_zp", np.array(zp, dt))
+    c.node("QuantizeLinear", ["x", "xq_s", "xq_zp"], ["xq"])
+    c.node("DequantizeLinear", ["xq", "xq_s", "xq_zp"], ["xd"])
+    w = c.const("w", (c.rng.integers(-3, 4, size=(16, 6, 3, 3)) * 0.0625).astype(F32))
+    b = c.const("b", (c.rng.integers(-8, 9, size=(16,)) * 0.0078125).astype(F32))
+    c.node("Conv", ["xd", "w", "b"], ["h"], kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    h = ref_conv(x.astype(np.float64), w, b, pads=(1, 1, 1, 1))
+    c.node("QuantizeLinear", ["h", "yq_s", "yq_zp"], ["hq"])
+    c.node("DequantizeLinear", ["hq", "yq_s", "yq_zp"], ["y"])
+    q = np.clip(np.round(h / 0.25) - 3, -128, 127)
+    c.output("y", (q + 3) * 0.25)
+    # a float tensor live elsewhere raises the arena's peak: the Conv gets some room for
+    # scratch under the default cap, not enough for all rows at once
+    z = (c.rng.integers(-8, 9, size=(1, 2000)) * 0.125).astype(F32)
+    c.inputs.append(("z", z))
+    c.node("Relu", ["z"], ["zr"])
+    v = c.const("v", (c.rng.integers(-4, 5, size=(2000, 2)) * 0.125).astype(F32))
+    c.node("MatMul", ["zr", "v"], ["zm"])
+    c.output("zm", np.maximum(z.astype(np.float64), 0.0) @ v)
+
+
 def ref_gridsample(x, grid, mode, pad, align):
     """GridSample-16 as PyTorch's grid_sample (onnxruntime follows it), in float64."""
     N, C, H, W = x.shape
