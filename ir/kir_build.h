@@ -34,7 +34,14 @@ struct KBuilder {
      * bytes live at one kernel (passes/lower.c), or NULL: schedules that need more
      * scratch than the plain one (e.g. the blocked convolution) are not used */
     const uint64_t *scratch_budget;
+    /* A model with integer activations (passes/lower.c): KB_LEAN_REF while making the
+     * reference program its budgets come from, where kernels take no scratch they can
+     * do without (a Conv's unrolled nest with a float plane of sums or of dequantized
+     * input runs as the guarded nest); KB_LEAN_FIT in the program made with those
+     * budgets, where such scratch must fit the node's budget too. */
+    int lean;
 };
+enum { KB_LEAN_REF = 1, KB_LEAN_FIT = 2 };
 
 /* ir/kir_build.c: kernels */
 void kb_init(KBuilder *kb, Ctx *ctx, Program *p, const Graph *g, uint32_t *val_buf);

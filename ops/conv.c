@@ -59,6 +59,22 @@ static LwStatus conv_infer(Ctx *ctx, Graph *g, Node *n)
     return op_set_output(ctx, g, n, 0, x->dtype, &s);
 }
 
+/* The arena bytes conv_lower_unrolled's scratch takes: a float32 plane of sums when y
+ * is stored in another type, a float plane of x when x is computed at load (memplan's
+ * rounding to 16). */
+static uint64_t conv_unrolled_scratch(const KBuilder *kb, const Node *n, int64_t kcount)
+{
+    const Value *x = op_in(kb->g, n, 0), *y = op_out(kb->g, n, 0);
+    uint64_t need = 0;
+    if (op_acc_dtype(kb->g, n) != y->dtype)
+        need += (shape_count(&y->shape) / (uint64_t)(y->shape.dims[0] * y->shape.dims[1]) * 4 +
+                 15) & ~(uint64_t)15;
+    if (kb->at_load && kb->at_load[n->in[0]] && kcount > 1)
+        need += (shape_count(&x->shape) / (uint64_t)(x->shape.dims[0] * x->shape.dims[1]) * 4 +
+                 15) & ~(uint64_t)15;
+    return need;
+}
+
 /* Direct convolution for small kernels: every kernel position gets its own loop
  * nest over exactly the output positions whose input lies inside the image, so
  * there are no border guards and the innermost loop is unit-stride (or one
@@ -1093,9 +1109,15 @@ static LwStatus conv_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     ConvBlk cb;
     if (conv_blk_plan(ctx, kb, n, &cb))
         return conv_lower_blocked(kb, n, cb);
-    /* -Os: one guarded loop nest (smallest code) instead of a guard-free nest per tap */
-    if (kcount <= 64 && !(ctx->opt && ctx->opt->opt == LW_OS))
-        return conv_lower_unrolled(kb, n);
+    /* -Os: one guarded loop nest (smallest code) instead of a guard-free nest per tap;
+     * with integer activations (KBuilder.lean), that nest also where the unrolled one's
+     * scratch is not within the budget */
+    if (kcount <= 64 && !(ctx->opt && ctx->opt->opt == LW_OS)) {
+        uint64_t need = conv_unrolled_scratch(kb, n, kcount);
+        if (!need || !kb->lean ||
+            (kb->lean == KB_LEAN_FIT && need <= kb->scratch_budget[n->out[0]]))
+            return conv_lower_unrolled(kb, n);
+    }
     return conv_lower_guarded(kb, n);
 }
 

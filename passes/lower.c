@@ -92,7 +92,8 @@ int lower_at_load(const Graph *g, const Node *n)
 }
 
 /* The program, its kernel IR in arena a; budget: KBuilder.scratch_budget. */
-static LwStatus lower_program(Ctx *ctx, Arena *a, const uint64_t *budget, Program **out)
+static LwStatus lower_program(Ctx *ctx, Arena *a, const uint64_t *budget, int lean,
+                              Program **out)
 {
     Graph *g = ctx->g;
     Program *p = kir_program_new(a);
@@ -101,6 +102,7 @@ static LwStatus lower_program(Ctx *ctx, Arena *a, const uint64_t *budget, Progra
     kb_init(&kb, ctx, p, g, vb);
     kb.a = a;
     kb.scratch_budget = budget;
+    kb.lean = lean;
     kb.at_load = arena_array(a, const Node *, g->values.len);
     for (uint32_t i = 0; i < g->inputs.len; i++) {
         ValueId v = g->inputs.data[i];
@@ -180,35 +182,52 @@ static int quantized_activations(const Graph *g)
  * peak or, if larger, the model's unfused max-live bound (bound, the default: fusion's
  * savings are spent on speed, and the arena stays within what any plan of the model's
  * own graph needs); only the plain peak (tight: the arena does not grow); none (fast).
- * A model whose activations are stored as integers gets the plain peak under bound as
- * well: its unfused bound counts them dequantized, in float32, and spending that on
- * scratch would take back the RAM the integers save. */
+ * A model whose activations are stored as integers is capped at its plain peak, or its
+ * unfused bound when that is lower, but not below the peak of its lean program (no
+ * scratch a kernel can do without), from which its budgets come: the bound of a QDQ
+ * model counts its activations dequantized, in float32, and spending that on scratch
+ * would take back the RAM the integers save; a QOperator model's counts integers. */
+static uint64_t live_peak(Ctx *ctx, Arena *tmp, const Program *p, uint64_t **live)
+{
+    *live = arena_array(tmp, uint64_t, p->kernels.len ? p->kernels.len : 1);
+    return memplan_live(ctx->scratch, p, *live);
+}
+
 static LwStatus lower_budgeted(Ctx *ctx)
 {
     Graph *g = ctx->g;
     const Target *t = ctx->target;
     if (!t || t->vbytes < 8 || !ctx->opt || ctx->opt->opt != LW_O2)
-        return lower_program(ctx, ctx->perm, NULL, &ctx->prog);
+        return lower_program(ctx, ctx->perm, NULL, 0, &ctx->prog);
     uint64_t *budget = arena_array(ctx->perm, uint64_t, g->values.len);
     for (uint32_t v = 0; v < g->values.len; v++)
         budget[v] = UINT64_MAX;
     if (ctx->opt->arena_mode == 2)
-        return lower_program(ctx, ctx->perm, budget, &ctx->prog);
+        return lower_program(ctx, ctx->perm, budget, 0, &ctx->prog);
     Arena *tmp = arena_create(0);
     if (!tmp)
         return diag_error(ctx->diag, "out of memory");
     Program *plain;
-    LwStatus st = lower_program(ctx, tmp, NULL, &plain);
-    if (st != LW_OK) {
-        arena_destroy(tmp);
-        return st;
-    }
-    uint32_t nk = plain->kernels.len;
-    uint64_t *live = arena_array(tmp, uint64_t, nk ? nk : 1);
-    uint64_t bound = memplan_live(ctx->scratch, plain, live);
-    if (ctx->opt->arena_mode == 0 && ctx->graph_bound > bound && !quantized_activations(g))
+    uint64_t *live;
+    int lean = 0;
+    LwStatus st = lower_program(ctx, tmp, NULL, 0, &plain);
+    if (st != LW_OK)
+        goto out;
+    uint64_t bound = live_peak(ctx, tmp, plain, &live);
+    if (quantized_activations(g)) {
+        uint64_t full = bound;
+        st = lower_program(ctx, tmp, NULL, KB_LEAN_REF, &plain);
+        if (st != LW_OK)
+            goto out;
+        bound = live_peak(ctx, tmp, plain, &live);
+        lean = KB_LEAN_FIT;
+        uint64_t cap = ctx->graph_bound && ctx->graph_bound < full ? ctx->graph_bound : full;
+        if (cap > bound)
+            bound = cap;
+    } else if (ctx->opt->arena_mode == 0 && ctx->graph_bound > bound) {
         bound = ctx->graph_bound;
-    for (uint32_t k = 0; k < nk; k++) {
+    }
+    for (uint32_t k = 0; k < plain->kernels.len; k++) {
         const Kernel *kr = &plain->kernels.data[k];
         const Node *n = graph_node(g, kr->origin); /* a copy kernel: node 0, conservatively */
         if (n->nout < 1 || !n->out[0])
@@ -217,8 +236,10 @@ static LwStatus lower_budgeted(Ctx *ctx)
         if (b < budget[n->out[0]])
             budget[n->out[0]] = b;
     }
+    st = lower_program(ctx, ctx->perm, budget, lean, &ctx->prog);
+out:
     arena_destroy(tmp);
-    return lower_program(ctx, ctx->perm, budget, &ctx->prog);
+    return st;
 }
 
 /* Above -O0, nested loops that walk contiguously become one loop (ir/kir_collapse.c). */
