@@ -5,6 +5,19 @@
 #include "ir/kir_build.h"
 #include "ops/op.h"
 
+LwStatus op_make_node(Ctx *ctx, const char *op_name, const char *name, const ValueId *in,
+                      uint16_t nin, const AttrList *al, const char *outname, NodeId *id)
+{
+    int known;
+    const OpDef *op = op_lookup("", op_name, 13, &known);
+    LW_ASSERT(op);
+    SrcLoc loc = {name, op_name, "", 13, ""};
+    const char *names[1] = {outname};
+    *id = graph_add_node(ctx->perm, ctx->g, op, &loc, nin, in, 1, names);
+    TRY(op->import(ctx, graph_node(ctx->g, *id), al));
+    return op->infer(ctx, ctx->g, graph_node(ctx->g, *id));
+}
+
 LwStatus op_no_attrs(Ctx *ctx, Node *n, const AttrList *al)
 {
     return attr_check_unused(ctx, &n->loc, al);

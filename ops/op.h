@@ -108,6 +108,10 @@ typedef struct OpDef {
     KExpr *(*at_load)(KBuilder *, const Node *, KIndex idx);
     int (*at_load_ok)(const Graph *, const Node *); /* this node's form allows at_load */
     const OpWindow *window; /* computes each output position from a window; NULL: does not */
+    /* At -O2 on a target with vectors (pass expand): rewrite node `id` into standard ops
+     * that compute the same values and that faster kernels run (QLinearConv as
+     * DequantizeLinear, Conv, QuantizeLinear); *done = 0 leaves it as it is. NULL: never. */
+    LwStatus (*expand)(Ctx *, NodeId id, int *done);
 } OpDef;
 
 /* ops/sparse.c: a linear op's weight stored and run as its nonzeros (NF_SPARSE). */
@@ -135,6 +139,12 @@ const OpDef *op_lookup(const char *domain, const char *name, int64_t opset, int 
 const OpDef *op_internal(const char *name);
 
 /* Shared helpers for op families (ops/common.c). */
+/* A node of standard op op_name at opset 13 with inputs in[0..nin) and attributes al,
+ * named `name`, one output named `outname`: imported and inferred, appended to the
+ * order (toposort after). For rewrites that write ONNX ops into the graph. */
+LW_NODISCARD LwStatus op_make_node(Ctx *ctx, const char *op_name, const char *name,
+                                   const ValueId *in, uint16_t nin, const AttrList *al,
+                                   const char *outname, NodeId *id);
 LW_NODISCARD LwStatus op_no_attrs(Ctx *ctx, Node *n, const AttrList *al);
 /* Output 0 gets input `i`'s dtype and shape. */
 LW_NODISCARD LwStatus op_infer_same(Ctx *ctx, Graph *g, Node *n);

@@ -1290,6 +1290,12 @@ static LwStatus qsoftmax_lower(Ctx *ctx, KBuilder *kb, const Node *n)
         dom, name, since, until, nin0, nin1, nout0, nout1, FC_OPAQUE, 0, imp, inf, low, NULL,      \
             NULL, NULL, NULL                                                                       \
     }
+/* with OpDef.expand */
+#define QOPX(name, since, until, nin0, nin1, imp, inf, low, exp)                                 \
+    {                                                                                              \
+        "", name, since, until, nin0, nin1, 1, 1, FC_OPAQUE, 0, imp, inf, low, NULL, NULL, NULL,   \
+            NULL, NULL, NULL, NULL, exp                                                            \
+    }
 #define DQOP(since, until, imp)                                                                    \
     {                                                                                              \
         "", "DequantizeLinear", since, until, 2, 3, 1, 1, FC_ELEMWISE, 0, imp, qdq_infer,          \
@@ -1306,6 +1312,195 @@ static LwStatus qlmm_import(Ctx *ctx, Node *n, const AttrList *al)
     return op_no_attrs(ctx, n, al);
 }
 
+/* ---- QOperator as QDQ (OpDef.expand, pass expand) ------------------------------------
+ * QLinearConv and QLinearMatMul rewritten as DequantizeLinear of each input, the float op
+ * and QuantizeLinear of its result: the form fusion and the blocked kernels run (an
+ * imported QDQ model's). The sums are then float32 rather than int32: exact while they
+ * stay below 2^24 in magnitude, within a rounding of the output otherwise, as for QDQ. */
+
+static int const_or_absent(const Graph *g, const Node *n, int s)
+{
+    return !has_slot(n, s) || op_in(g, n, (uint16_t)s)->kind == VK_CONST;
+}
+
+static int scalar_slot(const Graph *g, const Node *n, int s)
+{
+    return !has_slot(n, s) || shape_count(&op_in(g, n, (uint16_t)s)->shape) == 1;
+}
+
+/* A new node of op_name over in[0..nin) named after the QOperator node, with attrs al. */
+static LwStatus expand_node(Ctx *ctx, const char *base, const char *what, const char *op_name,
+                            const ValueId *in, uint16_t nin, const AttrList *al, NodeId *id)
+{
+    StrBuf nm;
+    sb_init(&nm, ctx->perm);
+    sb_printf(&nm, "%s_%s", base, what);
+    const char *name = sb_cstr(&nm);
+    return op_make_node(ctx, op_name, name, in, nin, al, name, id);
+}
+
+/* DequantizeLinear of (v, scale, zero point) at `axis` when the scale is a vector (a
+ * constant scalar zero point repeated to its length: DequantizeLinear wants one per
+ * scale, the QLinear ops take one for all). */
+static LwStatus expand_dq(Ctx *ctx, const char *base, const char *what, const ValueId *vsz,
+                          int64_t axis, ValueId *out)
+{
+    ValueId in[3] = {vsz[0], vsz[1], vsz[2]};
+    const Value *sc = graph_value(ctx->g, vsz[1]);
+    uint64_t n = shape_count(&sc->shape);
+    if (in[2] && n > 1 && shape_count(&graph_value(ctx->g, in[2])->shape) == 1) {
+        const Value *zp = graph_value(ctx->g, in[2]);
+        size_t es = dtype_size(zp->dtype);
+        unsigned char *rep = arena_array(ctx->perm, unsigned char, (size_t)n * es);
+        for (uint64_t i = 0; i < n; i++)
+            memcpy(rep + i * es, zp->data->bytes, es);
+        StrBuf nm;
+        sb_init(&nm, ctx->perm);
+        sb_printf(&nm, "%s_%s_zero_point", base, what);
+        in[2] = graph_add_const(ctx->perm, ctx->g, sb_cstr(&nm), zp->dtype, &sc->shape, rep,
+                                (uint64_t)n * es);
+    }
+    vsz = in;
+    Attr at;
+    memset(&at, 0, sizeof at);
+    at.name = "axis";
+    at.type = AT_INT;
+    at.i = axis;
+    AttrList al = {&at, shape_count(&graph_value(ctx->g, vsz[1])->shape) > 1 ? 1u : 0u};
+    NodeId id;
+    TRY(expand_node(ctx, base, what, "DequantizeLinear", vsz, vsz[2] ? 3 : 2, &al, &id));
+    *out = graph_node(ctx->g, id)->out[0];
+    return LW_OK;
+}
+
+/* QuantizeLinear of the float op's result f with the node's (y scale, y zero point), made
+ * the definition of the node's output y, which the QOperator node gives up. */
+static LwStatus expand_q(Ctx *ctx, NodeId qop, const char *base, ValueId f, ValueId ys,
+                         ValueId yz)
+{
+    ValueId y = graph_node(ctx->g, qop)->out[0];
+    ValueId in[3] = {f, ys, yz};
+    AttrList none = {NULL, 0};
+    NodeId id;
+    TRY(expand_node(ctx, base, "quantized", "QuantizeLinear", in, yz ? 3 : 2, &none, &id));
+    graph_erase_node(ctx->g, qop);
+    graph_take_output(ctx->g, id, y);
+    return LW_OK;
+}
+
+static ValueId slot_or_0(const Node *n, int s)
+{
+    return has_slot(n, s) ? n->in[s] : 0;
+}
+
+static LwStatus qlconv_expand(Ctx *ctx, NodeId id, int *done)
+{
+    Graph *g = ctx->g;
+    const Node *n = graph_node(g, id);
+    const QConvAttrs *c = n->attrs;
+    const QSlots *sl = &qlconv_slots;
+    *done = 0;
+    /* constant weights, bias and parameters; one scale for x and for y */
+    for (int s = 1; s < n->nin; s++)
+        if (s != sl->x && !const_or_absent(g, n, s))
+            return LW_OK;
+    if (!scalar_slot(g, n, sl->xs) || !scalar_slot(g, n, sl->ys))
+        return LW_OK;
+    const Value *w = op_in(g, n, (uint16_t)sl->w);
+    int sp = w->shape.rank - 2;
+    int64_t M = w->shape.dims[0];
+    const char *base = n->loc.name && *n->loc.name ? n->loc.name : "qlinearconv";
+    ValueId xin[3] = {n->in[sl->x], n->in[sl->xs], slot_or_0(n, sl->xz)};
+    ValueId win[3] = {n->in[sl->w], n->in[sl->ws], slot_or_0(n, sl->wz)};
+    ValueId ys = n->in[sl->ys], yz = slot_or_0(n, sl->yz), bias = 0;
+    if (has_slot(n, sl->bias)) { /* int32 B as float32: B * x_scale * w_scale[m] */
+        const Value *bv = op_in(g, n, (uint16_t)sl->bias), *wsv = op_in(g, n, (uint16_t)sl->ws);
+        const int32_t *bi = (const int32_t *)(const void *)bv->data->bytes;
+        const float *wsf = (const float *)(const void *)wsv->data->bytes;
+        float xsf = *(const float *)(const void *)op_in(g, n, (uint16_t)sl->xs)->data->bytes;
+        uint64_t nws = shape_count(&wsv->shape);
+        float *bf = arena_array(ctx->perm, float, (size_t)M);
+        for (int64_t m = 0; m < M; m++)
+            bf[m] = (float)bi[m] * (xsf * wsf[nws > 1 ? m : 0]);
+        Shape bs;
+        memset(&bs, 0, sizeof bs);
+        bs.rank = 1;
+        bs.dims[0] = M;
+        StrBuf nm;
+        sb_init(&nm, ctx->perm);
+        sb_printf(&nm, "%s_bias", base);
+        bias = graph_add_const(ctx->perm, g, sb_cstr(&nm), DT_FLOAT32, &bs,
+                               (const unsigned char *)bf, (uint64_t)M * 4);
+    }
+    /* the window as Conv's attributes (resolved by inference: explicit pads) */
+    int64_t kernel[LW_MAX_SPATIAL], strides[LW_MAX_SPATIAL], dil[LW_MAX_SPATIAL];
+    int64_t pads[2 * LW_MAX_SPATIAL];
+    for (int i = 0; i < sp; i++) {
+        kernel[i] = c->w.kernel[i];
+        strides[i] = c->w.strides[i];
+        dil[i] = c->w.dilations[i];
+        pads[i] = c->w.pads[i];
+        pads[sp + i] = c->w.pads[sp + i];
+    }
+    Attr at[5];
+    memset(at, 0, sizeof at);
+    const char *names[4] = {"kernel_shape", "strides", "dilations", "pads"};
+    const int64_t *vals[4] = {kernel, strides, dil, pads};
+    for (int i = 0; i < 4; i++) {
+        at[i].name = names[i];
+        at[i].type = AT_INTS;
+        at[i].ints = vals[i];
+        at[i].n = (uint32_t)(i == 3 ? 2 * sp : sp);
+    }
+    at[4].name = "group";
+    at[4].type = AT_INT;
+    at[4].i = c->group;
+    AttrList al = {at, 5};
+    ValueId dx, dw;
+    TRY(expand_dq(ctx, base, "x", xin, 1, &dx));
+    TRY(expand_dq(ctx, base, "w", win, 0, &dw));
+    ValueId cin[3] = {dx, dw, bias};
+    NodeId cid;
+    TRY(expand_node(ctx, base, "conv", "Conv", cin, bias ? 3 : 2, &al, &cid));
+    TRY(expand_q(ctx, id, base, graph_node(g, cid)->out[0], ys, yz));
+    *done = 1;
+    return LW_OK;
+}
+
+/* QLinearMatMul with one scale for a and for y; b's per-column scales (its last axis)
+ * when it has them. */
+static LwStatus qlmm_expand(Ctx *ctx, NodeId id, int *done)
+{
+    Graph *g = ctx->g;
+    const Node *n = graph_node(g, id);
+    const QSlots *sl = &qlmm_slots;
+    *done = 0;
+    for (int s = 1; s < n->nin; s++)
+        if (s != sl->x && s != sl->w && !const_or_absent(g, n, s))
+            return LW_OK;
+    if (!scalar_slot(g, n, sl->xs) || !scalar_slot(g, n, sl->xz) || !scalar_slot(g, n, sl->ys))
+        return LW_OK;
+    const Value *b = op_in(g, n, (uint16_t)sl->w);
+    const Value *bs = op_in(g, n, (uint16_t)sl->ws);
+    if (shape_count(&bs->shape) > 1 && (bs->shape.rank != 1 || b->shape.rank < 2 ||
+                                        bs->shape.dims[0] != b->shape.dims[b->shape.rank - 1]))
+        return LW_OK;
+    const char *base = n->loc.name && *n->loc.name ? n->loc.name : "qlinearmatmul";
+    ValueId ain[3] = {n->in[sl->x], n->in[sl->xs], slot_or_0(n, sl->xz)};
+    ValueId bin[3] = {n->in[sl->w], n->in[sl->ws], slot_or_0(n, sl->wz)};
+    ValueId ys = n->in[sl->ys], yz = slot_or_0(n, sl->yz);
+    ValueId da, db;
+    TRY(expand_dq(ctx, base, "a", ain, 0, &da));
+    TRY(expand_dq(ctx, base, "b", bin, b->shape.rank - 1, &db));
+    ValueId min[2] = {da, db};
+    AttrList none = {NULL, 0};
+    NodeId mid;
+    TRY(expand_node(ctx, base, "matmul", "MatMul", min, 2, &none, &mid));
+    TRY(expand_q(ctx, id, base, graph_node(g, mid)->out[0], ys, yz));
+    *done = 1;
+    return LW_OK;
+}
+
 const OpDef ops_quant[] = {
     QLOP(10, 12, q10_import),
     QLOP(13, 18, q13_import),
@@ -1318,10 +1513,12 @@ const OpDef ops_quant[] = {
     QOP("", "DynamicQuantizeLinear", 11, LW_OPSET_MAX, 1, 1, 3, 3, op_no_attrs, dql_infer,
         dql_lower),
     QOP("", "MatMulInteger", 10, LW_OPSET_MAX, 2, 4, 1, 1, op_no_attrs, mmi_infer, mmi_lower),
-    QOP("", "QLinearMatMul", 10, 20, 8, 8, 1, 1, qlmm_import, qlmm_infer, qlmm_lower),
-    QOP("", "QLinearMatMul", 21, LW_OPSET_MAX, 8, 8, 1, 1, qlmm_import, qlmm_infer, qlmm_lower),
+    QOPX("QLinearMatMul", 10, 20, 8, 8, qlmm_import, qlmm_infer, qlmm_lower, qlmm_expand),
+    QOPX("QLinearMatMul", 21, LW_OPSET_MAX, 8, 8, qlmm_import, qlmm_infer, qlmm_lower,
+         qlmm_expand),
     QOP("", "ConvInteger", 10, LW_OPSET_MAX, 2, 4, 1, 1, qconv_import, convi_infer, convi_lower),
-    QOP("", "QLinearConv", 10, LW_OPSET_MAX, 8, 9, 1, 1, qconv_import, qlconv_infer, qlconv_lower),
+    QOPX("QLinearConv", 10, LW_OPSET_MAX, 8, 9, qconv_import, qlconv_infer, qlconv_lower,
+         qlconv_expand),
     /* onnxruntime's contrib copies (written for 16-bit QDQ): opset-13 semantics */
     QOP("com.microsoft", "QuantizeLinear", 1, 1, 2, 3, 1, 1, q13_import, qdq_infer, qdq_lower),
     QOP("com.microsoft", "DequantizeLinear", 1, 1, 2, 3, 1, 1, dq13_import, qdq_infer, qdq_lower),

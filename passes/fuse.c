@@ -59,8 +59,9 @@ static int fusable_consumer(const Graph *g, const Node *c, ValueId v, const uint
 }
 
 /* Is every use of v a DequantizeLinear-like node computed at each load of its
- * readers (passes/lower.c)? Then v, an integer tensor, is what the arena holds. */
-static int dequantized_at_load(const Graph *g, ValueId v)
+ * readers (passes/lower.c), or an op that takes the integers (MaxPool, a QLinear* op
+ * of a QOperator model)? Then v, an integer tensor, is what the arena holds. */
+static int stored_as_integer(const Graph *g, ValueId v)
 {
     uint32_t uses = 0;
     for (uint32_t k = 0; k < g->order.len; k++) {
@@ -68,7 +69,7 @@ static int dequantized_at_load(const Graph *g, ValueId v)
         for (uint16_t i = 0; i < d->nin; i++) {
             if (d->in[i] != v)
                 continue;
-            if (i != 0 || !lower_at_load(g, d))
+            if (d->op->at_load && (i != 0 || !lower_at_load(g, d)))
                 return 0;
             uses++;
         }
@@ -172,8 +173,9 @@ static LwStatus run(Ctx *ctx)
                 continue;
             if (dt == own && !quant)
                 keep = nc;
-            if (dtype_is_int(dt) && dequantized_at_load(g, v))
-                keep = nc, quant = 1; /* stored quantized: readers dequantize as they load */
+            if (dtype_is_int(dt) && stored_as_integer(g, v))
+                keep = nc, quant = 1; /* stored quantized: readers dequantize as they load,
+                                       * or take the integers */
         }
         /* up to the last quantized value read through its dequantization, else the
          * last value of the node's own type */

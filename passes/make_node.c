@@ -10,20 +10,14 @@
 LwStatus pass_make_node(Ctx *ctx, const char *op_name, const char *name, const ValueId *in,
                         uint16_t nin, int64_t axis, const char *outname, ValueId *out)
 {
-    int known;
-    const OpDef *op = op_lookup("", op_name, 13, &known);
-    LW_ASSERT(op);
-    SrcLoc loc = {name, op_name, "", 13, ""};
-    const char *names[1] = {outname};
-    NodeId id = graph_add_node(ctx->perm, ctx->g, op, &loc, nin, in, 1, names);
     Attr at;
     memset(&at, 0, sizeof at);
     at.name = "axis";
     at.type = AT_INT;
     at.i = axis;
     AttrList al = {&at, axis >= 0 ? 1u : 0u};
-    TRY(op->import(ctx, graph_node(ctx->g, id), &al));
-    TRY(op->infer(ctx, ctx->g, graph_node(ctx->g, id)));
+    NodeId id;
+    TRY(op_make_node(ctx, op_name, name, in, nin, &al, outname, &id));
     *out = graph_node(ctx->g, id)->out[0];
     return LW_OK;
 }

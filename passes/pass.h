@@ -14,7 +14,7 @@ typedef struct PassDef {
     const char *doc;  /* one line for --help-passes */
 } PassDef;
 
-extern const PassDef pass_infer_shapes, pass_fold_const, pass_dce, pass_fold_lora,
+extern const PassDef pass_infer_shapes, pass_expand, pass_fold_const, pass_dce, pass_fold_lora,
     pass_fold_affine, pass_prune_channels, pass_sparse_weights, pass_quant_ptq, pass_patch,
     pass_fuse, pass_lower, pass_memplan;
 

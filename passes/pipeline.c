@@ -13,7 +13,7 @@ static const PassDef *const pipeline_o1[] = {
     &pass_infer_shapes, &pass_fold_const, &pass_dce,   &pass_fold_affine,
     &pass_quant_ptq,    &pass_fuse,       &pass_lower, &pass_memplan};
 static const PassDef *const pipeline_o2[] = {
-    &pass_infer_shapes, &pass_fold_const,      &pass_dce,  &pass_fold_lora, &pass_fold_affine,
+    &pass_infer_shapes, &pass_expand, &pass_fold_const,      &pass_dce,  &pass_fold_lora, &pass_fold_affine,
     &pass_prune_channels, &pass_dce, &pass_quant_ptq, &pass_sparse_weights, &pass_patch,
     &pass_fuse, &pass_lower, &pass_memplan};
 
@@ -44,7 +44,7 @@ static Level level_of(LwOptLevel o)
 }
 
 static const PassDef *const all_passes[] = {
-    &pass_infer_shapes, &pass_fold_const, &pass_dce,  &pass_fold_lora, &pass_fold_affine,
+    &pass_infer_shapes, &pass_expand, &pass_fold_const, &pass_dce,  &pass_fold_lora, &pass_fold_affine,
     &pass_prune_channels, &pass_quant_ptq, &pass_sparse_weights, &pass_patch, &pass_fuse,
     &pass_lower, &pass_memplan};
 

@@ -1075,6 +1075,68 @@ def qdq_conv_bands(c):
     c.output("zm", np.maximum(z.astype(np.float64), 0.0) @ v)
 
 
+@case
+def qop_conv_matmul(c):
+    """onnxruntime's QOperator form: QLinearConv with an int32 bias and per-channel
+    weight scales, MaxPool on the uint8 result, QLinearConv again, QLinearMatMul. At -O2
+    on vector targets (pass expand) each becomes DequantizeLinear, the float op and
+    QuantizeLinear, the last stored as integers for MaxPool; elsewhere the integer
+    kernels run. Scales are powers of two and the values small integers, so float32
+    sums are exact and every rounding (ties to even) is the integer one."""
+    c.opset = 13
+    u8, i8 = np.uint8, np.int8
+
+    def scalar(name, v, dt):
+        c.const(name, np.array(v, dt))
+
+    def requant(acc, scale, zp, dt):
+        info = np.iinfo(dt)
+        return np.clip(np.round(acc * scale) + zp, info.min, info.max)
+
+    x = c.rng.integers(0, 32, size=(1, 3, 12, 10)).astype(u8)
+    c.inputs.append(("x", x))
+    scalar("xs", 0.25, F32)
+    scalar("xz", 4, u8)
+    w1 = c.rng.integers(-6, 7, size=(8, 3, 3, 3)).astype(i8)
+    c.inits.append(to_proto(w1, "w1"))
+    ws1 = np.array([0.5, 0.25, 0.125, 0.5, 0.25, 0.125, 0.5, 0.25], F32)
+    c.const("ws1", ws1)
+    scalar("wz1", 0, i8)
+    b1 = c.rng.integers(-64, 65, size=(8,)).astype(np.int32)
+    c.inits.append(to_proto(b1, "b1"))
+    scalar("ys1", 2.0, F32)
+    scalar("yz1", 128, u8)
+    c.node("QLinearConv", ["x", "xs", "xz", "w1", "ws1", "wz1", "ys1", "yz1", "b1"], ["h1"],
+           kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    acc = ref_conv(x.astype(np.float64) - 4, w1.astype(np.float64), pads=(1, 1, 1, 1))
+    acc = acc + b1.reshape(1, -1, 1, 1)
+    h1 = requant(acc, (0.25 * ws1.astype(np.float64) / 2.0).reshape(1, -1, 1, 1), 128, u8)
+    c.node("MaxPool", ["h1"], ["p1"], kernel_shape=[2, 2], strides=[2, 2])
+    p1 = ref_maxpool(h1, (2, 2), (2, 2), (0, 0, 0, 0))
+    w2 = c.rng.integers(-4, 5, size=(4, 8, 1, 1)).astype(i8)
+    c.inits.append(to_proto(w2, "w2"))
+    scalar("ws2", 0.25, F32)
+    scalar("wz2", 1, i8)
+    scalar("ys2", 4.0, F32)
+    scalar("yz2", -3, i8)
+    c.node("QLinearConv", ["p1", "ys1", "yz1", "w2", "ws2", "wz2", "ys2", "yz2"], ["h2"])
+    acc2 = ref_conv(p1 - 128, w2.astype(np.float64) - 1)
+    h2 = requant(acc2, 2.0 * 0.25 / 4.0, -3, i8)
+    c.output("h2", h2, dtype=i8)
+    a = c.rng.integers(-20, 21, size=(4, 6)).astype(i8)
+    c.inputs.append(("a", a))
+    b = c.rng.integers(-8, 9, size=(6, 5)).astype(i8)
+    c.inits.append(to_proto(b, "b"))
+    bs = np.array([0.5, 0.25, 0.125, 0.0625, 0.5], F32)
+    for name, v, dt in (("as", 0.5, F32), ("az", 2, i8), ("bz", 0, i8), ("ms", 1.0, F32),
+                        ("mz", 100, u8)):
+        scalar(name, v, dt)
+    c.const("bs", bs)
+    c.node("QLinearMatMul", ["a", "as", "az", "b", "bs", "bz", "ms", "mz"], ["m"])
+    m = requant((a.astype(np.float64) - 2) @ b, 0.5 * bs.astype(np.float64) / 1.0, 100, u8)
+    c.output("m", m, dtype=u8)
+
+
 def ref_gridsample(x, grid, mode, pad, align):
     """GridSample-16 as PyTorch's grid_sample (onnxruntime follows it), in float64."""
     N, C, H, W = x.shape

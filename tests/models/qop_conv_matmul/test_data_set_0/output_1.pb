@@ -1,0 +1,1 @@
+BmJzWaaoµsicNR†iluQJgcZ
