@@ -330,6 +330,17 @@ static void test_cli_quantized_activations_stay_int8(void **state)
     assert_true(arena_size(f, "f.h") >= 2048);
 }
 
+/* Does the file hold `needle`? */
+static int file_has(Fixture *f, const char *name, const char *needle)
+{
+    static unsigned char buf[1 << 20];
+    long n = read_file(f, name, buf, sizeof buf - 1);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    return strstr((char *)buf, needle) != NULL;
+}
+
 /* The same model on a target with vectors: the default cap (bound) is the plain
  * kernels' peak, as with tight, since its unfused bound counts the activations as
  * float32 and scratch must not take back what the integers save; with fast, its
@@ -344,11 +355,7 @@ static void test_cli_quantized_arena_cap(void **state)
     assert_int_equal(run(f, "%s --arena=fast -o v.c 2>&1", m), 0);
     long t = arena_size(f, "t.h"), b = arena_size(f, "b.h"), v = arena_size(f, "v.h");
     assert_true(t > 0 && b == t && v > t);
-    static unsigned char buf[1 << 20];
-    long n = read_file(f, "v.c", buf, sizeof buf - 1);
-    assert_true(n > 0);
-    buf[n] = 0;
-    assert_non_null(strstr((char *)buf, "lw_vfma"));
+    assert_true(file_has(f, "v.c", "lw_vfma"));
 }
 
 /* --arena: at -O2 on a target with vectors, tight keeps the blocked convolution's scratch
@@ -367,11 +374,7 @@ static void test_cli_arena_modes(void **state)
     long g = arena_size(f, "g.h"), t = arena_size(f, "t.h"), b = arena_size(f, "b.h");
     long v = arena_size(f, "v.h");
     assert_true(g > 0 && t == g && v > g && g <= b && b <= v);
-    static unsigned char buf[1 << 20];
-    long n = read_file(f, "v.c", buf, sizeof buf - 1);
-    assert_true(n > 0);
-    buf[n] = 0;
-    assert_non_null(strstr((char *)buf, "lw_vld"));
+    assert_true(file_has(f, "v.c", "lw_vld"));
     assert_int_equal(run(f, "%s -O2 --arena=loose -o x.c 2>&1", cnn), 1);
     expect(f, "--arena=loose: expected bound, tight or fast");
     assert_int_equal(run(f, "%s -O2 -o x.c --arena 2>&1", cnn), 2);
