@@ -162,8 +162,8 @@ static LwStatus lower_program(Ctx *ctx, Arena *a, const uint64_t *budget, int le
     return LW_OK;
 }
 
-/* Does the program keep activations as integers, dequantized where they are read
- * (a QDQ model)? */
+/* Does the program keep activations as integers, dequantized where they are read (a
+ * QDQ model, or a QOperator one after pass expand)? */
 static int quantized_activations(const Graph *g)
 {
     for (uint32_t k = 0; k < g->order.len; k++) {
@@ -173,6 +173,13 @@ static int quantized_activations(const Graph *g)
             return 1;
     }
     return 0;
+}
+
+/* The most bytes live at one kernel of p, and per kernel in *live (in tmp). */
+static uint64_t live_peak(Ctx *ctx, Arena *tmp, const Program *p, uint64_t **live)
+{
+    *live = arena_array(tmp, uint64_t, p->kernels.len ? p->kernels.len : 1);
+    return memplan_live(ctx->scratch, p, *live);
 }
 
 /* Schedules that need more scratch (the blocked convolution) are used where the
@@ -187,12 +194,6 @@ static int quantized_activations(const Graph *g)
  * scratch a kernel can do without), from which its budgets come: the bound of a QDQ
  * model counts its activations dequantized, in float32, and spending that on scratch
  * would take back the RAM the integers save; a QOperator model's counts integers. */
-static uint64_t live_peak(Ctx *ctx, Arena *tmp, const Program *p, uint64_t **live)
-{
-    *live = arena_array(tmp, uint64_t, p->kernels.len ? p->kernels.len : 1);
-    return memplan_live(ctx->scratch, p, *live);
-}
-
 static LwStatus lower_budgeted(Ctx *ctx)
 {
     Graph *g = ctx->g;
