@@ -1346,19 +1346,19 @@ static LwStatus expand_dq(Ctx *ctx, const char *base, const char *what, const Va
                           int64_t axis, ValueId *out)
 {
     ValueId in[3] = {vsz[0], vsz[1], vsz[2]};
-    const Value *sc = graph_value(ctx->g, vsz[1]);
-    uint64_t n = shape_count(&sc->shape);
+    Shape ss = graph_value(ctx->g, vsz[1])->shape; /* copies: adding a value may move them */
+    uint64_t n = shape_count(&ss);
     if (in[2] && n > 1 && shape_count(&graph_value(ctx->g, in[2])->shape) == 1) {
         const Value *zp = graph_value(ctx->g, in[2]);
-        size_t es = dtype_size(zp->dtype);
+        DType zt = zp->dtype;
+        size_t es = dtype_size(zt);
         unsigned char *rep = arena_array(ctx->perm, unsigned char, (size_t)n * es);
         for (uint64_t i = 0; i < n; i++)
             memcpy(rep + i * es, zp->data->bytes, es);
         StrBuf nm;
         sb_init(&nm, ctx->perm);
         sb_printf(&nm, "%s_%s_zero_point", base, what);
-        in[2] = graph_add_const(ctx->perm, ctx->g, sb_cstr(&nm), zp->dtype, &sc->shape, rep,
-                                (uint64_t)n * es);
+        in[2] = graph_add_const(ctx->perm, ctx->g, sb_cstr(&nm), zt, &ss, rep, (uint64_t)n * es);
     }
     vsz = in;
     Attr at;
@@ -1485,13 +1485,14 @@ static LwStatus qlmm_expand(Ctx *ctx, NodeId id, int *done)
     if (shape_count(&bs->shape) > 1 && (bs->shape.rank != 1 || b->shape.rank < 2 ||
                                         bs->shape.dims[0] != b->shape.dims[b->shape.rank - 1]))
         return LW_OK;
+    int64_t baxis = b->shape.rank - 1; /* b's per-column scales; b may move below */
     const char *base = n->loc.name && *n->loc.name ? n->loc.name : "qlinearmatmul";
     ValueId ain[3] = {n->in[sl->x], n->in[sl->xs], slot_or_0(n, sl->xz)};
     ValueId bin[3] = {n->in[sl->w], n->in[sl->ws], slot_or_0(n, sl->wz)};
     ValueId ys = n->in[sl->ys], yz = slot_or_0(n, sl->yz);
     ValueId da, db;
     TRY(expand_dq(ctx, base, "a", ain, 0, &da));
-    TRY(expand_dq(ctx, base, "b", bin, b->shape.rank - 1, &db));
+    TRY(expand_dq(ctx, base, "b", bin, baxis, &db));
     ValueId min[2] = {da, db};
     AttrList none = {NULL, 0};
     NodeId mid;
