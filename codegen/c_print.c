@@ -31,6 +31,7 @@ typedef struct Printer {
     uint8_t *helper_used; /* per lwrt_helpers entry */
     int need_clamp;
     uint32_t vec_used; /* bit L: vectors of L lanes printed (lw_f32xL and its helpers) */
+    uint32_t cvt_used[2]; /* bit L: converting loads of L uint8 [0] / int8 [1] lanes */
     uint64_t *woff; /* weight offsets in the blob */
     uint64_t blob_size;
     int weights_used;
@@ -502,6 +503,18 @@ static void expr(Printer *pr, const KExpr *e)
         return;
     case KE_CAST: {
         DType from = e->u.cast.a->type.dt, to = e->type.dt;
+        if (e->type.lanes > 1) { /* a converting load: lw_vcvt{u8,s8}<L>(&buf[idx]) */
+            const KExpr *l = e->u.cast.a;
+            int s8 = from == DT_INT8;
+            pr->vec_used |= vec_bit(e->type.lanes);
+            pr->cvt_used[s8] |= vec_bit(e->type.lanes);
+            sb_printf(sb, "lw_vcvt%s%u(&", s8 ? "s8" : "u8", e->type.lanes);
+            put_buf(pr, l->u.load.buf);
+            sb_putc(sb, '[');
+            put_index(pr, &l->u.load.idx);
+            sb_puts(sb, "])");
+            return;
+        }
         const char *conv = from == DT_FLOAT16   ? "lwrt_f16_to_f32"
                            : from == DT_BFLOAT16 ? "lwrt_bf16_to_f32"
                            : to == DT_FLOAT16    ? "lwrt_f32_to_f16"
@@ -676,6 +689,65 @@ static void print_vector_helpers(StrBuf *c, uint32_t used)
         sb_puts(c, "#endif\n");
         sb_putc(c, '\n');
     }
+}
+
+/* Converting loads, lw_vcvt{u8,s8}<L>(p): L int8/uint8 at any address as float32 lanes.
+ * GCC 12 turns __builtin_convertvector from bytes into one scalar conversion per lane,
+ * so where the compiler targets SSE4.1, AVX2, AVX-512 or AArch64 NEON they are the
+ * widening and converting instructions; elsewhere a loop over the lanes. */
+static void print_cvt_helpers(StrBuf *c, const uint32_t *used)
+{
+    if (!used[0] && !used[1])
+        return;
+    sb_puts(c, "/* int8/uint8 lanes loaded as float32 lanes */\n"
+               "#if defined(__GNUC__) || defined(__clang__)\n"
+               "typedef int32_t lw_i32u __attribute__((aligned(1), may_alias));\n"
+               "#if defined(__SSE4_1__)\n#include <immintrin.h>\n"
+               "#elif defined(__ARM_NEON) && defined(__aarch64__)\n#include <arm_neon.h>\n#endif\n");
+    for (unsigned L = 2; L <= LW_MAX_LANES; L *= 2)
+        for (int s8 = 0; s8 < 2; s8++) {
+            if (!(used[s8] & vec_bit(L)))
+                continue;
+            const char *nm = s8 ? "s8" : "u8", *x = s8 ? "epi8" : "epu8";
+            const char *ct = s8 ? "int8_t" : "uint8_t";
+            if (L == 4) {
+                sb_printf(c, "#if defined(__SSE4_1__)\n#define lw_vcvt%s4(p) ((lw_f32x4)_mm_cvtepi32_ps("
+                             "_mm_cvt%s_epi32(_mm_cvtsi32_si128(*(const lw_i32u *)(const void *)(p)))))\n",
+                          nm, x);
+                if (s8)
+                    sb_puts(c, "#elif defined(__ARM_NEON) && defined(__aarch64__)\n"
+                               "#define lw_vcvts84(p) ((lw_f32x4)vcvtq_f32_s32(vmovl_s16(vget_low_s16("
+                               "vmovl_s8(vreinterpret_s8_s32(vdup_n_s32(*(const lw_i32u *)(const void "
+                               "*)(p))))))))\n");
+                else
+                    sb_puts(c, "#elif defined(__ARM_NEON) && defined(__aarch64__)\n"
+                               "#define lw_vcvtu84(p) ((lw_f32x4)vcvtq_f32_u32(vmovl_u16(vget_low_u16("
+                               "vmovl_u8(vreinterpret_u8_s32(vdup_n_s32(*(const lw_i32u *)(const void "
+                               "*)(p))))))))\n");
+            } else if (L == 8) {
+                sb_printf(c, "#if defined(__AVX2__)\n#define lw_vcvt%s8(p) ((lw_f32x8)_mm256_cvtepi32_ps("
+                             "_mm256_cvt%s_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(p)))))\n",
+                          nm, x);
+            } else if (L == 16) {
+                sb_printf(c, "#if defined(__AVX512F__)\n#define lw_vcvt%s16(p) ((lw_f32x16)_mm512_cvtepi32_ps("
+                             "_mm512_cvt%s_epi32(_mm_loadu_si128((const __m128i *)(const void *)(p)))))\n",
+                          nm, x);
+            } else {
+                sb_puts(c, "#if 0\n");
+            }
+            sb_printf(c, "#else\n#define lw_vcvt%s%u(p) __extension__({ const %s *p_ = (const %s *)(const "
+                         "void *)(p); lw_f32x%u r_; for (int i_ = 0; i_ < %u; i_++) r_[i_] = (float)p_[i_]; "
+                         "r_; })\n#endif\n", nm, L, ct, ct, L, L);
+        }
+    sb_puts(c, "#else\n");
+    for (unsigned L = 2; L <= LW_MAX_LANES; L *= 2)
+        for (int s8 = 0; s8 < 2; s8++)
+            if (used[s8] & vec_bit(L))
+                sb_printf(c, "static inline lw_f32x%u lw_vcvt%s%u(const %s *p)\n{\n    lw_f32x%u r;\n"
+                             "    for (int i = 0; i < %u; i++)\n        r.v[i] = (float)p[i];\n"
+                             "    return r;\n}\n", L, s8 ? "s8" : "u8", L, s8 ? "int8_t" : "uint8_t",
+                          L, L);
+    sb_puts(c, "#endif\n\n");
 }
 
 static void kernel_comment(Printer *pr, const Kernel *k)
@@ -1305,6 +1377,7 @@ LwStatus c_print(Ctx *ctx, const char *prefix, StrBuf *c, StrBuf *h, CBlob *blob
             sb_putc(c, '\n');
         }
     print_vector_helpers(c, pr.vec_used);
+    print_cvt_helpers(c, pr.cvt_used);
     if (pr.need_clamp)
         sb_puts(c, "static inline int32_t lw_clamp(int32_t v, int32_t n)\n{\n"
                    "    return v < 0 ? 0 : v >= n ? n - 1 : v;\n}\n\n");

@@ -434,6 +434,12 @@ static LLVMValueRef expr(LPrinter *lp, const KExpr *e)
         return LLVMBuildSelect(B, ci, t, f, "");
     }
     case KE_CAST:
+        if (e->type.lanes > 1) { /* a converting load: <L x i8> to <L x float> */
+            LLVMTypeRef V = ktype_of(lp, e->type);
+            LLVMValueRef v = expr(lp, e->u.cast.a);
+            return is_signed(e->u.cast.a->type.dt) ? LLVMBuildSIToFP(B, v, V, "")
+                                                   : LLVMBuildUIToFP(B, v, V, "");
+        }
         return convert(lp, expr(lp, e->u.cast.a), e->u.cast.a->type.dt, dt);
     case KE_SPLAT: { /* insertelement into lane 0, then a shuffle of lane 0 to all */
         LLVMTypeRef V = ktype_of(lp, e->type);

@@ -12,12 +12,14 @@
 
 #define KIDX_MAX 12
 
-/* lanes > 1: a fixed-width vector (float32 for now). A vector KE_LOAD reads lanes
+/* lanes > 1: a fixed-width vector of float32. A vector KE_LOAD reads lanes
  * consecutive elements from its index (unguarded), a KS_STORE of a vector writes them;
  * KE_SPLAT broadcasts a scalar; KE_OP works lane by lane (add, sub, mul, fma, min,
- * max); locals may be vectors. No other expression has a vector form. Printers map
- * them to the target's vectors (C: GCC/Clang vector extensions; LLVM: <N x float>);
- * the interpreter evaluates them one lane at a time. */
+ * max); locals may be vectors. One more form: a vector KE_CAST to float32 of a vector
+ * KE_LOAD of int8 or uint8 elements (a converting load: the only vector of another
+ * element type). No other expression has a vector form. Printers map them to the
+ * target's vectors (C: GCC/Clang vector extensions; LLVM: <N x float>); the
+ * interpreter evaluates them one lane at a time. */
 typedef struct KType {
     DType dt;
     uint8_t lanes; /* 1 = scalar */

@@ -549,6 +549,20 @@ KExpr *kb_vload(KBuilder *kb, uint32_t buf, KIndex idx, uint8_t lanes)
     return e;
 }
 
+KExpr *kb_vload_f32(KBuilder *kb, uint32_t buf, KIndex idx, uint8_t lanes)
+{
+    DType dt = kb->prog->bufs.data[buf].dtype;
+    if (dt == DT_FLOAT32)
+        return kb_vload(kb, buf, idx, lanes);
+    LW_ASSERT(lanes > 1 && (dt == DT_INT8 || dt == DT_UINT8) && !at_load_node(kb, buf));
+    KExpr *l = raw_load(kb, buf, idx);
+    l->type.lanes = lanes;
+    KType t = {DT_FLOAT32, lanes};
+    KExpr *e = new_expr(kb, KE_CAST, t);
+    e->u.cast.a = l;
+    return e;
+}
+
 KExpr *kb_splat(KBuilder *kb, KExpr *a, uint8_t lanes)
 {
     LW_ASSERT(a->type.lanes == 1);

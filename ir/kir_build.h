@@ -103,6 +103,9 @@ KExpr *kb_loadx(KBuilder *kb, uint32_t buf, KIndex idx, KExpr *dyn, int64_t stri
 KExpr *kb_vload(KBuilder *kb, uint32_t buf, KIndex idx, uint8_t lanes);
 /* 1 when kb_vload can read buf: float32 elements of a tensor (not computed at load). */
 int kb_vloadable(const KBuilder *kb, uint32_t buf);
+/* `lanes` consecutive elements of buf as float32: kb_vload of float32 elements, or int8
+ * / uint8 elements of a plain buffer converted (one vector load and conversion). */
+KExpr *kb_vload_f32(KBuilder *kb, uint32_t buf, KIndex idx, uint8_t lanes);
 KExpr *kb_splat(KBuilder *kb, KExpr *a, uint8_t lanes);
 /* One row of a register tile: acc[j] = a * x[j] + acc[j] for j < n (locals; a scalar
  * broadcast to the locals' lanes). */

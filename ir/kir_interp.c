@@ -466,7 +466,8 @@ static KV eval(Interp *in, const KExpr *e, uint8_t lane)
         return c.i ? eval(in, e->u.sel.t, 0) : eval(in, e->u.sel.f, 0);
     }
     case KE_CAST:
-        return cast(e->type.dt, e->u.cast.a->type.dt, eval(in, e->u.cast.a, 0));
+        return cast(e->type.dt, e->u.cast.a->type.dt,
+                    eval(in, e->u.cast.a, e->type.lanes > 1 ? lane : 0));
     case KE_SPLAT:
         return eval(in, e->u.cast.a, 0);
     case KE_HREDUCE:

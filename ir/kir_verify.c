@@ -103,8 +103,9 @@ static void guarded_range(const VState *s, KIndex ix, const KCond *g, uint8_t ng
     *hi = *hi < phi ? *hi : phi;
 }
 
+/* cvt: a converting vector load, whose elements may be int8 or uint8 */
 static void check_access(const VState *s, uint32_t buf, const KIndex *ix, const KCond *g,
-                         uint8_t ng, uint8_t lanes)
+                         uint8_t ng, uint8_t lanes, int cvt)
 {
     if (buf >= s->p->bufs.len)
         fail(s, "access to an unknown buffer");
@@ -115,7 +116,8 @@ static void check_access(const VState *s, uint32_t buf, const KIndex *ix, const 
         fail(s, "index does not fit 32 bits");
     if (lo < 0 || (uint64_t)hi + (lanes - 1u) >= b->nelem)
         fail(s, "access out of bounds");
-    if (lanes > 1 && (ng || b->dtype != DT_FLOAT32))
+    if (lanes > 1 && (ng || (b->dtype != DT_FLOAT32 &&
+                             !(cvt && (b->dtype == DT_INT8 || b->dtype == DT_UINT8)))))
         fail(s, "a vector access is guarded or not float32");
 }
 
@@ -133,7 +135,7 @@ static void expr(const VState *s, const KExpr *e)
     if (e->type.lanes == 0)
         fail(s, "an expression of 0 lanes");
     if (e->type.lanes > 1 && e->kind != KE_LOAD && e->kind != KE_OP && e->kind != KE_SPLAT &&
-        e->kind != KE_VAR)
+        e->kind != KE_VAR && e->kind != KE_CAST)
         fail(s, "a vector expression of a kind that has no vector form");
     switch (e->kind) {
     case KE_CONST:
@@ -151,7 +153,7 @@ static void expr(const VState *s, const KExpr *e)
     }
     case KE_LOAD:
         check_access(s, e->u.load.buf, &e->u.load.idx, e->u.load.guard, e->u.load.nguard,
-                     e->type.lanes);
+                     e->type.lanes, 0);
         expr(s, e->u.load.other);
         return;
     case KE_LOADX: {
@@ -189,10 +191,20 @@ static void expr(const VState *s, const KExpr *e)
     case KE_SPLAT:
         if (e->u.cast.a->type.lanes != 1 || e->type.lanes < 2)
             fail(s, "a splat not from a scalar to a vector");
-        /* fall through */
-    case KE_CAST:
         expr(s, e->u.cast.a);
         return;
+    case KE_CAST: {
+        const KExpr *a = e->u.cast.a;
+        if (e->type.lanes > 1) { /* a converting load */
+            if (e->type.dt != DT_FLOAT32 || a->kind != KE_LOAD || a->type.lanes != e->type.lanes ||
+                a->u.load.nguard)
+                fail(s, "a vector conversion other than a load of int8 or uint8 to float32");
+            check_access(s, a->u.load.buf, &a->u.load.idx, NULL, 0, a->type.lanes, 1);
+            return;
+        }
+        expr(s, a);
+        return;
+    }
     case KE_HREDUCE:
         expr(s, e->u.hred.a);
         return;
@@ -224,7 +236,7 @@ static void stmt(VState *s, const KStmt *st)
         s->extent[st->u.loop.var] = 0;
         return;
     case KS_STORE:
-        check_access(s, st->u.store.buf, &st->u.store.idx, NULL, 0, st->u.store.val->type.lanes);
+        check_access(s, st->u.store.buf, &st->u.store.idx, NULL, 0, st->u.store.val->type.lanes, 0);
         if (s->p->bufs.data[st->u.store.buf].kind == KB_WEIGHT ||
             s->p->bufs.data[st->u.store.buf].kind == KB_INPUT)
             fail(s, "store to a read-only buffer");

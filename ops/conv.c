@@ -314,6 +314,15 @@ typedef struct ConvBlk {
                            * band's copy */
     int yint;             /* y is stored as integers (a fused QuantizeLinear): every sum goes
                            * through the tile scratch and the epilogue once, as it is stored */
+    /* xint: x is a DequantizeLinear of int8/uint8 xraw with one scale xsc and zero point
+     * xzp: the band is copied as those integers (a quarter of the bytes), padded with
+     * xzp, and converted as the tiles load it; xsc is in the packed weights and
+     * -xzp * (the channel's weights) in its bias */
+    int xint;
+    int32_t xzp;
+    float xsc;
+    uint32_t xraw;
+    DType xdt;
     int64_t xs0, ys[4];
     /* masked: a stride-1 conv with no room for scratch reads x itself (see
      * conv_blk_masked): tap t at tap_off[t] from the position over x as [C][H*W],
@@ -324,6 +333,7 @@ typedef struct ConvBlk {
      * channels (weights [block of CN * VL][c][tap][CN * VL] in wch), sums to the tile
      * scratch as [position][channel]: small feature maps waste no lanes */
     int chan;
+    int nocopy; /* chan over x itself: its band would be a copy of x, in order */
     int64_t CR, CN;
     uint32_t wch;
     int64_t P, plo, phi, rlo, rhi, kh, kw, dh, dw, pr;
@@ -376,6 +386,16 @@ static void tile_locals(KBuilder *kb, uint8_t lanes, uint16_t *acc, int64_t na, 
  * (lanes 1: scalars) of source src from xbase (the tile's position in channel 0 of
  * group 0; channel c at + c * cstride, tap t at + tap_off[t]), stored in dst from
  * tcol (row i at + i * drow). */
+/* lanes of the conv's input from src at xi, as float32: the band of integers (xint)
+ * converted as loaded */
+static KExpr *blk_x(KBuilder *kb, const ConvBlk *cb, uint32_t src, KIndex xi, uint8_t lanes)
+{
+    if (cb->xint && (src == cb->pack || src == cb->xraw))
+        return lanes > 1 ? kb_vload_f32(kb, src, xi, lanes)
+                         : kb_cast(kb, DT_FLOAT32, kb_load(kb, src, xi));
+    return lanes > 1 ? kb_vload(kb, src, xi, lanes) : kb_load(kb, src, xi);
+}
+
 static void conv_blk_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vg, uint16_t vm, uint32_t src,
                           KIndex xbase, int64_t nv, uint8_t lanes, uint32_t dst, KIndex tcol,
                           int64_t drow, const KIndex *mpos)
@@ -403,7 +423,7 @@ static void conv_blk_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vg, uint16_t
             xi.base += cb->tap_off[tap] + j * lanes;
             kidx_add(&xi, vg, cb->Cg * cb->cstride);
             kidx_add(&xi, vc, cb->cstride);
-            KExpr *v = lanes > 1 ? kb_vload(kb, src, xi, lanes) : kb_load(kb, src, xi);
+            KExpr *v = blk_x(kb, cb, src, xi, lanes);
             if (mpos && cb->tap_mask[tap]) { /* columns past the edge read as 0 */
                 KIndex mi = *mpos;
                 mi.base += cb->tap_b[tap] * cb->P + j * lanes;
@@ -508,9 +528,12 @@ static void conv_blk_chan(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
             KIndex xi = kidx_const(cb->tap_off[tap] + p);
             kidx_add(&xi, vr, cb->Wq);
             kidx_add(&xi, vc, cb->cstride);
-            if (cb->direct) /* a pointwise conv reads x itself */
+            uint32_t src = cb->pack;
+            if (cb->direct || cb->nocopy) { /* x itself */
                 kidx_add(&xi, vn, cb->xs0);
-            kb_fma_row(kb, &acc[p * CN], kb_load(kb, cb->direct ? cb->xb : cb->pack, xi), wv, CN);
+                src = cb->xint ? cb->xraw : cb->xb;
+            }
+            kb_fma_row(kb, &acc[p * CN], blk_x(kb, cb, src, xi, 1), wv, CN);
         }
     }
     kb_endfor(kb); /* c */
@@ -576,7 +599,7 @@ static void conv_blk_band(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
             kidx_add(&dst, va, cb->sw * cb->plane);
             kidx_add(&dst, vr, cb->Wq);
             kidx_add(&dst, vq, 1);
-            KExpr *v = kb_const_f(kb, DT_FLOAT32, 0);
+            KExpr *v = cb->xint ? kb_const_i(kb, cb->xdt, cb->xzp) : kb_const_f(kb, DT_FLOAT32, 0);
             if (k == 1) {
                 KIndex src = kidx_const((seg[k][0] * cb->sw + b - cb->pl));
                 kidx_add(&src, vn, cb->xs0);
@@ -584,6 +607,11 @@ static void conv_blk_band(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
                 kidx_add_index(&src, &row, cb->W);
                 kidx_add(&src, vq, cb->sw);
                 KCond rc = {row, cb->H};
+                if (cb->xint) { /* the integers, padded with the zero point */
+                    kb_store(kb, cb->pack, dst, kb_load_guard(kb, cb->xraw, src, &rc, 1, v));
+                    kb_endfor(kb);
+                    continue;
+                }
                 if (cb->xload) { /* dequantized as loaded: no guarded form */
                     kb_store(kb, cb->pack, dst, v);
                     kb_if(kb, &rc, 1);
@@ -841,6 +869,12 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
     /* x computed at each load (a DequantizeLinear of int8): read only by the band's
      * copy into the scratch, which dequantizes it once */
     int xload = kb->at_load && kb->at_load[n->in[0]];
+    float xsc = 1;
+    int32_t xzp = 0;
+    int xint = xload && quant_dq_tensor(kb->g, kb->at_load[n->in[0]], &xsc, &xzp);
+    /* bytes of the band per element, and vector operations per vector of it loaded */
+    uint64_t eb = xint ? 1 : 4;
+    int64_t xc = xint ? 2 : 1;
     if (op_has_in(n, 2) && op_in(kb->g, n, 2)->kind != VK_CONST)
         return 0;
     int64_t taps = 1;
@@ -877,6 +911,9 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
     int64_t S = cb.sh * cb.sw;
     cb.yint = yint;
     cb.xload = xload;
+    cb.xint = xint;
+    cb.xzp = xzp;
+    cb.xsc = xsc;
     cb.direct = !xload && cb.ntap == 1 && S == 1 && !cb.pt && !cb.pl && !pr &&
                 !(sp == 2 && c->w.pads[2]) && cb.OW == cb.W && cb.OH == cb.H;
     /* a pointwise conv with no room for the tile scratch: a channel block that divides
@@ -919,7 +956,7 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
         for (int64_t nrv = 1; nrv <= 4 && cb.MR * nrv + nrv + 1 <= t->nvregs; nrv++) {
             int64_t T = nrv * vl;
             /* vector operations per tile and (channel, tap): the FMAs or the loads */
-            double per = (double)(cb.MR * nrv > cb.MR + nrv ? cb.MR * nrv : cb.MR + nrv);
+            double per = (double)(cb.MR * nrv > cb.MR + xc * nrv ? cb.MR * nrv : cb.MR + xc * nrv);
             for (int64_t r = 1; r <= (cb.direct ? 1 : cb.OH) && r <= 64; r++) {
                 int64_t pc = cb.direct ? cb.H * cb.W : (r - 1) * cb.Wq + cb.OW;
                 int64_t pt = cb.direct ? T : ceil_div(pc, T) * T;
@@ -927,7 +964,7 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
                 int64_t plane = 0;
                 if (!cb.direct) {
                     plane = ceil_div(pt + cb.rhmax * cb.Wq + cb.rwmax, cb.Wq) * cb.Wq;
-                    bytes += ((uint64_t)(cb.G * cb.Cg * S * plane * 4) + 15) & ~(uint64_t)15;
+                    bytes += ((uint64_t)(cb.G * cb.Cg * S * plane) * eb + 15) & ~(uint64_t)15;
                 }
                 /* per useful multiply-add: the tiles' vector operations (positions past
                  * a row's end included) and the band's copy (about two vector operations
@@ -962,14 +999,19 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
         int64_t pc = (cb.OH - 1) * cb.Wq + cb.OW;
         /* a pointwise conv reads x where it is: no band */
         int64_t plane = cb.direct ? 0 : ceil_div(pc + cb.rhmax * cb.Wq + cb.rwmax, cb.Wq) * cb.Wq;
+        /* so does one with no padding, stride 1 and rows as wide as x's, whose band
+         * would be x as it is (its loads stay within x: plane <= H*W) */
+        int nocopy = !cb.direct && !cb.pt && !cb.pl && !pr && !(sp == 2 && c->w.pads[2]) &&
+                     S == 1 && cb.Wq == cb.W && plane == cb.H * cb.W;
+        int64_t bplane = nocopy ? 0 : plane;
         for (int64_t cn = 3; cn >= 1; cn--) {
             if ((cb.Mg / vmax) % cn || cb.OW * cn + cn + 1 > t->nvregs)
                 continue;
             uint64_t bytes = (((uint64_t)(cb.OW * cn * vmax * 4) + 15) & ~(uint64_t)15) +
-                             (((uint64_t)(cb.Cg * S * plane * 4) + 15) & ~(uint64_t)15);
-            double per = (double)(cb.OW * cn > cb.OW + cn ? cb.OW * cn : cb.OW + cn);
+                             (((uint64_t)(cb.Cg * S * bplane) * eb + 15) & ~(uint64_t)15);
+            double per = (double)(cb.OW * cn > xc * cb.OW + cn ? cb.OW * cn : xc * cb.OW + cn);
             double ops = (double)(cb.OH * (cb.Mg / (cn * vmax)) * cb.Cg * cb.ntap) * per +
-                         2.0 * (double)(cb.Cg * S * plane) / (double)vmax +
+                         2.0 * (double)(cb.Cg * S * bplane) / (double)vmax +
                          (wbytes > WEIGHTS_L2 ? 8.0 * wbytes / 64.0 : 0.0);
             double cost = ops / (double)(cb.OH * cb.OW * cb.Mg * cb.Cg * cb.ntap);
             if (bytes > budget || cost >= best - 1e-12)
@@ -983,6 +1025,7 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
             cb.CR = cb.OW;
             cb.R = cb.OH;
             cb.plane = plane;
+            cb.nocopy = nocopy;
             break;
         }
     }
@@ -1029,7 +1072,7 @@ static LwStatus conv_lower_blocked(KBuilder *kb, const Node *n, ConvBlk cb)
             for (int64_t ci = 0; ci < cb.Cg; ci++)
                 for (int64_t tap = 0; tap < cb.ntap; tap++)
                     wc[((m / CW * cb.Cg + ci) * cb.ntap + tap) * CW + m % CW] =
-                        wsrc[(m * cb.Cg + ci) * cb.ntap + tap];
+                        wsrc[(m * cb.Cg + ci) * cb.ntap + tap] * cb.xsc;
         nw = 0;
     }
     float *wp = nw ? kb_weight_new(kb, DT_FLOAT32, (uint64_t)nw, &wbuf) : NULL; /* zeroed: past Mg stays 0 */
@@ -1039,20 +1082,27 @@ static LwStatus conv_lower_blocked(KBuilder *kb, const Node *n, ConvBlk cb)
                 for (int64_t tap = 0; tap < cb.ntap; tap++) {
                     int64_t blk = g * cb.nmb + m / cb.MR;
                     wp[((blk * cb.Cg + ci) * cb.ntap + tap) * cb.MR + m % cb.MR] =
-                        wsrc[((g * cb.Mg + m) * cb.Cg + ci) * cb.ntap + tap];
+                        wsrc[((g * cb.Mg + m) * cb.Cg + ci) * cb.ntap + tap] * cb.xsc;
                 }
     kb_begin(kb, n, NULL);
     cb.xb = kb_in(kb, 0);
     cb.yb = kb_out(kb, 0);
     cb.wpk = wbuf;
-    cb.has_bias = op_has_in(n, 2);
+    cb.has_bias = op_has_in(n, 2) || (cb.xint && cb.xzp);
     if (cb.has_bias) {
         int64_t nb = cb.G * cb.nmb * cb.MR;
         float *bp = kb_weight_new(kb, DT_FLOAT32, (uint64_t)nb, &cb.bpk);
-        const float *bsrc = (const float *)(const void *)op_in(kb->g, n, 2)->data->bytes;
+        const float *bsrc =
+            op_has_in(n, 2) ? (const float *)(const void *)op_in(kb->g, n, 2)->data->bytes : NULL;
         for (int64_t g = 0; g < cb.G; g++)
-            for (int64_t m = 0; m < cb.Mg; m++)
-                bp[(g * cb.nmb + m / cb.MR) * cb.MR + m % cb.MR] = bsrc[g * cb.Mg + m];
+            for (int64_t m = 0; m < cb.Mg; m++) {
+                /* the band holds x + xzp: take xzp times the packed weights off */
+                double b = bsrc ? bsrc[g * cb.Mg + m] : 0.0, zw = 0;
+                const float *wm = wsrc + (g * cb.Mg + m) * cb.Cg * cb.ntap;
+                for (int64_t k = 0; cb.xzp && k < cb.Cg * cb.ntap; k++)
+                    zw += (double)(wm[k] * cb.xsc);
+                bp[(g * cb.nmb + m / cb.MR) * cb.MR + m % cb.MR] = (float)(b - cb.xzp * zw);
+            }
     }
     if (!cb.inplace)
         cb.yt = kb_scratch(kb, DT_FLOAT32,
@@ -1066,7 +1116,12 @@ static LwStatus conv_lower_blocked(KBuilder *kb, const Node *n, ConvBlk cb)
             }
     }
     uint16_t vn = kb_for(kb, op_in(kb->g, n, 0)->shape.dims[0]);
-    if (cb.chan && cb.direct) {
+    if (cb.xint) {
+        const Node *dq = kb->at_load[n->in[0]];
+        cb.xraw = kb_buf(kb, dq->in[0]);
+        cb.xdt = op_in(kb->g, dq, 0)->dtype;
+    }
+    if (cb.chan && (cb.direct || cb.nocopy)) {
         conv_blk_chan(kb, &cb, vn, kidx_const(0), cb.OH);
         kb_endfor(kb);
         kb_end(kb);
@@ -1084,7 +1139,7 @@ static LwStatus conv_lower_blocked(KBuilder *kb, const Node *n, ConvBlk cb)
         kb_end(kb);
         return LW_OK;
     }
-    cb.pack = kb_scratch(kb, DT_FLOAT32, (uint64_t)(cb.G * cb.Cg * cb.cstride));
+    cb.pack = kb_scratch(kb, cb.xint ? cb.xdt : DT_FLOAT32, (uint64_t)(cb.G * cb.Cg * cb.cstride));
     int64_t nb = cb.OH / cb.R, rt = cb.OH % cb.R;
     if (nb) {
         uint16_t vb = kb_for(kb, nb);

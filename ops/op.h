@@ -131,6 +131,10 @@ typedef struct SparseInfo {
 int sparse_measure(Arena *a, const Graph *g, const Node *n, SparseInfo *si);
 LW_NODISCARD LwStatus sparse_lower(Ctx *ctx, KBuilder *kb, const Node *n);
 
+/* ops/quant.c: n is a DequantizeLinear to float32 of int8 or uint8 with one constant
+ * scale and zero point: *scale, *zp (0 when absent); 0 otherwise. */
+int quant_dq_tensor(const Graph *g, const Node *n, float *scale, int32_t *zp);
+
 /* ops/optable.c */
 /* The entry for (domain, name) valid at `opset`; NULL when unknown. *known is
  * set when the op exists in some other opset range. */

@@ -424,6 +424,27 @@ static KExpr *dq_scalar(KBuilder *kb, const Node *n, KExpr *const *args)
     return kb_op(kb, KOP_MUL, dequant_diff(kb, args[0], zp), f32(kb, args[1]));
 }
 
+int quant_dq_tensor(const Graph *g, const Node *n, float *scale, int32_t *zp)
+{
+    if (n->op->at_load != dq_at_load || n->nout != 1 || !n->out[0])
+        return 0;
+    const QdqAttrs *a = n->attrs;
+    const Value *x = op_in(g, n, 0), *s = op_in(g, n, 1);
+    if (!a->dequant || a->mode != QP_TENSOR || (x->dtype != DT_INT8 && x->dtype != DT_UINT8) ||
+        op_out(g, n, 0)->dtype != DT_FLOAT32 || s->kind != VK_CONST || !s->data ||
+        s->dtype != DT_FLOAT32 || s->data->size < 4)
+        return 0;
+    memcpy(scale, s->data->bytes, 4);
+    *zp = 0;
+    if (op_has_in(n, 2)) {
+        const Value *z = op_in(g, n, 2);
+        if (z->kind != VK_CONST || !z->data || z->dtype != x->dtype || z->data->size < 1)
+            return 0;
+        *zp = x->dtype == DT_INT8 ? (int32_t)(int8_t)z->data->bytes[0] : (int32_t)z->data->bytes[0];
+    }
+    return 1;
+}
+
 static int dq_at_load_ok(const Graph *g, const Node *n)
 {
     (void)g;

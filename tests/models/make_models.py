@@ -1076,6 +1076,37 @@ def qdq_conv_bands(c):
 
 
 @case
+def qdq_conv_s8(c):
+    """Convs over int8 activations with nonzero zero points (-5, then 7): a strided
+    3x3 and a 3x3 reading the first's int8 result. On vector targets the band holds
+    the integers, padded with the zero point, and the tiles convert them as they load
+    (the scale in the packed weights, the zero point in the bias). Exact as
+    qdq_activations: scales are powers of two and the values small integers."""
+    c.opset = 13
+    x = (c.rng.integers(-12, 13, size=(1, 5, 19, 23)) * 0.25).astype(F32)
+    c.inputs.append(("x", x))
+    for name, scale, zp in (("xq", 0.25, -5), ("hq", 0.5, 7), ("yq", 0.5, -2)):
+        c.const(name + "_s", np.array(scale, F32))
+        c.const(name + "_zp", np.array(zp, np.int8))
+    c.node("QuantizeLinear", ["x", "xq_s", "xq_zp"], ["xq"])
+    c.node("DequantizeLinear", ["xq", "xq_s", "xq_zp"], ["xd"])
+    w1 = c.const("w1", (c.rng.integers(-3, 4, size=(16, 5, 3, 3)) * 0.125).astype(F32))
+    b1 = c.const("b1", (c.rng.integers(-8, 9, size=(16,)) * 0.25).astype(F32))
+    c.node("Conv", ["xd", "w1", "b1"], ["h"], kernel_shape=[3, 3], pads=[1, 1, 1, 1],
+           strides=[2, 2])
+    h = ref_conv(x.astype(np.float64), w1, b1, pads=(1, 1, 1, 1), strides=(2, 2))
+    c.node("QuantizeLinear", ["h", "hq_s", "hq_zp"], ["hq"])
+    c.node("DequantizeLinear", ["hq", "hq_s", "hq_zp"], ["hd"])
+    hd = (np.clip(np.round(h / 0.5) + 7, -128, 127) - 7) * 0.5
+    w2 = c.const("w2", (c.rng.integers(-2, 3, size=(8, 16, 3, 3)) * 0.125).astype(F32))
+    c.node("Conv", ["hd", "w2"], ["g"], kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    g = ref_conv(hd, w2, None, pads=(1, 1, 1, 1))
+    c.node("QuantizeLinear", ["g", "yq_s", "yq_zp"], ["gq"])
+    c.node("DequantizeLinear", ["gq", "yq_s", "yq_zp"], ["y"])
+    c.output("y", (np.clip(np.round(g / 0.5) - 2, -128, 127) + 2) * 0.5)
+
+
+@case
 def qop_conv_matmul(c):
     """onnxruntime's QOperator form: QLinearConv with an int32 bias and per-channel
     weight scales, MaxPool on the uint8 result, QLinearConv again, QLinearMatMul. At -O2
