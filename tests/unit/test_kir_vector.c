@@ -394,6 +394,53 @@ static void test_kir_vector_verify_checks_last_lane_in_bounds(void **state)
     assert_false(verify_dies_with(f, shifted_store, 0));
 }
 
+/* Converting loads (kb_vload_f32): int8 and uint8 weights, every extreme among them. */
+static const int8_t cvt_s8[N] = {-128, 127, -1,  0,  1,   -127, 64,   -65, 5,   -6, 7,
+                                 -8,   9,   -10, 11, -12, 13,   -14,  15,  16,  17, 18,
+                                 19,   20,  21,  22, 23,  24,   -100, 100, -99, 99};
+static uint32_t cvt_bufs(Fixture *f, uint32_t *ub)
+{
+    static uint8_t u8[N];
+    for (int i = 0; i < N; i++)
+        u8[i] = (uint8_t)(i * 37 + 255 * (i == 3));
+    u8[0] = 255;
+    u8[1] = 0;
+    uint32_t sb =
+        kir_add_weight(f->ctx.perm, f->prog, DT_INT8, (const unsigned char *)cvt_s8, N, N, 0);
+    *ub = kir_add_weight(f->ctx.perm, f->prog, DT_UINT8, u8, N, N, 0);
+    f->mem[sb] = (void *)cvt_s8;
+    f->mem[*ub] = u8;
+    return sb;
+}
+
+/* for i < 4: y[8i ..] = float(s8[8i + base ..]) + float(u8[8i ..]) */
+static void cvt_kernel(Fixture *f, int64_t base)
+{
+    KBuilder *kb = &f->kb;
+    uint32_t ub, sb = cvt_bufs(f, &ub);
+    kb_begin(kb, graph_node(f->g, f->n1), NULL);
+    uint16_t i = kb_for(kb, N / L);
+    kb_store(kb, f->yb, at(i, L, 0),
+             kb_op(kb, KOP_ADD, kb_vload_f32(kb, sb, at(i, L, base), L),
+                   kb_vload_f32(kb, ub, at(i, L, 0), L)));
+    kb_endfor(kb);
+    kb_end(kb);
+}
+
+static void test_kir_vector_converting_load(void **state)
+{
+    Fixture *f = *state;
+    cvt_kernel(f, 0);
+    kir_verify(&f->ctx, f->prog, "test");
+    assert_int_equal(kir_interp_run(&f->ctx, f->prog, 0, 1, f->mem), LW_OK);
+    const uint8_t *u8 = f->mem[f->prog->bufs.len - 1];
+    for (int i = 0; i < N; i++)
+        assert_true(f->y[i] == (float)cvt_s8[i] + (float)u8[i]);
+    f->prog->kernels.len--;
+    /* the last lane of the int8 load past its 32 bytes */
+    assert_true(verify_dies_with(f, cvt_kernel, 1));
+}
+
 static void test_kir_vector_dump_shows_widths(void **state)
 {
     Fixture *f = *state;
@@ -545,6 +592,7 @@ int main(void)
         T(test_kir_vector_interp_fma_rounds_twice_like_scalar),
         T(test_kir_vector_store_reads_every_lane_first),
         T(test_kir_vector_verify_checks_last_lane_in_bounds),
+        T(test_kir_vector_converting_load),
         T(test_kir_vector_dump_shows_widths),
         T(test_kir_vector_report_counts_macs_per_lane),
 #if LWCC_HAVE_LLVM
