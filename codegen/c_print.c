@@ -699,11 +699,12 @@ static void print_cvt_helpers(StrBuf *c, const uint32_t *used)
 {
     if (!used[0] && !used[1])
         return;
-    sb_puts(c, "/* int8/uint8 lanes loaded as float32 lanes */\n"
-               "#if defined(__GNUC__) || defined(__clang__)\n"
-               "typedef int32_t lw_i32u __attribute__((aligned(1), may_alias));\n"
-               "#if defined(__SSE4_1__)\n#include <immintrin.h>\n"
-               "#elif defined(__ARM_NEON) && defined(__aarch64__)\n#include <arm_neon.h>\n#endif\n");
+    sb_puts(c,
+            "/* int8/uint8 lanes loaded as float32 lanes */\n"
+            "#if defined(__GNUC__) || defined(__clang__)\n"
+            "typedef int32_t lw_i32u __attribute__((aligned(1), may_alias));\n"
+            "#if defined(__SSE4_1__)\n#include <immintrin.h>\n"
+            "#elif defined(__ARM_NEON) && defined(__aarch64__)\n#include <arm_neon.h>\n#endif\n");
     for (unsigned L = 2; L <= LW_MAX_LANES; L *= 2)
         for (int s8 = 0; s8 < 2; s8++) {
             if (!(used[s8] & vec_bit(L)))
@@ -711,42 +712,55 @@ static void print_cvt_helpers(StrBuf *c, const uint32_t *used)
             const char *nm = s8 ? "s8" : "u8", *x = s8 ? "epi8" : "epu8";
             const char *ct = s8 ? "int8_t" : "uint8_t";
             if (L == 4) {
-                sb_printf(c, "#if defined(__SSE4_1__)\n#define lw_vcvt%s4(p) ((lw_f32x4)_mm_cvtepi32_ps("
-                             "_mm_cvt%s_epi32(_mm_cvtsi32_si128(*(const lw_i32u *)(const void *)(p)))))\n",
-                          nm, x);
+                sb_printf(
+                    c,
+                    "#if defined(__SSE4_1__)\n#define lw_vcvt%s4(p) ((lw_f32x4)_mm_cvtepi32_ps("
+                    "_mm_cvt%s_epi32(_mm_cvtsi32_si128(*(const lw_i32u *)(const void *)(p)))))\n",
+                    nm, x);
                 if (s8)
-                    sb_puts(c, "#elif defined(__ARM_NEON) && defined(__aarch64__)\n"
-                               "#define lw_vcvts84(p) ((lw_f32x4)vcvtq_f32_s32(vmovl_s16(vget_low_s16("
-                               "vmovl_s8(vreinterpret_s8_s32(vdup_n_s32(*(const lw_i32u *)(const void "
-                               "*)(p))))))))\n");
+                    sb_puts(c,
+                            "#elif defined(__ARM_NEON) && defined(__aarch64__)\n"
+                            "#define lw_vcvts84(p) ((lw_f32x4)vcvtq_f32_s32(vmovl_s16(vget_low_s16("
+                            "vmovl_s8(vreinterpret_s8_s32(vdup_n_s32(*(const lw_i32u *)(const void "
+                            "*)(p))))))))\n");
                 else
-                    sb_puts(c, "#elif defined(__ARM_NEON) && defined(__aarch64__)\n"
-                               "#define lw_vcvtu84(p) ((lw_f32x4)vcvtq_f32_u32(vmovl_u16(vget_low_u16("
-                               "vmovl_u8(vreinterpret_u8_s32(vdup_n_s32(*(const lw_i32u *)(const void "
-                               "*)(p))))))))\n");
+                    sb_puts(c,
+                            "#elif defined(__ARM_NEON) && defined(__aarch64__)\n"
+                            "#define lw_vcvtu84(p) ((lw_f32x4)vcvtq_f32_u32(vmovl_u16(vget_low_u16("
+                            "vmovl_u8(vreinterpret_u8_s32(vdup_n_s32(*(const lw_i32u *)(const void "
+                            "*)(p))))))))\n");
             } else if (L == 8) {
-                sb_printf(c, "#if defined(__AVX2__)\n#define lw_vcvt%s8(p) ((lw_f32x8)_mm256_cvtepi32_ps("
-                             "_mm256_cvt%s_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(p)))))\n",
-                          nm, x);
+                sb_printf(
+                    c,
+                    "#if defined(__AVX2__)\n#define lw_vcvt%s8(p) ((lw_f32x8)_mm256_cvtepi32_ps("
+                    "_mm256_cvt%s_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(p)))))\n",
+                    nm, x);
             } else if (L == 16) {
-                sb_printf(c, "#if defined(__AVX512F__)\n#define lw_vcvt%s16(p) ((lw_f32x16)_mm512_cvtepi32_ps("
-                             "_mm512_cvt%s_epi32(_mm_loadu_si128((const __m128i *)(const void *)(p)))))\n",
-                          nm, x);
+                sb_printf(
+                    c,
+                    "#if defined(__AVX512F__)\n#define lw_vcvt%s16(p) "
+                    "((lw_f32x16)_mm512_cvtepi32_ps("
+                    "_mm512_cvt%s_epi32(_mm_loadu_si128((const __m128i *)(const void *)(p)))))\n",
+                    nm, x);
             } else {
                 sb_puts(c, "#if 0\n");
             }
-            sb_printf(c, "#else\n#define lw_vcvt%s%u(p) __extension__({ const %s *p_ = (const %s *)(const "
-                         "void *)(p); lw_f32x%u r_; for (int i_ = 0; i_ < %u; i_++) r_[i_] = (float)p_[i_]; "
-                         "r_; })\n#endif\n", nm, L, ct, ct, L, L);
+            sb_printf(
+                c,
+                "#else\n#define lw_vcvt%s%u(p) __extension__({ const %s *p_ = (const %s *)(const "
+                "void *)(p); lw_f32x%u r_; for (int i_ = 0; i_ < %u; i_++) r_[i_] = (float)p_[i_]; "
+                "r_; })\n#endif\n",
+                nm, L, ct, ct, L, L);
         }
     sb_puts(c, "#else\n");
     for (unsigned L = 2; L <= LW_MAX_LANES; L *= 2)
         for (int s8 = 0; s8 < 2; s8++)
             if (used[s8] & vec_bit(L))
-                sb_printf(c, "static inline lw_f32x%u lw_vcvt%s%u(const %s *p)\n{\n    lw_f32x%u r;\n"
-                             "    for (int i = 0; i < %u; i++)\n        r.v[i] = (float)p[i];\n"
-                             "    return r;\n}\n", L, s8 ? "s8" : "u8", L, s8 ? "int8_t" : "uint8_t",
-                          L, L);
+                sb_printf(c,
+                          "static inline lw_f32x%u lw_vcvt%s%u(const %s *p)\n{\n    lw_f32x%u r;\n"
+                          "    for (int i = 0; i < %u; i++)\n        r.v[i] = (float)p[i];\n"
+                          "    return r;\n}\n",
+                          L, s8 ? "s8" : "u8", L, s8 ? "int8_t" : "uint8_t", L, L);
     sb_puts(c, "#endif\n\n");
 }
 

@@ -116,8 +116,8 @@ static void check_access(const VState *s, uint32_t buf, const KIndex *ix, const 
         fail(s, "index does not fit 32 bits");
     if (lo < 0 || (uint64_t)hi + (lanes - 1u) >= b->nelem)
         fail(s, "access out of bounds");
-    if (lanes > 1 && (ng || (b->dtype != DT_FLOAT32 &&
-                             !(cvt && (b->dtype == DT_INT8 || b->dtype == DT_UINT8)))))
+    if (lanes > 1 &&
+        (ng || (b->dtype != DT_FLOAT32 && !(cvt && (b->dtype == DT_INT8 || b->dtype == DT_UINT8)))))
         fail(s, "a vector access is guarded or not float32");
 }
 
