@@ -1409,6 +1409,39 @@ static LwStatus expand_q(Ctx *ctx, NodeId qop, const char *base, ValueId f, Valu
     return LW_OK;
 }
 
+/* A QLinearConv's or ConvInteger's window as Conv's attributes (resolved by inference:
+ * explicit pads), held in *o. */
+typedef struct ConvAttrsOut {
+    int64_t kernel[LW_MAX_SPATIAL], strides[LW_MAX_SPATIAL], dil[LW_MAX_SPATIAL];
+    int64_t pads[2 * LW_MAX_SPATIAL];
+    Attr at[5];
+} ConvAttrsOut;
+
+static AttrList conv_attrs(const QConvAttrs *c, int sp, ConvAttrsOut *o)
+{
+    memset(o, 0, sizeof *o);
+    for (int i = 0; i < sp; i++) {
+        o->kernel[i] = c->w.kernel[i];
+        o->strides[i] = c->w.strides[i];
+        o->dil[i] = c->w.dilations[i];
+        o->pads[i] = c->w.pads[i];
+        o->pads[sp + i] = c->w.pads[sp + i];
+    }
+    const char *names[4] = {"kernel_shape", "strides", "dilations", "pads"};
+    const int64_t *vals[4] = {o->kernel, o->strides, o->dil, o->pads};
+    for (int i = 0; i < 4; i++) {
+        o->at[i].name = names[i];
+        o->at[i].type = AT_INTS;
+        o->at[i].ints = vals[i];
+        o->at[i].n = (uint32_t)(i == 3 ? 2 * sp : sp);
+    }
+    o->at[4].name = "group";
+    o->at[4].type = AT_INT;
+    o->at[4].i = c->group;
+    AttrList al = {o->at, 5};
+    return al;
+}
+
 static ValueId slot_or_0(const Node *n, int s)
 {
     return has_slot(n, s) ? n->in[s] : 0;
@@ -1453,30 +1486,8 @@ static LwStatus qlconv_expand(Ctx *ctx, NodeId id, int *done)
         bias = graph_add_const(ctx->perm, g, sb_cstr(&nm), DT_FLOAT32, &bs,
                                (const unsigned char *)bf, (uint64_t)M * 4);
     }
-    /* the window as Conv's attributes (resolved by inference: explicit pads) */
-    int64_t kernel[LW_MAX_SPATIAL], strides[LW_MAX_SPATIAL], dil[LW_MAX_SPATIAL];
-    int64_t pads[2 * LW_MAX_SPATIAL];
-    for (int i = 0; i < sp; i++) {
-        kernel[i] = c->w.kernel[i];
-        strides[i] = c->w.strides[i];
-        dil[i] = c->w.dilations[i];
-        pads[i] = c->w.pads[i];
-        pads[sp + i] = c->w.pads[sp + i];
-    }
-    Attr at[5];
-    memset(at, 0, sizeof at);
-    const char *names[4] = {"kernel_shape", "strides", "dilations", "pads"};
-    const int64_t *vals[4] = {kernel, strides, dil, pads};
-    for (int i = 0; i < 4; i++) {
-        at[i].name = names[i];
-        at[i].type = AT_INTS;
-        at[i].ints = vals[i];
-        at[i].n = (uint32_t)(i == 3 ? 2 * sp : sp);
-    }
-    at[4].name = "group";
-    at[4].type = AT_INT;
-    at[4].i = c->group;
-    AttrList al = {at, 5};
+    ConvAttrsOut ca;
+    AttrList al = conv_attrs(c, sp, &ca);
     ValueId dx, dw;
     TRY(expand_dq(ctx, base, "x", xin, 1, &dx));
     TRY(expand_dq(ctx, base, "w", win, 0, &dw));
@@ -1523,6 +1534,142 @@ static LwStatus qlmm_expand(Ctx *ctx, NodeId id, int *done)
     return LW_OK;
 }
 
+/* ConvInteger and MatMulInteger as DequantizeLinear of x with scale 1 and x's zero
+ * point, the float op with the weights minus their zero points (constants), and a Cast
+ * to int32. Every partial sum is then an integer the float32 sums hold exactly, when
+ * 255 times the largest sum of one output's |w - w_zero_point| is at most 2^24 (checked:
+ * else the integer kernels run), so the result is the integer op's. */
+
+/* The constant weights w (int8/uint8) less their zero point wz (absent, a scalar, or one
+ * per output: per `outer` index of [outer][inner] when per_row, else per inner index) as
+ * float32 in *out; 0 when a sum of |w - wz| over one output exceeds 2^24 / 255. */
+static int int_weights(Ctx *ctx, const Value *w, const Value *wz, uint64_t outer, uint64_t inner,
+                       int per_row, ValueId *out, const char *name)
+{
+    uint64_t n = outer * inner, nz = wz ? shape_count(&wz->shape) : 0;
+    if (shape_count(&w->shape) != n || (nz > 1 && nz != (per_row ? outer : inner)))
+        return 0;
+    float *f = arena_array(ctx->perm, float, (size_t)(n ? n : 1));
+    double *sum = arena_array(ctx->scratch, double, (size_t)(per_row ? outer : inner) + 1);
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t o = per_row ? i / inner : i % inner;
+        int32_t wi = w->dtype == DT_INT8 ? (int32_t)(int8_t)w->data->bytes[i] : w->data->bytes[i];
+        int32_t zi = 0;
+        if (nz) {
+            uint64_t k = nz > 1 ? o : 0;
+            zi = wz->dtype == DT_INT8 ? (int32_t)(int8_t)wz->data->bytes[k] : wz->data->bytes[k];
+        }
+        f[i] = (float)(wi - zi);
+        sum[o] += fabs((double)(wi - zi));
+        if (sum[o] * 255.0 > 16777216.0)
+            return 0;
+    }
+    *out = graph_add_const(ctx->perm, ctx->g, name, DT_FLOAT32, &w->shape,
+                           (const unsigned char *)f, n * 4);
+    return 1;
+}
+
+/* Whether slot s of n is absent or a constant int8/uint8 of at most `count` elements. */
+static int int_param(const Graph *g, const Node *n, int s, uint64_t count)
+{
+    if (!has_slot(n, s))
+        return 1;
+    const Value *v = op_in(g, n, (uint16_t)s);
+    uint64_t k = shape_count(&v->shape);
+    return v->kind == VK_CONST && v->data && (v->dtype == DT_INT8 || v->dtype == DT_UINT8) &&
+           (k == 1 || k == count) && v->data->size >= k;
+}
+
+/* x as float32 x - x_zero_point (DequantizeLinear with scale 1), the op's float result f
+ * cast to int32 as the integer op's output. */
+static LwStatus int_expand(Ctx *ctx, NodeId id, const QSlots *sl, const char *base,
+                           const char *op_name, ValueId dw, const AttrList *al)
+{
+    Graph *g = ctx->g;
+    Shape one;
+    memset(&one, 0, sizeof one);
+    float *onef = arena_array(ctx->perm, float, 1); /* the graph keeps the pointer */
+    *onef = 1.0f;
+    StrBuf nm;
+    sb_init(&nm, ctx->perm);
+    sb_printf(&nm, "%s_one", base);
+    ValueId s1 = graph_add_const(ctx->perm, g, sb_cstr(&nm), DT_FLOAT32, &one,
+                                 (const unsigned char *)onef, 4);
+    const Node *n = graph_node(g, id);
+    ValueId xin[3] = {n->in[sl->x], s1, slot_or_0(n, sl->xz)};
+    ValueId dx;
+    TRY(expand_dq(ctx, base, "x", xin, 1, &dx));
+    ValueId in[2] = {dx, dw};
+    NodeId fid, cid;
+    TRY(expand_node(ctx, base, "float", op_name, in, 2, al, &fid));
+    Attr to;
+    memset(&to, 0, sizeof to);
+    to.name = "to";
+    to.type = AT_INT;
+    to.i = 6; /* int32 */
+    AttrList cal = {&to, 1};
+    ValueId f = graph_node(g, fid)->out[0];
+    TRY(expand_node(ctx, base, "int32", "Cast", &f, 1, &cal, &cid));
+    ValueId y = graph_node(g, id)->out[0];
+    graph_erase_node(g, id);
+    graph_take_output(g, cid, y);
+    return LW_OK;
+}
+
+static LwStatus convi_expand(Ctx *ctx, NodeId id, int *done)
+{
+    Graph *g = ctx->g;
+    const Node *n = graph_node(g, id);
+    const QSlots *sl = &convi_slots;
+    *done = 0;
+    const Value *x = op_in(g, n, (uint16_t)sl->x), *w = op_in(g, n, (uint16_t)sl->w);
+    if ((x->dtype != DT_INT8 && x->dtype != DT_UINT8) || w->kind != VK_CONST || !w->data ||
+        (w->dtype != DT_INT8 && w->dtype != DT_UINT8) || !scalar_slot(g, n, sl->xz) ||
+        !int_param(g, n, sl->wz, (uint64_t)w->shape.dims[0]) || w->shape.rank < 3)
+        return LW_OK;
+    int sp = w->shape.rank - 2;
+    uint64_t M = (uint64_t)w->shape.dims[0];
+    const char *base = n->loc.name && *n->loc.name ? n->loc.name : "convinteger";
+    StrBuf nm;
+    sb_init(&nm, ctx->perm);
+    sb_printf(&nm, "%s_w", base);
+    ValueId dw;
+    const Value *wz = has_slot(n, sl->wz) ? op_in(g, n, (uint16_t)sl->wz) : NULL;
+    if (!int_weights(ctx, w, wz, M, shape_count(&w->shape) / M, 1, &dw, sb_cstr(&nm)))
+        return LW_OK;
+    ConvAttrsOut ca;
+    AttrList al = conv_attrs(graph_node(g, id)->attrs, sp, &ca);
+    TRY(int_expand(ctx, id, sl, base, "Conv", dw, &al));
+    *done = 1;
+    return LW_OK;
+}
+
+static LwStatus mmi_expand(Ctx *ctx, NodeId id, int *done)
+{
+    Graph *g = ctx->g;
+    const Node *n = graph_node(g, id);
+    const QSlots *sl = &mmi_slots;
+    *done = 0;
+    const Value *a = op_in(g, n, (uint16_t)sl->x), *b = op_in(g, n, (uint16_t)sl->w);
+    if ((a->dtype != DT_INT8 && a->dtype != DT_UINT8) || b->kind != VK_CONST || !b->data ||
+        (b->dtype != DT_INT8 && b->dtype != DT_UINT8) || b->shape.rank != 2 ||
+        !scalar_slot(g, n, sl->xz) || !int_param(g, n, sl->wz, (uint64_t)b->shape.dims[1]))
+        return LW_OK;
+    const char *base = n->loc.name && *n->loc.name ? n->loc.name : "matmulinteger";
+    StrBuf nm;
+    sb_init(&nm, ctx->perm);
+    sb_printf(&nm, "%s_b", base);
+    ValueId db;
+    const Value *bz = has_slot(n, sl->wz) ? op_in(g, n, (uint16_t)sl->wz) : NULL;
+    if (!int_weights(ctx, b, bz, (uint64_t)b->shape.dims[0], (uint64_t)b->shape.dims[1], 0, &db,
+                     sb_cstr(&nm)))
+        return LW_OK;
+    AttrList none = {NULL, 0};
+    TRY(int_expand(ctx, id, sl, base, "MatMul", db, &none));
+    *done = 1;
+    return LW_OK;
+}
+
 const OpDef ops_quant[] = {
     QLOP(10, 12, q10_import),
     QLOP(13, 18, q13_import),
@@ -1534,11 +1681,12 @@ const OpDef ops_quant[] = {
     DQOP(21, LW_OPSET_MAX, dq21_import),
     QOP("", "DynamicQuantizeLinear", 11, LW_OPSET_MAX, 1, 1, 3, 3, op_no_attrs, dql_infer,
         dql_lower),
-    QOP("", "MatMulInteger", 10, LW_OPSET_MAX, 2, 4, 1, 1, op_no_attrs, mmi_infer, mmi_lower),
+    QOPX("MatMulInteger", 10, LW_OPSET_MAX, 2, 4, op_no_attrs, mmi_infer, mmi_lower, mmi_expand),
     QOPX("QLinearMatMul", 10, 20, 8, 8, qlmm_import, qlmm_infer, qlmm_lower, qlmm_expand),
     QOPX("QLinearMatMul", 21, LW_OPSET_MAX, 8, 8, qlmm_import, qlmm_infer, qlmm_lower,
          qlmm_expand),
-    QOP("", "ConvInteger", 10, LW_OPSET_MAX, 2, 4, 1, 1, qconv_import, convi_infer, convi_lower),
+    QOPX("ConvInteger", 10, LW_OPSET_MAX, 2, 4, qconv_import, convi_infer, convi_lower,
+         convi_expand),
     QOPX("QLinearConv", 10, LW_OPSET_MAX, 8, 9, qconv_import, qlconv_infer, qlconv_lower,
          qlconv_expand),
     /* onnxruntime's contrib copies (written for 16-bit QDQ): opset-13 semantics */

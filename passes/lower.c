@@ -63,14 +63,19 @@ int lower_at_load(const Graph *g, const Node *n)
     const Value *y = graph_value(g, n->out[0]);
     if (y->dtype != DT_FLOAT32 || (y->flags & VF_GRAPH_OUTPUT))
         return 0;
-    /* constants (weights), or an activation (input 0) with constant parameters */
+    /* constants (weights), or an activation (input 0) with constant parameters or
+     * computed scalar ones (DynamicQuantizeLinear's) */
     int act = 0;
     for (uint16_t i = 0; i < n->nin; i++)
         if (n->in[i] && graph_value(g, n->in[i])->kind != VK_CONST) {
-            if (i != 0)
+            if (i != 0 && shape_count(&graph_value(g, n->in[i])->shape) != 1)
                 return 0;
-            act = 1;
+            act |= i == 0;
         }
+    if (!act)
+        for (uint16_t i = 1; i < n->nin; i++)
+            if (n->in[i] && graph_value(g, n->in[i])->kind != VK_CONST)
+                return 0;
     uint32_t uses = 0;
     for (uint32_t k = 0; k < g->order.len; k++) {
         const Node *c = graph_node(g, g->order.data[k]);

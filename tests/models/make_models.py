@@ -1107,6 +1107,38 @@ def qdq_conv_s8(c):
 
 
 @case
+def int_conv_matmul(c):
+    """ConvInteger (padded, strided, a weight zero point) and MatMulInteger (per-column
+    weight zero points) with constant weights and zero points given at run time, as
+    DynamicQuantizeLinear gives them. At -O2 on vector targets (pass expand) each runs as
+    the float op on x minus its zero point with the weights minus theirs, cast to int32:
+    exact, since every sum stays far below 2^24; the outputs are the integer ops'."""
+    c.opset = 13
+    u8, i8 = np.uint8, np.int8
+    x = c.rng.integers(0, 256, size=(1, 3, 9, 11)).astype(u8)
+    c.inputs.append(("x", x))
+    xz = np.array(131, u8)
+    c.inputs.append(("xz", xz))
+    w = c.rng.integers(-128, 128, size=(8, 3, 3, 3)).astype(i8)
+    c.inits.append(to_proto(w, "w"))
+    c.const("wz", np.array(-3, i8))
+    c.node("ConvInteger", ["x", "w", "xz", "wz"], ["y"], pads=[1, 1, 1, 1], strides=[2, 2])
+    y = ref_conv(x.astype(np.float64) - 131.0, w.astype(np.float64) + 3.0, None,
+                 pads=(1, 1, 1, 1), strides=(2, 2))
+    c.output("y", y, dtype=np.int32)
+    a = c.rng.integers(0, 256, size=(4, 24)).astype(u8)
+    c.inputs.append(("a", a))
+    b = c.rng.integers(-128, 128, size=(24, 5)).astype(i8)
+    c.inits.append(to_proto(b, "b"))
+    bz = np.array([0, 5, -7, 127, -128], i8)
+    c.inits.append(to_proto(bz, "bz"))
+    c.const("az", np.array(200, u8))
+    c.node("MatMulInteger", ["a", "b", "az", "bz"], ["m"])
+    m = (a.astype(np.int64) - 200) @ (b.astype(np.int64) - bz.astype(np.int64))
+    c.output("m", m, dtype=np.int32)
+
+
+@case
 def qop_conv_matmul(c):
     """onnxruntime's QOperator form: QLinearConv with an int32 bias and per-channel
     weight scales, MaxPool on the uint8 result, QLinearConv again, QLinearMatMul. At -O2
