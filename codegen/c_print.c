@@ -541,6 +541,12 @@ static void expr(Printer *pr, const KExpr *e)
         expr(pr, e->u.cast.a);
         sb_putc(sb, ')');
         return;
+    case KE_LANE:
+        pr->vec_used |= vec_bit(e->u.lane.a->type.lanes);
+        sb_puts(sb, "lw_vlane(");
+        expr(pr, e->u.lane.a);
+        sb_printf(sb, ", %u)", e->u.lane.i);
+        return;
     case KE_HREDUCE:
         break;
     }
@@ -634,7 +640,7 @@ static void stmt(Printer *pr, const KStmt *s, int ind)
  * compiler contracts (GCC's default). */
 static void print_vector_helpers(StrBuf *c, uint32_t used)
 {
-    int any = 0;
+    int any = 0, any_lane = 0, any_lane2 = 0; /* lw_vlane, defined once per branch */
     for (unsigned L = 2; L <= LW_MAX_LANES; L *= 2) {
         if (!(used & vec_bit(L)))
             continue;
@@ -656,6 +662,8 @@ static void print_vector_helpers(StrBuf *c, uint32_t used)
         for (int i = 0; i < 3; i++)
             sb_printf(c, "#define lw_v%s%u(a, b) ((a) %s (b))\n", infix[i][0], L, infix[i][1]);
         sb_printf(c, "#define lw_vfma%u(a, b, c) ((a) * (b) + (c))\n", L);
+        if (!any_lane++)
+            sb_puts(c, "#define lw_vlane(a, i) ((a)[i])\n");
         static const char *const mmg[][2] = {{"min", "<"}, {"max", ">"}};
         for (int i = 0; i < 2; i++)
             sb_printf(c, "#define lw_v%s%u(a, b) __extension__({ lw_f32x%u a_ = (a), b_ = (b); "
@@ -677,6 +685,8 @@ static void print_vector_helpers(StrBuf *c, uint32_t used)
             sb_printf(c, "static inline lw_f32x%u lw_v%s%u(lw_f32x%u a, lw_f32x%u b)\n{\n"
                          "    for (int i = 0; i < %u; i++)\n        a.v[i] = %s;\n    return a;\n}\n",
                       L, lane[i][0], L, L, L, L, lane[i][1]);
+        if (!any_lane2++)
+            sb_puts(c, "#define lw_vlane(a, i) ((a).v[i])\n");
         sb_printf(c, "static inline lw_f32x%u lw_vfma%u(lw_f32x%u a, lw_f32x%u b, lw_f32x%u c)\n{\n"
                      "    for (int i = 0; i < %u; i++)\n        a.v[i] = a.v[i] * b.v[i] + c.v[i];\n"
                      "    return a;\n}\n", L, L, L, L, L, L);

@@ -448,6 +448,8 @@ static LLVMValueRef expr(LPrinter *lp, const KExpr *e)
         LLVMValueRef mask = LLVMConstNull(LLVMVectorType(lp->i32, e->type.lanes));
         return LLVMBuildShuffleVector(B, one, LLVMGetUndef(V), mask, "");
     }
+    case KE_LANE:
+        return LLVMBuildExtractElement(B, expr(lp, e->u.lane.a), cint(lp->i32, e->u.lane.i), "");
     case KE_HREDUCE:
         break;
     }

@@ -238,6 +238,8 @@ static uint64_t expr_macs(const KExpr *e, int depth)
         return expr_macs(e->u.cast.a, depth + 1);
     case KE_HREDUCE:
         return expr_macs(e->u.hred.a, depth + 1);
+    case KE_LANE:
+        return expr_macs(e->u.lane.a, depth + 1);
     }
     return m;
 }
@@ -347,6 +349,7 @@ static int int_value(const MacWalk *w, const KExpr *e, const Bind *b, int depth,
     case KE_SELECT:
     case KE_SPLAT:
     case KE_HREDUCE:
+    case KE_LANE:
         return 0;
     }
     return 0;
@@ -385,6 +388,8 @@ static int expr_uses_var(const KExpr *e, uint16_t v, int depth)
         return expr_uses_var(e->u.cast.a, v, depth + 1);
     case KE_HREDUCE:
         return expr_uses_var(e->u.hred.a, v, depth + 1);
+    case KE_LANE:
+        return expr_uses_var(e->u.lane.a, v, depth + 1);
     }
     for (uint8_t i = 0; ix && i < ix->n; i++)
         r |= ix->var[i] == v && ix->coef[i] != 0;

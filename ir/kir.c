@@ -79,6 +79,9 @@ static void used_expr(const KExpr *e, uint8_t *u)
     case KE_HREDUCE:
         used_expr(e->u.hred.a, u);
         return;
+    case KE_LANE:
+        used_expr(e->u.lane.a, u);
+        return;
     case KE_CONST:
     case KE_VAR:
     case KE_IDX:

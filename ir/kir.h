@@ -80,16 +80,17 @@ typedef struct KOpInfo {
 } KOpInfo;
 
 typedef enum KExprKind {
-    KE_CONST,  /* typed constant */
-    KE_VAR,    /* a kernel local */
-    KE_IDX,    /* an affine function of loop variables, as an integer value */
-    KE_LOAD,   /* buf[idx], or `other` when a guard condition fails */
-    KE_LOADX,  /* buf[idx + clamp(dyn, 0, extent - 1) * stride]: data-dependent */
-    KE_OP,     /* kernel operation (kir_ops.def) */
-    KE_SELECT, /* c ? t : f */
-    KE_CAST,   /* conversion to `type` (saturating float->int is not implied) */
-    KE_SPLAT,  /* scalar to all lanes */
-    KE_HREDUCE /* horizontal reduction of a vector with an op */
+    KE_CONST,   /* typed constant */
+    KE_VAR,     /* a kernel local */
+    KE_IDX,     /* an affine function of loop variables, as an integer value */
+    KE_LOAD,    /* buf[idx], or `other` when a guard condition fails */
+    KE_LOADX,   /* buf[idx + clamp(dyn, 0, extent - 1) * stride]: data-dependent */
+    KE_OP,      /* kernel operation (kir_ops.def) */
+    KE_SELECT,  /* c ? t : f */
+    KE_CAST,    /* conversion to `type` (saturating float->int is not implied) */
+    KE_SPLAT,   /* scalar to all lanes */
+    KE_HREDUCE, /* horizontal reduction of a vector with an op */
+    KE_LANE     /* one lane of a vector local, as a scalar */
 } KExprKind;
 
 typedef struct KExpr KExpr;
@@ -130,6 +131,10 @@ struct KExpr {
             KOp op;
             KExpr *a;
         } hred;
+        struct {
+            KExpr *a; /* a vector KE_VAR */
+            uint8_t i;
+        } lane;
     } u;
 };
 

@@ -563,6 +563,16 @@ KExpr *kb_vload_f32(KBuilder *kb, uint32_t buf, KIndex idx, uint8_t lanes)
     return e;
 }
 
+KExpr *kb_lane(KBuilder *kb, uint16_t local, uint8_t i)
+{
+    KExpr *v = kb_var(kb, local);
+    LW_ASSERT(v->type.lanes > 1 && i < v->type.lanes);
+    KExpr *e = new_expr(kb, KE_LANE, ktype(v->type.dt));
+    e->u.lane.a = v;
+    e->u.lane.i = i;
+    return e;
+}
+
 KExpr *kb_splat(KBuilder *kb, KExpr *a, uint8_t lanes)
 {
     LW_ASSERT(a->type.lanes == 1);

@@ -107,6 +107,8 @@ int kb_vloadable(const KBuilder *kb, uint32_t buf);
  * / uint8 elements of a plain buffer converted (one vector load and conversion). */
 KExpr *kb_vload_f32(KBuilder *kb, uint32_t buf, KIndex idx, uint8_t lanes);
 KExpr *kb_splat(KBuilder *kb, KExpr *a, uint8_t lanes);
+/* Lane i of vector local `local`, as a scalar. */
+KExpr *kb_lane(KBuilder *kb, uint16_t local, uint8_t i);
 /* One row of a register tile: acc[j] = a * x[j] + acc[j] for j < n (locals; a scalar
  * broadcast to the locals' lanes). */
 void kb_fma_row(KBuilder *kb, const uint16_t *acc, KExpr *a, const uint16_t *x, int64_t n);

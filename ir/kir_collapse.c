@@ -89,6 +89,8 @@ static int walk_expr(const Pair *p, KExpr *e, int fix)
         return walk_expr(p, e->u.cast.a, fix);
     case KE_HREDUCE:
         return walk_expr(p, e->u.hred.a, fix);
+    case KE_LANE:
+        return walk_expr(p, e->u.lane.a, fix);
     }
     return 0;
 }

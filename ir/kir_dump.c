@@ -95,6 +95,10 @@ static void dump_expr(const KExpr *e, StrBuf *sb)
         dump_expr(e->u.cast.a, sb);
         sb_putc(sb, ')');
         return;
+    case KE_LANE:
+        dump_expr(e->u.lane.a, sb);
+        sb_printf(sb, "[%u]", e->u.lane.i);
+        return;
     case KE_HREDUCE:
         sb_printf(sb, "hreduce<%s>(", kop_info(e->u.hred.op)->name);
         dump_expr(e->u.hred.a, sb);

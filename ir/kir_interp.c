@@ -470,6 +470,8 @@ static KV eval(Interp *in, const KExpr *e, uint8_t lane)
                     eval(in, e->u.cast.a, e->type.lanes > 1 ? lane : 0));
     case KE_SPLAT:
         return eval(in, e->u.cast.a, 0);
+    case KE_LANE:
+        return eval(in, e->u.lane.a, e->u.lane.i);
     case KE_HREDUCE:
         break;
     }

@@ -47,6 +47,11 @@ static void guarded_range(const VState *s, KIndex ix, const KCond *g, uint8_t ng
         all[na++] = s->guards[i];
     for (uint8_t i = 0; i < ng && na < 128; i++)
         all[na++] = &g[i];
+    for (uint32_t c = 0; c < na; c++) /* a constant guard that fails: never accessed */
+        if (all[c]->e.n == 0 && (all[c]->e.base < 0 || all[c]->e.base >= all[c]->bound)) {
+            *lo = *hi = 0;
+            return;
+        }
     for (uint32_t c = 0; c < na; c++) {
         const KIndex *e = &all[c]->e;
         if (e->n == 0)
@@ -115,7 +120,9 @@ static void check_access(const VState *s, uint32_t buf, const KIndex *ix, const 
     if (hi > INT32_MAX || lo < INT32_MIN)
         fail(s, "index does not fit 32 bits");
     if (lo < 0 || (uint64_t)hi + (lanes - 1u) >= b->nelem)
-        fail(s, "access out of bounds");
+        LW_ICE("kir_verify after %s: kernel %s: access out of bounds (b%u[%lld .. %lld] of %llu)",
+               s->after, s->k->cname, buf, (long long)lo, (long long)(hi + lanes - 1),
+               (unsigned long long)b->nelem);
     if (lanes > 1 &&
         (ng || (b->dtype != DT_FLOAT32 && !(cvt && (b->dtype == DT_INT8 || b->dtype == DT_UINT8)))))
         fail(s, "a vector access is guarded or not float32");
@@ -207,6 +214,12 @@ static void expr(const VState *s, const KExpr *e)
     }
     case KE_HREDUCE:
         expr(s, e->u.hred.a);
+        return;
+    case KE_LANE:
+        if (e->u.lane.a->kind != KE_VAR || e->u.lane.i >= e->u.lane.a->type.lanes ||
+            e->type.lanes != 1 || e->type.dt != e->u.lane.a->type.dt)
+            fail(s, "a lane not of a vector local or past its last");
+        expr(s, e->u.lane.a);
         return;
     }
 }

@@ -329,11 +329,20 @@ typedef struct ConvBlk {
      * its column offset tap_b[t] zeroed by row tap_b[t] of the mask table [kw][P]
      * when tap_mask[t]; positions [plo, phi) in tiles, the rest by conv_blk_edges */
     int masked;
+    /* lanes_out (masked, x and y integers: no room for any scratch): each tile's sums
+     * go from the registers through the epilogue lane by lane, and the edges are summed
+     * one position and channel at a time (conv_blk_edges_out); x's zero point is taken
+     * off each load, as the masks zero the columns past the edge */
+    int lanes_out;
     /* chan: rows of OW <= 8 positions (CR) broadcast against CN vectors of output
      * channels (weights [block of CN * VL][c][tap][CN * VL] in wch), sums to the tile
      * scratch as [position][channel]: small feature maps waste no lanes */
     int chan;
     int nocopy; /* chan over x itself: its band would be a copy of x, in order */
+    /* chan_out (x and y integers, no room for any scratch): chan reading x where it is,
+     * each tap's row guarded (x's zero point outside, taken off each load) and columns
+     * outside x skipped, the sums stored from the registers lane by lane */
+    int chan_out;
     int64_t CR, CN;
     uint32_t wch;
     int64_t P, plo, phi, rlo, rhi, kh, kw, dh, dw, pr;
@@ -390,9 +399,15 @@ static void tile_locals(KBuilder *kb, uint8_t lanes, uint16_t *acc, int64_t na, 
  * converted as loaded */
 static KExpr *blk_x(KBuilder *kb, const ConvBlk *cb, uint32_t src, KIndex xi, uint8_t lanes)
 {
-    if (cb->xint && (src == cb->pack || src == cb->xraw))
-        return lanes > 1 ? kb_vload_f32(kb, src, xi, lanes)
-                         : kb_cast(kb, DT_FLOAT32, kb_load(kb, src, xi));
+    if (cb->xint && (src == cb->pack || src == cb->xraw)) {
+        KExpr *v = lanes > 1 ? kb_vload_f32(kb, src, xi, lanes)
+                             : kb_cast(kb, DT_FLOAT32, kb_load(kb, src, xi));
+        if (cb->masked && cb->xzp) {
+            KExpr *z = kb_const_f(kb, DT_FLOAT32, (double)cb->xzp);
+            v = kb_op(kb, KOP_SUB, v, lanes > 1 ? kb_splat(kb, z, lanes) : z);
+        }
+        return v;
+    }
     return lanes > 1 ? kb_vload(kb, src, xi, lanes) : kb_load(kb, src, xi);
 }
 
@@ -444,7 +459,17 @@ static void conv_blk_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vg, uint16_t
         for (int64_t j = 0; j < nv; j++) {
             KIndex ti = tcol;
             ti.base += i * drow + j * lanes;
-            kb_store(kb, dst, ti, kb_var(kb, acc[i * nv + j]));
+            if (!cb->lanes_out) {
+                kb_store(kb, dst, ti, kb_var(kb, acc[i * nv + j]));
+                continue;
+            }
+            for (uint8_t l = 0; l < lanes; l++) {
+                KIndex tl = ti;
+                tl.base += l;
+                kb_store_out(kb, dst, tl,
+                             lanes > 1 ? kb_lane(kb, acc[i * nv + j], l)
+                                       : kb_var(kb, acc[i * nv + j]));
+            }
         }
 }
 
@@ -524,7 +549,26 @@ static void conv_blk_chan(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
             kidx_add(&wi, vc, cb->ntap * CW);
             kb_set(kb, wv[j], kb_vload(kb, cb->wch, wi, VL));
         }
-        for (int64_t p = 0; p < CR; p++) {
+        for (int64_t p = 0; cb->chan_out && p < CR; p++) {
+            int64_t a = tap / cb->kw, b = tap % cb->kw, col = p * cb->sw + b * cb->dw - cb->pl;
+            if (col < 0 || col >= cb->W)
+                continue;
+            KIndex row = kidx_const(a * cb->dh - cb->pt);
+            kidx_add_index(&row, &oh0, cb->sh);
+            kidx_add(&row, vr, cb->sh);
+            KIndex xi = kidx_const(col);
+            kidx_add_index(&xi, &row, cb->W);
+            kidx_add(&xi, vn, cb->xs0);
+            kidx_add(&xi, vc, cb->H * cb->W);
+            KCond rc = {row, cb->H};
+            KExpr *xv =
+                kb_cast(kb, DT_FLOAT32,
+                        kb_load_guard(kb, cb->xraw, xi, &rc, 1, kb_const_i(kb, cb->xdt, cb->xzp)));
+            if (cb->xzp)
+                xv = kb_op(kb, KOP_SUB, xv, kb_const_f(kb, DT_FLOAT32, (double)cb->xzp));
+            kb_fma_row(kb, &acc[p * CN], xv, wv, CN);
+        }
+        for (int64_t p = 0; !cb->chan_out && p < CR; p++) {
             KIndex xi = kidx_const(cb->tap_off[tap] + p);
             kidx_add(&xi, vr, cb->Wq);
             kidx_add(&xi, vc, cb->cstride);
@@ -537,6 +581,20 @@ static void conv_blk_chan(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
         }
     }
     kb_endfor(kb); /* c */
+    if (cb->chan_out) {
+        for (int64_t p = 0; p < CR; p++)
+            for (int64_t j = 0; j < CN; j++)
+                for (uint8_t l = 0; l < VL; l++) {
+                    KIndex yi = kidx_const((j * cb->VL + l) * cb->ys[1] + p);
+                    kidx_add(&yi, vn, cb->ys[0]);
+                    kidx_add(&yi, vm, CW * cb->ys[1]);
+                    kidx_add_index(&yi, &oh0, cb->ys[2]);
+                    kidx_add(&yi, vr, cb->ys[2]);
+                    kb_store_out(kb, cb->yb, yi, kb_lane(kb, acc[p * CN + j], l));
+                }
+        kb_endfor_n(kb, 2); /* r, m */
+        return;
+    }
     for (int64_t p = 0; p < CR; p++)
         for (int64_t j = 0; j < CN; j++)
             kb_store(kb, cb->yt, kidx_const(p * CW + j * cb->VL), kb_var(kb, acc[p * CN + j]));
@@ -659,8 +717,8 @@ static void conv_blk_direct_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vn, u
         return;
     }
     KIndex y0 = blk_y0(cb, p, vn, vg, vm, cb->MR);
-    conv_blk_tile(kb, cb, vg, vm, cb->xb, xbase, nv, lanes, cb->yb, y0, cb->ys[1],
-                  cb->masked ? &p : NULL);
+    conv_blk_tile(kb, cb, vg, vm, cb->xint ? cb->xraw : cb->xb, xbase, nv, lanes, cb->yb, y0,
+                  cb->ys[1], cb->masked ? &p : NULL);
     if (kb->nepi && !cb->masked) /* masked: the epilogue once, after the edges */
         epi_in_place(kb, cb, y0, cb->MR, nv * lanes);
 }
@@ -760,6 +818,69 @@ static void conv_blk_edges(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uint16_
     kb_endfor_n(kb, 2); /* c, i */
 }
 
+/* conv_blk_edges' positions for lanes_out: each position and channel of the block
+ * summed in a local over every channel and tap (guarded: x's zero point outside, which
+ * becomes 0), then stored through the epilogue. */
+static void conv_blk_edges_out(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uint16_t vg,
+                               uint16_t vm)
+{
+    int64_t rect[4][4] = {{0, cb->rlo, 0, cb->OW},
+                          {cb->rlo, cb->rlo + 1, 0, cb->pl},
+                          {cb->rhi - 1, cb->rhi, cb->OW - cb->pr, cb->OW},
+                          {cb->rhi, cb->OH, 0, cb->OW}};
+    int64_t MR = cb->MR;
+    KType f32 = {DT_FLOAT32, 1};
+    uint16_t acc = kb_local(kb, f32);
+    KIndex blk = kidx_const(0); /* g * nmb + mb */
+    kidx_add(&blk, vg, cb->nmb);
+    kidx_add(&blk, vm, 1);
+    KExpr *zq = kb_const_i(kb, cb->xdt, cb->xzp);
+    KExpr *zf = kb_const_f(kb, DT_FLOAT32, (double)cb->xzp);
+    for (int r = 0; r < 4; r++) {
+        if (rect[r][1] <= rect[r][0] || rect[r][3] <= rect[r][2])
+            continue;
+        uint16_t vi = kb_for(kb, MR), vr = kb_for(kb, rect[r][1] - rect[r][0]);
+        uint16_t vo = kb_for(kb, rect[r][3] - rect[r][2]);
+        KExpr *b0 = kb_const_f(kb, DT_FLOAT32, 0);
+        if (cb->has_bias) {
+            KIndex bi = kidx_const(0);
+            kidx_add_index(&bi, &blk, MR);
+            kidx_add(&bi, vi, 1);
+            b0 = kb_load(kb, cb->bpk, bi);
+        }
+        kb_set(kb, acc, b0);
+        uint16_t vc = kb_for(kb, cb->Cg);
+        for (int64_t a = 0; a < cb->kh; a++)
+            for (int64_t b = 0; b < cb->kw; b++) {
+                KIndex row = kidx_const(rect[r][0] + a * cb->dh - cb->pt);
+                kidx_add(&row, vr, 1);
+                KIndex col = kidx_const(rect[r][2] + b * cb->dw - cb->pl);
+                kidx_add(&col, vo, 1);
+                KCond g[2] = {{row, cb->H}, {col, cb->W}};
+                KIndex xi = col;
+                kidx_add_index(&xi, &row, cb->W);
+                kidx_add(&xi, vn, cb->xs0);
+                kidx_add(&xi, vg, cb->Cg * cb->cstride);
+                kidx_add(&xi, vc, cb->cstride);
+                KExpr *xv =
+                    kb_op(kb, KOP_SUB,
+                          kb_cast(kb, DT_FLOAT32, kb_load_guard(kb, cb->xraw, xi, g, 2, zq)), zf);
+                KIndex wi = kidx_const((a * cb->kw + b) * MR);
+                kidx_add_index(&wi, &blk, cb->Cg * cb->ntap * MR);
+                kidx_add(&wi, vc, cb->ntap * MR);
+                kidx_add(&wi, vi, 1);
+                kb_set(kb, acc, kb_op3(kb, KOP_FMA, kb_load(kb, cb->wpk, wi), xv, kb_var(kb, acc)));
+            }
+        kb_endfor(kb); /* c */
+        KIndex yi = blk_y0(cb, kidx_const(rect[r][0] * cb->ys[2] + rect[r][2]), vn, vg, vm, MR);
+        kidx_add(&yi, vi, cb->ys[1]);
+        kidx_add(&yi, vr, cb->ys[2]);
+        kidx_add(&yi, vo, 1);
+        kb_store_out(kb, cb->yb, yi, kb_var(kb, acc));
+        kb_endfor_n(kb, 3);
+    }
+}
+
 /* A stride-1 conv whose output rows are as long as its input's, with no room for
  * the band's padded copy: x is read where it is, as [C][H*W]. Every position
  * [plo, phi) has each tap's row inside x and reads inside x's plane, so its tiles
@@ -782,6 +903,11 @@ static void conv_blk_masked(KBuilder *kb, const ConvBlk *cb, uint16_t vn)
     if (L % cb->T)
         conv_blk_direct_tile(kb, cb, vn, vg, vm, kidx_const(cb->phi - cb->T), cb->NRV,
                              (uint8_t)cb->VL);
+    if (cb->lanes_out) {
+        conv_blk_edges_out(kb, cb, vn, vg, vm);
+        kb_endfor_n(kb, 2);
+        return;
+    }
     conv_blk_edges(kb, cb, vn, vg, vm);
     if (kb->nepi)
         epi_in_place(kb, cb, blk_y0(cb, kidx_const(0), vn, vg, vm, cb->MR), cb->MR, cb->P);
@@ -822,7 +948,7 @@ static int conv_blk_plan_masked(const Target *t, ConvBlk *cb)
     for (int64_t vl = vmax; vl >= 4 && vl >= vmax / 4; vl /= 2)
         for (int64_t nrv = 1; nrv <= 4 && mr * nrv + nrv + 2 <= t->nvregs; nrv++) {
             int64_t T = nrv * vl;
-            if (T > L)
+            if (T > L || (cb->lanes_out && mr * T > 256)) /* lanes_out: MR * T stores */
                 continue;
             double per = (double)(mr * nrv > mr + 2 * nrv ? mr * nrv : mr + 2 * nrv);
             double cost = (double)ceil_div(L, T) * per / ((double)L * (double)mr);
@@ -1032,7 +1158,26 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
     if (best >= 1e30) {
         cb.MR = mr0;
         cb.inplace = 0;
-        if (cb.direct || xload || yint || !conv_blk_plan_masked(t, &cb))
+        /* integers in and out: the sums go out from the registers, as channel vectors
+         * for rows of at most 8 positions (vectors of a whole number of them), else
+         * masked */
+        int64_t vo = cb.Mg % vmax == 0 ? vmax : cb.Mg % (vmax / 2) == 0 ? vmax / 2 : 0;
+        if (xint && yint && cb.G == 1 && cb.OW <= 8 && vo >= 4 && cb.ntap <= 64) {
+            for (int64_t cn = 3; cn >= 1; cn--)
+                if ((cb.Mg / vo) % cn == 0 && cb.OW * cn + cn + 1 <= t->nvregs &&
+                    cb.OW * cn * vo <= 256) {
+                    cb.chan = cb.chan_out = cb.inplace = 1;
+                    cb.MR = mr0;
+                    cb.VL = vo;
+                    cb.CN = cn;
+                    cb.CR = cb.OW;
+                    cb.R = cb.OH;
+                    break;
+                }
+        }
+        cb.lanes_out = xint && yint && !cb.chan_out;
+        if (!cb.chan_out && (cb.direct || (xload && !cb.lanes_out) || (yint && !cb.lanes_out) ||
+                             !conv_blk_plan_masked(t, &cb)))
             return 0;
     }
     cb.nmb = ceil_div(cb.Mg, cb.MR);
@@ -1088,7 +1233,10 @@ static LwStatus conv_lower_blocked(KBuilder *kb, const Node *n, ConvBlk cb)
     cb.xb = kb_in(kb, 0);
     cb.yb = kb_out(kb, 0);
     cb.wpk = wbuf;
-    cb.has_bias = op_has_in(n, 2) || (cb.xint && cb.xzp);
+    /* the band holds x + xzp: xzp times the weights off the bias (masked and chan_out:
+     * off each load) */
+    int zfold = cb.xint && cb.xzp && !cb.masked && !cb.chan_out;
+    cb.has_bias = op_has_in(n, 2) || zfold;
     if (cb.has_bias) {
         int64_t nb = cb.G * cb.nmb * cb.MR;
         float *bp = kb_weight_new(kb, DT_FLOAT32, (uint64_t)nb, &cb.bpk);
@@ -1099,7 +1247,7 @@ static LwStatus conv_lower_blocked(KBuilder *kb, const Node *n, ConvBlk cb)
                 /* the band holds x + xzp: take xzp times the packed weights off */
                 double b = bsrc ? bsrc[g * cb.Mg + m] : 0.0, zw = 0;
                 const float *wm = wsrc + (g * cb.Mg + m) * cb.Cg * cb.ntap;
-                for (int64_t k = 0; cb.xzp && k < cb.Cg * cb.ntap; k++)
+                for (int64_t k = 0; zfold && k < cb.Cg * cb.ntap; k++)
                     zw += (double)(wm[k] * cb.xsc);
                 bp[(g * cb.nmb + m / cb.MR) * cb.MR + m % cb.MR] = (float)(b - cb.xzp * zw);
             }
@@ -1121,7 +1269,7 @@ static LwStatus conv_lower_blocked(KBuilder *kb, const Node *n, ConvBlk cb)
         cb.xraw = kb_buf(kb, dq->in[0]);
         cb.xdt = op_in(kb->g, dq, 0)->dtype;
     }
-    if (cb.chan && (cb.direct || cb.nocopy)) {
+    if (cb.chan && (cb.direct || cb.nocopy || cb.chan_out)) {
         conv_blk_chan(kb, &cb, vn, kidx_const(0), cb.OH);
         kb_endfor(kb);
         kb_end(kb);

@@ -57,6 +57,9 @@ static void touch_expr(const KExpr *e, uint32_t k, uint32_t *first, uint32_t *la
     case KE_HREDUCE:
         touch_expr(e->u.hred.a, k, first, last);
         return;
+    case KE_LANE:
+        touch_expr(e->u.lane.a, k, first, last);
+        return;
     }
 }
 

@@ -1139,6 +1139,57 @@ def int_conv_matmul(c):
 
 
 @case
+def qop_conv_tight(c):
+    """QLinearConvs at the arena's peak, integers in and out with no room for scratch
+    (vector targets, default arena): a 12-wide map (the masked schedule: x read where
+    it is, the edge positions summed one at a time), a stride-2 conv and one to int8 x
+    on a 6-wide map (channel vectors, each tap's row guarded), all with nonzero zero
+    points; the sums leave the registers lane by lane through the requantization.
+    Exact as qop_conv_matmul."""
+    c.opset = 13
+    u8, i8 = np.uint8, np.int8
+
+    def scalar(name, v, dt):
+        c.const(name, np.array(v, dt))
+
+    def requant(acc, scale, zp, dt):
+        info = np.iinfo(dt)
+        return np.clip(np.round(acc * scale) + zp, info.min, info.max)
+
+    def qconv(name, x, xname, xs, xz, m, ys, yz, ydt, stride):
+        cin = x.shape[1]
+        w = c.rng.integers(-5, 6, size=(m, cin, 3, 3)).astype(i8)
+        c.inits.append(to_proto(w, name + "_w"))
+        scalar(name + "_ws", 0.25, F32)
+        scalar(name + "_wz", 0, i8)
+        b = c.rng.integers(-64, 65, size=(m,)).astype(np.int32)
+        c.inits.append(to_proto(b, name + "_b"))
+        scalar(name + "_ys", ys, F32)
+        scalar(name + "_yz", yz, ydt)
+        c.node("QLinearConv", [xname, xname + "_s", xname + "_z", name + "_w", name + "_ws",
+                               name + "_wz", name + "_ys", name + "_yz", name + "_b"], [name],
+               kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[stride, stride])
+        acc = ref_conv(x.astype(np.float64) - xz, w.astype(np.float64), pads=(1, 1, 1, 1),
+                       strides=(stride, stride)) + b.reshape(1, -1, 1, 1)
+        y = requant(acc, xs * 0.25 / ys, yz, ydt)
+        scalar(name + "_s", ys, F32)
+        scalar(name + "_z", yz, ydt)
+        return y
+
+    x = (c.rng.integers(0, 40, size=(1, 6, 12, 12)) * 0.5).astype(F32)
+    c.inputs.append(("x", x))
+    scalar("xq_s", 0.5, F32)
+    scalar("xq_z", 9, u8)
+    c.node("QuantizeLinear", ["x", "xq_s", "xq_z"], ["xq"])
+    xq = np.clip(np.round(x / 0.5) + 9, 0, 255)
+    h1 = qconv("h1", xq, "xq", 0.5, 9, 16, 4.0, 3, u8, 1)
+    h2 = qconv("h2", h1, "h1", 4.0, 3, 16, 8.0, -4, i8, 2)
+    h3 = qconv("h3", h2, "h2", 8.0, -4, 8, 16.0, 5, i8, 1)
+    c.node("DequantizeLinear", ["h3", "h3_s", "h3_z"], ["y"])
+    c.output("y", (h3 - 5) * 16.0)
+
+
+@case
 def qop_conv_matmul(c):
     """onnxruntime's QOperator form: QLinearConv with an int32 bias and per-channel
     weight scales, MaxPool on the uint8 result, QLinearConv again, QLinearMatMul. At -O2
