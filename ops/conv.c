@@ -818,9 +818,10 @@ static void conv_blk_edges(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uint16_
     kb_endfor_n(kb, 2); /* c, i */
 }
 
-/* conv_blk_edges' positions for lanes_out: each position and channel of the block
- * summed in a local over every channel and tap (guarded: x's zero point outside, which
- * becomes 0), then stored through the epilogue. */
+/* conv_blk_edges' positions for lanes_out: each position's sums for the block's MR
+ * channels (a vector of them when MR is a vector width, else one channel at a time) over
+ * every channel and tap (guarded: x's zero point outside, which becomes 0), then stored
+ * through the epilogue. */
 static void conv_blk_edges_out(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uint16_t vg,
                                uint16_t vm)
 {
@@ -829,8 +830,9 @@ static void conv_blk_edges_out(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uin
                           {cb->rhi - 1, cb->rhi, cb->OW - cb->pr, cb->OW},
                           {cb->rhi, cb->OH, 0, cb->OW}};
     int64_t MR = cb->MR;
-    KType f32 = {DT_FLOAT32, 1};
-    uint16_t acc = kb_local(kb, f32);
+    uint8_t vl = MR >= 4 && MR <= 16 && !(MR & (MR - 1)) ? (uint8_t)MR : 1;
+    KType at = {DT_FLOAT32, vl};
+    uint16_t acc = kb_local(kb, at);
     KIndex blk = kidx_const(0); /* g * nmb + mb */
     kidx_add(&blk, vg, cb->nmb);
     kidx_add(&blk, vm, 1);
@@ -839,15 +841,16 @@ static void conv_blk_edges_out(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uin
     for (int r = 0; r < 4; r++) {
         if (rect[r][1] <= rect[r][0] || rect[r][3] <= rect[r][2])
             continue;
-        uint16_t vi = kb_for(kb, MR), vr = kb_for(kb, rect[r][1] - rect[r][0]);
+        uint16_t vi = kb_for(kb, MR / vl), vr = kb_for(kb, rect[r][1] - rect[r][0]);
         uint16_t vo = kb_for(kb, rect[r][3] - rect[r][2]);
         KExpr *b0 = kb_const_f(kb, DT_FLOAT32, 0);
-        if (cb->has_bias) {
-            KIndex bi = kidx_const(0);
-            kidx_add_index(&bi, &blk, MR);
-            kidx_add(&bi, vi, 1);
-            b0 = kb_load(kb, cb->bpk, bi);
-        }
+        KIndex bi = kidx_const(0);
+        kidx_add_index(&bi, &blk, MR);
+        kidx_add(&bi, vi, vl);
+        if (cb->has_bias)
+            b0 = vl > 1 ? kb_vload(kb, cb->bpk, bi, vl) : kb_load(kb, cb->bpk, bi);
+        else if (vl > 1)
+            b0 = kb_splat(kb, b0, vl);
         kb_set(kb, acc, b0);
         uint16_t vc = kb_for(kb, cb->Cg);
         for (int64_t a = 0; a < cb->kh; a++)
@@ -868,15 +871,21 @@ static void conv_blk_edges_out(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uin
                 KIndex wi = kidx_const((a * cb->kw + b) * MR);
                 kidx_add_index(&wi, &blk, cb->Cg * cb->ntap * MR);
                 kidx_add(&wi, vc, cb->ntap * MR);
-                kidx_add(&wi, vi, 1);
-                kb_set(kb, acc, kb_op3(kb, KOP_FMA, kb_load(kb, cb->wpk, wi), xv, kb_var(kb, acc)));
+                kidx_add(&wi, vi, vl);
+                KExpr *w = vl > 1 ? kb_vload(kb, cb->wpk, wi, vl) : kb_load(kb, cb->wpk, wi);
+                kb_set(kb, acc,
+                       kb_op3(kb, KOP_FMA, w, vl > 1 ? kb_splat(kb, xv, vl) : xv, kb_var(kb, acc)));
             }
         kb_endfor(kb); /* c */
         KIndex yi = blk_y0(cb, kidx_const(rect[r][0] * cb->ys[2] + rect[r][2]), vn, vg, vm, MR);
-        kidx_add(&yi, vi, cb->ys[1]);
+        kidx_add(&yi, vi, vl * cb->ys[1]);
         kidx_add(&yi, vr, cb->ys[2]);
         kidx_add(&yi, vo, 1);
-        kb_store_out(kb, cb->yb, yi, kb_var(kb, acc));
+        for (uint8_t l = 0; l < vl; l++) {
+            KIndex yl = yi;
+            yl.base += l * cb->ys[1];
+            kb_store_out(kb, cb->yb, yl, vl > 1 ? kb_lane(kb, acc, l) : kb_var(kb, acc));
+        }
         kb_endfor_n(kb, 3);
     }
 }
