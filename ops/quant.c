@@ -1616,17 +1616,26 @@ static LwStatus int_expand(Ctx *ctx, NodeId id, const QSlots *sl, const char *ba
     return LW_OK;
 }
 
+/* The integer op n's inputs allow int_expand: x int8/uint8 with one zero point, constant
+ * int8/uint8 weights of at least rank `rank` whose zero points (if any) are one or one per
+ * index of axis `ax`. */
+static int int_expandable(const Graph *g, const Node *n, const QSlots *sl, uint8_t rank, int ax)
+{
+    const Value *x = op_in(g, n, (uint16_t)sl->x), *w = op_in(g, n, (uint16_t)sl->w);
+    return (x->dtype == DT_INT8 || x->dtype == DT_UINT8) && w->kind == VK_CONST && w->data &&
+           (w->dtype == DT_INT8 || w->dtype == DT_UINT8) && w->shape.rank >= rank &&
+           scalar_slot(g, n, sl->xz) && int_param(g, n, sl->wz, (uint64_t)w->shape.dims[ax]);
+}
+
 static LwStatus convi_expand(Ctx *ctx, NodeId id, int *done)
 {
     Graph *g = ctx->g;
     const Node *n = graph_node(g, id);
     const QSlots *sl = &convi_slots;
     *done = 0;
-    const Value *x = op_in(g, n, (uint16_t)sl->x), *w = op_in(g, n, (uint16_t)sl->w);
-    if ((x->dtype != DT_INT8 && x->dtype != DT_UINT8) || w->kind != VK_CONST || !w->data ||
-        (w->dtype != DT_INT8 && w->dtype != DT_UINT8) || !scalar_slot(g, n, sl->xz) ||
-        !int_param(g, n, sl->wz, (uint64_t)w->shape.dims[0]) || w->shape.rank < 3)
+    if (!int_expandable(g, n, sl, 3, 0))
         return LW_OK;
+    const Value *w = op_in(g, n, (uint16_t)sl->w);
     int sp = w->shape.rank - 2;
     uint64_t M = (uint64_t)w->shape.dims[0];
     const char *base = n->loc.name && *n->loc.name ? n->loc.name : "convinteger";
@@ -1650,10 +1659,8 @@ static LwStatus mmi_expand(Ctx *ctx, NodeId id, int *done)
     const Node *n = graph_node(g, id);
     const QSlots *sl = &mmi_slots;
     *done = 0;
-    const Value *a = op_in(g, n, (uint16_t)sl->x), *b = op_in(g, n, (uint16_t)sl->w);
-    if ((a->dtype != DT_INT8 && a->dtype != DT_UINT8) || b->kind != VK_CONST || !b->data ||
-        (b->dtype != DT_INT8 && b->dtype != DT_UINT8) || b->shape.rank != 2 ||
-        !scalar_slot(g, n, sl->xz) || !int_param(g, n, sl->wz, (uint64_t)b->shape.dims[1]))
+    const Value *b = op_in(g, n, (uint16_t)sl->w);
+    if (b->shape.rank != 2 || !int_expandable(g, n, sl, 2, 1))
         return LW_OK;
     const char *base = n->loc.name && *n->loc.name ? n->loc.name : "matmulinteger";
     StrBuf nm;

@@ -1138,6 +1138,12 @@ def int_conv_matmul(c):
     c.output("m", m, dtype=np.int32)
 
 
+def requant(acc, scale, zp, dt):
+    """The integer requantization: acc * scale rounded to even, plus zp, saturated."""
+    info = np.iinfo(dt)
+    return np.clip(np.round(acc * scale) + zp, info.min, info.max)
+
+
 @case
 def qop_conv_tight(c):
     """QLinearConvs at the arena's peak, integers in and out with no room for scratch
@@ -1151,10 +1157,6 @@ def qop_conv_tight(c):
 
     def scalar(name, v, dt):
         c.const(name, np.array(v, dt))
-
-    def requant(acc, scale, zp, dt):
-        info = np.iinfo(dt)
-        return np.clip(np.round(acc * scale) + zp, info.min, info.max)
 
     def qconv(name, x, xname, xs, xz, m, ys, yz, ydt, stride):
         cin = x.shape[1]
@@ -1202,10 +1204,6 @@ def qop_conv_matmul(c):
 
     def scalar(name, v, dt):
         c.const(name, np.array(v, dt))
-
-    def requant(acc, scale, zp, dt):
-        info = np.iinfo(dt)
-        return np.clip(np.round(acc * scale) + zp, info.min, info.max)
 
     x = c.rng.integers(0, 32, size=(1, 3, 12, 10)).astype(u8)
     c.inputs.append(("x", x))
