@@ -56,6 +56,7 @@ typedef struct LPrinter {
     LLVMTypeRef weights_ty;
     uint64_t *woff;
     LLVMValueRef fmuladd_f32, fmuladd_f64;
+    int roundeven; /* the target rounds to even in one instruction: llvm.roundeven, not the helper */
 } LPrinter;
 
 /* ---------------------------------------------------------------- types */
@@ -360,6 +361,14 @@ static LLVMValueRef op_expr(LPrinter *lp, const KExpr *e)
     case KF_CALL:
         if (!fl)
             LW_ICE("kernel op %s on %s has no helper", info->name, dtype_name(dt));
+        if (op == KOP_ROUND && lp->roundeven) { /* inlined and vectorized, as the C printer's */
+            const char *nm = dt == DT_FLOAT64 ? "llvm.roundeven.f64" : "llvm.roundeven.f32";
+            LLVMValueRef f = LLVMGetNamedFunction(lp->M, nm);
+            LLVMTypeRef fty = LLVMFunctionType(T, &T, 1, 0);
+            if (!f)
+                f = LLVMAddFunction(lp->M, nm, fty);
+            return LLVMBuildCall2(B, fty, f, &a, 1, "");
+        }
         return float_call(lp, info, dt, a, b);
     }
     LW_ICE("kernel op %s: unknown form", info->name);
@@ -995,6 +1004,12 @@ LwStatus llvm_print(Ctx *ctx, const char *prefix, StrBuf *h)
         lp.i8p = LLVMPointerType(lp.i8, 0);
         lp.bufarg = arena_array(ctx->perm, LLVMValueRef, ctx->prog->bufs.len + 1);
         lp.woff = arena_array(ctx->perm, uint64_t, ctx->prog->weights.len + 1);
+        /* SSE4.1 (every x86-64-v2 and later: AVX implies it) and AArch64 round to even in
+         * one instruction; elsewhere llvm.roundeven would become a libm call */
+        lp.roundeven = !strncmp(triple, "aarch64", 7) ||
+                       (!strncmp(triple, "x86_64", 6) &&
+                        ((feat && (strstr(feat, "+sse4.1") || strstr(feat, "+avx"))) ||
+                         (cpu && !strncmp(cpu, "x86-64-v", 8) && cpu[8] >= '2')));
         st = run_llvm(&lp, prefix, tm);
         LLVMDisposeBuilder(lp.B);
         LLVMDisposeModule(lp.M);

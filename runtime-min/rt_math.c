@@ -724,16 +724,18 @@ LWRT_FN float lwrt_roundevenf_bits(float x)
 }
 
 /* @helper lwrt_roundevenf deps: lwrt_roundevenf_bits */
-/* The instruction where the C compiler has one (SSE4.1's round with mode 8, AArch64's
- * frintn) through the builtin, which it inlines and vectorizes (a quantized model rounds
- * every value it stores); else the bits. Not in lwcc's bitcode: one module serves every
+/* The instruction where the C compiler has one (SSE4.1's round, AArch64's frintx) through
+ * the builtin, which it inlines and vectorizes (a quantized model rounds every value it
+ * stores); else the bits. rint rounds in the current mode: the default one, to nearest with
+ * ties to even, as the C compiler assumes without -frounding-math. Not roundeven, which
+ * GCC 12 inlines but does not vectorize. Not in lwcc's bitcode: one module serves every
  * target, Cortex-M included. */
 LWRT_FN float lwrt_roundevenf(float x)
 {
 #if !defined(LWRT_BITCODE) && defined(__GNUC__) && defined(__has_builtin) &&                   \
     (defined(__SSE4_1__) || defined(__aarch64__))
-#if __has_builtin(__builtin_roundevenf)
-    return __builtin_roundevenf(x);
+#if __has_builtin(__builtin_rintf)
+    return __builtin_rintf(x);
 #else
     return lwrt_roundevenf_bits(x);
 #endif
