@@ -317,7 +317,8 @@ typedef struct ConvBlk {
     /* xint: x is a DequantizeLinear of int8/uint8 xraw with one scale xsc and zero point
      * xzp: the band is copied as those integers (a quarter of the bytes), padded with
      * xzp, and converted as the tiles load it; xsc is in the packed weights and
-     * -xzp * (the channel's weights) in its bias */
+     * -xzp * (the channel's weights) in its bias (masked and chan_out read x in place
+     * and take xzp off each load instead) */
     int xint;
     int32_t xzp;
     float xsc;
@@ -391,12 +392,9 @@ static void tile_locals(KBuilder *kb, uint8_t lanes, uint16_t *acc, int64_t na, 
         x[j] = kb_local(kb, vt);
 }
 
-/* Sums of one tile: MR channels of block (vg, vm) by nv vectors of `lanes` lanes
- * (lanes 1: scalars) of source src from xbase (the tile's position in channel 0 of
- * group 0; channel c at + c * cstride, tap t at + tap_off[t]), stored in dst from
- * tcol (row i at + i * drow). */
-/* lanes of the conv's input from src at xi, as float32: the band of integers (xint)
- * converted as loaded */
+/* lanes of the conv's input from src at xi, as float32: integers (xint: the band, or x
+ * itself) converted as loaded, x's zero point taken off where the masked schedule reads
+ * x in place */
 static KExpr *blk_x(KBuilder *kb, const ConvBlk *cb, uint32_t src, KIndex xi, uint8_t lanes)
 {
     if (cb->xint && (src == cb->pack || src == cb->xraw)) {
@@ -411,6 +409,10 @@ static KExpr *blk_x(KBuilder *kb, const ConvBlk *cb, uint32_t src, KIndex xi, ui
     return lanes > 1 ? kb_vload(kb, src, xi, lanes) : kb_load(kb, src, xi);
 }
 
+/* Sums of one tile: MR channels of block (vg, vm) by nv vectors of `lanes` lanes
+ * (lanes 1: scalars) of source src from xbase (the tile's position in channel 0 of
+ * group 0; channel c at + c * cstride, tap t at + tap_off[t]), stored in dst from
+ * tcol (row i at + i * drow). */
 static void conv_blk_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vg, uint16_t vm, uint32_t src,
                           KIndex xbase, int64_t nv, uint8_t lanes, uint32_t dst, KIndex tcol,
                           int64_t drow, const KIndex *mpos)
