@@ -392,6 +392,25 @@ static void tile_locals(KBuilder *kb, uint8_t lanes, uint16_t *acc, int64_t na, 
         x[j] = kb_local(kb, vt);
 }
 
+/* v (lanes of x's integers as float32) less x's zero point, for the schedules that read x
+ * in place: its padding is not the zero point there */
+static KExpr *blk_sub_zp(KBuilder *kb, const ConvBlk *cb, KExpr *v, uint8_t lanes)
+{
+    if (!cb->xzp)
+        return v;
+    KExpr *z = kb_const_f(kb, DT_FLOAT32, (double)cb->xzp);
+    return kb_op(kb, KOP_SUB, v, lanes > 1 ? kb_splat(kb, z, lanes) : z);
+}
+
+/* x's integer at xi where conds hold, else its zero point, as float32 less the zero point
+ * (0 outside x) */
+static KExpr *blk_x_guarded(KBuilder *kb, const ConvBlk *cb, KIndex xi, const KCond *conds,
+                            uint8_t n)
+{
+    KExpr *q = kb_load_guard(kb, cb->xraw, xi, conds, n, kb_const_i(kb, cb->xdt, cb->xzp));
+    return blk_sub_zp(kb, cb, kb_cast(kb, DT_FLOAT32, q), 1);
+}
+
 /* lanes of the conv's input from src at xi, as float32: integers (xint: the band, or x
  * itself) converted as loaded, x's zero point taken off where the masked schedule reads
  * x in place */
@@ -400,11 +419,7 @@ static KExpr *blk_x(KBuilder *kb, const ConvBlk *cb, uint32_t src, KIndex xi, ui
     if (cb->xint && (src == cb->pack || src == cb->xraw)) {
         KExpr *v = lanes > 1 ? kb_vload_f32(kb, src, xi, lanes)
                              : kb_cast(kb, DT_FLOAT32, kb_load(kb, src, xi));
-        if (cb->masked && cb->xzp) {
-            KExpr *z = kb_const_f(kb, DT_FLOAT32, (double)cb->xzp);
-            v = kb_op(kb, KOP_SUB, v, lanes > 1 ? kb_splat(kb, z, lanes) : z);
-        }
-        return v;
+        return cb->masked ? blk_sub_zp(kb, cb, v, lanes) : v;
     }
     return lanes > 1 ? kb_vload(kb, src, xi, lanes) : kb_load(kb, src, xi);
 }
@@ -563,12 +578,7 @@ static void conv_blk_chan(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
             kidx_add(&xi, vn, cb->xs0);
             kidx_add(&xi, vc, cb->H * cb->W);
             KCond rc = {row, cb->H};
-            KExpr *xv =
-                kb_cast(kb, DT_FLOAT32,
-                        kb_load_guard(kb, cb->xraw, xi, &rc, 1, kb_const_i(kb, cb->xdt, cb->xzp)));
-            if (cb->xzp)
-                xv = kb_op(kb, KOP_SUB, xv, kb_const_f(kb, DT_FLOAT32, (double)cb->xzp));
-            kb_fma_row(kb, &acc[p * CN], xv, wv, CN);
+            kb_fma_row(kb, &acc[p * CN], blk_x_guarded(kb, cb, xi, &rc, 1), wv, CN);
         }
         for (int64_t p = 0; !cb->chan_out && p < CR; p++) {
             KIndex xi = kidx_const(cb->tap_off[tap] + p);
@@ -838,8 +848,6 @@ static void conv_blk_edges_out(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uin
     KIndex blk = kidx_const(0); /* g * nmb + mb */
     kidx_add(&blk, vg, cb->nmb);
     kidx_add(&blk, vm, 1);
-    KExpr *zq = kb_const_i(kb, cb->xdt, cb->xzp);
-    KExpr *zf = kb_const_f(kb, DT_FLOAT32, (double)cb->xzp);
     for (int r = 0; r < 4; r++) {
         if (rect[r][1] <= rect[r][0] || rect[r][3] <= rect[r][2])
             continue;
@@ -867,9 +875,7 @@ static void conv_blk_edges_out(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uin
                 kidx_add(&xi, vn, cb->xs0);
                 kidx_add(&xi, vg, cb->Cg * cb->cstride);
                 kidx_add(&xi, vc, cb->cstride);
-                KExpr *xv =
-                    kb_op(kb, KOP_SUB,
-                          kb_cast(kb, DT_FLOAT32, kb_load_guard(kb, cb->xraw, xi, g, 2, zq)), zf);
+                KExpr *xv = blk_x_guarded(kb, cb, xi, g, 2);
                 KIndex wi = kidx_const((a * cb->kw + b) * MR);
                 kidx_add_index(&wi, &blk, cb->Cg * cb->ntap * MR);
                 kidx_add(&wi, vc, cb->ntap * MR);

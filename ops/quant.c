@@ -1540,18 +1540,21 @@ static LwStatus qlmm_expand(Ctx *ctx, NodeId id, int *done)
  * 255 times the largest sum of one output's |w - w_zero_point| is at most 2^24 (checked:
  * else the integer kernels run), so the result is the integer op's. */
 
-/* The constant weights w (int8/uint8) less their zero point wz (absent, a scalar, or one
+/* n's constant weights w (int8/uint8) less their zero point wz (absent, a scalar, or one
  * per output: per `outer` index of [outer][inner] when per_row, else per inner index) as
- * float32 in *out; 0 when a sum of |w - wz| over one output exceeds 2^24 / 255. */
-static int int_weights(Ctx *ctx, const Value *w, const Value *wz, uint64_t outer, uint64_t inner,
-                       int per_row, ValueId *out, const char *name)
+ * float32 constant base_what in *out; 0 when a sum of |w - wz| over one output exceeds
+ * 2^24 / 255. */
+static int int_weights(Ctx *ctx, const Node *n, const QSlots *sl, uint64_t outer, uint64_t inner,
+                       int per_row, const char *base, const char *what, ValueId *out)
 {
-    uint64_t n = outer * inner, nz = wz ? shape_count(&wz->shape) : 0;
-    if (shape_count(&w->shape) != n || (nz > 1 && nz != (per_row ? outer : inner)))
+    const Value *w = op_in(ctx->g, n, (uint16_t)sl->w);
+    const Value *wz = has_slot(n, sl->wz) ? op_in(ctx->g, n, (uint16_t)sl->wz) : NULL;
+    uint64_t cnt = outer * inner, nz = wz ? shape_count(&wz->shape) : 0;
+    if (shape_count(&w->shape) != cnt || (nz > 1 && nz != (per_row ? outer : inner)))
         return 0;
-    float *f = arena_array(ctx->perm, float, (size_t)(n ? n : 1));
+    float *f = arena_array(ctx->perm, float, (size_t)(cnt ? cnt : 1));
     double *sum = arena_array(ctx->scratch, double, (size_t)(per_row ? outer : inner) + 1);
-    for (uint64_t i = 0; i < n; i++) {
+    for (uint64_t i = 0; i < cnt; i++) {
         uint64_t o = per_row ? i / inner : i % inner;
         int32_t wi = w->dtype == DT_INT8 ? (int32_t)(int8_t)w->data->bytes[i] : w->data->bytes[i];
         int32_t zi = 0;
@@ -1564,8 +1567,11 @@ static int int_weights(Ctx *ctx, const Value *w, const Value *wz, uint64_t outer
         if (sum[o] * 255.0 > 16777216.0)
             return 0;
     }
-    *out = graph_add_const(ctx->perm, ctx->g, name, DT_FLOAT32, &w->shape,
-                           (const unsigned char *)f, n * 4);
+    StrBuf nm;
+    sb_init(&nm, ctx->perm);
+    sb_printf(&nm, "%s_%s", base, what);
+    *out = graph_add_const(ctx->perm, ctx->g, sb_cstr(&nm), DT_FLOAT32, &w->shape,
+                           (const unsigned char *)f, cnt * 4);
     return 1;
 }
 
@@ -1639,12 +1645,8 @@ static LwStatus convi_expand(Ctx *ctx, NodeId id, int *done)
     int sp = w->shape.rank - 2;
     uint64_t M = (uint64_t)w->shape.dims[0];
     const char *base = n->loc.name && *n->loc.name ? n->loc.name : "convinteger";
-    StrBuf nm;
-    sb_init(&nm, ctx->perm);
-    sb_printf(&nm, "%s_w", base);
     ValueId dw;
-    const Value *wz = has_slot(n, sl->wz) ? op_in(g, n, (uint16_t)sl->wz) : NULL;
-    if (!int_weights(ctx, w, wz, M, shape_count(&w->shape) / M, 1, &dw, sb_cstr(&nm)))
+    if (!int_weights(ctx, n, sl, M, shape_count(&w->shape) / M, 1, base, "w", &dw))
         return LW_OK;
     ConvAttrsOut ca;
     AttrList al = conv_attrs(graph_node(g, id)->attrs, sp, &ca);
@@ -1663,13 +1665,9 @@ static LwStatus mmi_expand(Ctx *ctx, NodeId id, int *done)
     if (b->shape.rank != 2 || !int_expandable(g, n, sl, 2, 1))
         return LW_OK;
     const char *base = n->loc.name && *n->loc.name ? n->loc.name : "matmulinteger";
-    StrBuf nm;
-    sb_init(&nm, ctx->perm);
-    sb_printf(&nm, "%s_b", base);
     ValueId db;
-    const Value *bz = has_slot(n, sl->wz) ? op_in(g, n, (uint16_t)sl->wz) : NULL;
-    if (!int_weights(ctx, b, bz, (uint64_t)b->shape.dims[0], (uint64_t)b->shape.dims[1], 0, &db,
-                     sb_cstr(&nm)))
+    if (!int_weights(ctx, n, sl, (uint64_t)b->shape.dims[0], (uint64_t)b->shape.dims[1], 0, base,
+                     "b", &db))
         return LW_OK;
     AttrList none = {NULL, 0};
     TRY(int_expand(ctx, id, sl, base, "MatMul", db, &none));
