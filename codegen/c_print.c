@@ -727,18 +727,13 @@ static void print_cvt_helpers(StrBuf *c, const uint32_t *used)
                     "#if defined(__SSE4_1__)\n#define lw_vcvt%s4(p) ((lw_f32x4)_mm_cvtepi32_ps("
                     "_mm_cvt%s_epi32(_mm_cvtsi32_si128(*(const lw_i32u *)(const void *)(p)))))\n",
                     nm, x);
-                if (s8)
-                    sb_puts(c,
-                            "#elif defined(__ARM_NEON) && defined(__aarch64__)\n"
-                            "#define lw_vcvts84(p) ((lw_f32x4)vcvtq_f32_s32(vmovl_s16(vget_low_s16("
-                            "vmovl_s8(vreinterpret_s8_s32(vdup_n_s32(*(const lw_i32u *)(const void "
-                            "*)(p))))))))\n");
-                else
-                    sb_puts(c,
-                            "#elif defined(__ARM_NEON) && defined(__aarch64__)\n"
-                            "#define lw_vcvtu84(p) ((lw_f32x4)vcvtq_f32_u32(vmovl_u16(vget_low_u16("
-                            "vmovl_u8(vreinterpret_u8_s32(vdup_n_s32(*(const lw_i32u *)(const void "
-                            "*)(p))))))))\n");
+                char k = s8 ? 's' : 'u'; /* NEON's signed or unsigned widening */
+                sb_printf(c,
+                          "#elif defined(__ARM_NEON) && defined(__aarch64__)\n"
+                          "#define lw_vcvt%s4(p) ((lw_f32x4)vcvtq_f32_%c32(vmovl_%c16(vget_low_%c16("
+                          "vmovl_%c8(vreinterpret_%c8_s32(vdup_n_s32(*(const lw_i32u *)(const void "
+                          "*)(p))))))))\n",
+                          nm, k, k, k, k, k);
             } else if (L == 8) {
                 sb_printf(
                     c,
