@@ -32,6 +32,8 @@ typedef struct Printer {
     int need_clamp;
     uint32_t vec_used; /* bit L: vectors of L lanes printed (lw_f32xL and its helpers) */
     uint32_t cvt_used[2]; /* bit L: converting loads of L uint8 [0] / int8 [1] lanes */
+    uint32_t ivec_used;   /* bit L: int32 vectors of L lanes (lw_i32xL and its helpers) */
+    uint32_t dot_used[2]; /* bit L: dot products into L lanes from uint8 [0] / int8 [1] */
     uint64_t *woff; /* weight offsets in the blob */
     uint64_t blob_size;
     int weights_used;
@@ -503,6 +505,14 @@ static void expr(Printer *pr, const KExpr *e)
         return;
     case KE_CAST: {
         DType from = e->u.cast.a->type.dt, to = e->type.dt;
+        if (e->type.lanes > 1 && from == DT_INT32) { /* int32 sums: lw_vcvti<L>(v) */
+            pr->vec_used |= vec_bit(e->type.lanes);
+            pr->ivec_used |= vec_bit(e->type.lanes);
+            sb_printf(sb, "lw_vcvti%u(", e->type.lanes);
+            expr(pr, e->u.cast.a);
+            sb_putc(sb, ')');
+            return;
+        }
         if (e->type.lanes > 1) { /* a converting load: lw_vcvt{u8,s8}<L>(&buf[idx]) */
             const KExpr *l = e->u.cast.a;
             int s8 = from == DT_INT8;
@@ -536,8 +546,13 @@ static void expr(Printer *pr, const KExpr *e)
         return;
     }
     case KE_SPLAT:
-        pr->vec_used |= vec_bit(e->type.lanes);
-        sb_printf(sb, "lw_vsplat%u(", e->type.lanes);
+        if (e->type.dt == DT_INT32) {
+            pr->ivec_used |= vec_bit(e->type.lanes);
+            pr->vec_used |= vec_bit(e->type.lanes);
+        } else {
+            pr->vec_used |= vec_bit(e->type.lanes);
+        }
+        sb_printf(sb, "lw_vsplat%s%u(", e->type.dt == DT_INT32 ? "i" : "", e->type.lanes);
         expr(pr, e->u.cast.a);
         sb_putc(sb, ')');
         return;
@@ -547,6 +562,23 @@ static void expr(Printer *pr, const KExpr *e)
         expr(pr, e->u.lane.a);
         sb_printf(sb, ", %u)", e->u.lane.i);
         return;
+    case KE_DOT4: { /* lw_vdot{u8,s8}<L>(acc, &a[idx], b) */
+        const KExpr *a = e->u.dot.a;
+        int s8 = a->type.dt == DT_INT8;
+        pr->vec_used |= vec_bit(e->type.lanes);
+        pr->ivec_used |= vec_bit(e->type.lanes);
+        pr->dot_used[s8] |= vec_bit(e->type.lanes);
+        sb_printf(sb, "lw_vdot%s%u(", s8 ? "s8" : "u8", e->type.lanes);
+        expr(pr, e->u.dot.acc);
+        sb_puts(sb, ", &");
+        put_buf(pr, a->u.load.buf);
+        sb_putc(sb, '[');
+        put_index(pr, &a->u.load.idx);
+        sb_puts(sb, "], ");
+        expr(pr, e->u.dot.b);
+        sb_putc(sb, ')');
+        return;
+    }
     case KE_HREDUCE:
         break;
     }
@@ -769,6 +801,85 @@ static void print_cvt_helpers(StrBuf *c, const uint32_t *used)
     sb_puts(c, "#endif\n\n");
 }
 
+/* int32 vectors (lw_i32xL) for the integer dot product: lw_vsplatiL(x), lw_vcvtiL(v) to
+ * float32, and lw_vdot{u8,s8}L(acc, p, b): acc plus, per lane l, the sum over j < 4 of
+ * p[4l + j] * (int8 byte j of b). The instructions where the compiler targets them
+ * (AVX-512 VNNI's vpdpbusd takes uint8 p, AArch64's sdot int8 p), else a loop. */
+static void print_int_helpers(StrBuf *c, uint32_t used, const uint32_t *dot)
+{
+    if (!used)
+        return;
+    sb_puts(c, "/* int32 vectors and the four-way int8 dot product */\n"
+               "#if defined(__GNUC__) || defined(__clang__)\n"
+               "#if defined(__AVX512VNNI__) || defined(__AVXVNNI__)\n#include <immintrin.h>\n"
+               "#elif defined(__ARM_FEATURE_DOTPROD) && defined(__aarch64__)\n"
+               "#include <arm_neon.h>\n#endif\n");
+    for (unsigned L = 2; L <= LW_MAX_LANES; L *= 2) {
+        if (!(used & vec_bit(L)))
+            continue;
+        sb_printf(c, "typedef int32_t lw_i32x%u __attribute__((vector_size(%u)));\n", L, 4 * L);
+        sb_printf(c, "#define lw_vsplati%u(x) ((int32_t)(x) + (lw_i32x%u){0})\n", L, L);
+        sb_printf(c, "#define lw_vcvti%u(a) __builtin_convertvector((a), lw_f32x%u)\n", L, L);
+        for (int s8 = 0; s8 < 2; s8++) {
+            if (!(dot[s8] & vec_bit(L)))
+                continue;
+            const char *nm = s8 ? "s8" : "u8", *ct = s8 ? "int8_t" : "uint8_t";
+            if (!s8 && L == 16)
+                sb_puts(c, "#if defined(__AVX512VNNI__)\n#define lw_vdotu816(acc, p, b) "
+                           "((lw_i32x16)_mm512_dpbusd_epi32((__m512i)(acc), _mm512_loadu_si512("
+                           "(const void *)(p)), _mm512_set1_epi32(b)))\n");
+            else if (!s8 && L == 8)
+                sb_puts(c,
+                        "#if defined(__AVX512VNNI__) && defined(__AVX512VL__)\n"
+                        "#define lw_vdotu88(acc, p, b) ((lw_i32x8)_mm256_dpbusd_epi32("
+                        "(__m256i)(acc), _mm256_loadu_si256((const __m256i *)(const void *)(p)), "
+                        "_mm256_set1_epi32(b)))\n"
+                        "#elif defined(__AVXVNNI__)\n"
+                        "#define lw_vdotu88(acc, p, b) ((lw_i32x8)_mm256_dpbusd_avx_epi32("
+                        "(__m256i)(acc), _mm256_loadu_si256((const __m256i *)(const void *)(p)), "
+                        "_mm256_set1_epi32(b)))\n");
+            else if (s8 && L == 4)
+                sb_puts(c, "#if defined(__ARM_FEATURE_DOTPROD) && defined(__aarch64__)\n"
+                           "#define lw_vdots84(acc, p, b) ((lw_i32x4)vdotq_s32((int32x4_t)(acc), "
+                           "vld1q_s8((const int8_t *)(const void *)(p)), "
+                           "vreinterpretq_s8_s32(vdupq_n_s32(b))))\n");
+            else
+                sb_puts(c, "#if 0\n");
+            sb_printf(c,
+                      "#else\n#define lw_vdot%s%u(acc, p, b) __extension__({ lw_i32x%u a_ = (acc); "
+                      "const %s *p_ = (const %s *)(const void *)(p); uint32_t b_ = (uint32_t)(b); "
+                      "for (int i_ = 0; i_ < %u; i_++) for (int j_ = 0; j_ < 4; j_++) a_[i_] += "
+                      "p_[4 * i_ + j_] * (int8_t)(uint8_t)(b_ >> (8 * j_)); a_; })\n#endif\n",
+                      nm, L, L, ct, ct, L);
+        }
+    }
+    sb_puts(c, "#else\n");
+    for (unsigned L = 2; L <= LW_MAX_LANES; L *= 2) {
+        if (!(used & vec_bit(L)))
+            continue;
+        sb_printf(c, "typedef struct lw_i32x%u {\n    int32_t v[%u];\n} lw_i32x%u;\n", L, L, L);
+        sb_printf(c,
+                  "static inline lw_i32x%u lw_vsplati%u(int32_t x)\n{\n    lw_i32x%u r;\n"
+                  "    for (int i = 0; i < %u; i++)\n        r.v[i] = x;\n    return r;\n}\n",
+                  L, L, L, L);
+        sb_printf(c,
+                  "static inline lw_f32x%u lw_vcvti%u(lw_i32x%u a)\n{\n    lw_f32x%u r;\n"
+                  "    for (int i = 0; i < %u; i++)\n        r.v[i] = (float)a.v[i];\n"
+                  "    return r;\n}\n",
+                  L, L, L, L, L);
+        for (int s8 = 0; s8 < 2; s8++)
+            if (dot[s8] & vec_bit(L))
+                sb_printf(
+                    c,
+                    "static inline lw_i32x%u lw_vdot%s%u(lw_i32x%u a, const %s *p, int32_t b)\n"
+                    "{\n    for (int i = 0; i < %u; i++)\n        for (int j = 0; j < 4; j++)\n"
+                    "            a.v[i] += p[4 * i + j] * (int8_t)(uint8_t)((uint32_t)b >> "
+                    "(8 * j));\n    return a;\n}\n",
+                    L, s8 ? "s8" : "u8", L, L, s8 ? "int8_t" : "uint8_t", L);
+    }
+    sb_puts(c, "#endif\n\n");
+}
+
 static void kernel_comment(Printer *pr, const Kernel *k)
 {
     StrBuf *sb = pr->sb;
@@ -883,8 +994,11 @@ static void kernel_text(Printer *pr, const Kernel *k, uint8_t *u, StrBuf *out)
         sb_puts(out, "    (void)lw_a;\n");
     for (uint16_t l = 0; l < k->nlocals; l++) {
         if (k->locals[l].lanes > 1) {
+            int i32 = k->locals[l].dt == DT_INT32;
             pr->vec_used |= vec_bit(k->locals[l].lanes);
-            sb_printf(out, "    lw_f32x%u l%u = {0};\n", k->locals[l].lanes, l);
+            if (i32)
+                pr->ivec_used |= vec_bit(k->locals[l].lanes);
+            sb_printf(out, "    lw_%s32x%u l%u = {0};\n", i32 ? "i" : "f", k->locals[l].lanes, l);
         } else {
             sb_printf(out, "    %s l%u = 0;\n", ctype(k->locals[l].dt), l);
         }
@@ -1397,6 +1511,7 @@ LwStatus c_print(Ctx *ctx, const char *prefix, StrBuf *c, StrBuf *h, CBlob *blob
         }
     print_vector_helpers(c, pr.vec_used);
     print_cvt_helpers(c, pr.cvt_used);
+    print_int_helpers(c, pr.ivec_used, pr.dot_used);
     if (pr.need_clamp)
         sb_puts(c, "static inline int32_t lw_clamp(int32_t v, int32_t n)\n{\n"
                    "    return v < 0 ? 0 : v >= n ? n - 1 : v;\n}\n\n");

@@ -57,6 +57,7 @@ typedef struct LPrinter {
     uint64_t *woff;
     LLVMValueRef fmuladd_f32, fmuladd_f64;
     int roundeven; /* the target rounds to even in one instruction: llvm.roundeven, not the helper */
+    int vnni, sdot; /* the target's four-way int8 dot products (KE_DOT4) */
 } LPrinter;
 
 /* ---------------------------------------------------------------- types */
@@ -399,6 +400,58 @@ static LLVMValueRef guarded_load(LPrinter *lp, const KExpr *e)
     return phi;
 }
 
+/* v as type T (same size), or v itself */
+static LLVMValueRef as_type(LPrinter *lp, LLVMValueRef v, LLVMTypeRef T)
+{
+    return LLVMTypeOf(v) == T ? v : LLVMBuildBitCast(lp->B, v, T, "");
+}
+
+/* KE_DOT4: AVX-512 VNNI's vpdpbusd (uint8 a) or AArch64's sdot (int8 a) where the target
+ * has it, else widened products summed lane by lane (what any target can run). */
+static LLVMValueRef dot4(LPrinter *lp, const KExpr *e)
+{
+    LLVMBuilderRef B = lp->B;
+    const KExpr *a = e->u.dot.a;
+    unsigned L = e->type.lanes;
+    int s8 = a->type.dt == DT_INT8;
+    LLVMValueRef acc = expr(lp, e->u.dot.acc);
+    LLVMValueRef av = load_elem(lp, a->u.load.buf, index_val(lp, &a->u.load.idx), a->type.lanes);
+    LLVMTypeRef VI = LLVMVectorType(lp->i32, L), VB = LLVMVectorType(lp->i8, 4 * L);
+    LLVMValueRef b = LLVMBuildInsertElement(B, LLVMGetUndef(VI), expr(lp, e->u.dot.b),
+                                            LLVMConstNull(lp->i32), "");
+    b = LLVMBuildShuffleVector(B, b, LLVMGetUndef(VI), LLVMConstNull(VI), "");
+    const char *name = NULL;
+    LLVMTypeRef over[2] = {VI, VB};
+    unsigned nover = 0;
+    if (!s8 && lp->vnni && (L == 16 || L == 8))
+        name = L == 16 ? "llvm.x86.avx512.vpdpbusd.512" : "llvm.x86.avx512.vpdpbusd.256";
+    else if (s8 && lp->sdot && L == 4)
+        name = "llvm.aarch64.neon.sdot", nover = 2;
+    if (name) {
+        unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+        LW_ASSERT(id != 0);
+        LLVMValueRef f = LLVMGetIntrinsicDeclaration(lp->M, id, over, nover);
+        LLVMTypeRef ft = LLVMIntrinsicGetType(lp->C, id, over, nover), pt[3];
+        LW_ASSERT(LLVMCountParamTypes(ft) == 3);
+        LLVMGetParamTypes(ft, pt);
+        LLVMValueRef args[3] = {as_type(lp, acc, pt[0]), as_type(lp, av, pt[1]),
+                                as_type(lp, b, pt[2])};
+        return as_type(lp, LLVMBuildCall2(B, ft, f, args, 3, ""), VI);
+    }
+    LLVMTypeRef VW = LLVMVectorType(lp->i32, 4 * L);
+    LLVMValueRef aw = s8 ? LLVMBuildSExt(B, av, VW, "") : LLVMBuildZExt(B, av, VW, "");
+    LLVMValueRef bw = LLVMBuildSExt(B, LLVMBuildBitCast(B, b, VB, ""), VW, "");
+    LLVMValueRef prod = LLVMBuildMul(B, aw, bw, ""), sum = acc, mask[64 / 4];
+    for (unsigned j = 0; j < 4; j++) {
+        for (unsigned l = 0; l < L; l++)
+            mask[l] = cint(lp->i32, 4 * l + j);
+        LLVMValueRef part =
+            LLVMBuildShuffleVector(B, prod, LLVMGetUndef(VW), LLVMConstVector(mask, L), "");
+        sum = LLVMBuildAdd(B, sum, part, "");
+    }
+    return sum;
+}
+
 static LLVMValueRef expr(LPrinter *lp, const KExpr *e)
 {
     LLVMBuilderRef B = lp->B;
@@ -459,6 +512,8 @@ static LLVMValueRef expr(LPrinter *lp, const KExpr *e)
     }
     case KE_LANE:
         return LLVMBuildExtractElement(B, expr(lp, e->u.lane.a), cint(lp->i32, e->u.lane.i), "");
+    case KE_DOT4:
+        return dot4(lp, e);
     case KE_HREDUCE:
         break;
     }
@@ -1010,6 +1065,8 @@ LwStatus llvm_print(Ctx *ctx, const char *prefix, StrBuf *h)
                        (!strncmp(triple, "x86_64", 6) &&
                         ((feat && (strstr(feat, "+sse4.1") || strstr(feat, "+avx"))) ||
                          (cpu && !strncmp(cpu, "x86-64-v", 8) && cpu[8] >= '2')));
+        lp.vnni = !strncmp(triple, "x86_64", 6) && (ctx->target->isa & ISA_AVX512VNNI);
+        lp.sdot = !strncmp(triple, "aarch64", 7) && (ctx->target->isa & ISA_DOTPROD);
         st = run_llvm(&lp, prefix, tm);
         LLVMDisposeBuilder(lp.B);
         LLVMDisposeModule(lp.M);

@@ -240,6 +240,10 @@ static uint64_t expr_macs(const KExpr *e, int depth)
         return expr_macs(e->u.hred.a, depth + 1);
     case KE_LANE:
         return expr_macs(e->u.lane.a, depth + 1);
+    case KE_DOT4: /* four per lane */
+        m = (uint64_t)e->u.dot.a->type.lanes;
+        return sat_add(
+            m, sat_add(expr_macs(e->u.dot.acc, depth + 1), expr_macs(e->u.dot.b, depth + 1)));
     }
     return m;
 }
@@ -350,6 +354,7 @@ static int int_value(const MacWalk *w, const KExpr *e, const Bind *b, int depth,
     case KE_SPLAT:
     case KE_HREDUCE:
     case KE_LANE:
+    case KE_DOT4:
         return 0;
     }
     return 0;
@@ -390,6 +395,9 @@ static int expr_uses_var(const KExpr *e, uint16_t v, int depth)
         return expr_uses_var(e->u.hred.a, v, depth + 1);
     case KE_LANE:
         return expr_uses_var(e->u.lane.a, v, depth + 1);
+    case KE_DOT4:
+        return expr_uses_var(e->u.dot.acc, v, depth + 1) ||
+               expr_uses_var(e->u.dot.a, v, depth + 1) || expr_uses_var(e->u.dot.b, v, depth + 1);
     }
     for (uint8_t i = 0; ix && i < ix->n; i++)
         r |= ix->var[i] == v && ix->coef[i] != 0;

@@ -82,6 +82,11 @@ static void used_expr(const KExpr *e, uint8_t *u)
     case KE_LANE:
         used_expr(e->u.lane.a, u);
         return;
+    case KE_DOT4:
+        used_expr(e->u.dot.acc, u);
+        used_expr(e->u.dot.a, u);
+        used_expr(e->u.dot.b, u);
+        return;
     case KE_CONST:
     case KE_VAR:
     case KE_IDX:

@@ -17,7 +17,9 @@
  * KE_SPLAT broadcasts a scalar; KE_OP works lane by lane (add, sub, mul, fma, min,
  * max); locals may be vectors. One more form: a vector KE_CAST to float32 of a vector
  * KE_LOAD of int8 or uint8 elements (a converting load: the only vector of another
- * element type). No other expression has a vector form. Printers map them to the
+ * element type). int32 vectors serve the integer dot product only: KE_DOT4 sums into
+ * them, KE_SPLAT sets them, vector locals hold them and a vector KE_CAST converts one to
+ * float32. No other expression has a vector form. Printers map them to the
  * target's vectors (C: GCC/Clang vector extensions; LLVM: <N x float>); the
  * interpreter evaluates them one lane at a time. */
 typedef struct KType {
@@ -90,7 +92,8 @@ typedef enum KExprKind {
     KE_CAST,    /* conversion to `type` (saturating float->int is not implied) */
     KE_SPLAT,   /* scalar to all lanes */
     KE_HREDUCE, /* horizontal reduction of a vector with an op */
-    KE_LANE     /* one lane of a vector local, as a scalar */
+    KE_LANE,    /* one lane of a vector local, as a scalar */
+    KE_DOT4     /* int32 lanes: acc + per lane l, sum over j < 4 of a[4l + j] * b's byte j */
 } KExprKind;
 
 typedef struct KExpr KExpr;
@@ -135,6 +138,12 @@ struct KExpr {
             KExpr *a; /* a vector KE_VAR */
             uint8_t i;
         } lane;
+        /* acc: int32 x L; a: an unguarded KE_LOAD of 4L int8 or uint8 lanes; b: a scalar
+         * int32 whose four bytes (least significant first) are int8, the same for every
+         * lane. x86-64 VNNI (vpdpbusd) takes a as uint8, AArch64's sdot as int8. */
+        struct {
+            KExpr *acc, *a, *b;
+        } dot;
     } u;
 };
 

@@ -573,6 +573,21 @@ KExpr *kb_lane(KBuilder *kb, uint16_t local, uint8_t i)
     return e;
 }
 
+KExpr *kb_dot4(KBuilder *kb, KExpr *acc, uint32_t buf, KIndex idx, KExpr *b)
+{
+    DType dt = kb->prog->bufs.data[buf].dtype;
+    LW_ASSERT(acc->type.dt == DT_INT32 && acc->type.lanes > 1 && acc->type.lanes <= 64 / 4 &&
+              (dt == DT_INT8 || dt == DT_UINT8) && !at_load_node(kb, buf) &&
+              b->type.dt == DT_INT32 && b->type.lanes == 1);
+    KExpr *l = raw_load(kb, buf, idx);
+    l->type.lanes = (uint8_t)(4 * acc->type.lanes);
+    KExpr *e = new_expr(kb, KE_DOT4, acc->type);
+    e->u.dot.acc = acc;
+    e->u.dot.a = l;
+    e->u.dot.b = b;
+    return e;
+}
+
 KExpr *kb_splat(KBuilder *kb, KExpr *a, uint8_t lanes)
 {
     LW_ASSERT(a->type.lanes == 1);
@@ -628,7 +643,10 @@ KExpr *kb_cast(KBuilder *kb, DType dt, KExpr *a)
         a = kb_cast(kb, DT_FLOAT32, a);
     if (a->type.dt == dt)
         return a;
-    KExpr *e = new_expr(kb, KE_CAST, ktype(dt));
+    /* vectors: int32 to float32 only (see kir.h) */
+    LW_ASSERT(a->type.lanes == 1 || (a->type.dt == DT_INT32 && dt == DT_FLOAT32));
+    KType t = {dt, a->type.lanes};
+    KExpr *e = new_expr(kb, KE_CAST, t);
     e->u.cast.a = a;
     return e;
 }

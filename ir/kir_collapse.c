@@ -91,6 +91,9 @@ static int walk_expr(const Pair *p, KExpr *e, int fix)
         return walk_expr(p, e->u.hred.a, fix);
     case KE_LANE:
         return walk_expr(p, e->u.lane.a, fix);
+    case KE_DOT4:
+        return walk_expr(p, e->u.dot.acc, fix) && walk_expr(p, e->u.dot.a, fix) &&
+               walk_expr(p, e->u.dot.b, fix);
     }
     return 0;
 }

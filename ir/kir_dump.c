@@ -99,6 +99,15 @@ static void dump_expr(const KExpr *e, StrBuf *sb)
         dump_expr(e->u.lane.a, sb);
         sb_printf(sb, "[%u]", e->u.lane.i);
         return;
+    case KE_DOT4:
+        sb_puts(sb, "dot4(");
+        dump_expr(e->u.dot.acc, sb);
+        sb_puts(sb, ", ");
+        dump_expr(e->u.dot.a, sb);
+        sb_puts(sb, ", ");
+        dump_expr(e->u.dot.b, sb);
+        sb_putc(sb, ')');
+        return;
     case KE_HREDUCE:
         sb_printf(sb, "hreduce<%s>(", kop_info(e->u.hred.op)->name);
         dump_expr(e->u.hred.a, sb);

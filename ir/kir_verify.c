@@ -142,8 +142,13 @@ static void expr(const VState *s, const KExpr *e)
     if (e->type.lanes == 0)
         fail(s, "an expression of 0 lanes");
     if (e->type.lanes > 1 && e->kind != KE_LOAD && e->kind != KE_OP && e->kind != KE_SPLAT &&
-        e->kind != KE_VAR && e->kind != KE_CAST)
+        e->kind != KE_VAR && e->kind != KE_CAST && e->kind != KE_DOT4)
         fail(s, "a vector expression of a kind that has no vector form");
+    if (e->type.lanes > 1 && e->type.dt == DT_INT32 && e->kind != KE_SPLAT && e->kind != KE_VAR &&
+        e->kind != KE_DOT4)
+        fail(s, "an int32 vector other than a dot product's sums, a splat or a local");
+    if (e->type.lanes > 1 && e->type.dt != DT_INT32 && e->type.dt != DT_FLOAT32)
+        fail(s, "a vector neither float32 nor int32");
     switch (e->kind) {
     case KE_CONST:
         return;
@@ -202,6 +207,12 @@ static void expr(const VState *s, const KExpr *e)
         return;
     case KE_CAST: {
         const KExpr *a = e->u.cast.a;
+        if (e->type.lanes > 1 && a->type.dt == DT_INT32) { /* int32 sums to float32 */
+            if (e->type.dt != DT_FLOAT32 || a->type.lanes != e->type.lanes)
+                fail(s, "an int32 vector converted to other than float32 of its width");
+            expr(s, a);
+            return;
+        }
         if (e->type.lanes > 1) { /* a converting load */
             if (e->type.dt != DT_FLOAT32 || a->kind != KE_LOAD || a->type.lanes != e->type.lanes ||
                 a->u.load.nguard)
@@ -221,6 +232,18 @@ static void expr(const VState *s, const KExpr *e)
             fail(s, "a lane not of a vector local or past its last");
         expr(s, e->u.lane.a);
         return;
+    case KE_DOT4: {
+        const KExpr *a = e->u.dot.a, *acc = e->u.dot.acc, *b = e->u.dot.b;
+        if (e->type.dt != DT_INT32 || e->type.lanes < 2 || acc->type.dt != DT_INT32 ||
+            acc->type.lanes != e->type.lanes || b->type.dt != DT_INT32 || b->type.lanes != 1 ||
+            a->kind != KE_LOAD || a->u.load.nguard || a->type.lanes != 4 * e->type.lanes ||
+            (a->type.dt != DT_INT8 && a->type.dt != DT_UINT8))
+            fail(s, "a dot product not of int32 sums, 4 int8/uint8 per lane and an int32");
+        check_access(s, a->u.load.buf, &a->u.load.idx, NULL, 0, a->type.lanes, 1);
+        expr(s, acc);
+        expr(s, b);
+        return;
+    }
     }
 }
 

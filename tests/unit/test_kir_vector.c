@@ -441,6 +441,51 @@ static void test_kir_vector_converting_load(void **state)
     assert_true(verify_dies_with(f, cvt_kernel, 1));
 }
 
+/* Dot products (kb_dot4): y[0 .. 8] = float(dot4(dot4(0, s8[base ..], w[0]), u8[..], w[1]))
+ * into an int32 vector local, w's bytes the int8 extremes among others. */
+static const int32_t dot_w[2] = {(int32_t)0x807f01ffu, (int32_t)0x05fa8080u};
+static void dot_kernel(Fixture *f, int64_t base)
+{
+    KBuilder *kb = &f->kb;
+    uint32_t ub, sb = cvt_bufs(f, &ub);
+    uint32_t wb = kir_add_weight(f->ctx.perm, f->prog, DT_INT32, (const unsigned char *)dot_w,
+                                 sizeof dot_w, 2, 0);
+    f->mem[wb] = (void *)dot_w;
+    kb_begin(kb, graph_node(f->g, f->n1), NULL);
+    KType it = {DT_INT32, L};
+    uint16_t acc = kb_local(kb, it);
+    kb_set(kb, acc, kb_splat(kb, kb_const_i(kb, DT_INT32, 0), L));
+    kb_set(kb, acc,
+           kb_dot4(kb, kb_var(kb, acc), sb, kidx_const(base), kb_load(kb, wb, kidx_const(0))));
+    kb_set(kb, acc,
+           kb_dot4(kb, kb_var(kb, acc), ub, kidx_const(0), kb_load(kb, wb, kidx_const(1))));
+    kb_store(kb, f->yb, kidx_const(0), kb_cast(kb, DT_FLOAT32, kb_var(kb, acc)));
+    kb_end(kb);
+}
+
+static void test_kir_vector_dot_product(void **state)
+{
+    Fixture *f = *state;
+    dot_kernel(f, 0);
+    kir_verify(&f->ctx, f->prog, "test");
+    assert_int_equal(kir_interp_run(&f->ctx, f->prog, 0, 1, f->mem), LW_OK);
+    const uint8_t *u8 = f->mem[f->prog->bufs.len - 2];
+    for (int l = 0; l < L; l++) {
+        int32_t want = 0;
+        for (int j = 0; j < 4; j++)
+            want += cvt_s8[4 * l + j] * (int8_t)(uint8_t)((uint32_t)dot_w[0] >> (8 * j)) +
+                    u8[4 * l + j] * (int8_t)(uint8_t)((uint32_t)dot_w[1] >> (8 * j));
+        assert_true(f->y[l] == (float)want);
+    }
+    assert_true(f->y[0] != 0);
+    /* 4 * 8 bytes of each, 32 MACs per dot product */
+    assert_int_equal(report_macs(f->prog, f->prog->kernels.data[f->prog->kernels.len - 1].body),
+                     2 * 4 * L);
+    f->prog->kernels.len--;
+    /* the last lane's last byte past the int8's 32 */
+    assert_true(verify_dies_with(f, dot_kernel, 1));
+}
+
 static void test_kir_vector_dump_shows_widths(void **state)
 {
     Fixture *f = *state;
@@ -593,6 +638,7 @@ int main(void)
         T(test_kir_vector_store_reads_every_lane_first),
         T(test_kir_vector_verify_checks_last_lane_in_bounds),
         T(test_kir_vector_converting_load),
+        T(test_kir_vector_dot_product),
         T(test_kir_vector_dump_shows_widths),
         T(test_kir_vector_report_counts_macs_per_lane),
 #if LWCC_HAVE_LLVM
