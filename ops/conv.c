@@ -346,6 +346,18 @@ typedef struct ConvBlk {
     int chan_out;
     int64_t CR, CN;
     uint32_t wch;
+    /* dot (a band of integers, weights that are int8 again, a target with a four-way
+     * int8 dot product: conv_blk_tile_dot): the band holds x + xoff (the bytes the dot
+     * product takes: uint8 for VNNI, int8 for sdot) as [c / 4][phase][row][col][c % 4],
+     * channels past Cg at the zero point; the weights are packed as int32 of four int8
+     * channels, [block][c / 4][tap][MR] in wpk; each sum starts at zc (minus the zero
+     * point times the channel's weights) and leaves as float(sum) * scb + bias */
+    int dot;
+    int32_t xoff;
+    DType bdt;
+    uint32_t zc, scb;
+    const int8_t *wq; /* dot: the weights' integers less their zero points, [Mg][Cg * ntap] */
+    const float *wsc; /* and their scale per output channel */
     int64_t P, plo, phi, rlo, rhi, kh, kw, dh, dw, pr;
     uint32_t mask;
     uint8_t tap_mask[256];
@@ -488,6 +500,117 @@ static void conv_blk_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vg, uint16_t
                                        : kb_var(kb, acc[i * nv + j]));
             }
         }
+}
+
+/* ix * f */
+static KIndex kidx_scaled(KIndex ix, int64_t f)
+{
+    KIndex r = kidx_const(0);
+    kidx_add_index(&r, &ix, f);
+    return r;
+}
+
+/* conv_blk_tile for ConvBlk.dot (G = 1): MR channels of block vm by nv vectors of lanes
+ * positions from the band's xbase, summed in int32 four channels at a time, stored in
+ * dst from tcol (row i at + i * drow) as float32. */
+static void conv_blk_tile_dot(KBuilder *kb, const ConvBlk *cb, uint16_t vm, KIndex xbase,
+                              int64_t nv, uint8_t lanes, uint32_t dst, KIndex tcol, int64_t drow)
+{
+    int64_t MR = cb->MR, C4 = ceil_div(cb->Cg, 4);
+    uint16_t acc[256];
+    KType it = {DT_INT32, lanes};
+    for (int64_t i = 0; i < MR * nv; i++)
+        acc[i] = kb_local(kb, it);
+    for (int64_t i = 0; i < MR; i++) {
+        KIndex zi = kidx_const(i);
+        kidx_add(&zi, vm, MR);
+        KExpr *z = kb_splat(kb, kb_load(kb, cb->zc, zi), lanes);
+        for (int64_t j = 0; j < nv; j++)
+            kb_set(kb, acc[i * nv + j], z);
+    }
+    uint16_t vc = kb_for(kb, C4);
+    for (int64_t tap = 0; tap < cb->ntap; tap++)
+        for (int64_t i = 0; i < MR; i++) {
+            KIndex wi = kidx_const(tap * MR + i);
+            kidx_add(&wi, vm, C4 * cb->ntap * MR);
+            kidx_add(&wi, vc, cb->ntap * MR);
+            KExpr *w4 = kb_load(kb, cb->wpk, wi);
+            for (int64_t j = 0; j < nv; j++) {
+                KIndex xi = kidx_scaled(xbase, 4);
+                xi.base += 4 * (cb->tap_off[tap] + j * lanes);
+                kidx_add(&xi, vc, 4 * cb->cstride);
+                kb_set(kb, acc[i * nv + j],
+                       kb_dot4(kb, kb_var(kb, acc[i * nv + j]), cb->pack, xi, w4));
+            }
+        }
+    kb_endfor(kb); /* c / 4 */
+    for (int64_t i = 0; i < MR; i++) {
+        KIndex ci = kidx_const(i);
+        kidx_add(&ci, vm, MR);
+        KExpr *sc = kb_splat(kb, kb_load(kb, cb->scb, ci), lanes);
+        KExpr *b = kb_splat(kb, kb_load(kb, cb->bpk, ci), lanes);
+        for (int64_t j = 0; j < nv; j++) {
+            KIndex ti = tcol;
+            ti.base += i * drow + j * lanes;
+            KExpr *f = kb_cast(kb, DT_FLOAT32, kb_var(kb, acc[i * nv + j]));
+            kb_store(kb, dst, ti, kb_op3(kb, KOP_FMA, f, sc, b));
+        }
+    }
+}
+
+/* The band of a dot conv (ConvBlk.dot): hb phase rows from oh0 as conv_blk_band's, x's
+ * integers plus xoff four channels to a position, the zero point (plus xoff) outside x
+ * and past its channels. */
+static void conv_blk_band_dot(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex oh0, int64_t hb)
+{
+    int64_t C = cb->Cg, C4 = ceil_div(C, 4), S = cb->sh * cb->sw;
+    uint16_t vc = kb_for(kb, C4), va = kb_for(kb, cb->sh), vr = kb_for(kb, hb);
+    KIndex row = kidx_const(-cb->pt);
+    kidx_add_index(&row, &oh0, cb->sh);
+    kidx_add(&row, vr, cb->sh);
+    kidx_add(&row, va, 1);
+    KExpr *zb = kb_const_i(kb, cb->bdt, cb->xzp + cb->xoff);
+    for (int64_t b = 0; b < cb->sw; b++) {
+        int64_t qlo = cb->pl - b > 0 ? ceil_div(cb->pl - b, cb->sw) : 0;
+        int64_t qhi = cb->W + cb->pl - b > 0 ? ceil_div(cb->W + cb->pl - b, cb->sw) : 0;
+        qlo = qlo < cb->Wq ? qlo : cb->Wq;
+        qhi = qhi < cb->Wq ? qhi : cb->Wq;
+        qhi = qhi > qlo ? qhi : qlo;
+        int64_t seg[3][2] = {{0, qlo}, {qlo, qhi}, {qhi, cb->Wq}};
+        for (int k = 0; k < 3; k++) {
+            if (seg[k][1] <= seg[k][0])
+                continue;
+            uint16_t vq = kb_for(kb, seg[k][1] - seg[k][0]), vl = kb_for(kb, 4);
+            KIndex dst = kidx_const(4 * (b * cb->plane + seg[k][0]));
+            kidx_add(&dst, vc, 4 * S * cb->plane);
+            kidx_add(&dst, va, 4 * cb->sw * cb->plane);
+            kidx_add(&dst, vr, 4 * cb->Wq);
+            kidx_add(&dst, vq, 4);
+            kidx_add(&dst, vl, 1);
+            KExpr *v = zb;
+            if (k == 1) {
+                KIndex src = kidx_const(seg[k][0] * cb->sw + b - cb->pl), ch = kidx_const(0);
+                kidx_add(&src, vn, cb->xs0);
+                kidx_add(&src, vc, 4 * cb->H * cb->W);
+                kidx_add(&src, vl, cb->H * cb->W);
+                kidx_add_index(&src, &row, cb->W);
+                kidx_add(&src, vq, cb->sw);
+                kidx_add(&ch, vc, 4);
+                kidx_add(&ch, vl, 1);
+                KCond conds[2] = {{row, cb->H}, {ch, C}};
+                KExpr *q = kb_load_guard(kb, cb->xraw, src, conds, C % 4 ? 2 : 1,
+                                         kb_const_i(kb, cb->xdt, cb->xzp));
+                v = q;
+                if (cb->xoff || cb->bdt != cb->xdt)
+                    v = kb_cast(kb, cb->bdt,
+                                kb_op(kb, KOP_ADD, kb_cast(kb, DT_INT32, q),
+                                      kb_const_i(kb, DT_INT32, cb->xoff)));
+            }
+            kb_store(kb, cb->pack, dst, v);
+            kb_endfor_n(kb, 2);
+        }
+    }
+    kb_endfor_n(kb, 3);
 }
 
 /* Copies rows x cols of the tile scratch out through the epilogue: the block's
@@ -644,6 +767,20 @@ static void conv_blk_band(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
     /* phase rows the tiles read: up to the last tile's end past the farthest tap */
     int64_t hb = ceil_div((cb->chan ? Pc : ntiles * cb->T) + cb->rhmax * cb->Wq + cb->rwmax, cb->Wq);
     int64_t C = cb->G * cb->Cg, S = cb->sh * cb->sw;
+    if (cb->dot) {
+        conv_blk_band_dot(kb, cb, vn, oh0, hb);
+        uint16_t vg = kb_for(kb, cb->G), vm = kb_for(kb, cb->nmb), vt = kb_for(kb, ntiles);
+        KIndex xbase = kidx_const(0), tcol = kidx_const(0);
+        kidx_add(&xbase, vt, cb->T);
+        kidx_add(&tcol, vt, cb->T);
+        conv_blk_tile_dot(kb, cb, vm, xbase, cb->NRV, (uint8_t)cb->VL, cb->yt, tcol, cb->Ptmax);
+        kb_endfor(kb);
+        KIndex ybase = kidx_const(0);
+        kidx_add_index(&ybase, &oh0, cb->ys[2]);
+        conv_blk_copyout(kb, cb, vn, vg, vm, ybase, rb, cb->Wq, cb->OW);
+        kb_endfor_n(kb, 2); /* mb, g (1) */
+        return;
+    }
     /* the band's input, padded and split into phases: per column phase b, the columns
      * left of the input and right of it are zeros, those between a copy whose only
      * guard is the row's (invariant along the row: the copy vectorizes) */
@@ -994,6 +1131,42 @@ static int conv_blk_plan_masked(const Target *t, ConvBlk *cb)
  * float32 with constant weights and bias read plainly, 1-D or 2-D, enough positions
  * for a vector, and its scratch (bytes, rounded as memplan does) within the node's
  * budget (KBuilder.scratch_budget). */
+/* w's values as int8 integers times a scale per output channel (wq [M][K], wsc [M] in a):
+ * when w is a folded DequantizeLinear of int8/uint8 (per tensor or per output channel)
+ * and every value is exactly its integer less the zero point times the scale, within
+ * int8; else 0 (a pass may have changed the values since: then they are not). */
+static int conv_int_weights(Arena *a, const Value *w, int64_t M, int64_t K, const int8_t **wq,
+                            const float **wsc)
+{
+    const QuantParams *q = w->quant;
+    if (!q || w->kind != VK_CONST || w->dtype != DT_FLOAT32 || !w->data ||
+        w->data->size < (uint64_t)(M * K) * 4 ||
+        !((q->axis == -1 && q->n == 1) || (q->axis == 0 && q->n == (uint64_t)M)))
+        return 0;
+    int8_t *iq = arena_array(a, int8_t, (size_t)(M * K));
+    float *sc = arena_array(a, float, (size_t)M);
+    const float *wf = (const float *)(const void *)w->data->bytes;
+    for (int64_t m = 0; m < M; m++) {
+        float s = q->scale[q->n == 1 ? 0 : m];
+        if (!(s > 0 && s < 3e38f))
+            return 0;
+        sc[m] = s;
+        for (int64_t k = 0; k < K; k++) {
+            float v = wf[m * K + k];
+            double d = (double)v / (double)s;
+            if (!(d > -128.5 && d < 127.5))
+                return 0;
+            int r = (int)(d < 0 ? d - 0.5 : d + 0.5);
+            if ((float)r * s != v)
+                return 0;
+            iq[m * K + k] = (int8_t)r;
+        }
+    }
+    *wq = iq;
+    *wsc = sc;
+    return 1;
+}
+
 static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
 {
     const ConvAttrs *c = n->attrs;
@@ -1198,6 +1371,20 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
             return 0;
     }
     cb.nmb = ceil_div(cb.Mg, cb.MR);
+    /* int8 dot products over the band of integers, when its channels padded to a
+     * multiple of 4 still fit: four multiply-adds a lane per instruction, and no
+     * conversions (AVX-512 VNNI: the band as uint8, int8 x offset by 128) */
+    if (xint && !cb.chan && !cb.masked && !cb.direct && !cb.inplace && cb.G == 1 &&
+        (t->isa & ISA_AVX512VNNI) && (cb.VL == 16 || cb.VL == 8) &&
+        conv_int_weights(kb->a, w, cb.Mg, cb.Cg * cb.ntap, &cb.wq, &cb.wsc)) {
+        uint64_t bytes = (((uint64_t)(cb.MR * cb.Ptmax * 4) + 15) & ~(uint64_t)15) +
+                         (((uint64_t)(ceil_div(cb.Cg, 4) * 4 * S * cb.plane) + 15) & ~(uint64_t)15);
+        if (bytes <= budget) {
+            cb.dot = 1;
+            cb.bdt = DT_UINT8;
+            cb.xoff = op_in(kb->g, kb->at_load[n->in[0]], 0)->dtype == DT_INT8 ? 128 : 0;
+        }
+    }
     if (!cb.direct) {
         cb.cstride = S * cb.plane;
         /* tap (a, b) reads phase ((a*dh) % sh, (b*dw) % sw) at row (a*dh) / sh,
@@ -1237,6 +1424,20 @@ static LwStatus conv_lower_blocked(KBuilder *kb, const Node *n, ConvBlk cb)
                         wsrc[(m * cb.Cg + ci) * cb.ntap + tap] * cb.xsc;
         nw = 0;
     }
+    if (cb.dot) { /* [block][c / 4][tap][MR] int32 of four int8 channels, zero past Cg, Mg */
+        int64_t C4 = ceil_div(cb.Cg, 4), K = cb.Cg * cb.ntap;
+        int32_t *w4 = kb_weight_new(kb, DT_INT32, (uint64_t)(cb.nmb * C4 * cb.ntap * cb.MR), &wbuf);
+        for (int64_t m = 0; m < cb.Mg; m++)
+            for (int64_t c4 = 0; c4 < C4; c4++)
+                for (int64_t tap = 0; tap < cb.ntap; tap++) {
+                    uint32_t v = 0;
+                    for (int64_t j = 0; j < 4 && 4 * c4 + j < cb.Cg; j++)
+                        v |= (uint32_t)(uint8_t)cb.wq[m * K + (4 * c4 + j) * cb.ntap + tap]
+                             << (8 * j);
+                    w4[((m / cb.MR * C4 + c4) * cb.ntap + tap) * cb.MR + m % cb.MR] = (int32_t)v;
+                }
+        nw = 0;
+    }
     float *wp = nw ? kb_weight_new(kb, DT_FLOAT32, (uint64_t)nw, &wbuf) : NULL; /* zeroed: past Mg stays 0 */
     for (int64_t g = 0; g < cb.G && wp; g++)
         for (int64_t m = 0; m < cb.Mg; m++)
@@ -1252,9 +1453,24 @@ static LwStatus conv_lower_blocked(KBuilder *kb, const Node *n, ConvBlk cb)
     cb.wpk = wbuf;
     /* the band holds x + xzp: xzp times the weights off the bias (masked and chan_out:
      * off each load) */
-    int zfold = cb.xint && cb.xzp && !cb.masked && !cb.chan_out;
-    cb.has_bias = op_has_in(n, 2) || zfold;
-    if (cb.has_bias) {
+    int zfold = cb.xint && cb.xzp && !cb.masked && !cb.chan_out && !cb.dot;
+    cb.has_bias = op_has_in(n, 2) || zfold || cb.dot;
+    if (cb.dot) { /* per channel: the sum's start, scale and bias, zero past Mg */
+        int64_t nb = cb.nmb * cb.MR, K = cb.Cg * cb.ntap;
+        int32_t *zc = kb_weight_new(kb, DT_INT32, (uint64_t)nb, &cb.zc);
+        float *sc = kb_weight_new(kb, DT_FLOAT32, (uint64_t)nb, &cb.scb);
+        float *bp = kb_weight_new(kb, DT_FLOAT32, (uint64_t)nb, &cb.bpk);
+        const float *bsrc =
+            op_has_in(n, 2) ? (const float *)(const void *)op_in(kb->g, n, 2)->data->bytes : NULL;
+        for (int64_t m = 0; m < cb.Mg; m++) {
+            int64_t sum = 0;
+            for (int64_t k = 0; k < K; k++)
+                sum += cb.wq[m * K + k];
+            zc[m] = (int32_t)(-(int64_t)(cb.xzp + cb.xoff) * sum);
+            sc[m] = cb.xsc * cb.wsc[m];
+            bp[m] = bsrc ? bsrc[m] : 0.0f;
+        }
+    } else if (cb.has_bias) {
         int64_t nb = cb.G * cb.nmb * cb.MR;
         float *bp = kb_weight_new(kb, DT_FLOAT32, (uint64_t)nb, &cb.bpk);
         const float *bsrc =
@@ -1304,7 +1520,11 @@ static LwStatus conv_lower_blocked(KBuilder *kb, const Node *n, ConvBlk cb)
         kb_end(kb);
         return LW_OK;
     }
-    cb.pack = kb_scratch(kb, cb.xint ? cb.xdt : DT_FLOAT32, (uint64_t)(cb.G * cb.Cg * cb.cstride));
+    if (cb.dot)
+        cb.pack = kb_scratch(kb, cb.bdt, (uint64_t)(ceil_div(cb.Cg, 4) * 4 * cb.cstride));
+    else
+        cb.pack =
+            kb_scratch(kb, cb.xint ? cb.xdt : DT_FLOAT32, (uint64_t)(cb.G * cb.Cg * cb.cstride));
     int64_t nb = cb.OH / cb.R, rt = cb.OH % cb.R;
     if (nb) {
         uint16_t vb = kb_for(kb, nb);

@@ -134,6 +134,9 @@ LW_NODISCARD LwStatus sparse_lower(Ctx *ctx, KBuilder *kb, const Node *n);
 /* ops/quant.c: n is a DequantizeLinear to float32 of int8 or uint8 with one constant
  * scale and zero point: *scale, *zp (0 when absent); 0 otherwise. */
 int quant_dq_tensor(const Graph *g, const Node *n, float *scale, int32_t *zp);
+/* n's parameters when n is a DequantizeLinear of int8/uint8 x to float32 with constant
+ * per-tensor or per-axis ones (arrays in a), else 0 */
+int quant_dq_params(Arena *a, const Graph *g, const Node *n, QuantParams *out);
 
 /* ops/optable.c */
 /* The entry for (domain, name) valid at `opset`; NULL when unknown. *known is

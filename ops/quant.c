@@ -445,6 +445,35 @@ int quant_dq_tensor(const Graph *g, const Node *n, float *scale, int32_t *zp)
     return 1;
 }
 
+int quant_dq_params(Arena *a, const Graph *g, const Node *n, QuantParams *out)
+{
+    if (n->op->at_load != dq_at_load || n->nout != 1 || !n->out[0])
+        return 0;
+    const QdqAttrs *at = n->attrs;
+    const Value *x = op_in(g, n, 0), *s = op_in(g, n, 1);
+    const Value *z = op_has_in(n, 2) ? op_in(g, n, 2) : NULL;
+    if (!at->dequant || (at->mode != QP_TENSOR && at->mode != QP_AXIS) ||
+        (x->dtype != DT_INT8 && x->dtype != DT_UINT8) || op_out(g, n, 0)->dtype != DT_FLOAT32 ||
+        s->kind != VK_CONST || !s->data || s->dtype != DT_FLOAT32)
+        return 0;
+    uint64_t ns = shape_count(&s->shape);
+    if (ns == 0 || s->data->size < 4 * ns ||
+        (z && (z->kind != VK_CONST || !z->data || z->dtype != x->dtype || z->data->size < ns)))
+        return 0;
+    float *sc = arena_array(a, float, ns);
+    int32_t *zp = arena_array(a, int32_t, ns);
+    memcpy(sc, s->data->bytes, 4 * ns);
+    for (uint64_t i = 0; i < ns; i++)
+        zp[i] = !z                    ? 0
+                : x->dtype == DT_INT8 ? (int32_t)(int8_t)z->data->bytes[i]
+                                      : (int32_t)z->data->bytes[i];
+    out->axis = at->mode == QP_AXIS ? (int32_t)at->ax : -1;
+    out->n = (uint32_t)ns;
+    out->scale = sc;
+    out->zero_point = zp;
+    return 1;
+}
+
 static int dq_at_load_ok(const Graph *g, const Node *n)
 {
     (void)g;

@@ -104,6 +104,13 @@ static LwStatus fold_interpret(Ctx *ctx, Graph *g, Node *n)
     TRY(n->op->lower(ctx, &kb, n));
     void **mem;
     TRY(interp_all(ctx, n, p, &mem));
+    /* a dequantized constant (int8 weights made float32) keeps its integers' parameters:
+     * the integer kernels take the integers back (QuantParams) */
+    QuantParams q, *qp = NULL;
+    if (quant_dq_params(ctx->perm, g, n, &q)) {
+        qp = arena_new(ctx->perm, QuantParams);
+        *qp = q;
+    }
     for (uint16_t o = 0; o < n->nout; o++) {
         ValueId v = n->out[o];
         if (!v || !vb[v])
@@ -114,6 +121,8 @@ static LwStatus fold_interpret(Ctx *ctx, Graph *g, Node *n)
         if (!copy)
             return diag_node(ctx, n, "out of memory while folding");
         graph_set_const(ctx->perm, g, v, copy, size);
+        if (qp)
+            graph_value(g, v)->quant = qp;
     }
     return LW_OK;
 }

@@ -1145,6 +1145,51 @@ def requant(acc, scale, zp, dt):
 
 
 @case
+def qdq_conv_dot(c):
+    """QDQ Convs whose int8 weights (per output channel, then per tensor) are dequantized
+    at compile time: on targets with int8 dot products (x86-64-vnni) the blocked
+    schedule takes the weights' integers back and sums x's integers four channels at a
+    time, the band's channels padded to a multiple of 4 (6) with the zero point; a
+    uint8 x, then an int8 one (offset by 128 into the dot product's uint8), stride 1
+    and 2 with padding. Exact as qop_conv_matmul."""
+    c.opset = 13
+    u8, i8 = np.uint8, np.int8
+
+    def scalar(name, v, dt):
+        c.const(name, np.array(v, dt))
+
+    def qconv(name, xd, xq, xs, xz, m, ws, ys, yz, ydt, stride):
+        cin = xq.shape[1]
+        w = c.rng.integers(-127, 128, size=(m, cin, 3, 3)).astype(i8)
+        w[0, 0, 0, 0] = -128
+        c.inits.append(to_proto(w, name + "_wq"))
+        c.const(name + "_ws", np.array(ws, F32))
+        c.node("DequantizeLinear", [name + "_wq", name + "_ws"], [name + "_w"],
+               **({"axis": 0} if np.ndim(ws) else {}))
+        b = c.const(name + "_b", (c.rng.integers(-64, 65, size=(m,)) * 0.25).astype(F32))
+        c.node("Conv", [xd, name + "_w", name + "_b"], [name + "_h"], kernel_shape=[3, 3],
+               pads=[1, 1, 1, 1], strides=[stride, stride])
+        wf = w.astype(np.float64) * np.reshape(ws, (-1, 1, 1, 1))
+        h = ref_conv((xq.astype(np.float64) - xz) * xs, wf, b.astype(np.float64),
+                     pads=(1, 1, 1, 1), strides=(stride, stride))
+        scalar(name + "_ys", ys, F32)
+        scalar(name + "_yz", yz, ydt)
+        c.node("QuantizeLinear", [name + "_h", name + "_ys", name + "_yz"], [name + "_q"])
+        c.node("DequantizeLinear", [name + "_q", name + "_ys", name + "_yz"], [name + "_d"])
+        return requant(h, 1.0 / ys, yz, ydt)
+
+    xq = c.rng.integers(0, 256, size=(1, 6, 21, 13)).astype(u8)
+    c.inputs.append(("xq", xq))
+    scalar("xs", 0.5, F32)
+    scalar("xz", 7, u8)
+    c.node("DequantizeLinear", ["xq", "xs", "xz"], ["xd"])
+    ws1 = np.array([2.0 ** -(4 + i % 3) for i in range(16)], F32)
+    h1 = qconv("c1", "xd", xq, 0.5, 7, 16, ws1, 64.0, -3, i8, 1)
+    h2 = qconv("c2", "c1_d", h1, 64.0, -3, 8, np.float32(2.0 ** -6), 128.0, 5, u8, 2)
+    c.output("c2_d", (h2 - 5) * 128.0)
+
+
+@case
 def qop_conv_tight(c):
     """QLinearConvs at the arena's peak, integers in and out with no room for scratch
     (vector targets, default arena): a 12-wide map (the masked schedule: x read where
