@@ -22,6 +22,9 @@ typedef struct Hole {
     float f;
 } Hole;
 
+/* the dot products' operand kinds: uint8 by int8, int8 by int8, uint8 by uint8 */
+static const char *const dot_sig[3] = {"us", "ss", "uu"};
+
 typedef struct Printer {
     Ctx *ctx;
     const Program *p;
@@ -33,7 +36,7 @@ typedef struct Printer {
     uint32_t vec_used; /* bit L: vectors of L lanes printed (lw_f32xL and its helpers) */
     uint32_t cvt_used[2]; /* bit L: converting loads of L uint8 [0] / int8 [1] lanes */
     uint32_t ivec_used;   /* bit L: int32 vectors of L lanes (lw_i32xL and its helpers) */
-    uint32_t dot_used[2]; /* bit L: dot products into L lanes from uint8 [0] / int8 [1] */
+    uint32_t dot_used[3]; /* bit L: dot products into L lanes, us / ss / uu (dot_sig) */
     uint64_t *woff; /* weight offsets in the blob */
     uint64_t blob_size;
     int weights_used;
@@ -562,20 +565,30 @@ static void expr(Printer *pr, const KExpr *e)
         expr(pr, e->u.lane.a);
         sb_printf(sb, ", %u)", e->u.lane.i);
         return;
-    case KE_DOT4: { /* lw_vdot{u8,s8}<L>(acc, &a[idx], b) */
-        const KExpr *a = e->u.dot.a;
-        int s8 = a->type.dt == DT_INT8;
+    case KE_DOT4: { /* lw_vdot{us,ss,uu}<L>(acc, a, b), the uint8 operand first */
+        const KExpr *a = e->u.dot.a, *b = e->u.dot.b;
+        if (a->type.dt == DT_INT8 && b->type.dt == DT_UINT8) {
+            const KExpr *t = a;
+            a = b;
+            b = t;
+        }
+        int k = a->type.dt == DT_INT8 ? 1 : b->type.dt == DT_INT8 ? 0 : 2;
         pr->vec_used |= vec_bit(e->type.lanes);
         pr->ivec_used |= vec_bit(e->type.lanes);
-        pr->dot_used[s8] |= vec_bit(e->type.lanes);
-        sb_printf(sb, "lw_vdot%s%u(", s8 ? "s8" : "u8", e->type.lanes);
+        pr->dot_used[k] |= vec_bit(e->type.lanes);
+        sb_printf(sb, "lw_vdot%s%u(", dot_sig[k], e->type.lanes);
         expr(pr, e->u.dot.acc);
-        sb_puts(sb, ", &");
-        put_buf(pr, a->u.load.buf);
-        sb_putc(sb, '[');
-        put_index(pr, &a->u.load.idx);
-        sb_puts(sb, "], ");
-        expr(pr, e->u.dot.b);
+        for (int i = 0; i < 2; i++) {
+            const KExpr *l = i ? b : a;
+            if (l->type.lanes == 4)
+                sb_printf(sb, ", lw_vsplati%u(lw_ld4(&", e->type.lanes);
+            else
+                sb_printf(sb, ", lw_vldb%u(&", e->type.lanes);
+            put_buf(pr, l->u.load.buf);
+            sb_putc(sb, '[');
+            put_index(pr, &l->u.load.idx);
+            sb_puts(sb, l->type.lanes == 4 ? "]))" : "])");
+        }
         sb_putc(sb, ')');
         return;
     }
@@ -802,9 +815,10 @@ static void print_cvt_helpers(StrBuf *c, const uint32_t *used)
 }
 
 /* int32 vectors (lw_i32xL) for the integer dot product: lw_vsplatiL(x), lw_vcvtiL(v) to
- * float32, and lw_vdot{u8,s8}L(acc, p, b): acc plus, per lane l, the sum over j < 4 of
- * p[4l + j] * (int8 byte j of b). The instructions where the compiler targets them
- * (AVX-512 VNNI's vpdpbusd takes uint8 p, AArch64's sdot int8 p), else a loop. */
+ * float32, lw_vldbL(p) (4L bytes at any address), lw_ld4(p) (4 bytes as one int32) and
+ * lw_vdot{us,ss,uu}L(acc, a, b): acc plus, per lane, the sum of the four products of
+ * a's bytes (uint8 for u, int8 for s) and b's. The instructions where the compiler
+ * targets them (AVX-512 VNNI's vpdpbusd for us, AArch64's sdot for ss), else a loop. */
 static void print_int_helpers(StrBuf *c, uint32_t used, const uint32_t *dot)
 {
     if (!used)
@@ -813,47 +827,57 @@ static void print_int_helpers(StrBuf *c, uint32_t used, const uint32_t *dot)
                "#if defined(__GNUC__) || defined(__clang__)\n"
                "#if defined(__AVX512VNNI__) || defined(__AVXVNNI__)\n#include <immintrin.h>\n"
                "#elif defined(__ARM_FEATURE_DOTPROD) && defined(__aarch64__)\n"
-               "#include <arm_neon.h>\n#endif\n");
+               "#include <arm_neon.h>\n#endif\n"
+               "typedef int32_t lw_i32b __attribute__((aligned(1), may_alias));\n"
+               "#define lw_ld4(p) (*(const lw_i32b *)(const void *)(p))\n");
     for (unsigned L = 2; L <= LW_MAX_LANES; L *= 2) {
         if (!(used & vec_bit(L)))
             continue;
         sb_printf(c, "typedef int32_t lw_i32x%u __attribute__((vector_size(%u)));\n", L, 4 * L);
+        sb_printf(c,
+                  "typedef int32_t lw_i32x%uu __attribute__((vector_size(%u), aligned(1), "
+                  "may_alias));\n",
+                  L, 4 * L);
+        sb_printf(c, "#define lw_vldb%u(p) (*(const lw_i32x%uu *)(const void *)(p))\n", L, L);
         sb_printf(c, "#define lw_vsplati%u(x) ((int32_t)(x) + (lw_i32x%u){0})\n", L, L);
         sb_printf(c, "#define lw_vcvti%u(a) __builtin_convertvector((a), lw_f32x%u)\n", L, L);
-        for (int s8 = 0; s8 < 2; s8++) {
-            if (!(dot[s8] & vec_bit(L)))
+        for (int k = 0; k < 3; k++) {
+            if (!(dot[k] & vec_bit(L)))
                 continue;
-            const char *nm = s8 ? "s8" : "u8", *ct = s8 ? "int8_t" : "uint8_t";
-            if (!s8 && L == 16)
-                sb_puts(c, "#if defined(__AVX512VNNI__)\n#define lw_vdotu816(acc, p, b) "
-                           "((lw_i32x16)_mm512_dpbusd_epi32((__m512i)(acc), _mm512_loadu_si512("
-                           "(const void *)(p)), _mm512_set1_epi32(b)))\n");
-            else if (!s8 && L == 8)
-                sb_puts(c,
-                        "#if defined(__AVX512VNNI__) && defined(__AVX512VL__)\n"
-                        "#define lw_vdotu88(acc, p, b) ((lw_i32x8)_mm256_dpbusd_epi32("
-                        "(__m256i)(acc), _mm256_loadu_si256((const __m256i *)(const void *)(p)), "
-                        "_mm256_set1_epi32(b)))\n"
-                        "#elif defined(__AVXVNNI__)\n"
-                        "#define lw_vdotu88(acc, p, b) ((lw_i32x8)_mm256_dpbusd_avx_epi32("
-                        "(__m256i)(acc), _mm256_loadu_si256((const __m256i *)(const void *)(p)), "
-                        "_mm256_set1_epi32(b)))\n");
-            else if (s8 && L == 4)
+            const char *sg = dot_sig[k];
+            if (k == 0 && L == 16)
+                sb_puts(c, "#if defined(__AVX512VNNI__)\n#define lw_vdotus16(acc, a, b) "
+                           "((lw_i32x16)_mm512_dpbusd_epi32((__m512i)(acc), (__m512i)(a), "
+                           "(__m512i)(b)))\n");
+            else if (k == 0 && L == 8)
+                sb_puts(c, "#if defined(__AVX512VNNI__) && defined(__AVX512VL__)\n"
+                           "#define lw_vdotus8(acc, a, b) ((lw_i32x8)_mm256_dpbusd_epi32("
+                           "(__m256i)(acc), (__m256i)(a), (__m256i)(b)))\n"
+                           "#elif defined(__AVXVNNI__)\n"
+                           "#define lw_vdotus8(acc, a, b) ((lw_i32x8)_mm256_dpbusd_avx_epi32("
+                           "(__m256i)(acc), (__m256i)(a), (__m256i)(b)))\n");
+            else if (k == 1 && L == 4)
                 sb_puts(c, "#if defined(__ARM_FEATURE_DOTPROD) && defined(__aarch64__)\n"
-                           "#define lw_vdots84(acc, p, b) ((lw_i32x4)vdotq_s32((int32x4_t)(acc), "
-                           "vld1q_s8((const int8_t *)(const void *)(p)), "
-                           "vreinterpretq_s8_s32(vdupq_n_s32(b))))\n");
+                           "#define lw_vdotss4(acc, a, b) ((lw_i32x4)vdotq_s32((int32x4_t)(acc), "
+                           "(int8x16_t)(a), (int8x16_t)(b)))\n");
             else
                 sb_puts(c, "#if 0\n");
+            const char *ta = sg[0] == 'u' ? "uint8_t" : "int8_t";
+            const char *tb = sg[1] == 'u' ? "uint8_t" : "int8_t";
             sb_printf(c,
-                      "#else\n#define lw_vdot%s%u(acc, p, b) __extension__({ lw_i32x%u a_ = (acc); "
-                      "const %s *p_ = (const %s *)(const void *)(p); uint32_t b_ = (uint32_t)(b); "
+                      "#else\n#define lw_vdot%s%u(acc, a, b) __extension__({ lw_i32x%u a_ = (acc), "
+                      "x_ = (a), y_ = (b); const %s *p_ = (const %s *)(const void *)&x_; "
+                      "const %s *q_ = (const %s *)(const void *)&y_; "
                       "for (int i_ = 0; i_ < %u; i_++) for (int j_ = 0; j_ < 4; j_++) a_[i_] += "
-                      "p_[4 * i_ + j_] * (int8_t)(uint8_t)(b_ >> (8 * j_)); a_; })\n#endif\n",
-                      nm, L, L, ct, ct, L);
+                      "p_[4 * i_ + j_] * q_[4 * i_ + j_]; a_; })\n#endif\n",
+                      sg, L, L, ta, ta, tb, tb, L);
         }
     }
-    sb_puts(c, "#else\n");
+    sb_puts(c, "#else\n"
+               "static inline int32_t lw_ld4(const void *p)\n{\n    int32_t r;\n"
+               "    for (int i = 0; i < 4; i++)\n"
+               "        ((unsigned char *)&r)[i] = ((const unsigned char *)p)[i];\n"
+               "    return r;\n}\n");
     for (unsigned L = 2; L <= LW_MAX_LANES; L *= 2) {
         if (!(used & vec_bit(L)))
             continue;
@@ -863,19 +887,29 @@ static void print_int_helpers(StrBuf *c, uint32_t used, const uint32_t *dot)
                   "    for (int i = 0; i < %u; i++)\n        r.v[i] = x;\n    return r;\n}\n",
                   L, L, L, L);
         sb_printf(c,
+                  "static inline lw_i32x%u lw_vldb%u(const void *p)\n{\n    lw_i32x%u r;\n"
+                  "    for (int i = 0; i < %u; i++)\n"
+                  "        ((unsigned char *)r.v)[i] = ((const unsigned char *)p)[i];\n"
+                  "    return r;\n}\n",
+                  L, L, L, 4 * L);
+        sb_printf(c,
                   "static inline lw_f32x%u lw_vcvti%u(lw_i32x%u a)\n{\n    lw_f32x%u r;\n"
                   "    for (int i = 0; i < %u; i++)\n        r.v[i] = (float)a.v[i];\n"
                   "    return r;\n}\n",
                   L, L, L, L, L);
-        for (int s8 = 0; s8 < 2; s8++)
-            if (dot[s8] & vec_bit(L))
-                sb_printf(
-                    c,
-                    "static inline lw_i32x%u lw_vdot%s%u(lw_i32x%u a, const %s *p, int32_t b)\n"
-                    "{\n    for (int i = 0; i < %u; i++)\n        for (int j = 0; j < 4; j++)\n"
-                    "            a.v[i] += p[4 * i + j] * (int8_t)(uint8_t)((uint32_t)b >> "
-                    "(8 * j));\n    return a;\n}\n",
-                    L, s8 ? "s8" : "u8", L, L, s8 ? "int8_t" : "uint8_t", L);
+        for (int k = 0; k < 3; k++)
+            if (dot[k] & vec_bit(L)) {
+                const char *sg = dot_sig[k];
+                const char *ta = sg[0] == 'u' ? "uint8_t" : "int8_t";
+                const char *tb = sg[1] == 'u' ? "uint8_t" : "int8_t";
+                sb_printf(c,
+                          "static inline lw_i32x%u lw_vdot%s%u(lw_i32x%u a, lw_i32x%u x, "
+                          "lw_i32x%u y)\n{\n    const %s *p = (const %s *)(const void *)x.v;\n"
+                          "    const %s *q = (const %s *)(const void *)y.v;\n"
+                          "    for (int i = 0; i < %u; i++)\n        for (int j = 0; j < 4; j++)\n"
+                          "            a.v[i] += p[4 * i + j] * q[4 * i + j];\n    return a;\n}\n",
+                          L, sg, L, L, L, L, ta, ta, tb, tb, L);
+            }
     }
     sb_puts(c, "#endif\n\n");
 }

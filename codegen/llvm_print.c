@@ -406,26 +406,46 @@ static LLVMValueRef as_type(LPrinter *lp, LLVMValueRef v, LLVMTypeRef T)
     return LLVMTypeOf(v) == T ? v : LLVMBuildBitCast(lp->B, v, T, "");
 }
 
-/* KE_DOT4: AVX-512 VNNI's vpdpbusd (uint8 a) or AArch64's sdot (int8 a) where the target
- * has it, else widened products summed lane by lane (what any target can run). */
+/* A KE_DOT4 operand as <4L x i8>: its 4L bytes, or its four in every lane. */
+static LLVMValueRef dot_arg(LPrinter *lp, const KExpr *a, unsigned L)
+{
+    LLVMBuilderRef B = lp->B;
+    LLVMValueRef at = index_val(lp, &a->u.load.idx);
+    LLVMTypeRef VB = LLVMVectorType(lp->i8, 4 * L), VI = LLVMVectorType(lp->i32, L);
+    if (a->type.lanes != 4)
+        return load_elem(lp, a->u.load.buf, at, a->type.lanes);
+    LLVMValueRef p =
+        LLVMBuildBitCast(B, elem_ptr(lp, a->u.load.buf, at), LLVMPointerType(lp->i32, 0), "");
+    LLVMValueRef w = LLVMBuildLoad2(B, lp->i32, p, "");
+    LLVMSetAlignment(w, 1);
+    LLVMValueRef v = LLVMBuildInsertElement(B, LLVMGetUndef(VI), w, LLVMConstNull(lp->i32), "");
+    v = LLVMBuildShuffleVector(B, v, LLVMGetUndef(VI), LLVMConstNull(VI), "");
+    return LLVMBuildBitCast(B, v, VB, "");
+}
+
+/* KE_DOT4: AVX-512 VNNI's vpdpbusd (a uint8 and an int8 operand) or AArch64's sdot (two
+ * int8) where the target has it, else widened products summed lane by lane (what any
+ * target can run). */
 static LLVMValueRef dot4(LPrinter *lp, const KExpr *e)
 {
     LLVMBuilderRef B = lp->B;
-    const KExpr *a = e->u.dot.a;
+    const KExpr *ea = e->u.dot.a, *eb = e->u.dot.b;
+    if (ea->type.dt == DT_INT8 && eb->type.dt == DT_UINT8) { /* the uint8 operand first */
+        const KExpr *t = ea;
+        ea = eb;
+        eb = t;
+    }
     unsigned L = e->type.lanes;
-    int s8 = a->type.dt == DT_INT8;
+    int ua = ea->type.dt == DT_UINT8, ub = eb->type.dt == DT_UINT8;
     LLVMValueRef acc = expr(lp, e->u.dot.acc);
-    LLVMValueRef av = load_elem(lp, a->u.load.buf, index_val(lp, &a->u.load.idx), a->type.lanes);
+    LLVMValueRef av = dot_arg(lp, ea, L), bv = dot_arg(lp, eb, L);
     LLVMTypeRef VI = LLVMVectorType(lp->i32, L), VB = LLVMVectorType(lp->i8, 4 * L);
-    LLVMValueRef b = LLVMBuildInsertElement(B, LLVMGetUndef(VI), expr(lp, e->u.dot.b),
-                                            LLVMConstNull(lp->i32), "");
-    b = LLVMBuildShuffleVector(B, b, LLVMGetUndef(VI), LLVMConstNull(VI), "");
     const char *name = NULL;
     LLVMTypeRef over[2] = {VI, VB};
     unsigned nover = 0;
-    if (!s8 && lp->vnni && (L == 16 || L == 8))
+    if (ua && !ub && lp->vnni && (L == 16 || L == 8))
         name = L == 16 ? "llvm.x86.avx512.vpdpbusd.512" : "llvm.x86.avx512.vpdpbusd.256";
-    else if (s8 && lp->sdot && L == 4)
+    else if (!ua && !ub && lp->sdot && L == 4)
         name = "llvm.aarch64.neon.sdot", nover = 2;
     if (name) {
         unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
@@ -435,12 +455,12 @@ static LLVMValueRef dot4(LPrinter *lp, const KExpr *e)
         LW_ASSERT(LLVMCountParamTypes(ft) == 3);
         LLVMGetParamTypes(ft, pt);
         LLVMValueRef args[3] = {as_type(lp, acc, pt[0]), as_type(lp, av, pt[1]),
-                                as_type(lp, b, pt[2])};
+                                as_type(lp, bv, pt[2])};
         return as_type(lp, LLVMBuildCall2(B, ft, f, args, 3, ""), VI);
     }
     LLVMTypeRef VW = LLVMVectorType(lp->i32, 4 * L);
-    LLVMValueRef aw = s8 ? LLVMBuildSExt(B, av, VW, "") : LLVMBuildZExt(B, av, VW, "");
-    LLVMValueRef bw = LLVMBuildSExt(B, LLVMBuildBitCast(B, b, VB, ""), VW, "");
+    LLVMValueRef aw = ua ? LLVMBuildZExt(B, av, VW, "") : LLVMBuildSExt(B, av, VW, "");
+    LLVMValueRef bw = ub ? LLVMBuildZExt(B, bv, VW, "") : LLVMBuildSExt(B, bv, VW, "");
     LLVMValueRef prod = LLVMBuildMul(B, aw, bw, ""), sum = acc, mask[64 / 4];
     for (unsigned j = 0; j < 4; j++) {
         for (unsigned l = 0; l < L; l++)

@@ -241,7 +241,7 @@ static uint64_t expr_macs(const KExpr *e, int depth)
     case KE_LANE:
         return expr_macs(e->u.lane.a, depth + 1);
     case KE_DOT4: /* four per lane */
-        m = (uint64_t)e->u.dot.a->type.lanes;
+        m = 4 * (uint64_t)e->type.lanes;
         return sat_add(
             m, sat_add(expr_macs(e->u.dot.acc, depth + 1), expr_macs(e->u.dot.b, depth + 1)));
     }

@@ -93,7 +93,7 @@ typedef enum KExprKind {
     KE_SPLAT,   /* scalar to all lanes */
     KE_HREDUCE, /* horizontal reduction of a vector with an op */
     KE_LANE,    /* one lane of a vector local, as a scalar */
-    KE_DOT4     /* int32 lanes: acc + per lane l, sum over j < 4 of a[4l + j] * b's byte j */
+    KE_DOT4     /* int32 lanes: acc + per lane, the sum of four products of int8/uint8 */
 } KExprKind;
 
 typedef struct KExpr KExpr;
@@ -138,9 +138,10 @@ struct KExpr {
             KExpr *a; /* a vector KE_VAR */
             uint8_t i;
         } lane;
-        /* acc: int32 x L; a: an unguarded KE_LOAD of 4L int8 or uint8 lanes; b: a scalar
-         * int32 whose four bytes (least significant first) are int8, the same for every
-         * lane. x86-64 VNNI (vpdpbusd) takes a as uint8, AArch64's sdot as int8. */
+        /* acc: int32 x L; a and b: unguarded KE_LOADs of int8 or uint8, each either 4L
+         * lanes (lane l's four at 4l .. 4l + 3) or 4 (the same four for every lane).
+         * Lane l: acc[l] + sum over j < 4 of a's j-th of lane l times b's. x86-64 VNNI's
+         * vpdpbusd takes one uint8 and one int8 operand, AArch64's sdot two int8. */
         struct {
             KExpr *acc, *a, *b;
         } dot;

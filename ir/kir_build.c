@@ -573,18 +573,22 @@ KExpr *kb_lane(KBuilder *kb, uint16_t local, uint8_t i)
     return e;
 }
 
-KExpr *kb_dot4(KBuilder *kb, KExpr *acc, uint32_t buf, KIndex idx, KExpr *b)
+static KExpr *dot_arg(KBuilder *kb, KDotArg a, uint8_t lanes)
 {
-    DType dt = kb->prog->bufs.data[buf].dtype;
-    LW_ASSERT(acc->type.dt == DT_INT32 && acc->type.lanes > 1 && acc->type.lanes <= 64 / 4 &&
-              (dt == DT_INT8 || dt == DT_UINT8) && !at_load_node(kb, buf) &&
-              b->type.dt == DT_INT32 && b->type.lanes == 1);
-    KExpr *l = raw_load(kb, buf, idx);
-    l->type.lanes = (uint8_t)(4 * acc->type.lanes);
+    DType dt = kb->prog->bufs.data[a.buf].dtype;
+    LW_ASSERT((dt == DT_INT8 || dt == DT_UINT8) && !at_load_node(kb, a.buf));
+    KExpr *l = raw_load(kb, a.buf, a.idx);
+    l->type.lanes = (uint8_t)(a.bcast ? 4 : 4 * lanes);
+    return l;
+}
+
+KExpr *kb_dot4(KBuilder *kb, KExpr *acc, KDotArg a, KDotArg b)
+{
+    LW_ASSERT(acc->type.dt == DT_INT32 && acc->type.lanes > 1 && acc->type.lanes <= 64 / 4);
     KExpr *e = new_expr(kb, KE_DOT4, acc->type);
     e->u.dot.acc = acc;
-    e->u.dot.a = l;
-    e->u.dot.b = b;
+    e->u.dot.a = dot_arg(kb, a, acc->type.lanes);
+    e->u.dot.b = dot_arg(kb, b, acc->type.lanes);
     return e;
 }
 

@@ -109,9 +109,15 @@ KExpr *kb_vload_f32(KBuilder *kb, uint32_t buf, KIndex idx, uint8_t lanes);
 KExpr *kb_splat(KBuilder *kb, KExpr *a, uint8_t lanes);
 /* Lane i of vector local `local`, as a scalar. */
 KExpr *kb_lane(KBuilder *kb, uint16_t local, uint8_t i);
-/* acc (int32 x L) plus the dot products of 4L int8/uint8 of buf from idx, four per
- * lane, with the four int8 packed in int32 b (see KE_DOT4) */
-KExpr *kb_dot4(KBuilder *kb, KExpr *acc, uint32_t buf, KIndex idx, KExpr *b);
+/* An operand of kb_dot4: 4L int8/uint8 of buf from idx (four per lane), or with bcast
+ * the four from idx for every lane. */
+typedef struct KDotArg {
+    uint32_t buf;
+    KIndex idx;
+    int bcast;
+} KDotArg;
+/* acc (int32 x L) plus per lane the four-way dot product of a's and b's (KE_DOT4) */
+KExpr *kb_dot4(KBuilder *kb, KExpr *acc, KDotArg a, KDotArg b);
 /* One row of a register tile: acc[j] = a * x[j] + acc[j] for j < n (locals; a scalar
  * broadcast to the locals' lanes). */
 void kb_fma_row(KBuilder *kb, const uint16_t *acc, KExpr *a, const uint16_t *x, int64_t n);

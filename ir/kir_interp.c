@@ -474,12 +474,12 @@ static KV eval(Interp *in, const KExpr *e, uint8_t lane)
         return eval(in, e->u.lane.a, e->u.lane.i);
     case KE_DOT4: {
         /* wraps to int32 as vpdpbusd and sdot do */
-        KV acc = eval(in, e->u.dot.acc, lane), b = eval(in, e->u.dot.b, 0);
-        const KExpr *a = e->u.dot.a;
-        int64_t at = idx_val(in, &a->u.load.idx) + 4 * lane, sum = acc.i;
+        const KExpr *a = e->u.dot.a, *b = e->u.dot.b;
+        int64_t sum = eval(in, e->u.dot.acc, lane).i;
+        int64_t ia = idx_val(in, &a->u.load.idx) + (a->type.lanes == 4 ? 0 : 4 * lane);
+        int64_t ib = idx_val(in, &b->u.load.idx) + (b->type.lanes == 4 ? 0 : 4 * lane);
         for (int j = 0; j < 4; j++)
-            sum += load_elem(in, a->u.load.buf, at + j).i *
-                   (int8_t)(uint8_t)((uint32_t)(uint64_t)b.i >> (8 * j));
+            sum += load_elem(in, a->u.load.buf, ia + j).i * load_elem(in, b->u.load.buf, ib + j).i;
         r.i = wrap(DT_INT32, sum);
         return r;
     }

@@ -233,15 +233,19 @@ static void expr(const VState *s, const KExpr *e)
         expr(s, e->u.lane.a);
         return;
     case KE_DOT4: {
-        const KExpr *a = e->u.dot.a, *acc = e->u.dot.acc, *b = e->u.dot.b;
+        const KExpr *acc = e->u.dot.acc;
         if (e->type.dt != DT_INT32 || e->type.lanes < 2 || acc->type.dt != DT_INT32 ||
-            acc->type.lanes != e->type.lanes || b->type.dt != DT_INT32 || b->type.lanes != 1 ||
-            a->kind != KE_LOAD || a->u.load.nguard || a->type.lanes != 4 * e->type.lanes ||
-            (a->type.dt != DT_INT8 && a->type.dt != DT_UINT8))
-            fail(s, "a dot product not of int32 sums, 4 int8/uint8 per lane and an int32");
-        check_access(s, a->u.load.buf, &a->u.load.idx, NULL, 0, a->type.lanes, 1);
+            acc->type.lanes != e->type.lanes)
+            fail(s, "a dot product not into int32 lanes");
+        for (int i = 0; i < 2; i++) {
+            const KExpr *a = i ? e->u.dot.b : e->u.dot.a;
+            if (a->kind != KE_LOAD || a->u.load.nguard ||
+                (a->type.lanes != 4 * e->type.lanes && a->type.lanes != 4) ||
+                (a->type.dt != DT_INT8 && a->type.dt != DT_UINT8))
+                fail(s, "a dot product's operand not four int8/uint8 per lane or for all");
+            check_access(s, a->u.load.buf, &a->u.load.idx, NULL, 0, a->type.lanes, 1);
+        }
         expr(s, acc);
-        expr(s, b);
         return;
     }
     }

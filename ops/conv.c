@@ -350,7 +350,7 @@ typedef struct ConvBlk {
      * int8 dot product: conv_blk_tile_dot): the band holds x + xoff (the bytes the dot
      * product takes: uint8 for VNNI, int8 for sdot) as [c / 4][phase][row][col][c % 4],
      * channels past Cg at the zero point; the weights are packed as int32 of four int8
-     * channels, [block][c / 4][tap][MR] in wpk; each sum starts at zc (minus the zero
+     * channels, [block][c / 4][tap][MR][c % 4] in wpk; each sum starts at zc (minus the zero
      * point times the channel's weights) and leaves as float(sum) * scb + bias */
     int dot;
     int32_t xoff;
@@ -531,16 +531,14 @@ static void conv_blk_tile_dot(KBuilder *kb, const ConvBlk *cb, uint16_t vm, KInd
     uint16_t vc = kb_for(kb, C4);
     for (int64_t tap = 0; tap < cb->ntap; tap++)
         for (int64_t i = 0; i < MR; i++) {
-            KIndex wi = kidx_const(tap * MR + i);
-            kidx_add(&wi, vm, C4 * cb->ntap * MR);
-            kidx_add(&wi, vc, cb->ntap * MR);
-            KExpr *w4 = kb_load(kb, cb->wpk, wi);
+            KDotArg w = {cb->wpk, kidx_const(4 * (tap * MR + i)), 1};
+            kidx_add(&w.idx, vm, 4 * C4 * cb->ntap * MR);
+            kidx_add(&w.idx, vc, 4 * cb->ntap * MR);
             for (int64_t j = 0; j < nv; j++) {
-                KIndex xi = kidx_scaled(xbase, 4);
-                xi.base += 4 * (cb->tap_off[tap] + j * lanes);
-                kidx_add(&xi, vc, 4 * cb->cstride);
-                kb_set(kb, acc[i * nv + j],
-                       kb_dot4(kb, kb_var(kb, acc[i * nv + j]), cb->pack, xi, w4));
+                KDotArg x = {cb->pack, kidx_scaled(xbase, 4), 0};
+                x.idx.base += 4 * (cb->tap_off[tap] + j * lanes);
+                kidx_add(&x.idx, vc, 4 * cb->cstride);
+                kb_set(kb, acc[i * nv + j], kb_dot4(kb, kb_var(kb, acc[i * nv + j]), x, w));
             }
         }
     kb_endfor(kb); /* c / 4 */
@@ -1451,18 +1449,15 @@ static LwStatus conv_lower_blocked(KBuilder *kb, const Node *n, ConvBlk cb)
                         wsrc[(m * cb.Cg + ci) * cb.ntap + tap] * cb.xsc;
         nw = 0;
     }
-    if (cb.dot) { /* [block][c / 4][tap][MR] int32 of four int8 channels, zero past Cg, Mg */
+    if (cb.dot) { /* [block][c / 4][tap][MR][c % 4] int8, zero past Cg and Mg */
         int64_t C4 = ceil_div(cb.Cg, 4), K = cb.Cg * cb.ntap;
-        int32_t *w4 = kb_weight_new(kb, DT_INT32, (uint64_t)(cb.nmb * C4 * cb.ntap * cb.MR), &wbuf);
+        int8_t *w4 =
+            kb_weight_new(kb, DT_INT8, (uint64_t)(cb.nmb * C4 * cb.ntap * cb.MR * 4), &wbuf);
         for (int64_t m = 0; m < cb.Mg; m++)
-            for (int64_t c4 = 0; c4 < C4; c4++)
-                for (int64_t tap = 0; tap < cb.ntap; tap++) {
-                    uint32_t v = 0;
-                    for (int64_t j = 0; j < 4 && 4 * c4 + j < cb.Cg; j++)
-                        v |= (uint32_t)(uint8_t)cb.wq[m * K + (4 * c4 + j) * cb.ntap + tap]
-                             << (8 * j);
-                    w4[((m / cb.MR * C4 + c4) * cb.ntap + tap) * cb.MR + m % cb.MR] = (int32_t)v;
-                }
+            for (int64_t ci = 0; ci < cb.Cg; ci++)
+                for (int64_t tap = 0; tap < cb.ntap; tap++)
+                    w4[(((m / cb.MR * C4 + ci / 4) * cb.ntap + tap) * cb.MR + m % cb.MR) * 4 +
+                       ci % 4] = cb.wq[m * K + ci * cb.ntap + tap];
         nw = 0;
     }
     float *wp = nw ? kb_weight_new(kb, DT_FLOAT32, (uint64_t)nw, &wbuf) : NULL; /* zeroed: past Mg stays 0 */

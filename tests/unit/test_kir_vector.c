@@ -441,24 +441,25 @@ static void test_kir_vector_converting_load(void **state)
     assert_true(verify_dies_with(f, cvt_kernel, 1));
 }
 
-/* Dot products (kb_dot4): y[0 .. 8] = float(dot4(dot4(0, s8[base ..], w[0]), u8[..], w[1]))
- * into an int32 vector local, w's bytes the int8 extremes among others. */
-static const int32_t dot_w[2] = {(int32_t)0x807f01ffu, (int32_t)0x05fa8080u};
+/* Dot products (kb_dot4): y[0 .. 8] = float(dot4(dot4(0, s8[base ..], w[0 .. 3] for all),
+ * w[4 .. 7] for all, u8[..])) into an int32 vector local, w the int8 extremes among
+ * others. */
+static const int8_t dot_w[8] = {-1, 1, 127, -128, -128, -128, -6, 5};
 static void dot_kernel(Fixture *f, int64_t base)
 {
     KBuilder *kb = &f->kb;
     uint32_t ub, sb = cvt_bufs(f, &ub);
-    uint32_t wb = kir_add_weight(f->ctx.perm, f->prog, DT_INT32, (const unsigned char *)dot_w,
-                                 sizeof dot_w, 2, 0);
+    uint32_t wb = kir_add_weight(f->ctx.perm, f->prog, DT_INT8, (const unsigned char *)dot_w,
+                                 sizeof dot_w, 8, 0);
     f->mem[wb] = (void *)dot_w;
     kb_begin(kb, graph_node(f->g, f->n1), NULL);
     KType it = {DT_INT32, L};
     uint16_t acc = kb_local(kb, it);
     kb_set(kb, acc, kb_splat(kb, kb_const_i(kb, DT_INT32, 0), L));
-    kb_set(kb, acc,
-           kb_dot4(kb, kb_var(kb, acc), sb, kidx_const(base), kb_load(kb, wb, kidx_const(0))));
-    kb_set(kb, acc,
-           kb_dot4(kb, kb_var(kb, acc), ub, kidx_const(0), kb_load(kb, wb, kidx_const(1))));
+    KDotArg s8 = {sb, kidx_const(base), 0}, u8 = {ub, kidx_const(0), 0};
+    KDotArg w0 = {wb, kidx_const(0), 1}, w1 = {wb, kidx_const(4), 1};
+    kb_set(kb, acc, kb_dot4(kb, kb_var(kb, acc), s8, w0));
+    kb_set(kb, acc, kb_dot4(kb, kb_var(kb, acc), w1, u8));
     kb_store(kb, f->yb, kidx_const(0), kb_cast(kb, DT_FLOAT32, kb_var(kb, acc)));
     kb_end(kb);
 }
@@ -473,8 +474,7 @@ static void test_kir_vector_dot_product(void **state)
     for (int l = 0; l < L; l++) {
         int32_t want = 0;
         for (int j = 0; j < 4; j++)
-            want += cvt_s8[4 * l + j] * (int8_t)(uint8_t)((uint32_t)dot_w[0] >> (8 * j)) +
-                    u8[4 * l + j] * (int8_t)(uint8_t)((uint32_t)dot_w[1] >> (8 * j));
+            want += cvt_s8[4 * l + j] * dot_w[j] + u8[4 * l + j] * dot_w[4 + j];
         assert_true(f->y[l] == (float)want);
     }
     assert_true(f->y[0] != 0);
