@@ -284,6 +284,14 @@ static void gemm_blk_emit(KBuilder *kb, const GemmBlk *gb)
         gemm_blk_rows(kb, gb, kidx_const(n), gb->N - n, 1);
 }
 
+/* y is float32, or integers from a fused QuantizeLinear (then the sums must go through
+ * the tile scratch and the epilogue: the caller checks that the scratch fits). */
+static int gemm_blk_y_ok(const KBuilder *kb, const Node *n)
+{
+    const Value *y = op_out(kb->g, n, 0);
+    return y->dtype == DT_FLOAT32 || (n->nepi && dtype_is_int(y->dtype));
+}
+
 /* The tile scratch when there is an epilogue and it fits the node's budget. */
 static void gemm_blk_scratch(KBuilder *kb, const Node *n, GemmBlk *gb)
 {
@@ -299,9 +307,10 @@ static int gemm_lower_blocked(Ctx *ctx, KBuilder *kb, const Node *n)
     const GemmAttrs *at = n->attrs;
     const Value *a = op_in(kb->g, n, 0), *b = op_in(kb->g, n, 1), *y = op_out(kb->g, n, 0);
     GemmBlk gb;
-    if (a->dtype != DT_FLOAT32 || y->dtype != DT_FLOAT32 || op_acc_dtype(kb->g, n) != DT_FLOAT32 ||
+    if (a->dtype != DT_FLOAT32 || !gemm_blk_y_ok(kb, n) || op_acc_dtype(kb->g, n) != DT_FLOAT32 ||
         (at->trans_b && b->kind != VK_CONST) || gemm_any_at_load(kb, n, 6u) ||
-        !gemm_blk_plan(ctx, kb, y->shape.dims[0], y->shape.dims[1], &gb))
+        !gemm_blk_plan(ctx, kb, y->shape.dims[0], y->shape.dims[1], &gb) ||
+        (y->dtype != DT_FLOAT32 && gemm_blk_tile_bytes(&gb) > kb->scratch_budget[n->out[0]]))
         return 0;
     gb.K = at->trans_a ? a->shape.dims[0] : a->shape.dims[1];
     gb.am = at->trans_a ? 1 : gb.K;
@@ -501,10 +510,19 @@ static LwStatus matmul_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     int half = dt != y->dtype; /* stored in another type: a scratch row */
     Shape pa, pb, batch;
     matmul_dims(&a->shape, &b->shape, &pa, &pb);
+    if (pb.rank == 2 && pa.rank > 2) { /* one B for every batch: A's rows are one matrix */
+        for (uint8_t i = 0; i + 2 < pa.rank; i++)
+            pa.dims[pa.rank - 2] *= pa.dims[i];
+        pa.dims[0] = pa.dims[pa.rank - 2];
+        pa.dims[1] = pa.dims[pa.rank - 1];
+        pa.rank = 2;
+    }
     int64_t M = pa.dims[pa.rank - 2], K = pa.dims[pa.rank - 1], N = pb.dims[pb.rank - 1];
     GemmBlk gb;
-    int blocked = a->dtype == DT_FLOAT32 && y->dtype == DT_FLOAT32 && dt == DT_FLOAT32 &&
-                  !gemm_any_at_load(kb, n, 2u) && gemm_blk_plan(ctx, kb, M, N, &gb);
+    int blocked =
+        a->dtype == DT_FLOAT32 && gemm_blk_y_ok(kb, n) && dt == DT_FLOAT32 &&
+        !gemm_any_at_load(kb, n, 2u) && gemm_blk_plan(ctx, kb, M, N, &gb) &&
+        (y->dtype == DT_FLOAT32 || gemm_blk_tile_bytes(&gb) <= kb->scratch_budget[n->out[0]]);
     kb_begin(kb, n, NULL);
     uint32_t abuf = kb_in(kb, 0), bbuf = kb_in(kb, 1), yb = kb_out(kb, 0);
     KIndex ab, bb, yb0;

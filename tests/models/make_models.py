@@ -1190,6 +1190,28 @@ def qdq_conv_dot(c):
 
 
 @case
+def qdq_matmul_rows(c):
+    """A [5, 3, 20] of uint8 dequantized where it is loaded, by constant weights [20, 37]
+    (a sequence-first transformer's projection: B the same for every batch, whose rows
+    are then one matrix of 15), the sums quantized as int8 where they are stored (the
+    blocked product through its tile scratch). Exact as qop_conv_matmul."""
+    c.opset = 13
+    xq = c.rng.integers(0, 256, size=(5, 3, 20)).astype(np.uint8)
+    c.inputs.append(("xq", xq))
+    c.const("xs", np.array(0.25, F32))
+    c.const("xz", np.array(131, np.uint8))
+    c.node("DequantizeLinear", ["xq", "xs", "xz"], ["xd"])
+    w = c.const("w", (c.rng.integers(-8, 9, size=(20, 37)) * 0.125).astype(F32))
+    c.node("MatMul", ["xd", "w"], ["h"])
+    c.const("ys", np.array(2.0, F32))
+    c.const("yz", np.array(-7, np.int8))
+    c.node("QuantizeLinear", ["h", "ys", "yz"], ["hq"])
+    c.node("DequantizeLinear", ["hq", "ys", "yz"], ["y"])
+    h = np.matmul((xq.astype(np.float64) - 131) * 0.25, w.astype(np.float64))
+    c.output("y", (requant(h, 0.5, -7, np.int8) + 7) * 2.0)
+
+
+@case
 def qop_conv_tight(c):
     """QLinearConvs at the arena's peak, integers in and out with no room for scratch
     (vector targets, default arena): a 12-wide map (the masked schedule: x read where
