@@ -448,7 +448,9 @@ static void expr(Printer *pr, const KExpr *e)
     case KE_LOAD:
         if (e->type.lanes > 1) {
             pr->vec_used |= vec_bit(e->type.lanes);
-            sb_printf(sb, "lw_vld%u(&", e->type.lanes);
+            if (e->type.dt == DT_INT32)
+                pr->ivec_used |= vec_bit(e->type.lanes);
+            sb_printf(sb, "lw_vld%s%u(&", e->type.dt == DT_INT32 ? "b" : "", e->type.lanes);
             put_buf(pr, e->u.load.buf);
             sb_putc(sb, '[');
             put_index(pr, &e->u.load.idx);
@@ -567,12 +569,20 @@ static void expr(Printer *pr, const KExpr *e)
         return;
     case KE_DOT4: { /* lw_vdot{us,ss,uu}<L>(acc, a, b), the uint8 operand first */
         const KExpr *a = e->u.dot.a, *b = e->u.dot.b;
-        if (a->type.dt == DT_INT8 && b->type.dt == DT_UINT8) {
+        int fa = e->u.dot.flip & 1, fb = e->u.dot.flip >> 1 & 1; /* flipped: uint8 */
+        DType da = fa ? DT_UINT8 : a->type.dt, db = fb ? DT_UINT8 : b->type.dt;
+        if (da == DT_INT8 && db == DT_UINT8) {
             const KExpr *t = a;
             a = b;
             b = t;
+            int f = fa;
+            fa = fb;
+            fb = f;
+            DType d = da;
+            da = db;
+            db = d;
         }
-        int k = a->type.dt == DT_INT8 ? 1 : b->type.dt == DT_INT8 ? 0 : 2;
+        int k = da == DT_INT8 ? 1 : db == DT_INT8 ? 0 : 2;
         pr->vec_used |= vec_bit(e->type.lanes);
         pr->ivec_used |= vec_bit(e->type.lanes);
         pr->dot_used[k] |= vec_bit(e->type.lanes);
@@ -587,7 +597,10 @@ static void expr(Printer *pr, const KExpr *e)
             put_buf(pr, l->u.load.buf);
             sb_putc(sb, '[');
             put_index(pr, &l->u.load.idx);
-            sb_puts(sb, l->type.lanes == 4 ? "]))" : "])");
+            /* flipped: int8 as uint8 plus 128, the top bit of each byte */
+            sb_puts(sb, l->type.lanes != 4 ? "])"
+                        : (i ? fb : fa)    ? "]) ^ (int32_t)0x80808080u)"
+                                           : "]))");
         }
         sb_putc(sb, ')');
         return;

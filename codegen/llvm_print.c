@@ -406,8 +406,9 @@ static LLVMValueRef as_type(LPrinter *lp, LLVMValueRef v, LLVMTypeRef T)
     return LLVMTypeOf(v) == T ? v : LLVMBuildBitCast(lp->B, v, T, "");
 }
 
-/* A KE_DOT4 operand as <4L x i8>: its 4L bytes, or its four in every lane. */
-static LLVMValueRef dot_arg(LPrinter *lp, const KExpr *a, unsigned L)
+/* A KE_DOT4 operand as <4L x i8>: its 4L bytes, or its four in every lane (flip: each
+ * byte's top bit flipped). */
+static LLVMValueRef dot_arg(LPrinter *lp, const KExpr *a, unsigned L, int flip)
 {
     LLVMBuilderRef B = lp->B;
     LLVMValueRef at = index_val(lp, &a->u.load.idx);
@@ -418,6 +419,8 @@ static LLVMValueRef dot_arg(LPrinter *lp, const KExpr *a, unsigned L)
         LLVMBuildBitCast(B, elem_ptr(lp, a->u.load.buf, at), LLVMPointerType(lp->i32, 0), "");
     LLVMValueRef w = LLVMBuildLoad2(B, lp->i32, p, "");
     LLVMSetAlignment(w, 1);
+    if (flip)
+        w = LLVMBuildXor(B, w, cint(lp->i32, (int32_t)0x80808080u), "");
     LLVMValueRef v = LLVMBuildInsertElement(B, LLVMGetUndef(VI), w, LLVMConstNull(lp->i32), "");
     v = LLVMBuildShuffleVector(B, v, LLVMGetUndef(VI), LLVMConstNull(VI), "");
     return LLVMBuildBitCast(B, v, VB, "");
@@ -430,15 +433,21 @@ static LLVMValueRef dot4(LPrinter *lp, const KExpr *e)
 {
     LLVMBuilderRef B = lp->B;
     const KExpr *ea = e->u.dot.a, *eb = e->u.dot.b;
-    if (ea->type.dt == DT_INT8 && eb->type.dt == DT_UINT8) { /* the uint8 operand first */
+    int fa = e->u.dot.flip & 1, fb = e->u.dot.flip >> 1 & 1; /* flipped: uint8 */
+    int ua = fa || ea->type.dt == DT_UINT8, ub = fb || eb->type.dt == DT_UINT8;
+    if (!ua && ub) { /* the uint8 operand first */
         const KExpr *t = ea;
         ea = eb;
         eb = t;
+        int f = fa;
+        fa = fb;
+        fb = f;
+        ua = 1;
+        ub = 0;
     }
     unsigned L = e->type.lanes;
-    int ua = ea->type.dt == DT_UINT8, ub = eb->type.dt == DT_UINT8;
     LLVMValueRef acc = expr(lp, e->u.dot.acc);
-    LLVMValueRef av = dot_arg(lp, ea, L), bv = dot_arg(lp, eb, L);
+    LLVMValueRef av = dot_arg(lp, ea, L, fa), bv = dot_arg(lp, eb, L, fb);
     LLVMTypeRef VI = LLVMVectorType(lp->i32, L), VB = LLVMVectorType(lp->i8, 4 * L);
     const char *name = NULL;
     LLVMTypeRef over[2] = {VI, VB};

@@ -141,9 +141,12 @@ struct KExpr {
         /* acc: int32 x L; a and b: unguarded KE_LOADs of int8 or uint8, each either 4L
          * lanes (lane l's four at 4l .. 4l + 3) or 4 (the same four for every lane).
          * Lane l: acc[l] + sum over j < 4 of a's j-th of lane l times b's. x86-64 VNNI's
-         * vpdpbusd takes one uint8 and one int8 operand, AArch64's sdot two int8. */
+         * vpdpbusd takes one uint8 and one int8 operand, AArch64's sdot two int8. flip
+         * bit 0 (a) or 1 (b), on a 4-lane int8 operand: its bytes read as uint8 with
+         * their top bit flipped (x + 128), so int8 feeds vpdpbusd's uint8 side. */
         struct {
             KExpr *acc, *a, *b;
+            uint8_t flip;
         } dot;
     } u;
 };

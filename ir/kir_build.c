@@ -563,6 +563,14 @@ KExpr *kb_vload_f32(KBuilder *kb, uint32_t buf, KIndex idx, uint8_t lanes)
     return e;
 }
 
+KExpr *kb_vload_i32(KBuilder *kb, uint32_t buf, KIndex idx, uint8_t lanes)
+{
+    LW_ASSERT(lanes > 1 && kb->prog->bufs.data[buf].dtype == DT_INT32 && !at_load_node(kb, buf));
+    KExpr *e = raw_load(kb, buf, idx);
+    e->type.lanes = lanes;
+    return e;
+}
+
 KExpr *kb_lane(KBuilder *kb, uint16_t local, uint8_t i)
 {
     KExpr *v = kb_var(kb, local);
@@ -589,6 +597,9 @@ KExpr *kb_dot4(KBuilder *kb, KExpr *acc, KDotArg a, KDotArg b)
     e->u.dot.acc = acc;
     e->u.dot.a = dot_arg(kb, a, acc->type.lanes);
     e->u.dot.b = dot_arg(kb, b, acc->type.lanes);
+    LW_ASSERT((!a.flip || (a.bcast && e->u.dot.a->type.dt == DT_INT8)) &&
+              (!b.flip || (b.bcast && e->u.dot.b->type.dt == DT_INT8)));
+    e->u.dot.flip = (uint8_t)((a.flip ? 1 : 0) | (b.flip ? 2 : 0));
     return e;
 }
 

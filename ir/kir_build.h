@@ -106,6 +106,8 @@ int kb_vloadable(const KBuilder *kb, uint32_t buf);
 /* `lanes` consecutive elements of buf as float32: kb_vload of float32 elements, or int8
  * / uint8 elements of a plain buffer converted (one vector load and conversion). */
 KExpr *kb_vload_f32(KBuilder *kb, uint32_t buf, KIndex idx, uint8_t lanes);
+/* `lanes` consecutive int32 of buf (a table of a dot product's starting sums) */
+KExpr *kb_vload_i32(KBuilder *kb, uint32_t buf, KIndex idx, uint8_t lanes);
 KExpr *kb_splat(KBuilder *kb, KExpr *a, uint8_t lanes);
 /* Lane i of vector local `local`, as a scalar. */
 KExpr *kb_lane(KBuilder *kb, uint16_t local, uint8_t i);
@@ -115,6 +117,7 @@ typedef struct KDotArg {
     uint32_t buf;
     KIndex idx;
     int bcast;
+    int flip; /* bcast of int8: read as uint8, x + 128 (KE_DOT4's flip) */
 } KDotArg;
 /* acc (int32 x L) plus per lane the four-way dot product of a's and b's (KE_DOT4) */
 KExpr *kb_dot4(KBuilder *kb, KExpr *acc, KDotArg a, KDotArg b);

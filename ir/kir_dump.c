@@ -100,7 +100,7 @@ static void dump_expr(const KExpr *e, StrBuf *sb)
         sb_printf(sb, "[%u]", e->u.lane.i);
         return;
     case KE_DOT4:
-        sb_puts(sb, "dot4(");
+        sb_puts(sb, e->u.dot.flip ? "dot4<flip>(" : "dot4(");
         dump_expr(e->u.dot.acc, sb);
         sb_puts(sb, ", ");
         dump_expr(e->u.dot.a, sb);

@@ -478,8 +478,11 @@ static KV eval(Interp *in, const KExpr *e, uint8_t lane)
         int64_t sum = eval(in, e->u.dot.acc, lane).i;
         int64_t ia = idx_val(in, &a->u.load.idx) + (a->type.lanes == 4 ? 0 : 4 * lane);
         int64_t ib = idx_val(in, &b->u.load.idx) + (b->type.lanes == 4 ? 0 : 4 * lane);
-        for (int j = 0; j < 4; j++)
-            sum += load_elem(in, a->u.load.buf, ia + j).i * load_elem(in, b->u.load.buf, ib + j).i;
+        for (int j = 0; j < 4; j++) {
+            int64_t x = load_elem(in, a->u.load.buf, ia + j).i;
+            int64_t y = load_elem(in, b->u.load.buf, ib + j).i;
+            sum += ((e->u.dot.flip & 1) ? x + 128 : x) * ((e->u.dot.flip & 2) ? y + 128 : y);
+        }
         r.i = wrap(DT_INT32, sum);
         return r;
     }

@@ -108,7 +108,8 @@ static void guarded_range(const VState *s, KIndex ix, const KCond *g, uint8_t ng
     *hi = *hi < phi ? *hi : phi;
 }
 
-/* cvt: a converting vector load, whose elements may be int8 or uint8 */
+/* cvt: 1 a converting vector load, whose elements may be int8 or uint8; 2 a vector load
+ * of int32 */
 static void check_access(const VState *s, uint32_t buf, const KIndex *ix, const KCond *g,
                          uint8_t ng, uint8_t lanes, int cvt)
 {
@@ -123,8 +124,9 @@ static void check_access(const VState *s, uint32_t buf, const KIndex *ix, const 
         LW_ICE("kir_verify after %s: kernel %s: access out of bounds (b%u[%lld .. %lld] of %llu)",
                s->after, s->k->cname, buf, (long long)lo, (long long)(hi + lanes - 1),
                (unsigned long long)b->nelem);
-    if (lanes > 1 &&
-        (ng || (b->dtype != DT_FLOAT32 && !(cvt && (b->dtype == DT_INT8 || b->dtype == DT_UINT8)))))
+    if (lanes > 1 && (ng || (b->dtype != DT_FLOAT32 &&
+                             !(cvt == 1 && (b->dtype == DT_INT8 || b->dtype == DT_UINT8)) &&
+                             !(cvt == 2 && b->dtype == DT_INT32))))
         fail(s, "a vector access is guarded or not float32");
 }
 
@@ -145,8 +147,8 @@ static void expr(const VState *s, const KExpr *e)
         e->kind != KE_VAR && e->kind != KE_CAST && e->kind != KE_DOT4)
         fail(s, "a vector expression of a kind that has no vector form");
     if (e->type.lanes > 1 && e->type.dt == DT_INT32 && e->kind != KE_SPLAT && e->kind != KE_VAR &&
-        e->kind != KE_DOT4)
-        fail(s, "an int32 vector other than a dot product's sums, a splat or a local");
+        e->kind != KE_DOT4 && e->kind != KE_LOAD)
+        fail(s, "an int32 vector other than a dot product's sums, a load, a splat or a local");
     if (e->type.lanes > 1 && e->type.dt != DT_INT32 && e->type.dt != DT_FLOAT32)
         fail(s, "a vector neither float32 nor int32");
     switch (e->kind) {
@@ -165,7 +167,7 @@ static void expr(const VState *s, const KExpr *e)
     }
     case KE_LOAD:
         check_access(s, e->u.load.buf, &e->u.load.idx, e->u.load.guard, e->u.load.nguard,
-                     e->type.lanes, 0);
+                     e->type.lanes, e->type.dt == DT_INT32 ? 2 : 0);
         expr(s, e->u.load.other);
         return;
     case KE_LOADX: {
@@ -243,6 +245,8 @@ static void expr(const VState *s, const KExpr *e)
                 (a->type.lanes != 4 * e->type.lanes && a->type.lanes != 4) ||
                 (a->type.dt != DT_INT8 && a->type.dt != DT_UINT8))
                 fail(s, "a dot product's operand not four int8/uint8 per lane or for all");
+            if ((e->u.dot.flip >> i & 1) && (a->type.lanes != 4 || a->type.dt != DT_INT8))
+                fail(s, "a dot product's flipped operand not four int8 for all lanes");
             check_access(s, a->u.load.buf, &a->u.load.idx, NULL, 0, a->type.lanes, 1);
         }
         expr(s, acc);

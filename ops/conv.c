@@ -1156,42 +1156,6 @@ static int conv_blk_plan_masked(const Target *t, ConvBlk *cb)
  * float32 with constant weights and bias read plainly, 1-D or 2-D, enough positions
  * for a vector, and its scratch (bytes, rounded as memplan does) within the node's
  * budget (KBuilder.scratch_budget). */
-/* w's values as int8 integers times a scale per output channel (wq [M][K], wsc [M] in a):
- * when w is a folded DequantizeLinear of int8/uint8 (per tensor or per output channel)
- * and every value is exactly its integer less the zero point times the scale, within
- * int8; else 0 (a pass may have changed the values since: then they are not). */
-static int conv_int_weights(Arena *a, const Value *w, int64_t M, int64_t K, const int8_t **wq,
-                            const float **wsc)
-{
-    const QuantParams *q = w->quant;
-    if (!q || w->kind != VK_CONST || w->dtype != DT_FLOAT32 || !w->data ||
-        w->data->size < (uint64_t)(M * K) * 4 ||
-        !((q->axis == -1 && q->n == 1) || (q->axis == 0 && q->n == (uint64_t)M)))
-        return 0;
-    int8_t *iq = arena_array(a, int8_t, (size_t)(M * K));
-    float *sc = arena_array(a, float, (size_t)M);
-    const float *wf = (const float *)(const void *)w->data->bytes;
-    for (int64_t m = 0; m < M; m++) {
-        float s = q->scale[q->n == 1 ? 0 : m];
-        if (!(s > 0 && s < 3e38f))
-            return 0;
-        sc[m] = s;
-        for (int64_t k = 0; k < K; k++) {
-            float v = wf[m * K + k];
-            double d = (double)v / (double)s;
-            if (!(d > -128.5 && d < 127.5))
-                return 0;
-            int r = (int)(d < 0 ? d - 0.5 : d + 0.5);
-            if ((float)r * s != v)
-                return 0;
-            iq[m * K + k] = (int8_t)r;
-        }
-    }
-    *wq = iq;
-    *wsc = sc;
-    return 1;
-}
-
 static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
 {
     const ConvAttrs *c = n->attrs;
@@ -1401,7 +1365,7 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
      * conversions (AVX-512 VNNI: the band as uint8, int8 x offset by 128) */
     if (xint && !cb.chan && !cb.masked && !cb.direct && !cb.inplace && cb.G == 1 &&
         (t->isa & ISA_AVX512VNNI) && (cb.VL == 16 || cb.VL == 8) &&
-        conv_int_weights(kb->a, w, cb.Mg, cb.Cg * cb.ntap, &cb.wq, &cb.wsc)) {
+        quant_int_weights(kb->a, w, cb.Mg, cb.Cg * cb.ntap, 0, &cb.wq, &cb.wsc)) {
         uint64_t bytes = (((uint64_t)(cb.MR * cb.Ptmax * 4) + 15) & ~(uint64_t)15) +
                          (((uint64_t)(ceil_div(cb.Cg, 4) * 4 * S * cb.plane) + 15) & ~(uint64_t)15);
         if (bytes <= budget) {

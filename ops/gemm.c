@@ -95,6 +95,19 @@ typedef struct GemmBlk {
     uint32_t ab, bb, yb, cb;
     uint32_t yt;           /* tile scratch [MR][T], or UINT32_MAX: stored in y */
     KIndex a0, b0, y0, c0; /* the batch's first elements of A, B [K, N], y, C */
+    /* dot: A is a DequantizeLinear of int8/uint8 (one scale xsc, zero point xzp) and B's
+     * values are int8 again (quant_int_weights: wq [N][K], wsc [N]), on a target with
+     * int8 dot products: the sums are int32, four k at a time, of A's integers plus
+     * xoff (the dot product's uint8: apk [M][K4 * 4], a copy when K % 4, else A's
+     * own bytes, int8 ones flipped as loaded) and B packed as [N / VL][K4][VL][4] (bq);
+     * each starts at zc[n] (the zero point's share) and leaves as float(sum) * sc[n] */
+    int dot, flip;
+    int64_t K4;
+    int32_t xzp, xoff;
+    float xsc;
+    const int8_t *wq;
+    const float *wsc;
+    uint32_t apk, bq, zc, sc;
 } GemmBlk;
 
 /* The tile for a product y [M, N] = A [M, K] x B [K, N] of float32 with nepi fused
@@ -167,6 +180,34 @@ static KExpr *gemm_blk_cterm(KBuilder *kb, const GemmBlk *gb, KIndex m, KIndex n
     return c;
 }
 
+/* The int32 sums of a tile of GemmBlk.dot into new locals acc (whole vectors of VL). */
+static void gemm_blk_sums_dot(KBuilder *kb, const GemmBlk *gb, KIndex m0, int64_t mr, KIndex n0,
+                              int64_t nv, uint8_t lanes, uint16_t *acc)
+{
+    LW_ASSERT(lanes == gb->VL);
+    KType it = {DT_INT32, lanes};
+    for (int64_t i = 0; i < mr; i++)
+        for (int64_t j = 0; j < nv; j++) {
+            KIndex zi = kidx_const(j * lanes);
+            kidx_add_index(&zi, &n0, 1);
+            acc[i * nv + j] = kb_local(kb, it);
+            kb_set(kb, acc[i * nv + j], kb_vload_i32(kb, gb->zc, zi, lanes));
+        }
+    uint16_t vk = kb_for(kb, gb->K4);
+    for (int64_t i = 0; i < mr; i++) {
+        KDotArg a = {gb->apk, kidx_const(i * gb->K4 * 4), 1, gb->flip};
+        kidx_add_index(&a.idx, &m0, gb->K4 * 4);
+        kidx_add(&a.idx, vk, 4);
+        for (int64_t j = 0; j < nv; j++) {
+            KDotArg b = {gb->bq, kidx_const(j * lanes * gb->K4 * 4), 0};
+            kidx_add_index(&b.idx, &n0, gb->K4 * 4);
+            kidx_add(&b.idx, vk, lanes * 4);
+            kb_set(kb, acc[i * nv + j], kb_dot4(kb, kb_var(kb, acc[i * nv + j]), a, b));
+        }
+    }
+    kb_endfor(kb); /* k / 4 */
+}
+
 /* One tile: rows m0 .. m0 + mr - 1, nv vectors of `lanes` lanes (1: scalars) from
  * column n0. */
 static void gemm_blk_tile(KBuilder *kb, const GemmBlk *gb, KIndex m0, int64_t mr, KIndex n0,
@@ -175,6 +216,10 @@ static void gemm_blk_tile(KBuilder *kb, const GemmBlk *gb, KIndex m0, int64_t mr
     KType vt = {DT_FLOAT32, lanes};
     uint16_t acc[64], bv[8];
     LW_ASSERT(mr * nv <= 64 && nv <= 8);
+    if (gb->dot) {
+        gemm_blk_sums_dot(kb, gb, m0, mr, n0, nv, lanes, acc);
+        goto out;
+    }
     for (int64_t i = 0; i < mr * nv; i++)
         acc[i] = kb_local(kb, vt);
     for (int64_t j = 0; j < nv; j++)
@@ -207,6 +252,7 @@ static void gemm_blk_tile(KBuilder *kb, const GemmBlk *gb, KIndex m0, int64_t mr
         kb_fma_row(kb, &acc[i * nv], kb_load(kb, gb->ab, ai), bv, nv);
     }
     kb_endfor(kb); /* k */
+out:;
     /* alpha and the C term, then the sums out: to the tile scratch or to y */
     int scratch = gb->yt != UINT32_MAX;
     for (int64_t i = 0; i < mr; i++)
@@ -215,6 +261,11 @@ static void gemm_blk_tile(KBuilder *kb, const GemmBlk *gb, KIndex m0, int64_t mr
             m.base += i;
             n.base += j * lanes;
             KExpr *r = kb_var(kb, acc[i * nv + j]);
+            if (gb->dot) { /* float(sum) * sc[n] */
+                KIndex si = kidx_const(0);
+                kidx_add_index(&si, &n, 1);
+                r = kb_op(kb, KOP_MUL, kb_cast(kb, DT_FLOAT32, r), kb_vload(kb, gb->sc, si, lanes));
+            }
             if (gb->alpha != 1.0f) {
                 KExpr *al = kb_const_f(kb, DT_FLOAT32, gb->alpha);
                 r = kb_op(kb, KOP_MUL, r, lanes > 1 ? kb_splat(kb, al, lanes) : al);
@@ -284,6 +335,90 @@ static void gemm_blk_emit(KBuilder *kb, const GemmBlk *gb)
         gemm_blk_rows(kb, gb, kidx_const(n), gb->N - n, 1);
 }
 
+/* GemmBlk.dot when it applies to y [M, N] = A [M, K] (not transposed, of one batch) x
+ * b (constant, [K, N], or [N, K] with trans): a target with VNNI, N a whole number of
+ * its vectors (16, else 8 lanes), and the copy of A with the tile scratch within the
+ * budget. Sets the tile's lanes and the weights' integers. */
+static void gemm_blk_dot_plan(const Ctx *ctx, KBuilder *kb, const Node *n, GemmBlk *gb,
+                              const Value *b, int trans)
+{
+    const Target *t = ctx->target;
+    float xsc;
+    int32_t xzp;
+    const Node *dq = kb->at_load ? kb->at_load[n->in[0]] : NULL;
+    if (!(t->isa & ISA_AVX512VNNI) || !dq || !quant_dq_tensor(kb->g, dq, &xsc, &xzp) ||
+        gb->ak != 1 || (gb->N % 16 && gb->N % 8) ||
+        !quant_int_weights(kb->a, b, trans ? gb->N : gb->K, trans ? gb->K : gb->N, !trans, &gb->wq,
+                           &gb->wsc))
+        return;
+    int64_t vl = gb->N % 16 ? 8 : 16;
+    GemmBlk d = *gb;
+    d.VL = vl;
+    d.T = d.NRV * vl;
+    d.K4 = (d.K + 3) / 4;
+    DType xdt = op_in(kb->g, dq, 0)->dtype;
+    d.xoff = xdt == DT_INT8 ? 128 : 0;
+    int copy = d.K % 4 != 0;
+    uint64_t bytes = (kb->nepi ? gemm_blk_tile_bytes(&d) : 0) +
+                     (copy ? ((uint64_t)(d.M * d.K4 * 4) + 15) & ~(uint64_t)15 : 0);
+    if (bytes > kb->scratch_budget[n->out[0]])
+        return;
+    d.dot = 1;
+    d.xsc = xsc;
+    d.xzp = xzp;
+    d.c_first = 0; /* C is added to the float sums */
+    d.apk = copy ? 1 : 0;
+    d.flip = d.xoff && !copy;
+    *gb = d;
+}
+
+/* GemmBlk.dot's tables and A's bytes, after kb_begin (A's buffer: the DequantizeLinear's
+ * integers, copied as uint8 plus xoff, k padded with the zero point, when apk is set). */
+static void gemm_blk_dot_setup(KBuilder *kb, const Node *n, GemmBlk *gb)
+{
+    int64_t N = gb->N, K = gb->K, K4 = gb->K4, VL = gb->VL;
+    int8_t *bq = kb_weight_new(kb, DT_INT8, (uint64_t)(N * K4 * 4), &gb->bq);
+    int32_t *zc = kb_weight_new(kb, DT_INT32, (uint64_t)N, &gb->zc);
+    float *sc = kb_weight_new(kb, DT_FLOAT32, (uint64_t)N, &gb->sc);
+    for (int64_t c = 0; c < N; c++) {
+        int64_t sum = 0;
+        for (int64_t k = 0; k < K; k++) {
+            int8_t w = gb->wq[c * K + k];
+            bq[((c / VL * K4 + k / 4) * VL + c % VL) * 4 + k % 4] = w;
+            sum += w;
+        }
+        zc[c] = (int32_t)(-(int64_t)(gb->xzp + gb->xoff) * sum);
+        sc[c] = gb->xsc * gb->wsc[c];
+    }
+    const Node *dq = kb->at_load[n->in[0]];
+    uint32_t raw = kb_buf(kb, dq->in[0]);
+    if (!gb->apk) {
+        gb->apk = raw;
+        return;
+    }
+    gb->apk = kb_scratch(kb, DT_UINT8, (uint64_t)(gb->M * K4 * 4));
+    uint16_t vm = kb_for(kb, gb->M), vk = kb_for(kb, K);
+    KIndex src = kidx_const(0), dst = kidx_const(0);
+    kidx_add(&src, vm, K);
+    kidx_add(&src, vk, 1);
+    kidx_add(&dst, vm, K4 * 4);
+    kidx_add(&dst, vk, 1);
+    kb_store(kb, gb->apk, dst,
+             kb_cast(kb, DT_UINT8,
+                     kb_op(kb, KOP_ADD, kb_cast(kb, DT_INT32, kb_load(kb, raw, src)),
+                           kb_const_i(kb, DT_INT32, gb->xoff))));
+    kb_endfor(kb);
+    if (K4 * 4 > K) { /* k past K: the zero point, whose products the start takes off */
+        uint16_t vp = kb_for(kb, K4 * 4 - K);
+        KIndex pi = kidx_const(K);
+        kidx_add(&pi, vm, K4 * 4);
+        kidx_add(&pi, vp, 1);
+        kb_store(kb, gb->apk, pi, kb_const_i(kb, DT_UINT8, gb->xzp + gb->xoff));
+        kb_endfor(kb);
+    }
+    kb_endfor(kb);
+}
+
 /* y is float32, or integers from a fused QuantizeLinear (then the sums must go through
  * the tile scratch and the epilogue: the caller checks that the scratch fits). */
 static int gemm_blk_y_ok(const KBuilder *kb, const Node *n)
@@ -320,9 +455,14 @@ static int gemm_lower_blocked(Ctx *ctx, KBuilder *kb, const Node *n)
     gb.has_c = op_has_in(n, 2) && at->beta != 0.0f;
     gb.c_first = gb.has_c && at->alpha == 1.0f;
     gb.a0 = gb.b0 = gb.y0 = gb.c0 = kidx_const(0);
+    gemm_blk_dot_plan(ctx, kb, n, &gb, b, (int)at->trans_b);
     kb_begin(kb, n, NULL);
-    gb.ab = kb_in(kb, 0);
-    gb.bb = gemm_b_kn(kb, n, (int)at->trans_b);
+    if (gb.dot)
+        gemm_blk_dot_setup(kb, n, &gb);
+    else {
+        gb.ab = kb_in(kb, 0);
+        gb.bb = gemm_b_kn(kb, n, (int)at->trans_b);
+    }
     gb.yb = kb_out(kb, 0);
     if (gb.has_c) {
         int64_t cs[LW_MAX_RANK];
@@ -519,14 +659,22 @@ static LwStatus matmul_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     }
     int64_t M = pa.dims[pa.rank - 2], K = pa.dims[pa.rank - 1], N = pb.dims[pb.rank - 1];
     GemmBlk gb;
+    memset(&gb, 0, sizeof gb);
     int blocked =
         a->dtype == DT_FLOAT32 && gemm_blk_y_ok(kb, n) && dt == DT_FLOAT32 &&
         !gemm_any_at_load(kb, n, 2u) && gemm_blk_plan(ctx, kb, M, N, &gb) &&
         (y->dtype == DT_FLOAT32 || gemm_blk_tile_bytes(&gb) <= kb->scratch_budget[n->out[0]]);
+    if (blocked && pa.rank == 2 && pb.rank == 2 && b->kind == VK_CONST) {
+        gb.K = K;
+        gb.ak = 1;
+        gemm_blk_dot_plan(ctx, kb, n, &gb, b, 0);
+    }
     kb_begin(kb, n, NULL);
-    uint32_t abuf = kb_in(kb, 0), bbuf = kb_in(kb, 1), yb = kb_out(kb, 0);
+    uint32_t abuf = gb.dot ? 0 : kb_in(kb, 0), bbuf = gb.dot ? 0 : kb_in(kb, 1), yb = kb_out(kb, 0);
     KIndex ab, bb, yb0;
     matmul_batch(kb, &pa, &pb, &batch, &ab, &bb, &yb0);
+    if (gb.dot)
+        gemm_blk_dot_setup(kb, n, &gb);
     if (blocked) {
         gb.K = K;
         gb.am = K;

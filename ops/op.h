@@ -137,6 +137,13 @@ int quant_dq_tensor(const Graph *g, const Node *n, float *scale, int32_t *zp);
 /* n's parameters when n is a DequantizeLinear of int8/uint8 x to float32 with constant
  * per-tensor or per-axis ones (arrays in a), else 0 */
 int quant_dq_params(Arena *a, const Graph *g, const Node *n, QuantParams *out);
+/* w (float32 [R][C] as stored) as int8 integers times one scale per channel, channels its
+ * rows (cols 0) or its columns (cols 1): wq [channel][the other dimension] and wsc
+ * [channel] in a. 1 when w is a folded DequantizeLinear of int8/uint8 (QuantParams, per
+ * tensor or along that axis) and every value is exactly its integer less the zero point
+ * times the scale, within int8; else 0 (a pass may have changed the values since). */
+int quant_int_weights(Arena *a, const Value *w, int64_t R, int64_t C, int cols, const int8_t **wq,
+                      const float **wsc);
 
 /* ops/optable.c */
 /* The entry for (domain, name) valid at `opset`; NULL when unknown. *known is

@@ -474,6 +474,40 @@ int quant_dq_params(Arena *a, const Graph *g, const Node *n, QuantParams *out)
     return 1;
 }
 
+int quant_int_weights(Arena *a, const Value *w, int64_t R, int64_t C, int cols, const int8_t **wq,
+                      const float **wsc)
+{
+    const QuantParams *q = w->quant;
+    int64_t nch = cols ? C : R, K = cols ? R : C;
+    int32_t axis = cols ? (int32_t)w->shape.rank - 1 : 0;
+    if (!q || w->kind != VK_CONST || w->dtype != DT_FLOAT32 || !w->data ||
+        w->data->size < (uint64_t)(R * C) * 4 ||
+        !((q->axis == -1 && q->n == 1) || (q->axis == axis && q->n == (uint64_t)nch)))
+        return 0;
+    int8_t *iq = arena_array(a, int8_t, (size_t)(R * C));
+    float *sc = arena_array(a, float, (size_t)nch);
+    const float *wf = (const float *)(const void *)w->data->bytes;
+    for (int64_t m = 0; m < nch; m++) {
+        float s = q->scale[q->n == 1 ? 0 : m];
+        if (!(s > 0 && s < 3e38f))
+            return 0;
+        sc[m] = s;
+        for (int64_t k = 0; k < K; k++) {
+            float v = wf[cols ? k * C + m : m * K + k];
+            double d = (double)v / (double)s;
+            if (!(d > -128.5 && d < 127.5))
+                return 0;
+            int r = (int)(d < 0 ? d - 0.5 : d + 0.5);
+            if ((float)r * s != v)
+                return 0;
+            iq[m * K + k] = (int8_t)r;
+        }
+    }
+    *wq = iq;
+    *wsc = sc;
+    return 1;
+}
+
 static int dq_at_load_ok(const Graph *g, const Node *n)
 {
     (void)g;

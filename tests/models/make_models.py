@@ -1191,24 +1191,54 @@ def qdq_conv_dot(c):
 
 @case
 def qdq_matmul_rows(c):
-    """A [5, 3, 20] of uint8 dequantized where it is loaded, by constant weights [20, 37]
-    (a sequence-first transformer's projection: B the same for every batch, whose rows
-    are then one matrix of 15), the sums quantized as int8 where they are stored (the
-    blocked product through its tile scratch). Exact as qop_conv_matmul."""
+    """Quantized products: a uint8 [5, 3, 22] dequantized where loaded by int8 weights
+    [22, 40] dequantized per column (a sequence-first transformer's projection: B the
+    same for every batch, whose rows are then one matrix of 15), quantized as int8
+    where stored (through the blocked product's tile scratch); that by int8 weights
+    [40, 32] per tensor, to float; and Gemm of an int8 [6, 20] by int8 weights [16, 20]
+    per row (transB) plus C. On x86-64-vnni each sums integers four k at a time (k
+    padded from 22 and 20 to 24 with the zero point; 8 and 16 lanes; uint8 and int8
+    activations). Exact as qop_conv_matmul."""
     c.opset = 13
-    xq = c.rng.integers(0, 256, size=(5, 3, 20)).astype(np.uint8)
+
+    def weights(name, shape, scales, axis):
+        q = c.rng.integers(-127, 128, size=shape).astype(np.int8)
+        q.flat[0] = -128
+        c.inits.append(to_proto(q, name + "_q"))
+        c.const(name + "_s", np.array(scales, F32))
+        c.node("DequantizeLinear", [name + "_q", name + "_s"], [name],
+               **({"axis": axis} if np.ndim(scales) else {}))
+        shape_s = [1] * len(shape)
+        if np.ndim(scales):
+            shape_s[axis] = -1
+        return q.astype(np.float64) * np.reshape(np.array(scales, np.float64), shape_s)
+
+    xq = c.rng.integers(0, 256, size=(5, 3, 22)).astype(np.uint8)
     c.inputs.append(("xq", xq))
     c.const("xs", np.array(0.25, F32))
     c.const("xz", np.array(131, np.uint8))
     c.node("DequantizeLinear", ["xq", "xs", "xz"], ["xd"])
-    w = c.const("w", (c.rng.integers(-8, 9, size=(20, 37)) * 0.125).astype(F32))
-    c.node("MatMul", ["xd", "w"], ["h"])
+    w1 = weights("w1", (22, 40), [2.0 ** -(3 + i % 4) for i in range(40)], 1)
+    c.node("MatMul", ["xd", "w1"], ["h"])
     c.const("ys", np.array(2.0, F32))
     c.const("yz", np.array(-7, np.int8))
     c.node("QuantizeLinear", ["h", "ys", "yz"], ["hq"])
     c.node("DequantizeLinear", ["hq", "ys", "yz"], ["y"])
-    h = np.matmul((xq.astype(np.float64) - 131) * 0.25, w.astype(np.float64))
-    c.output("y", (requant(h, 0.5, -7, np.int8) + 7) * 2.0)
+    h = np.matmul((xq.astype(np.float64) - 131) * 0.25, w1)
+    hq = requant(h, 0.5, -7, np.int8)
+    c.output("y", (hq + 7) * 2.0)
+    w2 = weights("w2", (40, 32), np.float32(2.0 ** -5), 1)
+    c.node("MatMul", ["y", "w2"], ["z"])
+    c.output("z", np.matmul((hq + 7) * 2.0, w2))
+    aq = c.rng.integers(-128, 128, size=(6, 20)).astype(np.int8)
+    c.inputs.append(("aq", aq))
+    c.const("as", np.array(0.5, F32))
+    c.const("az", np.array(-3, np.int8))
+    c.node("DequantizeLinear", ["aq", "as", "az"], ["ad"])
+    w3 = weights("w3", (16, 20), [2.0 ** -(2 + i % 3) for i in range(16)], 0)
+    bias = c.const("bias", (c.rng.integers(-32, 33, size=(16,)) * 0.25).astype(F32))
+    c.node("Gemm", ["ad", "w3", "bias"], ["g"], transB=1)
+    c.output("g", ((aq.astype(np.float64) + 3) * 0.5) @ w3.T + bias)
 
 
 @case
