@@ -723,10 +723,12 @@ LWRT_FN float lwrt_roundevenf_bits(float x)
     return lwrt_f32_bits(u);
 }
 
-/* @helper lwrt_roundevenf deps: lwrt_roundevenf_bits */
+/* @helper lwrt_roundevenf deps: lwrt_roundevenf_bits lwrt_bits_f32 lwrt_f32_bits */
 /* The instruction where the C compiler has one (SSE4.1's round, AArch64's frintx) through
  * the builtin, which it inlines and vectorizes (a quantized model rounds every value it
- * stores); else the bits. rint rounds in the current mode: the default one, to nearest with
+ * stores); on 32-bit Arm with a single-precision FPU (Cortex-M4F) VFP's vcvtr to int32 and
+ * back, a few bytes where the bits take a hundred in every kernel that requantizes; else
+ * the bits. rint and vcvtr round in the current mode: the default one, to nearest with
  * ties to even, as the C compiler assumes without -frounding-math. Not roundeven, which
  * GCC 12 inlines but does not vectorize. Not in lwcc's bitcode: one module serves every
  * target, Cortex-M included. */
@@ -739,6 +741,15 @@ LWRT_FN float lwrt_roundevenf(float x)
 #else
     return lwrt_roundevenf_bits(x);
 #endif
+#elif !defined(LWRT_BITCODE) && defined(__GNUC__) && defined(__arm__) && defined(__ARM_FP) &&   \
+    (__ARM_FP & 4)
+    uint32_t u = lwrt_bits_f32(x), m;
+    float r;
+    __asm__("vcvtr.s32.f32 %0, %1\n\tvcvt.f32.s32 %0, %0" : "=t"(r) : "t"(x));
+    /* |x| < 2^23: that with x's sign (-0.4 rounds to -0); else x, an integer already or
+     * NaN (where vcvtr saturates). Blended in the bits: no branches. */
+    m = 0u - (uint32_t)((u & 0x7fffffffu) < 0x4b000000u);
+    return lwrt_f32_bits(((lwrt_bits_f32(r) | (u & 0x80000000u)) & m) | (u & ~m));
 #else
     return lwrt_roundevenf_bits(x);
 #endif
