@@ -689,8 +689,59 @@ static void conv_blk_copyout(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uint1
 /* The channel-vector tiles of a band of rb rows (ConvBlk.chan): per block of CN * VL
  * output channels and row r, the OW positions' sums over every channel and tap in
  * CR * CN vector locals, stored as [position][channel] and copied out to y. */
+static void conv_blk_chan_out(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex oh0, int64_t rb,
+                              uint16_t vm, uint16_t vr);
+
+/* conv_blk_chan for ConvBlk.dot: the band's integers (four channels to a position)
+ * broadcast against CN vectors of int8 weights four channels deep, int32 sums from zc,
+ * to the tile scratch as float(sum) * scb + bias. */
+static void conv_blk_chan_dot(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex oh0, int64_t rb)
+{
+    int64_t CW = cb->CN * cb->VL, CR = cb->CR, CN = cb->CN, C4 = ceil_div(cb->Cg, 4);
+    uint8_t VL = (uint8_t)cb->VL;
+    uint16_t acc[64];
+    KType it = {DT_INT32, VL};
+    for (int64_t i = 0; i < CR * CN; i++)
+        acc[i] = kb_local(kb, it);
+    uint16_t vm = kb_for(kb, cb->Mg / CW), vr = kb_for(kb, rb);
+    for (int64_t p = 0; p < CR; p++)
+        for (int64_t j = 0; j < CN; j++) {
+            KIndex zi = kidx_const(j * cb->VL);
+            kidx_add(&zi, vm, CW);
+            kb_set(kb, acc[p * CN + j], kb_vload_i32(kb, cb->zc, zi, VL));
+        }
+    uint16_t vc = kb_for(kb, C4);
+    for (int64_t tap = 0; tap < cb->ntap; tap++)
+        for (int64_t j = 0; j < CN; j++) {
+            KDotArg w = {cb->wpk, kidx_const(4 * (tap * CW + j * cb->VL)), 0, 0};
+            kidx_add(&w.idx, vm, 4 * C4 * cb->ntap * CW);
+            kidx_add(&w.idx, vc, 4 * cb->ntap * CW);
+            for (int64_t p = 0; p < CR; p++) {
+                KDotArg x = {cb->pack, kidx_const(4 * (cb->tap_off[tap] + p)), 1, 0};
+                kidx_add(&x.idx, vr, 4 * cb->Wq);
+                kidx_add(&x.idx, vc, 4 * cb->cstride);
+                kb_set(kb, acc[p * CN + j], kb_dot4(kb, kb_var(kb, acc[p * CN + j]), x, w));
+            }
+        }
+    kb_endfor(kb); /* c / 4 */
+    for (int64_t j = 0; j < CN; j++) {
+        KIndex ci = kidx_const(j * cb->VL);
+        kidx_add(&ci, vm, CW);
+        KExpr *sc = kb_vload(kb, cb->scb, ci, VL), *b = kb_vload(kb, cb->bpk, ci, VL);
+        for (int64_t p = 0; p < CR; p++) {
+            KExpr *f = kb_cast(kb, DT_FLOAT32, kb_var(kb, acc[p * CN + j]));
+            kb_store(kb, cb->yt, kidx_const(p * CW + j * cb->VL), kb_op3(kb, KOP_FMA, f, sc, b));
+        }
+    }
+    conv_blk_chan_out(kb, cb, vn, oh0, rb, vm, vr);
+}
+
 static void conv_blk_chan(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex oh0, int64_t rb)
 {
+    if (cb->dot) {
+        conv_blk_chan_dot(kb, cb, vn, oh0, rb);
+        return;
+    }
     int64_t CW = cb->CN * cb->VL, CR = cb->CR, CN = cb->CN;
     uint8_t VL = (uint8_t)cb->VL;
     uint16_t acc[64], wv[8];
@@ -758,6 +809,15 @@ static void conv_blk_chan(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
     for (int64_t p = 0; p < CR; p++)
         for (int64_t j = 0; j < CN; j++)
             kb_store(kb, cb->yt, kidx_const(p * CW + j * cb->VL), kb_var(kb, acc[p * CN + j]));
+    conv_blk_chan_out(kb, cb, vn, oh0, rb, vm, vr);
+}
+
+/* The channel vectors' sums, in the tile scratch as [position][channel], out to y
+ * through the epilogue; closes the row and block loops (vr, vm). */
+static void conv_blk_chan_out(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex oh0, int64_t rb,
+                              uint16_t vm, uint16_t vr)
+{
+    int64_t CW = cb->CN * cb->VL, CR = cb->CR;
     uint16_t vi = kb_for(kb, CW), vo = kb_for(kb, CR);
     KIndex ti = kidx_const(0), yi = kidx_const(0);
     kidx_add(&ti, vo, CW);
@@ -792,6 +852,11 @@ static void conv_blk_band(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
     /* phase rows the tiles read: up to the last tile's end past the farthest tap */
     int64_t hb = ceil_div((cb->chan ? Pc : ntiles * cb->T) + cb->rhmax * cb->Wq + cb->rwmax, cb->Wq);
     int64_t C = cb->G * cb->Cg, S = cb->sh * cb->sw;
+    if (cb->dot && cb->chan) {
+        conv_blk_band_dot(kb, cb, vn, oh0, hb);
+        conv_blk_chan(kb, cb, vn, oh0, rb);
+        return;
+    }
     if (cb->dot) {
         conv_blk_band_dot(kb, cb, vn, oh0, hb);
         uint16_t vg = kb_for(kb, cb->G), vm = kb_for(kb, cb->nmb), vt = kb_for(kb, ntiles);
@@ -1360,18 +1425,28 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
             return 0;
     }
     cb.nmb = ceil_div(cb.Mg, cb.MR);
-    /* int8 dot products over the band of integers, when its channels padded to a
-     * multiple of 4 still fit: four multiply-adds a lane per instruction, and no
-     * conversions (AVX-512 VNNI: the band as uint8, int8 x offset by 128) */
-    if (xint && !cb.chan && !cb.masked && !cb.direct && !cb.inplace && cb.G == 1 &&
-        (t->isa & ISA_AVX512VNNI) && (cb.VL == 16 || cb.VL == 8) &&
+    /* int8 dot products over a band of integers (the band schedule's, or the channel
+     * vectors' one, always copied then), when its channels padded to a multiple of 4
+     * still fit: four multiply-adds a lane per instruction, and no conversions. AVX-512
+     * VNNI takes the band as uint8 (int8 x plus 128), AArch64's sdot as int8 (uint8 x
+     * less 128); the channel vectors' 4 lanes are NEON's. */
+    int vnni = (t->isa & ISA_AVX512VNNI) != 0, sdot = !vnni && (t->isa & ISA_DOTPROD);
+    int dot_band =
+        !cb.chan && !cb.masked && !cb.direct && !cb.inplace && vnni && (cb.VL == 16 || cb.VL == 8);
+    int dot_chan = cb.chan && !cb.chan_out && !cb.direct &&
+                   (vnni ? cb.VL == 16 || cb.VL == 8 : sdot && cb.VL == 4);
+    if (xint && cb.G == 1 && (dot_band || dot_chan) &&
         quant_int_weights(kb->a, w, cb.Mg, cb.Cg * cb.ntap, 0, &cb.wq, &cb.wsc)) {
-        uint64_t bytes = (((uint64_t)(cb.MR * cb.Ptmax * 4) + 15) & ~(uint64_t)15) +
+        uint64_t tile =
+            cb.chan ? (uint64_t)(cb.CR * cb.CN * cb.VL * 4) : (uint64_t)(cb.MR * cb.Ptmax * 4);
+        uint64_t bytes = ((tile + 15) & ~(uint64_t)15) +
                          (((uint64_t)(ceil_div(cb.Cg, 4) * 4 * S * cb.plane) + 15) & ~(uint64_t)15);
         if (bytes <= budget) {
+            DType xdt = op_in(kb->g, kb->at_load[n->in[0]], 0)->dtype;
             cb.dot = 1;
-            cb.bdt = DT_UINT8;
-            cb.xoff = op_in(kb->g, kb->at_load[n->in[0]], 0)->dtype == DT_INT8 ? 128 : 0;
+            cb.nocopy = 0;
+            cb.bdt = vnni ? DT_UINT8 : DT_INT8;
+            cb.xoff = vnni ? (xdt == DT_INT8 ? 128 : 0) : (xdt == DT_UINT8 ? -128 : 0);
         }
     }
     if (!cb.direct) {
@@ -1403,7 +1478,7 @@ static LwStatus conv_lower_blocked(KBuilder *kb, const Node *n, ConvBlk cb)
     int64_t nw = cb.G * cb.nmb * cb.Cg * cb.ntap * cb.MR;
     uint32_t wbuf = 0;
     const float *wsrc = (const float *)(const void *)w->data->bytes;
-    if (cb.chan) { /* [block of CW channels][c][tap][CW] */
+    if (cb.chan && !cb.dot) { /* [block of CW channels][c][tap][CW] */
         int64_t CW = cb.CN * cb.VL;
         float *wc = kb_weight_new(kb, DT_FLOAT32, (uint64_t)(cb.Mg * cb.Cg * cb.ntap), &cb.wch);
         for (int64_t m = 0; m < cb.Mg; m++)
@@ -1415,13 +1490,15 @@ static LwStatus conv_lower_blocked(KBuilder *kb, const Node *n, ConvBlk cb)
     }
     if (cb.dot) { /* [block][c / 4][tap][MR][c % 4] int8, zero past Cg and Mg */
         int64_t C4 = ceil_div(cb.Cg, 4), K = cb.Cg * cb.ntap;
-        int8_t *w4 =
-            kb_weight_new(kb, DT_INT8, (uint64_t)(cb.nmb * C4 * cb.ntap * cb.MR * 4), &wbuf);
+        int8_t *w4 = kb_weight_new(
+            kb, DT_INT8, (uint64_t)(ceil_div(cb.Mg, cb.MR) * cb.MR * C4 * cb.ntap * 4), &wbuf);
+        /* channel vectors: [m / CW][c / 4][tap][CW][c % 4] */
+        int64_t R = cb.chan ? cb.CN * cb.VL : cb.MR;
         for (int64_t m = 0; m < cb.Mg; m++)
             for (int64_t ci = 0; ci < cb.Cg; ci++)
                 for (int64_t tap = 0; tap < cb.ntap; tap++)
-                    w4[(((m / cb.MR * C4 + ci / 4) * cb.ntap + tap) * cb.MR + m % cb.MR) * 4 +
-                       ci % 4] = cb.wq[m * K + ci * cb.ntap + tap];
+                    w4[(((m / R * C4 + ci / 4) * cb.ntap + tap) * R + m % R) * 4 + ci % 4] =
+                        cb.wq[m * K + ci * cb.ntap + tap];
         nw = 0;
     }
     float *wp = nw ? kb_weight_new(kb, DT_FLOAT32, (uint64_t)nw, &wbuf) : NULL; /* zeroed: past Mg stays 0 */

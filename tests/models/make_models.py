@@ -1147,11 +1147,12 @@ def requant(acc, scale, zp, dt):
 @case
 def qdq_conv_dot(c):
     """QDQ Convs whose int8 weights (per output channel, then per tensor) are dequantized
-    at compile time: on targets with int8 dot products (x86-64-vnni) the blocked
+    at compile time: on targets with int8 dot products (x86-64-vnni, armv8) the blocked
     schedule takes the weights' integers back and sums x's integers four channels at a
     time, the band's channels padded to a multiple of 4 (6) with the zero point; a
-    uint8 x, then an int8 one (offset by 128 into the dot product's uint8), stride 1
-    and 2 with padding. Exact as qop_conv_matmul."""
+    uint8 x, then an int8 one (offset by 128 into VNNI's uint8; uint8 less 128 into
+    sdot's int8), stride 1 and 2 with padding; then rows of 7 as channel vectors (16
+    lanes, or NEON's 4). Exact as qop_conv_matmul."""
     c.opset = 13
     u8, i8 = np.uint8, np.int8
 
@@ -1187,6 +1188,10 @@ def qdq_conv_dot(c):
     h1 = qconv("c1", "xd", xq, 0.5, 7, 16, ws1, 64.0, -3, i8, 1)
     h2 = qconv("c2", "c1_d", h1, 64.0, -3, 8, np.float32(2.0 ** -6), 128.0, 5, u8, 2)
     c.output("c2_d", (h2 - 5) * 128.0)
+    # rows of 7: channel vectors (16 channels; 4-lane ones on armv8)
+    ws3 = np.array([2.0 ** -(5 + i % 2) for i in range(16)], F32)
+    h3 = qconv("c3", "c2_d", h2, 128.0, 5, 16, ws3, 256.0, -9, i8, 1)
+    c.output("c3_d", (h3 + 9) * 256.0)
 
 
 @case
