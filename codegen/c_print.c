@@ -569,8 +569,12 @@ static void expr(Printer *pr, const KExpr *e)
         return;
     case KE_DOT4: { /* lw_vdot{us,ss,uu}<L>(acc, a, b), the uint8 operand first */
         const KExpr *a = e->u.dot.a, *b = e->u.dot.b;
-        int fa = e->u.dot.flip & 1, fb = e->u.dot.flip >> 1 & 1; /* flipped: uint8 */
-        DType da = fa ? DT_UINT8 : a->type.dt, db = fb ? DT_UINT8 : b->type.dt;
+        int fa = e->u.dot.flip & 1, fb = e->u.dot.flip >> 1 & 1; /* flipped: the other sign */
+        DType da = a->type.dt, db = b->type.dt;
+        if (fa)
+            da = da == DT_INT8 ? DT_UINT8 : DT_INT8;
+        if (fb)
+            db = db == DT_INT8 ? DT_UINT8 : DT_INT8;
         if (da == DT_INT8 && db == DT_UINT8) {
             const KExpr *t = a;
             a = b;
@@ -597,7 +601,7 @@ static void expr(Printer *pr, const KExpr *e)
             put_buf(pr, l->u.load.buf);
             sb_putc(sb, '[');
             put_index(pr, &l->u.load.idx);
-            /* flipped: int8 as uint8 plus 128, the top bit of each byte */
+            /* flipped: the top bit of each byte (int8 as uint8 plus 128, or back) */
             sb_puts(sb, l->type.lanes != 4 ? "])"
                         : (i ? fb : fa)    ? "]) ^ (int32_t)0x80808080u)"
                                            : "]))");

@@ -433,8 +433,8 @@ static LLVMValueRef dot4(LPrinter *lp, const KExpr *e)
 {
     LLVMBuilderRef B = lp->B;
     const KExpr *ea = e->u.dot.a, *eb = e->u.dot.b;
-    int fa = e->u.dot.flip & 1, fb = e->u.dot.flip >> 1 & 1; /* flipped: uint8 */
-    int ua = fa || ea->type.dt == DT_UINT8, ub = fb || eb->type.dt == DT_UINT8;
+    int fa = e->u.dot.flip & 1, fb = e->u.dot.flip >> 1 & 1; /* flipped: the other sign */
+    int ua = (ea->type.dt == DT_UINT8) != fa, ub = (eb->type.dt == DT_UINT8) != fb;
     if (!ua && ub) { /* the uint8 operand first */
         const KExpr *t = ea;
         ea = eb;

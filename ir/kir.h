@@ -142,8 +142,9 @@ struct KExpr {
          * lanes (lane l's four at 4l .. 4l + 3) or 4 (the same four for every lane).
          * Lane l: acc[l] + sum over j < 4 of a's j-th of lane l times b's. x86-64 VNNI's
          * vpdpbusd takes one uint8 and one int8 operand, AArch64's sdot two int8. flip
-         * bit 0 (a) or 1 (b), on a 4-lane int8 operand: its bytes read as uint8 with
-         * their top bit flipped (x + 128), so int8 feeds vpdpbusd's uint8 side. */
+         * bit 0 (a) or 1 (b), on a 4-lane operand: its bytes with their top bit flipped,
+         * int8 x read as uint8 x + 128 (for vpdpbusd's uint8 side), uint8 x as int8
+         * x - 128 (for sdot). */
         struct {
             KExpr *acc, *a, *b;
             uint8_t flip;

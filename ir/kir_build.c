@@ -597,8 +597,7 @@ KExpr *kb_dot4(KBuilder *kb, KExpr *acc, KDotArg a, KDotArg b)
     e->u.dot.acc = acc;
     e->u.dot.a = dot_arg(kb, a, acc->type.lanes);
     e->u.dot.b = dot_arg(kb, b, acc->type.lanes);
-    LW_ASSERT((!a.flip || (a.bcast && e->u.dot.a->type.dt == DT_INT8)) &&
-              (!b.flip || (b.bcast && e->u.dot.b->type.dt == DT_INT8)));
+    LW_ASSERT((!a.flip || a.bcast) && (!b.flip || b.bcast));
     e->u.dot.flip = (uint8_t)((a.flip ? 1 : 0) | (b.flip ? 2 : 0));
     return e;
 }

@@ -117,7 +117,7 @@ typedef struct KDotArg {
     uint32_t buf;
     KIndex idx;
     int bcast;
-    int flip; /* bcast of int8: read as uint8, x + 128 (KE_DOT4's flip) */
+    int flip; /* bcast: int8 read as uint8 x + 128, uint8 as int8 x - 128 (KE_DOT4's flip) */
 } KDotArg;
 /* acc (int32 x L) plus per lane the four-way dot product of a's and b's (KE_DOT4) */
 KExpr *kb_dot4(KBuilder *kb, KExpr *acc, KDotArg a, KDotArg b);

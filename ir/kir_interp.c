@@ -481,7 +481,11 @@ static KV eval(Interp *in, const KExpr *e, uint8_t lane)
         for (int j = 0; j < 4; j++) {
             int64_t x = load_elem(in, a->u.load.buf, ia + j).i;
             int64_t y = load_elem(in, b->u.load.buf, ib + j).i;
-            sum += ((e->u.dot.flip & 1) ? x + 128 : x) * ((e->u.dot.flip & 2) ? y + 128 : y);
+            if (e->u.dot.flip & 1) /* the top bit flipped: int8 + 128, uint8 - 128 */
+                x += a->type.dt == DT_INT8 ? 128 : -128;
+            if (e->u.dot.flip & 2)
+                y += b->type.dt == DT_INT8 ? 128 : -128;
+            sum += x * y;
         }
         r.i = wrap(DT_INT32, sum);
         return r;

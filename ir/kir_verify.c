@@ -245,8 +245,8 @@ static void expr(const VState *s, const KExpr *e)
                 (a->type.lanes != 4 * e->type.lanes && a->type.lanes != 4) ||
                 (a->type.dt != DT_INT8 && a->type.dt != DT_UINT8))
                 fail(s, "a dot product's operand not four int8/uint8 per lane or for all");
-            if ((e->u.dot.flip >> i & 1) && (a->type.lanes != 4 || a->type.dt != DT_INT8))
-                fail(s, "a dot product's flipped operand not four int8 for all lanes");
+            if ((e->u.dot.flip >> i & 1) && a->type.lanes != 4)
+                fail(s, "a dot product's flipped operand not four for all lanes");
             check_access(s, a->u.load.buf, &a->u.load.idx, NULL, 0, a->type.lanes, 1);
         }
         expr(s, acc);

@@ -102,6 +102,7 @@ typedef struct GemmBlk {
      * own bytes, int8 ones flipped as loaded) and B packed as [N / VL][K4][VL][4] (bq);
      * each starts at zc[n] (the zero point's share) and leaves as float(sum) * sc[n] */
     int dot, flip;
+    DType bdt; /* the dot product's bytes of A: uint8 (VNNI) or int8 (sdot) */
     int64_t K4;
     int32_t xzp, xoff;
     float xsc;
@@ -336,9 +337,10 @@ static void gemm_blk_emit(KBuilder *kb, const GemmBlk *gb)
 }
 
 /* GemmBlk.dot when it applies to y [M, N] = A [M, K] (not transposed, of one batch) x
- * b (constant, [K, N], or [N, K] with trans): a target with VNNI, N a whole number of
- * its vectors (16, else 8 lanes), and the copy of A with the tile scratch within the
- * budget. Sets the tile's lanes and the weights' integers. */
+ * b (constant, [K, N], or [N, K] with trans): a target with VNNI (N a whole number of
+ * 16 or 8 lanes; A's bytes as uint8) or AArch64's sdot (4 lanes; as int8), and the copy
+ * of A with the tile scratch within the budget. Sets the tile's lanes and the weights'
+ * integers. */
 static void gemm_blk_dot_plan(const Ctx *ctx, KBuilder *kb, const Node *n, GemmBlk *gb,
                               const Value *b, int trans)
 {
@@ -346,18 +348,20 @@ static void gemm_blk_dot_plan(const Ctx *ctx, KBuilder *kb, const Node *n, GemmB
     float xsc;
     int32_t xzp;
     const Node *dq = kb->at_load ? kb->at_load[n->in[0]] : NULL;
-    if (!(t->isa & ISA_AVX512VNNI) || !dq || !quant_dq_tensor(kb->g, dq, &xsc, &xzp) ||
-        gb->ak != 1 || (gb->N % 16 && gb->N % 8) ||
+    int vnni = (t->isa & ISA_AVX512VNNI) != 0, sdot = !vnni && (t->isa & ISA_DOTPROD);
+    if (!(vnni || sdot) || !dq || !quant_dq_tensor(kb->g, dq, &xsc, &xzp) || gb->ak != 1 ||
+        (vnni ? gb->N % 16 && gb->N % 8 : gb->N % 4 || gb->VL != 4) ||
         !quant_int_weights(kb->a, b, trans ? gb->N : gb->K, trans ? gb->K : gb->N, !trans, &gb->wq,
                            &gb->wsc))
         return;
-    int64_t vl = gb->N % 16 ? 8 : 16;
+    int64_t vl = sdot ? 4 : gb->N % 16 ? 8 : 16;
     GemmBlk d = *gb;
     d.VL = vl;
     d.T = d.NRV * vl;
     d.K4 = (d.K + 3) / 4;
     DType xdt = op_in(kb->g, dq, 0)->dtype;
-    d.xoff = xdt == DT_INT8 ? 128 : 0;
+    d.xoff = vnni ? (xdt == DT_INT8 ? 128 : 0) : (xdt == DT_UINT8 ? -128 : 0);
+    d.bdt = vnni ? DT_UINT8 : DT_INT8;
     int copy = d.K % 4 != 0;
     uint64_t bytes = (kb->nepi ? gemm_blk_tile_bytes(&d) : 0) +
                      (copy ? ((uint64_t)(d.M * d.K4 * 4) + 15) & ~(uint64_t)15 : 0);
@@ -396,7 +400,7 @@ static void gemm_blk_dot_setup(KBuilder *kb, const Node *n, GemmBlk *gb)
         gb->apk = raw;
         return;
     }
-    gb->apk = kb_scratch(kb, DT_UINT8, (uint64_t)(gb->M * K4 * 4));
+    gb->apk = kb_scratch(kb, gb->bdt, (uint64_t)(gb->M * K4 * 4));
     uint16_t vm = kb_for(kb, gb->M), vk = kb_for(kb, K);
     KIndex src = kidx_const(0), dst = kidx_const(0);
     kidx_add(&src, vm, K);
@@ -404,7 +408,7 @@ static void gemm_blk_dot_setup(KBuilder *kb, const Node *n, GemmBlk *gb)
     kidx_add(&dst, vm, K4 * 4);
     kidx_add(&dst, vk, 1);
     kb_store(kb, gb->apk, dst,
-             kb_cast(kb, DT_UINT8,
+             kb_cast(kb, gb->bdt,
                      kb_op(kb, KOP_ADD, kb_cast(kb, DT_INT32, kb_load(kb, raw, src)),
                            kb_const_i(kb, DT_INT32, gb->xoff))));
     kb_endfor(kb);
@@ -413,7 +417,7 @@ static void gemm_blk_dot_setup(KBuilder *kb, const Node *n, GemmBlk *gb)
         KIndex pi = kidx_const(K);
         kidx_add(&pi, vm, K4 * 4);
         kidx_add(&pi, vp, 1);
-        kb_store(kb, gb->apk, pi, kb_const_i(kb, DT_UINT8, gb->xzp + gb->xoff));
+        kb_store(kb, gb->apk, pi, kb_const_i(kb, gb->bdt, gb->xzp + gb->xoff));
         kb_endfor(kb);
     }
     kb_endfor(kb);
