@@ -746,6 +746,10 @@ static void conv_blk_chan(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
     uint8_t VL = (uint8_t)cb->VL;
     uint16_t acc[64], wv[8];
     tile_locals(kb, VL, acc, CR * CN, wv, CN);
+    /* NEON's 4 lanes: four positions' inputs in one load, each broadcast from its lane
+     * (fmla by element) */
+    KType x4t = {DT_FLOAT32, 4};
+    uint16_t x4 = VL == 4 && CR >= 4 && !cb->chan_out ? kb_local(kb, x4t) : 0;
     uint16_t vm = kb_for(kb, cb->Mg / CW), vr = kb_for(kb, rb);
     for (int64_t p = 0; p < CR; p++)
         for (int64_t j = 0; j < CN; j++) {
@@ -787,6 +791,13 @@ static void conv_blk_chan(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
             if (cb->direct || cb->nocopy) { /* x itself */
                 kidx_add(&xi, vn, cb->xs0);
                 src = cb->xint ? cb->xraw : cb->xb;
+            }
+            if (x4 && p % 4 == 0 && p + 4 <= CR && (cb->xint || kb_vloadable(kb, src))) {
+                kb_set(kb, x4, blk_x(kb, cb, src, xi, 4));
+                for (uint8_t l = 0; l < 4; l++)
+                    kb_fma_row(kb, &acc[(p + l) * CN], kb_lane(kb, x4, l), wv, CN);
+                p += 3;
+                continue;
             }
             kb_fma_row(kb, &acc[p * CN], blk_x(kb, cb, src, xi, 1), wv, CN);
         }
