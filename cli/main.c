@@ -32,7 +32,8 @@ static const char usage_text[] =
     "                           llvm: textual LLVM IR (-o OUT.ll), bc: bitcode (-o OUT.bc),\n"
     "                           obj: an object file for the target (-o OUT.o); each writes\n"
     "                           OUT.h beside it. ir, kir: the graph IR / kernel IR as text\n"
-    "                           (to -o FILE or stdout)\n"
+    "                           (to -o FILE or stdout). onnx: with --quantize=int8, the\n"
+    "                           quantized model as a QDQ ONNX file (-o OUT.onnx)\n"
     "  --patch                  run the leading high-resolution layers tile by tile whenever\n"
     "                           that lowers the arena's peak, whatever the extra MACs (at -Os\n"
     "                           it is automatic at up to 10% more MACs)\n"
@@ -235,6 +236,8 @@ int main(int argc, char **argv)
                 o.emit = LW_EMIT_BC;
             else if (!strcmp(v, "obj"))
                 o.emit = LW_EMIT_OBJ;
+            else if (!strcmp(v, "onnx"))
+                o.emit = LW_EMIT_ONNX;
             else {
                 fprintf(stderr, "lwcc: error: --emit=%s: expected c, llvm, bc, obj, ir or kir\n",
                         v);

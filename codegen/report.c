@@ -622,6 +622,7 @@ static const char *emit_name(LwEmit e)
         return "object file (LLVM)";
     case LW_EMIT_IR:
     case LW_EMIT_KIR:
+    case LW_EMIT_ONNX:
         break;
     }
     return "dump";

@@ -10,6 +10,9 @@
  * --freeze-input; every unsupported op is reported at once. */
 LW_NODISCARD LwStatus frontend_import(Ctx *ctx);
 
+/* frontend/export.c: ctx->g as an ONNX model at `path` (--emit=onnx). */
+LW_NODISCARD LwStatus onnx_write_model(Ctx *ctx, const char *path);
+
 /* frontend/calib.c: reads --calibration's sample folders into ctx->calib. */
 LW_NODISCARD LwStatus frontend_calibration(Ctx *ctx);
 

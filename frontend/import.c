@@ -476,6 +476,9 @@ static LwStatus import_node(Importer *im, Scope *sc, const Onnx__NodeProto *np, 
     }
     AttrList al;
     TRY(attrs_convert(ctx, &loc, np->attribute, np->n_attribute, sc->caller, im->model_dir, &al));
+    AttrList *src = arena_new(ctx->perm, AttrList);
+    *src = al;
+    graph_node(im->g, id)->src = src;
     TRY(op->import(ctx, graph_node(im->g, id), &al));
     if (im->g->nodes.len > ctx->lim.nodes)
         return diag_error(ctx->diag, "more than %u nodes", ctx->lim.nodes);

@@ -49,6 +49,7 @@ typedef struct Node {
     const uint8_t *epi_arg; /* per epilogue node: its input that takes the value so far */
     uint16_t nepi;
     uint32_t flags;    /* NF_*: how passes chose to lower it */
+    const AttrList *src; /* the ONNX attributes it was made from (--emit=onnx), or NULL */
 } Node;
 
 enum {

@@ -40,6 +40,8 @@ static const char *output_ext(LwEmit e)
         return ".bc";
     case LW_EMIT_OBJ:
         return ".o";
+    case LW_EMIT_ONNX:
+        return ".onnx";
     default:
         return ".c";
     }
@@ -95,6 +97,19 @@ static LwStatus compile(Ctx *ctx)
             same_file(o->report, hdr) || !strcmp(o->report, hdr))
             return diag_error(ctx->diag, "--report '%s' would overwrite the model or an output",
                               o->report);
+    }
+    if (o->emit == LW_EMIT_ONNX) {
+        /* the quantized graph, written where the quantizer leaves it (pipeline_run stops) */
+        if (!o->quantize)
+            return diag_error(ctx->diag, "--emit=onnx writes the model lwcc's quantizer makes: "
+                                         "use it with --quantize=int8 --calibration=DIR");
+        if (o->report || o->depfile)
+            return diag_error(ctx->diag, "--report and --depfile describe compiled code, not "
+                                         "--emit=onnx");
+        TRY(frontend_import(ctx));
+        TRY(frontend_calibration(ctx));
+        TRY(pipeline_run(ctx));
+        return onnx_write_model(ctx, o->output);
     }
     if (!dump && o->emit != LW_EMIT_C && !llvm_version())
         return diag_error(ctx->diag, "this lwcc was built without the LLVM backend, so "

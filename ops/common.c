@@ -14,6 +14,12 @@ LwStatus op_make_node(Ctx *ctx, const char *op_name, const char *name, const Val
     SrcLoc loc = {name, op_name, "", 13, ""};
     const char *names[1] = {outname};
     *id = graph_add_node(ctx->perm, ctx->g, op, &loc, nin, in, 1, names);
+    /* the attributes kept for --emit=onnx: the list may be the caller's, on its stack */
+    AttrList *src = arena_new(ctx->perm, AttrList);
+    src->n = al->n;
+    src->a = arena_array(ctx->perm, Attr, al->n ? al->n : 1);
+    memcpy(src->a, al->a, sizeof(Attr) * al->n);
+    graph_node(ctx->g, *id)->src = src;
     TRY(op->import(ctx, graph_node(ctx->g, *id), al));
     return op->infer(ctx, ctx->g, graph_node(ctx->g, *id));
 }

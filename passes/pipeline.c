@@ -86,6 +86,9 @@ LwStatus pipeline_run(Ctx *ctx)
         TRY(st);
         if (p == &pass_infer_shapes && !ctx->graph_bound)
             ctx->graph_bound = memplan_graph_bound(ctx->scratch, ctx->g);
+        /* --emit=onnx writes the graph as the quantizer leaves it */
+        if (p == &pass_quant_ptq && ctx->opt->emit == LW_EMIT_ONNX)
+            return LW_OK;
         if (ctx->verify) {
             if (p->kind == PK_GRAPH)
                 graph_verify(ctx, ctx->g, p->name);

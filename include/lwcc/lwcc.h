@@ -9,8 +9,15 @@
 
 typedef enum LwOptLevel { LW_O0, LW_O1, LW_O2, LW_OS } LwOptLevel;
 /* c: model.c; ir/kir: dumps; llvm/bc/obj: the LLVM backend's textual IR, bitcode, object */
-typedef enum LwEmit { LW_EMIT_C, LW_EMIT_IR, LW_EMIT_KIR, LW_EMIT_LLVM, LW_EMIT_BC,
-                      LW_EMIT_OBJ } LwEmit;
+typedef enum LwEmit {
+    LW_EMIT_C,
+    LW_EMIT_IR,
+    LW_EMIT_KIR,
+    LW_EMIT_LLVM,
+    LW_EMIT_BC,
+    LW_EMIT_OBJ,
+    LW_EMIT_ONNX
+} LwEmit;
 
 typedef struct LwShapeOpt {  /* --shape NAME:1x3x224x224 */
     const char *name;
