@@ -556,6 +556,22 @@ static void conv_blk_tile_dot(KBuilder *kb, const ConvBlk *cb, uint16_t vm, KInd
     }
 }
 
+/* Column phase b of a band row, in three runs of columns q: [0, qlo) and [qhi, Wq) left
+ * and right of x (padding), [qlo, qhi) inside it (column q reads x column
+ * q*sw + b - pl); seg[k] = {from, to}. */
+static void band_segments(const ConvBlk *cb, int64_t b, int64_t seg[3][2])
+{
+    int64_t qlo = cb->pl - b > 0 ? ceil_div(cb->pl - b, cb->sw) : 0;
+    int64_t qhi = cb->W + cb->pl - b > 0 ? ceil_div(cb->W + cb->pl - b, cb->sw) : 0;
+    qlo = qlo < cb->Wq ? qlo : cb->Wq;
+    qhi = qhi < cb->Wq ? qhi : cb->Wq;
+    qhi = qhi > qlo ? qhi : qlo;
+    seg[0][0] = 0;
+    seg[0][1] = seg[1][0] = qlo;
+    seg[1][1] = seg[2][0] = qhi;
+    seg[2][1] = cb->Wq;
+}
+
 /* The band of a dot conv (ConvBlk.dot): hb phase rows from oh0 as conv_blk_band's, x's
  * integers plus xoff four channels to a position, the zero point (plus xoff) outside x
  * and past its channels. */
@@ -569,12 +585,8 @@ static void conv_blk_band_dot(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KInd
     kidx_add(&row, va, 1);
     KExpr *zb = kb_const_i(kb, cb->bdt, cb->xzp + cb->xoff);
     for (int64_t b = 0; b < cb->sw; b++) {
-        int64_t qlo = cb->pl - b > 0 ? ceil_div(cb->pl - b, cb->sw) : 0;
-        int64_t qhi = cb->W + cb->pl - b > 0 ? ceil_div(cb->W + cb->pl - b, cb->sw) : 0;
-        qlo = qlo < cb->Wq ? qlo : cb->Wq;
-        qhi = qhi < cb->Wq ? qhi : cb->Wq;
-        qhi = qhi > qlo ? qhi : qlo;
-        int64_t seg[3][2] = {{0, qlo}, {qlo, qhi}, {qhi, cb->Wq}};
+        int64_t seg[3][2];
+        band_segments(cb, b, seg);
         for (int k = 0; k < 3; k++) {
             if (seg[k][1] <= seg[k][0])
                 continue;
@@ -891,13 +903,8 @@ static void conv_blk_band(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
     kidx_add(&row, vr, cb->sh);
     kidx_add(&row, va, 1);
     for (int64_t b = 0; b < cb->sw; b++) {
-        /* column q reads x column q*sw + b - pl: inside for q in [qlo, qhi) */
-        int64_t qlo = cb->pl - b > 0 ? ceil_div(cb->pl - b, cb->sw) : 0;
-        int64_t qhi = cb->W + cb->pl - b > 0 ? ceil_div(cb->W + cb->pl - b, cb->sw) : 0;
-        qlo = qlo < cb->Wq ? qlo : cb->Wq;
-        qhi = qhi < cb->Wq ? qhi : cb->Wq;
-        qhi = qhi > qlo ? qhi : qlo;
-        int64_t seg[3][2] = {{0, qlo}, {qlo, qhi}, {qhi, cb->Wq}};
+        int64_t seg[3][2];
+        band_segments(cb, b, seg);
         for (int k = 0; k < 3; k++) {
             if (seg[k][1] <= seg[k][0])
                 continue;
