@@ -1088,12 +1088,9 @@ LwStatus llvm_print(Ctx *ctx, const char *prefix, StrBuf *h)
         lp.i8p = LLVMPointerType(lp.i8, 0);
         lp.bufarg = arena_array(ctx->perm, LLVMValueRef, ctx->prog->bufs.len + 1);
         lp.woff = arena_array(ctx->perm, uint64_t, ctx->prog->weights.len + 1);
-        /* SSE4.1 (every x86-64-v2 and later: AVX implies it) and AArch64 round to even in
-         * one instruction; elsewhere llvm.roundeven would become a libm call */
-        lp.roundeven = !strncmp(triple, "aarch64", 7) ||
-                       (!strncmp(triple, "x86_64", 6) &&
-                        ((feat && (strstr(feat, "+sse4.1") || strstr(feat, "+avx"))) ||
-                         (cpu && !strncmp(cpu, "x86-64-v", 8) && cpu[8] >= '2')));
+        /* SSE4.1 (every x86-64-v2 and later) and AArch64 round to even in one instruction;
+         * elsewhere llvm.roundeven would become a libm call */
+        lp.roundeven = (ctx->target->isa & ISA_ROUND) != 0;
         lp.vnni = !strncmp(triple, "x86_64", 6) && (ctx->target->isa & ISA_AVX512VNNI);
         lp.sdot = !strncmp(triple, "aarch64", 7) && (ctx->target->isa & ISA_DOTPROD);
         st = run_llvm(&lp, prefix, tm);

@@ -14,7 +14,8 @@ enum {
     ISA_NEON = 1u << 4,
     ISA_DOTPROD = 1u << 5,
     ISA_DSP = 1u << 6,
-    ISA_FPU_SP = 1u << 7
+    ISA_FPU_SP = 1u << 7,
+    ISA_ROUND = 1u << 8 /* rounds to an integer in one instruction: SSE4.1, AArch64 */
 };
 
 typedef struct Schedule {
