@@ -18,7 +18,8 @@ LwStatus op_make_node(Ctx *ctx, const char *op_name, const char *name, const Val
     AttrList *src = arena_new(ctx->perm, AttrList);
     src->n = al->n;
     src->a = arena_array(ctx->perm, Attr, al->n ? al->n : 1);
-    memcpy(src->a, al->a, sizeof(Attr) * al->n);
+    if (al->n)
+        memcpy(src->a, al->a, sizeof(Attr) * al->n);
     graph_node(ctx->g, *id)->src = src;
     TRY(op->import(ctx, graph_node(ctx->g, *id), al));
     return op->infer(ctx, ctx->g, graph_node(ctx->g, *id));
