@@ -568,32 +568,16 @@ static void expr(Printer *pr, const KExpr *e)
         sb_printf(sb, ", %u)", e->u.lane.i);
         return;
     case KE_DOT4: { /* lw_vdot{us,ss,uu}<L>(acc, a, b), the uint8 operand first */
-        const KExpr *a = e->u.dot.a, *b = e->u.dot.b;
-        int fa = e->u.dot.flip & 1, fb = e->u.dot.flip >> 1 & 1; /* flipped: the other sign */
-        DType da = a->type.dt, db = b->type.dt;
-        if (fa)
-            da = da == DT_INT8 ? DT_UINT8 : DT_INT8;
-        if (fb)
-            db = db == DT_INT8 ? DT_UINT8 : DT_INT8;
-        if (da == DT_INT8 && db == DT_UINT8) {
-            const KExpr *t = a;
-            a = b;
-            b = t;
-            int f = fa;
-            fa = fb;
-            fb = f;
-            DType d = da;
-            da = db;
-            db = d;
-        }
-        int k = da == DT_INT8 ? 1 : db == DT_INT8 ? 0 : 2;
+        KDotSide sd[2];
+        kir_dot_sides(e, sd);
+        int k = !sd[0].u8 ? 1 : !sd[1].u8 ? 0 : 2;
         pr->vec_used |= vec_bit(e->type.lanes);
         pr->ivec_used |= vec_bit(e->type.lanes);
         pr->dot_used[k] |= vec_bit(e->type.lanes);
         sb_printf(sb, "lw_vdot%s%u(", dot_sig[k], e->type.lanes);
         expr(pr, e->u.dot.acc);
         for (int i = 0; i < 2; i++) {
-            const KExpr *l = i ? b : a;
+            const KExpr *l = sd[i].load;
             if (l->type.lanes == 4)
                 sb_printf(sb, ", lw_vsplati%u(lw_ld4(&", e->type.lanes);
             else
@@ -603,7 +587,7 @@ static void expr(Printer *pr, const KExpr *e)
             put_index(pr, &l->u.load.idx);
             /* flipped: the top bit of each byte (int8 as uint8 plus 128, or back) */
             sb_puts(sb, l->type.lanes != 4 ? "])"
-                        : (i ? fb : fa)    ? "]) ^ (int32_t)0x80808080u)"
+                        : sd[i].flip       ? "]) ^ (int32_t)0x80808080u)"
                                            : "]))");
         }
         sb_putc(sb, ')');

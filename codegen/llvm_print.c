@@ -432,22 +432,13 @@ static LLVMValueRef dot_arg(LPrinter *lp, const KExpr *a, unsigned L, int flip)
 static LLVMValueRef dot4(LPrinter *lp, const KExpr *e)
 {
     LLVMBuilderRef B = lp->B;
-    const KExpr *ea = e->u.dot.a, *eb = e->u.dot.b;
-    int fa = e->u.dot.flip & 1, fb = e->u.dot.flip >> 1 & 1; /* flipped: the other sign */
-    int ua = (ea->type.dt == DT_UINT8) != fa, ub = (eb->type.dt == DT_UINT8) != fb;
-    if (!ua && ub) { /* the uint8 operand first */
-        const KExpr *t = ea;
-        ea = eb;
-        eb = t;
-        int f = fa;
-        fa = fb;
-        fb = f;
-        ua = 1;
-        ub = 0;
-    }
+    KDotSide sd[2]; /* the uint8 operand first */
+    kir_dot_sides(e, sd);
+    int ua = sd[0].u8, ub = sd[1].u8;
     unsigned L = e->type.lanes;
     LLVMValueRef acc = expr(lp, e->u.dot.acc);
-    LLVMValueRef av = dot_arg(lp, ea, L, fa), bv = dot_arg(lp, eb, L, fb);
+    LLVMValueRef av = dot_arg(lp, sd[0].load, L, sd[0].flip);
+    LLVMValueRef bv = dot_arg(lp, sd[1].load, L, sd[1].flip);
     LLVMTypeRef VI = LLVMVectorType(lp->i32, L), VB = LLVMVectorType(lp->i8, 4 * L);
     const char *name = NULL;
     LLVMTypeRef over[2] = {VI, VB};

@@ -94,6 +94,20 @@ static void used_expr(const KExpr *e, uint8_t *u)
     }
 }
 
+void kir_dot_sides(const KExpr *e, KDotSide s[2])
+{
+    for (int i = 0; i < 2; i++) {
+        s[i].load = i ? e->u.dot.b : e->u.dot.a;
+        s[i].flip = e->u.dot.flip >> i & 1;
+        s[i].u8 = (s[i].load->type.dt == DT_UINT8) != s[i].flip;
+    }
+    if (!s[0].u8 && s[1].u8) {
+        KDotSide t = s[0];
+        s[0] = s[1];
+        s[1] = t;
+    }
+}
+
 void kir_buffers_used(const KStmt *s, uint8_t *u)
 {
     switch (s->kind) {

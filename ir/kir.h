@@ -231,6 +231,16 @@ static inline int64_t kir_trip(int64_t d, int64_t extent)
  * buffer. */
 void kir_buffers_used(const KStmt *s, uint8_t *u);
 
+/* A KE_DOT4 operand as the printers see it: its load, whether it is flipped, and the
+ * sign of its bytes as read (after the flip). */
+typedef struct KDotSide {
+    const KExpr *load;
+    int flip, u8;
+} KDotSide;
+/* e's operands in s[0], s[1]: a uint8 one (as read) first when the other is int8, the
+ * order vpdpbusd takes them in. */
+void kir_dot_sides(const KExpr *e, KDotSide s[2]);
+
 /* ir/kir_collapse.c: perfectly nested loops that walk their indices contiguously (or
  * run once) become one loop, same elements, same order. */
 void kir_collapse(Program *p);

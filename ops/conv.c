@@ -556,6 +556,16 @@ static void conv_blk_tile_dot(KBuilder *kb, const ConvBlk *cb, uint16_t vm, KInd
     }
 }
 
+/* The input row that band row vr of row phase va reads: (oh0 + vr) * sh + va - pt */
+static KIndex band_row(const ConvBlk *cb, KIndex oh0, uint16_t vr, uint16_t va)
+{
+    KIndex row = kidx_const(-cb->pt);
+    kidx_add_index(&row, &oh0, cb->sh);
+    kidx_add(&row, vr, cb->sh);
+    kidx_add(&row, va, 1);
+    return row;
+}
+
 /* Column phase b of a band row, in three runs of columns q: [0, qlo) and [qhi, Wq) left
  * and right of x (padding), [qlo, qhi) inside it (column q reads x column
  * q*sw + b - pl); seg[k] = {from, to}. */
@@ -579,10 +589,7 @@ static void conv_blk_band_dot(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KInd
 {
     int64_t C = cb->Cg, C4 = ceil_div(C, 4), S = cb->sh * cb->sw;
     uint16_t vc = kb_for(kb, C4), va = kb_for(kb, cb->sh), vr = kb_for(kb, hb);
-    KIndex row = kidx_const(-cb->pt);
-    kidx_add_index(&row, &oh0, cb->sh);
-    kidx_add(&row, vr, cb->sh);
-    kidx_add(&row, va, 1);
+    KIndex row = band_row(cb, oh0, vr, va);
     KExpr *zb = kb_const_i(kb, cb->bdt, cb->xzp + cb->xoff);
     for (int64_t b = 0; b < cb->sw; b++) {
         int64_t seg[3][2];
@@ -898,10 +905,7 @@ static void conv_blk_band(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
      * left of the input and right of it are zeros, those between a copy whose only
      * guard is the row's (invariant along the row: the copy vectorizes) */
     uint16_t vc = kb_for(kb, C), va = kb_for(kb, cb->sh), vr = kb_for(kb, hb);
-    KIndex row = kidx_const(-cb->pt);
-    kidx_add_index(&row, &oh0, cb->sh);
-    kidx_add(&row, vr, cb->sh);
-    kidx_add(&row, va, 1);
+    KIndex row = band_row(cb, oh0, vr, va);
     for (int64_t b = 0; b < cb->sw; b++) {
         int64_t seg[3][2];
         band_segments(cb, b, seg);
@@ -1448,7 +1452,11 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
      * still fit: four multiply-adds a lane per instruction, and no conversions. AVX-512
      * VNNI takes the band as uint8 (int8 x plus 128), AArch64's sdot as int8 (uint8 x
      * less 128); the channel vectors' 4 lanes are NEON's. */
-    int vnni = (t->isa & ISA_AVX512VNNI) != 0, sdot = !vnni && (t->isa & ISA_DOTPROD);
+    DType bdt = DT_UNDEFINED;
+    int32_t xoff = 0;
+    int isa =
+        xint ? quant_dot_bytes(t, op_in(kb->g, kb->at_load[n->in[0]], 0)->dtype, &bdt, &xoff) : 0;
+    int vnni = isa == 1, sdot = isa == 2;
     int dot_band =
         !cb.chan && !cb.masked && !cb.direct && !cb.inplace && vnni && (cb.VL == 16 || cb.VL == 8);
     int dot_chan = cb.chan && !cb.chan_out && !cb.direct &&
@@ -1460,11 +1468,10 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
         uint64_t bytes = ((tile + 15) & ~(uint64_t)15) +
                          (((uint64_t)(ceil_div(cb.Cg, 4) * 4 * S * cb.plane) + 15) & ~(uint64_t)15);
         if (bytes <= budget) {
-            DType xdt = op_in(kb->g, kb->at_load[n->in[0]], 0)->dtype;
             cb.dot = 1;
             cb.nocopy = 0;
-            cb.bdt = vnni ? DT_UINT8 : DT_INT8;
-            cb.xoff = vnni ? (xdt == DT_INT8 ? 128 : 0) : (xdt == DT_UINT8 ? -128 : 0);
+            cb.bdt = bdt;
+            cb.xoff = xoff;
         }
     }
     if (!cb.direct) {
@@ -1543,14 +1550,9 @@ static LwStatus conv_lower_blocked(KBuilder *kb, const Node *n, ConvBlk cb)
         float *bp = kb_weight_new(kb, DT_FLOAT32, (uint64_t)nb, &cb.bpk);
         const float *bsrc =
             op_has_in(n, 2) ? (const float *)(const void *)op_in(kb->g, n, 2)->data->bytes : NULL;
-        for (int64_t m = 0; m < cb.Mg; m++) {
-            int64_t sum = 0;
-            for (int64_t k = 0; k < K; k++)
-                sum += cb.wq[m * K + k];
-            zc[m] = (int32_t)(-(int64_t)(cb.xzp + cb.xoff) * sum);
-            sc[m] = cb.xsc * cb.wsc[m];
-            bp[m] = bsrc ? bsrc[m] : 0.0f;
-        }
+        quant_dot_tables(cb.wq, cb.wsc, cb.Mg, K, cb.xzp + cb.xoff, cb.xsc, zc, sc);
+        for (int64_t m = 0; m < cb.Mg && bsrc; m++)
+            bp[m] = bsrc[m];
     } else if (cb.has_bias) {
         int64_t nb = cb.G * cb.nmb * cb.MR;
         float *bp = kb_weight_new(kb, DT_FLOAT32, (uint64_t)nb, &cb.bpk);

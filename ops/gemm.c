@@ -348,8 +348,11 @@ static void gemm_blk_dot_plan(const Ctx *ctx, KBuilder *kb, const Node *n, GemmB
     float xsc;
     int32_t xzp;
     const Node *dq = kb->at_load ? kb->at_load[n->in[0]] : NULL;
-    int vnni = (t->isa & ISA_AVX512VNNI) != 0, sdot = !vnni && (t->isa & ISA_DOTPROD);
-    if (!(vnni || sdot) || !dq || !quant_dq_tensor(kb->g, dq, &xsc, &xzp) || gb->ak != 1 ||
+    DType bdt = DT_UNDEFINED;
+    int32_t xoff = 0;
+    int isa = dq ? quant_dot_bytes(t, op_in(kb->g, dq, 0)->dtype, &bdt, &xoff) : 0;
+    int vnni = isa == 1, sdot = isa == 2;
+    if (!isa || !quant_dq_tensor(kb->g, dq, &xsc, &xzp) || gb->ak != 1 ||
         (vnni ? gb->N % 16 && gb->N % 8 : gb->N % 4 || gb->VL != 4) ||
         !quant_int_weights(kb->a, b, trans ? gb->N : gb->K, trans ? gb->K : gb->N, !trans, &gb->wq,
                            &gb->wsc))
@@ -359,9 +362,8 @@ static void gemm_blk_dot_plan(const Ctx *ctx, KBuilder *kb, const Node *n, GemmB
     d.VL = vl;
     d.T = d.NRV * vl;
     d.K4 = (d.K + 3) / 4;
-    DType xdt = op_in(kb->g, dq, 0)->dtype;
-    d.xoff = vnni ? (xdt == DT_INT8 ? 128 : 0) : (xdt == DT_UINT8 ? -128 : 0);
-    d.bdt = vnni ? DT_UINT8 : DT_INT8;
+    d.xoff = xoff;
+    d.bdt = bdt;
     int copy = d.K % 4 != 0;
     uint64_t bytes = (kb->nepi ? gemm_blk_tile_bytes(&d) : 0) +
                      (copy ? ((uint64_t)(d.M * d.K4 * 4) + 15) & ~(uint64_t)15 : 0);
@@ -384,16 +386,10 @@ static void gemm_blk_dot_setup(KBuilder *kb, const Node *n, GemmBlk *gb)
     int8_t *bq = kb_weight_new(kb, DT_INT8, (uint64_t)(N * K4 * 4), &gb->bq);
     int32_t *zc = kb_weight_new(kb, DT_INT32, (uint64_t)N, &gb->zc);
     float *sc = kb_weight_new(kb, DT_FLOAT32, (uint64_t)N, &gb->sc);
-    for (int64_t c = 0; c < N; c++) {
-        int64_t sum = 0;
-        for (int64_t k = 0; k < K; k++) {
-            int8_t w = gb->wq[c * K + k];
-            bq[((c / VL * K4 + k / 4) * VL + c % VL) * 4 + k % 4] = w;
-            sum += w;
-        }
-        zc[c] = (int32_t)(-(int64_t)(gb->xzp + gb->xoff) * sum);
-        sc[c] = gb->xsc * gb->wsc[c];
-    }
+    for (int64_t c = 0; c < N; c++)
+        for (int64_t k = 0; k < K; k++)
+            bq[((c / VL * K4 + k / 4) * VL + c % VL) * 4 + k % 4] = gb->wq[c * K + k];
+    quant_dot_tables(gb->wq, gb->wsc, N, K, gb->xzp + gb->xoff, gb->xsc, zc, sc);
     const Node *dq = kb->at_load[n->in[0]];
     uint32_t raw = kb_buf(kb, dq->in[0]);
     if (!gb->apk) {

@@ -144,6 +144,15 @@ int quant_dq_params(Arena *a, const Graph *g, const Node *n, QuantParams *out);
  * times the scale, within int8; else 0 (a pass may have changed the values since). */
 int quant_int_weights(Arena *a, const Value *w, int64_t R, int64_t C, int cols, const int8_t **wq,
                       const float **wsc);
+/* The bytes target t's four-way int8 dot product takes for activations of type xdt:
+ * *bdt, and *xoff to add to each (VNNI: uint8, int8 plus 128; AArch64 sdot: int8, uint8
+ * less 128). 1 for VNNI, 2 for sdot, 0 when t has neither. */
+int quant_dot_bytes(const Target *t, DType xdt, DType *bdt, int32_t *xoff);
+/* A dot product's per-channel tables for int8 weights wq [nch][K] with scales wsc and
+ * activations stored with zero point xz (their own plus xoff) and scale xsc: zc, the
+ * int32 sums' start (-xz times the channel's weights), and sc = xsc * wsc. */
+void quant_dot_tables(const int8_t *wq, const float *wsc, int64_t nch, int64_t K, int32_t xz,
+                      float xsc, int32_t *zc, float *sc);
 
 /* ops/optable.c */
 /* The entry for (domain, name) valid at `opset`; NULL when unknown. *known is

@@ -7,6 +7,7 @@
 #include "ir/kir_build.h"
 #include "ops/families.h"
 #include "ops/spatial.h"
+#include "target/target.h"
 
 /* ---- shared helpers ------------------------------------------------------ */
 
@@ -506,6 +507,28 @@ int quant_int_weights(Arena *a, const Value *w, int64_t R, int64_t C, int cols, 
     *wq = iq;
     *wsc = sc;
     return 1;
+}
+
+int quant_dot_bytes(const Target *t, DType xdt, DType *bdt, int32_t *xoff)
+{
+    int vnni = (t->isa & ISA_AVX512VNNI) != 0;
+    if (!vnni && !(t->isa & ISA_DOTPROD))
+        return 0;
+    *bdt = vnni ? DT_UINT8 : DT_INT8;
+    *xoff = vnni ? (xdt == DT_INT8 ? 128 : 0) : (xdt == DT_UINT8 ? -128 : 0);
+    return vnni ? 1 : 2;
+}
+
+void quant_dot_tables(const int8_t *wq, const float *wsc, int64_t nch, int64_t K, int32_t xz,
+                      float xsc, int32_t *zc, float *sc)
+{
+    for (int64_t m = 0; m < nch; m++) {
+        int64_t sum = 0;
+        for (int64_t k = 0; k < K; k++)
+            sum += wq[m * K + k];
+        zc[m] = (int32_t)(-(int64_t)xz * sum);
+        sc[m] = xsc * wsc[m];
+    }
 }
 
 static int dq_at_load_ok(const Graph *g, const Node *n)
