@@ -14,12 +14,19 @@ LwStatus op_make_node(Ctx *ctx, const char *op_name, const char *name, const Val
     SrcLoc loc = {name, op_name, "", 13, ""};
     const char *names[1] = {outname};
     *id = graph_add_node(ctx->perm, ctx->g, op, &loc, nin, in, 1, names);
-    /* the attributes kept for --emit=onnx: the list may be the caller's, on its stack */
+    /* the attributes kept for --emit=onnx: the list and its arrays may be the caller's, on
+     * its stack (expand's Conv attributes); names, strings and tensors outlive it */
     AttrList *src = arena_new(ctx->perm, AttrList);
     src->n = al->n;
     src->a = arena_array(ctx->perm, Attr, al->n ? al->n : 1);
-    if (al->n)
-        memcpy(src->a, al->a, sizeof(Attr) * al->n);
+    for (uint32_t i = 0; i < al->n; i++) {
+        Attr *c = &src->a[i];
+        *c = al->a[i];
+        if (c->ints && c->n)
+            c->ints = arena_memdup(ctx->perm, c->ints, sizeof(int64_t) * c->n);
+        if (c->floats && c->n)
+            c->floats = arena_memdup(ctx->perm, c->floats, sizeof(float) * c->n);
+    }
     graph_node(ctx->g, *id)->src = src;
     TRY(op->import(ctx, graph_node(ctx->g, *id), al));
     return op->infer(ctx, ctx->g, graph_node(ctx->g, *id));
