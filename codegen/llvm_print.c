@@ -19,6 +19,9 @@
 #include <llvm-c/BitWriter.h>
 #include <llvm-c/Core.h>
 #include <llvm-c/Linker.h>
+#include <llvm-c/Support.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <llvm-c/Target.h>
 #include <llvm-c/TargetMachine.h>
 #include <llvm-c/Transforms/PassBuilder.h>
@@ -859,6 +862,17 @@ static void init_llvm_targets(void)
     LLVMInitializeARMTargetMC();
     LLVMInitializeARMAsmPrinter();
     LLVMInitializeARMAsmParser(); /* inline asm in the helpers */
+    /* GVN's load PRE otherwise splits a loop's backedge to carry a load into the next
+     * iteration (a value the previous kernel loop stored), and the loop vectorizer then
+     * no longer understands the loop: an LSTM's gate loop stayed scalar. Later LLVM
+     * releases turn this off by default.
+     * A float sum in source order (softmax's denominator) vectorizes only as an ordered
+     * reduction: the exps in vector, their sum lane by lane in the same order, so the
+     * result is the C printer's bit for bit. GCC does the same; LLVM enables it only
+     * for SVE unless asked. */
+    const char *argv[] = {"lwcc", "-enable-split-backedge-in-load-pre=false",
+                          "-force-ordered-reductions=true"};
+    LLVMParseCommandLineOptions(3, argv, NULL);
 }
 
 /* the runtime-min bitcode module for a triple's architecture */
@@ -896,9 +910,15 @@ static LwStatus link_helpers(LPrinter *lp, const LwrtBitcode *bc)
     }
     if (LLVMLinkModules2(lp->M, rt))
         LW_ICE("linking the runtime-min bitcode failed");
+    /* internal; at -O2 always inlined (a loop of sigmoids vectorizes only with the helper
+     * inside it, and the inliner's cost model refuses one that large), elsewhere hinted as
+     * the C printer's static inline copies are */
+    const char *inl = lp->ctx->opt->opt == LW_O2 ? "alwaysinline" : "inlinehint";
     for (LLVMValueRef f = LLVMGetFirstFunction(lp->M); f; f = LLVMGetNextFunction(f))
-        if (!LLVMIsDeclaration(f) && !strncmp(LLVMGetValueName(f), "lwrt_", 5))
+        if (!LLVMIsDeclaration(f) && !strncmp(LLVMGetValueName(f), "lwrt_", 5)) {
             LLVMSetLinkage(f, LLVMInternalLinkage);
+            add_attr(lp, f, LLVMAttributeFunctionIndex, inl, 0);
+        }
     for (LLVMValueRef g = LLVMGetFirstGlobal(lp->M); g; g = LLVMGetNextGlobal(g))
         if (!LLVMIsDeclaration(g))
             LLVMSetLinkage(g, LLVMInternalLinkage);
