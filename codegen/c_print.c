@@ -33,10 +33,13 @@ typedef struct Printer {
     StrBuf *sb;
     uint8_t *helper_used; /* per lwrt_helpers entry */
     int need_clamp;
+    uint8_t mm_used[DT_COUNT]; /* per type, lw_min_T (bit 0), lw_max_T (1), lw_abs_T (2) */
     uint32_t vec_used; /* bit L: vectors of L lanes printed (lw_f32xL and its helpers) */
     uint32_t cvt_used[2]; /* bit L: converting loads of L uint8 [0] / int8 [1] lanes */
     uint32_t ivec_used;   /* bit L: int32 vectors of L lanes (lw_i32xL and its helpers) */
     uint32_t dot_used[3]; /* bit L: dot products into L lanes, us / ss / uu (dot_sig) */
+    uint32_t vdiv_used, vround_used; /* bit L: lw_vdivL, lw_vroundL */
+    uint32_t nst_used[2];            /* bit L: narrowing stores of L uint8 [0] / int8 [1] lanes */
     uint64_t *woff; /* weight offsets in the blob */
     uint64_t blob_size;
     int weights_used;
@@ -240,6 +243,12 @@ static void vec_op_expr(Printer *pr, const KExpr *e)
 {
     const KOpInfo *info = kop_info(e->u.op.op);
     pr->vec_used |= vec_bit(e->type.lanes);
+    if (e->u.op.op == KOP_DIV)
+        pr->vdiv_used |= vec_bit(e->type.lanes);
+    if (e->u.op.op == KOP_ROUND) {
+        pr->vround_used |= vec_bit(e->type.lanes);
+        use_helper(pr, "lwrt_roundevenf"); /* where the target has no vector rounding */
+    }
     sb_printf(pr->sb, "lw_v%s%u(", info->name, e->type.lanes);
     for (int i = 0; i < info->arity; i++) {
         if (i)
@@ -247,6 +256,53 @@ static void vec_op_expr(Printer *pr, const KExpr *e)
         expr(pr, e->u.op.a[i]);
     }
     sb_putc(pr->sb, ')');
+}
+
+/* An operand that min, max and abs may print more than once: its text stays short. */
+static int simple_operand(const KExpr *e)
+{
+    return e->kind == KE_CONST || e->kind == KE_VAR || e->kind == KE_LANE ||
+           (e->kind == KE_LOAD && !e->u.load.nguard);
+}
+
+/* min/max/abs of operands that are themselves expressions: a call of a static inline
+ * helper (print_minmax_helpers), which evaluates each once. Printed as the conditional
+ * they are, a chain of clamps (Q -> DQ -> Relu -> Q) doubles at every level, and GCC
+ * then gives up vectorizing the loop. */
+static void minmax_call(Printer *pr, const KExpr *e, int form, DType dt)
+{
+    int bit = form == KF_MIN ? 0 : form == KF_MAX ? 1 : 2;
+    pr->mm_used[dt] |= (uint8_t)(1u << bit);
+    static const char *const fn[3] = {"min", "max", "abs"};
+    sb_printf(pr->sb, "lw_%s_%s(", fn[bit], dtype_name(dt));
+    expr(pr, e->u.op.a[0]);
+    if (form != KF_ABS) {
+        sb_puts(pr->sb, ", ");
+        expr(pr, e->u.op.a[1]);
+    }
+    sb_putc(pr->sb, ')');
+}
+
+static void print_minmax_helpers(StrBuf *c, const uint8_t *used)
+{
+    for (int t = 0; t < DT_COUNT; t++) {
+        if (!used[t])
+            continue;
+        const char *T = ctype((DType)t), *U = utype((DType)t), *n = dtype_name((DType)t);
+        for (int bit = 0; bit < 2; bit++)
+            if (used[t] & (1u << bit))
+                sb_printf(c,
+                          "static inline %s lw_%s_%s(%s a, %s b)\n{\n"
+                          "    return a %s b ? a : b;\n}\n\n",
+                          T, bit ? "max" : "min", n, T, T, bit ? ">" : "<");
+        if (!(used[t] & 4u))
+            continue;
+        sb_printf(c, "static inline %s lw_abs_%s(%s a)\n{\n", T, n, T);
+        if (dtype_is_float((DType)t))
+            sb_puts(c, "    return a < 0 ? -a : a;\n}\n\n");
+        else
+            sb_printf(c, "    return (%s)(a < 0 ? (%s)0 - (%s)a : (%s)a);\n}\n\n", T, U, U, U);
+    }
 }
 
 static void op_expr(Printer *pr, const KExpr *e)
@@ -312,7 +368,9 @@ static void op_expr(Printer *pr, const KExpr *e)
         }
         return;
     case KF_ABS:
-        if (fl) {
+        if ((fl || dtype_is_signed(dt)) && !simple_operand(a)) {
+            minmax_call(pr, e, KF_ABS, dt);
+        } else if (fl) {
             sb_putc(sb, '(');
             expr(pr, a);
             sb_puts(sb, " < 0 ? -");
@@ -341,6 +399,10 @@ static void op_expr(Printer *pr, const KExpr *e)
         return;
     case KF_MIN:
     case KF_MAX:
+        if (!simple_operand(a) || !simple_operand(b)) {
+            minmax_call(pr, e, info->form, dt);
+            return;
+        }
         sb_printf(sb, "((%s)(", T);
         expr(pr, a);
         sb_puts(sb, info->form == KF_MIN ? " < " : " > ");
@@ -635,6 +697,21 @@ static void stmt(Printer *pr, const KStmt *s, int ind)
         return;
     case KS_STORE:
         sb_indent(sb, ind);
+        if (s->u.store.val->type.lanes > 1 && s->u.store.val->kind == KE_CAST &&
+            s->u.store.val->type.dt != DT_FLOAT32) { /* narrowing: lw_vst{u8,s8}L(&b[i], v) */
+            const KExpr *v = s->u.store.val;
+            int s8 = v->type.dt == DT_INT8;
+            pr->vec_used |= vec_bit(v->type.lanes);
+            pr->nst_used[s8] |= vec_bit(v->type.lanes);
+            sb_printf(sb, "lw_vst%s%u(&", s8 ? "s8" : "u8", v->type.lanes);
+            put_buf(pr, s->u.store.buf);
+            sb_putc(sb, '[');
+            put_index(pr, &s->u.store.idx);
+            sb_puts(sb, "], ");
+            expr(pr, v->u.cast.a);
+            sb_puts(sb, ");\n");
+            return;
+        }
         if (s->u.store.val->type.lanes > 1) {
             sb_printf(sb, "lw_vst%u(&", s->u.store.val->type.lanes);
             put_buf(pr, s->u.store.buf);
@@ -745,6 +822,109 @@ static void print_vector_helpers(StrBuf *c, uint32_t used)
         sb_puts(c, "#endif\n");
         sb_putc(c, '\n');
     }
+}
+
+/* Division, rounding to nearest even and narrowing stores of float32 vectors, for
+ * requantizing epilogues: lw_vdivL(a, b), lw_vroundL(a), lw_vst{u8,s8}L(p, v) (v's lanes
+ * hold integers in the type's range: stored as its bytes, at any address). Where the
+ * compiler targets SSE4.1, AVX, AVX2, AVX-512 or AArch64 NEON, their rounding and
+ * converting instructions; elsewhere a loop over the lanes. */
+static void print_requant_helpers(StrBuf *c, uint32_t vdiv, uint32_t vround, const uint32_t *nst)
+{
+    if (!vdiv && !vround && !nst[0] && !nst[1])
+        return;
+    sb_puts(c, "/* float32 vectors divided, rounded, stored as int8/uint8 */\n"
+               "#if defined(__GNUC__) || defined(__clang__)\n"
+               "#if defined(__SSE4_1__)\n#include <immintrin.h>\n"
+               "#elif defined(__ARM_NEON) && defined(__aarch64__)\n#include <arm_neon.h>\n#endif\n"
+               "typedef int32_t lw_i32n __attribute__((aligned(1), may_alias));\n");
+    for (unsigned L = 2; L <= LW_MAX_LANES; L *= 2) {
+        if (vdiv & vec_bit(L))
+            sb_printf(c, "#define lw_vdiv%u(a, b) ((a) / (b))\n", L);
+        if (vround & vec_bit(L)) {
+            if (L == 16)
+                sb_puts(c, "#if defined(__AVX512F__)\n#define lw_vround16(a) "
+                           "((lw_f32x16)_mm512_roundscale_ps((__m512)(a), 8))\n");
+            else if (L == 8)
+                sb_puts(c, "#if defined(__AVX__)\n#define lw_vround8(a) "
+                           "((lw_f32x8)_mm256_round_ps((__m256)(a), 8))\n");
+            else if (L == 4)
+                sb_puts(c, "#if defined(__SSE4_1__)\n#define lw_vround4(a) "
+                           "((lw_f32x4)_mm_round_ps((__m128)(a), 8))\n"
+                           "#elif defined(__ARM_NEON) && defined(__aarch64__)\n"
+                           "#define lw_vround4(a) ((lw_f32x4)vrndnq_f32((float32x4_t)(a)))\n");
+            else
+                sb_puts(c, "#if 0\n");
+            sb_printf(c,
+                      "#else\n#define lw_vround%u(a) __extension__({ lw_f32x%u a_ = (a); "
+                      "for (int i_ = 0; i_ < %u; i_++) a_[i_] = lwrt_roundevenf(a_[i_]); a_; })\n"
+                      "#endif\n",
+                      L, L, L);
+        }
+        for (int s8 = 0; s8 < 2; s8++) {
+            if (!(nst[s8] & vec_bit(L)))
+                continue;
+            const char *nm = s8 ? "s8" : "u8", *ct = s8 ? "int8_t" : "uint8_t";
+            const char *pk = s8 ? "packs" : "packus";
+            if (L == 16)
+                sb_printf(c,
+                          "#if defined(__AVX512F__)\n#define lw_vst%s16(p, v) _mm_storeu_si128("
+                          "(__m128i *)(void *)(p), _mm512_cvtepi32_epi8(_mm512_cvttps_epi32("
+                          "(__m512)(v))))\n",
+                          nm);
+            else if (L == 8)
+                sb_printf(c,
+                          "#if defined(__AVX2__)\n#define lw_vst%s8(p, v) do { __m256i i_ = "
+                          "_mm256_cvttps_epi32((__m256)(v)); __m128i w_ = _mm_packs_epi32("
+                          "_mm256_castsi256_si128(i_), _mm256_extracti128_si256(i_, 1)); "
+                          "_mm_storel_epi64((__m128i *)(void *)(p), _mm_%s_epi16(w_, w_)); "
+                          "} while (0)\n",
+                          nm, pk);
+            else if (L == 4)
+                sb_printf(c,
+                          "#if defined(__SSE4_1__)\n#define lw_vst%s4(p, v) do { __m128i i_ = "
+                          "_mm_cvttps_epi32((__m128)(v)); __m128i w_ = _mm_packs_epi32(i_, i_); "
+                          "*(lw_i32n *)(void *)(p) = _mm_cvtsi128_si32(_mm_%s_epi16(w_, w_)); "
+                          "} while (0)\n"
+                          "#elif defined(__ARM_NEON) && defined(__aarch64__)\n"
+                          "#define lw_vst%s4(p, v) (*(lw_i32n *)(void *)(p) = vget_lane_s32("
+                          "vreinterpret_s32_s8(vmovn_s16(vcombine_s16(vmovn_s32(vcvtq_s32_f32("
+                          "(float32x4_t)(v))), vdup_n_s16(0)))), 0))\n",
+                          nm, pk, nm);
+            else
+                sb_puts(c, "#if 0\n");
+            sb_printf(
+                c,
+                "#else\n#define lw_vst%s%u(p, v) do { lw_f32x%u v_ = (v); %s *p_ = (%s *)(void *)"
+                "(p); for (int i_ = 0; i_ < %u; i_++) p_[i_] = (%s)v_[i_]; } while (0)\n"
+                "#endif\n",
+                nm, L, L, ct, ct, L, ct);
+        }
+    }
+    sb_puts(c, "#else\n");
+    for (unsigned L = 2; L <= LW_MAX_LANES; L *= 2) {
+        if (vdiv & vec_bit(L))
+            sb_printf(c,
+                      "static inline lw_f32x%u lw_vdiv%u(lw_f32x%u a, lw_f32x%u b)\n{\n"
+                      "    for (int i = 0; i < %u; i++)\n        a.v[i] = a.v[i] / b.v[i];\n"
+                      "    return a;\n}\n",
+                      L, L, L, L, L);
+        if (vround & vec_bit(L))
+            sb_printf(
+                c,
+                "static inline lw_f32x%u lw_vround%u(lw_f32x%u a)\n{\n"
+                "    for (int i = 0; i < %u; i++)\n        a.v[i] = lwrt_roundevenf(a.v[i]);\n"
+                "    return a;\n}\n",
+                L, L, L, L);
+        for (int s8 = 0; s8 < 2; s8++)
+            if (nst[s8] & vec_bit(L))
+                sb_printf(c,
+                          "static inline void lw_vst%s%u(%s *p, lw_f32x%u a)\n{\n"
+                          "    for (int i = 0; i < %u; i++)\n        p[i] = (%s)a.v[i];\n}\n",
+                          s8 ? "s8" : "u8", L, s8 ? "int8_t" : "uint8_t", L, L,
+                          s8 ? "int8_t" : "uint8_t");
+    }
+    sb_puts(c, "#endif\n\n");
 }
 
 /* Converting loads, lw_vcvt{u8,s8}<L>(p): L int8/uint8 at any address as float32 lanes.
@@ -1546,7 +1726,9 @@ LwStatus c_print(Ctx *ctx, const char *prefix, StrBuf *c, StrBuf *h, CBlob *blob
         }
     print_vector_helpers(c, pr.vec_used);
     print_cvt_helpers(c, pr.cvt_used);
+    print_requant_helpers(c, pr.vdiv_used, pr.vround_used, pr.nst_used);
     print_int_helpers(c, pr.ivec_used, pr.dot_used);
+    print_minmax_helpers(c, pr.mm_used);
     if (pr.need_clamp)
         sb_puts(c, "static inline int32_t lw_clamp(int32_t v, int32_t n)\n{\n"
                    "    return v < 0 ? 0 : v >= n ? n - 1 : v;\n}\n\n");

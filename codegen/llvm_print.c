@@ -268,10 +268,26 @@ static LLVMValueRef op_expr(LPrinter *lp, const KExpr *e)
     LLVMValueRef a = expr(lp, e->u.op.a[0]);
     LLVMValueRef b = info->arity > 1 ? expr(lp, e->u.op.a[1]) : NULL;
     LLVMValueRef c = info->arity > 2 ? expr(lp, e->u.op.a[2]) : NULL;
-    /* vectors (add, sub, mul, fma, min, max on float32) take the scalar forms' spelling
-     * lane-wise: fadd/fsub/fmul, fmuladd overloaded on the vector type, fcmp + select */
+    /* vectors (add, sub, mul, div, fma, min, max on float32) take the scalar forms'
+     * spelling lane-wise: fadd/fsub/fmul/fdiv, fmuladd overloaded on the vector type,
+     * fcmp + select; round is llvm.roundeven on the vector type, or the helper per lane
+     * where the target has no such instruction */
+    if (e->type.lanes > 1 && op == KOP_ROUND) {
+        LLVMTypeRef V = ktype_of(lp, e->type);
+        if (lp->roundeven) {
+            LLVMValueRef f = intrinsic(lp, "llvm.roundeven", V);
+            return LLVMBuildCall2(B, LLVMGlobalGetValueType(f), f, &a, 1, "");
+        }
+        LLVMValueRef r = LLVMGetUndef(V);
+        for (unsigned i = 0; i < e->type.lanes; i++) {
+            LLVMValueRef x = LLVMBuildExtractElement(B, a, cint(lp->i32, i), "");
+            r = LLVMBuildInsertElement(B, r, float_call(lp, info, dt, x, NULL), cint(lp->i32, i),
+                                       "");
+        }
+        return r;
+    }
     if (e->type.lanes > 1 && info->form != KF_INFIX && info->form != KF_FMA &&
-        info->form != KF_MIN && info->form != KF_MAX)
+        info->form != KF_MIN && info->form != KF_MAX && !(op == KOP_DIV && fl))
         LW_ICE("the LLVM printer has no vector form of kernel op %s", info->name);
     switch (info->form) {
     case KF_INFIX:
@@ -519,6 +535,11 @@ static LLVMValueRef expr(LPrinter *lp, const KExpr *e)
         return LLVMBuildSelect(B, ci, t, f, "");
     }
     case KE_CAST:
+        if (e->type.lanes > 1 && e->u.cast.a->type.dt == DT_FLOAT32) { /* a narrowing store's */
+            LLVMTypeRef V = ktype_of(lp, e->type);
+            LLVMValueRef v = expr(lp, e->u.cast.a);
+            return is_signed(dt) ? LLVMBuildFPToSI(B, v, V, "") : LLVMBuildFPToUI(B, v, V, "");
+        }
         if (e->type.lanes > 1) { /* a converting load: <L x i8> to <L x float> */
             LLVMTypeRef V = ktype_of(lp, e->type);
             LLVMValueRef v = expr(lp, e->u.cast.a);

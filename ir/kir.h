@@ -14,10 +14,13 @@
 
 /* lanes > 1: a fixed-width vector of float32. A vector KE_LOAD reads lanes
  * consecutive elements from its index (unguarded), a KS_STORE of a vector writes them;
- * KE_SPLAT broadcasts a scalar; KE_OP works lane by lane (add, sub, mul, fma, min,
- * max); locals may be vectors. One more form: a vector KE_CAST to float32 of a vector
- * KE_LOAD of int8 or uint8 elements (a converting load: the only vector of another
- * element type). int32 vectors serve the integer dot product only: KE_DOT4 sums into
+ * KE_SPLAT broadcasts a scalar; KE_OP works lane by lane (add, sub, mul, div, fma, min,
+ * max, round); locals may be vectors. Two more forms: a vector KE_CAST to float32 of a
+ * vector KE_LOAD of int8 or uint8 elements (a converting load), and a vector KE_CAST
+ * of float32 lanes to int8 or uint8 as the value of a KS_STORE into a buffer of that
+ * type (a narrowing store: the lanes hold integers in the type's range already, as a
+ * requantizing epilogue's clamp leaves them). These are the only vectors of another
+ * element type. int32 vectors serve the integer dot product only: KE_DOT4 sums into
  * them, KE_SPLAT sets them, vector locals hold them and a vector KE_CAST converts one to
  * float32. No other expression has a vector form. Printers map them to the
  * target's vectors (C: GCC/Clang vector extensions; LLVM: <N x float>); the

@@ -254,14 +254,13 @@ KExpr *kb_load_bcast(KBuilder *kb, uint32_t buf, const Shape *in, const Shape *o
     return kb_loadx(kb, buf, kidx_const(0), dyn, 1, (int64_t)shape_count(in));
 }
 
-void kb_store_out(KBuilder *kb, uint32_t buf, KIndex idx, KExpr *val)
+/* The chain's values (the node's own, then each epilogue node's) that a later epilogue
+ * node reads again (graph_epi_chain_value): reread[k] for value k. Returns how many of
+ * the chain's values are tracked; 1 in *any when some value is read again. */
+static uint32_t epi_rereads(const KBuilder *kb, ValueId *cv, uint8_t *reread, int *any)
 {
-    /* the chain's values (the node's own, then each epilogue node's): one read again
-     * by a later epilogue node (graph_epi_chain_value) is kept in a local */
-    ValueId cv[KB_MAX_EPI + 1];
-    KExpr *ce[KB_MAX_EPI + 1];
-    uint8_t reread[KB_MAX_EPI + 1] = {0};
     uint32_t ncv = kb->nepi < KB_MAX_EPI ? kb->nepi : KB_MAX_EPI;
+    *any = 0;
     if (ncv) {
         cv[0] = kb->epi[0]->in[kb->epi_arg ? kb->epi_arg[0] : 0];
         for (uint32_t i = 0; i < ncv; i++)
@@ -270,8 +269,20 @@ void kb_store_out(KBuilder *kb, uint32_t buf, KIndex idx, KExpr *val)
             for (uint16_t j = 0; j < kb->epi[i]->nin; j++)
                 for (uint32_t k = 0; k < i && j != (kb->epi_arg ? kb->epi_arg[i] : 0); k++)
                     if (kb->epi[i]->in[j] && kb->epi[i]->in[j] == cv[k])
-                        reread[k] = 1;
+                        *any = reread[k] = 1;
     }
+    return ncv;
+}
+
+/* The epilogue applied to val, the value of element idx; a value read again is kept in
+ * a local (a statement), unless `noset` (then the caller checked there is none). */
+static KExpr *epi_apply(KBuilder *kb, KIndex idx, KExpr *val)
+{
+    ValueId cv[KB_MAX_EPI + 1];
+    KExpr *ce[KB_MAX_EPI + 1];
+    uint8_t reread[KB_MAX_EPI + 1] = {0};
+    int any;
+    uint32_t ncv = epi_rereads(kb, cv, reread, &any);
     for (uint32_t i = 0; i < kb->nepi; i++) {
         if (i < ncv) {
             if (reread[i]) {
@@ -304,7 +315,105 @@ void kb_store_out(KBuilder *kb, uint32_t buf, KIndex idx, KExpr *val)
         }
         val = e->op->scalar(kb, e, args);
     }
-    kb_store(kb, buf, idx, val);
+    return val;
+}
+
+void kb_store_out(KBuilder *kb, uint32_t buf, KIndex idx, KExpr *val)
+{
+    kb_store(kb, buf, idx, epi_apply(kb, idx, val));
+}
+
+/* 1 when e has the same value in every lane: constants, and loads at a constant index
+ * (a scalar parameter), combined */
+static int invariant(const KExpr *e)
+{
+    switch (e->kind) {
+    case KE_CONST:
+        return 1;
+    case KE_LOAD:
+        return e->u.load.idx.n == 0 && !e->u.load.nguard;
+    case KE_OP:
+        for (int i = 0; i < kop_info(e->u.op.op)->arity; i++)
+            if (!invariant(e->u.op.a[i]))
+                return 0;
+        return 1;
+    case KE_CAST:
+        return e->type.lanes == 1 && invariant(e->u.cast.a);
+    default:
+        return 0;
+    }
+}
+
+/* e, a scalar expression of element x (a load), over L lanes: x a vector load, what
+ * is the same for every element broadcast, float32 operations lane by lane, and at the root a
+ * conversion to int8/uint8 for a narrowing store. NULL when some part has no vector
+ * form. */
+static KExpr *widen(KBuilder *kb, const KExpr *e, const KExpr *x, uint8_t L, int root)
+{
+    if (e == x)
+        return kb_vload(kb, x->u.load.buf, x->u.load.idx, L);
+    if (e->type.lanes != 1)
+        return NULL;
+    if (invariant(e))
+        return e->type.dt == DT_FLOAT32 ? kb_splat(kb, (KExpr *)e, L) : NULL;
+    if (e->kind == KE_CAST && root && (e->type.dt == DT_INT8 || e->type.dt == DT_UINT8) &&
+        e->u.cast.a->type.dt == DT_FLOAT32) {
+        KExpr *a = widen(kb, e->u.cast.a, x, L, 0);
+        return a ? kb_cast(kb, e->type.dt, a) : NULL;
+    }
+    if (e->kind != KE_OP || e->type.dt != DT_FLOAT32)
+        return NULL;
+    KOp op = e->u.op.op;
+    if (op != KOP_ADD && op != KOP_SUB && op != KOP_MUL && op != KOP_DIV && op != KOP_FMA &&
+        op != KOP_MIN && op != KOP_MAX && op != KOP_ROUND)
+        return NULL;
+    KExpr *a[3] = {0};
+    for (int i = 0; i < kop_info(op)->arity; i++)
+        if (!(a[i] = widen(kb, e->u.op.a[i], x, L, 0)))
+            return NULL;
+    return kb_op3(kb, op, a[0], a[1], a[2]);
+}
+
+KExpr *kb_out_vec(KBuilder *kb, KIndex idx, uint32_t src, KIndex sidx, uint8_t L)
+{
+    ValueId cv[KB_MAX_EPI + 1];
+    uint8_t reread[KB_MAX_EPI + 1] = {0};
+    int any;
+    epi_rereads(kb, cv, reread, &any);
+    if (any || !kb_vloadable(kb, src))
+        return NULL;
+    KExpr *x = kb_load(kb, src, sidx);
+    return widen(kb, epi_apply(kb, idx, x), x, L, 1);
+}
+
+void kb_store_out_run(KBuilder *kb, uint32_t buf, KIndex y0, uint32_t src, KIndex s0, int64_t n,
+                      uint8_t L)
+{
+    LW_ASSERT(src != buf);
+    if (L > 1 && n >= L && kb_out_vec(kb, y0, src, s0, L)) {
+        /* vectors of L, the last one ending at the run's end (overlapping the one before
+         * it: those elements are stored twice, with the same value) */
+        uint16_t v = kb_for(kb, n / L);
+        KIndex yi = y0, si = s0;
+        kidx_add(&yi, v, L);
+        kidx_add(&si, v, L);
+        kb_store(kb, buf, yi, kb_out_vec(kb, yi, src, si, L));
+        kb_endfor(kb);
+        if (n % L) {
+            yi = y0;
+            si = s0;
+            yi.base += n - L;
+            si.base += n - L;
+            kb_store(kb, buf, yi, kb_out_vec(kb, yi, src, si, L));
+        }
+        return;
+    }
+    uint16_t v = kb_for(kb, n);
+    KIndex yi = y0, si = s0;
+    kidx_add(&yi, v, 1);
+    kidx_add(&si, v, 1);
+    kb_store_out(kb, buf, yi, kb_load(kb, src, si));
+    kb_endfor(kb);
 }
 
 uint16_t kb_local(KBuilder *kb, KType t)
@@ -657,8 +766,10 @@ KExpr *kb_cast(KBuilder *kb, DType dt, KExpr *a)
         a = kb_cast(kb, DT_FLOAT32, a);
     if (a->type.dt == dt)
         return a;
-    /* vectors: int32 to float32 only (see kir.h) */
-    LW_ASSERT(a->type.lanes == 1 || (a->type.dt == DT_INT32 && dt == DT_FLOAT32));
+    /* vectors: int32 to float32, and float32 to int8/uint8 for a narrowing store (see
+     * kir.h) */
+    LW_ASSERT(a->type.lanes == 1 || (a->type.dt == DT_INT32 && dt == DT_FLOAT32) ||
+              (a->type.dt == DT_FLOAT32 && (dt == DT_INT8 || dt == DT_UINT8)));
     KType t = {dt, a->type.lanes};
     KExpr *e = new_expr(kb, KE_CAST, t);
     e->u.cast.a = a;

@@ -79,6 +79,17 @@ void kb_store(KBuilder *kb, uint32_t buf, KIndex idx, KExpr *val);
 KExpr *kb_load_bcast(KBuilder *kb, uint32_t buf, const Shape *in, const Shape *out, KIndex idx);
 /* Stores through the epilogue hook (fused elementwise nodes, then the store). */
 void kb_store_out(KBuilder *kb, uint32_t buf, KIndex idx, KExpr *val);
+/* For kb_store_out of L consecutive elements as vector operations: the value of output
+ * elements idx .. idx + L - 1, from float32 src[sidx .. sidx + L - 1] through the
+ * epilogue, converted at the root to the output's int8/uint8 for a narrowing store.
+ * Emits no statement; NULL when a step of the epilogue has no vector form (then the
+ * caller stores element by element). */
+KExpr *kb_out_vec(KBuilder *kb, KIndex idx, uint32_t src, KIndex sidx, uint8_t L);
+/* n consecutive elements from y0 of buf through the epilogue, from float32 src from s0
+ * (another buffer): as vectors of L where n >= L and the epilogue has a vector form
+ * (the last vector overlapping the one before it), else element by element. */
+void kb_store_out_run(KBuilder *kb, uint32_t buf, KIndex y0, uint32_t src, KIndex s0, int64_t n,
+                      uint8_t L);
 uint16_t kb_local(KBuilder *kb, KType t);
 void kb_set(KBuilder *kb, uint16_t local, KExpr *val);
 

@@ -108,8 +108,8 @@ static void guarded_range(const VState *s, KIndex ix, const KCond *g, uint8_t ng
     *hi = *hi < phi ? *hi : phi;
 }
 
-/* cvt: 1 a converting vector load, whose elements may be int8 or uint8; 2 a vector load
- * of int32 */
+/* cvt: 1 a converting vector load or narrowing store, whose elements may be int8 or
+ * uint8; 2 a vector load of int32 */
 static void check_access(const VState *s, uint32_t buf, const KIndex *ix, const KCond *g,
                          uint8_t ng, uint8_t lanes, int cvt)
 {
@@ -133,8 +133,8 @@ static void check_access(const VState *s, uint32_t buf, const KIndex *ix, const 
 /* lane-wise operations a vector may take */
 static int vector_op(KOp op)
 {
-    return op == KOP_ADD || op == KOP_SUB || op == KOP_MUL || op == KOP_FMA || op == KOP_MIN ||
-           op == KOP_MAX;
+    return op == KOP_ADD || op == KOP_SUB || op == KOP_MUL || op == KOP_DIV || op == KOP_FMA ||
+           op == KOP_MIN || op == KOP_MAX || op == KOP_ROUND;
 }
 
 static void expr(const VState *s, const KExpr *e)
@@ -279,13 +279,22 @@ static void stmt(VState *s, const KStmt *st)
         stmt(s, st->u.loop.body);
         s->extent[st->u.loop.var] = 0;
         return;
-    case KS_STORE:
-        check_access(s, st->u.store.buf, &st->u.store.idx, NULL, 0, st->u.store.val->type.lanes, 0);
+    case KS_STORE: {
+        const KExpr *v = st->u.store.val;
+        /* a narrowing store: float32 lanes stored as the buffer's int8/uint8 */
+        int narrow = v->type.lanes > 1 && v->kind == KE_CAST &&
+                     (v->type.dt == DT_INT8 || v->type.dt == DT_UINT8);
+        if (narrow &&
+            (v->u.cast.a->type.dt != DT_FLOAT32 || v->u.cast.a->type.lanes != v->type.lanes ||
+             s->p->bufs.data[st->u.store.buf].dtype != v->type.dt))
+            fail(s, "a narrowing store not of float32 lanes into a buffer of their type");
+        check_access(s, st->u.store.buf, &st->u.store.idx, NULL, 0, v->type.lanes, narrow);
         if (s->p->bufs.data[st->u.store.buf].kind == KB_WEIGHT ||
             s->p->bufs.data[st->u.store.buf].kind == KB_INPUT)
             fail(s, "store to a read-only buffer");
-        expr(s, st->u.store.val);
+        expr(s, narrow ? v->u.cast.a : v);
         return;
+    }
     case KS_SET:
         if (st->u.set.local >= s->k->nlocals)
             fail(s, "unknown local");

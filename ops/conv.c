@@ -655,25 +655,36 @@ static void conv_blk_copyout(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uint1
     kidx_add_index(&y0, &m, cb->ys[1]);
     /* y stored as integers from rows as short (dscnn's 5 positions): the requantizing
      * epilogue would run scalar, row by row; the rows are first packed together in the
-     * tile scratch (in place, forward: row r from r * tstride to r * cols), and the
-     * epilogue runs over them as one run */
-    if (cb->yint && cols % cb->VL && rows > 1 && cols == cb->ys[2] && tstride != cols) {
-        uint16_t vr = kb_for(kb, rows), vo = kb_for(kb, cols);
-        KIndex from = kidx_const(0), to = kidx_const(0);
-        kidx_add(&from, vi, cb->Ptmax);
-        kidx_add(&from, vr, tstride);
-        kidx_add(&from, vo, 1);
-        kidx_add(&to, vi, cb->Ptmax);
-        kidx_add(&to, vr, cols);
-        kidx_add(&to, vo, 1);
-        kb_store(kb, cb->yt, to, kb_load(kb, cb->yt, from));
-        kb_endfor_n(kb, 2);
-        uint16_t vq = kb_for(kb, rows * cols);
-        KIndex ti = kidx_const(0), yi = y0;
-        kidx_add(&ti, vi, cb->Ptmax);
-        kidx_add(&ti, vq, 1);
-        kidx_add(&yi, vq, 1);
-        kb_store_out(kb, cb->yb, yi, kb_load(kb, cb->yt, ti));
+     * tile scratch (in place, forward: row r from r * tstride to r * cols; already so when
+     * tstride is cols), and the epilogue runs over them as one run, in vectors */
+    if (cb->yint && rows > 1 && cols == cb->ys[2] && (cols % cb->VL || tstride == cols)) {
+        if (tstride != cols) {
+            uint16_t vr = kb_for(kb, rows), vo = kb_for(kb, cols);
+            KIndex from = kidx_const(0), to = kidx_const(0);
+            kidx_add(&from, vi, cb->Ptmax);
+            kidx_add(&from, vr, tstride);
+            kidx_add(&from, vo, 1);
+            kidx_add(&to, vi, cb->Ptmax);
+            kidx_add(&to, vr, cols);
+            kidx_add(&to, vo, 1);
+            kb_store(kb, cb->yt, to, kb_load(kb, cb->yt, from));
+            kb_endfor_n(kb, 2);
+        }
+        KIndex t0 = kidx_const(0);
+        kidx_add(&t0, vi, cb->Ptmax);
+        kb_store_out_run(kb, cb->yb, y0, cb->yt, t0, rows * cols, (uint8_t)cb->VL);
+        if (guard)
+            kb_endif(kb);
+        kb_endfor(kb);
+        return;
+    }
+    if (cb->yint && cols >= cb->VL) { /* rows of whole vectors: the epilogue in vectors */
+        uint16_t vr = kb_for(kb, rows);
+        KIndex t0 = kidx_const(0), yr = y0;
+        kidx_add(&t0, vi, cb->Ptmax);
+        kidx_add(&t0, vr, tstride);
+        kidx_add(&yr, vr, cb->ys[2]);
+        kb_store_out_run(kb, cb->yb, yr, cb->yt, t0, cols, (uint8_t)cb->VL);
         kb_endfor(kb);
         if (guard)
             kb_endif(kb);

@@ -284,6 +284,17 @@ out:;
         }
     if (!kb->nepi)
         return;
+    if (scratch) { /* each row through the epilogue from the scratch, in vectors if it can */
+        uint16_t vi = kb_for(kb, mr);
+        KIndex yi = gb->y0, si = kidx_const(0);
+        kidx_add_index(&yi, &m0, gb->N);
+        kidx_add(&yi, vi, gb->N);
+        kidx_add_index(&yi, &n0, 1);
+        kidx_add(&si, vi, gb->T);
+        kb_store_out_run(kb, gb->yb, yi, gb->yt, si, nv * lanes, lanes);
+        kb_endfor(kb);
+        return;
+    }
     uint16_t vi = kb_for(kb, mr), vq = kb_for(kb, nv * lanes);
     KIndex yi = gb->y0, si = kidx_const(0);
     kidx_add_index(&yi, &m0, gb->N);

@@ -441,6 +441,66 @@ static void test_kir_vector_converting_load(void **state)
     assert_true(verify_dies_with(f, cvt_kernel, 1));
 }
 
+/* Requantizing stores: for i < 4: q8[8i ..] = int8(min(max(round(x[8i ..] / 0.03125) - 3,
+ * -128), 127)) and u8[8i ..] the same as uint8 with 100 added and clamps 0 and 255. x
+ * is the fixture's (NaN excepted: set to 0.5) with ties (k + 0.5 steps, both parities)
+ * and values past both clamps. narrow_to: 0 as stated; 1 the int8 lanes stored into
+ * the uint8 buffer, which the verifier refuses. */
+static int8_t rq_s8[N];
+static uint8_t rq_u8[N];
+static void requant_kernel(Fixture *f, int64_t narrow_to)
+{
+    KBuilder *kb = &f->kb;
+    uint32_t sb = kir_add_buf(f->ctx.perm, f->prog, KB_ARENA, DT_INT8, N, 0);
+    uint32_t ub = kir_add_buf(f->ctx.perm, f->prog, KB_ARENA, DT_UINT8, N, 0);
+    f->mem[sb] = rq_s8;
+    f->mem[ub] = rq_u8;
+    kb_begin(kb, graph_node(f->g, f->n1), NULL);
+    uint16_t i = kb_for(kb, N / L);
+    for (int u = 0; u < 2; u++) {
+        KExpr *q = kb_op(kb, KOP_ROUND,
+                         kb_op(kb, KOP_DIV, kb_vload(kb, f->xb, at(i, L, 0), L),
+                               kb_splat(kb, cf(f, 0.03125), L)),
+                         NULL);
+        q = kb_op(kb, KOP_ADD, q, kb_splat(kb, cf(f, u ? 100 : -3), L));
+        q = kb_op(kb, KOP_MAX, q, kb_splat(kb, cf(f, u ? 0 : -128), L));
+        q = kb_op(kb, KOP_MIN, q, kb_splat(kb, cf(f, u ? 255 : 127), L));
+        kb_store(kb, u || narrow_to ? ub : sb, at(i, L, 0), kb_cast(kb, u ? DT_UINT8 : DT_INT8, q));
+    }
+    kb_endfor(kb);
+    kb_end(kb);
+}
+
+static void test_kir_vector_requantizing_store(void **state)
+{
+    Fixture *f = *state;
+    f->x[5] = 0.5f;
+    static const float special[] = {0.015625f, 0.046875f, -0.015625f, -0.046875f,
+                                    100.0f,    -100.0f,   3.984375f,  -4.0625f};
+    memcpy(&f->x[24], special, sizeof special);
+    requant_kernel(f, 0);
+    kir_verify(&f->ctx, f->prog, "test");
+    assert_int_equal(kir_interp_run(&f->ctx, f->prog, 0, 1, f->mem), LW_OK);
+    for (int i = 0; i < N; i++) {
+        float r = f->x[i] / 0.03125f, k = floorf(r);
+        float re = r - k > 0.5f || (r - k == 0.5f && fmodf(k, 2.0f) != 0) ? k + 1 : k;
+        float s = fminf(fmaxf(re - 3, -128), 127), u = fminf(fmaxf(re + 100, 0), 255);
+        if (rq_s8[i] != (int8_t)s || rq_u8[i] != (uint8_t)u)
+            fail_msg("element %d (x = %a): %d %d, want %g %g", i, (double)f->x[i], rq_s8[i],
+                     rq_u8[i], (double)s, (double)u);
+    }
+    /* the ties went to even, and both clamps were reached */
+    assert_int_equal(rq_s8[24], -3);
+    assert_int_equal(rq_s8[25], -1);
+    assert_int_equal(rq_s8[26], -3);
+    assert_int_equal(rq_s8[27], -5);
+    assert_int_equal(rq_s8[28], 127);
+    assert_int_equal(rq_u8[29], 0);
+    assert_int_equal(rq_u8[28], 255);
+    f->prog->kernels.len--;
+    assert_true(verify_dies_with(f, requant_kernel, 1));
+}
+
 /* Dot products (kb_dot4): y[0 .. 8] = float(dot4(dot4(0, s8[base ..], w[0 .. 3] for all),
  * w[4 .. 7] for all, u8[..])) into an int32 vector local, w the int8 extremes among
  * others. */
@@ -639,6 +699,7 @@ int main(void)
         T(test_kir_vector_verify_checks_last_lane_in_bounds),
         T(test_kir_vector_converting_load),
         T(test_kir_vector_dot_product),
+        T(test_kir_vector_requantizing_store),
         T(test_kir_vector_dump_shows_widths),
         T(test_kir_vector_report_counts_macs_per_lane),
 #if LWCC_HAVE_LLVM
