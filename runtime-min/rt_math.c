@@ -255,13 +255,14 @@ LWRT_FN float lwrt_exp_negf(float a)
 
 /* @helper lwrt_sigmoidf deps: lwrt_bits_f32 lwrt_exp_negf lwrt_f32_bits lwrt_two_prodf */
 /* u = exp(-|x|) <= 1, never overflows; the result is n/(1 + u) with n = 1 or u. 1 + u is kept
- * as two floats and the quotient corrected by its exact residual, so besides the error of u
- * only the last rounding counts. Without branches (the special cases are selected, and
+ * as two floats and the quotient n * (1/d) corrected by its exact residual times 1/d, so
+ * besides the error of u only the last rounding counts (one division: a loop of SiLU
+ * waited on two). Without branches (the special cases are selected, and
  * x's sign is tested once: a second test lets the compiler duplicate the code between
  * them into branches), so a loop of sigmoids vectorizes. */
 LWRT_FN float lwrt_sigmoidf(float x)
 {
-    float u, n, d, de, q, p, pe, r;
+    float u, n, d, de, rd, q, p, pe, r;
     uint32_t m, ur, uq;
 
     u = lwrt_exp_negf(lwrt_f32_bits(lwrt_bits_f32(x) | 0x80000000u)); /* exp(-|x|) */
@@ -269,9 +270,10 @@ LWRT_FN float lwrt_sigmoidf(float x)
     n = lwrt_f32_bits((lwrt_bits_f32(u) & m) | (0x3f800000u & ~m));
     d = 1.0f + u;
     de = (1.0f - d) + u;
-    q = n / d;
+    rd = 1.0f / d;
+    q = n * rd;
     p = lwrt_two_prodf(q, d, &pe);
-    r = q + (((n - p) - pe) - q * de) / d;
+    r = q + (((n - p) - pe) - q * de) * rd;
     /* blends of computed values in the bits, not selects: a select lets the compiler sink
      * the computation of the value only one arm uses into a branch, and an operation in
      * one arm (that could trap) keeps it from vectorizing */
