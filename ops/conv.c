@@ -917,11 +917,45 @@ static void conv_blk_band(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
      * guard is the row's (invariant along the row: the copy vectorizes) */
     uint16_t vc = kb_for(kb, C), va = kb_for(kb, cb->sh), vr = kb_for(kb, hb);
     KIndex row = band_row(cb, oh0, vr, va);
+    /* a strided conv whose phases read runs of x of one length: those runs copied in one
+     * loop, a store per phase from adjacent columns of x, which the C compiler loads as
+     * whole vectors and splits (a loop per phase reads x at a stride, element by
+     * element) */
+    int64_t seg0[3][2];
+    band_segments(cb, 0, seg0);
+    int merged = cb->sw > 1 && cb->sw <= 4 && !cb->xload && seg0[1][1] > seg0[1][0];
+    for (int64_t b = 1; b < cb->sw && merged; b++) {
+        int64_t seg[3][2];
+        band_segments(cb, b, seg);
+        merged = seg[1][1] - seg[1][0] == seg0[1][1] - seg0[1][0];
+    }
+    if (merged) {
+        uint16_t vq = kb_for(kb, seg0[1][1] - seg0[1][0]);
+        KCond rc = {row, cb->H};
+        for (int64_t b = 0; b < cb->sw; b++) {
+            int64_t seg[3][2];
+            band_segments(cb, b, seg);
+            KIndex dst = kidx_const(b * cb->plane + seg[1][0]),
+                   src = kidx_const(seg[1][0] * cb->sw + b - cb->pl);
+            kidx_add(&dst, vc, S * cb->plane);
+            kidx_add(&dst, va, cb->sw * cb->plane);
+            kidx_add(&dst, vr, cb->Wq);
+            kidx_add(&dst, vq, 1);
+            kidx_add(&src, vn, cb->xs0);
+            kidx_add(&src, vc, cb->H * cb->W);
+            kidx_add_index(&src, &row, cb->W);
+            kidx_add(&src, vq, cb->sw);
+            KExpr *z = cb->xint ? kb_const_i(kb, cb->xdt, cb->xzp) : kb_const_f(kb, DT_FLOAT32, 0);
+            kb_store(kb, cb->pack, dst,
+                     kb_load_guard(kb, cb->xint ? cb->xraw : cb->xb, src, &rc, 1, z));
+        }
+        kb_endfor(kb);
+    }
     for (int64_t b = 0; b < cb->sw; b++) {
         int64_t seg[3][2];
         band_segments(cb, b, seg);
         for (int k = 0; k < 3; k++) {
-            if (seg[k][1] <= seg[k][0])
+            if (seg[k][1] <= seg[k][0] || (k == 1 && merged))
                 continue;
             uint16_t vq = kb_for(kb, seg[k][1] - seg[k][0]);
             KIndex dst = kidx_const(b * cb->plane + seg[k][0]);
