@@ -1382,6 +1382,15 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
     double wbytes = (double)shape_count(&w->shape) * 4.0;
     double best = 1e30;
     int64_t vmax = t->vbytes / 4, mr0 = cb.MR;
+    /* tiles of 8 lanes or more, or NEON's 4 for the int8 dot products (sdot) over the
+     * band: a float band of 4 lanes is not planned (the unrolled schedule serves those) */
+    int64_t vlmin = 8;
+    if (vmax == 4 && xint && cb.G == 1 && !cb.direct) {
+        DType bd;
+        int32_t xo;
+        if (quant_dot_bytes(t, op_in(kb->g, kb->at_load[n->in[0]], 0)->dtype, &bd, &xo) == 2)
+            vlmin = 4;
+    }
     /* in place only when the tile scratch does not fit: measured slower (the sums' rows
      * are a whole plane apart, and the epilogue reads them back) */
     for (int ip = 0; ip < 2 && best >= 1e30; ip++) {
@@ -1389,7 +1398,7 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
         break;
     cb.inplace = ip;
     cb.MR = ip ? mr_inplace : mr0;
-    for (int64_t vl = vmax; vl >= 8 && vl >= vmax / 2; vl /= 2)
+    for (int64_t vl = vmax; vl >= vlmin && vl >= vmax / 2; vl /= 2)
         for (int64_t nrv = 1; nrv <= 4 && cb.MR * nrv + nrv + 1 <= t->nvregs; nrv++) {
             int64_t T = nrv * vl;
             /* vector operations per tile and (channel, tap): the FMAs or the loads */
@@ -1502,8 +1511,8 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
     int isa =
         xint ? quant_dot_bytes(t, op_in(kb->g, kb->at_load[n->in[0]], 0)->dtype, &bdt, &xoff) : 0;
     int vnni = isa == 1, sdot = isa == 2;
-    int dot_band =
-        !cb.chan && !cb.masked && !cb.direct && !cb.inplace && vnni && (cb.VL == 16 || cb.VL == 8);
+    int dot_band = !cb.chan && !cb.masked && !cb.direct && !cb.inplace &&
+                   (vnni ? cb.VL == 16 || cb.VL == 8 : sdot && cb.VL == 4);
     int dot_chan = cb.chan && !cb.chan_out && !cb.direct &&
                    (vnni ? cb.VL == 16 || cb.VL == 8 : sdot && cb.VL == 4);
     if (xint && cb.G == 1 && (dot_band || dot_chan) &&
@@ -1519,6 +1528,8 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
             cb.xoff = xoff;
         }
     }
+    if (!cb.chan && !cb.dot && cb.VL < 8) /* planned for sdot, which did not apply */
+        return 0;
     if (!cb.direct) {
         cb.cstride = S * cb.plane;
         /* tap (a, b) reads phase ((a*dh) % sh, (b*dw) % sw) at row (a*dh) / sh,
