@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "codegen/cname.h"
+#include "include/lwcc/lwcc.h"
 #include "ops/op.h"
+#include "target/target.h"
 
 void kb_init(KBuilder *kb, Ctx *ctx, Program *p, const Graph *g, uint32_t *val_buf)
 {
@@ -356,8 +358,11 @@ static KExpr *widen(KBuilder *kb, const KExpr *e, const KExpr *x, uint8_t L, int
         return NULL;
     if (invariant(e))
         return e->type.dt == DT_FLOAT32 ? kb_splat(kb, (KExpr *)e, L) : NULL;
+    /* the narrowing store's lanes must hold integers in range: a clamp's (QuantizeLinear's
+     * min(max(round(v) + zp, lo), hi)) */
     if (e->kind == KE_CAST && root && (e->type.dt == DT_INT8 || e->type.dt == DT_UINT8) &&
-        e->u.cast.a->type.dt == DT_FLOAT32) {
+        e->u.cast.a->type.dt == DT_FLOAT32 && e->u.cast.a->kind == KE_OP &&
+        (e->u.cast.a->u.op.op == KOP_MIN || e->u.cast.a->u.op.op == KOP_MAX)) {
         KExpr *a = widen(kb, e->u.cast.a, x, L, 0);
         return a ? kb_cast(kb, e->type.dt, a) : NULL;
     }
@@ -688,6 +693,67 @@ KExpr *kb_lane(KBuilder *kb, uint16_t local, uint8_t i)
     e->u.lane.a = v;
     e->u.lane.i = i;
     return e;
+}
+
+uint8_t kb_vector_lanes(const KBuilder *kb)
+{
+    const Target *t = kb->ctx->target;
+    if (!t || t->vbytes < 16 || t->vbytes > 64 || !kb->ctx->opt || kb->ctx->opt->opt != LW_O2)
+        return 0;
+    return (uint8_t)(t->vbytes / 4);
+}
+
+/* element v (a vector or a scalar) of a reduction: v, or (v - center)^2 added to acc */
+static KExpr *reduce_step(KBuilder *kb, KOp op, KExpr *acc, KExpr *v, KExpr *center)
+{
+    if (!center)
+        return kb_op(kb, op, acc, v);
+    KExpr *c = v->type.lanes > 1 ? kb_splat(kb, center, v->type.lanes) : center;
+    KExpr *d = kb_op(kb, KOP_SUB, v, c);
+    return kb_op3(kb, KOP_FMA, d, d, acc);
+}
+
+void kb_reduce_vec(KBuilder *kb, KOp op, uint32_t buf, KIndex base, int64_t n, uint8_t L,
+                   KExpr *center, uint16_t dst)
+{
+    LW_ASSERT((op == KOP_ADD || (op == KOP_MAX && !center)) && L > 1 && n >= L &&
+              kb_vloadable(kb, buf));
+    KType vt = {DT_FLOAT32, L};
+    uint16_t a = kb_local(kb, vt);
+    int64_t nv = n / L, tail = n - nv * L;
+    KExpr *zero = kb_splat(kb, kb_const_f(kb, DT_FLOAT32, 0), L);
+    KExpr *first = kb_vload(kb, buf, base, L);
+    kb_set(kb, a, center ? reduce_step(kb, op, zero, first, center) : first);
+    if (nv > 1) {
+        uint16_t j = kb_for(kb, nv - 1);
+        KIndex ix = base;
+        ix.base += L;
+        kidx_add(&ix, j, L);
+        kb_set(kb, a, reduce_step(kb, op, kb_var(kb, a), kb_vload(kb, buf, ix, L), center));
+        kb_endfor(kb);
+    }
+    if (tail && op == KOP_MAX) { /* the last L elements again: a maximum is idempotent */
+        KIndex ix = base;
+        ix.base += n - L;
+        kb_set(kb, a, kb_op(kb, op, kb_var(kb, a), kb_vload(kb, buf, ix, L)));
+        tail = 0;
+    }
+    /* the lanes combined pairwise */
+    KExpr *t[64];
+    for (uint8_t l = 0; l < L; l++)
+        t[l] = kb_lane(kb, a, l);
+    for (unsigned w = L; w > 1; w /= 2)
+        for (unsigned l = 0; l < w / 2; l++)
+            t[l] = kb_op(kb, op, t[2 * l], t[2 * l + 1]);
+    kb_set(kb, dst, t[0]);
+    if (tail) {
+        uint16_t q = kb_for(kb, tail);
+        KIndex ix = base;
+        ix.base += nv * L;
+        kidx_add(&ix, q, 1);
+        kb_set(kb, dst, reduce_step(kb, op, kb_var(kb, dst), kb_load(kb, buf, ix), center));
+        kb_endfor(kb);
+    }
 }
 
 static KExpr *dot_arg(KBuilder *kb, KDotArg a, uint8_t lanes)

@@ -120,6 +120,16 @@ KExpr *kb_vload_f32(KBuilder *kb, uint32_t buf, KIndex idx, uint8_t lanes);
 /* `lanes` consecutive int32 of buf (a table of a dot product's starting sums) */
 KExpr *kb_vload_i32(KBuilder *kb, uint32_t buf, KIndex idx, uint8_t lanes);
 KExpr *kb_splat(KBuilder *kb, KExpr *a, uint8_t lanes);
+/* The float32 lanes of the target's vectors where kernels use them (-O2 on a target
+ * with vectors), else 0. */
+uint8_t kb_vector_lanes(const KBuilder *kb);
+/* Scalar local dst (float32) = the sum (KOP_ADD) or maximum (KOP_MAX) of the n >= L
+ * float32 elements buf[base ..] (kb_vloadable), each first less `center` and squared
+ * when center is given (a sum only): in a vector of L lanes, its lanes combined
+ * pairwise, then the elements past the last whole vector (a maximum: the last L again).
+ * The order of the additions is not a loop's. */
+void kb_reduce_vec(KBuilder *kb, KOp op, uint32_t buf, KIndex base, int64_t n, uint8_t L,
+                   KExpr *center, uint16_t dst);
 /* Lane i of vector local `local`, as a scalar. */
 KExpr *kb_lane(KBuilder *kb, uint16_t local, uint8_t i);
 /* An operand of kb_dot4: 4L int8/uint8 of buf from idx (four per lane), or with bcast

@@ -332,13 +332,22 @@ static LwStatus softmax_lower_kind(KBuilder *kb, const Node *n, SmKind kind)
     KIndex base = kidx_const(0);
     kidx_add(&base, o, K * inner);
     kidx_add(&base, i, 1);
+    /* a row of float32 in vectors: its maximum and sum (the exps stored first) as vector
+     * reductions, where a loop's running sum waits on each add */
+    uint8_t L = kb_vector_lanes(kb);
+    int vec = kind == SM_SOFTMAX && L && inner == 1 && dt == DT_FLOAT32 && K >= L &&
+              kb_vloadable(kb, xb) && kb_vloadable(kb, yb);
     /* max */
-    kb_set(kb, m, kb_const_lowest(kb, dt));
-    uint16_t k = kb_for(kb, K);
-    KIndex ix = base;
-    kidx_add(&ix, k, inner);
-    kb_set(kb, m, kb_op(kb, KOP_MAX, kb_var(kb, m), kb_load(kb, xb, ix)));
-    kb_endfor(kb);
+    if (vec) {
+        kb_reduce_vec(kb, KOP_MAX, xb, base, K, L, NULL, m);
+    } else {
+        kb_set(kb, m, kb_const_lowest(kb, dt));
+        uint16_t k = kb_for(kb, K);
+        KIndex ix = base;
+        kidx_add(&ix, k, inner);
+        kb_set(kb, m, kb_op(kb, KOP_MAX, kb_var(kb, m), kb_load(kb, xb, ix)));
+        kb_endfor(kb);
+    }
     if (kind == SM_HARDMAX) {
         /* y = (x == max && no earlier max) ? 1 : 0: track "seen" in s */
         kb_set(kb, s, kb_const_f(kb, dt, 0));
@@ -363,13 +372,18 @@ static LwStatus softmax_lower_kind(KBuilder *kb, const Node *n, SmKind kind)
     KIndex ix2 = base;
     kidx_add(&ix2, k2, inner);
     KExpr *e = kb_op(kb, KOP_EXP, kb_op(kb, KOP_SUB, kb_load(kb, xb, ix2), kb_var(kb, m)), NULL);
-    if (kind == SM_SOFTMAX) {
+    if (vec) {
+        kb_store(kb, yb, ix2, e);
+        kb_endfor(kb);
+        kb_reduce_vec(kb, KOP_ADD, yb, base, K, L, NULL, s);
+    } else if (kind == SM_SOFTMAX) {
         kb_store(kb, yb, ix2, e);
         kb_set(kb, s, kb_op(kb, KOP_ADD, kb_var(kb, s), kb_load(kb, yb, ix2)));
     } else {
         kb_set(kb, s, kb_op(kb, KOP_ADD, kb_var(kb, s), e));
     }
-    kb_endfor(kb);
+    if (!vec)
+        kb_endfor(kb);
     uint16_t k3 = kb_for(kb, K);
     KIndex ix3 = base;
     kidx_add(&ix3, k3, inner);

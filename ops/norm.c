@@ -173,20 +173,32 @@ static LwStatus norm_lower(KBuilder *kb, const Node *n)
     uint16_t vo = kb_for(kb, outer);
     KIndex base = kidx_const(0);
     kidx_add(&base, vo, inner);
-    kb_set(kb, mean, kb_const_f(kb, ct, 0));
-    uint16_t v1 = kb_for(kb, inner);
-    KIndex i1 = base;
-    kidx_add(&i1, v1, 1);
-    kb_set(kb, mean, kb_op(kb, KOP_ADD, kb_var(kb, mean), op_load_as(kb, ct, xb, i1)));
-    kb_endfor(kb);
+    /* float32 rows in vectors: the sums of x and of (x - mean)^2 as vector reductions (a
+     * loop's running sum waits on each add), in another order than a loop's */
+    uint8_t L = kb_vector_lanes(kb);
+    int vec = L && ct == DT_FLOAT32 && x->dtype == DT_FLOAT32 && inner >= L && kb_vloadable(kb, xb);
+    if (vec) {
+        kb_reduce_vec(kb, KOP_ADD, xb, base, inner, L, NULL, mean);
+    } else {
+        kb_set(kb, mean, kb_const_f(kb, ct, 0));
+        uint16_t v1 = kb_for(kb, inner);
+        KIndex i1 = base;
+        kidx_add(&i1, v1, 1);
+        kb_set(kb, mean, kb_op(kb, KOP_ADD, kb_var(kb, mean), op_load_as(kb, ct, xb, i1)));
+        kb_endfor(kb);
+    }
     kb_set(kb, mean, kb_op(kb, KOP_DIV, kb_var(kb, mean), kb_const_f(kb, ct, (double)inner)));
-    kb_set(kb, var, kb_const_f(kb, ct, 0));
-    uint16_t v2 = kb_for(kb, inner);
-    KIndex i2 = base;
-    kidx_add(&i2, v2, 1);
-    KExpr *d = kb_op(kb, KOP_SUB, op_load_as(kb, ct, xb, i2), kb_var(kb, mean));
-    kb_set(kb, var, kb_op3(kb, KOP_FMA, d, d, kb_var(kb, var)));
-    kb_endfor(kb);
+    if (vec) {
+        kb_reduce_vec(kb, KOP_ADD, xb, base, inner, L, kb_var(kb, mean), var);
+    } else {
+        kb_set(kb, var, kb_const_f(kb, ct, 0));
+        uint16_t v2 = kb_for(kb, inner);
+        KIndex i2 = base;
+        kidx_add(&i2, v2, 1);
+        KExpr *d = kb_op(kb, KOP_SUB, op_load_as(kb, ct, xb, i2), kb_var(kb, mean));
+        kb_set(kb, var, kb_op3(kb, KOP_FMA, d, d, kb_var(kb, var)));
+        kb_endfor(kb);
+    }
     KExpr *inv =
         kb_op(kb, KOP_DIV, kb_const_f(kb, ct, 1),
               kb_op(kb, KOP_SQRT,

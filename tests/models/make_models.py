@@ -1755,6 +1755,30 @@ def matmul_float16(c):
 
 
 @case
+def vector_reductions(c):
+    """Rows long enough for the vector reductions (-O2 on a target with vectors): a
+    Softmax over 37 (its maximum's last vector overlapping, its sum with a tail), a
+    LayerNormalization-17 over 67 with Mean and InvStdDev, and a GlobalAveragePool of
+    9x11 planes (four accumulators and a tail)."""
+    c.opset = 17
+    x = c.input("x", (3, 37), -6.0, 6.0)
+    c.node("Softmax", ["x"], ["y"])
+    c.output("y", ref_softmax(x, -1))
+    z = c.input("z", (2, 67), -3.0, 5.0)
+    scale = c.weight("scale", (67,), 0.5, 1.5)
+    bias = c.weight("bias", (67,))
+    c.node("LayerNormalization", ["z", "scale", "bias"], ["n", "mean", "inv"], axis=-1,
+           epsilon=1e-5)
+    n, mean, inv = ref_layernorm(z, scale, bias, 1, 1e-5)
+    c.output("n", n, abs((z - mean) * inv * scale) + abs(bias))
+    c.output("mean", mean, abs(z).mean(axis=1, keepdims=True))
+    c.output("inv", inv)
+    p = c.input("p", (1, 5, 9, 11))
+    c.node("GlobalAveragePool", ["p"], ["g"])
+    c.output("g", p.mean(axis=(2, 3), keepdims=True), abs(p).mean(axis=(2, 3), keepdims=True))
+
+
+@case
 def layernorm_float16(c):
     """LayerNormalization-17 over the last two dims in float16, with the Mean and
     InvStdDev outputs in float32 (stash_type 1)."""
