@@ -719,29 +719,49 @@ void kb_reduce_vec(KBuilder *kb, KOp op, uint32_t buf, KIndex base, int64_t n, u
     LW_ASSERT((op == KOP_ADD || (op == KOP_MAX && !center)) && L > 1 && n >= L &&
               kb_vloadable(kb, buf));
     KType vt = {DT_FLOAT32, L};
-    uint16_t a = kb_local(kb, vt);
     int64_t nv = n / L, tail = n - nv * L;
+    /* long rows: four accumulators, each add waiting only on its own */
+    int nacc = nv >= 16 ? 4 : 1;
+    int64_t groups = nv / nacc;
+    uint16_t a[4];
     KExpr *zero = kb_splat(kb, kb_const_f(kb, DT_FLOAT32, 0), L);
-    KExpr *first = kb_vload(kb, buf, base, L);
-    kb_set(kb, a, center ? reduce_step(kb, op, zero, first, center) : first);
-    if (nv > 1) {
-        uint16_t j = kb_for(kb, nv - 1);
+    for (int k = 0; k < nacc; k++) {
+        a[k] = kb_local(kb, vt);
         KIndex ix = base;
-        ix.base += L;
-        kidx_add(&ix, j, L);
-        kb_set(kb, a, reduce_step(kb, op, kb_var(kb, a), kb_vload(kb, buf, ix, L), center));
+        ix.base += k * L;
+        KExpr *first = kb_vload(kb, buf, ix, L);
+        kb_set(kb, a[k], center ? reduce_step(kb, op, zero, first, center) : first);
+    }
+    if (groups > 1) {
+        uint16_t j = kb_for(kb, groups - 1);
+        for (int k = 0; k < nacc; k++) {
+            KIndex ix = base;
+            ix.base += (nacc + k) * L;
+            kidx_add(&ix, j, nacc * L);
+            kb_set(kb, a[k],
+                   reduce_step(kb, op, kb_var(kb, a[k]), kb_vload(kb, buf, ix, L), center));
+        }
         kb_endfor(kb);
+    }
+    for (int64_t v = groups * nacc; v < nv; v++) { /* whole vectors past the last group */
+        KIndex ix = base;
+        ix.base += v * L;
+        kb_set(kb, a[0], reduce_step(kb, op, kb_var(kb, a[0]), kb_vload(kb, buf, ix, L), center));
     }
     if (tail && op == KOP_MAX) { /* the last L elements again: a maximum is idempotent */
         KIndex ix = base;
         ix.base += n - L;
-        kb_set(kb, a, kb_op(kb, op, kb_var(kb, a), kb_vload(kb, buf, ix, L)));
+        kb_set(kb, a[0], kb_op(kb, op, kb_var(kb, a[0]), kb_vload(kb, buf, ix, L)));
         tail = 0;
     }
+    if (nacc == 4)
+        kb_set(kb, a[0],
+               kb_op(kb, op, kb_op(kb, op, kb_var(kb, a[0]), kb_var(kb, a[1])),
+                     kb_op(kb, op, kb_var(kb, a[2]), kb_var(kb, a[3]))));
     /* the lanes combined pairwise */
     KExpr *t[64];
     for (uint8_t l = 0; l < L; l++)
-        t[l] = kb_lane(kb, a, l);
+        t[l] = kb_lane(kb, a[0], l);
     for (unsigned w = L; w > 1; w /= 2)
         for (unsigned l = 0; l < w / 2; l++)
             t[l] = kb_op(kb, op, t[2 * l], t[2 * l + 1]);

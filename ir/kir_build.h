@@ -125,9 +125,10 @@ KExpr *kb_splat(KBuilder *kb, KExpr *a, uint8_t lanes);
 uint8_t kb_vector_lanes(const KBuilder *kb);
 /* Scalar local dst (float32) = the sum (KOP_ADD) or maximum (KOP_MAX) of the n >= L
  * float32 elements buf[base ..] (kb_vloadable), each first less `center` and squared
- * when center is given (a sum only): in a vector of L lanes, its lanes combined
- * pairwise, then the elements past the last whole vector (a maximum: the last L again).
- * The order of the additions is not a loop's. */
+ * when center is given (a sum only): in vectors of L lanes (four accumulators for 16
+ * vectors or more), their lanes combined pairwise, then the elements past the last
+ * whole vector (a maximum: the last L again). The order of the additions is not a
+ * loop's. */
 void kb_reduce_vec(KBuilder *kb, KOp op, uint32_t buf, KIndex base, int64_t n, uint8_t L,
                    KExpr *center, uint16_t dst);
 /* Lane i of vector local `local`, as a scalar. */

@@ -4,11 +4,9 @@
 #include <string.h>
 
 #include "include/lwcc/ckd.h"
-#include "include/lwcc/lwcc.h"
 #include "ir/kir_build.h"
 #include "ops/families.h"
 #include "ops/spatial.h"
-#include "target/target.h"
 
 typedef struct PoolAttrs {
     Window w;
@@ -225,46 +223,18 @@ static LwStatus global_infer(Ctx *ctx, Graph *g, Node *n)
     return op_set_output(ctx, g, n, 0, x->dtype, &s);
 }
 
-/* GlobalAveragePool of float32 on a vector target at -O2: per channel, four vector
- * accumulators over the plane (a sum in one register waits on each add: a 112x112 plane
- * took 4 cycles per element), their lanes added up, then the elements past the last
- * whole group of four vectors. The order of the additions is not the scalar loop's. */
+/* GlobalAveragePool of float32 on a vector target at -O2: each plane's sum as a vector
+ * reduction (a loop's running sum waits on each add: a 112x112 plane took 4 cycles per
+ * element), in another order than the loop's. */
 static void gap_lower_vec(KBuilder *kb, const Node *n, uint32_t xb, uint32_t yb, int64_t spatial,
-                          uint8_t VL)
+                          uint8_t L)
 {
     const Value *x = op_in(kb->g, n, 0);
-    enum { NACC = 4 };
-    int64_t chunk = NACC * VL, nfull = spatial / chunk, done = nfull * chunk;
-    KType vt = {DT_FLOAT32, VL};
-    uint16_t acc[NACC], s = kb_local(kb, ktype(DT_FLOAT32));
-    for (int k = 0; k < NACC; k++)
-        acc[k] = kb_local(kb, vt);
+    uint16_t s = kb_local(kb, ktype(DT_FLOAT32));
     uint16_t vnc = kb_for(kb, x->shape.dims[0] * x->shape.dims[1]);
-    for (int k = 0; k < NACC; k++)
-        kb_set(kb, acc[k], kb_splat(kb, kb_const_f(kb, DT_FLOAT32, 0), VL));
-    uint16_t vj = kb_for(kb, nfull);
-    for (int k = 0; k < NACC; k++) {
-        KIndex xi = kidx_const(k * VL);
-        kidx_add(&xi, vnc, spatial);
-        kidx_add(&xi, vj, chunk);
-        kb_set(kb, acc[k], kb_op(kb, KOP_ADD, kb_var(kb, acc[k]), kb_vload(kb, xb, xi, VL)));
-    }
-    kb_endfor(kb);
-    kb_set(kb, acc[0],
-           kb_op(kb, KOP_ADD, kb_op(kb, KOP_ADD, kb_var(kb, acc[0]), kb_var(kb, acc[1])),
-                 kb_op(kb, KOP_ADD, kb_var(kb, acc[2]), kb_var(kb, acc[3]))));
-    KExpr *sum = kb_lane(kb, acc[0], 0);
-    for (uint8_t l = 1; l < VL; l++)
-        sum = kb_op(kb, KOP_ADD, sum, kb_lane(kb, acc[0], l));
-    kb_set(kb, s, sum);
-    if (spatial > done) {
-        uint16_t vq = kb_for(kb, spatial - done);
-        KIndex xi = kidx_const(done);
-        kidx_add(&xi, vnc, spatial);
-        kidx_add(&xi, vq, 1);
-        kb_set(kb, s, kb_op(kb, KOP_ADD, kb_var(kb, s), kb_load(kb, xb, xi)));
-        kb_endfor(kb);
-    }
+    KIndex base = kidx_const(0);
+    kidx_add(&base, vnc, spatial);
+    kb_reduce_vec(kb, KOP_ADD, xb, base, spatial, L, NULL, s);
     KIndex yi = kidx_const(0);
     kidx_add(&yi, vnc, 1);
     kb_store_out(kb, yb, yi,
@@ -281,11 +251,10 @@ static LwStatus global_lower_kind(KBuilder *kb, const Node *n, int is_max)
     kb_begin(kb, n, NULL);
     uint32_t xb = kb_in(kb, 0), yb = kb_out(kb, 0);
     DType ct = dtype_compute(x->dtype);
-    const Target *t = kb->ctx->target;
-    if (!is_max && ct == DT_FLOAT32 && x->dtype == DT_FLOAT32 && t && t->vbytes >= 16 &&
-        t->vbytes / 4 <= 16 && kb->ctx->opt && kb->ctx->opt->opt == LW_O2 && kb_vloadable(kb, xb) &&
-        spatial >= 4 * (t->vbytes / 4)) {
-        gap_lower_vec(kb, n, xb, yb, spatial, (uint8_t)(t->vbytes / 4));
+    uint8_t L = kb_vector_lanes(kb);
+    if (!is_max && L && ct == DT_FLOAT32 && x->dtype == DT_FLOAT32 && kb_vloadable(kb, xb) &&
+        spatial >= L) {
+        gap_lower_vec(kb, n, xb, yb, spatial, L);
         kb_end(kb);
         return LW_OK;
     }

@@ -1759,7 +1759,7 @@ def vector_reductions(c):
     """Rows long enough for the vector reductions (-O2 on a target with vectors): a
     Softmax over 37 (its maximum's last vector overlapping, its sum with a tail), a
     LayerNormalization-17 over 67 with Mean and InvStdDev, and a GlobalAveragePool of
-    9x11 planes (four accumulators and a tail)."""
+    19x23 planes (four accumulators, the vectors past their last group, a tail)."""
     c.opset = 17
     x = c.input("x", (3, 37), -6.0, 6.0)
     c.node("Softmax", ["x"], ["y"])
@@ -1773,7 +1773,7 @@ def vector_reductions(c):
     c.output("n", n, abs((z - mean) * inv * scale) + abs(bias))
     c.output("mean", mean, abs(z).mean(axis=1, keepdims=True))
     c.output("inv", inv)
-    p = c.input("p", (1, 5, 9, 11))
+    p = c.input("p", (1, 5, 19, 23))
     c.node("GlobalAveragePool", ["p"], ["g"])
     c.output("g", p.mean(axis=(2, 3), keepdims=True), abs(p).mean(axis=(2, 3), keepdims=True))
 
