@@ -394,8 +394,9 @@ KExpr *kb_out_vec(KBuilder *kb, KIndex idx, uint32_t src, KIndex sidx, uint8_t L
 void kb_store_out_run(KBuilder *kb, uint32_t buf, KIndex y0, uint32_t src, KIndex s0, int64_t n,
                       uint8_t L)
 {
-    LW_ASSERT(src != buf);
-    if (L > 1 && n >= L && kb_out_vec(kb, y0, src, s0, L)) {
+    /* in place (src is buf): element by element, as the overlap would apply the
+     * epilogue twice */
+    if (L > 1 && n >= L && src != buf && kb_out_vec(kb, y0, src, s0, L)) {
         /* vectors of L, the last one ending at the run's end (overlapping the one before
          * it: those elements are stored twice, with the same value) */
         uint16_t v = kb_for(kb, n / L);

@@ -85,9 +85,9 @@ void kb_store_out(KBuilder *kb, uint32_t buf, KIndex idx, KExpr *val);
  * Emits no statement; NULL when a step of the epilogue has no vector form (then the
  * caller stores element by element). */
 KExpr *kb_out_vec(KBuilder *kb, KIndex idx, uint32_t src, KIndex sidx, uint8_t L);
-/* n consecutive elements from y0 of buf through the epilogue, from float32 src from s0
- * (another buffer): as vectors of L where n >= L and the epilogue has a vector form
- * (the last vector overlapping the one before it), else element by element. */
+/* n consecutive elements from y0 of buf through the epilogue, from float32 src from s0:
+ * as vectors of L where n >= L, src is another buffer and the epilogue has a vector
+ * form (the last vector overlapping the one before it), else element by element. */
 void kb_store_out_run(KBuilder *kb, uint32_t buf, KIndex y0, uint32_t src, KIndex s0, int64_t n,
                       uint8_t L);
 uint16_t kb_local(KBuilder *kb, KType t);

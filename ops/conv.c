@@ -210,14 +210,8 @@ static LwStatus conv_lower_unrolled(KBuilder *kb, const Node *n)
         kb_endfor_n(kb, nloops);
     }
     kb_endfor(kb); /* c */
-    if (kb->nepi || half) {
-        uint16_t ve = kb_for(kb, plane);
-        KIndex ye = ybase, se = sbase;
-        kidx_add(&ye, ve, 1);
-        kidx_add(&se, ve, 1);
-        kb_store_out(kb, yb, ye, kb_load(kb, sb, se));
-        kb_endfor(kb);
-    }
+    if (kb->nepi || half)
+        kb_store_out_run(kb, yb, ybase, sb, sbase, plane, 1);
     kb_endfor_n(kb, 3);
     kb_end(kb);
     return LW_OK;

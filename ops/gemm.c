@@ -730,14 +730,8 @@ static LwStatus matmul_lower(Ctx *ctx, KBuilder *kb, const Node *n)
                     kb_op(kb, KOP_MUL, kb_load(kb, abuf, ai), kb_load(kb, bbuf, bi)));
     kb_store(kb, accb, yi, acc);
     kb_endfor_n(kb, 2);
-    if (kb->nepi || half) {
-        uint16_t vf = kb_for(kb, N);
-        KIndex yf = yb0, sf = acc0;
-        kidx_add(&yf, vf, 1);
-        kidx_add(&sf, vf, 1);
-        kb_store_out(kb, yb, yf, kb_load(kb, accb, sf));
-        kb_endfor(kb);
-    }
+    if (kb->nepi || half)
+        kb_store_out_run(kb, yb, yb0, accb, acc0, N, 1);
     kb_endfor_n(kb, 1 + batch.rank);
     kb_end(kb);
     return LW_OK;
