@@ -350,10 +350,10 @@ static int invariant(const KExpr *e)
  * is the same for every element broadcast, float32 operations lane by lane, and at the root a
  * conversion to int8/uint8 for a narrowing store. NULL when some part has no vector
  * form. */
-static KExpr *widen(KBuilder *kb, const KExpr *e, const KExpr *x, uint8_t L, int root)
+static KExpr *widen(KBuilder *kb, const KExpr *e, const KExpr *x, KExpr *xv, uint8_t L, int root)
 {
     if (e == x)
-        return kb_vload(kb, x->u.load.buf, x->u.load.idx, L);
+        return xv;
     if (e->type.lanes != 1)
         return NULL;
     if (invariant(e))
@@ -363,7 +363,7 @@ static KExpr *widen(KBuilder *kb, const KExpr *e, const KExpr *x, uint8_t L, int
     if (e->kind == KE_CAST && root && (e->type.dt == DT_INT8 || e->type.dt == DT_UINT8) &&
         e->u.cast.a->type.dt == DT_FLOAT32 && e->u.cast.a->kind == KE_OP &&
         (e->u.cast.a->u.op.op == KOP_MIN || e->u.cast.a->u.op.op == KOP_MAX)) {
-        KExpr *a = widen(kb, e->u.cast.a, x, L, 0);
+        KExpr *a = widen(kb, e->u.cast.a, x, xv, L, 0);
         return a ? kb_cast(kb, e->type.dt, a) : NULL;
     }
     if (e->kind != KE_OP || e->type.dt != DT_FLOAT32)
@@ -374,21 +374,36 @@ static KExpr *widen(KBuilder *kb, const KExpr *e, const KExpr *x, uint8_t L, int
         return NULL;
     KExpr *a[3] = {0};
     for (int i = 0; i < kop_info(op)->arity; i++)
-        if (!(a[i] = widen(kb, e->u.op.a[i], x, L, 0)))
+        if (!(a[i] = widen(kb, e->u.op.a[i], x, xv, L, 0)))
             return NULL;
     return kb_op3(kb, op, a[0], a[1], a[2]);
 }
 
-KExpr *kb_out_vec(KBuilder *kb, KIndex idx, uint32_t src, KIndex sidx, uint8_t L)
+/* The epilogue of element idx applied to x, then over the L lanes of xv (x's vector) */
+static KExpr *out_vec(KBuilder *kb, KIndex idx, KExpr *x, KExpr *xv, uint8_t L)
 {
     ValueId cv[KB_MAX_EPI + 1];
     uint8_t reread[KB_MAX_EPI + 1] = {0};
     int any;
     epi_rereads(kb, cv, reread, &any);
-    if (any || !kb_vloadable(kb, src))
+    return any ? NULL : widen(kb, epi_apply(kb, idx, x), x, xv, L, 1);
+}
+
+KExpr *kb_out_vec(KBuilder *kb, KIndex idx, uint32_t src, KIndex sidx, uint8_t L)
+{
+    if (!kb_vloadable(kb, src))
         return NULL;
-    KExpr *x = kb_load(kb, src, sidx);
-    return widen(kb, epi_apply(kb, idx, x), x, L, 1);
+    return out_vec(kb, idx, kb_load(kb, src, sidx), kb_vload(kb, src, sidx, L), L);
+}
+
+KExpr *kb_out_vec_local(KBuilder *kb, KIndex idx, uint16_t local)
+{
+    KType t = kb->k->locals[local];
+    if (t.dt != DT_FLOAT32 || t.lanes < 2)
+        return NULL;
+    /* a lane of the local stands for the element (not a constant: that would be taken as
+     * the same for every lane) */
+    return out_vec(kb, idx, kb_lane(kb, local, 0), kb_var(kb, local), t.lanes);
 }
 
 void kb_store_out_run(KBuilder *kb, uint32_t buf, KIndex y0, uint32_t src, KIndex s0, int64_t n,

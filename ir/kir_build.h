@@ -85,6 +85,8 @@ void kb_store_out(KBuilder *kb, uint32_t buf, KIndex idx, KExpr *val);
  * Emits no statement; NULL when a step of the epilogue has no vector form (then the
  * caller stores element by element). */
 KExpr *kb_out_vec(KBuilder *kb, KIndex idx, uint32_t src, KIndex sidx, uint8_t L);
+/* kb_out_vec of the float32 vector local `local` (its lanes elements idx ..). */
+KExpr *kb_out_vec_local(KBuilder *kb, KIndex idx, uint16_t local);
 /* n consecutive elements from y0 of buf through the epilogue, from float32 src from s0:
  * as vectors of L where n >= L, src is another buffer and the epilogue has a vector
  * form (the last vector overlapping the one before it), else element by element. */

@@ -486,6 +486,12 @@ static void conv_blk_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vg, uint16_t
                 kb_store(kb, dst, ti, kb_var(kb, acc[i * nv + j]));
                 continue;
             }
+            /* the epilogue on the vector, stored narrowed, where it has a vector form */
+            KExpr *v = lanes > 1 ? kb_out_vec_local(kb, ti, acc[i * nv + j]) : NULL;
+            if (v) {
+                kb_store(kb, dst, ti, v);
+                continue;
+            }
             for (uint8_t l = 0; l < lanes; l++) {
                 KIndex tl = ti;
                 tl.base += l;
