@@ -277,7 +277,7 @@ static uint32_t epi_rereads(const KBuilder *kb, ValueId *cv, uint8_t *reread, in
 }
 
 /* The epilogue applied to val, the value of element idx; a value read again is kept in
- * a local (a statement), unless `noset` (then the caller checked there is none). */
+ * a local (a statement: callers that must emit none check epi_rereads first). */
 static KExpr *epi_apply(KBuilder *kb, KIndex idx, KExpr *val)
 {
     ValueId cv[KB_MAX_EPI + 1];
@@ -346,10 +346,10 @@ static int invariant(const KExpr *e)
     }
 }
 
-/* e, a scalar expression of element x (a load), over L lanes: x a vector load, what
- * is the same for every element broadcast, float32 operations lane by lane, and at the root a
- * conversion to int8/uint8 for a narrowing store. NULL when some part has no vector
- * form. */
+/* e, a scalar expression of element x, over L lanes: x replaced by xv (its L lanes),
+ * what is the same for every element broadcast, float32 operations lane by lane, and at
+ * the root a conversion to int8/uint8 for a narrowing store. NULL when some part has no
+ * vector form. */
 static KExpr *widen(KBuilder *kb, const KExpr *e, const KExpr *x, KExpr *xv, uint8_t L, int root)
 {
     if (e == x)
