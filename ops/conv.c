@@ -1528,7 +1528,8 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
             cb.xoff = xoff;
         }
     }
-    if (!cb.chan && !cb.dot && cb.VL < 8) /* planned for sdot, which did not apply */
+    /* a band of 4 lanes planned for sdot, which did not apply (masked tiles may be of 4) */
+    if (!cb.chan && !cb.masked && !cb.dot && cb.VL < 8)
         return 0;
     if (!cb.direct) {
         cb.cstride = S * cb.plane;
