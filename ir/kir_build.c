@@ -325,22 +325,24 @@ void kb_store_out(KBuilder *kb, uint32_t buf, KIndex idx, KExpr *val)
     kb_store(kb, buf, idx, epi_apply(kb, idx, val));
 }
 
-/* 1 when e has the same value in every lane: constants, and loads at a constant index
- * (a scalar parameter), combined */
-static int invariant(const KExpr *e)
+/* 1 when e has the same value for every element: constants and loads of one-element
+ * buffers (scalar parameters), combined. (A load at an index without loop variables is
+ * not enough: an epilogue input broadcast along the rows, r[n0] at a run's first
+ * element, is r[n0 + q] at its q-th.) */
+static int invariant(const KBuilder *kb, const KExpr *e)
 {
     switch (e->kind) {
     case KE_CONST:
         return 1;
     case KE_LOAD:
-        return e->u.load.idx.n == 0 && !e->u.load.nguard;
+        return kb->prog->bufs.data[e->u.load.buf].nelem == 1 && !e->u.load.nguard;
     case KE_OP:
         for (int i = 0; i < kop_info(e->u.op.op)->arity; i++)
-            if (!invariant(e->u.op.a[i]))
+            if (!invariant(kb, e->u.op.a[i]))
                 return 0;
         return 1;
     case KE_CAST:
-        return e->type.lanes == 1 && invariant(e->u.cast.a);
+        return e->type.lanes == 1 && invariant(kb, e->u.cast.a);
     default:
         return 0;
     }
@@ -356,7 +358,7 @@ static KExpr *widen(KBuilder *kb, const KExpr *e, const KExpr *x, KExpr *xv, uin
         return xv;
     if (e->type.lanes != 1)
         return NULL;
-    if (invariant(e))
+    if (invariant(kb, e))
         return e->type.dt == DT_FLOAT32 ? kb_splat(kb, (KExpr *)e, L) : NULL;
     /* the narrowing store's lanes must hold integers in range: a clamp's (QuantizeLinear's
      * min(max(round(v) + zp, lo), hi)) */
@@ -414,18 +416,23 @@ void kb_store_out_run(KBuilder *kb, uint32_t buf, KIndex y0, uint32_t src, KInde
     if (L > 1 && n >= L && src != buf && kb_out_vec(kb, y0, src, s0, L)) {
         /* vectors of L, the last one ending at the run's end (overlapping the one before
          * it: those elements are stored twice, with the same value) */
+        /* (what has a vector form does not depend on the element: see invariant) */
         uint16_t v = kb_for(kb, n / L);
         KIndex yi = y0, si = s0;
         kidx_add(&yi, v, L);
         kidx_add(&si, v, L);
-        kb_store(kb, buf, yi, kb_out_vec(kb, yi, src, si, L));
+        KExpr *e = kb_out_vec(kb, yi, src, si, L);
+        LW_ASSERT(e);
+        kb_store(kb, buf, yi, e);
         kb_endfor(kb);
         if (n % L) {
             yi = y0;
             si = s0;
             yi.base += n - L;
             si.base += n - L;
-            kb_store(kb, buf, yi, kb_out_vec(kb, yi, src, si, L));
+            e = kb_out_vec(kb, yi, src, si, L);
+            LW_ASSERT(e);
+            kb_store(kb, buf, yi, e);
         }
         return;
     }
