@@ -56,7 +56,7 @@ static const char usage_text[] =
     "  --calibration=DIR        the quantizer's inputs: DIR/<sample>/input_K.pb for the\n"
     "                           K-th graph input, one folder per sample\n"
     "  --calibration-method=M   activation ranges by minmax (default), percentile\n"
-    "                           (99.99%% of the values) or mse (least quantization error)\n"
+    "                           (99.99% of the values) or mse (least quantization error)\n"
     "  --keep-float=NODE,...    leave these nodes (ONNX node names) in float\n"
     "  --quant-budget=DB        keep a node in float when its int8 weights or uint8 input\n"
     "                           have a signal-to-quantization-noise ratio below DB on the\n"
