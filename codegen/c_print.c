@@ -258,6 +258,22 @@ static void vec_op_expr(Printer *pr, const KExpr *e)
     sb_putc(pr->sb, ')');
 }
 
+/* The start of a call on L int8/uint8 elements at &buf[idx] (dt: which): lw_v<op>{s8,u8}L(
+ * &buf[idx] (a converting load's lw_vcvt, a narrowing store's lw_vst), recorded in
+ * used[s8] for the helpers' definitions. */
+static void byte_vec_call(Printer *pr, const char *op, uint32_t *used, DType dt, uint8_t lanes,
+                          uint32_t buf, const KIndex *idx)
+{
+    int s8 = dt == DT_INT8;
+    pr->vec_used |= vec_bit(lanes);
+    used[s8] |= vec_bit(lanes);
+    sb_printf(pr->sb, "lw_v%s%s%u(&", op, s8 ? "s8" : "u8", lanes);
+    put_buf(pr, buf);
+    sb_putc(pr->sb, '[');
+    put_index(pr, idx);
+    sb_putc(pr->sb, ']');
+}
+
 /* An operand that min, max and abs may print more than once: its text stays short. */
 static int simple_operand(const KExpr *e)
 {
@@ -582,14 +598,9 @@ static void expr(Printer *pr, const KExpr *e)
         }
         if (e->type.lanes > 1) { /* a converting load: lw_vcvt{u8,s8}<L>(&buf[idx]) */
             const KExpr *l = e->u.cast.a;
-            int s8 = from == DT_INT8;
-            pr->vec_used |= vec_bit(e->type.lanes);
-            pr->cvt_used[s8] |= vec_bit(e->type.lanes);
-            sb_printf(sb, "lw_vcvt%s%u(&", s8 ? "s8" : "u8", e->type.lanes);
-            put_buf(pr, l->u.load.buf);
-            sb_putc(sb, '[');
-            put_index(pr, &l->u.load.idx);
-            sb_puts(sb, "])");
+            byte_vec_call(pr, "cvt", pr->cvt_used, from, e->type.lanes, l->u.load.buf,
+                          &l->u.load.idx);
+            sb_putc(sb, ')');
             return;
         }
         const char *conv = from == DT_FLOAT16   ? "lwrt_f16_to_f32"
@@ -700,14 +711,9 @@ static void stmt(Printer *pr, const KStmt *s, int ind)
         if (s->u.store.val->type.lanes > 1 && s->u.store.val->kind == KE_CAST &&
             s->u.store.val->type.dt != DT_FLOAT32) { /* narrowing: lw_vst{u8,s8}L(&b[i], v) */
             const KExpr *v = s->u.store.val;
-            int s8 = v->type.dt == DT_INT8;
-            pr->vec_used |= vec_bit(v->type.lanes);
-            pr->nst_used[s8] |= vec_bit(v->type.lanes);
-            sb_printf(sb, "lw_vst%s%u(&", s8 ? "s8" : "u8", v->type.lanes);
-            put_buf(pr, s->u.store.buf);
-            sb_putc(sb, '[');
-            put_index(pr, &s->u.store.idx);
-            sb_puts(sb, "], ");
+            byte_vec_call(pr, "st", pr->nst_used, v->type.dt, v->type.lanes, s->u.store.buf,
+                          &s->u.store.idx);
+            sb_puts(sb, ", ");
             expr(pr, v->u.cast.a);
             sb_puts(sb, ");\n");
             return;

@@ -1382,15 +1382,14 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
     double wbytes = (double)shape_count(&w->shape) * 4.0;
     double best = 1e30;
     int64_t vmax = t->vbytes / 4, mr0 = cb.MR;
+    /* the int8 dot product x's integers would take, if any (1 VNNI, 2 sdot; see below) */
+    DType bdt = DT_UNDEFINED;
+    int32_t xoff = 0;
+    int isa =
+        xint ? quant_dot_bytes(t, op_in(kb->g, kb->at_load[n->in[0]], 0)->dtype, &bdt, &xoff) : 0;
     /* tiles of 8 lanes or more, or NEON's 4 for the int8 dot products (sdot) over the
      * band: a float band of 4 lanes is not planned (the unrolled schedule serves those) */
-    int64_t vlmin = 8;
-    if (vmax == 4 && xint && cb.G == 1 && !cb.direct) {
-        DType bd;
-        int32_t xo;
-        if (quant_dot_bytes(t, op_in(kb->g, kb->at_load[n->in[0]], 0)->dtype, &bd, &xo) == 2)
-            vlmin = 4;
-    }
+    int64_t vlmin = vmax == 4 && isa == 2 && cb.G == 1 && !cb.direct ? 4 : 8;
     /* in place only when the tile scratch does not fit: measured slower (the sums' rows
      * are a whole plane apart, and the epilogue reads them back) */
     for (int ip = 0; ip < 2 && best >= 1e30; ip++) {
@@ -1506,10 +1505,6 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
      * still fit: four multiply-adds a lane per instruction, and no conversions. AVX-512
      * VNNI takes the band as uint8 (int8 x plus 128), AArch64's sdot as int8 (uint8 x
      * less 128); the channel vectors' 4 lanes are NEON's. */
-    DType bdt = DT_UNDEFINED;
-    int32_t xoff = 0;
-    int isa =
-        xint ? quant_dot_bytes(t, op_in(kb->g, kb->at_load[n->in[0]], 0)->dtype, &bdt, &xoff) : 0;
     int vnni = isa == 1, sdot = isa == 2;
     int dot_band = !cb.chan && !cb.masked && !cb.direct && !cb.inplace &&
                    (vnni ? cb.VL == 16 || cb.VL == 8 : sdot && cb.VL == 4);
