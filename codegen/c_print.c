@@ -1012,7 +1012,7 @@ static void print_int_helpers(StrBuf *c, uint32_t used, const uint32_t *dot)
         return;
     sb_puts(c, "/* int32 vectors and the four-way int8 dot product */\n"
                "#if defined(__GNUC__) || defined(__clang__)\n"
-               "#if defined(__AVX512VNNI__) || defined(__AVXVNNI__)\n#include <immintrin.h>\n"
+               "#if defined(__AVX2__)\n#include <immintrin.h>\n"
                "#elif defined(__ARM_FEATURE_DOTPROD) && defined(__aarch64__)\n"
                "#include <arm_neon.h>\n#endif\n"
                "typedef int32_t lw_i32b __attribute__((aligned(1), may_alias));\n"
@@ -1032,17 +1032,35 @@ static void print_int_helpers(StrBuf *c, uint32_t used, const uint32_t *dot)
             if (!(dot[k] & vec_bit(L)))
                 continue;
             const char *sg = dot_sig[k];
+            /* without VNNI, exactly: the even and the odd bytes of each 16-bit half
+             * widened to int16 (uint8 zero-extended, int8 sign-extended), vpmaddwd
+             * sums each pair of products into int32 (at most 2 * 255 * 128 in
+             * magnitude: no saturation, unlike vpmaddubsw) */
             if (k == 0 && L == 16)
                 sb_puts(c, "#if defined(__AVX512VNNI__)\n#define lw_vdotus16(acc, a, b) "
                            "((lw_i32x16)_mm512_dpbusd_epi32((__m512i)(acc), (__m512i)(a), "
-                           "(__m512i)(b)))\n");
+                           "(__m512i)(b)))\n"
+                           "#elif defined(__AVX512BW__)\n"
+                           "#define lw_vdotus16(acc, a, b) __extension__({ __m512i x_ = "
+                           "(__m512i)(a), y_ = (__m512i)(b); (lw_i32x16)_mm512_add_epi32("
+                           "(__m512i)(acc), _mm512_add_epi32(_mm512_madd_epi16("
+                           "_mm512_and_si512(x_, _mm512_set1_epi16(255)), _mm512_srai_epi16("
+                           "_mm512_slli_epi16(y_, 8), 8)), _mm512_madd_epi16(_mm512_srli_epi16("
+                           "x_, 8), _mm512_srai_epi16(y_, 8)))); })\n");
             else if (k == 0 && L == 8)
                 sb_puts(c, "#if defined(__AVX512VNNI__) && defined(__AVX512VL__)\n"
                            "#define lw_vdotus8(acc, a, b) ((lw_i32x8)_mm256_dpbusd_epi32("
                            "(__m256i)(acc), (__m256i)(a), (__m256i)(b)))\n"
                            "#elif defined(__AVXVNNI__)\n"
                            "#define lw_vdotus8(acc, a, b) ((lw_i32x8)_mm256_dpbusd_avx_epi32("
-                           "(__m256i)(acc), (__m256i)(a), (__m256i)(b)))\n");
+                           "(__m256i)(acc), (__m256i)(a), (__m256i)(b)))\n"
+                           "#elif defined(__AVX2__)\n"
+                           "#define lw_vdotus8(acc, a, b) __extension__({ __m256i x_ = "
+                           "(__m256i)(a), y_ = (__m256i)(b); (lw_i32x8)_mm256_add_epi32("
+                           "(__m256i)(acc), _mm256_add_epi32(_mm256_madd_epi16("
+                           "_mm256_and_si256(x_, _mm256_set1_epi16(255)), _mm256_srai_epi16("
+                           "_mm256_slli_epi16(y_, 8), 8)), _mm256_madd_epi16(_mm256_srli_epi16("
+                           "x_, 8), _mm256_srai_epi16(y_, 8)))); })\n");
             else if (k == 1 && L == 4)
                 sb_puts(c, "#if defined(__ARM_FEATURE_DOTPROD) && defined(__aarch64__)\n"
                            "#define lw_vdotss4(acc, a, b) ((lw_i32x4)vdotq_s32((int32x4_t)(acc), "

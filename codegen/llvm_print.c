@@ -61,6 +61,7 @@ typedef struct LPrinter {
     LLVMValueRef fmuladd_f32, fmuladd_f64;
     int roundeven; /* the target rounds to even in one instruction: llvm.roundeven, not the helper */
     int vnni, sdot; /* the target's four-way int8 dot products (KE_DOT4) */
+    int pmadd;      /* 2 (AVX-512BW), 1 (AVX2): vpmaddwd for them without VNNI */
 } LPrinter;
 
 /* ---------------------------------------------------------------- types */
@@ -466,6 +467,29 @@ static LLVMValueRef dot4(LPrinter *lp, const KExpr *e)
         name = L == 16 ? "llvm.x86.avx512.vpdpbusd.512" : "llvm.x86.avx512.vpdpbusd.256";
     else if (!ua && !ub && lp->sdot && L == 4)
         name = "llvm.aarch64.neon.sdot", nover = 2;
+    if (!name && ua && !ub && (L == 16 ? lp->pmadd == 2 : L == 8 && lp->pmadd)) {
+        /* VNNI's exact form: the even and the odd bytes of each 16-bit half widened in
+         * place (uint8 a by a mask and a shift, int8 b by arithmetic shifts), two
+         * vpmaddwd sum their products in pairs (no saturation) */
+        const char *pm = L == 16 ? "llvm.x86.avx512.pmaddw.d.512" : "llvm.x86.avx2.pmadd.wd";
+        unsigned id = LLVMLookupIntrinsicID(pm, strlen(pm));
+        LW_ASSERT(id != 0);
+        LLVMValueRef f = LLVMGetIntrinsicDeclaration(lp->M, id, NULL, 0);
+        LLVMTypeRef ft = LLVMIntrinsicGetType(lp->C, id, NULL, 0);
+        LLVMTypeRef VH = LLVMVectorType(lp->i16, 2 * L);
+        LLVMValueRef a16 = LLVMBuildBitCast(B, av, VH, ""), b16 = LLVMBuildBitCast(B, bv, VH, "");
+        LLVMValueRef lanes8[32], lanes255[32];
+        for (unsigned i = 0; i < 2 * L; i++)
+            lanes8[i] = cint(lp->i16, 8), lanes255[i] = cint(lp->i16, 255);
+        LLVMValueRef k8 = LLVMConstVector(lanes8, 2 * L), k255 = LLVMConstVector(lanes255, 2 * L);
+        LLVMValueRef ae = LLVMBuildAnd(B, a16, k255, ""), ao = LLVMBuildLShr(B, a16, k8, "");
+        LLVMValueRef be = LLVMBuildAShr(B, LLVMBuildShl(B, b16, k8, ""), k8, "");
+        LLVMValueRef bo = LLVMBuildAShr(B, b16, k8, "");
+        LLVMValueRef e2[2] = {ae, be}, o2[2] = {ao, bo};
+        LLVMValueRef pe = LLVMBuildCall2(B, ft, f, e2, 2, ""),
+                     po = LLVMBuildCall2(B, ft, f, o2, 2, "");
+        return LLVMBuildAdd(B, acc, LLVMBuildAdd(B, pe, po, ""), "");
+    }
     if (name) {
         unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
         LW_ASSERT(id != 0);
@@ -1125,6 +1149,10 @@ LwStatus llvm_print(Ctx *ctx, const char *prefix, StrBuf *h)
         lp.roundeven = (ctx->target->isa & ISA_ROUND) != 0;
         lp.vnni = !strncmp(triple, "x86_64", 6) && (ctx->target->isa & ISA_AVX512VNNI);
         lp.sdot = !strncmp(triple, "aarch64", 7) && (ctx->target->isa & ISA_DOTPROD);
+        lp.pmadd = strncmp(triple, "x86_64", 6)       ? 0
+                   : (ctx->target->isa & ISA_AVX512F) ? 2
+                   : (ctx->target->isa & ISA_AVX2)    ? 1
+                                                      : 0;
         st = run_llvm(&lp, prefix, tm);
         LLVMDisposeBuilder(lp.B);
         LLVMDisposeModule(lp.M);

@@ -1390,6 +1390,10 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
     /* tiles of 8 lanes or more, or NEON's 4 for the int8 dot products (sdot) over the
      * band: a float band of 4 lanes is not planned (the unrolled schedule serves those) */
     int64_t vlmin = vmax == 4 && isa == 2 && cb.G == 1 && !cb.direct ? 4 : 8;
+    /* registers a tile holds besides its sums, per vector of positions and in all: the
+     * dot product's exact form without VNNI splits each operand in two */
+    int emul = isa == 1 && !(t->isa & ISA_AVX512VNNI) && cb.G == 1;
+    int64_t xregs = emul ? 2 : 1, wregs = emul ? 3 : 1;
     /* in place only when the tile scratch does not fit: measured slower (the sums' rows
      * are a whole plane apart, and the epilogue reads them back) */
     for (int ip = 0; ip < 2 && best >= 1e30; ip++) {
@@ -1398,7 +1402,7 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
     cb.inplace = ip;
     cb.MR = ip ? mr_inplace : mr0;
     for (int64_t vl = vmax; vl >= vlmin && vl >= vmax / 2; vl /= 2)
-        for (int64_t nrv = 1; nrv <= 4 && cb.MR * nrv + nrv + 1 <= t->nvregs; nrv++) {
+        for (int64_t nrv = 1; nrv <= 4 && cb.MR * nrv + xregs * nrv + wregs <= t->nvregs; nrv++) {
             int64_t T = nrv * vl;
             /* vector operations per tile and (channel, tap): the FMAs or the loads */
             double per = (double)(cb.MR * nrv > cb.MR + xc * nrv ? cb.MR * nrv : cb.MR + xc * nrv);
@@ -1510,7 +1514,8 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
                    (vnni ? cb.VL == 16 || cb.VL == 8 : sdot && cb.VL == 4);
     int dot_chan = cb.chan && !cb.chan_out && !cb.direct &&
                    (vnni ? cb.VL == 16 || cb.VL == 8 : sdot && cb.VL == 4);
-    if (xint && cb.G == 1 && (dot_band || dot_chan) &&
+    /* the exact form without VNNI costs too much for channels padded to a multiple of 4 */
+    if (xint && cb.G == 1 && (dot_band || dot_chan) && !(emul && cb.Cg % 4) &&
         quant_int_weights(kb->a, w, cb.Mg, cb.Cg * cb.ntap, 0, &cb.wq, &cb.wsc)) {
         uint64_t tile =
             cb.chan ? (uint64_t)(cb.CR * cb.CN * cb.VL * 4) : (uint64_t)(cb.MR * cb.Ptmax * 4);

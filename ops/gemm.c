@@ -368,7 +368,7 @@ static void gemm_blk_dot_plan(const Ctx *ctx, KBuilder *kb, const Node *n, GemmB
         !quant_int_weights(kb->a, b, trans ? gb->N : gb->K, trans ? gb->K : gb->N, !trans, &gb->wq,
                            &gb->wsc))
         return;
-    int64_t vl = sdot ? 4 : gb->N % 16 ? 8 : 16;
+    int64_t vl = sdot ? 4 : gb->N % 16 || t->vbytes < 64 ? 8 : 16;
     GemmBlk d = *gb;
     d.VL = vl;
     d.T = d.NRV * vl;

@@ -145,8 +145,9 @@ int quant_dq_params(Arena *a, const Graph *g, const Node *n, QuantParams *out);
 int quant_int_weights(Arena *a, const Value *w, int64_t R, int64_t C, int cols, const int8_t **wq,
                       const float **wsc);
 /* The bytes target t's four-way int8 dot product takes for activations of type xdt:
- * *bdt, and *xoff to add to each (VNNI: uint8, int8 plus 128; AArch64 sdot: int8, uint8
- * less 128). 1 for VNNI, 2 for sdot, 0 when t has neither. */
+ * *bdt, and *xoff to add to each (x86-64: uint8, int8 plus 128; AArch64 sdot: int8, uint8
+ * less 128). 1 for x86-64 (VNNI's vpdpbusd, or its exact form in two vpmaddwd on AVX2
+ * and AVX-512 without VNNI), 2 for sdot, 0 when t has neither. */
 int quant_dot_bytes(const Target *t, DType xdt, DType *bdt, int32_t *xoff);
 /* A dot product's per-channel tables for int8 weights wq [nch][K] with scales wsc and
  * activations stored with zero point xz (their own plus xoff) and scale xsc: zc, the

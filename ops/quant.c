@@ -511,7 +511,7 @@ int quant_int_weights(Arena *a, const Value *w, int64_t R, int64_t C, int cols, 
 
 int quant_dot_bytes(const Target *t, DType xdt, DType *bdt, int32_t *xoff)
 {
-    int vnni = (t->isa & ISA_AVX512VNNI) != 0;
+    int vnni = (t->isa & (ISA_AVX512VNNI | ISA_AVX2)) != 0;
     if (!vnni && !(t->isa & ISA_DOTPROD))
         return 0;
     *bdt = vnni ? DT_UINT8 : DT_INT8;
