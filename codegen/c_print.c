@@ -38,6 +38,7 @@ typedef struct Printer {
     uint32_t cvt_used[2]; /* bit L: converting loads of L uint8 [0] / int8 [1] lanes */
     uint32_t ivec_used;   /* bit L: int32 vectors of L lanes (lw_i32xL and its helpers) */
     uint32_t dot_used[3]; /* bit L: dot products into L lanes, us / ss / uu (dot_sig) */
+    int dot2_used;        /* lw_smlad: two-way int16 dot products */
     uint32_t vdiv_used, vround_used; /* bit L: lw_vdivL, lw_vroundL */
     uint32_t nst_used[2];            /* bit L: narrowing stores of L uint8 [0] / int8 [1] lanes */
     uint64_t *woff; /* weight offsets in the blob */
@@ -640,6 +641,20 @@ static void expr(Printer *pr, const KExpr *e)
         expr(pr, e->u.lane.a);
         sb_printf(sb, ", %u)", e->u.lane.i);
         return;
+    case KE_DOT2: /* lw_smlad(acc, &a[i], &b[j]) */
+        pr->dot2_used = 1;
+        sb_puts(sb, "lw_smlad(");
+        expr(pr, e->u.dot.acc);
+        for (int i = 0; i < 2; i++) {
+            const KExpr *l = i ? e->u.dot.b : e->u.dot.a;
+            sb_puts(sb, ", &");
+            put_buf(pr, l->u.load.buf);
+            sb_putc(sb, '[');
+            put_index(pr, &l->u.load.idx);
+            sb_putc(sb, ']');
+        }
+        sb_putc(sb, ')');
+        return;
     case KE_DOT4: { /* lw_vdot{us,ss,uu}<L>(acc, a, b), the uint8 operand first */
         KDotSide sd[2];
         kir_dot_sides(e, sd);
@@ -1117,6 +1132,28 @@ static void print_int_helpers(StrBuf *c, uint32_t used, const uint32_t *dot)
             }
     }
     sb_puts(c, "#endif\n\n");
+}
+
+/* lw_smlad(acc, a, b): acc + a[0] * b[0] + a[1] * b[1] for int16 pairs, wrapping; where
+ * the compiler targets Armv7E-M's DSP extension (Cortex-M4, M7, M33), one smlad of the
+ * two pairs as words (unaligned loads, which those cores allow) */
+static void print_dot2_helper(StrBuf *c, int used)
+{
+    if (!used)
+        return;
+    sb_puts(c, "/* two int16 products added to an int32 */\n"
+               "#if defined(__ARM_FEATURE_DSP) && defined(__ARM_FEATURE_SIMD32) && "
+               "(defined(__GNUC__) || defined(__clang__))\n"
+               "#include <arm_acle.h>\n"
+               "typedef int32_t lw_i16x2w __attribute__((aligned(2), may_alias));\n"
+               "static inline int32_t lw_smlad(int32_t acc, const int16_t *a, const int16_t *b)\n"
+               "{\n    return __smlad(*(const lw_i16x2w *)(const void *)a, "
+               "*(const lw_i16x2w *)(const void *)b, acc);\n}\n"
+               "#else\n"
+               "static inline int32_t lw_smlad(int32_t acc, const int16_t *a, const int16_t *b)\n"
+               "{\n    return (int32_t)((uint32_t)acc + (uint32_t)(a[0] * b[0]) + "
+               "(uint32_t)(a[1] * b[1]));\n}\n"
+               "#endif\n\n");
 }
 
 static void kernel_comment(Printer *pr, const Kernel *k)
@@ -1752,6 +1789,7 @@ LwStatus c_print(Ctx *ctx, const char *prefix, StrBuf *c, StrBuf *h, CBlob *blob
     print_cvt_helpers(c, pr.cvt_used);
     print_requant_helpers(c, pr.vdiv_used, pr.vround_used, pr.nst_used);
     print_int_helpers(c, pr.ivec_used, pr.dot_used);
+    print_dot2_helper(c, pr.dot2_used);
     print_minmax_helpers(c, pr.mm_used);
     if (pr.need_clamp)
         sb_puts(c, "static inline int32_t lw_clamp(int32_t v, int32_t n)\n{\n"

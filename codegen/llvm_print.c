@@ -62,6 +62,7 @@ typedef struct LPrinter {
     int roundeven; /* the target rounds to even in one instruction: llvm.roundeven, not the helper */
     int vnni, sdot; /* the target's four-way int8 dot products (KE_DOT4) */
     int pmadd;      /* 2 (AVX-512BW), 1 (AVX2): vpmaddwd for them without VNNI */
+    int smlad;      /* Armv7E-M's DSP extension: llvm.arm.smlad for KE_DOT2 */
 } LPrinter;
 
 /* ---------------------------------------------------------------- types */
@@ -515,6 +516,34 @@ static LLVMValueRef dot4(LPrinter *lp, const KExpr *e)
     return sum;
 }
 
+/* KE_DOT2: smlad of the two int16 pairs loaded as words where the target has it, else
+ * the products sign-extended and added */
+static LLVMValueRef dot2(LPrinter *lp, const KExpr *e)
+{
+    LLVMBuilderRef B = lp->B;
+    LLVMValueRef acc = expr(lp, e->u.dot.acc), v[2];
+    for (int i = 0; i < 2; i++) {
+        const KExpr *l = i ? e->u.dot.b : e->u.dot.a;
+        v[i] = load_elem(lp, l->u.load.buf, index_val(lp, &l->u.load.idx), 2);
+    }
+    if (lp->smlad) {
+        const char *name = "llvm.arm.smlad";
+        unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+        LW_ASSERT(id != 0);
+        LLVMValueRef f = LLVMGetIntrinsicDeclaration(lp->M, id, NULL, 0);
+        LLVMTypeRef ft = LLVMIntrinsicGetType(lp->C, id, NULL, 0);
+        LLVMValueRef args[3] = {LLVMBuildBitCast(B, v[0], lp->i32, ""),
+                                LLVMBuildBitCast(B, v[1], lp->i32, ""), acc};
+        return LLVMBuildCall2(B, ft, f, args, 3, "");
+    }
+    LLVMTypeRef W2 = LLVMVectorType(lp->i32, 2);
+    LLVMValueRef p =
+        LLVMBuildMul(B, LLVMBuildSExt(B, v[0], W2, ""), LLVMBuildSExt(B, v[1], W2, ""), "");
+    LLVMValueRef p0 = LLVMBuildExtractElement(B, p, LLVMConstNull(lp->i32), "");
+    LLVMValueRef p1 = LLVMBuildExtractElement(B, p, cint(lp->i32, 1), "");
+    return LLVMBuildAdd(B, LLVMBuildAdd(B, acc, p0, ""), p1, "");
+}
+
 static LLVMValueRef expr(LPrinter *lp, const KExpr *e)
 {
     LLVMBuilderRef B = lp->B;
@@ -582,6 +611,8 @@ static LLVMValueRef expr(LPrinter *lp, const KExpr *e)
         return LLVMBuildExtractElement(B, expr(lp, e->u.lane.a), cint(lp->i32, e->u.lane.i), "");
     case KE_DOT4:
         return dot4(lp, e);
+    case KE_DOT2:
+        return dot2(lp, e);
     case KE_HREDUCE:
         break;
     }
@@ -1149,6 +1180,7 @@ LwStatus llvm_print(Ctx *ctx, const char *prefix, StrBuf *h)
         lp.roundeven = (ctx->target->isa & ISA_ROUND) != 0;
         lp.vnni = !strncmp(triple, "x86_64", 6) && (ctx->target->isa & ISA_AVX512VNNI);
         lp.sdot = !strncmp(triple, "aarch64", 7) && (ctx->target->isa & ISA_DOTPROD);
+        lp.smlad = !strncmp(triple, "thumbv7em", 9);
         lp.pmadd = strncmp(triple, "x86_64", 6)       ? 0
                    : (ctx->target->isa & ISA_AVX512F) ? 2
                    : (ctx->target->isa & ISA_AVX2)    ? 1

@@ -241,7 +241,8 @@ static uint64_t expr_macs(const KExpr *e, int depth)
     case KE_LANE:
         return expr_macs(e->u.lane.a, depth + 1);
     case KE_DOT4: /* four per lane */
-        m = 4 * (uint64_t)e->type.lanes;
+    case KE_DOT2: /* two */
+        m = (e->kind == KE_DOT2 ? 2 : 4) * (uint64_t)e->type.lanes;
         return sat_add(
             m, sat_add(expr_macs(e->u.dot.acc, depth + 1), expr_macs(e->u.dot.b, depth + 1)));
     }
@@ -355,6 +356,7 @@ static int int_value(const MacWalk *w, const KExpr *e, const Bind *b, int depth,
     case KE_HREDUCE:
     case KE_LANE:
     case KE_DOT4:
+    case KE_DOT2:
         return 0;
     }
     return 0;
@@ -396,6 +398,7 @@ static int expr_uses_var(const KExpr *e, uint16_t v, int depth)
     case KE_LANE:
         return expr_uses_var(e->u.lane.a, v, depth + 1);
     case KE_DOT4:
+    case KE_DOT2:
         return expr_uses_var(e->u.dot.acc, v, depth + 1) ||
                expr_uses_var(e->u.dot.a, v, depth + 1) || expr_uses_var(e->u.dot.b, v, depth + 1);
     }

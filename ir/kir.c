@@ -83,6 +83,7 @@ static void used_expr(const KExpr *e, uint8_t *u)
         used_expr(e->u.lane.a, u);
         return;
     case KE_DOT4:
+    case KE_DOT2:
         used_expr(e->u.dot.acc, u);
         used_expr(e->u.dot.a, u);
         used_expr(e->u.dot.b, u);

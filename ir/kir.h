@@ -96,7 +96,8 @@ typedef enum KExprKind {
     KE_SPLAT,   /* scalar to all lanes */
     KE_HREDUCE, /* horizontal reduction of a vector with an op */
     KE_LANE,    /* one lane of a vector local, as a scalar */
-    KE_DOT4     /* int32 lanes: acc + per lane, the sum of four products of int8/uint8 */
+    KE_DOT4,    /* int32 lanes: acc + per lane, the sum of four products of int8/uint8 */
+    KE_DOT2     /* int32: acc + the sum of two products of int16 (Armv7E-M's smlad) */
 } KExprKind;
 
 typedef struct KExpr KExpr;
@@ -148,6 +149,8 @@ struct KExpr {
          * bit 0 (a) or 1 (b), on a 4-lane operand: its bytes with their top bit flipped,
          * int8 x read as uint8 x + 128 (for vpdpbusd's uint8 side), uint8 x as int8
          * x - 128 (for sdot). */
+        /* KE_DOT2: acc an int32 scalar; a and b unguarded KE_LOADs of two int16 (lanes 2:
+         * the elements at idx and idx + 1); acc + a[0] * b[0] + a[1] * b[1], wrapping */
         struct {
             KExpr *acc, *a, *b;
             uint8_t flip;

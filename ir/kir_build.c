@@ -820,6 +820,18 @@ KExpr *kb_dot4(KBuilder *kb, KExpr *acc, KDotArg a, KDotArg b)
     return e;
 }
 
+KExpr *kb_dot2(KBuilder *kb, KExpr *acc, uint32_t abuf, KIndex ai, uint32_t bbuf, KIndex bi)
+{
+    LW_ASSERT(acc->type.dt == DT_INT32 && acc->type.lanes == 1);
+    KExpr *e = new_expr(kb, KE_DOT2, acc->type);
+    e->u.dot.acc = acc;
+    e->u.dot.a = raw_load(kb, abuf, ai);
+    e->u.dot.b = raw_load(kb, bbuf, bi);
+    LW_ASSERT(e->u.dot.a->type.dt == DT_INT16 && e->u.dot.b->type.dt == DT_INT16);
+    e->u.dot.a->type.lanes = e->u.dot.b->type.lanes = 2;
+    return e;
+}
+
 KExpr *kb_splat(KBuilder *kb, KExpr *a, uint8_t lanes)
 {
     LW_ASSERT(a->type.lanes == 1);

@@ -145,6 +145,8 @@ typedef struct KDotArg {
 } KDotArg;
 /* acc (int32 x L) plus per lane the four-way dot product of a's and b's (KE_DOT4) */
 KExpr *kb_dot4(KBuilder *kb, KExpr *acc, KDotArg a, KDotArg b);
+/* acc (int32) + abuf[ai] * bbuf[bi] + abuf[ai + 1] * bbuf[bi + 1], int16 buffers (KE_DOT2) */
+KExpr *kb_dot2(KBuilder *kb, KExpr *acc, uint32_t abuf, KIndex ai, uint32_t bbuf, KIndex bi);
 /* One row of a register tile: acc[j] = a * x[j] + acc[j] for j < n (locals; a scalar
  * broadcast to the locals' lanes). */
 void kb_fma_row(KBuilder *kb, const uint16_t *acc, KExpr *a, const uint16_t *x, int64_t n);

@@ -92,6 +92,7 @@ static int walk_expr(const Pair *p, KExpr *e, int fix)
     case KE_LANE:
         return walk_expr(p, e->u.lane.a, fix);
     case KE_DOT4:
+    case KE_DOT2:
         return walk_expr(p, e->u.dot.acc, fix) && walk_expr(p, e->u.dot.a, fix) &&
                walk_expr(p, e->u.dot.b, fix);
     }

@@ -100,7 +100,8 @@ static void dump_expr(const KExpr *e, StrBuf *sb)
         sb_printf(sb, "[%u]", e->u.lane.i);
         return;
     case KE_DOT4:
-        sb_puts(sb, e->u.dot.flip ? "dot4<flip>(" : "dot4(");
+    case KE_DOT2:
+        sb_puts(sb, e->kind == KE_DOT2 ? "dot2(" : e->u.dot.flip ? "dot4<flip>(" : "dot4(");
         dump_expr(e->u.dot.acc, sb);
         sb_puts(sb, ", ");
         dump_expr(e->u.dot.a, sb);

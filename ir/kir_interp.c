@@ -472,6 +472,16 @@ static KV eval(Interp *in, const KExpr *e, uint8_t lane)
         return eval(in, e->u.cast.a, 0);
     case KE_LANE:
         return eval(in, e->u.lane.a, e->u.lane.i);
+    case KE_DOT2: { /* wraps to int32 as smlad does */
+        const KExpr *a = e->u.dot.a, *b = e->u.dot.b;
+        int64_t ia = idx_val(in, &a->u.load.idx), ib = idx_val(in, &b->u.load.idx);
+        uint32_t sum = (uint32_t)eval(in, e->u.dot.acc, lane).i;
+        for (int j = 0; j < 2; j++)
+            sum += (uint32_t)(load_elem(in, a->u.load.buf, ia + j).i *
+                              load_elem(in, b->u.load.buf, ib + j).i);
+        r.i = (int32_t)sum;
+        return r;
+    }
     case KE_DOT4: {
         /* wraps to int32 as vpdpbusd and sdot do */
         const KExpr *a = e->u.dot.a, *b = e->u.dot.b;

@@ -124,9 +124,10 @@ static void check_access(const VState *s, uint32_t buf, const KIndex *ix, const 
         LW_ICE("kir_verify after %s: kernel %s: access out of bounds (b%u[%lld .. %lld] of %llu)",
                s->after, s->k->cname, buf, (long long)lo, (long long)(hi + lanes - 1),
                (unsigned long long)b->nelem);
-    if (lanes > 1 && (ng || (b->dtype != DT_FLOAT32 &&
-                             !(cvt == 1 && (b->dtype == DT_INT8 || b->dtype == DT_UINT8)) &&
-                             !(cvt == 2 && b->dtype == DT_INT32))))
+    if (lanes > 1 &&
+        (ng ||
+         (b->dtype != DT_FLOAT32 && !(cvt == 1 && (b->dtype == DT_INT8 || b->dtype == DT_UINT8)) &&
+          !(cvt == 2 && b->dtype == DT_INT32) && !(cvt == 3 && b->dtype == DT_INT16))))
         fail(s, "a vector access is guarded or not float32");
 }
 
@@ -234,6 +235,21 @@ static void expr(const VState *s, const KExpr *e)
             fail(s, "a lane not of a vector local or past its last");
         expr(s, e->u.lane.a);
         return;
+    case KE_DOT2: {
+        const KExpr *acc = e->u.dot.acc;
+        if (e->type.dt != DT_INT32 || e->type.lanes != 1 || acc->type.dt != DT_INT32 ||
+            acc->type.lanes != 1)
+            fail(s, "a two-way dot product not into an int32 scalar");
+        for (int i = 0; i < 2; i++) {
+            const KExpr *a = i ? e->u.dot.b : e->u.dot.a;
+            if (a->kind != KE_LOAD || a->u.load.nguard || a->type.lanes != 2 ||
+                a->type.dt != DT_INT16)
+                fail(s, "a two-way dot product's operand not two int16");
+            check_access(s, a->u.load.buf, &a->u.load.idx, NULL, 0, 2, 3);
+        }
+        expr(s, acc);
+        return;
+    }
     case KE_DOT4: {
         const KExpr *acc = e->u.dot.acc;
         if (e->type.dt != DT_INT32 || e->type.lanes < 2 || acc->type.dt != DT_INT32 ||

@@ -421,6 +421,11 @@ static LwStatus hardmax_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     {"", name, since, until, 1, 1, 1, 1, FC_ELEMWISE, OPF_INPLACE_OK | OPF_LOADS_PLAIN, imp, infer, lower_ew,       \
      scalar, NULL, NULL, NULL}
 
+int op_is_relu(const Node *n)
+{
+    return n->op && n->op->scalar == s_relu;
+}
+
 const OpDef ops_activation[] = {
     ACT("Relu", 6, LW_OPSET_MAX, op_no_attrs, infer_numeric, s_relu),
     ACT("LeakyRelu", 6, LW_OPSET_MAX, leaky_import, infer_float, s_leaky),

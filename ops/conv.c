@@ -1392,7 +1392,9 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
     int64_t vlmin = vmax == 4 && isa == 2 && cb.G == 1 && !cb.direct ? 4 : 8;
     /* registers a tile holds besides its sums, per vector of positions and in all: the
      * dot product's exact form without VNNI splits each operand in two */
-    int emul = isa == 1 && !(t->isa & ISA_AVX512VNNI) && cb.G == 1;
+    int emul = isa == 1 && !(t->isa & ISA_AVX512VNNI);
+    if (emul && (cb.G != 1 || cb.Cg % 4 || cb.direct)) /* never a dot product (direct), or */
+        isa = emul = 0; /* one too costly for channels padded to a multiple of 4 */
     int64_t xregs = emul ? 2 : 1, wregs = emul ? 3 : 1;
     /* in place only when the tile scratch does not fit: measured slower (the sums' rows
      * are a whole plane apart, and the epilogue reads them back) */
@@ -1514,8 +1516,7 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
                    (vnni ? cb.VL == 16 || cb.VL == 8 : sdot && cb.VL == 4);
     int dot_chan = cb.chan && !cb.chan_out && !cb.direct &&
                    (vnni ? cb.VL == 16 || cb.VL == 8 : sdot && cb.VL == 4);
-    /* the exact form without VNNI costs too much for channels padded to a multiple of 4 */
-    if (xint && cb.G == 1 && (dot_band || dot_chan) && !(emul && cb.Cg % 4) &&
+    if (xint && cb.G == 1 && (dot_band || dot_chan) &&
         quant_int_weights(kb->a, w, cb.Mg, cb.Cg * cb.ntap, 0, &cb.wq, &cb.wsc)) {
         uint64_t tile =
             cb.chan ? (uint64_t)(cb.CR * cb.CN * cb.VL * 4) : (uint64_t)(cb.MR * cb.Ptmax * 4);
@@ -1689,6 +1690,8 @@ static LwStatus conv_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     ConvBlk cb;
     if (conv_blk_plan(ctx, kb, n, &cb))
         return conv_lower_blocked(kb, n, cb);
+    if (conv_lower_pairs(ctx, kb, n, &c->w, c->group))
+        return LW_OK;
     /* -Os: one guarded loop nest (smallest code) instead of a guard-free nest per tap;
      * with integer activations (KBuilder.lean), that nest also where the unrolled one's
      * scratch is not within the budget */

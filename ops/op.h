@@ -155,6 +155,36 @@ int quant_dot_bytes(const Target *t, DType xdt, DType *bdt, int32_t *xoff);
 void quant_dot_tables(const int8_t *wq, const float *wsc, int64_t nch, int64_t K, int32_t xz,
                       float xsc, int32_t *zc, float *sc);
 
+/* y's requantization when the nodes fused into n's stores are exactly [Relu], then a
+ * QuantizeLinear to int8/uint8 with one constant scale and zero point: that scale, the
+ * zero point, and the bounds the quantized values are clamped to (the type's, Relu's
+ * raising the lower one to the zero point). 0 for any other epilogue. */
+typedef struct QRequant {
+    float ys;
+    int32_t zp, lo, hi;
+    DType dt;
+} QRequant;
+int quant_fused_requant(const Graph *g, const Node *n, QRequant *r);
+/* scale as mult * 2^-shift exactly (float32's 24 significant bits: mult in [2^23, 2^24)),
+ * shift in [1, 55]; 0 when scale is not a positive float32 in that range. */
+int quant_fixed_multiplier(float scale, int32_t *mult, int32_t *shift);
+/* Requantization in fixed point: round_half_even(acc * mult / 2^shift) + zp, clamped to
+ * [lo, hi], as dt; the product and the rounding in int64. Equals onnxruntime's float
+ * form, saturate(round_half_even(float(acc) * scale) + zp), with scale = mult *
+ * 2^-shift, wherever float(acc) * scale is exact or rounds to a float32 on the same side
+ * of a half-integer: all but products within half a float32 ulp of a tie (and |acc| >
+ * 2^24, where float(acc) itself rounds).
+ * quant_fixed_params sets four int64 locals from mult and shift (int64 expressions:
+ * constants, or a channel's table entries), once for every value they requantize;
+ * quant_requant_fixed sets local tmp (int64) to the shifted product of the int32
+ * expression acc, and returns the value from it. */
+void quant_fixed_params(KBuilder *kb, KExpr *mult, KExpr *shift, uint16_t par[4]);
+KExpr *quant_requant_fixed(KBuilder *kb, KExpr *acc, const uint16_t par[4], uint16_t tmp,
+                           int32_t zp, int32_t lo, int32_t hi, DType dt);
+
+/* ops/activation.c: n is a Relu */
+int op_is_relu(const Node *n);
+
 /* ops/optable.c */
 /* The entry for (domain, name) valid at `opset`; NULL when unknown. *known is
  * set when the op exists in some other opset range. */

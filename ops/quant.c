@@ -446,6 +446,99 @@ int quant_dq_tensor(const Graph *g, const Node *n, float *scale, int32_t *zp)
     return 1;
 }
 
+int quant_fused_requant(const Graph *g, const Node *n, QRequant *r)
+{
+    if (!n->nepi)
+        return 0;
+    int relu = 0;
+    for (uint16_t e = 0; e < n->nepi; e++) {
+        const Node *f = graph_node(g, n->epi[e]);
+        if (n->epi_arg && n->epi_arg[e] != 0)
+            return 0;
+        if (e + 1 < n->nepi) {
+            if (!op_is_relu(f))
+                return 0;
+            relu = 1;
+            continue;
+        }
+        const QdqAttrs *a = f->attrs;
+        if (f->op->scalar != q_scalar || a->dequant || a->mode != QP_TENSOR)
+            return 0;
+        const Value *s = op_in(g, f, 1), *y = op_out(g, f, 0);
+        if (!is_q8(y->dtype) || s->kind != VK_CONST || !s->data || s->dtype != DT_FLOAT32 ||
+            shape_count(&s->shape) != 1 || s->data->size < 4)
+            return 0;
+        memcpy(&r->ys, s->data->bytes, 4);
+        if (!(r->ys > 0 && r->ys < 3e38f))
+            return 0;
+        r->zp = 0;
+        if (op_has_in(f, 2)) {
+            const Value *z = op_in(g, f, 2);
+            if (z->kind != VK_CONST || !z->data || z->dtype != y->dtype || z->data->size < 1)
+                return 0;
+            r->zp = y->dtype == DT_INT8 ? (int32_t)(int8_t)z->data->bytes[0]
+                                        : (int32_t)z->data->bytes[0];
+        }
+        double lo, hi;
+        qrange(y->dtype, &lo, &hi);
+        r->lo = relu && r->zp > (int32_t)lo ? r->zp : (int32_t)lo;
+        r->hi = (int32_t)hi;
+        r->dt = y->dtype;
+    }
+    return 1;
+}
+
+int quant_fixed_multiplier(float scale, int32_t *mult, int32_t *shift)
+{
+    if (!(scale > 0 && scale < 3e38f))
+        return 0;
+    int e;
+    float f = frexpf(scale, &e); /* scale = f * 2^e, f in [0.5, 1) */
+    int32_t s = 24 - e;
+    if (s < 1 || s > 55)
+        return 0;
+    *mult = (int32_t)ldexpf(f, 24); /* exact: f has at most 24 significant bits */
+    *shift = s;
+    return 1;
+}
+
+/* p = acc * mult (|p| < 2^55) is taken 2^56 up, so that every shift is of a nonnegative
+ * value (floor division) and q0 = floor(p / 2^s) + 2^(56 - s) has p's quotient's parity:
+ * then floor((p + 2^(s-1) - 1 + (q0 & 1)) / 2^s) is p / 2^s rounded half to even. */
+void quant_fixed_params(KBuilder *kb, KExpr *mult, KExpr *shift, uint16_t par[4])
+{
+    KExpr *one = kb_const_i(kb, DT_INT64, 1);
+    for (int i = 0; i < 4; i++)
+        par[i] = kb_local(kb, ktype(DT_INT64));
+    kb_set(kb, par[0], mult);
+    kb_set(kb, par[1], shift);
+    /* 2^(shift - 1) - 1, and 2^(56 - shift) */
+    kb_set(kb, par[2],
+           kb_op(kb, KOP_SUB, kb_op(kb, KOP_SHL, one, kb_op(kb, KOP_SUB, kb_var(kb, par[1]), one)),
+                 one));
+    kb_set(kb, par[3],
+           kb_op(kb, KOP_SHL, one,
+                 kb_op(kb, KOP_SUB, kb_const_i(kb, DT_INT64, 56), kb_var(kb, par[1]))));
+}
+
+KExpr *quant_requant_fixed(KBuilder *kb, KExpr *acc, const uint16_t par[4], uint16_t tmp,
+                           int32_t zp, int32_t lo, int32_t hi, DType dt)
+{
+    KExpr *shift = kb_var(kb, par[1]);
+    kb_set(kb, tmp,
+           kb_op(kb, KOP_ADD, kb_op(kb, KOP_MUL, kb_cast(kb, DT_INT64, acc), kb_var(kb, par[0])),
+                 kb_const_i(kb, DT_INT64, (int64_t)1 << 56)));
+    KExpr *p = kb_var(kb, tmp);
+    KExpr *q0 = kb_op(kb, KOP_SHR, p, shift);
+    KExpr *t = kb_op(kb, KOP_ADD, kb_op(kb, KOP_ADD, p, kb_var(kb, par[2])),
+                     kb_op(kb, KOP_AND, q0, kb_const_i(kb, DT_INT64, 1)));
+    KExpr *r = kb_op(kb, KOP_SUB, kb_op(kb, KOP_SHR, t, kb_var(kb, par[1])), kb_var(kb, par[3]));
+    r = kb_op(kb, KOP_ADD, r, kb_const_i(kb, DT_INT64, zp));
+    r = kb_op(kb, KOP_MIN, kb_op(kb, KOP_MAX, r, kb_const_i(kb, DT_INT64, lo)),
+              kb_const_i(kb, DT_INT64, hi));
+    return kb_cast(kb, dt, r);
+}
+
 int quant_dq_params(Arena *a, const Graph *g, const Node *n, QuantParams *out)
 {
     if (n->op->at_load != dq_at_load || n->nout != 1 || !n->out[0])
@@ -623,11 +716,71 @@ static KExpr *slot_zero_i(KBuilder *kb, const Node *n, int s, KIndex ix)
     return s >= 0 ? qzero_i(kb, n, (uint16_t)s, ix) : kb_const_i(kb, DT_INT32, 0);
 }
 
+/* A constant float32 scalar input's value, or 0 (absent, computed, other types). */
+static int const_f32(const Graph *g, const Node *n, int s, float *v)
+{
+    if (!has_slot(n, s))
+        return 0;
+    const Value *c = op_in(g, n, (uint16_t)s);
+    if (c->kind != VK_CONST || !c->data || c->dtype != DT_FLOAT32 || shape_count(&c->shape) != 1 ||
+        c->data->size < 4)
+        return 0;
+    memcpy(v, c->data->bytes, 4);
+    return 1;
+}
+
+/* requant in fixed point (quant_requant_fixed) when the scales are constants, x's and
+ * y's one each (w's one or per channel at wix), with one constant output zero point and
+ * every channel's scale in range; NULL otherwise. */
+static KExpr *requant_fixed(KBuilder *kb, const Node *n, const QSlots *sl, KExpr *acc, KIndex wix,
+                            DType ydt)
+{
+    const Graph *g = kb->g;
+    float xs, ys;
+    int32_t zp = 0;
+    if (!const_f32(g, n, sl->xs, &xs) || !const_f32(g, n, sl->ys, &ys) || !has_slot(n, sl->ws))
+        return NULL;
+    if (has_slot(n, sl->yz)) {
+        const Value *z = op_in(g, n, (uint16_t)sl->yz);
+        if (z->kind != VK_CONST || !z->data || z->dtype != ydt || shape_count(&z->shape) != 1)
+            return NULL;
+        zp = ydt == DT_INT8 ? (int32_t)(int8_t)z->data->bytes[0] : (int32_t)z->data->bytes[0];
+    }
+    const Value *w = op_in(g, n, (uint16_t)sl->ws);
+    uint64_t nw = shape_count(&w->shape);
+    if (w->kind != VK_CONST || !w->data || w->dtype != DT_FLOAT32 || nw == 0 ||
+        w->data->size < 4 * nw)
+        return NULL;
+    int32_t *ms = arena_array(kb->a, int32_t, (size_t)nw);
+    for (uint64_t i = 0; i < nw; i++) {
+        float ws, scale;
+        int32_t m, sh;
+        memcpy(&ws, w->data->bytes + 4 * i, 4);
+        scale = xs * ws / ys; /* onnxruntime's: (x_scale * w_scale) / y_scale in float32 */
+        if (!quant_fixed_multiplier(scale, &m, &sh))
+            return NULL;
+        ms[i] = sh << 24 | m;
+    }
+    KExpr *v = nw == 1 ? kb_const_i(kb, DT_INT64, ms[0])
+                       : kb_cast(kb, DT_INT64, kb_load(kb, kb_weight(kb, DT_INT32, ms, nw), wix));
+    uint16_t par[4];
+    quant_fixed_params(kb, kb_op(kb, KOP_AND, v, kb_const_i(kb, DT_INT64, 0xffffff)),
+                       kb_op(kb, KOP_SHR, v, kb_const_i(kb, DT_INT64, 24)), par);
+    double lo, hi;
+    qrange(ydt, &lo, &hi);
+    return quant_requant_fixed(kb, acc, par, kb_local(kb, ktype(DT_INT64)), zp, (int32_t)lo,
+                               (int32_t)hi, ydt);
+}
+
 /* Requantizes an int32 accumulator: float(acc) * (xs * ws / ys), rounded half
- * to even, plus the output zero point, saturated (onnxruntime's order). */
+ * to even, plus the output zero point, saturated (onnxruntime's order); in fixed point
+ * where the scales are constants (requant_fixed). */
 static KExpr *requant(KBuilder *kb, const Node *n, const QSlots *sl, KExpr *acc, KIndex xix,
                       KIndex wix, DType ydt)
 {
+    KExpr *fx = requant_fixed(kb, n, sl, acc, wix, ydt);
+    if (fx)
+        return fx;
     KExpr *mult = kb_op(kb, KOP_MUL, qscale(kb, n, (uint16_t)sl->xs, xix),
                         qscale(kb, n, (uint16_t)sl->ws, wix));
     mult = kb_op(kb, KOP_DIV, mult, qscale(kb, n, (uint16_t)sl->ys, kidx_const(0)));
@@ -1593,6 +1746,8 @@ static LwStatus qlmm_expand(Ctx *ctx, NodeId id, int *done)
     const Node *n = graph_node(g, id);
     const QSlots *sl = &qlmm_slots;
     *done = 0;
+    if (!ctx->target->vbytes) /* scalar: the integer kernel (no dot product to gain) */
+        return LW_OK;
     for (int s = 1; s < n->nin; s++)
         if (s != sl->x && s != sl->w && !const_or_absent(g, n, s))
             return LW_OK;

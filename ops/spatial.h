@@ -44,4 +44,10 @@ void window_taps(const Window *w, int sp, const uint16_t *vo, const uint16_t *vk
 float *window_counts(Arena *a, const Window *w, int sp, const int64_t *in, const int64_t *out,
                      int include_pad, uint64_t *n);
 
+/* ops/conv_pairs.c: a Conv of quantized activations and int8 weights on a scalar target,
+ * summed in int32 two products at a time, requantized in fixed point where the epilogue
+ * is a QuantizeLinear; 1 when it lowered n, 0 when the form or the scratch budget does
+ * not allow it (nothing emitted). */
+int conv_lower_pairs(Ctx *ctx, KBuilder *kb, const Node *n, const Window *w, int64_t group);
+
 #endif

@@ -203,7 +203,9 @@ static LwStatus lower_budgeted(Ctx *ctx)
 {
     Graph *g = ctx->g;
     const Target *t = ctx->target;
-    if (!t || t->vbytes < 8 || !ctx->opt || ctx->opt->opt != LW_O2)
+    /* scalar targets: for the integer convolution's planes (ops/conv_pairs.c) */
+    if (!t || (t->vbytes < 8 && (t->vbytes || !quantized_activations(g))) || !ctx->opt ||
+        ctx->opt->opt != LW_O2)
         return lower_program(ctx, ctx->perm, NULL, 0, &ctx->prog);
     uint64_t *budget = arena_array(ctx->perm, uint64_t, g->values.len);
     for (uint32_t v = 0; v < g->values.len; v++)

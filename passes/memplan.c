@@ -61,6 +61,7 @@ static void touch_expr(const KExpr *e, uint32_t k, uint32_t *first, uint32_t *la
         touch_expr(e->u.lane.a, k, first, last);
         return;
     case KE_DOT4:
+    case KE_DOT2:
         touch_expr(e->u.dot.acc, k, first, last);
         touch_expr(e->u.dot.a, k, first, last);
         touch_expr(e->u.dot.b, k, first, last);

@@ -501,6 +501,190 @@ static void test_kir_vector_requantizing_store(void **state)
     assert_true(verify_dies_with(f, requant_kernel, 1));
 }
 
+/* Two-way int16 dot products (kb_dot2, KE_DOT2): o[i] = dot2(dot2(acc0[i], a[2i ..],
+ * b[2i ..]), a[2i + 1 ..], b[0 ..]) with the int16 extremes, wrapping in int32 as smlad. */
+#define ND2 6
+static const int16_t d2_a[2 * ND2 + 1] = {-32768, -32768, 32767, -32768, 1, -1, 300,
+                                          -7,     -32768, 32767, 12,     5, 9};
+static const int16_t d2_b[2 * ND2] = {-32768, -32768, 32767, 32767, -3, 4, 250, -250, 1, -1, 0, 7};
+static const int32_t d2_acc[ND2] = {INT32_MAX, INT32_MIN, 0, -5, 1000, 7};
+static int32_t d2_out[ND2];
+static void dot2_kernel(Fixture *f, int64_t base)
+{
+    KBuilder *kb = &f->kb;
+    uint32_t ab = kir_add_weight(f->ctx.perm, f->prog, DT_INT16, (const unsigned char *)d2_a,
+                                 sizeof d2_a, 2 * ND2 + 1, 0);
+    uint32_t bb = kir_add_weight(f->ctx.perm, f->prog, DT_INT16, (const unsigned char *)d2_b,
+                                 sizeof d2_b, 2 * ND2, 0);
+    uint32_t cb = kir_add_weight(f->ctx.perm, f->prog, DT_INT32, (const unsigned char *)d2_acc,
+                                 sizeof d2_acc, ND2, 0);
+    uint32_t ob = kir_add_buf(f->ctx.perm, f->prog, KB_ARENA, DT_INT32, ND2, 0);
+    f->mem[ab] = (void *)d2_a;
+    f->mem[bb] = (void *)d2_b;
+    f->mem[cb] = (void *)d2_acc;
+    f->mem[ob] = d2_out;
+    kb_begin(kb, graph_node(f->g, f->n1), NULL);
+    uint16_t i = kb_for(kb, ND2);
+    KExpr *acc = kb_dot2(kb, kb_load(kb, cb, at(i, 1, 0)), ab, at(i, 2, 0), bb, at(i, 2, 0));
+    acc = kb_dot2(kb, acc, ab, at(i, 2, 1 + base), bb, kidx_const(0));
+    kb_store(kb, ob, at(i, 1, 0), acc);
+    kb_endfor(kb);
+    kb_end(kb);
+}
+
+static void test_kir_dot2(void **state)
+{
+    Fixture *f = *state;
+    dot2_kernel(f, 0);
+    kir_verify(&f->ctx, f->prog, "test");
+    assert_int_equal(kir_interp_run(&f->ctx, f->prog, 0, 1, f->mem), LW_OK);
+    for (int i = 0; i < ND2; i++) {
+        uint32_t want = (uint32_t)d2_acc[i];
+        want +=
+            (uint32_t)(d2_a[2 * i] * d2_b[2 * i]) + (uint32_t)(d2_a[2 * i + 1] * d2_b[2 * i + 1]);
+        want += (uint32_t)(d2_a[2 * i + 1] * d2_b[0]) + (uint32_t)(d2_a[2 * i + 2] * d2_b[1]);
+        if (d2_out[i] != (int32_t)want)
+            fail_msg("element %d: %d, want %d", i, d2_out[i], (int32_t)want);
+    }
+    /* INT32_MAX + 3 * 2^30 - 32767 * 32768 wraps to 32767 */
+    assert_int_equal(d2_out[0], 32767);
+    StrBuf sb;
+    sb_init(&sb, f->ctx.perm);
+    kir_dump(f->g, f->prog, &sb);
+    assert_non_null(strstr(sb_cstr(&sb), "dot2("));
+    f->prog->kernels.len--;
+    /* the second element of the last pair past a's end */
+    assert_true(verify_dies_with(f, dot2_kernel, 1));
+}
+
+/* Fixed-point requantization (quant_fixed_multiplier, quant_requant_fixed): against
+ * round-half-even of the exact product, and against onnxruntime's float form, equal but
+ * within half a float32 ulp of a tie. */
+static int64_t rq_exact(int64_t acc, int32_t mult, int32_t shift)
+{
+    int64_t p = acc * mult, d = (int64_t)1 << shift;
+    int64_t q = p >= 0 ? p / d : -((-p + d - 1) / d); /* floor */
+    int64_t r = p - q * d;
+    return q + (2 * r > d || (2 * r == d && (q & 1)));
+}
+
+#define NRQ 1024
+static int32_t rq_acc[NRQ];
+static int8_t rq_out[NRQ];
+static int32_t rq_ms[2];
+static void fixed_kernel(Fixture *f, int32_t zp, int32_t lo, int32_t hi)
+{
+    KBuilder *kb = &f->kb;
+    uint32_t ab = kir_add_weight(f->ctx.perm, f->prog, DT_INT32, (const unsigned char *)rq_acc,
+                                 sizeof rq_acc, NRQ, 0);
+    uint32_t mb = kir_add_weight(f->ctx.perm, f->prog, DT_INT32, (const unsigned char *)rq_ms,
+                                 sizeof rq_ms, 2, 0);
+    uint32_t ob = kir_add_buf(f->ctx.perm, f->prog, KB_ARENA, DT_INT8, NRQ, 0);
+    f->mem[ab] = rq_acc;
+    f->mem[mb] = rq_ms;
+    f->mem[ob] = rq_out;
+    kb_begin(kb, graph_node(f->g, f->n1), NULL);
+    uint16_t par[4], tmp = kb_local(kb, ktype(DT_INT64));
+    quant_fixed_params(kb, kb_cast(kb, DT_INT64, kb_load(kb, mb, kidx_const(0))),
+                       kb_cast(kb, DT_INT64, kb_load(kb, mb, kidx_const(1))), par);
+    uint16_t i = kb_for(kb, NRQ);
+    kb_store(kb, ob, at(i, 1, 0),
+             quant_requant_fixed(kb, kb_load(kb, ab, at(i, 1, 0)), par, tmp, zp, lo, hi, DT_INT8));
+    kb_endfor(kb);
+    kb_end(kb);
+}
+
+/* fixed_kernel run by the interpreter, then taken out of the program again */
+static void fixed_run(Fixture *f, int32_t zp, int32_t lo, int32_t hi)
+{
+    uint32_t nb = f->prog->bufs.len, nw = f->prog->weights.len;
+    fixed_kernel(f, zp, lo, hi);
+    kir_verify(&f->ctx, f->prog, "test");
+    assert_int_equal(kir_interp_run(&f->ctx, f->prog, 0, 1, f->mem), LW_OK);
+    f->prog->kernels.len--;
+    f->prog->bufs.len = nb;
+    f->prog->weights.len = nw;
+}
+
+static void test_quant_fixed_multiplier(void **state)
+{
+    (void)state;
+    uint32_t s = 777;
+    for (int k = 0; k < 100000; k++) {
+        uint32_t bits = (next_rand(&s) << 8 | (next_rand(&s) & 255)) & 0x7fffffu;
+        int e = (int)(next_rand(&s) % 50) - 30;
+        float scale = ldexpf(1.0f + (float)bits / 8388608.0f, e);
+        int32_t m, sh;
+        assert_true(quant_fixed_multiplier(scale, &m, &sh));
+        assert_true(m >= 1 << 23 && m < 1 << 24 && sh >= 1 && sh <= 55);
+        assert_true(ldexp((double)m, -sh) == (double)scale);
+    }
+    int32_t m, sh;
+    assert_false(quant_fixed_multiplier(0.0f, &m, &sh));
+    assert_false(quant_fixed_multiplier(-0.5f, &m, &sh));
+    assert_false(quant_fixed_multiplier(INFINITY, &m, &sh));
+    assert_false(quant_fixed_multiplier(NAN, &m, &sh));
+    assert_false(quant_fixed_multiplier(1e-12f, &m, &sh)); /* shift past 55 */
+    assert_false(quant_fixed_multiplier(4e9f, &m, &sh));   /* shift below 1 */
+    assert_true(quant_fixed_multiplier(1.0f, &m, &sh) && m == 1 << 23 && sh == 23);
+}
+
+static void test_quant_requant_fixed(void **state)
+{
+    Fixture *f = *state;
+    uint32_t s = 4242;
+    int64_t near = 0, total = 0;
+    /* scale 0.25 exactly: acc / 4 with ties at odd multiples of 2, both signs, both
+     * parities; and saturation past both ends around a negative zero point */
+    rq_ms[0] = 1 << 23;
+    rq_ms[1] = 25;
+    static const int32_t ties[] = {2, 6,  -2,  -6,  10,  -10,  1,    3,    -1,   -3,    5, -5,
+                                   7, -7, 490, 530, 526, -520, -522, -524, 2000, -2000, 0, 4};
+    memset(rq_acc, 0, sizeof rq_acc);
+    memcpy(rq_acc, ties, sizeof ties);
+    fixed_run(f, -5, -128, 127);
+    static const int8_t want[] = {-5, -3, -5,  -7,  -3,  -7,   -5,   -4,   -5,  -6,   -4, -6,
+                                  -3, -7, 117, 127, 127, -128, -128, -128, 127, -128, -5, -4};
+    for (size_t k = 0; k < sizeof want; k++)
+        if (rq_out[k] != want[k])
+            fail_msg("acc %d: %d, want %d", rq_acc[k], rq_out[k], want[k]);
+    /* a Relu's lower bound: the zero point */
+    fixed_run(f, -5, -5, 127);
+    assert_int_equal(rq_out[3], -5);
+    assert_int_equal(rq_out[1], -3);
+    /* random scales and sums: exact rounding always; the float form but near ties */
+    for (int round = 0; round < 100; round++) {
+        float scale = ldexpf(1.0f + (float)(next_rand(&s) & 0x7fffff) / 8388608.0f,
+                             -(int)(next_rand(&s) % 18) - 2);
+        assert_true(quant_fixed_multiplier(scale, &rq_ms[0], &rq_ms[1]));
+        int32_t zp = (int32_t)(next_rand(&s) % 41) - 20;
+        for (int k = 0; k < NRQ; k++) {
+            int32_t mag = (int32_t)(next_rand(&s) % (1u << (next_rand(&s) % 24)));
+            rq_acc[k] = next_rand(&s) & 1 ? -mag : mag;
+        }
+        fixed_run(f, zp, -128, 127);
+        for (int k = 0; k < NRQ; k++) {
+            int64_t q = rq_exact(rq_acc[k], rq_ms[0], rq_ms[1]) + zp;
+            q = q < -128 ? -128 : q > 127 ? 127 : q;
+            if (rq_out[k] != q)
+                fail_msg("acc %d scale %a: %d, want %lld", rq_acc[k], (double)scale, rq_out[k],
+                         (long long)q);
+            float fp = (float)rq_acc[k] * scale; /* onnxruntime's MlasRequantizeOutput */
+            float fq = nearbyintf(fp) + (float)zp;
+            fq = fq < -128 ? -128 : fq > 127 ? 127 : fq;
+            total++;
+            if ((int)fq != q) {
+                long double ex = ldexpl((long double)rq_acc[k] * rq_ms[0], -rq_ms[1]);
+                long double tie = floorl(ex) + 0.5L;
+                assert_true(fabsl(ex - tie) <=
+                            (long double)(nextafterf(fabsf(fp), INFINITY) - fabsf(fp)));
+                near++;
+            }
+        }
+    }
+    assert_true(near * 1000 < total); /* rare: within an ulp of a tie */
+}
+
 /* Dot products (kb_dot4): y[0 .. 8] = float(dot4(dot4(0, s8[base ..], w[0 .. 3] for all),
  * w[4 .. 7] for all, u8[..])) into an int32 vector local, w the int8 extremes among
  * others. */
@@ -700,6 +884,9 @@ int main(void)
         T(test_kir_vector_converting_load),
         T(test_kir_vector_dot_product),
         T(test_kir_vector_requantizing_store),
+        T(test_kir_dot2),
+        cmocka_unit_test(test_quant_fixed_multiplier),
+        T(test_quant_requant_fixed),
         T(test_kir_vector_dump_shows_widths),
         T(test_kir_vector_report_counts_macs_per_lane),
 #if LWCC_HAVE_LLVM
