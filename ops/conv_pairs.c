@@ -46,12 +46,11 @@ typedef struct PairsOut {
     int fixed;       /* requantized in fixed point */
     QRequant rq;     /* its parameters */
     uint32_t bi;     /* fixed: int32 bias table */
-    uint32_t ms;     /* fixed: shift << 24 | multiplier per channel (int32), or */
-    int32_t ms1;     /* when the same for all, that */
-    uint16_t par[4]; /* fixed: the channel's parameters (quant_fixed_params) */
+    QFixed fx;       /* fixed: the multipliers and shifts */
     uint32_t sc, bf; /* else: float scale and bias tables */
     int has_bias;
     uint32_t plane, wrow, wpk, xraw; /* the scratch, the int8 weights, x's integers */
+    uint16_t tmp;                    /* fixed: int64 local of quant_requant_fixed */
     int32_t wzp;
     uint16_t vn, vg, vm, acc[PB];
 } PairsOut;
@@ -109,7 +108,6 @@ static void run(KBuilder *kb, const Pairs *q, const PairsOut *o, KIndex xrow, KI
 
     uint32_t yb = kb_out(kb, 0);
     KIndex ch = chan(q, o);
-    uint16_t tmp = o->fixed ? kb_local(kb, ktype(DT_INT64)) : 0;
     for (int64_t j = 0; j < n; j++) {
         KIndex yi = yrow;
         kidx_add(&yi, o->vn, q->ys0);
@@ -122,7 +120,7 @@ static void run(KBuilder *kb, const Pairs *q, const PairsOut *o, KIndex xrow, KI
                 s = kb_op(kb, KOP_ADD, s, kb_load(kb, o->bi, ch));
             kb_store(
                 kb, yb, yi,
-                quant_requant_fixed(kb, s, o->par, tmp, o->rq.zp, o->rq.lo, o->rq.hi, o->rq.dt));
+                quant_requant_fixed(kb, &o->fx, s, o->tmp, o->rq.zp, o->rq.lo, o->rq.hi, o->rq.dt));
         } else {
             KExpr *v = kb_op(kb, KOP_MUL, kb_cast(kb, DT_FLOAT32, s), kb_load(kb, o->sc, ch));
             if (o->has_bias)
@@ -235,20 +233,8 @@ static void band(KBuilder *kb, const Pairs *q, PairsOut *o, KIndex oh0, int64_t 
         kb_store(kb, o->wrow, dst, kb_cast(kb, DT_INT16, wv));
         kb_endfor_n(kb, q->cpair ? 1 : 3);
     }
-    if (o->fixed) {
-        KExpr *mult, *shift;
-        if (o->ms) {
-            KIndex ch = chan(q, o);
-            mult = kb_op(kb, KOP_AND, kb_cast(kb, DT_INT64, kb_load(kb, o->ms, ch)),
-                         kb_const_i(kb, DT_INT64, 0xffffff));
-            shift = kb_op(kb, KOP_SHR, kb_cast(kb, DT_INT64, kb_load(kb, o->ms, ch)),
-                          kb_const_i(kb, DT_INT64, 24));
-        } else {
-            mult = kb_const_i(kb, DT_INT64, o->ms1 & 0xffffff);
-            shift = kb_const_i(kb, DT_INT64, o->ms1 >> 24);
-        }
-        quant_fixed_params(kb, mult, shift, o->par);
-    }
+    if (o->fixed)
+        quant_fixed_at(kb, &o->fx, chan(q, o));
     KIndex yrow = kidx_const(0);
     kidx_add_index(&yrow, &oh0, q->OW);
     if (q->cpair) { /* the band's positions as one row */
@@ -379,17 +365,13 @@ int conv_lower_pairs(Ctx *ctx, KBuilder *kb, const Node *n, const Window *cw, in
     const float *bsrc = bv ? (const float *)(const void *)bv->data->bytes : NULL;
     o.fixed = y->dtype != DT_FLOAT32 && quant_fused_requant(g, n, &o.rq);
     int32_t *bi = arena_array(kb->a, int32_t, (size_t)M);
-    int32_t *ms = arena_array(kb->a, int32_t, (size_t)M);
+    float *rs = arena_array(kb->a, float, (size_t)M);
     int same = 1;
+    double bmax = 0;
     for (int64_t m = 0; m < M && o.fixed; m++) {
         float sxw = xsc * wsc[m];
-        int32_t mu, sh;
-        if (!quant_fixed_multiplier(sxw / o.rq.ys, &mu, &sh)) {
-            o.fixed = 0;
-            break;
-        }
-        ms[m] = sh << 24 | mu;
-        same &= ms[m] == ms[0];
+        rs[m] = sxw / o.rq.ys; /* onnxruntime's QLinearConv scale, in float32 */
+        same &= rs[m] == rs[0];
         if (bsrc) { /* the int32 bias of a quantized model: b * x_scale * w_scale exactly */
             double r = nearbyint((double)bsrc[m] / (double)sxw);
             if (!(fabs(r) < 1073741824.0) || (float)r * sxw != bsrc[m]) {
@@ -397,13 +379,14 @@ int conv_lower_pairs(Ctx *ctx, KBuilder *kb, const Node *n, const Window *cw, in
                 break;
             }
             bi[m] = (int32_t)r;
+            bmax = fabs(r) > bmax ? fabs(r) : bmax;
         }
     }
+    /* |(x - zp) * w| <= 255 * 255 a product */
+    if (o.fixed &&
+        !quant_fixed_table(kb, rs, same ? 1 : (uint64_t)M, (double)K * 65025.0 + bmax, &o.fx))
+        o.fixed = 0;
     if (o.fixed) {
-        if (same)
-            o.ms1 = ms[0];
-        else
-            o.ms = kb_weight(kb, DT_INT32, ms, (uint64_t)M);
         if (bsrc)
             o.bi = kb_weight(kb, DT_INT32, bi, (uint64_t)M);
     } else {
@@ -420,6 +403,7 @@ int conv_lower_pairs(Ctx *ctx, KBuilder *kb, const Node *n, const Window *cw, in
     o.wzp = wzp;
     o.plane = kb_scratch(kb, DT_INT16, (uint64_t)(q.CS * (q.cpair ? q.C2 : q.Cg)));
     o.wrow = kb_scratch(kb, DT_INT16, (uint64_t)q.Kp);
+    o.tmp = o.fixed ? kb_local(kb, ktype(DT_INT64)) : 0;
     /* PB sums where a band's row has that many positions, else one */
     for (int j = 0; j < ((q.cpair ? q.R * q.OW : q.OW) >= PB ? PB : 1); j++)
         o.acc[j] = kb_local(kb, ktype(DT_INT32));

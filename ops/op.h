@@ -174,13 +174,25 @@ int quant_fixed_multiplier(float scale, int32_t *mult, int32_t *shift);
  * 2^-shift, wherever float(acc) * scale is exact or rounds to a float32 on the same side
  * of a half-integer: all but products within half a float32 ulp of a tie (and |acc| >
  * 2^24, where float(acc) itself rounds).
- * quant_fixed_params sets four int64 locals from mult and shift (int64 expressions:
- * constants, or a channel's table entries), once for every value they requantize;
- * quant_requant_fixed sets local tmp (int64) to the shifted product of the int32
- * expression acc, and returns the value from it. */
-void quant_fixed_params(KBuilder *kb, KExpr *mult, KExpr *shift, uint16_t par[4]);
-KExpr *quant_requant_fixed(KBuilder *kb, KExpr *acc, const uint16_t par[4], uint16_t tmp,
-                           int32_t zp, int32_t lo, int32_t hi, DType dt);
+ * QFixed: the parameters of n scales (n = 1 per tensor, else per channel). With one
+ * shift for all (shift >= 0: every channel's multiplier shifted left to it stays below
+ * 2^31), the shift and its constants are literals and tab holds the multipliers; else
+ * tab holds shift << 24 | multiplier per channel. */
+typedef struct QFixed {
+    uint64_t n;
+    int32_t shift;
+    const int32_t *tab;
+    uint32_t buf;    /* tab as a weight when n > 1 */
+    uint16_t loc[4]; /* locals quant_fixed_at sets */
+} QFixed;
+/* f for float32 scales scale[0 .. n), sums of magnitude at most acc_max; 0 when a scale
+ * is out of quant_fixed_multiplier's range or the product could pass 2^61. */
+int quant_fixed_table(KBuilder *kb, const float *scale, uint64_t n, double acc_max, QFixed *f);
+/* Sets f's locals for the channel at ix (table loads), before the values it requantizes. */
+void quant_fixed_at(KBuilder *kb, QFixed *f, KIndex ix);
+/* Sets tmp (an int64 local) to the shifted product and returns the requantized acc. */
+KExpr *quant_requant_fixed(KBuilder *kb, const QFixed *f, KExpr *acc, uint16_t tmp, int32_t zp,
+                           int32_t lo, int32_t hi, DType dt);
 
 /* ops/activation.c: n is a Relu */
 int op_is_relu(const Node *n);

@@ -502,37 +502,93 @@ int quant_fixed_multiplier(float scale, int32_t *mult, int32_t *shift)
     return 1;
 }
 
-/* p = acc * mult (|p| < 2^55) is taken 2^56 up, so that every shift is of a nonnegative
- * value (floor division) and q0 = floor(p / 2^s) + 2^(56 - s) has p's quotient's parity:
- * then floor((p + 2^(s-1) - 1 + (q0 & 1)) / 2^s) is p / 2^s rounded half to even. */
-void quant_fixed_params(KBuilder *kb, KExpr *mult, KExpr *shift, uint16_t par[4])
+int quant_fixed_table(KBuilder *kb, const float *scale, uint64_t n, double acc_max, QFixed *f)
 {
-    KExpr *one = kb_const_i(kb, DT_INT64, 1);
+    memset(f, 0, sizeof *f);
+    int32_t *m = arena_array(kb->a, int32_t, (size_t)n),
+            *sh = arena_array(kb->a, int32_t, (size_t)n);
+    int32_t smax = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        if (!quant_fixed_multiplier(scale[i], &m[i], &sh[i]))
+            return 0;
+        smax = sh[i] > smax ? sh[i] : smax;
+    }
+    /* one shift for all when every multiplier stays below 2^31 with it */
+    int common = smax <= 60;
+    for (uint64_t i = 0; i < n && common; i++)
+        common = smax - sh[i] <= 7;
+    /* |acc * mult| < 2^61 (QFixed) */
+    if (!(acc_max * (common ? 2147483648.0 : 16777216.0) < 2305843009213693952.0))
+        return 0;
+    f->n = n;
+    f->shift = common ? smax : -1;
+    int32_t *t = arena_array(kb->a, int32_t, (size_t)n);
+    for (uint64_t i = 0; i < n; i++)
+        t[i] = common ? m[i] << (smax - sh[i]) : sh[i] << 24 | m[i];
+    f->tab = t;
+    if (n > 1)
+        f->buf = kb_weight(kb, DT_INT32, t, n);
     for (int i = 0; i < 4; i++)
-        par[i] = kb_local(kb, ktype(DT_INT64));
-    kb_set(kb, par[0], mult);
-    kb_set(kb, par[1], shift);
-    /* 2^(shift - 1) - 1, and 2^(56 - shift) */
-    kb_set(kb, par[2],
-           kb_op(kb, KOP_SUB, kb_op(kb, KOP_SHL, one, kb_op(kb, KOP_SUB, kb_var(kb, par[1]), one)),
-                 one));
-    kb_set(kb, par[3],
-           kb_op(kb, KOP_SHL, one,
-                 kb_op(kb, KOP_SUB, kb_const_i(kb, DT_INT64, 56), kb_var(kb, par[1]))));
+        f->loc[i] = UINT16_MAX;
+    return 1;
 }
 
-KExpr *quant_requant_fixed(KBuilder *kb, KExpr *acc, const uint16_t par[4], uint16_t tmp,
-                           int32_t zp, int32_t lo, int32_t hi, DType dt)
+void quant_fixed_at(KBuilder *kb, QFixed *f, KIndex ix)
 {
-    KExpr *shift = kb_var(kb, par[1]);
+    if (f->n == 1 && f->shift >= 0)
+        return; /* all constants */
+    KExpr *one = kb_const_i(kb, DT_INT64, 1);
+    KExpr *v = f->n == 1 ? kb_const_i(kb, DT_INT64, f->tab[0])
+                         : kb_cast(kb, DT_INT64, kb_load(kb, f->buf, ix));
+    if (f->loc[0] == UINT16_MAX)
+        f->loc[0] = kb_local(kb, ktype(DT_INT64));
+    if (f->shift >= 0) { /* the multiplier */
+        kb_set(kb, f->loc[0], v);
+        return;
+    }
+    for (int i = 1; i < 4; i++)
+        if (f->loc[i] == UINT16_MAX)
+            f->loc[i] = kb_local(kb, ktype(DT_INT64));
+    kb_set(kb, f->loc[0], kb_op(kb, KOP_AND, v, kb_const_i(kb, DT_INT64, 0xffffff)));
+    v = f->n == 1 ? kb_const_i(kb, DT_INT64, f->tab[0])
+                  : kb_cast(kb, DT_INT64, kb_load(kb, f->buf, ix));
+    kb_set(kb, f->loc[1], kb_op(kb, KOP_SHR, v, kb_const_i(kb, DT_INT64, 24)));
+    /* 2^(shift - 1) - 1, and 2^(62 - shift) */
+    kb_set(kb, f->loc[2],
+           kb_op(kb, KOP_SUB,
+                 kb_op(kb, KOP_SHL, one, kb_op(kb, KOP_SUB, kb_var(kb, f->loc[1]), one)), one));
+    kb_set(kb, f->loc[3],
+           kb_op(kb, KOP_SHL, one,
+                 kb_op(kb, KOP_SUB, kb_const_i(kb, DT_INT64, 62), kb_var(kb, f->loc[1]))));
+}
+
+/* f's parameter i (0 multiplier, 1 shift, 2 2^(shift - 1) - 1, 3 2^(62 - shift)): a
+ * constant when f has one shift (and, per tensor, one multiplier), else its local. */
+static KExpr *fixed_par(KBuilder *kb, const QFixed *f, int i)
+{
+    if (f->shift < 0 || (i == 0 && f->n > 1))
+        return kb_var(kb, f->loc[i]);
+    int64_t sh = f->shift;
+    int64_t v = i == 0   ? f->tab[0]
+                : i == 1 ? sh
+                : i == 2 ? ((int64_t)1 << (sh - 1)) - 1
+                         : (int64_t)1 << (62 - sh);
+    return kb_const_i(kb, DT_INT64, v);
+}
+
+/* p = acc * mult (|p| < 2^61) is taken 2^62 up, so that every shift is of a nonnegative
+ * value (floor division) and q0 = floor(p / 2^s) + 2^(62 - s) has p's quotient's parity:
+ * then floor((p + 2^(s-1) - 1 + (q0 & 1)) / 2^s) is p / 2^s rounded half to even. */
+KExpr *quant_requant_fixed(KBuilder *kb, const QFixed *f, KExpr *acc, uint16_t tmp, int32_t zp,
+                           int32_t lo, int32_t hi, DType dt)
+{
     kb_set(kb, tmp,
-           kb_op(kb, KOP_ADD, kb_op(kb, KOP_MUL, kb_cast(kb, DT_INT64, acc), kb_var(kb, par[0])),
-                 kb_const_i(kb, DT_INT64, (int64_t)1 << 56)));
-    KExpr *p = kb_var(kb, tmp);
-    KExpr *q0 = kb_op(kb, KOP_SHR, p, shift);
-    KExpr *t = kb_op(kb, KOP_ADD, kb_op(kb, KOP_ADD, p, kb_var(kb, par[2])),
+           kb_op(kb, KOP_ADD, kb_op(kb, KOP_MUL, kb_cast(kb, DT_INT64, acc), fixed_par(kb, f, 0)),
+                 kb_const_i(kb, DT_INT64, (int64_t)1 << 62)));
+    KExpr *q0 = kb_op(kb, KOP_SHR, kb_var(kb, tmp), fixed_par(kb, f, 1));
+    KExpr *t = kb_op(kb, KOP_ADD, kb_op(kb, KOP_ADD, kb_var(kb, tmp), fixed_par(kb, f, 2)),
                      kb_op(kb, KOP_AND, q0, kb_const_i(kb, DT_INT64, 1)));
-    KExpr *r = kb_op(kb, KOP_SUB, kb_op(kb, KOP_SHR, t, kb_var(kb, par[1])), kb_var(kb, par[3]));
+    KExpr *r = kb_op(kb, KOP_SUB, kb_op(kb, KOP_SHR, t, fixed_par(kb, f, 1)), fixed_par(kb, f, 3));
     r = kb_op(kb, KOP_ADD, r, kb_const_i(kb, DT_INT64, zp));
     r = kb_op(kb, KOP_MIN, kb_op(kb, KOP_MAX, r, kb_const_i(kb, DT_INT64, lo)),
               kb_const_i(kb, DT_INT64, hi));
@@ -733,7 +789,7 @@ static int const_f32(const Graph *g, const Node *n, int s, float *v)
  * y's one each (w's one or per channel at wix), with one constant output zero point and
  * every channel's scale in range; NULL otherwise. */
 static KExpr *requant_fixed(KBuilder *kb, const Node *n, const QSlots *sl, KExpr *acc, KIndex wix,
-                            DType ydt)
+                            DType ydt, double acc_max)
 {
     const Graph *g = kb->g;
     float xs, ys;
@@ -751,34 +807,47 @@ static KExpr *requant_fixed(KBuilder *kb, const Node *n, const QSlots *sl, KExpr
     if (w->kind != VK_CONST || !w->data || w->dtype != DT_FLOAT32 || nw == 0 ||
         w->data->size < 4 * nw)
         return NULL;
-    int32_t *ms = arena_array(kb->a, int32_t, (size_t)nw);
+    float *sc = arena_array(kb->a, float, (size_t)nw);
     for (uint64_t i = 0; i < nw; i++) {
-        float ws, scale;
-        int32_t m, sh;
+        float ws;
         memcpy(&ws, w->data->bytes + 4 * i, 4);
-        scale = xs * ws / ys; /* onnxruntime's: (x_scale * w_scale) / y_scale in float32 */
-        if (!quant_fixed_multiplier(scale, &m, &sh))
-            return NULL;
-        ms[i] = sh << 24 | m;
+        sc[i] = xs * ws / ys; /* onnxruntime's: (x_scale * w_scale) / y_scale in float32 */
     }
-    KExpr *v = nw == 1 ? kb_const_i(kb, DT_INT64, ms[0])
-                       : kb_cast(kb, DT_INT64, kb_load(kb, kb_weight(kb, DT_INT32, ms, nw), wix));
-    uint16_t par[4];
-    quant_fixed_params(kb, kb_op(kb, KOP_AND, v, kb_const_i(kb, DT_INT64, 0xffffff)),
-                       kb_op(kb, KOP_SHR, v, kb_const_i(kb, DT_INT64, 24)), par);
+    QFixed f;
+    if (!quant_fixed_table(kb, sc, nw, acc_max, &f))
+        return NULL;
+    quant_fixed_at(kb, &f, wix);
     double lo, hi;
     qrange(ydt, &lo, &hi);
-    return quant_requant_fixed(kb, acc, par, kb_local(kb, ktype(DT_INT64)), zp, (int32_t)lo,
+    return quant_requant_fixed(kb, &f, acc, kb_local(kb, ktype(DT_INT64)), zp, (int32_t)lo,
                                (int32_t)hi, ydt);
+}
+
+/* The largest magnitude of an int32 bias input: its values when constant, else 2^31. */
+static double bias_max(const Graph *g, const Node *n, const QSlots *sl)
+{
+    if (!has_slot(n, sl->bias))
+        return 0;
+    const Value *b = op_in(g, n, (uint16_t)sl->bias);
+    uint64_t nb = shape_count(&b->shape);
+    if (b->kind != VK_CONST || !b->data || b->dtype != DT_INT32 || b->data->size < 4 * nb)
+        return 2147483648.0;
+    double m = 0;
+    for (uint64_t i = 0; i < nb; i++) {
+        int32_t v;
+        memcpy(&v, b->data->bytes + 4 * i, 4);
+        m = fabs((double)v) > m ? fabs((double)v) : m;
+    }
+    return m;
 }
 
 /* Requantizes an int32 accumulator: float(acc) * (xs * ws / ys), rounded half
  * to even, plus the output zero point, saturated (onnxruntime's order); in fixed point
  * where the scales are constants (requant_fixed). */
 static KExpr *requant(KBuilder *kb, const Node *n, const QSlots *sl, KExpr *acc, KIndex xix,
-                      KIndex wix, DType ydt)
+                      KIndex wix, DType ydt, double acc_max)
 {
-    KExpr *fx = requant_fixed(kb, n, sl, acc, wix, ydt);
+    KExpr *fx = requant_fixed(kb, n, sl, acc, wix, ydt, acc_max);
     if (fx)
         return fx;
     KExpr *mult = kb_op(kb, KOP_MUL, qscale(kb, n, (uint16_t)sl->xs, xix),
@@ -897,7 +966,8 @@ static LwStatus imm_lower(KBuilder *kb, const Node *n, const QSlots *sl)
     kb_endfor(kb);
     KExpr *r = kb_var(kb, acc);
     if (sl->ys >= 0)
-        r = requant(kb, n, sl, r, pidx(n, g, sl->xs, vm), pidx(n, g, sl->ws, vn), y->dtype);
+        r = requant(kb, n, sl, r, pidx(n, g, sl->xs, vm), pidx(n, g, sl->ws, vn), y->dtype,
+                    (double)K * 65025.0);
     KIndex yi = kidx_rowmajor(bv, bs, batch.rank, 0);
     for (uint8_t i = 0; i < yi.n; i++)
         yi.coef[i] *= M * N;
@@ -1056,7 +1126,9 @@ static LwStatus iconv_lower(KBuilder *kb, const Node *n, const QSlots *sl)
     kb_endfor_n(kb, sp + 1);
     KExpr *r = kb_var(kb, acc);
     if (sl->ys >= 0)
-        r = requant(kb, n, sl, r, kidx_const(0), wsix, y->dtype);
+        r = requant(kb, n, sl, r, kidx_const(0), wsix, y->dtype,
+                    (double)(shape_count(&w->shape) / (uint64_t)(Mg * G)) * 65025.0 +
+                        bias_max(g, n, sl));
     KIndex yi = kidx_const(0);
     kidx_add(&yi, vn, ys[0]);
     kidx_add_index(&yi, &mix, ys[1]);
@@ -1880,6 +1952,8 @@ static LwStatus convi_expand(Ctx *ctx, NodeId id, int *done)
     const Node *n = graph_node(g, id);
     const QSlots *sl = &convi_slots;
     *done = 0;
+    if (!ctx->target->vbytes) /* scalar: the integer kernel and its int8 weights */
+        return LW_OK;
     if (!int_expandable(g, n, sl, 3, 0))
         return LW_OK;
     const Value *w = op_in(g, n, (uint16_t)sl->w);
@@ -1902,6 +1976,8 @@ static LwStatus mmi_expand(Ctx *ctx, NodeId id, int *done)
     const Node *n = graph_node(g, id);
     const QSlots *sl = &mmi_slots;
     *done = 0;
+    if (!ctx->target->vbytes) /* scalar: the integer kernel and its int8 weights */
+        return LW_OK;
     const Value *b = op_in(g, n, (uint16_t)sl->w);
     if (b->shape.rank != 2 || !int_expandable(g, n, sl, 2, 1))
         return LW_OK;

@@ -1195,6 +1195,97 @@ def qdq_conv_dot(c):
 
 
 @case
+def qdq_conv_pairs(c):
+    """The integer convolution of the scalar targets (ops/conv_pairs.c), every form: a
+    3x5 kernel (odd width: its last tap pairs with a zero weight) at strides (2, 1),
+    dilation (2, 1) and uneven pads, per-channel weight scales a few powers of two apart
+    (one shift for all), an int32-exact bias and a Relu before the QuantizeLinear (lower
+    clamp at the zero point); a depthwise 3x3 at stride 2 with per-tensor scales (the
+    multiplier a literal) and a bias that is not int32-exact (requantized in float); a
+    1x1 over 6 channels (channel pairs) with scales 2^12 apart (a shift per channel);
+    a 1x1 at stride 2 over x's 5 channels (odd: the last pair's second channel zero) to
+    float; two groups of 3 channels with a 2x2 kernel; and a 1-D conv of width 4 over an
+    int8 input. Scales are powers of two: exact in every form."""
+    c.opset = 13
+    u8, i8 = np.uint8, np.int8
+
+    def scalar(name, v, dt):
+        c.const(name, np.array(v, dt))
+
+    def qconv(name, xd, xf, m, cin, kernel, ws, bias, ys=None, yz=0, ydt=i8, relu=False,
+              deq=True, **attrs):
+        w = c.rng.integers(-127, 128, size=(m, cin) + tuple(kernel)).astype(i8)
+        w.flat[0] = -128
+        c.inits.append(to_proto(w, name + "_wq"))
+        c.const(name + "_ws", np.array(ws, F32))
+        c.node("DequantizeLinear", [name + "_wq", name + "_ws"], [name + "_w"],
+               **({"axis": 0} if np.ndim(ws) else {}))
+        b = c.const(name + "_b", np.array(bias, F32))
+        c.node("Conv", [xd, name + "_w", name + "_b"], [name + "_h"],
+               kernel_shape=list(kernel), **attrs)
+        shape_w = (-1,) + (1,) * (1 + len(kernel))
+        wf = w.astype(np.float64) * np.reshape(np.array(ws, np.float64), shape_w)
+        if len(kernel) == 1:
+            h = ref_conv(xf[:, :, None, :], wf[:, :, None, :], b.astype(np.float64),
+                         pads=(0, attrs["pads"][0], 0, attrs["pads"][1]))[:, :, 0, :]
+        else:
+            h = ref_conv(xf, wf, b.astype(np.float64),
+                         strides=tuple(attrs.get("strides", (1, 1))),
+                         pads=tuple(attrs.get("pads", (0, 0, 0, 0))),
+                         dilations=tuple(attrs.get("dilations", (1, 1))),
+                         group=attrs.get("group", 1))
+        out = name + "_h"
+        if relu:
+            c.node("Relu", [out], [name + "_r"])
+            out = name + "_r"
+            h = np.maximum(h, 0)
+        if ys is None:
+            return out, h
+        scalar(name + "_ys", ys, F32)
+        scalar(name + "_yz", yz, ydt)
+        c.node("QuantizeLinear", [out, name + "_ys", name + "_yz"], [name + "_q"])
+        q = requant(h, 1.0 / ys, yz, ydt)
+        if not deq:  # the quantized tensor is the output: QuantizeLinear ends the epilogue
+            return name + "_q", q.astype(ydt)  # (unused)
+        c.node("DequantizeLinear", [name + "_q", name + "_ys", name + "_yz"], [name + "_d"])
+        return name + "_d", (q - yz) * ys
+
+    xq = c.rng.integers(0, 256, size=(1, 5, 13, 11)).astype(u8)
+    c.inputs.append(("xq", xq))
+    scalar("xs", 0.25, F32)
+    scalar("xz", 3, u8)
+    c.node("DequantizeLinear", ["xq", "xs", "xz"], ["xd"])
+    xf = (xq.astype(np.float64) - 3) * 0.25
+    ws1 = np.array([2.0 ** -(5 + i % 3) for i in range(6)], F32)
+    b1 = np.array([k * 0.25 * w for k, w in zip(c.rng.integers(-900, 900, size=6), ws1)], F32)
+    d1, f1 = qconv("c1", "xd", xf, 6, 5, (3, 5), ws1, b1, 16.0, -3, i8, relu=True,
+                   strides=[2, 1], dilations=[2, 1], pads=[1, 2, 2, 1])
+    b2 = np.array([0.3, -1.7, 2.2, 0.0, 5.5, -0.9], F32)
+    d2, f2 = qconv("c2", d1, f1, 6, 1, (3, 3), np.float32(2.0 ** -6), b2, 8.0, 4, u8,
+                   strides=[2, 2], pads=[1, 1, 1, 1], group=6)
+    ws3 = np.array([2.0 ** -(2 + 2 * i) for i in range(7)], F32)
+    d3, f3 = qconv("c3", d2, f2, 7, 6, (1, 1), ws3, np.zeros(7, F32), 4.0, 0, i8)
+    o7, f7 = qconv("c7", d3, f3, 3, 7, (1, 1), np.float32(2.0 ** -6), np.zeros(3, F32))
+    c.output(o7, f7)
+    o4, f4 = qconv("c4", "xd", xf, 4, 5, (1, 1), np.float32(2.0 ** -7), np.zeros(4, F32),
+                   strides=[2, 2])
+    c.output(o4, f4)
+    d5, f5 = qconv("c5", d1, f1, 4, 3, (2, 2), np.float32(2.0 ** -5), np.zeros(4, F32), 2.0,
+                   -1, i8, group=2)
+    o8, f8 = qconv("c8", d5, f5, 2, 4, (1, 1), np.float32(2.0 ** -6), np.zeros(2, F32))
+    c.output(o8, f8)
+    x1 = c.rng.integers(-128, 128, size=(1, 3, 20)).astype(i8)
+    c.inputs.append(("x1", x1))
+    scalar("x1s", 0.5, F32)
+    scalar("x1z", -2, i8)
+    c.node("DequantizeLinear", ["x1", "x1s", "x1z"], ["x1d"])
+    d6, f6 = qconv("c6", "x1d", (x1.astype(np.float64) + 2) * 0.5, 5, 3, (4,),
+                   np.float32(2.0 ** -7), np.zeros(5, F32), 4.0, 1, u8, pads=[1, 2])
+    o9, f9 = qconv("c9", d6, f6, 2, 5, (2,), np.float32(2.0 ** -6), np.zeros(2, F32), pads=[0, 0])
+    c.output(o9, f9)
+
+
+@case
 def qdq_matmul_rows(c):
     """Quantized products: a uint8 [5, 3, 22] dequantized where loaded by int8 weights
     [22, 40] dequantized per column (a sequence-first transformer's projection: B the

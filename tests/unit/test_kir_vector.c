@@ -571,26 +571,33 @@ static int64_t rq_exact(int64_t acc, int32_t mult, int32_t shift)
 #define NRQ 1024
 static int32_t rq_acc[NRQ];
 static int8_t rq_out[NRQ];
-static int32_t rq_ms[2];
+static float rq_sc[4]; /* scales per channel: rq_acc in rq_n blocks */
+static uint64_t rq_n;
+static int32_t rq_shift; /* the QFixed's shift (-1: per channel) */
 static void fixed_kernel(Fixture *f, int32_t zp, int32_t lo, int32_t hi)
 {
     KBuilder *kb = &f->kb;
     uint32_t ab = kir_add_weight(f->ctx.perm, f->prog, DT_INT32, (const unsigned char *)rq_acc,
                                  sizeof rq_acc, NRQ, 0);
-    uint32_t mb = kir_add_weight(f->ctx.perm, f->prog, DT_INT32, (const unsigned char *)rq_ms,
-                                 sizeof rq_ms, 2, 0);
     uint32_t ob = kir_add_buf(f->ctx.perm, f->prog, KB_ARENA, DT_INT8, NRQ, 0);
     f->mem[ab] = rq_acc;
-    f->mem[mb] = rq_ms;
     f->mem[ob] = rq_out;
+    QFixed fx;
+    assert_true(quant_fixed_table(kb, rq_sc, rq_n, 16777216.0, &fx));
+    rq_shift = fx.shift;
+    if (rq_n > 1)
+        f->mem[fx.buf] = (void *)fx.tab;
     kb_begin(kb, graph_node(f->g, f->n1), NULL);
-    uint16_t par[4], tmp = kb_local(kb, ktype(DT_INT64));
-    quant_fixed_params(kb, kb_cast(kb, DT_INT64, kb_load(kb, mb, kidx_const(0))),
-                       kb_cast(kb, DT_INT64, kb_load(kb, mb, kidx_const(1))), par);
-    uint16_t i = kb_for(kb, NRQ);
-    kb_store(kb, ob, at(i, 1, 0),
-             quant_requant_fixed(kb, kb_load(kb, ab, at(i, 1, 0)), par, tmp, zp, lo, hi, DT_INT8));
-    kb_endfor(kb);
+    uint16_t tmp = kb_local(kb, ktype(DT_INT64));
+    int64_t per = NRQ / (int64_t)rq_n;
+    uint16_t c = kb_for(kb, (int64_t)rq_n);
+    quant_fixed_at(kb, &fx, at(c, 1, 0));
+    uint16_t i = kb_for(kb, per);
+    KIndex ix = at(i, 1, 0);
+    kidx_add(&ix, c, per);
+    kb_store(kb, ob, ix,
+             quant_requant_fixed(kb, &fx, kb_load(kb, ab, ix), tmp, zp, lo, hi, DT_INT8));
+    kb_endfor_n(kb, 2);
     kb_end(kb);
 }
 
@@ -636,8 +643,8 @@ static void test_quant_requant_fixed(void **state)
     int64_t near = 0, total = 0;
     /* scale 0.25 exactly: acc / 4 with ties at odd multiples of 2, both signs, both
      * parities; and saturation past both ends around a negative zero point */
-    rq_ms[0] = 1 << 23;
-    rq_ms[1] = 25;
+    rq_sc[0] = 0.25f;
+    rq_n = 1;
     static const int32_t ties[] = {2, 6,  -2,  -6,  10,  -10,  1,    3,    -1,   -3,    5, -5,
                                    7, -7, 490, 530, 526, -520, -522, -524, 2000, -2000, 0, 4};
     memset(rq_acc, 0, sizeof rq_acc);
@@ -652,19 +659,28 @@ static void test_quant_requant_fixed(void **state)
     fixed_run(f, -5, -5, 127);
     assert_int_equal(rq_out[3], -5);
     assert_int_equal(rq_out[1], -3);
-    /* random scales and sums: exact rounding always; the float form but near ties */
-    for (int round = 0; round < 100; round++) {
-        float scale = ldexpf(1.0f + (float)(next_rand(&s) & 0x7fffff) / 8388608.0f,
-                             -(int)(next_rand(&s) % 18) - 2);
-        assert_true(quant_fixed_multiplier(scale, &rq_ms[0], &rq_ms[1]));
+    /* random scales (per tensor; 4 channels within 2^7 of each other: one shift; or
+     * apart: a shift each) and sums: exact rounding always; the float form but near ties */
+    int seen[3] = {0, 0, 0};
+    for (int round = 0; round < 120; round++) {
+        int kind = round % 3;
+        rq_n = kind ? 4 : 1;
+        int e0 = -(int)(next_rand(&s) % 18) - 2;
+        for (uint64_t c = 0; c < rq_n; c++)
+            rq_sc[c] = ldexpf(1.0f + (float)(next_rand(&s) & 0x7fffff) / 8388608.0f,
+                              e0 - (kind == 2 ? 4 * (int)c : (int)(next_rand(&s) % 6)));
         int32_t zp = (int32_t)(next_rand(&s) % 41) - 20;
         for (int k = 0; k < NRQ; k++) {
             int32_t mag = (int32_t)(next_rand(&s) % (1u << (next_rand(&s) % 24)));
             rq_acc[k] = next_rand(&s) & 1 ? -mag : mag;
         }
         fixed_run(f, zp, -128, 127);
+        seen[rq_n == 1 ? 0 : rq_shift >= 0 ? 1 : 2] = 1;
         for (int k = 0; k < NRQ; k++) {
-            int64_t q = rq_exact(rq_acc[k], rq_ms[0], rq_ms[1]) + zp;
+            float scale = rq_sc[k / (NRQ / (int)rq_n)];
+            int32_t m, sh;
+            assert_true(quant_fixed_multiplier(scale, &m, &sh));
+            int64_t q = rq_exact(rq_acc[k], m, sh) + zp;
             q = q < -128 ? -128 : q > 127 ? 127 : q;
             if (rq_out[k] != q)
                 fail_msg("acc %d scale %a: %d, want %lld", rq_acc[k], (double)scale, rq_out[k],
@@ -674,7 +690,7 @@ static void test_quant_requant_fixed(void **state)
             fq = fq < -128 ? -128 : fq > 127 ? 127 : fq;
             total++;
             if ((int)fq != q) {
-                long double ex = ldexpl((long double)rq_acc[k] * rq_ms[0], -rq_ms[1]);
+                long double ex = ldexpl((long double)rq_acc[k] * m, -sh);
                 long double tie = floorl(ex) + 0.5L;
                 assert_true(fabsl(ex - tie) <=
                             (long double)(nextafterf(fabsf(fp), INFINITY) - fabsf(fp)));
@@ -682,6 +698,8 @@ static void test_quant_requant_fixed(void **state)
             }
         }
     }
+    /* all three forms: constants, one shift, a shift per channel */
+    assert_true(seen[0] && seen[1] && seen[2]);
     assert_true(near * 1000 < total); /* rare: within an ulp of a tie */
 }
 
