@@ -1393,8 +1393,12 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
     /* registers a tile holds besides its sums, per vector of positions and in all: the
      * dot product's exact form without VNNI splits each operand in two */
     int emul = isa == 1 && !(t->isa & ISA_AVX512VNNI);
-    if (emul && (cb.G != 1 || cb.Cg % 4 || cb.direct)) /* never a dot product (direct), or */
-        isa = emul = 0; /* one too costly for channels padded to a multiple of 4 */
+    /* without VNNI the dot product's exact form pays for pointwise convs only (each
+     * weight used once per position: the int8 weights' bytes count), not where the
+     * channels pad to a multiple of 4 or a tap's x vectors are reused (float FMAs there:
+     * fewer operations) */
+    if (emul && (cb.G != 1 || cb.Cg % 4 || cb.direct || cb.ntap != 1))
+        isa = emul = 0;
     int64_t xregs = emul ? 2 : 1, wregs = emul ? 3 : 1;
     /* in place only when the tile scratch does not fit: measured slower (the sums' rows
      * are a whole plane apart, and the epilogue reads them back) */
