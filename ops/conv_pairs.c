@@ -4,16 +4,17 @@
  * Armv7E-M, whose DSP extension multiplies two int16 pairs and adds both products in one
  * instruction).
  *
- * Per image and group, x less its zero point is copied once as int16 into a scratch
- * plane laid out so that each pair of the reduction is two adjacent elements:
- *   - kernels at least 2 wide (column pairs): [c][Hp][Wp], padded with zeros, where
+ * Per image, group and band of output rows (as many as the node's scratch budget
+ * allows), the rows of x the band reads, less the zero point, are copied as int16 into
+ * a scratch plane laid out so that each pair of the reduction is two adjacent elements:
+ *   - kernels at least 2 wide (column pairs): [c][row][Wp], padded with zeros, where
  *     taps (a, 2j) and (a, 2j + 1) of an output position are adjacent columns at any
  *     stride (a last odd tap pairs with a zero weight);
  *   - 1x1 kernels (channel pairs): [c / 2][position][2], the positions the strides
  *     read, channels past the group's zero.
- * Per output channel its weights are widened from the int8 table in flash (packed in the
- * same pair order, zeros where a pair has no second tap) into an int16 scratch row; then
- * every output row in runs of PB positions, PB sums in registers.
+ * Per output channel its weights, int8 in flash as the model has them, are widened into
+ * an int16 row in the same pair order (zeros where a pair has no second tap or channel);
+ * then every output row in runs of PB positions, PB sums in registers.
  *
  * Each sum leaves through the requantization in fixed point (quant_requant_fixed) when
  * the fused epilogue is exactly [Relu] QuantizeLinear and the bias is the int32 one a
