@@ -1047,21 +1047,11 @@ static void print_int_helpers(StrBuf *c, uint32_t used, const uint32_t *dot)
             if (!(dot[k] & vec_bit(L)))
                 continue;
             const char *sg = dot_sig[k];
-            /* without VNNI, exactly: the even and the odd bytes of each 16-bit half
-             * widened to int16 (uint8 zero-extended, int8 sign-extended), vpmaddwd
-             * sums each pair of products into int32 (at most 2 * 255 * 128 in
-             * magnitude: no saturation, unlike vpmaddubsw) */
             if (k == 0 && L == 16)
                 sb_puts(c, "#if defined(__AVX512VNNI__)\n#define lw_vdotus16(acc, a, b) "
                            "((lw_i32x16)_mm512_dpbusd_epi32((__m512i)(acc), (__m512i)(a), "
                            "(__m512i)(b)))\n"
-                           "#elif defined(__AVX512BW__)\n"
-                           "#define lw_vdotus16(acc, a, b) __extension__({ __m512i x_ = "
-                           "(__m512i)(a), y_ = (__m512i)(b); (lw_i32x16)_mm512_add_epi32("
-                           "(__m512i)(acc), _mm512_add_epi32(_mm512_madd_epi16("
-                           "_mm512_and_si512(x_, _mm512_set1_epi16(255)), _mm512_srai_epi16("
-                           "_mm512_slli_epi16(y_, 8), 8)), _mm512_madd_epi16(_mm512_srli_epi16("
-                           "x_, 8), _mm512_srai_epi16(y_, 8)))); })\n");
+                           "#elif defined(__AVX512BW__)\n");
             else if (k == 0 && L == 8)
                 sb_puts(c, "#if defined(__AVX512VNNI__) && defined(__AVX512VL__)\n"
                            "#define lw_vdotus8(acc, a, b) ((lw_i32x8)_mm256_dpbusd_epi32("
@@ -1069,18 +1059,27 @@ static void print_int_helpers(StrBuf *c, uint32_t used, const uint32_t *dot)
                            "#elif defined(__AVXVNNI__)\n"
                            "#define lw_vdotus8(acc, a, b) ((lw_i32x8)_mm256_dpbusd_avx_epi32("
                            "(__m256i)(acc), (__m256i)(a), (__m256i)(b)))\n"
-                           "#elif defined(__AVX2__)\n"
-                           "#define lw_vdotus8(acc, a, b) __extension__({ __m256i x_ = "
-                           "(__m256i)(a), y_ = (__m256i)(b); (lw_i32x8)_mm256_add_epi32("
-                           "(__m256i)(acc), _mm256_add_epi32(_mm256_madd_epi16("
-                           "_mm256_and_si256(x_, _mm256_set1_epi16(255)), _mm256_srai_epi16("
-                           "_mm256_slli_epi16(y_, 8), 8)), _mm256_madd_epi16(_mm256_srli_epi16("
-                           "x_, 8), _mm256_srai_epi16(y_, 8)))); })\n");
-            else if (k == 1 && L == 4)
+                           "#elif defined(__AVX2__)\n");
+            /* without VNNI, exactly: the even and the odd bytes of each 16-bit half
+             * widened to int16 (uint8 zero-extended, int8 sign-extended), vpmaddwd
+             * sums each pair of products into int32 (at most 2 * 255 * 128 in
+             * magnitude: no saturation, unlike vpmaddubsw) */
+            if (k == 0 && (L == 16 || L == 8)) {
+                unsigned w = 32 * L; /* vector bits: _mm<w>_..., __m<w>i */
+                sb_printf(c,
+                          "#define lw_vdotus%u(acc, a, b) __extension__({ __m%ui x_ = "
+                          "(__m%ui)(a), y_ = (__m%ui)(b); (lw_i32x%u)_mm%u_add_epi32("
+                          "(__m%ui)(acc), _mm%u_add_epi32(_mm%u_madd_epi16("
+                          "_mm%u_and_si%u(x_, _mm%u_set1_epi16(255)), _mm%u_srai_epi16("
+                          "_mm%u_slli_epi16(y_, 8), 8)), _mm%u_madd_epi16(_mm%u_srli_epi16("
+                          "x_, 8), _mm%u_srai_epi16(y_, 8)))); })\n",
+                          L, w, w, w, L, w, w, w, w, w, w, w, w, w, w, w, w);
+            }
+            if (k == 1 && L == 4)
                 sb_puts(c, "#if defined(__ARM_FEATURE_DOTPROD) && defined(__aarch64__)\n"
                            "#define lw_vdotss4(acc, a, b) ((lw_i32x4)vdotq_s32((int32x4_t)(acc), "
                            "(int8x16_t)(a), (int8x16_t)(b)))\n");
-            else
+            else if (!(k == 0 && (L == 16 || L == 8)))
                 sb_puts(c, "#if 0\n");
             const char *ta = sg[0] == 'u' ? "uint8_t" : "int8_t";
             const char *tb = sg[1] == 'u' ? "uint8_t" : "int8_t";

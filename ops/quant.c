@@ -549,10 +549,11 @@ void quant_fixed_at(KBuilder *kb, QFixed *f, KIndex ix)
     for (int i = 1; i < 4; i++)
         if (f->loc[i] == UINT16_MAX)
             f->loc[i] = kb_local(kb, ktype(DT_INT64));
-    kb_set(kb, f->loc[0], kb_op(kb, KOP_AND, v, kb_const_i(kb, DT_INT64, 0xffffff)));
-    v = f->n == 1 ? kb_const_i(kb, DT_INT64, f->tab[0])
-                  : kb_cast(kb, DT_INT64, kb_load(kb, f->buf, ix));
-    kb_set(kb, f->loc[1], kb_op(kb, KOP_SHR, v, kb_const_i(kb, DT_INT64, 24)));
+    /* the entry read once: shift << 24 | multiplier */
+    kb_set(kb, f->loc[1], v);
+    kb_set(kb, f->loc[0],
+           kb_op(kb, KOP_AND, kb_var(kb, f->loc[1]), kb_const_i(kb, DT_INT64, 0xffffff)));
+    kb_set(kb, f->loc[1], kb_op(kb, KOP_SHR, kb_var(kb, f->loc[1]), kb_const_i(kb, DT_INT64, 24)));
     /* 2^(shift - 1) - 1, and 2^(62 - shift) */
     kb_set(kb, f->loc[2],
            kb_op(kb, KOP_SUB,
