@@ -43,6 +43,12 @@ static const char usage_text[] =
     "                           arena stays within the model's unfused max-live bound,\n"
     "                           tight only where the arena does not grow, fast everywhere;\n"
     "                           a model with int8 activations gets tight under bound\n"
+    "  --requant=auto|float|fixed\n"
+    "                           how int8 kernels requantize their int32 sums: fixed: by an\n"
+    "                           integer multiplier and shift, rounding half to even (the\n"
+    "                           same bytes on every target); float: in float32, as\n"
+    "                           onnxruntime does; auto (default): fixed point in scalar\n"
+    "                           code (Cortex-M, generic), float32 in vector kernels\n"
     "  --print-after=PASS       dump the IR after PASS ('all' for every pass) to stdout\n"
     "  --verify-each            run the IR verifiers after every pass\n"
     "  --disable-pass=PASS      skip an optional pass (see --help-passes)\n"
@@ -281,8 +287,15 @@ int main(int argc, char **argv)
                 return LW_ERR_MODEL;
             }
             o.arena_mode = !strcmp(v, "tight") ? 1 : !strcmp(v, "fast") ? 2 : 0;
-        } else if ((v = flag_value(argc, argv, &i, "--calibration-method", &missing)) ||
-                   missing) {
+        } else if ((v = flag_value(argc, argv, &i, "--requant", &missing)) || missing) {
+            if (missing)
+                return usage_error("%s needs a value (auto, float or fixed)", a);
+            if (strcmp(v, "auto") && strcmp(v, "float") && strcmp(v, "fixed")) {
+                fprintf(stderr, "lwcc: error: --requant=%s: expected auto, float or fixed\n", v);
+                return LW_ERR_MODEL;
+            }
+            o.requant = !strcmp(v, "float") ? 1 : !strcmp(v, "fixed") ? 2 : 0;
+        } else if ((v = flag_value(argc, argv, &i, "--calibration-method", &missing)) || missing) {
             if (missing)
                 return usage_error("%s needs a value", a);
             if (strcmp(v, "minmax") && strcmp(v, "percentile") && strcmp(v, "mse")) {

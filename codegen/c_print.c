@@ -37,6 +37,9 @@ typedef struct Printer {
     uint32_t vec_used; /* bit L: vectors of L lanes printed (lw_f32xL and its helpers) */
     uint32_t cvt_used[2]; /* bit L: converting loads of L uint8 [0] / int8 [1] lanes */
     uint32_t ivec_used;   /* bit L: int32 vectors of L lanes (lw_i32xL and its helpers) */
+    uint32_t iop_used;    /* bit L: integer vector arithmetic, int64 lanes and int32 vector
+                           * stores (lw_vi<op>L, lw_vq<op>L, lw_i64xL, lw_vstbL) */
+    uint32_t wid_used[2]; /* bit L: widening loads of L uint8 [0] / int8 [1] to int32 lanes */
     uint32_t dot_used[3]; /* bit L: dot products into L lanes, us / ss / uu (dot_sig) */
     int dot2_used;        /* lw_smlad: two-way int16 dot products */
     uint32_t vdiv_used, vround_used; /* bit L: lw_vdivL, lw_vroundL */
@@ -239,11 +242,25 @@ static uint32_t vec_bit(unsigned lanes)
     return 1u << lanes;
 }
 
-/* A vector operation: a call of the lw_v<op><L> helper (see print_vector_helpers). */
+/* A vector operation: a call of the lw_v<op><L> helper (see print_vector_helpers), on
+ * integer lanes lw_vi<op><L> (int32) or lw_vq<op><L> (int64) (print_int_helpers). */
 static void vec_op_expr(Printer *pr, const KExpr *e)
 {
     const KOpInfo *info = kop_info(e->u.op.op);
     pr->vec_used |= vec_bit(e->type.lanes);
+    DType dt = e->u.op.a[0]->type.dt;
+    if (dt == DT_INT32 || dt == DT_INT64) {
+        pr->ivec_used |= vec_bit(e->type.lanes);
+        pr->iop_used |= vec_bit(e->type.lanes);
+        sb_printf(pr->sb, "lw_v%c%s%u(", dt == DT_INT32 ? 'i' : 'q', info->name, e->type.lanes);
+        for (int i = 0; i < info->arity; i++) {
+            if (i)
+                sb_puts(pr->sb, ", ");
+            expr(pr, e->u.op.a[i]);
+        }
+        sb_putc(pr->sb, ')');
+        return;
+    }
     if (e->u.op.op == KOP_DIV)
         pr->vdiv_used |= vec_bit(e->type.lanes);
     if (e->u.op.op == KOP_ROUND) {
@@ -589,11 +606,26 @@ static void expr(Printer *pr, const KExpr *e)
         return;
     case KE_CAST: {
         DType from = e->u.cast.a->type.dt, to = e->type.dt;
-        if (e->type.lanes > 1 && from == DT_INT32) { /* int32 sums: lw_vcvti<L>(v) */
+        if (e->type.lanes > 1 && (from == DT_INT32 || from == DT_INT64)) {
+            /* int32 sums: lw_vcvti<L>(v); int32 to int64 and back: lw_vi2q<L>, lw_vq2i<L> */
             pr->vec_used |= vec_bit(e->type.lanes);
             pr->ivec_used |= vec_bit(e->type.lanes);
-            sb_printf(sb, "lw_vcvti%u(", e->type.lanes);
+            if (to != DT_FLOAT32)
+                pr->iop_used |= vec_bit(e->type.lanes);
+            sb_printf(sb, "lw_v%s%u(",
+                      to == DT_FLOAT32   ? "cvti"
+                      : from == DT_INT32 ? "i2q"
+                                         : "q2i",
+                      e->type.lanes);
             expr(pr, e->u.cast.a);
+            sb_putc(sb, ')');
+            return;
+        }
+        if (e->type.lanes > 1 && to == DT_INT32) { /* a widening load: lw_vwid{u8,s8}<L>(&b[i]) */
+            const KExpr *l = e->u.cast.a;
+            pr->ivec_used |= vec_bit(e->type.lanes);
+            byte_vec_call(pr, "wid", pr->wid_used, from, e->type.lanes, l->u.load.buf,
+                          &l->u.load.idx);
             sb_putc(sb, ')');
             return;
         }
@@ -625,13 +657,16 @@ static void expr(Printer *pr, const KExpr *e)
         return;
     }
     case KE_SPLAT:
-        if (e->type.dt == DT_INT32) {
+        pr->vec_used |= vec_bit(e->type.lanes);
+        if (e->type.dt == DT_INT32 || e->type.dt == DT_INT64)
             pr->ivec_used |= vec_bit(e->type.lanes);
-            pr->vec_used |= vec_bit(e->type.lanes);
-        } else {
-            pr->vec_used |= vec_bit(e->type.lanes);
-        }
-        sb_printf(sb, "lw_vsplat%s%u(", e->type.dt == DT_INT32 ? "i" : "", e->type.lanes);
+        if (e->type.dt == DT_INT64)
+            pr->iop_used |= vec_bit(e->type.lanes);
+        sb_printf(sb, "lw_vsplat%s%u(",
+                  e->type.dt == DT_INT32   ? "i"
+                  : e->type.dt == DT_INT64 ? "q"
+                                           : "",
+                  e->type.lanes);
         expr(pr, e->u.cast.a);
         sb_putc(sb, ')');
         return;
@@ -724,7 +759,8 @@ static void stmt(Printer *pr, const KStmt *s, int ind)
     case KS_STORE:
         sb_indent(sb, ind);
         if (s->u.store.val->type.lanes > 1 && s->u.store.val->kind == KE_CAST &&
-            s->u.store.val->type.dt != DT_FLOAT32) { /* narrowing: lw_vst{u8,s8}L(&b[i], v) */
+            (s->u.store.val->type.dt == DT_INT8 ||
+             s->u.store.val->type.dt == DT_UINT8)) { /* narrowing: lw_vst{u8,s8}L(&b[i], v) */
             const KExpr *v = s->u.store.val;
             byte_vec_call(pr, "st", pr->nst_used, v->type.dt, v->type.lanes, s->u.store.buf,
                           &s->u.store.idx);
@@ -734,7 +770,12 @@ static void stmt(Printer *pr, const KStmt *s, int ind)
             return;
         }
         if (s->u.store.val->type.lanes > 1) {
-            sb_printf(sb, "lw_vst%u(&", s->u.store.val->type.lanes);
+            int i32 = s->u.store.val->type.dt == DT_INT32; /* int32 lanes: lw_vstbL */
+            if (i32) {
+                pr->ivec_used |= vec_bit(s->u.store.val->type.lanes);
+                pr->iop_used |= vec_bit(s->u.store.val->type.lanes);
+            }
+            sb_printf(sb, "lw_vst%s%u(&", i32 ? "b" : "", s->u.store.val->type.lanes);
             put_buf(pr, s->u.store.buf);
             sb_putc(sb, '[');
             put_index(pr, &s->u.store.idx);
@@ -1021,7 +1062,139 @@ static void print_cvt_helpers(StrBuf *c, const uint32_t *used)
  * lw_vdot{us,ss,uu}L(acc, a, b): acc plus, per lane, the sum of the four products of
  * a's bytes (uint8 for u, int8 for s) and b's. The instructions where the compiler
  * targets them (AVX-512 VNNI's vpdpbusd for us, AArch64's sdot for ss), else a loop. */
-static void print_int_helpers(StrBuf *c, uint32_t used, const uint32_t *dot)
+/* Integer vector arithmetic, int64 lanes, int32 vector stores and widening loads (GNU C
+ * vector extensions: operators, __builtin_convertvector; widening loads through the
+ * target's instructions, which GCC 12 does not make of bytes). */
+static void print_iop_gnu(StrBuf *c, unsigned L, int iop, const uint32_t *wid)
+{
+    if (iop) {
+        sb_printf(c, "typedef int64_t lw_i64x%u __attribute__((vector_size(%u)));\n", L, 8 * L);
+        sb_printf(c, "typedef uint32_t lw_u32x%u __attribute__((vector_size(%u)));\n", L, 4 * L);
+        sb_printf(c, "typedef uint64_t lw_u64x%u __attribute__((vector_size(%u)));\n", L, 8 * L);
+        sb_printf(c, "#define lw_vstb%u(p, v) (*(lw_i32x%uu *)(void *)(p) = (v))\n", L, L);
+        sb_printf(c, "#define lw_vsplatq%u(x) ((int64_t)(x) + (lw_i64x%u){0})\n", L, L);
+        sb_printf(c, "#define lw_vi2q%u(a) __builtin_convertvector((a), lw_i64x%u)\n", L, L);
+        sb_printf(c, "#define lw_vq2i%u(a) __builtin_convertvector((a), lw_i32x%u)\n", L, L);
+        static const char *const infix[][2] = {
+            {"add", "+"}, {"sub", "-"}, {"mul", "*"}, {"and", "&"}};
+        for (int q = 0; q < 2; q++) {
+            char t = q ? 'q' : 'i';
+            unsigned w = q ? 64 : 32;
+            for (int i = 0; i < 4; i++)
+                sb_printf(c, "#define lw_v%c%s%u(a, b) ((a) %s (b))\n", t, infix[i][0], L,
+                          infix[i][1]);
+            /* logical, as the scalar shift */
+            sb_printf(c,
+                      "#define lw_v%cshr%u(a, b) ((lw_i%ux%u)((lw_u%ux%u)(a) >> (lw_u%ux%u)(b)))\n",
+                      t, L, w, L, w, L, w, L);
+            /* a loop over the lanes, as the float32 ones: GCC makes one instruction of it
+             * (of a select on the comparison's mask, lane by lane code) */
+            static const char *const mm[][2] = {{"min", "<"}, {"max", ">"}};
+            for (int i = 0; i < 2; i++)
+                sb_printf(c,
+                          "#define lw_v%c%s%u(a, b) __extension__({ lw_i%ux%u a_ = (a), b_ = (b); "
+                          "for (int i_ = 0; i_ < %u; i_++) a_[i_] = a_[i_] %s b_[i_] ? a_[i_] : "
+                          "b_[i_]; a_; })\n",
+                          t, mm[i][0], L, w, L, L, mm[i][1]);
+        }
+    }
+    for (int s8 = 0; s8 < 2; s8++) {
+        if (!(wid[s8] & vec_bit(L)))
+            continue;
+        const char *nm = s8 ? "s8" : "u8", *x = s8 ? "epi8" : "epu8";
+        const char *ct = s8 ? "int8_t" : "uint8_t";
+        if (L == 16)
+            sb_printf(c,
+                      "#if defined(__AVX512F__)\n#define lw_vwid%s16(p) ((lw_i32x16)_mm512_cvt%s_"
+                      "epi32(_mm_loadu_si128((const __m128i *)(const void *)(p))))\n",
+                      nm, x);
+        else if (L == 8)
+            sb_printf(c,
+                      "#if defined(__AVX2__)\n#define lw_vwid%s8(p) ((lw_i32x8)_mm256_cvt%s_epi32("
+                      "_mm_loadl_epi64((const __m128i *)(const void *)(p))))\n",
+                      nm, x);
+        else if (L == 4) {
+            char k = s8 ? 's' : 'u';
+            sb_printf(c,
+                      "#if defined(__SSE4_1__)\n#define lw_vwid%s4(p) ((lw_i32x4)_mm_cvt%s_epi32("
+                      "_mm_cvtsi32_si128(lw_ld4(p))))\n"
+                      "#elif defined(__ARM_NEON) && defined(__aarch64__)\n"
+                      "#define lw_vwid%s4(p) ((lw_i32x4)vmovl_%c16(vget_low_%c16(vmovl_%c8("
+                      "vreinterpret_%c8_s32(vdup_n_s32(lw_ld4(p)))))))\n",
+                      nm, x, nm, k, k, k, k);
+        } else
+            sb_puts(c, "#if 0\n");
+        sb_printf(c,
+                  "#else\n#define lw_vwid%s%u(p) __extension__({ lw_i32x%u r_; const %s *p_ = "
+                  "(const %s *)(const void *)(p); for (int i_ = 0; i_ < %u; i_++) r_[i_] = p_[i_]; "
+                  "r_; })\n#endif\n",
+                  nm, L, L, ct, ct, L);
+    }
+}
+
+/* print_iop_gnu's helpers for any C99 compiler: structs of lanes, a loop each (integer
+ * arithmetic wraps, in unsigned) */
+static void print_iop_plain(StrBuf *c, unsigned L, int iop, const uint32_t *wid)
+{
+    if (iop) {
+        sb_printf(c, "typedef struct lw_i64x%u {\n    int64_t v[%u];\n} lw_i64x%u;\n", L, L, L);
+        sb_printf(c,
+                  "static inline void lw_vstb%u(int32_t *p, lw_i32x%u a)\n{\n"
+                  "    for (int i = 0; i < %u; i++)\n        p[i] = a.v[i];\n}\n",
+                  L, L, L);
+        sb_printf(c,
+                  "static inline lw_i64x%u lw_vsplatq%u(int64_t x)\n{\n    lw_i64x%u r;\n"
+                  "    for (int i = 0; i < %u; i++)\n        r.v[i] = x;\n    return r;\n}\n",
+                  L, L, L, L);
+        sb_printf(c,
+                  "static inline lw_i64x%u lw_vi2q%u(lw_i32x%u a)\n{\n    lw_i64x%u r;\n"
+                  "    for (int i = 0; i < %u; i++)\n        r.v[i] = a.v[i];\n    return r;\n}\n",
+                  L, L, L, L, L);
+        sb_printf(c,
+                  "static inline lw_i32x%u lw_vq2i%u(lw_i64x%u a)\n{\n    lw_i32x%u r;\n"
+                  "    for (int i = 0; i < %u; i++)\n        r.v[i] = (int32_t)a.v[i];\n"
+                  "    return r;\n}\n",
+                  L, L, L, L, L);
+        static const char *const lane[][2] = {{"add", "(T)((U)a.v[i] + (U)b.v[i])"},
+                                              {"sub", "(T)((U)a.v[i] - (U)b.v[i])"},
+                                              {"mul", "(T)((U)a.v[i] * (U)b.v[i])"},
+                                              {"and", "a.v[i] & b.v[i]"},
+                                              {"shr", "(T)((U)a.v[i] >> b.v[i])"},
+                                              {"min", "a.v[i] < b.v[i] ? a.v[i] : b.v[i]"},
+                                              {"max", "a.v[i] > b.v[i] ? a.v[i] : b.v[i]"}};
+        for (int q = 0; q < 2; q++) {
+            unsigned w = q ? 64 : 32;
+            for (int i = 0; i < 7; i++) {
+                char body[96];
+                const char *f = lane[i][1];
+                size_t n = 0;
+                for (; *f && n + 10 < sizeof body; f++) { /* T, U: the lane's types */
+                    if (*f == 'T' || *f == 'U')
+                        n += (size_t)snprintf(body + n, sizeof body - n, "%sint%u_t",
+                                              *f == 'U' ? "u" : "", w);
+                    else
+                        body[n++] = *f;
+                }
+                body[n] = 0;
+                sb_printf(c,
+                          "static inline lw_i%ux%u lw_v%c%s%u(lw_i%ux%u a, lw_i%ux%u b)\n{\n"
+                          "    for (int i = 0; i < %u; i++)\n        a.v[i] = %s;\n"
+                          "    return a;\n}\n",
+                          w, L, q ? 'q' : 'i', lane[i][0], L, w, L, w, L, L, body);
+            }
+        }
+    }
+    for (int s8 = 0; s8 < 2; s8++)
+        if (wid[s8] & vec_bit(L))
+            sb_printf(
+                c,
+                "static inline lw_i32x%u lw_vwid%s%u(const %s *p)\n{\n    lw_i32x%u r;\n"
+                "    for (int i = 0; i < %u; i++)\n        r.v[i] = p[i];\n    return r;\n}\n",
+                L, s8 ? "s8" : "u8", L, s8 ? "int8_t" : "uint8_t", L, L);
+}
+
+static void print_int_helpers(StrBuf *c, uint32_t used, const uint32_t *dot, uint32_t iop,
+                              const uint32_t *wid)
 {
     if (!used)
         return;
@@ -1032,6 +1205,10 @@ static void print_int_helpers(StrBuf *c, uint32_t used, const uint32_t *dot)
                "#include <arm_neon.h>\n#endif\n"
                "typedef int32_t lw_i32b __attribute__((aligned(1), may_alias));\n"
                "#define lw_ld4(p) (*(const lw_i32b *)(const void *)(p))\n");
+    if (wid[0] | wid[1]) /* the widening loads' instructions below AVX2 */
+        sb_puts(c, "#if defined(__SSE4_1__) && !defined(__AVX2__)\n#include <immintrin.h>\n"
+                   "#elif defined(__ARM_NEON) && defined(__aarch64__) && "
+                   "!defined(__ARM_FEATURE_DOTPROD)\n#include <arm_neon.h>\n#endif\n");
     for (unsigned L = 2; L <= LW_MAX_LANES; L *= 2) {
         if (!(used & vec_bit(L)))
             continue;
@@ -1043,6 +1220,7 @@ static void print_int_helpers(StrBuf *c, uint32_t used, const uint32_t *dot)
         sb_printf(c, "#define lw_vldb%u(p) (*(const lw_i32x%uu *)(const void *)(p))\n", L, L);
         sb_printf(c, "#define lw_vsplati%u(x) ((int32_t)(x) + (lw_i32x%u){0})\n", L, L);
         sb_printf(c, "#define lw_vcvti%u(a) __builtin_convertvector((a), lw_f32x%u)\n", L, L);
+        print_iop_gnu(c, L, !!(iop & vec_bit(L)), wid);
         for (int k = 0; k < 3; k++) {
             if (!(dot[k] & vec_bit(L)))
                 continue;
@@ -1116,6 +1294,7 @@ static void print_int_helpers(StrBuf *c, uint32_t used, const uint32_t *dot)
                   "    for (int i = 0; i < %u; i++)\n        r.v[i] = (float)a.v[i];\n"
                   "    return r;\n}\n",
                   L, L, L, L, L);
+        print_iop_plain(c, L, !!(iop & vec_bit(L)), wid);
         for (int k = 0; k < 3; k++)
             if (dot[k] & vec_bit(L)) {
                 const char *sg = dot_sig[k];
@@ -1269,11 +1448,18 @@ static void kernel_text(Printer *pr, const Kernel *k, uint8_t *u, StrBuf *out)
         sb_puts(out, "    (void)lw_a;\n");
     for (uint16_t l = 0; l < k->nlocals; l++) {
         if (k->locals[l].lanes > 1) {
-            int i32 = k->locals[l].dt == DT_INT32;
+            DType ldt = k->locals[l].dt;
+            int in = ldt == DT_INT32 || ldt == DT_INT64;
             pr->vec_used |= vec_bit(k->locals[l].lanes);
-            if (i32)
+            if (in)
                 pr->ivec_used |= vec_bit(k->locals[l].lanes);
-            sb_printf(out, "    lw_%s32x%u l%u = {0};\n", i32 ? "i" : "f", k->locals[l].lanes, l);
+            if (ldt == DT_INT64)
+                pr->iop_used |= vec_bit(k->locals[l].lanes);
+            sb_printf(out, "    lw_%sx%u l%u = {0};\n",
+                      ldt == DT_INT64 ? "i64"
+                      : in            ? "i32"
+                                      : "f32",
+                      k->locals[l].lanes, l);
         } else {
             sb_printf(out, "    %s l%u = 0;\n", ctype(k->locals[l].dt), l);
         }
@@ -1787,7 +1973,7 @@ LwStatus c_print(Ctx *ctx, const char *prefix, StrBuf *c, StrBuf *h, CBlob *blob
     print_vector_helpers(c, pr.vec_used);
     print_cvt_helpers(c, pr.cvt_used);
     print_requant_helpers(c, pr.vdiv_used, pr.vround_used, pr.nst_used);
-    print_int_helpers(c, pr.ivec_used, pr.dot_used);
+    print_int_helpers(c, pr.ivec_used, pr.dot_used, pr.iop_used, pr.wid_used);
     print_dot2_helper(c, pr.dot2_used);
     print_minmax_helpers(c, pr.mm_used);
     if (pr.need_clamp)

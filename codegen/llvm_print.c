@@ -289,8 +289,11 @@ static LLVMValueRef op_expr(LPrinter *lp, const KExpr *e)
         return r;
     }
     if (e->type.lanes > 1 && info->form != KF_INFIX && info->form != KF_FMA &&
-        info->form != KF_MIN && info->form != KF_MAX && !(op == KOP_DIV && fl))
+        info->form != KF_MIN && info->form != KF_MAX && !(op == KOP_DIV && fl) &&
+        !(info->form == KF_BITS && (op == KOP_AND || op == KOP_SHR) && !fl))
         LW_ICE("the LLVM printer has no vector form of kernel op %s", info->name);
+    if (e->type.lanes > 1 && op == KOP_SHR) /* integer lanes, by less than the width */
+        return LLVMBuildLShr(B, a, b, "");
     switch (info->form) {
     case KF_INFIX:
         if (op == KOP_ADD)
@@ -592,6 +595,15 @@ static LLVMValueRef expr(LPrinter *lp, const KExpr *e)
             LLVMTypeRef V = ktype_of(lp, e->type);
             LLVMValueRef v = expr(lp, e->u.cast.a);
             return is_signed(dt) ? LLVMBuildFPToSI(B, v, V, "") : LLVMBuildFPToUI(B, v, V, "");
+        }
+        if (e->type.lanes > 1 && (dt == DT_INT32 || dt == DT_INT64)) {
+            /* a widening load (<L x i8> to <L x i32>), int32 to int64 and back */
+            LLVMTypeRef V = ktype_of(lp, e->type);
+            LLVMValueRef v = expr(lp, e->u.cast.a);
+            DType from = e->u.cast.a->type.dt;
+            if (dtype_size(from) > dtype_size(dt))
+                return LLVMBuildTrunc(B, v, V, "");
+            return is_signed(from) ? LLVMBuildSExt(B, v, V, "") : LLVMBuildZExt(B, v, V, "");
         }
         if (e->type.lanes > 1) { /* a converting load: <L x i8> to <L x float> */
             LLVMTypeRef V = ktype_of(lp, e->type);

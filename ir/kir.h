@@ -20,9 +20,12 @@
  * of float32 lanes to int8 or uint8 as the value of a KS_STORE into a buffer of that
  * type (a narrowing store: the lanes hold integers in the type's range already, as a
  * requantizing epilogue's clamp leaves them). These are the only vectors of another
- * element type. int32 vectors serve the integer dot product only: KE_DOT4 sums into
- * them, KE_SPLAT sets them, vector locals hold them and a vector KE_CAST converts one to
- * float32. No other expression has a vector form. Printers map them to the
+ * element type. Integer vectors are int32 and int64: KE_DOT4 sums into int32 lanes,
+ * KE_SPLAT sets them, vector locals hold them, KE_OP works lane by lane on them (add,
+ * sub, mul, min, max, and, shr: wrapping as the scalar operations, shr logical as theirs, by
+ * less than the width), a vector KE_CAST converts int32 lanes to float32 or int64 and int64
+ * lanes to int32 (values in range), and widens a vector KE_LOAD of int8/uint8 elements
+ * to int32 lanes (a widening load). No other expression has a vector form. Printers map them to the
  * target's vectors (C: GCC/Clang vector extensions; LLVM: <N x float>); the
  * interpreter evaluates them one lane at a time. */
 typedef struct KType {

@@ -408,6 +408,16 @@ KExpr *kb_out_vec_local(KBuilder *kb, KIndex idx, uint16_t local)
     return out_vec(kb, idx, kb_lane(kb, local, 0), kb_var(kb, local), t.lanes);
 }
 
+int kb_out_vec_ok(KBuilder *kb, KIndex idx, uint8_t L)
+{
+    KType t = {DT_FLOAT32, L};
+    uint16_t l = kb_local(kb, t);
+    int ok = kb_out_vec_local(kb, idx, l) != NULL;
+    if (kb->k->nlocals == l + 1u) /* the probe's expression is dropped, and its local */
+        kb->k->nlocals--;
+    return ok;
+}
+
 void kb_store_out_run(KBuilder *kb, uint32_t buf, KIndex y0, uint32_t src, KIndex s0, int64_t n,
                       uint8_t L)
 {
@@ -700,6 +710,18 @@ KExpr *kb_vload_f32(KBuilder *kb, uint32_t buf, KIndex idx, uint8_t lanes)
     return e;
 }
 
+KExpr *kb_vload_wide(KBuilder *kb, uint32_t buf, KIndex idx, uint8_t lanes)
+{
+    DType dt = kb->prog->bufs.data[buf].dtype;
+    LW_ASSERT(lanes > 1 && (dt == DT_INT8 || dt == DT_UINT8) && !at_load_node(kb, buf));
+    KExpr *l = raw_load(kb, buf, idx);
+    l->type.lanes = lanes;
+    KType t = {DT_INT32, lanes};
+    KExpr *e = new_expr(kb, KE_CAST, t);
+    e->u.cast.a = l;
+    return e;
+}
+
 KExpr *kb_vload_i32(KBuilder *kb, uint32_t buf, KIndex idx, uint8_t lanes)
 {
     LW_ASSERT(lanes > 1 && kb->prog->bufs.data[buf].dtype == DT_INT32 && !at_load_node(kb, buf));
@@ -739,8 +761,10 @@ static KExpr *reduce_step(KBuilder *kb, KOp op, KExpr *acc, KExpr *v, KExpr *cen
 void kb_reduce_vec(KBuilder *kb, KOp op, uint32_t buf, KIndex base, int64_t n, uint8_t L,
                    KExpr *center, uint16_t dst)
 {
-    LW_ASSERT((op == KOP_ADD || (op == KOP_MAX && !center)) && L > 1 && n >= L &&
-              kb_vloadable(kb, buf));
+    DType bdt = kb->prog->bufs.data[buf].dtype;
+    LW_ASSERT(
+        (op == KOP_ADD || (op == KOP_MAX && !center)) && L > 1 && n >= L &&
+        (kb_vloadable(kb, buf) || ((bdt == DT_INT8 || bdt == DT_UINT8) && !at_load_node(kb, buf))));
     KType vt = {DT_FLOAT32, L};
     int64_t nv = n / L, tail = n - nv * L;
     /* long rows: four accumulators, each add waiting only on its own */
@@ -752,7 +776,7 @@ void kb_reduce_vec(KBuilder *kb, KOp op, uint32_t buf, KIndex base, int64_t n, u
         a[k] = kb_local(kb, vt);
         KIndex ix = base;
         ix.base += k * L;
-        KExpr *first = kb_vload(kb, buf, ix, L);
+        KExpr *first = kb_vload_f32(kb, buf, ix, L);
         kb_set(kb, a[k], center ? reduce_step(kb, op, zero, first, center) : first);
     }
     if (groups > 1) {
@@ -762,19 +786,20 @@ void kb_reduce_vec(KBuilder *kb, KOp op, uint32_t buf, KIndex base, int64_t n, u
             ix.base += (nacc + k) * L;
             kidx_add(&ix, j, nacc * L);
             kb_set(kb, a[k],
-                   reduce_step(kb, op, kb_var(kb, a[k]), kb_vload(kb, buf, ix, L), center));
+                   reduce_step(kb, op, kb_var(kb, a[k]), kb_vload_f32(kb, buf, ix, L), center));
         }
         kb_endfor(kb);
     }
     for (int64_t v = groups * nacc; v < nv; v++) { /* whole vectors past the last group */
         KIndex ix = base;
         ix.base += v * L;
-        kb_set(kb, a[0], reduce_step(kb, op, kb_var(kb, a[0]), kb_vload(kb, buf, ix, L), center));
+        kb_set(kb, a[0],
+               reduce_step(kb, op, kb_var(kb, a[0]), kb_vload_f32(kb, buf, ix, L), center));
     }
     if (tail && op == KOP_MAX) { /* the last L elements again: a maximum is idempotent */
         KIndex ix = base;
         ix.base += n - L;
-        kb_set(kb, a[0], kb_op(kb, op, kb_var(kb, a[0]), kb_vload(kb, buf, ix, L)));
+        kb_set(kb, a[0], kb_op(kb, op, kb_var(kb, a[0]), kb_vload_f32(kb, buf, ix, L)));
         tail = 0;
     }
     if (nacc == 4)
@@ -794,7 +819,9 @@ void kb_reduce_vec(KBuilder *kb, KOp op, uint32_t buf, KIndex base, int64_t n, u
         KIndex ix = base;
         ix.base += nv * L;
         kidx_add(&ix, q, 1);
-        kb_set(kb, dst, reduce_step(kb, op, kb_var(kb, dst), kb_load(kb, buf, ix), center));
+        kb_set(kb, dst,
+               reduce_step(kb, op, kb_var(kb, dst), kb_cast(kb, DT_FLOAT32, kb_load(kb, buf, ix)),
+                           center));
         kb_endfor(kb);
     }
 }
@@ -887,9 +914,11 @@ KExpr *kb_cast(KBuilder *kb, DType dt, KExpr *a)
         a = kb_cast(kb, DT_FLOAT32, a);
     if (a->type.dt == dt)
         return a;
-    /* vectors: int32 to float32, and float32 to int8/uint8 for a narrowing store (see
-     * kir.h) */
+    /* vectors: int32 to float32, int32 to and from int64, and float32 to int8/uint8 for a
+     * narrowing store (see kir.h) */
     LW_ASSERT(a->type.lanes == 1 || (a->type.dt == DT_INT32 && dt == DT_FLOAT32) ||
+              (a->type.dt == DT_INT32 && dt == DT_INT64) ||
+              (a->type.dt == DT_INT64 && dt == DT_INT32) ||
               (a->type.dt == DT_FLOAT32 && (dt == DT_INT8 || dt == DT_UINT8)));
     KType t = {dt, a->type.lanes};
     KExpr *e = new_expr(kb, KE_CAST, t);

@@ -87,6 +87,9 @@ void kb_store_out(KBuilder *kb, uint32_t buf, KIndex idx, KExpr *val);
 KExpr *kb_out_vec(KBuilder *kb, KIndex idx, uint32_t src, KIndex sidx, uint8_t L);
 /* kb_out_vec of the float32 vector local `local` (its lanes elements idx ..). */
 KExpr *kb_out_vec_local(KBuilder *kb, KIndex idx, uint16_t local);
+/* Whether the epilogue of the element at idx has a vector form of L lanes (what
+ * kb_out_vec_local would give), leaving no local behind. */
+int kb_out_vec_ok(KBuilder *kb, KIndex idx, uint8_t L);
 /* n consecutive elements from y0 of buf through the epilogue, from float32 src from s0:
  * as vectors of L where n >= L, src is another buffer and the epilogue has a vector
  * form (the last vector overlapping the one before it), else element by element. */
@@ -119,6 +122,9 @@ int kb_vloadable(const KBuilder *kb, uint32_t buf);
 /* `lanes` consecutive elements of buf as float32: kb_vload of float32 elements, or int8
  * / uint8 elements of a plain buffer converted (one vector load and conversion). */
 KExpr *kb_vload_f32(KBuilder *kb, uint32_t buf, KIndex idx, uint8_t lanes);
+/* `lanes` int8/uint8 elements of a plain buffer widened to int32 lanes (one vector load
+ * and widening) */
+KExpr *kb_vload_wide(KBuilder *kb, uint32_t buf, KIndex idx, uint8_t lanes);
 /* `lanes` consecutive int32 of buf (a table of a dot product's starting sums) */
 KExpr *kb_vload_i32(KBuilder *kb, uint32_t buf, KIndex idx, uint8_t lanes);
 KExpr *kb_splat(KBuilder *kb, KExpr *a, uint8_t lanes);
@@ -126,7 +132,8 @@ KExpr *kb_splat(KBuilder *kb, KExpr *a, uint8_t lanes);
  * with vectors), else 0. */
 uint8_t kb_vector_lanes(const KBuilder *kb);
 /* Scalar local dst (float32) = the sum (KOP_ADD) or maximum (KOP_MAX) of the n >= L
- * float32 elements buf[base ..] (kb_vloadable), each first less `center` and squared
+ * float32 elements buf[base ..] (kb_vloadable; or int8/uint8 of a plain buffer, converted
+ * as loaded: kb_vload_f32), each first less `center` and squared
  * when center is given (a sum only): in vectors of L lanes (four accumulators for 16
  * vectors or more), their lanes combined pairwise, then the elements past the last
  * whole vector (a maximum: the last L again). The order of the additions is not a

@@ -132,8 +132,11 @@ static void check_access(const VState *s, uint32_t buf, const KIndex *ix, const 
 }
 
 /* lane-wise operations a vector may take */
-static int vector_op(KOp op)
+static int vector_op(KOp op, DType dt)
 {
+    if (dt == DT_INT32 || dt == DT_INT64)
+        return op == KOP_ADD || op == KOP_SUB || op == KOP_MUL || op == KOP_MIN || op == KOP_MAX ||
+               op == KOP_AND || op == KOP_SHR;
     return op == KOP_ADD || op == KOP_SUB || op == KOP_MUL || op == KOP_DIV || op == KOP_FMA ||
            op == KOP_MIN || op == KOP_MAX || op == KOP_ROUND;
 }
@@ -147,11 +150,11 @@ static void expr(const VState *s, const KExpr *e)
     if (e->type.lanes > 1 && e->kind != KE_LOAD && e->kind != KE_OP && e->kind != KE_SPLAT &&
         e->kind != KE_VAR && e->kind != KE_CAST && e->kind != KE_DOT4)
         fail(s, "a vector expression of a kind that has no vector form");
-    if (e->type.lanes > 1 && e->type.dt == DT_INT32 && e->kind != KE_SPLAT && e->kind != KE_VAR &&
-        e->kind != KE_DOT4 && e->kind != KE_LOAD)
-        fail(s, "an int32 vector other than a dot product's sums, a load, a splat or a local");
-    if (e->type.lanes > 1 && e->type.dt != DT_INT32 && e->type.dt != DT_FLOAT32)
-        fail(s, "a vector neither float32 nor int32");
+    if (e->type.lanes > 1 && e->type.dt == DT_INT64 && e->kind == KE_LOAD)
+        fail(s, "a vector load of int64");
+    if (e->type.lanes > 1 && e->type.dt != DT_INT32 && e->type.dt != DT_INT64 &&
+        e->type.dt != DT_FLOAT32)
+        fail(s, "a vector neither float32 nor int32 nor int64");
     switch (e->kind) {
     case KE_CONST:
         return;
@@ -192,7 +195,7 @@ static void expr(const VState *s, const KExpr *e)
             if (e->u.op.a[i]->type.lanes != e->type.lanes)
                 fail(s, "operand widths differ");
         }
-        if (e->type.lanes > 1 && !vector_op(e->u.op.op))
+        if (e->type.lanes > 1 && !vector_op(e->u.op.op, e->u.op.a[0]->type.dt))
             fail(s, "an operation with no vector form");
         return;
     }
@@ -210,16 +213,22 @@ static void expr(const VState *s, const KExpr *e)
         return;
     case KE_CAST: {
         const KExpr *a = e->u.cast.a;
-        if (e->type.lanes > 1 && a->type.dt == DT_INT32) { /* int32 sums to float32 */
-            if (e->type.dt != DT_FLOAT32 || a->type.lanes != e->type.lanes)
-                fail(s, "an int32 vector converted to other than float32 of its width");
+        if (e->type.lanes > 1 && (a->type.dt == DT_INT32 || a->type.dt == DT_INT64)) {
+            /* int32 to float32 or int64, int64 to int32 */
+            if (a->type.lanes != e->type.lanes ||
+                (a->type.dt == DT_INT32 ? e->type.dt != DT_FLOAT32 && e->type.dt != DT_INT64
+                                        : e->type.dt != DT_INT32))
+                fail(s, "an integer vector converted to other than float32, int32 or int64 of "
+                        "its width");
             expr(s, a);
             return;
         }
-        if (e->type.lanes > 1) { /* a converting load */
-            if (e->type.dt != DT_FLOAT32 || a->kind != KE_LOAD || a->type.lanes != e->type.lanes ||
-                a->u.load.nguard)
-                fail(s, "a vector conversion other than a load of int8 or uint8 to float32");
+        if (e->type.lanes > 1) { /* a converting or widening load */
+            if ((e->type.dt != DT_FLOAT32 && e->type.dt != DT_INT32) || a->kind != KE_LOAD ||
+                a->type.lanes != e->type.lanes || a->u.load.nguard ||
+                (a->type.dt != DT_INT8 && a->type.dt != DT_UINT8))
+                fail(s, "a vector conversion other than a load of int8 or uint8 to float32 or "
+                        "int32");
             check_access(s, a->u.load.buf, &a->u.load.idx, NULL, 0, a->type.lanes, 1);
             return;
         }
@@ -304,7 +313,14 @@ static void stmt(VState *s, const KStmt *st)
             (v->u.cast.a->type.dt != DT_FLOAT32 || v->u.cast.a->type.lanes != v->type.lanes ||
              s->p->bufs.data[st->u.store.buf].dtype != v->type.dt))
             fail(s, "a narrowing store not of float32 lanes into a buffer of their type");
-        check_access(s, st->u.store.buf, &st->u.store.idx, NULL, 0, v->type.lanes, narrow);
+        /* int32 lanes into an int32 buffer */
+        int i32 = v->type.lanes > 1 && v->type.dt == DT_INT32;
+        if (i32 && s->p->bufs.data[st->u.store.buf].dtype != DT_INT32)
+            fail(s, "int32 lanes stored into a buffer of another type");
+        check_access(s, st->u.store.buf, &st->u.store.idx, NULL, 0, v->type.lanes,
+                     narrow ? 1
+                     : i32  ? 2
+                            : 0);
         if (s->p->bufs.data[st->u.store.buf].kind == KB_WEIGHT ||
             s->p->bufs.data[st->u.store.buf].kind == KB_INPUT)
             fail(s, "store to a read-only buffer");

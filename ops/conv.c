@@ -329,6 +329,21 @@ typedef struct ConvBlk {
      * one position and channel at a time (conv_blk_edges_out); x's zero point is taken
      * off each load, as the masks zero the columns past the edge */
     int lanes_out;
+    /* mplane (masked, x and y integers, room for one block's sums): the tiles and edges
+     * sum into the tile scratch as [MR][P] (a y of one channel block: yloc), and the
+     * epilogue then runs over the block's MR * P sums as one run, in vectors */
+    int mplane, yloc;
+    /* iplane (mplane, weights that are int8 again): the tiles and edges sum x's integers
+     * less the zero point times the weights' in int32 (the masks zero whole lanes: int32
+     * 0 / -1) into an int32 plane, requantized per channel in fixed point (fixed: from the
+     * int32 bias) or as float(sum) * scb + bpk through the epilogue; int32 weights
+     * [g][block][c][tap][MR] in wint, int32 biases [g][block][MR] in zci (0 but fixed) */
+    int iplane;
+    uint32_t wint, zci;
+    /* iband (the band schedule, groups, x integers, weights that are int8 again): iplane's
+     * int32 sums over the band's integers (padded with the zero point, taken off each
+     * load), to the tile scratch as int32, out as iplane's */
+    int iband;
     /* chan: rows of OW <= 8 positions (CR) broadcast against CN vectors of output
      * channels (weights [block of CN * VL][c][tap][CN * VL] in wch), sums to the tile
      * scratch as [position][channel]: small feature maps waste no lanes */
@@ -351,6 +366,20 @@ typedef struct ConvBlk {
     DType bdt;
     uint32_t zc, scb;
     const int8_t *wq; /* dot: the weights' integers less their zero points, [Mg][Cg * ntap] */
+    /* kdot (chan and dot, one input channel: four channels deep would be three quarters
+     * zeros): the four bytes are four taps of a kernel row instead. The band holds, per
+     * row of x (padded) and column u, x's bytes at columns u, u + dw, u + 2dw, u + 3dw
+     * (rows of Wu words); tap group g = a * kq + j (taps (a, 4j .. 4j + 3), zero
+     * weights past kw) reads the word at row r * sh + a * dh, column p * sw + 4j * dw. */
+    int kdot;
+    int64_t kq, ntg, Wu;
+    /* fixed (dot or iplane, y integers, --requant=fixed: quant_fixed_wanted, and
+     * quant_fixed_plan holds): the int32 sums (from zc or zci, which hold the int32 bias
+     * too) go to the tile scratch as int32 (yt), and out through the requantization in
+     * fixed point, in vectors where a run allows (blk_fixed_run) */
+    int fixed;
+    QFixed *fx;
+    QRequant rq;
     const float *wsc; /* and their scale per output channel */
     int64_t P, plo, phi, rlo, rhi, kh, kw, dh, dw, pr;
     uint32_t mask;
@@ -370,6 +399,8 @@ static KIndex blk_y0(const ConvBlk *cb, KIndex p, uint16_t vn, uint16_t vg, uint
                      int64_t block)
 {
     KIndex y0 = p;
+    if (cb->yloc)
+        return y0;
     kidx_add(&y0, vn, cb->ys[0]);
     kidx_add(&y0, vg, cb->Mg * cb->ys[1]);
     kidx_add(&y0, vm, block * cb->ys[1]);
@@ -502,6 +533,76 @@ static void conv_blk_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vg, uint16_t
         }
 }
 
+/* conv_blk_tile for ConvBlk.iplane and iband: MR channels of block (vg, vm) by nv vectors
+ * of `lanes` positions of integers at src from xbase (iplane: x in place, the taps past
+ * a row's end masked by the mask table from *mpos; iband: the band) less x's zero point,
+ * int32 sums from the int32 bias, stored in dst from tcol (row i at + i * drow). */
+static void conv_blk_tile_int(KBuilder *kb, const ConvBlk *cb, uint16_t vg, uint16_t vm,
+                              uint32_t src, KIndex xbase, const KIndex *mpos, int64_t nv,
+                              uint8_t lanes, uint32_t dst, KIndex tcol, int64_t drow)
+{
+    int64_t MR = cb->MR;
+    uint16_t acc[256], xv[16];
+    KType it = {DT_INT32, lanes};
+    for (int64_t i = 0; i < MR * nv; i++)
+        acc[i] = kb_local(kb, it);
+    for (int64_t j = 0; j < nv; j++)
+        xv[j] = kb_local(kb, it);
+    KIndex blk = kidx_const(0); /* g * nmb + mb */
+    kidx_add(&blk, vg, cb->nmb);
+    kidx_add(&blk, vm, 1);
+    for (int64_t i = 0; i < MR; i++) {
+        KIndex bi = kidx_const(i);
+        kidx_add_index(&bi, &blk, MR);
+        KExpr *b0 =
+            lanes > 1 ? kb_splat(kb, kb_load(kb, cb->zci, bi), lanes) : kb_load(kb, cb->zci, bi);
+        for (int64_t j = 0; j < nv; j++)
+            kb_set(kb, acc[i * nv + j], b0);
+    }
+    KExpr *zp = kb_const_i(kb, DT_INT32, cb->xzp);
+    if (lanes > 1)
+        zp = kb_splat(kb, zp, lanes);
+    uint16_t vc = kb_for(kb, cb->Cg);
+    for (int64_t tap = 0; tap < cb->ntap; tap++) {
+        for (int64_t j = 0; j < nv; j++) {
+            KIndex xi = xbase;
+            xi.base += cb->tap_off[tap] + j * lanes;
+            kidx_add(&xi, vg, cb->Cg * cb->cstride);
+            kidx_add(&xi, vc, cb->cstride);
+            KExpr *v = lanes > 1 ? kb_vload_wide(kb, src, xi, lanes)
+                                 : kb_cast(kb, DT_INT32, kb_load(kb, src, xi));
+            v = kb_op(kb, KOP_SUB, v, zp);
+            if (mpos && cb->tap_mask[tap]) { /* columns past the edge: 0 */
+                KIndex mi = *mpos;
+                mi.base += cb->tap_b[tap] * cb->P + j * lanes;
+                v = kb_op(kb, KOP_AND, v,
+                          lanes > 1 ? kb_vload_i32(kb, cb->mask, mi, lanes)
+                                    : kb_load(kb, cb->mask, mi));
+            }
+            kb_set(kb, xv[j], v);
+        }
+        for (int64_t i = 0; i < MR; i++) {
+            KIndex wi = kidx_const(tap * MR + i);
+            kidx_add_index(&wi, &blk, cb->Cg * cb->ntap * MR);
+            kidx_add(&wi, vc, cb->ntap * MR);
+            KExpr *w = kb_load(kb, cb->wint, wi);
+            if (lanes > 1)
+                w = kb_splat(kb, w, lanes);
+            for (int64_t j = 0; j < nv; j++)
+                kb_set(kb, acc[i * nv + j],
+                       kb_op(kb, KOP_ADD, kb_var(kb, acc[i * nv + j]),
+                             kb_op(kb, KOP_MUL, kb_var(kb, xv[j]), w)));
+        }
+    }
+    kb_endfor(kb); /* c */
+    for (int64_t i = 0; i < MR; i++)
+        for (int64_t j = 0; j < nv; j++) {
+            KIndex ti = tcol;
+            ti.base += i * drow + j * lanes;
+            kb_store(kb, dst, ti, kb_var(kb, acc[i * nv + j]));
+        }
+}
+
 /* ix * f */
 static KIndex kidx_scaled(KIndex ix, int64_t f)
 {
@@ -542,7 +643,12 @@ static void conv_blk_tile_dot(KBuilder *kb, const ConvBlk *cb, uint16_t vm, KInd
             }
         }
     kb_endfor(kb); /* c / 4 */
-    for (int64_t i = 0; i < MR; i++) {
+    for (int64_t i = 0; i < MR * nv && cb->fixed; i++) {
+        KIndex ti = tcol;
+        ti.base += (i / nv) * drow + (i % nv) * lanes;
+        kb_store(kb, dst, ti, kb_var(kb, acc[i]));
+    }
+    for (int64_t i = 0; i < MR && !cb->fixed; i++) {
         KIndex ci = kidx_const(i);
         kidx_add(&ci, vm, MR);
         KExpr *sc = kb_splat(kb, kb_load(kb, cb->scb, ci), lanes);
@@ -630,6 +736,90 @@ static void conv_blk_band_dot(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KInd
     kb_endfor_n(kb, 3);
 }
 
+/* y[y0 ..] = the fixed-point requantization (ConvBlk.fixed) of the n int32 sums at
+ * yt[t0 ..], of one channel (quant_fixed_at set): in vectors of VL, the last one ending
+ * at the run's end, or one by one when the run is shorter. */
+static void blk_fixed_run(KBuilder *kb, const ConvBlk *cb, KIndex y0, KIndex t0, int64_t n)
+{
+    const QRequant *rq = &cb->rq;
+    uint8_t L = (uint8_t)cb->VL;
+    if (n < L) {
+        uint16_t tmp = kb_local(kb, ktype(DT_INT64)), v = kb_for(kb, n);
+        KIndex yi = y0, ti = t0;
+        kidx_add(&yi, v, 1);
+        kidx_add(&ti, v, 1);
+        kb_store(kb, cb->yb, yi,
+                 quant_requant_fixed(kb, cb->fx, kb_load(kb, cb->yt, ti), tmp, rq->zp, rq->lo,
+                                     rq->hi, rq->dt));
+        kb_endfor(kb);
+        return;
+    }
+    KType vt = {DT_INT64, L};
+    uint16_t tmp = kb_local(kb, vt), v = kb_for(kb, n / L);
+    for (int last = 0; last < 2; last++) {
+        KIndex yi = y0, ti = t0;
+        if (last) {
+            yi.base += n - L;
+            ti.base += n - L;
+        } else {
+            kidx_add(&yi, v, L);
+            kidx_add(&ti, v, L);
+        }
+        kb_store(kb, cb->yb, yi,
+                 quant_requant_fixed(kb, cb->fx, kb_vload_i32(kb, cb->yt, ti, L), tmp, rq->zp,
+                                     rq->lo, rq->hi, rq->dt));
+        if (!last)
+            kb_endfor(kb);
+        if (n % L == 0)
+            break;
+    }
+}
+
+/* y[y0 ..] = the epilogue of float(sum) * scb[ch] + bpk[ch] for the n int32 sums at
+ * yt[t0 ..] of channel ch (ConvBlk.iplane without fixed point): in vectors of VL where
+ * the epilogue has a vector form, the last one ending at the run's end; else one by one. */
+static void blk_float_run(KBuilder *kb, const ConvBlk *cb, KIndex y0, KIndex t0, int64_t n,
+                          KIndex ch)
+{
+    uint8_t L = (uint8_t)cb->VL;
+    if (n >= L) {
+        if (kb_out_vec_ok(kb, y0, L)) { /* the epilogue has a vector form */
+            KType ft = {DT_FLOAT32, L};
+            uint16_t f = kb_local(kb, ft);
+            KExpr *sc = kb_splat(kb, kb_load(kb, cb->scb, ch), L);
+            KExpr *b = kb_splat(kb, kb_load(kb, cb->bpk, ch), L);
+            uint16_t v = kb_for(kb, n / L);
+            for (int last = 0; last < 2; last++) {
+                KIndex yi = y0, ti = t0;
+                if (last) {
+                    yi.base += n - L;
+                    ti.base += n - L;
+                } else {
+                    kidx_add(&yi, v, L);
+                    kidx_add(&ti, v, L);
+                }
+                kb_set(kb, f,
+                       kb_op3(kb, KOP_FMA, kb_cast(kb, DT_FLOAT32, kb_vload_i32(kb, cb->yt, ti, L)),
+                              sc, b));
+                kb_store(kb, cb->yb, yi, kb_out_vec_local(kb, yi, f));
+                if (!last)
+                    kb_endfor(kb);
+                if (n % L == 0)
+                    break;
+            }
+            return;
+        }
+    }
+    uint16_t v = kb_for(kb, n);
+    KIndex yi = y0, ti = t0;
+    kidx_add(&yi, v, 1);
+    kidx_add(&ti, v, 1);
+    kb_store_out(kb, cb->yb, yi,
+                 kb_op3(kb, KOP_FMA, kb_cast(kb, DT_FLOAT32, kb_load(kb, cb->yt, ti)),
+                        kb_load(kb, cb->scb, ch), kb_load(kb, cb->bpk, ch)));
+    kb_endfor(kb);
+}
+
 /* Copies rows x cols of the tile scratch out through the epilogue: the block's
  * channels that exist; scratch column r * tstride + q, output position ybase + r * ys2
  * + q. Opens and closes its loops inside the (vg, vm) loops. */
@@ -645,6 +835,47 @@ static void conv_blk_copyout(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uint1
     int guard = cb->nmb * MR != cb->Mg;
     if (guard)
         kb_if(kb, &mc, 1);
+    if (cb->fixed || cb->iband) { /* each row (or all, packed) requantized from int32 */
+        KIndex ch = m;            /* float32: the channel's scale and bias, [g][block][MR] */
+        kidx_add(&ch, vg, cb->nmb * MR);
+        if (cb->fixed)
+            quant_fixed_at(kb, cb->fx, m);
+        KIndex y0 = ybase;
+        kidx_add(&y0, vn, cb->ys[0]);
+        kidx_add(&y0, vg, cb->Mg * cb->ys[1]);
+        kidx_add_index(&y0, &m, cb->ys[1]);
+        KIndex t0 = kidx_const(0);
+        kidx_add(&t0, vi, cb->Ptmax);
+        if (rows > 1 && cols == cb->ys[2] && (cols % cb->VL || tstride == cols)) {
+            if (tstride != cols) { /* short rows packed together first, as below */
+                uint16_t vr = kb_for(kb, rows), vo = kb_for(kb, cols);
+                KIndex from = t0, to = t0;
+                kidx_add(&from, vr, tstride);
+                kidx_add(&from, vo, 1);
+                kidx_add(&to, vr, cols);
+                kidx_add(&to, vo, 1);
+                kb_store(kb, cb->yt, to, kb_load(kb, cb->yt, from));
+                kb_endfor_n(kb, 2);
+            }
+            if (cb->fixed)
+                blk_fixed_run(kb, cb, y0, t0, rows * cols);
+            else
+                blk_float_run(kb, cb, y0, t0, rows * cols, ch);
+        } else {
+            uint16_t vr = kb_for(kb, rows);
+            kidx_add(&y0, vr, cb->ys[2]);
+            kidx_add(&t0, vr, tstride);
+            if (cb->fixed)
+                blk_fixed_run(kb, cb, y0, t0, cols);
+            else
+                blk_float_run(kb, cb, y0, t0, cols, ch);
+            kb_endfor(kb);
+        }
+        if (guard)
+            kb_endif(kb);
+        kb_endfor(kb);
+        return;
+    }
     /* rows shorter than a whole number of vectors leave the C compiler a scalar
      * remainder, where an epilogue such as x * sigmoid(x) costs the most: then the
      * rows are copied, and the epilogue runs over them in y as one run */
@@ -741,20 +972,26 @@ static void conv_blk_chan_dot(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KInd
             kb_set(kb, acc[p * CN + j], kb_vload_i32(kb, cb->zc, zi, VL));
         }
     uint16_t vc = kb_for(kb, C4);
-    for (int64_t tap = 0; tap < cb->ntap; tap++)
+    /* kdot: groups of four taps, positions sw words apart, rows sh band rows apart */
+    int64_t ntap = cb->kdot ? cb->ntg : cb->ntap, pstep = cb->kdot ? cb->sw : 1,
+            rstep = cb->kdot ? cb->sh * cb->Wu : cb->Wq;
+    for (int64_t tap = 0; tap < ntap; tap++)
         for (int64_t j = 0; j < CN; j++) {
             KDotArg w = {cb->wpk, kidx_const(4 * (tap * CW + j * cb->VL)), 0, 0};
-            kidx_add(&w.idx, vm, 4 * C4 * cb->ntap * CW);
-            kidx_add(&w.idx, vc, 4 * cb->ntap * CW);
+            kidx_add(&w.idx, vm, 4 * C4 * ntap * CW);
+            kidx_add(&w.idx, vc, 4 * ntap * CW);
             for (int64_t p = 0; p < CR; p++) {
-                KDotArg x = {cb->pack, kidx_const(4 * (cb->tap_off[tap] + p)), 1, 0};
-                kidx_add(&x.idx, vr, 4 * cb->Wq);
+                KDotArg x = {cb->pack, kidx_const(4 * (cb->tap_off[tap] + p * pstep)), 1, 0};
+                kidx_add(&x.idx, vr, 4 * rstep);
                 kidx_add(&x.idx, vc, 4 * cb->cstride);
                 kb_set(kb, acc[p * CN + j], kb_dot4(kb, kb_var(kb, acc[p * CN + j]), x, w));
             }
         }
     kb_endfor(kb); /* c / 4 */
-    for (int64_t j = 0; j < CN; j++) {
+    for (int64_t j = 0; j < CN && cb->fixed; j++)
+        for (int64_t p = 0; p < CR; p++)
+            kb_store(kb, cb->yt, kidx_const(p * CW + j * cb->VL), kb_var(kb, acc[p * CN + j]));
+    for (int64_t j = 0; j < CN && !cb->fixed; j++) {
         KIndex ci = kidx_const(j * cb->VL);
         kidx_add(&ci, vm, CW);
         KExpr *sc = kb_vload(kb, cb->scb, ci, VL), *b = kb_vload(kb, cb->bpk, ci, VL);
@@ -859,7 +1096,14 @@ static void conv_blk_chan_out(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KInd
                               uint16_t vm, uint16_t vr)
 {
     int64_t CW = cb->CN * cb->VL, CR = cb->CR;
-    uint16_t vi = kb_for(kb, CW), vo = kb_for(kb, CR);
+    uint16_t vi = kb_for(kb, CW);
+    if (cb->fixed) { /* channel vi's multiplier, then its CR positions */
+        KIndex ch = kidx_const(0);
+        kidx_add(&ch, vm, CW);
+        kidx_add(&ch, vi, 1);
+        quant_fixed_at(kb, cb->fx, ch);
+    }
+    uint16_t vo = kb_for(kb, CR);
     KIndex ti = kidx_const(0), yi = kidx_const(0);
     kidx_add(&ti, vo, CW);
     kidx_add(&ti, vi, 1);
@@ -872,7 +1116,12 @@ static void conv_blk_chan_out(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KInd
     /* the copy-out walks the scratch a channel row apart: an epilogue runs after
      * the block's rows, over each channel's rows in y as one run that vectorizes */
     int later = kb->nepi && !cb->yint;
-    if (later)
+    if (cb->fixed)
+        kb_store(kb, cb->yb, yi,
+                 quant_requant_fixed(kb, cb->fx, kb_load(kb, cb->yt, ti),
+                                     kb_local(kb, ktype(DT_INT64)), cb->rq.zp, cb->rq.lo, cb->rq.hi,
+                                     cb->rq.dt));
+    else if (later)
         kb_store(kb, cb->yb, yi, kb_load(kb, cb->yt, ti));
     else
         kb_store_out(kb, cb->yb, yi, kb_load(kb, cb->yt, ti));
@@ -887,8 +1136,42 @@ static void conv_blk_chan_out(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KInd
     kb_endfor(kb); /* m */
 }
 
+/* The band of a kdot conv (ConvBlk.kdot): the rows of x from oh0 * sh - pt that rb output
+ * rows read, each column u holding x's bytes (plus xoff) at u + t * dw - pl, t < 4, the
+ * zero point (plus xoff) outside x. */
+static void conv_blk_band_kdot(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex oh0, int64_t rb)
+{
+    int64_t hr = (rb - 1) * cb->sh + (cb->kh - 1) * cb->dh + 1;
+    uint16_t vr = kb_for(kb, hr), vu = kb_for(kb, cb->Wu), vt = kb_for(kb, 4);
+    KIndex row = kidx_const(-cb->pt), col = kidx_const(-cb->pl);
+    kidx_add_index(&row, &oh0, cb->sh);
+    kidx_add(&row, vr, 1);
+    kidx_add(&col, vu, 1);
+    kidx_add(&col, vt, cb->dw);
+    KIndex src = col, dst = kidx_const(0);
+    kidx_add(&src, vn, cb->xs0);
+    kidx_add_index(&src, &row, cb->W);
+    kidx_add(&dst, vr, 4 * cb->Wu);
+    kidx_add(&dst, vu, 4);
+    kidx_add(&dst, vt, 1);
+    KCond conds[2] = {{row, cb->H}, {col, cb->W}};
+    KExpr *q = kb_load_guard(kb, cb->xraw, src, conds, 2, kb_const_i(kb, cb->xdt, cb->xzp));
+    KExpr *v = q;
+    if (cb->xoff || cb->bdt != cb->xdt)
+        v = kb_cast(
+            kb, cb->bdt,
+            kb_op(kb, KOP_ADD, kb_cast(kb, DT_INT32, q), kb_const_i(kb, DT_INT32, cb->xoff)));
+    kb_store(kb, cb->pack, dst, v);
+    kb_endfor_n(kb, 3);
+}
+
 static void conv_blk_band(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex oh0, int64_t rb)
 {
+    if (cb->kdot) {
+        conv_blk_band_kdot(kb, cb, vn, oh0, rb);
+        conv_blk_chan(kb, cb, vn, oh0, rb);
+        return;
+    }
     int64_t Pc = (rb - 1) * cb->Wq + cb->OW, ntiles = cb->chan ? 0 : ceil_div(Pc, cb->T);
     /* phase rows the tiles read: up to the last tile's end past the farthest tap */
     int64_t hb = ceil_div((cb->chan ? Pc : ntiles * cb->T) + cb->rhmax * cb->Wq + cb->rwmax, cb->Wq);
@@ -1000,8 +1283,12 @@ static void conv_blk_band(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
     KIndex xbase = kidx_const(0), tcol = kidx_const(0);
     kidx_add(&xbase, vt, cb->T);
     kidx_add(&tcol, vt, cb->T);
-    conv_blk_tile(kb, cb, vg, vm, cb->pack, xbase, cb->NRV, (uint8_t)cb->VL, cb->yt, tcol, cb->Ptmax,
-                  NULL);
+    if (cb->iband)
+        conv_blk_tile_int(kb, cb, vg, vm, cb->pack, xbase, NULL, cb->NRV, (uint8_t)cb->VL, cb->yt,
+                          tcol, cb->Ptmax);
+    else
+        conv_blk_tile(kb, cb, vg, vm, cb->pack, xbase, cb->NRV, (uint8_t)cb->VL, cb->yt, tcol,
+                      cb->Ptmax, NULL);
     kb_endfor(kb);
     KIndex ybase = kidx_const(0);
     kidx_add_index(&ybase, &oh0, cb->ys[2]);
@@ -1023,6 +1310,10 @@ static void conv_blk_direct_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vn, u
         return;
     }
     KIndex y0 = blk_y0(cb, p, vn, vg, vm, cb->MR);
+    if (cb->iplane) {
+        conv_blk_tile_int(kb, cb, vg, vm, cb->xraw, xbase, &p, nv, lanes, cb->yb, y0, cb->ys[1]);
+        return;
+    }
     conv_blk_tile(kb, cb, vg, vm, cb->xint ? cb->xraw : cb->xb, xbase, nv, lanes, cb->yb, y0,
                   cb->ys[1], cb->masked ? &p : NULL);
     if (kb->nepi && !cb->masked) /* masked: the epilogue once, after the edges */
@@ -1074,12 +1365,13 @@ static void conv_blk_edges(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uint16_
         if (rect[r][1] <= rect[r][0] || rect[r][3] <= rect[r][2])
             continue;
         KExpr *b0 = kb_const_f(kb, DT_FLOAT32, 0);
-        if (cb->has_bias) {
-            KIndex bi = kidx_const(0);
-            kidx_add_index(&bi, &blk, MR);
-            kidx_add(&bi, vi, 1);
+        KIndex bi = kidx_const(0);
+        kidx_add_index(&bi, &blk, MR);
+        kidx_add(&bi, vi, 1);
+        if (cb->iplane)
+            b0 = kb_load(kb, cb->zci, bi);
+        else if (cb->has_bias)
             b0 = kb_load(kb, cb->bpk, bi);
-        }
         uint16_t vr = kb_for(kb, rect[r][1] - rect[r][0]), vo = kb_for(kb, rect[r][3] - rect[r][2]);
         KIndex yi = y0;
         yi.base += rect[r][0] * cb->ys[2] + rect[r][2];
@@ -1105,7 +1397,7 @@ static void conv_blk_edges(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uint16_
                 kidx_add_index(&wi, &blk, cb->Cg * cb->ntap * MR);
                 kidx_add(&wi, vc, cb->ntap * MR);
                 kidx_add(&wi, vi, 1);
-                KExpr *w = kb_load(kb, cb->wpk, wi);
+                KExpr *w = kb_load(kb, cb->iplane ? cb->wint : cb->wpk, wi);
                 uint16_t vr = kb_for(kb, r1 - r0), vo = kb_for(kb, c1 - c0);
                 KIndex yi = y0, xi = kidx_const((r0 + dr) * cb->W + c0 + dc);
                 yi.base += r0 * cb->ys[2] + c0;
@@ -1116,8 +1408,17 @@ static void conv_blk_edges(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uint16_
                 kidx_add(&xi, vc, cb->cstride);
                 kidx_add(&xi, vr, cb->W);
                 kidx_add(&xi, vo, 1);
-                kb_store(kb, cb->yb, yi,
-                         kb_op3(kb, KOP_FMA, w, kb_load(kb, cb->xb, xi), kb_load(kb, cb->yb, yi)));
+                if (cb->iplane) { /* in int32 */
+                    KExpr *xv = kb_op(kb, KOP_SUB, kb_cast(kb, DT_INT32, kb_load(kb, cb->xraw, xi)),
+                                      kb_const_i(kb, DT_INT32, cb->xzp));
+                    kb_store(
+                        kb, cb->yb, yi,
+                        kb_op(kb, KOP_ADD, kb_load(kb, cb->yb, yi), kb_op(kb, KOP_MUL, xv, w)));
+                    kb_endfor_n(kb, 2);
+                    continue;
+                }
+                KExpr *xv = cb->xint ? blk_x(kb, cb, cb->xraw, xi, 1) : kb_load(kb, cb->xb, xi);
+                kb_store(kb, cb->yb, yi, kb_op3(kb, KOP_FMA, w, xv, kb_load(kb, cb->yb, yi)));
                 kb_endfor_n(kb, 2);
             }
     }
@@ -1200,10 +1501,21 @@ static void conv_blk_edges_out(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uin
  * the MR channels); a last tile overlaps the one before it rather than leaving
  * a tail (its sums are stored, not added). The other positions are
  * conv_blk_edges', and the epilogue runs over y in place at the end. */
-static void conv_blk_masked(KBuilder *kb, const ConvBlk *cb, uint16_t vn)
+static void conv_blk_masked(KBuilder *kb, const ConvBlk *cbo, uint16_t vn)
 {
-    int64_t L = cb->phi - cb->plo, nfull = L / cb->T;
-    uint16_t vg = kb_for(kb, cb->G), vm = kb_for(kb, cb->nmb);
+    int64_t L = cbo->phi - cbo->plo, nfull = L / cbo->T;
+    uint16_t vg = kb_for(kb, cbo->G), vm = kb_for(kb, cbo->nmb);
+    /* mplane: the sums to the tile scratch, laid out as a y of the block alone */
+    ConvBlk view = *cbo;
+    const ConvBlk *cb = cbo;
+    if (cbo->mplane) {
+        view.yb = cbo->yt;
+        view.yloc = 1;
+        view.ys[0] = 0;
+        view.ys[1] = cbo->P;
+        view.ys[2] = cbo->OW;
+        cb = &view;
+    }
     if (nfull) {
         uint16_t vt = kb_for(kb, nfull);
         KIndex p0 = kidx_const(cb->plo);
@@ -1220,7 +1532,29 @@ static void conv_blk_masked(KBuilder *kb, const ConvBlk *cb, uint16_t vn)
         return;
     }
     conv_blk_edges(kb, cb, vn, vg, vm);
-    if (kb->nepi)
+    if (cb->iplane) { /* each channel's plane requantized, in fixed point or float32 */
+        uint16_t vi = kb_for(kb, cb->MR);
+        KIndex y0 = blk_y0(cbo, kidx_const(0), vn, vg, vm, cb->MR), t0 = kidx_const(0);
+        kidx_add(&y0, vi, cbo->ys[1]);
+        kidx_add(&t0, vi, cb->P);
+        KIndex ch = kidx_const(0);
+        if (cb->fixed) {
+            kidx_add(&ch, vg, cb->Mg);
+            kidx_add(&ch, vm, cb->MR);
+            kidx_add(&ch, vi, 1);
+            quant_fixed_at(kb, cbo->fx, ch);
+            blk_fixed_run(kb, cbo, y0, t0, cb->P);
+        } else {
+            kidx_add(&ch, vg, cb->nmb * cb->MR);
+            kidx_add(&ch, vm, cb->MR);
+            kidx_add(&ch, vi, 1);
+            blk_float_run(kb, cbo, y0, t0, cb->P, ch);
+        }
+        kb_endfor(kb);
+    } else if (cb->mplane)
+        kb_store_out_run(kb, cbo->yb, blk_y0(cbo, kidx_const(0), vn, vg, vm, cb->MR), cb->yt,
+                         kidx_const(0), cb->MR * cb->P, (uint8_t)cb->VL);
+    else if (kb->nepi)
         epi_in_place(kb, cb, blk_y0(cb, kidx_const(0), vn, vg, vm, cb->MR), cb->MR, cb->P);
     kb_endfor_n(kb, 2);
 }
@@ -1400,6 +1734,17 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
     if (emul && (cb.G != 1 || cb.Cg % 4 || cb.direct || cb.ntap != 1))
         isa = emul = 0;
     int64_t xregs = emul ? 2 : 1, wregs = emul ? 3 : 1;
+    /* x and y integers: the masked schedule into a plane of sums reads x in place (no
+     * band to copy, no short rows to pack for the epilogue) */
+    if (xint && yint && !cb.direct && cb.G > 1) {
+        ConvBlk cm = cb;
+        cm.mplane = 1;
+        if (conv_blk_plan_masked(t, &cm) &&
+            (((uint64_t)(cm.MR * cm.P * 4) + 15) & ~(uint64_t)15) <= budget) {
+            cb = cm;
+            best = 0;
+        }
+    }
     /* in place only when the tile scratch does not fit: measured slower (the sums' rows
      * are a whole plane apart, and the epilogue reads them back) */
     for (int ip = 0; ip < 2 && best >= 1e30; ip++) {
@@ -1546,6 +1891,22 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
                 cb.tap_off[a * kw + b] = ph * cb.plane + (a * dh / cb.sh) * cb.Wq + b * dw / cb.sw;
             }
     }
+    /* one input channel to the channel vectors' dot products: four taps deep instead */
+    if (cb.dot && cb.chan && cb.Cg == 1 && kw >= 2) {
+        int64_t kq = ceil_div(kw, 4), Wu = (cb.OW - 1) * cb.sw + (kq - 1) * 4 * dw + 1;
+        int64_t hr = (cb.OH - 1) * cb.sh + (kh - 1) * dh + 1;
+        uint64_t bytes = (((uint64_t)(cb.CR * cb.CN * cb.VL * 4) + 15) & ~(uint64_t)15) +
+                         (((uint64_t)(4 * hr * Wu) + 15) & ~(uint64_t)15);
+        if (bytes <= budget) {
+            cb.kdot = 1;
+            cb.kq = kq;
+            cb.ntg = kh * kq;
+            cb.Wu = Wu;
+            for (int64_t a = 0; a < kh; a++)
+                for (int64_t j = 0; j < kq; j++)
+                    cb.tap_off[a * kq + j] = a * dh * Wu + 4 * j * dw;
+        }
+    }
     int64_t xs[LW_MAX_RANK], ys[LW_MAX_RANK];
     shape_strides(&x->shape, xs);
     shape_strides(&y->shape, ys);
@@ -1578,14 +1939,59 @@ static LwStatus conv_lower_blocked(KBuilder *kb, const Node *n, ConvBlk cb)
     if (cb.dot) { /* [block][c / 4][tap][MR][c % 4] int8, zero past Cg and Mg */
         int64_t C4 = ceil_div(cb.Cg, 4), K = cb.Cg * cb.ntap;
         int8_t *w4 = kb_weight_new(
-            kb, DT_INT8, (uint64_t)(ceil_div(cb.Mg, cb.MR) * cb.MR * C4 * cb.ntap * 4), &wbuf);
+            kb, DT_INT8,
+            (uint64_t)(ceil_div(cb.Mg, cb.MR) * cb.MR * C4 * (cb.kdot ? cb.ntg : cb.ntap) * 4),
+            &wbuf);
         /* channel vectors: [m / CW][c / 4][tap][CW][c % 4] */
         int64_t R = cb.chan ? cb.CN * cb.VL : cb.MR;
-        for (int64_t m = 0; m < cb.Mg; m++)
+        /* kdot: [m / CW][a * kq + j][CW][t], tap (a, 4j + t) */
+        for (int64_t m = 0; m < cb.Mg && cb.kdot; m++)
+            for (int64_t tap = 0; tap < cb.ntap; tap++) {
+                int64_t a = tap / cb.kw, b = tap % cb.kw;
+                w4[((m / R * cb.ntg + a * cb.kq + b / 4) * R + m % R) * 4 + b % 4] =
+                    cb.wq[m * K + tap];
+            }
+        for (int64_t m = 0; m < cb.Mg && !cb.kdot; m++)
             for (int64_t ci = 0; ci < cb.Cg; ci++)
                 for (int64_t tap = 0; tap < cb.ntap; tap++)
                     w4[(((m / R * C4 + ci / 4) * cb.ntap + tap) * R + m % R) * 4 + ci % 4] =
                         cb.wq[m * K + ci * cb.ntap + tap];
+        nw = 0;
+    }
+    const float *bias0 =
+        op_has_in(n, 2) ? (const float *)(const void *)op_in(kb->g, n, 2)->data->bytes : NULL;
+    int32_t *bint = NULL;
+    /* the masked schedule into a plane in int32, where the weights are int8 again and the
+     * requantization is fixed point (every channel a group's: G * Mg of them) */
+    int band = !cb.dot && !cb.chan && !cb.masked && !cb.direct && !cb.inplace;
+    if (((cb.mplane && cb.yint) || (band && cb.xint && cb.G > 1)) &&
+        quant_int_weights(kb->a, w, cb.G * cb.Mg, cb.Cg * cb.ntap, 0, &cb.wq, &cb.wsc)) {
+        int64_t M = cb.G * cb.Mg, K = cb.Cg * cb.ntap;
+        QFixed *fx = arena_new(kb->a, QFixed);
+        bint = arena_array(kb->a, int32_t, (size_t)M);
+        cb.iplane = cb.mplane;
+        cb.iband = !cb.mplane;
+        cb.fixed = quant_fixed_wanted(kb, 1) &&
+                   quant_fixed_plan(kb, n, cb.xsc, cb.wsc, M, K, bias0, &cb.rq, fx, bint);
+        cb.fx = fx;
+        uint64_t nb = (uint64_t)(cb.G * cb.nmb * cb.MR);
+        int32_t *wi = kb_weight_new(kb, DT_INT32, (uint64_t)nw, &cb.wint);
+        int32_t *zb = kb_weight_new(kb, DT_INT32, nb, &cb.zci);
+        /* else each sum leaves as float(sum) * x_scale * w_scale + bias */
+        float *sc = cb.fixed ? NULL : kb_weight_new(kb, DT_FLOAT32, nb, &cb.scb);
+        float *bp = cb.fixed ? NULL : kb_weight_new(kb, DT_FLOAT32, nb, &cb.bpk);
+        for (int64_t g = 0; g < cb.G; g++)
+            for (int64_t m = 0; m < cb.Mg; m++) {
+                int64_t bm = (g * cb.nmb + m / cb.MR) * cb.MR + m % cb.MR, gm = g * cb.Mg + m;
+                zb[bm] = cb.fixed && bias0 ? bint[gm] : 0;
+                if (sc) {
+                    sc[bm] = cb.xsc * cb.wsc[gm];
+                    bp[bm] = bias0 ? bias0[gm] : 0.0f;
+                }
+                for (int64_t k = 0; k < K; k++)
+                    wi[((bm / cb.MR * cb.Cg + k / cb.ntap) * cb.ntap + k % cb.ntap) * cb.MR +
+                       m % cb.MR] = cb.wq[gm * K + k];
+            }
         nw = 0;
     }
     float *wp = nw ? kb_weight_new(kb, DT_FLOAT32, (uint64_t)nw, &wbuf) : NULL; /* zeroed: past Mg stays 0 */
@@ -1605,17 +2011,30 @@ static LwStatus conv_lower_blocked(KBuilder *kb, const Node *n, ConvBlk cb)
      * off each load) */
     int zfold = cb.xint && cb.xzp && !cb.masked && !cb.chan_out && !cb.dot;
     cb.has_bias = op_has_in(n, 2) || zfold || cb.dot;
+    if (cb.dot && cb.yint && quant_fixed_wanted(kb, 1)) { /* one shift for channel vectors */
+        QFixed *fx = arena_new(kb->a, QFixed);
+        bint = arena_array(kb->a, int32_t, (size_t)cb.Mg);
+        cb.fixed = quant_fixed_plan(kb, n, cb.xsc, cb.wsc, cb.Mg, cb.Cg * cb.ntap, bias0, &cb.rq,
+                                    fx, bint) &&
+                   (!cb.chan || fx->shift >= 0);
+        cb.fx = fx;
+    }
     if (cb.dot) { /* per channel: the sum's start, scale and bias, zero past Mg */
         int64_t nb = cb.nmb * cb.MR, K = cb.Cg * cb.ntap;
         int32_t *zc = kb_weight_new(kb, DT_INT32, (uint64_t)nb, &cb.zc);
-        float *sc = kb_weight_new(kb, DT_FLOAT32, (uint64_t)nb, &cb.scb);
-        float *bp = kb_weight_new(kb, DT_FLOAT32, (uint64_t)nb, &cb.bpk);
+        /* fixed point: no float scale and bias */
+        float *sc = cb.fixed ? arena_array(kb->a, float, (size_t)nb)
+                             : kb_weight_new(kb, DT_FLOAT32, (uint64_t)nb, &cb.scb);
+        float *bp = cb.fixed ? arena_array(kb->a, float, (size_t)nb)
+                             : kb_weight_new(kb, DT_FLOAT32, (uint64_t)nb, &cb.bpk);
         const float *bsrc =
             op_has_in(n, 2) ? (const float *)(const void *)op_in(kb->g, n, 2)->data->bytes : NULL;
         quant_dot_tables(cb.wq, cb.wsc, cb.Mg, K, cb.xzp + cb.xoff, cb.xsc, zc, sc);
         for (int64_t m = 0; m < cb.Mg && bsrc; m++)
             bp[m] = bsrc[m];
-    } else if (cb.has_bias) {
+        for (int64_t m = 0; m < cb.Mg && cb.fixed && bias0; m++)
+            zc[m] += bint[m];
+    } else if (cb.has_bias && !cb.iplane && !cb.iband) {
         int64_t nb = cb.G * cb.nmb * cb.MR;
         float *bp = kb_weight_new(kb, DT_FLOAT32, (uint64_t)nb, &cb.bpk);
         const float *bsrc =
@@ -1630,10 +2049,19 @@ static LwStatus conv_lower_blocked(KBuilder *kb, const Node *n, ConvBlk cb)
                 bp[(g * cb.nmb + m / cb.MR) * cb.MR + m % cb.MR] = (float)(b - cb.xzp * zw);
             }
     }
-    if (!cb.inplace)
-        cb.yt = kb_scratch(kb, DT_FLOAT32,
-                           (uint64_t)(cb.chan ? cb.CR * cb.CN * cb.VL : cb.MR * cb.Ptmax));
-    if (cb.masked) {
+    if (!cb.inplace || cb.mplane)
+        cb.yt = kb_scratch(kb, cb.fixed || cb.iplane || cb.iband ? DT_INT32 : DT_FLOAT32,
+                           (uint64_t)(cb.mplane ? cb.MR * cb.P
+                                      : cb.chan ? cb.CR * cb.CN * cb.VL
+                                                : cb.MR * cb.Ptmax));
+    if (cb.iplane) { /* int32 masks: all ones, or zero */
+        int32_t *mk = kb_weight_new(kb, DT_INT32, (uint64_t)(cb.kw * cb.P), &cb.mask);
+        for (int64_t b = 0; b < cb.kw; b++)
+            for (int64_t q = 0; q < cb.P; q++) {
+                int64_t iw = q % cb.W + b * cb.dw - cb.pl;
+                mk[b * cb.P + q] = iw >= 0 && iw < cb.W ? -1 : 0;
+            }
+    } else if (cb.masked) {
         float *mk = kb_weight_new(kb, DT_FLOAT32, (uint64_t)(cb.kw * cb.P), &cb.mask);
         for (int64_t b = 0; b < cb.kw; b++)
             for (int64_t q = 0; q < cb.P; q++) {
@@ -1665,7 +2093,10 @@ static LwStatus conv_lower_blocked(KBuilder *kb, const Node *n, ConvBlk cb)
         kb_end(kb);
         return LW_OK;
     }
-    if (cb.dot)
+    if (cb.kdot)
+        cb.pack = kb_scratch(
+            kb, cb.bdt, (uint64_t)(4 * cb.Wu * ((cb.OH - 1) * cb.sh + (cb.kh - 1) * cb.dh + 1)));
+    else if (cb.dot)
         cb.pack = kb_scratch(kb, cb.bdt, (uint64_t)(ceil_div(cb.Cg, 4) * 4 * cb.cstride));
     else
         cb.pack =

@@ -364,29 +364,9 @@ int conv_lower_pairs(Ctx *ctx, KBuilder *kb, const Node *n, const Window *cw, in
     memset(&o, 0, sizeof o);
     o.has_bias = bv != NULL;
     const float *bsrc = bv ? (const float *)(const void *)bv->data->bytes : NULL;
-    o.fixed = y->dtype != DT_FLOAT32 && quant_fused_requant(g, n, &o.rq);
     int32_t *bi = arena_array(kb->a, int32_t, (size_t)M);
-    float *rs = arena_array(kb->a, float, (size_t)M);
-    int same = 1;
-    double bmax = 0;
-    for (int64_t m = 0; m < M && o.fixed; m++) {
-        float sxw = xsc * wsc[m];
-        rs[m] = sxw / o.rq.ys; /* onnxruntime's QLinearConv scale, in float32 */
-        same &= rs[m] == rs[0];
-        if (bsrc) { /* the int32 bias of a quantized model: b * x_scale * w_scale exactly */
-            double r = nearbyint((double)bsrc[m] / (double)sxw);
-            if (!(fabs(r) < 1073741824.0) || (float)r * sxw != bsrc[m]) {
-                o.fixed = 0;
-                break;
-            }
-            bi[m] = (int32_t)r;
-            bmax = fabs(r) > bmax ? fabs(r) : bmax;
-        }
-    }
-    /* |(x - zp) * w| <= 255 * 255 a product */
-    if (o.fixed &&
-        !quant_fixed_table(kb, rs, same ? 1 : (uint64_t)M, (double)K * 65025.0 + bmax, &o.fx))
-        o.fixed = 0;
+    o.fixed = y->dtype != DT_FLOAT32 && quant_fixed_wanted(kb, 0) &&
+              quant_fixed_plan(kb, n, xsc, wsc, M, K, bsrc, &o.rq, &o.fx, bi);
     if (o.fixed) {
         if (bsrc)
             o.bi = kb_weight(kb, DT_INT32, bi, (uint64_t)M);

@@ -188,9 +188,22 @@ typedef struct QFixed {
 /* f for float32 scales scale[0 .. n), sums of magnitude at most acc_max; 0 when a scale
  * is out of quant_fixed_multiplier's range or the product could pass 2^61. */
 int quant_fixed_table(KBuilder *kb, const float *scale, uint64_t n, double acc_max, QFixed *f);
+/* Whether an integer kernel requantizes in fixed point (--requant, LwOptions.requant):
+ * vec, a vector schedule (float32 there by default: faster, and onnxruntime's own
+ * arithmetic on those CPUs); scalar code in fixed point by default. */
+int quant_fixed_wanted(const KBuilder *kb, int vec);
+/* The fixed-point way out of an integer Conv or product n of M output channels: its fused
+ * epilogue is quant_fused_requant's (rq), and each channel's float32 bias bsrc[m] (none:
+ * NULL) is exactly an int32 times x_scale * w_scale[m], as a quantized model's are (bi:
+ * those int32). f: onnxruntime's float32 scales x_scale * w_scale / y_scale for sums
+ * of K products of at most 255 * 255 plus the bias. 0 when any of it does not hold. */
+int quant_fixed_plan(KBuilder *kb, const Node *n, float xsc, const float *wsc, int64_t M, int64_t K,
+                     const float *bsrc, QRequant *rq, QFixed *f, int32_t *bi);
 /* Sets f's locals for the channel at ix (table loads), before the values it requantizes. */
 void quant_fixed_at(KBuilder *kb, QFixed *f, KIndex ix);
-/* Sets tmp (an int64 local) to the shifted product and returns the requantized acc. */
+/* Sets tmp (an int64 local of acc's lanes) to the shifted product and returns the
+ * requantized acc. Vectors (int32 lanes): as float32 lanes cast to dt, the value of a
+ * narrowing store (kir.h); the parameters splat from quant_fixed_at's scalars. */
 KExpr *quant_requant_fixed(KBuilder *kb, const QFixed *f, KExpr *acc, uint16_t tmp, int32_t zp,
                            int32_t lo, int32_t hi, DType dt);
 

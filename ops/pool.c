@@ -62,11 +62,21 @@ static LwStatus pool_infer(Ctx *ctx, Graph *g, Node *n)
     return op_set_output(ctx, g, n, 0, x->dtype, &s);
 }
 
+static LwStatus global_lower_kind(KBuilder *kb, const Node *n, int is_max);
+
 static LwStatus pool_lower(Ctx *ctx, KBuilder *kb, const Node *n)
 {
     const PoolAttrs *p = n->attrs;
     const Value *x = op_in(kb->g, n, 0), *y = op_out(kb->g, n, 0);
     int sp = x->shape.rank - 2;
+    /* one window over the whole of each plane, no pads: a global pool (its sums in
+     * vectors) */
+    int whole = !(n->nout > 1 && n->out[1]);
+    for (int i = 0; i < sp && whole; i++)
+        whole = y->shape.dims[2 + i] == 1 && p->w.kernel[i] == x->shape.dims[2 + i] &&
+                !p->w.pads[i] && !p->w.pads[i + sp] && p->w.dilations[i] == 1;
+    if (whole)
+        return global_lower_kind(kb, n, p->is_max);
     int64_t xs[LW_MAX_RANK], ys[LW_MAX_RANK];
     shape_strides(&x->shape, xs);
     shape_strides(&y->shape, ys);
@@ -225,9 +235,10 @@ static LwStatus global_infer(Ctx *ctx, Graph *g, Node *n)
 
 /* GlobalAveragePool of float32 on a vector target at -O2: each plane's sum as a vector
  * reduction (a loop's running sum waits on each add: a 112x112 plane took 4 cycles per
- * element), in another order than the loop's. */
+ * element), in another order than the loop's. xb holds x, or the int8/uint8 that x
+ * dequantizes with scale xsc and zero point xzp. */
 static void gap_lower_vec(KBuilder *kb, const Node *n, uint32_t xb, uint32_t yb, int64_t spatial,
-                          uint8_t L)
+                          uint8_t L, float xsc, int32_t xzp)
 {
     const Value *x = op_in(kb->g, n, 0);
     uint16_t s = kb_local(kb, ktype(DT_FLOAT32));
@@ -237,8 +248,12 @@ static void gap_lower_vec(KBuilder *kb, const Node *n, uint32_t xb, uint32_t yb,
     kb_reduce_vec(kb, KOP_ADD, xb, base, spatial, L, NULL, s);
     KIndex yi = kidx_const(0);
     kidx_add(&yi, vnc, 1);
-    kb_store_out(kb, yb, yi,
-                 kb_op(kb, KOP_DIV, kb_var(kb, s), kb_const_f(kb, DT_FLOAT32, (double)spatial)));
+    KExpr *sum = kb_var(kb, s);
+    if (xzp)
+        sum = kb_op(kb, KOP_SUB, sum, kb_const_f(kb, DT_FLOAT32, (double)xzp * (double)spatial));
+    if (xsc != 1)
+        sum = kb_op(kb, KOP_MUL, sum, kb_const_f(kb, DT_FLOAT32, (double)xsc));
+    kb_store_out(kb, yb, yi, kb_op(kb, KOP_DIV, sum, kb_const_f(kb, DT_FLOAT32, (double)spatial)));
     kb_endfor(kb);
 }
 
@@ -254,7 +269,18 @@ static LwStatus global_lower_kind(KBuilder *kb, const Node *n, int is_max)
     uint8_t L = kb_vector_lanes(kb);
     if (!is_max && L && ct == DT_FLOAT32 && x->dtype == DT_FLOAT32 && kb_vloadable(kb, xb) &&
         spatial >= L) {
-        gap_lower_vec(kb, n, xb, yb, spatial, L);
+        gap_lower_vec(kb, n, xb, yb, spatial, L, 1, 0);
+        kb_end(kb);
+        return LW_OK;
+    }
+    /* x a DequantizeLinear of int8/uint8 with one scale and zero point (computed at each
+     * load): the integers summed, then (sum - spatial * zp) * scale */
+    const Node *dq = kb->at_load ? kb->at_load[n->in[0]] : NULL;
+    float xsc;
+    int32_t xzp;
+    if (!is_max && L && x->dtype == DT_FLOAT32 && dq && spatial >= L &&
+        quant_dq_tensor(kb->g, dq, &xsc, &xzp)) {
+        gap_lower_vec(kb, n, kb_buf(kb, dq->in[0]), yb, spatial, L, xsc, xzp);
         kb_end(kb);
         return LW_OK;
     }

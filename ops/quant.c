@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "include/lwcc/lwcc.h"
 #include "ir/kir_build.h"
 #include "ops/families.h"
 #include "ops/spatial.h"
@@ -533,6 +534,36 @@ int quant_fixed_table(KBuilder *kb, const float *scale, uint64_t n, double acc_m
     return 1;
 }
 
+int quant_fixed_wanted(const KBuilder *kb, int vec)
+{
+    int mode = kb->ctx && kb->ctx->opt ? kb->ctx->opt->requant : 0;
+    return mode == 2 || (mode == 0 && !vec);
+}
+
+int quant_fixed_plan(KBuilder *kb, const Node *n, float xsc, const float *wsc, int64_t M, int64_t K,
+                     const float *bsrc, QRequant *rq, QFixed *f, int32_t *bi)
+{
+    if (!quant_fused_requant(kb->g, n, rq))
+        return 0;
+    float *rs = arena_array(kb->a, float, (size_t)M);
+    int same = 1;
+    double bmax = 0;
+    for (int64_t m = 0; m < M; m++) {
+        float sxw = xsc * wsc[m];
+        rs[m] = sxw / rq->ys; /* onnxruntime's QLinearConv scale, in float32 */
+        same &= rs[m] == rs[0];
+        if (bsrc) { /* the int32 bias of a quantized model: b * x_scale * w_scale exactly */
+            double r = nearbyint((double)bsrc[m] / (double)sxw);
+            if (!(fabs(r) < 1073741824.0) || (float)r * sxw != bsrc[m])
+                return 0;
+            bi[m] = (int32_t)r;
+            bmax = fabs(r) > bmax ? fabs(r) : bmax;
+        }
+    }
+    /* |(x - zp) * w| <= 255 * 255 a product */
+    return quant_fixed_table(kb, rs, same ? 1 : (uint64_t)M, (double)K * 65025.0 + bmax, f);
+}
+
 void quant_fixed_at(KBuilder *kb, QFixed *f, KIndex ix)
 {
     if (f->n == 1 && f->shift >= 0)
@@ -564,17 +595,28 @@ void quant_fixed_at(KBuilder *kb, QFixed *f, KIndex ix)
 }
 
 /* f's parameter i (0 multiplier, 1 shift, 2 2^(shift - 1) - 1, 3 2^(62 - shift)): a
- * constant when f has one shift (and, per tensor, one multiplier), else its local. */
-static KExpr *fixed_par(KBuilder *kb, const QFixed *f, int i)
+ * constant when f has one shift (and, per tensor, one multiplier), else its local; splat
+ * to `lanes` lanes. */
+static KExpr *fixed_par(KBuilder *kb, const QFixed *f, int i, uint8_t lanes)
 {
-    if (f->shift < 0 || (i == 0 && f->n > 1))
-        return kb_var(kb, f->loc[i]);
-    int64_t sh = f->shift;
-    int64_t v = i == 0   ? f->tab[0]
-                : i == 1 ? sh
-                : i == 2 ? ((int64_t)1 << (sh - 1)) - 1
-                         : (int64_t)1 << (62 - sh);
-    return kb_const_i(kb, DT_INT64, v);
+    KExpr *v;
+    if (f->shift < 0 || (i == 0 && f->n > 1)) {
+        v = kb_var(kb, f->loc[i]);
+    } else {
+        int64_t sh = f->shift;
+        v = kb_const_i(kb, DT_INT64,
+                       i == 0   ? f->tab[0]
+                       : i == 1 ? sh
+                       : i == 2 ? ((int64_t)1 << (sh - 1)) - 1
+                                : (int64_t)1 << (62 - sh));
+    }
+    return lanes > 1 ? kb_splat(kb, v, lanes) : v;
+}
+
+static KExpr *lit64(KBuilder *kb, int64_t v, uint8_t lanes)
+{
+    KExpr *c = kb_const_i(kb, DT_INT64, v);
+    return lanes > 1 ? kb_splat(kb, c, lanes) : c;
 }
 
 /* p = acc * mult (|p| < 2^61) is taken 2^62 up, so that every shift is of a nonnegative
@@ -583,16 +625,20 @@ static KExpr *fixed_par(KBuilder *kb, const QFixed *f, int i)
 KExpr *quant_requant_fixed(KBuilder *kb, const QFixed *f, KExpr *acc, uint16_t tmp, int32_t zp,
                            int32_t lo, int32_t hi, DType dt)
 {
+    uint8_t L = acc->type.lanes;
     kb_set(kb, tmp,
-           kb_op(kb, KOP_ADD, kb_op(kb, KOP_MUL, kb_cast(kb, DT_INT64, acc), fixed_par(kb, f, 0)),
-                 kb_const_i(kb, DT_INT64, (int64_t)1 << 62)));
-    KExpr *q0 = kb_op(kb, KOP_SHR, kb_var(kb, tmp), fixed_par(kb, f, 1));
-    KExpr *t = kb_op(kb, KOP_ADD, kb_op(kb, KOP_ADD, kb_var(kb, tmp), fixed_par(kb, f, 2)),
-                     kb_op(kb, KOP_AND, q0, kb_const_i(kb, DT_INT64, 1)));
-    KExpr *r = kb_op(kb, KOP_SUB, kb_op(kb, KOP_SHR, t, fixed_par(kb, f, 1)), fixed_par(kb, f, 3));
-    r = kb_op(kb, KOP_ADD, r, kb_const_i(kb, DT_INT64, zp));
-    r = kb_op(kb, KOP_MIN, kb_op(kb, KOP_MAX, r, kb_const_i(kb, DT_INT64, lo)),
-              kb_const_i(kb, DT_INT64, hi));
+           kb_op(kb, KOP_ADD,
+                 kb_op(kb, KOP_MUL, kb_cast(kb, DT_INT64, acc), fixed_par(kb, f, 0, L)),
+                 lit64(kb, (int64_t)1 << 62, L)));
+    KExpr *q0 = kb_op(kb, KOP_SHR, kb_var(kb, tmp), fixed_par(kb, f, 1, L));
+    KExpr *t = kb_op(kb, KOP_ADD, kb_op(kb, KOP_ADD, kb_var(kb, tmp), fixed_par(kb, f, 2, L)),
+                     kb_op(kb, KOP_AND, q0, lit64(kb, 1, L)));
+    KExpr *r =
+        kb_op(kb, KOP_SUB, kb_op(kb, KOP_SHR, t, fixed_par(kb, f, 1, L)), fixed_par(kb, f, 3, L));
+    r = kb_op(kb, KOP_ADD, r, lit64(kb, zp, L));
+    r = kb_op(kb, KOP_MIN, kb_op(kb, KOP_MAX, r, lit64(kb, lo, L)), lit64(kb, hi, L));
+    if (L > 1) /* float32 lanes of the integers, for a narrowing store */
+        return kb_cast(kb, dt, kb_cast(kb, DT_FLOAT32, kb_cast(kb, DT_INT32, r)));
     return kb_cast(kb, dt, r);
 }
 
@@ -848,7 +894,7 @@ static double bias_max(const Graph *g, const Node *n, const QSlots *sl)
 static KExpr *requant(KBuilder *kb, const Node *n, const QSlots *sl, KExpr *acc, KIndex xix,
                       KIndex wix, DType ydt, double acc_max)
 {
-    KExpr *fx = requant_fixed(kb, n, sl, acc, wix, ydt, acc_max);
+    KExpr *fx = quant_fixed_wanted(kb, 0) ? requant_fixed(kb, n, sl, acc, wix, ydt, acc_max) : NULL;
     if (fx)
         return fx;
     KExpr *mult = kb_op(kb, KOP_MUL, qscale(kb, n, (uint16_t)sl->xs, xix),

@@ -58,6 +58,10 @@ typedef struct LwOptions {
                               * while the arena stays within the graph's unfused max-live
                               * bound; 1 tight: within the plain kernels' own peak; 2 fast:
                               * everywhere */
+    int requant;             /* --requant: how int32 sums become int8 (ops/quant.c
+                              * quant_fixed_wanted): 0 auto (default): fixed point in scalar
+                              * code, float32 in the vector schedules; 1 float: float32
+                              * everywhere; 2 fixed: fixed point wherever it applies */
     const char *const *disabled; /* --disable-pass names */
     uint32_t ndisabled;
     FILE *diag_out;          /* diagnostics; NULL = stderr */

@@ -1195,6 +1195,68 @@ def qdq_conv_dot(c):
 
 
 @case
+def qdq_conv_kdot_dw(c):
+    """A keyword-spotting front end in QDQ form: a uint8 x of one channel by a 4x3 kernel
+    at stride 2 into 16 channels, rows of 5 (on targets with int8 dot products: channel
+    vectors whose four bytes are four taps of a kernel row, not four channels of which
+    three would be zero), quantized to int8; a depthwise 3x3 over it (x and y integers:
+    the masked schedule, reading x in place, its sums in a plane of the tile scratch),
+    quantized again (y stored as int8, read by a Mul): in int32 and fixed point, and
+    with a bias that is not a whole number of x_scale * w_scale, in float; then an AveragePool whose window is the
+    whole plane (the integers summed in vectors), to float; and one over a float tensor. Scales are powers of two:
+    exact but for the pools' divisions."""
+    c.opset = 13
+    u8, i8 = np.uint8, np.int8
+
+    def scalar(name, v, dt):
+        c.const(name, np.array(v, dt))
+
+    def qconv(name, xd, xf, m, cin, kernel, ws, ys, yz, group=1, bstep=0.25, **attrs):
+        w = c.rng.integers(-127, 128, size=(m, cin) + tuple(kernel)).astype(i8)
+        w.flat[0] = -128
+        c.inits.append(to_proto(w, name + "_wq"))
+        c.const(name + "_ws", np.array(ws, F32))
+        c.node("DequantizeLinear", [name + "_wq", name + "_ws"], [name + "_w"], axis=0)
+        b = c.const(name + "_b", (c.rng.integers(-64, 65, size=(m,)) * bstep).astype(F32))
+        c.node("Conv", [xd, name + "_w", name + "_b"], [name + "_h"], kernel_shape=list(kernel),
+               group=group, **attrs)
+        wf = w.astype(np.float64) * np.reshape(np.array(ws, np.float64), (-1, 1, 1, 1))
+        h = ref_conv(xf, wf, b.astype(np.float64), pads=tuple(attrs["pads"]),
+                     strides=tuple(attrs["strides"]), group=group)
+        scalar(name + "_ys", ys, F32)
+        scalar(name + "_yz", yz, i8)
+        c.node("QuantizeLinear", [name + "_h", name + "_ys", name + "_yz"], [name + "_q"])
+        c.node("DequantizeLinear", [name + "_q", name + "_ys", name + "_yz"], [name + "_d"])
+        return (requant(h, 1.0 / ys, yz, i8) - yz) * ys
+
+    xq = c.rng.integers(0, 256, size=(1, 1, 29, 12)).astype(u8)
+    c.inputs.append(("xq", xq))
+    scalar("xs", 0.5, F32)
+    scalar("xz", 7, u8)
+    c.node("DequantizeLinear", ["xq", "xs", "xz"], ["xd"])
+    xf = (xq.astype(np.float64) - 7) * 0.5
+    ws1 = [2.0 ** -(3 + i % 3) for i in range(32)]
+    h1 = qconv("c1", "xd", xf, 32, 1, (10, 4), ws1, 16.0, -3, pads=[4, 1, 5, 1],
+               strides=[2, 2])
+    ws2 = [2.0 ** -(5 + i % 2) for i in range(32)]
+    h2 = qconv("c2", "c1_d", h1, 32, 1, (3, 3), ws2, 64.0, 4, group=32, bstep=0.5,
+               pads=[1, 1, 1, 1], strides=[1, 1])
+    c.node("Mul", ["c2_d", "xs"], ["c2_m"])
+    c.output("c2_m", h2 * 0.5)
+    c.node("AveragePool", ["c2_d"], ["p2"], kernel_shape=[15, 6])
+    c.output("p2", h2.mean(axis=(2, 3), keepdims=True))
+    # the bias not a whole number of x_scale * w_scale: requantized in float
+    h3 = qconv("c3", "c1_d", h1, 32, 1, (3, 3), ws2, 64.0, -2, group=32, pads=[1, 1, 1, 1],
+               strides=[1, 1])
+    c.node("Mul", ["c3_d", "xs"], ["c3_m"])
+    c.output("c3_m", h3 * 0.5)
+    c.node("Relu", ["xd"], ["xr"])
+    c.node("Mul", ["xr", "xs"], ["xm"])
+    c.node("AveragePool", ["xm"], ["px"], kernel_shape=[29, 12])
+    c.output("px", (np.maximum(xf, 0) * 0.5).mean(axis=(2, 3), keepdims=True))
+
+
+@case
 def qdq_conv_pairs(c):
     """The integer convolution of the scalar targets (ops/conv_pairs.c), every form: a
     3x5 kernel (odd width: its last tap pairs with a zero weight) at strides (2, 1),

@@ -382,6 +382,31 @@ static void test_cli_arena_modes(void **state)
     expect(f, "--arena needs a value");
 }
 
+/* --requant: by default the vector kernels requantize in float32 and the scalar ones in
+ * fixed point (an int64 product offset by 2^62); fixed and float force either; a bad
+ * value is exit 1, a missing one exit 2. */
+static void test_cli_requant_modes(void **state)
+{
+    Fixture *f = *state;
+    const char *dw = MODELS "/qdq_conv_kdot_dw/model.onnx";
+    const char *pairs = MODELS "/qdq_conv_pairs/model.onnx";
+    const char *fx = "INT64_C(4611686018427387904)";
+    assert_int_equal(run(f, "%s -O2 --target=x86-64-vnni --arena=fast -o a.c 2>&1", dw), 0);
+    assert_false(file_has(f, "a.c", "= lw_vqadd16(lw_vqmul16(lw_vi2q16("));
+    assert_true(file_has(f, "a.c", "lw_vwids816")); /* the depthwise conv's int32 sums */
+    assert_int_equal(
+        run(f, "%s -O2 --target=x86-64-vnni --arena=fast --requant=fixed -o b.c 2>&1", dw), 0);
+    assert_true(file_has(f, "b.c", "= lw_vqadd16(lw_vqmul16(lw_vi2q16("));
+    assert_int_equal(run(f, "%s -O2 --target=cortex-m4 -o c.c 2>&1", pairs), 0);
+    assert_true(file_has(f, "c.c", fx));
+    assert_int_equal(run(f, "%s -O2 --target=cortex-m4 --requant=float -o d.c 2>&1", pairs), 0);
+    assert_false(file_has(f, "d.c", fx));
+    assert_int_equal(run(f, "%s -O2 --requant=exact -o x.c 2>&1", pairs), 1);
+    expect(f, "--requant=exact: expected auto, float or fixed");
+    assert_int_equal(run(f, "%s -O2 -o x.c --requant 2>&1", pairs), 2);
+    expect(f, "--requant needs a value");
+}
+
 /* --quantize=int8: the flags go together, and every bad calibration folder, sample or
  * node name is a clear error (exit 1), never a crash. */
 static void test_cli_quantize_flags_and_bad_calibration(void **state)
@@ -552,6 +577,7 @@ int main(void)
         T(test_cli_verify_each_succeeds_on_valid_model),
         T(test_cli_quantized_activations_stay_int8),
         T(test_cli_arena_modes),
+        T(test_cli_requant_modes),
         T(test_cli_quantized_arena_cap),
         T(test_cli_quantize_flags_and_bad_calibration),
         T(test_cli_quantize_writes_qdq),

@@ -574,6 +574,7 @@ static int8_t rq_out[NRQ];
 static float rq_sc[4]; /* scales per channel: rq_acc in rq_n blocks */
 static uint64_t rq_n;
 static int32_t rq_shift; /* the QFixed's shift (-1: per channel) */
+static uint8_t rq_lanes = 1; /* 16: the vector form (int32 lanes loaded, stored narrowed) */
 static void fixed_kernel(Fixture *f, int32_t zp, int32_t lo, int32_t hi)
 {
     KBuilder *kb = &f->kb;
@@ -588,15 +589,16 @@ static void fixed_kernel(Fixture *f, int32_t zp, int32_t lo, int32_t hi)
     if (rq_n > 1)
         f->mem[fx.buf] = (void *)fx.tab;
     kb_begin(kb, graph_node(f->g, f->n1), NULL);
-    uint16_t tmp = kb_local(kb, ktype(DT_INT64));
+    KType tt = {DT_INT64, rq_lanes};
+    uint16_t tmp = kb_local(kb, tt);
     int64_t per = NRQ / (int64_t)rq_n;
     uint16_t c = kb_for(kb, (int64_t)rq_n);
     quant_fixed_at(kb, &fx, at(c, 1, 0));
-    uint16_t i = kb_for(kb, per);
-    KIndex ix = at(i, 1, 0);
+    uint16_t i = kb_for(kb, per / rq_lanes);
+    KIndex ix = at(i, rq_lanes, 0);
     kidx_add(&ix, c, per);
-    kb_store(kb, ob, ix,
-             quant_requant_fixed(kb, &fx, kb_load(kb, ab, ix), tmp, zp, lo, hi, DT_INT8));
+    KExpr *acc = rq_lanes > 1 ? kb_vload_i32(kb, ab, ix, rq_lanes) : kb_load(kb, ab, ix);
+    kb_store(kb, ob, ix, quant_requant_fixed(kb, &fx, acc, tmp, zp, lo, hi, DT_INT8));
     kb_endfor_n(kb, 2);
     kb_end(kb);
 }
@@ -676,6 +678,13 @@ static void test_quant_requant_fixed(void **state)
         }
         fixed_run(f, zp, -128, 127);
         seen[rq_n == 1 ? 0 : rq_shift >= 0 ? 1 : 2] = 1;
+        /* the vector form (int32 and int64 lanes) gives the same bytes */
+        int8_t scalar[NRQ];
+        memcpy(scalar, rq_out, sizeof scalar);
+        rq_lanes = 16;
+        fixed_run(f, zp, -128, 127);
+        rq_lanes = 1;
+        assert_memory_equal(rq_out, scalar, sizeof scalar);
         for (int k = 0; k < NRQ; k++) {
             float scale = rq_sc[k / (NRQ / (int)rq_n)];
             int32_t m, sh;
