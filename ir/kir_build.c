@@ -696,30 +696,29 @@ KExpr *kb_vload(KBuilder *kb, uint32_t buf, KIndex idx, uint8_t lanes)
     return e;
 }
 
-KExpr *kb_vload_f32(KBuilder *kb, uint32_t buf, KIndex idx, uint8_t lanes)
+/* `lanes` int8/uint8 of a plain buffer as lanes of `to` (a converting or widening load) */
+static KExpr *byte_vload(KBuilder *kb, uint32_t buf, KIndex idx, uint8_t lanes, DType to)
 {
     DType dt = kb->prog->bufs.data[buf].dtype;
-    if (dt == DT_FLOAT32)
-        return kb_vload(kb, buf, idx, lanes);
     LW_ASSERT(lanes > 1 && (dt == DT_INT8 || dt == DT_UINT8) && !at_load_node(kb, buf));
     KExpr *l = raw_load(kb, buf, idx);
     l->type.lanes = lanes;
-    KType t = {DT_FLOAT32, lanes};
+    KType t = {to, lanes};
     KExpr *e = new_expr(kb, KE_CAST, t);
     e->u.cast.a = l;
     return e;
 }
 
+KExpr *kb_vload_f32(KBuilder *kb, uint32_t buf, KIndex idx, uint8_t lanes)
+{
+    if (kb->prog->bufs.data[buf].dtype == DT_FLOAT32)
+        return kb_vload(kb, buf, idx, lanes);
+    return byte_vload(kb, buf, idx, lanes, DT_FLOAT32);
+}
+
 KExpr *kb_vload_wide(KBuilder *kb, uint32_t buf, KIndex idx, uint8_t lanes)
 {
-    DType dt = kb->prog->bufs.data[buf].dtype;
-    LW_ASSERT(lanes > 1 && (dt == DT_INT8 || dt == DT_UINT8) && !at_load_node(kb, buf));
-    KExpr *l = raw_load(kb, buf, idx);
-    l->type.lanes = lanes;
-    KType t = {DT_INT32, lanes};
-    KExpr *e = new_expr(kb, KE_CAST, t);
-    e->u.cast.a = l;
-    return e;
+    return byte_vload(kb, buf, idx, lanes, DT_INT32);
 }
 
 KExpr *kb_vload_i32(KBuilder *kb, uint32_t buf, KIndex idx, uint8_t lanes)

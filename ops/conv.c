@@ -376,7 +376,7 @@ typedef struct ConvBlk {
     /* fixed (dot or iplane, y integers, --requant=fixed: quant_fixed_wanted, and
      * quant_fixed_plan holds): the int32 sums (from zc or zci, which hold the int32 bias
      * too) go to the tile scratch as int32 (yt), and out through the requantization in
-     * fixed point, in vectors where a run allows (blk_fixed_run) */
+     * fixed point, in vectors where a run allows (blk_int_run) */
     int fixed;
     QFixed *fx;
     QRequant rq;
@@ -736,26 +736,35 @@ static void conv_blk_band_dot(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KInd
     kb_endfor_n(kb, 3);
 }
 
-/* y[y0 ..] = the fixed-point requantization (ConvBlk.fixed) of the n int32 sums at
- * yt[t0 ..], of one channel (quant_fixed_at set): in vectors of VL, the last one ending
- * at the run's end, or one by one when the run is shorter. */
-static void blk_fixed_run(KBuilder *kb, const ConvBlk *cb, KIndex y0, KIndex t0, int64_t n)
+/* y[y0 ..] = the n int32 sums at yt[t0 ..] of one channel requantized: in fixed point
+ * (ConvBlk.fixed, quant_fixed_at set), else as float(sum) * scb[ch] + bpk[ch] through
+ * the epilogue. In vectors of VL (where the epilogue has a vector form), the last one
+ * ending at the run's end; else one by one. */
+static void blk_int_run(KBuilder *kb, const ConvBlk *cb, KIndex y0, KIndex t0, int64_t n, KIndex ch)
 {
     const QRequant *rq = &cb->rq;
     uint8_t L = (uint8_t)cb->VL;
-    if (n < L) {
-        uint16_t tmp = kb_local(kb, ktype(DT_INT64)), v = kb_for(kb, n);
+    if (n < L || (!cb->fixed && !kb_out_vec_ok(kb, y0, L))) {
+        uint16_t tmp = cb->fixed ? kb_local(kb, ktype(DT_INT64)) : 0, v = kb_for(kb, n);
         KIndex yi = y0, ti = t0;
         kidx_add(&yi, v, 1);
         kidx_add(&ti, v, 1);
-        kb_store(kb, cb->yb, yi,
-                 quant_requant_fixed(kb, cb->fx, kb_load(kb, cb->yt, ti), tmp, rq->zp, rq->lo,
-                                     rq->hi, rq->dt));
+        KExpr *s = kb_load(kb, cb->yt, ti);
+        if (cb->fixed)
+            kb_store(kb, cb->yb, yi,
+                     quant_requant_fixed(kb, cb->fx, s, tmp, rq->zp, rq->lo, rq->hi, rq->dt));
+        else
+            kb_store_out(kb, cb->yb, yi,
+                         kb_op3(kb, KOP_FMA, kb_cast(kb, DT_FLOAT32, s), kb_load(kb, cb->scb, ch),
+                                kb_load(kb, cb->bpk, ch)));
         kb_endfor(kb);
         return;
     }
-    KType vt = {DT_INT64, L};
-    uint16_t tmp = kb_local(kb, vt), v = kb_for(kb, n / L);
+    KType vt = {cb->fixed ? DT_INT64 : DT_FLOAT32, L};
+    uint16_t tmp = kb_local(kb, vt);
+    KExpr *sc = cb->fixed ? NULL : kb_splat(kb, kb_load(kb, cb->scb, ch), L);
+    KExpr *b = cb->fixed ? NULL : kb_splat(kb, kb_load(kb, cb->bpk, ch), L);
+    uint16_t v = kb_for(kb, n / L);
     for (int last = 0; last < 2; last++) {
         KIndex yi = y0, ti = t0;
         if (last) {
@@ -765,59 +774,19 @@ static void blk_fixed_run(KBuilder *kb, const ConvBlk *cb, KIndex y0, KIndex t0,
             kidx_add(&yi, v, L);
             kidx_add(&ti, v, L);
         }
-        kb_store(kb, cb->yb, yi,
-                 quant_requant_fixed(kb, cb->fx, kb_vload_i32(kb, cb->yt, ti, L), tmp, rq->zp,
-                                     rq->lo, rq->hi, rq->dt));
+        KExpr *s = kb_vload_i32(kb, cb->yt, ti, L);
+        if (cb->fixed) {
+            kb_store(kb, cb->yb, yi,
+                     quant_requant_fixed(kb, cb->fx, s, tmp, rq->zp, rq->lo, rq->hi, rq->dt));
+        } else {
+            kb_set(kb, tmp, kb_op3(kb, KOP_FMA, kb_cast(kb, DT_FLOAT32, s), sc, b));
+            kb_store(kb, cb->yb, yi, kb_out_vec_local(kb, yi, tmp));
+        }
         if (!last)
             kb_endfor(kb);
         if (n % L == 0)
             break;
     }
-}
-
-/* y[y0 ..] = the epilogue of float(sum) * scb[ch] + bpk[ch] for the n int32 sums at
- * yt[t0 ..] of channel ch (ConvBlk.iplane without fixed point): in vectors of VL where
- * the epilogue has a vector form, the last one ending at the run's end; else one by one. */
-static void blk_float_run(KBuilder *kb, const ConvBlk *cb, KIndex y0, KIndex t0, int64_t n,
-                          KIndex ch)
-{
-    uint8_t L = (uint8_t)cb->VL;
-    if (n >= L) {
-        if (kb_out_vec_ok(kb, y0, L)) { /* the epilogue has a vector form */
-            KType ft = {DT_FLOAT32, L};
-            uint16_t f = kb_local(kb, ft);
-            KExpr *sc = kb_splat(kb, kb_load(kb, cb->scb, ch), L);
-            KExpr *b = kb_splat(kb, kb_load(kb, cb->bpk, ch), L);
-            uint16_t v = kb_for(kb, n / L);
-            for (int last = 0; last < 2; last++) {
-                KIndex yi = y0, ti = t0;
-                if (last) {
-                    yi.base += n - L;
-                    ti.base += n - L;
-                } else {
-                    kidx_add(&yi, v, L);
-                    kidx_add(&ti, v, L);
-                }
-                kb_set(kb, f,
-                       kb_op3(kb, KOP_FMA, kb_cast(kb, DT_FLOAT32, kb_vload_i32(kb, cb->yt, ti, L)),
-                              sc, b));
-                kb_store(kb, cb->yb, yi, kb_out_vec_local(kb, yi, f));
-                if (!last)
-                    kb_endfor(kb);
-                if (n % L == 0)
-                    break;
-            }
-            return;
-        }
-    }
-    uint16_t v = kb_for(kb, n);
-    KIndex yi = y0, ti = t0;
-    kidx_add(&yi, v, 1);
-    kidx_add(&ti, v, 1);
-    kb_store_out(kb, cb->yb, yi,
-                 kb_op3(kb, KOP_FMA, kb_cast(kb, DT_FLOAT32, kb_load(kb, cb->yt, ti)),
-                        kb_load(kb, cb->scb, ch), kb_load(kb, cb->bpk, ch)));
-    kb_endfor(kb);
 }
 
 /* Copies rows x cols of the tile scratch out through the epilogue: the block's
@@ -857,18 +826,12 @@ static void conv_blk_copyout(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uint1
                 kb_store(kb, cb->yt, to, kb_load(kb, cb->yt, from));
                 kb_endfor_n(kb, 2);
             }
-            if (cb->fixed)
-                blk_fixed_run(kb, cb, y0, t0, rows * cols);
-            else
-                blk_float_run(kb, cb, y0, t0, rows * cols, ch);
+            blk_int_run(kb, cb, y0, t0, rows * cols, ch);
         } else {
             uint16_t vr = kb_for(kb, rows);
             kidx_add(&y0, vr, cb->ys[2]);
             kidx_add(&t0, vr, tstride);
-            if (cb->fixed)
-                blk_fixed_run(kb, cb, y0, t0, cols);
-            else
-                blk_float_run(kb, cb, y0, t0, cols, ch);
+            blk_int_run(kb, cb, y0, t0, cols, ch);
             kb_endfor(kb);
         }
         if (guard)
@@ -1537,19 +1500,13 @@ static void conv_blk_masked(KBuilder *kb, const ConvBlk *cbo, uint16_t vn)
         KIndex y0 = blk_y0(cbo, kidx_const(0), vn, vg, vm, cb->MR), t0 = kidx_const(0);
         kidx_add(&y0, vi, cbo->ys[1]);
         kidx_add(&t0, vi, cb->P);
-        KIndex ch = kidx_const(0);
-        if (cb->fixed) {
-            kidx_add(&ch, vg, cb->Mg);
-            kidx_add(&ch, vm, cb->MR);
-            kidx_add(&ch, vi, 1);
+        KIndex ch = kidx_const(0); /* fixed: the channel; float32: its [g][block][MR] */
+        kidx_add(&ch, vg, cb->fixed ? cb->Mg : cb->nmb * cb->MR);
+        kidx_add(&ch, vm, cb->MR);
+        kidx_add(&ch, vi, 1);
+        if (cb->fixed)
             quant_fixed_at(kb, cbo->fx, ch);
-            blk_fixed_run(kb, cbo, y0, t0, cb->P);
-        } else {
-            kidx_add(&ch, vg, cb->nmb * cb->MR);
-            kidx_add(&ch, vm, cb->MR);
-            kidx_add(&ch, vi, 1);
-            blk_float_run(kb, cbo, y0, t0, cb->P, ch);
-        }
+        blk_int_run(kb, cbo, y0, t0, cb->P, ch);
         kb_endfor(kb);
     } else if (cb->mplane)
         kb_store_out_run(kb, cbo->yb, blk_y0(cbo, kidx_const(0), vn, vg, vm, cb->MR), cb->yt,
