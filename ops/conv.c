@@ -418,11 +418,11 @@ static void epi_in_place(KBuilder *kb, const ConvBlk *cb, KIndex y0, int64_t nch
     kb_endfor_n(kb, 2);
 }
 
-/* A register tile's float32 locals of `lanes` lanes: na sums, nx operands. */
-static void tile_locals(KBuilder *kb, uint8_t lanes, uint16_t *acc, int64_t na, uint16_t *x,
-                        int64_t nx)
+/* A register tile's locals of dt and `lanes` lanes: na sums, nx operands. */
+static void tile_locals(KBuilder *kb, DType dt, uint8_t lanes, uint16_t *acc, int64_t na,
+                        uint16_t *x, int64_t nx)
 {
-    KType vt = {DT_FLOAT32, lanes};
+    KType vt = {dt, lanes};
     for (int64_t i = 0; i < na; i++)
         acc[i] = kb_local(kb, vt);
     for (int64_t j = 0; j < nx; j++)
@@ -464,27 +464,34 @@ static KExpr *blk_x(KBuilder *kb, const ConvBlk *cb, uint32_t src, KIndex xi, ui
 /* Sums of one tile: MR channels of block (vg, vm) by nv vectors of `lanes` lanes
  * (lanes 1: scalars) of source src from xbase (the tile's position in channel 0 of
  * group 0; channel c at + c * cstride, tap t at + tap_off[t]), stored in dst from
- * tcol (row i at + i * drow). */
+ * tcol (row i at + i * drow); the taps past a row's end masked by the mask table from
+ * *mpos (masked). ConvBlk.iplane and iband: in int32, x's integers less its zero point
+ * (the masks all ones or zero), from the int32 bias. */
 static void conv_blk_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vg, uint16_t vm, uint32_t src,
                           KIndex xbase, int64_t nv, uint8_t lanes, uint32_t dst, KIndex tcol,
                           int64_t drow, const KIndex *mpos)
 {
     int64_t MR = cb->MR;
+    int in = cb->iplane || cb->iband;
     uint16_t acc[256], xv[16];
-    tile_locals(kb, lanes, acc, MR * nv, xv, nv);
+    tile_locals(kb, in ? DT_INT32 : DT_FLOAT32, lanes, acc, MR * nv, xv, nv);
     KIndex blk = kidx_const(0); /* g * nmb + mb */
     kidx_add(&blk, vg, cb->nmb);
     kidx_add(&blk, vm, 1);
     for (int64_t i = 0; i < MR; i++) {
         KExpr *b0 = kb_const_f(kb, DT_FLOAT32, 0);
-        if (cb->has_bias) {
-            KIndex bi = kidx_const(i);
-            kidx_add_index(&bi, &blk, MR);
+        KIndex bi = kidx_const(i);
+        kidx_add_index(&bi, &blk, MR);
+        if (in)
+            b0 = kb_load(kb, cb->zci, bi);
+        else if (cb->has_bias)
             b0 = kb_load(kb, cb->bpk, bi);
-        }
         for (int64_t j = 0; j < nv; j++)
             kb_set(kb, acc[i * nv + j], lanes > 1 ? kb_splat(kb, b0, lanes) : b0);
     }
+    KExpr *zp = kb_const_i(kb, DT_INT32, cb->xzp);
+    if (lanes > 1)
+        zp = kb_splat(kb, zp, lanes);
     uint16_t vc = kb_for(kb, cb->Cg);
     for (int64_t tap = 0; tap < cb->ntap; tap++) {
         for (int64_t j = 0; j < nv; j++) {
@@ -492,12 +499,21 @@ static void conv_blk_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vg, uint16_t
             xi.base += cb->tap_off[tap] + j * lanes;
             kidx_add(&xi, vg, cb->Cg * cb->cstride);
             kidx_add(&xi, vc, cb->cstride);
-            KExpr *v = blk_x(kb, cb, src, xi, lanes);
+            KExpr *v;
+            if (in)
+                v = kb_op(kb, KOP_SUB,
+                          lanes > 1 ? kb_vload_wide(kb, src, xi, lanes)
+                                    : kb_cast(kb, DT_INT32, kb_load(kb, src, xi)),
+                          zp);
+            else
+                v = blk_x(kb, cb, src, xi, lanes);
             if (mpos && cb->tap_mask[tap]) { /* columns past the edge read as 0 */
                 KIndex mi = *mpos;
                 mi.base += cb->tap_b[tap] * cb->P + j * lanes;
-                v = kb_op(kb, KOP_MUL, v,
-                          lanes > 1 ? kb_vload(kb, cb->mask, mi, lanes) : kb_load(kb, cb->mask, mi));
+                KExpr *mk = lanes == 1 ? kb_load(kb, cb->mask, mi)
+                            : in       ? kb_vload_i32(kb, cb->mask, mi, lanes)
+                                       : kb_vload(kb, cb->mask, mi, lanes);
+                v = kb_op(kb, in ? KOP_AND : KOP_MUL, v, mk);
             }
             kb_set(kb, xv[j], v);
         }
@@ -505,7 +521,17 @@ static void conv_blk_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vg, uint16_t
             KIndex wi = kidx_const(tap * MR + i);
             kidx_add_index(&wi, &blk, cb->Cg * cb->ntap * MR);
             kidx_add(&wi, vc, cb->ntap * MR);
-            kb_fma_row(kb, &acc[i * nv], kb_load(kb, cb->wpk, wi), xv, nv);
+            if (!in) {
+                kb_fma_row(kb, &acc[i * nv], kb_load(kb, cb->wpk, wi), xv, nv);
+                continue;
+            }
+            KExpr *w = kb_load(kb, cb->wint, wi);
+            if (lanes > 1)
+                w = kb_splat(kb, w, lanes);
+            for (int64_t j = 0; j < nv; j++)
+                kb_set(kb, acc[i * nv + j],
+                       kb_op(kb, KOP_ADD, kb_var(kb, acc[i * nv + j]),
+                             kb_op(kb, KOP_MUL, kb_var(kb, xv[j]), w)));
         }
     }
     kb_endfor(kb); /* c */
@@ -530,76 +556,6 @@ static void conv_blk_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vg, uint16_t
                              lanes > 1 ? kb_lane(kb, acc[i * nv + j], l)
                                        : kb_var(kb, acc[i * nv + j]));
             }
-        }
-}
-
-/* conv_blk_tile for ConvBlk.iplane and iband: MR channels of block (vg, vm) by nv vectors
- * of `lanes` positions of integers at src from xbase (iplane: x in place, the taps past
- * a row's end masked by the mask table from *mpos; iband: the band) less x's zero point,
- * int32 sums from the int32 bias, stored in dst from tcol (row i at + i * drow). */
-static void conv_blk_tile_int(KBuilder *kb, const ConvBlk *cb, uint16_t vg, uint16_t vm,
-                              uint32_t src, KIndex xbase, const KIndex *mpos, int64_t nv,
-                              uint8_t lanes, uint32_t dst, KIndex tcol, int64_t drow)
-{
-    int64_t MR = cb->MR;
-    uint16_t acc[256], xv[16];
-    KType it = {DT_INT32, lanes};
-    for (int64_t i = 0; i < MR * nv; i++)
-        acc[i] = kb_local(kb, it);
-    for (int64_t j = 0; j < nv; j++)
-        xv[j] = kb_local(kb, it);
-    KIndex blk = kidx_const(0); /* g * nmb + mb */
-    kidx_add(&blk, vg, cb->nmb);
-    kidx_add(&blk, vm, 1);
-    for (int64_t i = 0; i < MR; i++) {
-        KIndex bi = kidx_const(i);
-        kidx_add_index(&bi, &blk, MR);
-        KExpr *b0 =
-            lanes > 1 ? kb_splat(kb, kb_load(kb, cb->zci, bi), lanes) : kb_load(kb, cb->zci, bi);
-        for (int64_t j = 0; j < nv; j++)
-            kb_set(kb, acc[i * nv + j], b0);
-    }
-    KExpr *zp = kb_const_i(kb, DT_INT32, cb->xzp);
-    if (lanes > 1)
-        zp = kb_splat(kb, zp, lanes);
-    uint16_t vc = kb_for(kb, cb->Cg);
-    for (int64_t tap = 0; tap < cb->ntap; tap++) {
-        for (int64_t j = 0; j < nv; j++) {
-            KIndex xi = xbase;
-            xi.base += cb->tap_off[tap] + j * lanes;
-            kidx_add(&xi, vg, cb->Cg * cb->cstride);
-            kidx_add(&xi, vc, cb->cstride);
-            KExpr *v = lanes > 1 ? kb_vload_wide(kb, src, xi, lanes)
-                                 : kb_cast(kb, DT_INT32, kb_load(kb, src, xi));
-            v = kb_op(kb, KOP_SUB, v, zp);
-            if (mpos && cb->tap_mask[tap]) { /* columns past the edge: 0 */
-                KIndex mi = *mpos;
-                mi.base += cb->tap_b[tap] * cb->P + j * lanes;
-                v = kb_op(kb, KOP_AND, v,
-                          lanes > 1 ? kb_vload_i32(kb, cb->mask, mi, lanes)
-                                    : kb_load(kb, cb->mask, mi));
-            }
-            kb_set(kb, xv[j], v);
-        }
-        for (int64_t i = 0; i < MR; i++) {
-            KIndex wi = kidx_const(tap * MR + i);
-            kidx_add_index(&wi, &blk, cb->Cg * cb->ntap * MR);
-            kidx_add(&wi, vc, cb->ntap * MR);
-            KExpr *w = kb_load(kb, cb->wint, wi);
-            if (lanes > 1)
-                w = kb_splat(kb, w, lanes);
-            for (int64_t j = 0; j < nv; j++)
-                kb_set(kb, acc[i * nv + j],
-                       kb_op(kb, KOP_ADD, kb_var(kb, acc[i * nv + j]),
-                             kb_op(kb, KOP_MUL, kb_var(kb, xv[j]), w)));
-        }
-    }
-    kb_endfor(kb); /* c */
-    for (int64_t i = 0; i < MR; i++)
-        for (int64_t j = 0; j < nv; j++) {
-            KIndex ti = tcol;
-            ti.base += i * drow + j * lanes;
-            kb_store(kb, dst, ti, kb_var(kb, acc[i * nv + j]));
         }
 }
 
@@ -975,7 +931,7 @@ static void conv_blk_chan(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
     int64_t CW = cb->CN * cb->VL, CR = cb->CR, CN = cb->CN;
     uint8_t VL = (uint8_t)cb->VL;
     uint16_t acc[64], wv[8];
-    tile_locals(kb, VL, acc, CR * CN, wv, CN);
+    tile_locals(kb, DT_FLOAT32, VL, acc, CR * CN, wv, CN);
     /* NEON's 4 lanes: four positions' inputs in one load, each broadcast from its lane
      * (fmla by element) */
     KType x4t = {DT_FLOAT32, 4};
@@ -1246,12 +1202,8 @@ static void conv_blk_band(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
     KIndex xbase = kidx_const(0), tcol = kidx_const(0);
     kidx_add(&xbase, vt, cb->T);
     kidx_add(&tcol, vt, cb->T);
-    if (cb->iband)
-        conv_blk_tile_int(kb, cb, vg, vm, cb->pack, xbase, NULL, cb->NRV, (uint8_t)cb->VL, cb->yt,
-                          tcol, cb->Ptmax);
-    else
-        conv_blk_tile(kb, cb, vg, vm, cb->pack, xbase, cb->NRV, (uint8_t)cb->VL, cb->yt, tcol,
-                      cb->Ptmax, NULL);
+    conv_blk_tile(kb, cb, vg, vm, cb->pack, xbase, cb->NRV, (uint8_t)cb->VL, cb->yt, tcol, cb->Ptmax,
+                  NULL);
     kb_endfor(kb);
     KIndex ybase = kidx_const(0);
     kidx_add_index(&ybase, &oh0, cb->ys[2]);
@@ -1273,10 +1225,6 @@ static void conv_blk_direct_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vn, u
         return;
     }
     KIndex y0 = blk_y0(cb, p, vn, vg, vm, cb->MR);
-    if (cb->iplane) {
-        conv_blk_tile_int(kb, cb, vg, vm, cb->xraw, xbase, &p, nv, lanes, cb->yb, y0, cb->ys[1]);
-        return;
-    }
     conv_blk_tile(kb, cb, vg, vm, cb->xint ? cb->xraw : cb->xb, xbase, nv, lanes, cb->yb, y0,
                   cb->ys[1], cb->masked ? &p : NULL);
     if (kb->nepi && !cb->masked) /* masked: the epilogue once, after the edges */
