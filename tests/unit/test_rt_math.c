@@ -128,6 +128,38 @@ static void test_rt_sqrtf_correctly_rounded(void **state)
     assert_true(sweep1("lwrt_sqrtf_soft", lwrt_sqrtf_soft, ref_sqrt, sweep_stride(97)) <= 0.5);
 }
 
+/* exp(a) for a <= 0 as two floats: hi + lo within 0.6 ulp of exp(a) where lo is a normal
+ * float too (exp(a) >= 2^-100; below, the scaling rounds lo, then hi, to subnormals), hi within 1
+ * ulp everywhere, from 0 down to below the subnormals and at -inf */
+static void test_rt_exp_negf_two_floats(void **state)
+{
+    double worst = 0.0, worst_hi = 0.0;
+    float worst_a = 0.0f, lo;
+    uint64_t u;
+
+    (void)state;
+    for (u = 0x80000000u; u <= 0xff800000u; u += sweep_stride(97)) {
+        float a = f32((uint32_t)u), hi = lwrt_exp_negf(a, &lo);
+        double want = exp((double)a), e = ulp_err((float)((double)hi + (double)lo), want);
+        /* the pair's own error, not its rounding to float: counted in ulps of want */
+        double ulp = ldexp(1.0, (want > 0 && ilogb(want) > -126 ? ilogb(want) : -126) - 23);
+        if (want > 0)
+            e = fabs(((double)hi + (double)lo) - want) / ulp;
+        if (want >= 0x1p-100 && e > worst) {
+            worst = e;
+            worst_a = a;
+        }
+        if (ulp_err(hi, want) > worst_hi)
+            worst_hi = ulp_err(hi, want);
+    }
+    print_message("lwrt_exp_negf    hi + lo max %.3f ulp at %a, hi alone %.3f ulp\n", worst,
+                  (double)worst_a, worst_hi);
+    assert_true(worst <= 0.6);
+    assert_true(worst_hi <= 1.0);
+    assert_true(lwrt_exp_negf(-INFINITY, &lo) == 0.0f && lo == 0.0f);
+    assert_true(lwrt_exp_negf(-0.0f, &lo) == 1.0f && lo == 0.0f);
+}
+
 static void test_rt_sigmoidf_within_2_ulp(void **state)
 {
     (void)state;
@@ -465,6 +497,7 @@ int main(void)
         cmocka_unit_test(test_rt_expf_within_1_ulp),
         cmocka_unit_test(test_rt_logf_within_1_ulp),
         cmocka_unit_test(test_rt_sqrtf_correctly_rounded),
+        cmocka_unit_test(test_rt_exp_negf_two_floats),
         cmocka_unit_test(test_rt_sigmoidf_within_2_ulp),
         cmocka_unit_test(test_rt_tanhf_within_2_ulp),
         cmocka_unit_test(test_rt_erff_within_2_ulp),
