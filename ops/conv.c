@@ -2028,6 +2028,8 @@ static LwStatus conv_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     for (uint32_t i = 0; i < c->w.nk; i++)
         kcount *= c->w.kernel[i];
     ConvBlk cb;
+    if (c->group == 1 && gemm_lower_conv_point(ctx, kb, n))
+        return LW_OK;
     if (conv_blk_plan(ctx, kb, n, &cb))
         return conv_lower_blocked(kb, n, cb);
     if (conv_lower_pairs(ctx, kb, n, &c->w, c->group))

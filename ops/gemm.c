@@ -4,6 +4,7 @@
 #include "include/lwcc/lwcc.h"
 #include "ir/kir_build.h"
 #include "ops/families.h"
+#include "ops/spatial.h"
 #include "target/target.h"
 
 typedef struct GemmAttrs {
@@ -481,6 +482,43 @@ static int gemm_lower_blocked(Ctx *ctx, KBuilder *kb, const Node *n)
         gb.cb = kb_in(kb, 2);
         gb.cm = cs[0];
         gb.cn = cs[1];
+    }
+    gemm_blk_scratch(kb, n, &gb);
+    gemm_blk_emit(kb, &gb);
+    kb_end(kb);
+    return 1;
+}
+
+int gemm_lower_conv_point(Ctx *ctx, KBuilder *kb, const Node *n)
+{
+    const Value *x = op_in(kb->g, n, 0), *w = op_in(kb->g, n, 1), *y = op_out(kb->g, n, 0);
+    GemmBlk gb;
+    if (x->dtype != DT_FLOAT32 || w->dtype != DT_FLOAT32 || w->kind != VK_CONST ||
+        x->shape.rank < 3 || !gemm_blk_y_ok(kb, n) || op_acc_dtype(kb->g, n) != DT_FLOAT32 ||
+        gemm_any_at_load(kb, n, 6u) || (op_has_in(n, 2) && op_in(kb->g, n, 2)->dtype != DT_FLOAT32))
+        return 0;
+    /* x, w and y over a single position: every spatial extent 1 */
+    for (uint8_t i = 2; i < x->shape.rank; i++)
+        if (x->shape.dims[i] != 1 || w->shape.dims[i] != 1 || y->shape.dims[i] != 1)
+            return 0;
+    int64_t nb = x->shape.dims[0], c = x->shape.dims[1], m = w->shape.dims[0];
+    if (w->shape.dims[1] != c || y->shape.dims[1] != m || !gemm_blk_plan(ctx, kb, nb, m, &gb) ||
+        (y->dtype != DT_FLOAT32 && gemm_blk_tile_bytes(&gb) > kb->scratch_budget[n->out[0]]))
+        return 0;
+    gb.K = c;
+    gb.am = c;
+    gb.ak = 1;
+    gb.alpha = gb.beta = 1.0f;
+    gb.has_c = gb.c_first = op_has_in(n, 2);
+    gb.a0 = gb.b0 = gb.y0 = gb.c0 = kidx_const(0);
+    kb_begin(kb, n, NULL);
+    gb.ab = kb_in(kb, 0);
+    gb.bb = gemm_b_kn(kb, n, 1); /* w [M, C] as [C, M] */
+    gb.yb = kb_out(kb, 0);
+    if (gb.has_c) { /* the bias along the output channels, the same for every row */
+        gb.cb = kb_in(kb, 2);
+        gb.cm = 0;
+        gb.cn = 1;
     }
     gemm_blk_scratch(kb, n, &gb);
     gemm_blk_emit(kb, &gb);

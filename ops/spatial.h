@@ -50,4 +50,12 @@ float *window_counts(Arena *a, const Window *w, int sp, const int64_t *in, const
  * not allow it (nothing emitted). */
 int conv_lower_pairs(Ctx *ctx, KBuilder *kb, const Node *n, const Window *w, int64_t group);
 
+/* ops/gemm.c: a Conv of group 1 whose input, weights and output are all of a single
+ * position (the 1x1 convs of squeeze-and-excitation blocks, on a pooled map): the matrix
+ * product y [N, M] = x [N, C] w [M, C]^T + b, register-blocked along the output
+ * channels as a Gemm is (the convolution's schedules vectorize along positions, of
+ * which there is one). 1 when it lowered n, 0 when the form does not apply (float32,
+ * constant weights, a target with vectors at -O2; nothing emitted). */
+int gemm_lower_conv_point(Ctx *ctx, KBuilder *kb, const Node *n);
+
 #endif

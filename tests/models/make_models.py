@@ -414,6 +414,32 @@ def conv_swish(c):
 
 
 @case
+def conv_se_block(c):
+    """A squeeze-and-excitation block over a batch of 2: GlobalAveragePool, then two
+    1x1 convs over the single pooled position (24 -> 20 with bias and Relu, 20 -> 24
+    without bias, HardSigmoid), whose products run along the output channels as a Gemm
+    (a vector and a tail of 4 or 8), and the channel scales multiplied into x."""
+    x = c.input("x", (2, 24, 5, 5), 0.0, 1.0)
+    w1 = c.weight("w1", (20, 24, 1, 1), -0.5, 0.5)
+    b1 = c.weight("b1", (20,), 0.2, 0.6)
+    w2 = c.weight("w2", (24, 20, 1, 1), -0.5, 0.5)
+    c.node("GlobalAveragePool", ["x"], ["g"])
+    c.node("Conv", ["g", "w1", "b1"], ["h"])
+    c.node("Relu", ["h"], ["r"])
+    c.node("Conv", ["r", "w2"], ["e"])
+    c.node("HardSigmoid", ["e"], ["s"], alpha=0.25, beta=0.5)
+    c.node("Mul", ["x", "s"], ["y"])
+    g = x.mean(axis=(2, 3), keepdims=True)
+    h = ref_conv(g, w1, b1)
+    hm = ref_conv(abs(g), abs(w1), abs(b1))
+    r = np.maximum(h, 0.0)
+    e = ref_conv(r, w2)
+    em = ref_conv(hm, abs(w2))
+    c.output("e", e, em)
+    c.output("y", x * ref_hardsigmoid(e, 0.25, 0.5), abs(x) * (1.0 + 0.25 * em))
+
+
+@case
 def conv_chan(c):
     """Rows of 7 and 4 positions, 32 and 16 output channels: the tiles of channel
     vectors against a row's positions (stride 1 with bias, stride 2, pointwise)."""
