@@ -421,12 +421,22 @@ int kb_out_vec_ok(KBuilder *kb, KIndex idx, uint8_t L)
 void kb_store_out_run(KBuilder *kb, uint32_t buf, KIndex y0, uint32_t src, KIndex s0, int64_t n,
                       uint8_t L)
 {
-    /* in place (src is buf): element by element, as the overlap would apply the
-     * epilogue twice */
-    if (L > 1 && n >= L && src != buf && kb_out_vec(kb, y0, src, s0, L)) {
+    if (L > 1 && n >= L && kb_out_vec(kb, y0, src, s0, L)) {
         /* vectors of L, the last one ending at the run's end (overlapping the one before
          * it: those elements are stored twice, with the same value) */
         /* (what has a vector form does not depend on the element: see invariant) */
+        uint16_t tail = 0;
+        KIndex yt = y0, st = s0;
+        yt.base += n - L;
+        st.base += n - L;
+        if (n % L && src == buf) {
+            /* in place: the last vector is taken through the epilogue first, into a
+             * local, from the elements as they are before the loop changes the ones it
+             * shares with the vector before it (applying the epilogue twice), and stored
+             * after the loop */
+            tail = kb_local(kb, (KType){DT_FLOAT32, L});
+            kb_set(kb, tail, kb_out_vec(kb, yt, src, st, L));
+        }
         uint16_t v = kb_for(kb, n / L);
         KIndex yi = y0, si = s0;
         kidx_add(&yi, v, L);
@@ -435,14 +445,12 @@ void kb_store_out_run(KBuilder *kb, uint32_t buf, KIndex y0, uint32_t src, KInde
         LW_ASSERT(e);
         kb_store(kb, buf, yi, e);
         kb_endfor(kb);
-        if (n % L) {
-            yi = y0;
-            si = s0;
-            yi.base += n - L;
-            si.base += n - L;
-            e = kb_out_vec(kb, yi, src, si, L);
+        if (n % L && src == buf) {
+            kb_store(kb, buf, yt, kb_var(kb, tail));
+        } else if (n % L) {
+            e = kb_out_vec(kb, yt, src, st, L);
             LW_ASSERT(e);
-            kb_store(kb, buf, yi, e);
+            kb_store(kb, buf, yt, e);
         }
         return;
     }

@@ -91,8 +91,9 @@ KExpr *kb_out_vec_local(KBuilder *kb, KIndex idx, uint16_t local);
  * kb_out_vec_local would give), leaving no local behind. */
 int kb_out_vec_ok(KBuilder *kb, KIndex idx, uint8_t L);
 /* n consecutive elements from y0 of buf through the epilogue, from float32 src from s0:
- * as vectors of L where n >= L, src is another buffer and the epilogue has a vector
- * form (the last vector overlapping the one before it), else element by element. */
+ * as vectors of L where n >= L and the epilogue has a vector form (the last vector
+ * overlapping the one before it; in place, src being buf, it is computed before the
+ * others), else element by element. */
 void kb_store_out_run(KBuilder *kb, uint32_t buf, KIndex y0, uint32_t src, KIndex s0, int64_t n,
                       uint8_t L);
 uint16_t kb_local(KBuilder *kb, KType t);

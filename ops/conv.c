@@ -853,13 +853,8 @@ static void conv_blk_copyout(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uint1
     else
         kb_store_out(kb, cb->yb, yi, kb_load(kb, cb->yt, ti));
     kb_endfor_n(kb, 2);
-    if (split) {
-        uint16_t vq = kb_for(kb, rows * cols);
-        KIndex zi = y0;
-        kidx_add(&zi, vq, 1);
-        kb_store_out(kb, cb->yb, zi, kb_load(kb, cb->yb, zi));
-        kb_endfor(kb);
-    }
+    if (split) /* in vectors, the last overlapping (computed first) */
+        kb_store_out_run(kb, cb->yb, y0, cb->yb, y0, rows * cols, (uint8_t)cb->VL);
     if (guard)
         kb_endif(kb);
     kb_endfor(kb);
@@ -1523,6 +1518,18 @@ static int conv_blk_plan_masked(const Target *t, ConvBlk *cb)
     return 1;
 }
 
+/* The estimated vector operations of one band of the band schedule: its tiles over pc
+ * positions (tiles of T, per operations per tile, channel and tap), its copy (plane
+ * positions per channel phase, about two operations per vector for the guards), and the
+ * weights streamed again from beyond L2 when they do not fit there. */
+static double blk_band_ops(const ConvBlk *cb, int64_t pc, int64_t T, double per, int64_t plane,
+                           int64_t S, int64_t vl, double wbytes)
+{
+    return (double)(ceil_div(pc, T) * ceil_div(cb->Mg, cb->MR) * cb->G * cb->Cg * cb->ntap) * per +
+           2.0 * (double)(cb->G * cb->Cg * S * plane) / (double)vl +
+           (wbytes > WEIGHTS_L2 ? 8.0 * wbytes / 64.0 : 0.0);
+}
+
 /* The blocked schedule's geometry for n, when it applies: a target with vectors, -O2,
  * float32 with constant weights and bias read plainly, 1-D or 2-D, enough positions
  * for a vector, and its scratch (bytes, rounded as memplan does) within the node's
@@ -1671,21 +1678,29 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
                     plane = ceil_div(pt + cb.rhmax * cb.Wq + cb.rwmax, cb.Wq) * cb.Wq;
                     bytes += ((uint64_t)(cb.G * cb.Cg * S * plane) * eb + 15) & ~(uint64_t)15;
                 }
-                /* per useful multiply-add: the tiles' vector operations (positions past
-                 * a row's end included) and the band's copy (about two vector operations
-                 * per vector of input, for the guards), a last shorter band is its own
-                 * copy of the code; and each band streams all the weights again, which
-                 * costs when they are larger than a core's L2 (resnet18's last convs,
-                 * 9.4 MB: about 8 vector operations' time per 64-byte line from L3 or
-                 * memory, which favours tall bands there) */
-                double ops = (double)(ceil_div(pc, T) * ceil_div(cb.Mg, cb.MR) * cb.G * cb.Cg * cb.ntap) * per +
-                             2.0 * (double)(cb.G * cb.Cg * S * plane) / (double)vl +
-                             (wbytes > WEIGHTS_L2 ? 8.0 * (double)wbytes / 64.0 : 0.0);
-                double useful = (double)((cb.direct ? pc : r * cb.OW) * cb.Mg * cb.G * cb.Cg *
-                                         cb.ntap);
-                double cost = ops / useful * (1.0 + 0.002 * (double)r) *
-                              (!cb.direct && cb.OH % r ? 1.02 : 1.0);
-                if (bytes > budget || cost >= best - 1e-12)
+                /* per useful multiply-add over all the bands: the tiles' vector
+                 * operations (positions past a row's end included) and the band's copy
+                 * (about two vector operations per vector of input, for the guards);
+                 * a last shorter band costs its own tiles and copy (a 7x7 map in bands
+                 * of 6 rows copies its 11 padded rows twice) and is its own copy of the
+                 * code; and each band streams all the weights again, which costs when
+                 * they are larger than a core's L2 (resnet18's last convs, 9.4 MB: about
+                 * 8 vector operations' time per 64-byte line from L3 or memory, which
+                 * favours tall bands there) */
+                int64_t nband = cb.direct ? 1 : cb.OH / r, rlast = cb.direct ? 0 : cb.OH % r;
+                double ops = (double)nband * blk_band_ops(&cb, pc, T, per, plane, S, vl, wbytes);
+                if (rlast) {
+                    int64_t pcl = (rlast - 1) * cb.Wq + cb.OW, ptl = ceil_div(pcl, T) * T;
+                    int64_t planel = ceil_div(ptl + cb.rhmax * cb.Wq + cb.rwmax, cb.Wq) * cb.Wq;
+                    ops += blk_band_ops(&cb, pcl, T, per, planel, S, vl, wbytes);
+                }
+                double useful =
+                    (double)((cb.direct ? pc : cb.OH * cb.OW) * cb.Mg * cb.G * cb.Cg * cb.ntap);
+                double cost = ops / useful * (1.0 + 0.002 * (double)r) * (rlast ? 1.02 : 1.0);
+                /* a band taller than one row keeps its scratch within a core's L2: it is
+                 * written and read back at once (and the bands fuller rows save would
+                 * come back as misses) */
+                if (bytes > budget || (r > 1 && (double)bytes > WEIGHTS_L2) || cost >= best - 1e-12)
                     continue;
                 best = cost;
                 cb.VL = vl;

@@ -440,6 +440,23 @@ def conv_se_block(c):
 
 
 @case
+def conv_hardsigmoid_rows(c):
+    """A conv's rows of 11 positions (not a whole number of vectors) with a HardSigmoid
+    fused: the epilogue runs over the stored rows in y, in place, in vectors whose last
+    one overlaps the one before it; that one is taken through the epilogue before the
+    others change the elements they share (HardSigmoid applied twice is not
+    HardSigmoid)."""
+    x = c.input("x", (1, 6, 9, 11), 0.0, 1.0)
+    w = c.weight("w", (16, 6, 3, 3), 0.0, 0.05)  # h in about [0.2, 2]: y in [0.6, 1]
+    b = c.weight("b", (16,), 0.2, 0.5)
+    c.node("Conv", ["x", "w", "b"], ["h"], pads=[1, 1, 1, 1])
+    c.node("HardSigmoid", ["h"], ["y"], alpha=0.5, beta=0.5)
+    h = ref_conv(x, w, b, pads=(1, 1, 1, 1))
+    hm = ref_conv(abs(x), abs(w), abs(b), pads=(1, 1, 1, 1))
+    c.output("y", ref_hardsigmoid(h, 0.5, 0.5), 0.5 * hm)
+
+
+@case
 def conv_chan(c):
     """Rows of 7 and 4 positions, 32 and 16 output channels: the tiles of channel
     vectors against a row's positions (stride 1 with bias, stride 2, pointwise)."""
