@@ -2036,6 +2036,163 @@ static LwStatus conv_lower_blocked(KBuilder *kb, const Node *n, ConvBlk cb)
     return LW_OK;
 }
 
+/* A depthwise conv (one input and one output channel per group) over a small map, in
+ * vectors of VL channels instead of positions: rows of 7 or 14 positions fill few of a
+ * tile's lanes (a 7x7 map's padded band is 11x11 per channel, its tiles 64 positions
+ * wide for 49), channels fill every lane. Per block of VL channels, x's plane is copied
+ * transposed into scratch as [padded position][VL] (the padding zeroed once), each
+ * output row is summed in registers NR positions at a time (a vector load of the VL
+ * channels' input per tap and position, against the tap's VL weights, prepacked as
+ * [block][tap][VL]), stored as [position][VL] and copied back transposed into y; the
+ * epilogue then runs over the block's VL planes, contiguous in y, as one run. Applies
+ * to float32 at -O2 on a vector target with VL (8 or 16 lanes, or 4) dividing the
+ * channels, stride 1 and rows of at most VL positions (measured: the transposing copies
+ * cost more than the lanes save on 28x28 maps and strided convs), and its scratch within
+ * the budget.
+ * Returns 0 (nothing emitted) when it does not apply. */
+static int conv_lower_dwchan(Ctx *ctx, KBuilder *kb, const Node *n)
+{
+    const ConvAttrs *c = n->attrs;
+    const Target *t = ctx->target;
+    const Value *x = op_in(kb->g, n, 0), *w = op_in(kb->g, n, 1), *y = op_out(kb->g, n, 0);
+    if (!t || t->vbytes < 16 || !ctx->opt || ctx->opt->opt != LW_O2 || !kb->scratch_budget ||
+        x->dtype != DT_FLOAT32 || y->dtype != DT_FLOAT32 || w->dtype != DT_FLOAT32 ||
+        w->kind != VK_CONST || op_acc_dtype(kb->g, n) != DT_FLOAT32 || x->shape.rank != 4 ||
+        (op_has_in(n, 2) &&
+         (op_in(kb->g, n, 2)->kind != VK_CONST || op_in(kb->g, n, 2)->dtype != DT_FLOAT32)))
+        return 0;
+    if (kb->at_load && (kb->at_load[n->in[0]] || kb->at_load[n->in[1]] ||
+                        (op_has_in(n, 2) && kb->at_load[n->in[2]])))
+        return 0;
+    int64_t G = c->group, C = x->shape.dims[1];
+    if (G < 2 || C != G || w->shape.dims[0] != G || w->shape.dims[1] != 1)
+        return 0;
+    int64_t H = x->shape.dims[2], W = x->shape.dims[3], OH = y->shape.dims[2],
+            OW = y->shape.dims[3];
+    int64_t kh = c->w.kernel[0], kw = c->w.kernel[1], sh = c->w.strides[0], sw = c->w.strides[1];
+    int64_t dh = c->w.dilations[0], dw = c->w.dilations[1];
+    int64_t pt = c->w.pads[0], pl = c->w.pads[1], pb = c->w.pads[2], pr = c->w.pads[3];
+    int64_t ntap = kh * kw;
+    int64_t VL = t->vbytes / 4 > 16 ? 16 : t->vbytes / 4;
+    while (VL > 4 && G % VL)
+        VL /= 2;
+    if (G % VL || OW > VL || sh != 1 || sw != 1 || ntap > 64)
+        return 0;
+    /* the padded plane the taps read (rows and columns past the input's end that a
+     * window reaches: zero as the pads) */
+    int64_t Hp = (OH - 1) * sh + (kh - 1) * dh + 1, Wp = (OW - 1) * sw + (kw - 1) * dw + 1;
+    if (Hp < pt + H)
+        Hp = pt + H;
+    if (Wp < pl + W)
+        Wp = pl + W;
+    (void)pb;
+    (void)pr;
+    int64_t P = OH * OW;
+    uint64_t bytes = (((uint64_t)(Hp * Wp * VL) * 4 + 15) & ~(uint64_t)15) +
+                     (((uint64_t)(P * VL) * 4 + 15) & ~(uint64_t)15);
+    if (bytes > kb->scratch_budget[n->out[0]])
+        return 0;
+    /* positions per register tile: the sums, a weight vector and an input vector */
+    int64_t NR = OW < t->nvregs - 4 ? OW : t->nvregs - 4;
+    if (NR > 14)
+        NR = 14;
+    kb_begin(kb, n, NULL);
+    uint32_t xb = kb_in(kb, 0), yb = kb_out(kb, 0), bpk = op_has_in(n, 2) ? kb_in(kb, 2) : 0;
+    uint32_t wpk;
+    float *wp = kb_weight_new(kb, DT_FLOAT32, (uint64_t)(G * ntap), &wpk);
+    const float *wsrc = (const float *)w->data->bytes;
+    for (int64_t g = 0; g < G; g++)
+        for (int64_t tp = 0; tp < ntap; tp++)
+            wp[(g / VL * ntap + tp) * VL + g % VL] = wsrc[g * ntap + tp];
+    uint32_t xt = kb_scratch(kb, DT_FLOAT32, (uint64_t)(Hp * Wp * VL));
+    uint32_t yt = kb_scratch(kb, DT_FLOAT32, (uint64_t)(P * VL));
+    /* the padding, once: the copies below write only the input's positions */
+    {
+        uint16_t vq = kb_for(kb, Hp * Wp * VL);
+        KIndex zi = kidx_const(0);
+        kidx_add(&zi, vq, 1);
+        kb_store(kb, xt, zi, kb_const_f(kb, DT_FLOAT32, 0));
+        kb_endfor(kb);
+    }
+    uint8_t L = (uint8_t)VL;
+    uint16_t acc[32], wv = kb_local(kb, (KType){DT_FLOAT32, L});
+    for (int64_t j = 0; j < NR; j++)
+        acc[j] = kb_local(kb, (KType){DT_FLOAT32, L});
+    int64_t xs0 = C * H * W, ys0 = G * P;
+    uint16_t vn = kb_for(kb, x->shape.dims[0]), vb = kb_for(kb, G / VL);
+    { /* x's VL planes, transposed into the padded scratch */
+        uint16_t vl = kb_for(kb, VL), vh = kb_for(kb, H), vw = kb_for(kb, W);
+        KIndex src = kidx_const(0), dst = kidx_const((pt * Wp + pl) * VL);
+        kidx_add(&src, vn, xs0);
+        kidx_add(&src, vb, VL * H * W);
+        kidx_add(&src, vl, H * W);
+        kidx_add(&src, vh, W);
+        kidx_add(&src, vw, 1);
+        kidx_add(&dst, vl, 1);
+        kidx_add(&dst, vh, Wp * VL);
+        kidx_add(&dst, vw, VL);
+        kb_store(kb, xt, dst, kb_load(kb, xb, src));
+        kb_endfor_n(kb, 3);
+    }
+    /* each output row in tiles of NR positions (then one of the rest) */
+    uint16_t vo = kb_for(kb, OH);
+    for (int64_t ow0 = 0; ow0 < OW; ow0 += NR) {
+        int64_t nr = OW - ow0 < NR ? OW - ow0 : NR;
+        for (int64_t j = 0; j < nr; j++) {
+            KExpr *b0 = kb_splat(kb, kb_const_f(kb, DT_FLOAT32, 0), L);
+            if (op_has_in(n, 2)) {
+                KIndex bi = kidx_const(0);
+                kidx_add(&bi, vb, VL);
+                b0 = kb_vload(kb, bpk, bi, L);
+            }
+            kb_set(kb, acc[j], b0);
+        }
+        for (int64_t a = 0; a < kh; a++)
+            for (int64_t b = 0; b < kw; b++) {
+                KIndex wi = kidx_const((a * kw + b) * VL);
+                kidx_add(&wi, vb, ntap * VL);
+                kb_set(kb, wv, kb_vload(kb, wpk, wi, L));
+                for (int64_t j = 0; j < nr; j++) {
+                    KIndex xi = kidx_const((a * dh * Wp + (ow0 + j) * sw + b * dw) * VL);
+                    kidx_add(&xi, vo, sh * Wp * VL);
+                    kb_set(kb, acc[j],
+                           kb_op3(kb, KOP_FMA, kb_vload(kb, xt, xi, L), kb_var(kb, wv),
+                                  kb_var(kb, acc[j])));
+                }
+            }
+        for (int64_t j = 0; j < nr; j++) {
+            KIndex yi = kidx_const((ow0 + j) * VL);
+            kidx_add(&yi, vo, OW * VL);
+            kb_store(kb, yt, yi, kb_var(kb, acc[j]));
+        }
+    }
+    kb_endfor(kb); /* oh */
+    {              /* back to y, transposed; then the epilogue over the block's planes */
+        uint16_t vl = kb_for(kb, VL), vp = kb_for(kb, P);
+        KIndex src = kidx_const(0), dst = kidx_const(0);
+        kidx_add(&src, vp, VL);
+        kidx_add(&src, vl, 1);
+        kidx_add(&dst, vn, ys0);
+        kidx_add(&dst, vb, VL * P);
+        kidx_add(&dst, vl, P);
+        kidx_add(&dst, vp, 1);
+        if (kb->nepi)
+            kb_store(kb, yb, dst, kb_load(kb, yt, src));
+        else
+            kb_store_out(kb, yb, dst, kb_load(kb, yt, src));
+        kb_endfor_n(kb, 2);
+        if (kb->nepi) {
+            KIndex y0 = kidx_const(0);
+            kidx_add(&y0, vn, ys0);
+            kidx_add(&y0, vb, VL * P);
+            kb_store_out_run(kb, yb, y0, yb, y0, VL * P, L);
+        }
+    }
+    kb_endfor_n(kb, 2); /* b, n */
+    kb_end(kb);
+    return 1;
+}
+
 static LwStatus conv_lower(Ctx *ctx, KBuilder *kb, const Node *n)
 {
     const ConvAttrs *c = n->attrs;
@@ -2044,6 +2201,8 @@ static LwStatus conv_lower(Ctx *ctx, KBuilder *kb, const Node *n)
         kcount *= c->w.kernel[i];
     ConvBlk cb;
     if (c->group == 1 && gemm_lower_conv_point(ctx, kb, n))
+        return LW_OK;
+    if (c->group > 1 && conv_lower_dwchan(ctx, kb, n))
         return LW_OK;
     if (conv_blk_plan(ctx, kb, n, &cb))
         return conv_lower_blocked(kb, n, cb);

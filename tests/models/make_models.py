@@ -457,6 +457,27 @@ def conv_hardsigmoid_rows(c):
 
 
 @case
+def conv_dw_chan(c):
+    """Depthwise convs over small maps in vectors of channels (x transposed into a
+    padded scratch, y back): 32 channels of 7x6 in a batch of 2, 3x3 pads 1 with bias
+    and a HardSigmoid (the epilogue over the block's planes, in place); 24 channels
+    (8-lane blocks where a target has 16), 5x5 pads 2 dilations 1, no bias."""
+    x = c.input("x", (2, 32, 7, 6), 0.0, 1.0)
+    w = c.weight("w", (32, 1, 3, 3), 0.0, 0.2)
+    b = c.weight("b", (32,), 0.2, 0.5)
+    c.node("Conv", ["x", "w", "b"], ["h"], group=32, pads=[1, 1, 1, 1])
+    c.node("HardSigmoid", ["h"], ["y"], alpha=0.5, beta=0.5)
+    h = ref_conv(x, w, b, pads=(1, 1, 1, 1), group=32)
+    hm = ref_conv(abs(x), abs(w), abs(b), pads=(1, 1, 1, 1), group=32)
+    c.output("y", ref_hardsigmoid(h, 0.5, 0.5), 0.5 * hm)
+    x2 = c.input("x2", (1, 24, 5, 7), 0.0, 1.0)
+    w2 = c.weight("w2", (24, 1, 5, 5), 0.0, 0.5)
+    c.node("Conv", ["x2", "w2"], ["z"], group=24, pads=[2, 2, 2, 2])
+    d = dict(pads=(2, 2, 2, 2), group=24)
+    c.output("z", ref_conv(x2, w2, **d), ref_conv(x2, abs(w2), **d))
+
+
+@case
 def conv_chan(c):
     """Rows of 7 and 4 positions, 32 and 16 output channels: the tiles of channel
     vectors against a row's positions (stride 1 with bias, stride 2, pointwise)."""
