@@ -2071,8 +2071,7 @@ static int conv_lower_dwchan(Ctx *ctx, KBuilder *kb, const Node *n)
             OW = y->shape.dims[3];
     int64_t kh = c->w.kernel[0], kw = c->w.kernel[1], sh = c->w.strides[0], sw = c->w.strides[1];
     int64_t dh = c->w.dilations[0], dw = c->w.dilations[1];
-    int64_t pt = c->w.pads[0], pl = c->w.pads[1], pb = c->w.pads[2], pr = c->w.pads[3];
-    int64_t ntap = kh * kw;
+    int64_t pt = c->w.pads[0], pl = c->w.pads[1], ntap = kh * kw;
     int64_t VL = t->vbytes / 4 > 16 ? 16 : t->vbytes / 4;
     while (VL > 4 && G % VL)
         VL /= 2;
@@ -2085,8 +2084,6 @@ static int conv_lower_dwchan(Ctx *ctx, KBuilder *kb, const Node *n)
         Hp = pt + H;
     if (Wp < pl + W)
         Wp = pl + W;
-    (void)pb;
-    (void)pr;
     int64_t P = OH * OW;
     uint64_t bytes = (((uint64_t)(Hp * Wp * VL) * 4 + 15) & ~(uint64_t)15) +
                      (((uint64_t)(P * VL) * 4 + 15) & ~(uint64_t)15);
