@@ -95,6 +95,10 @@ typedef struct GemmBlk {
     int has_c, c_first; /* c_first: the sums start from beta * C (alpha 1) */
     uint32_t ab, bb, yb, cb;
     uint32_t yt;           /* tile scratch [MR][T], or UINT32_MAX: stored in y */
+    /* bpanel: B prepacked in column panels (gemm_b_panels): the first bfull columns as
+     * [bfull / T][K][T], each tile's panel contiguous, the rest as [K][N - bfull] */
+    int bpanel;
+    int64_t bfull;
     KIndex a0, b0, y0, c0; /* the batch's first elements of A, B [K, N], y, C */
     /* dot: A is a DequantizeLinear of int8/uint8 (one scale xsc, zero point xzp) and B's
      * values are int8 again (quant_int_weights: wq [N][K], wsc [N]), on a target with
@@ -111,6 +115,31 @@ typedef struct GemmBlk {
     const float *wsc;
     uint32_t apk, bq, zc, sc;
 } GemmBlk;
+
+/* B (constant, [K, N], or [N, K] with trans_b) prepacked in column panels for GemmBlk
+ * gb (its tile T set): [N / T][K][T], then the last N % T columns as [K][N % T], so a
+ * tile streams one contiguous panel instead of T columns of rows N apart (a batch-1
+ * fully connected layer reads its weights once, from memory: a contiguous stream
+ * keeps the prefetchers ahead). Sets gb->bpanel and gb->bfull; the buffer. */
+static uint32_t gemm_b_panels(KBuilder *kb, const Node *n, int trans_b, GemmBlk *gb)
+{
+    const Value *b = op_in(kb->g, n, 1);
+    int64_t K = gb->K, N = gb->N, T = gb->T, full = N / T * T, nt = N - full;
+    const float *src = (const float *)b->data->bytes;
+    uint32_t buf;
+    float *d = kb_weight_new(kb, DT_FLOAT32, (uint64_t)(N * K), &buf);
+    for (int64_t k = 0; k < K; k++)
+        for (int64_t c = 0; c < N; c++) {
+            float v = trans_b ? src[c * K + k] : src[k * N + c];
+            if (c < full)
+                d[(c / T * K + k) * T + c % T] = v;
+            else
+                d[full * K + k * nt + (c - full)] = v;
+        }
+    gb->bpanel = 1;
+    gb->bfull = full;
+    return buf;
+}
 
 /* The tile for a product y [M, N] = A [M, K] x B [K, N] of float32 with nepi fused
  * nodes: 0 when the blocked form does not apply (no vectors, not -O2, no scratch
@@ -241,9 +270,18 @@ static void gemm_blk_tile(KBuilder *kb, const GemmBlk *gb, KIndex m0, int64_t mr
     uint16_t vk = kb_for(kb, gb->K);
     for (int64_t j = 0; j < nv; j++) {
         KIndex bi = gb->b0;
-        kidx_add_index(&bi, &n0, 1);
+        int64_t ks = gb->N;
+        if (gb->bpanel && n0.n) { /* a whole tile (n0: the tile loop's T * t): its panel */
+            kidx_add_index(&bi, &n0, gb->K);
+            ks = gb->T;
+        } else if (gb->bpanel) { /* a tail, n0 constant: the columns past the panels */
+            bi.base += gb->bfull * gb->K + n0.base - gb->bfull;
+            ks = gb->N - gb->bfull;
+        } else {
+            kidx_add_index(&bi, &n0, 1);
+        }
         bi.base += j * lanes;
-        kidx_add(&bi, vk, gb->N);
+        kidx_add(&bi, vk, ks);
         kb_set(kb, bv[j], lanes > 1 ? kb_vload(kb, gb->bb, bi, lanes) : kb_load(kb, gb->bb, bi));
     }
     for (int64_t i = 0; i < mr; i++) {
@@ -473,7 +511,9 @@ static int gemm_lower_blocked(Ctx *ctx, KBuilder *kb, const Node *n)
         gemm_blk_dot_setup(kb, n, &gb);
     else {
         gb.ab = kb_in(kb, 0);
-        gb.bb = gemm_b_kn(kb, n, (int)at->trans_b);
+        gb.bb = gb.M == 1 && b->kind == VK_CONST && b->dtype == DT_FLOAT32
+                    ? gemm_b_panels(kb, n, (int)at->trans_b, &gb)
+                    : gemm_b_kn(kb, n, (int)at->trans_b);
     }
     gb.yb = kb_out(kb, 0);
     if (gb.has_c) {
@@ -513,7 +553,8 @@ int gemm_lower_conv_point(Ctx *ctx, KBuilder *kb, const Node *n)
     gb.a0 = gb.b0 = gb.y0 = gb.c0 = kidx_const(0);
     kb_begin(kb, n, NULL);
     gb.ab = kb_in(kb, 0);
-    gb.bb = gemm_b_kn(kb, n, 1); /* w [M, C] as [C, M] */
+    /* w [M, C] as [C, M]; in column panels for one row */
+    gb.bb = nb == 1 ? gemm_b_panels(kb, n, 1, &gb) : gemm_b_kn(kb, n, 1);
     gb.yb = kb_out(kb, 0);
     if (gb.has_c) { /* the bias along the output channels, the same for every row */
         gb.cb = kb_in(kb, 2);
