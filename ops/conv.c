@@ -2112,9 +2112,8 @@ static int conv_lower_dwchan(Ctx *ctx, KBuilder *kb, const Node *n)
         kb_endfor(kb);
     }
     uint8_t L = (uint8_t)VL;
-    uint16_t acc[32], wv = kb_local(kb, (KType){DT_FLOAT32, L});
-    for (int64_t j = 0; j < NR; j++)
-        acc[j] = kb_local(kb, (KType){DT_FLOAT32, L});
+    uint16_t acc[32], wv;
+    tile_locals(kb, DT_FLOAT32, L, acc, NR, &wv, 1);
     int64_t xs0 = C * H * W, ys0 = G * P;
     uint16_t vn = kb_for(kb, x->shape.dims[0]), vb = kb_for(kb, G / VL);
     { /* x's VL planes, transposed into the padded scratch */
