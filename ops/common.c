@@ -8,10 +8,17 @@
 LwStatus op_make_node(Ctx *ctx, const char *op_name, const char *name, const ValueId *in,
                       uint16_t nin, const AttrList *al, const char *outname, NodeId *id)
 {
+    return op_make_node_at(ctx, op_name, 13, name, in, nin, al, outname, id);
+}
+
+LwStatus op_make_node_at(Ctx *ctx, const char *op_name, int64_t opset, const char *name,
+                         const ValueId *in, uint16_t nin, const AttrList *al, const char *outname,
+                         NodeId *id)
+{
     int known;
-    const OpDef *op = op_lookup("", op_name, 13, &known);
+    const OpDef *op = op_lookup("", op_name, opset, &known);
     LW_ASSERT(op);
-    SrcLoc loc = {name, op_name, "", 13, ""};
+    SrcLoc loc = {name, op_name, "", opset, ""};
     const char *names[1] = {outname};
     *id = graph_add_node(ctx->perm, ctx->g, op, &loc, nin, in, 1, names);
     /* the attributes kept for --emit=onnx: the list and its arrays may be the caller's, on
@@ -28,7 +35,7 @@ LwStatus op_make_node(Ctx *ctx, const char *op_name, const char *name, const Val
             c->floats = arena_memdup(ctx->perm, c->floats, sizeof(float) * c->n);
     }
     graph_node(ctx->g, *id)->src = src;
-    TRY(op->import(ctx, graph_node(ctx->g, *id), al));
+    TRY(op->import(ctx, graph_node(ctx->g, *id), src)); /* the copy: attrs may refer to it */
     return op->infer(ctx, ctx->g, graph_node(ctx->g, *id));
 }
 

@@ -6,9 +6,11 @@
 #include <string.h>
 
 #include "include/lwcc/ckd.h"
+#include "include/lwcc/lwcc.h"
 #include "ir/kir_build.h"
 #include "ops/families.h"
 #include "ops/spatial.h"
+#include "target/target.h"
 
 /* Floor division and modulo for possibly negative numerators (b > 0). */
 static int64_t floor_div(int64_t a, int64_t b)
@@ -16,20 +18,6 @@ static int64_t floor_div(int64_t a, int64_t b)
     int64_t q = a / b;
     return (a % b != 0 && a < 0) ? q - 1 : q;
 }
-static int64_t floor_mod(int64_t a, int64_t b)
-{
-    return a - floor_div(a, b) * b;
-}
-static int64_t gcd64(int64_t a, int64_t b)
-{
-    while (b) {
-        int64_t t = a % b;
-        a = b;
-        b = t;
-    }
-    return a;
-}
-
 /* ---- ConvTranspose ---------------------------------------------------- */
 
 typedef struct ConvTAttrs {
@@ -150,28 +138,6 @@ static LwStatus convt_infer(Ctx *ctx, Graph *g, Node *n)
     return op_set_output(ctx, g, n, 0, x->dtype, &s);
 }
 
-/* One stride phase r of one spatial dim: outputs o = q*s + r, q < nq, get the
- * taps k = k0 + j*kstep, j < nk, reading input q + base + j*jcoef. */
-typedef struct Phase {
-    int64_t nq, k0, kstep, nk, base, jcoef;
-} Phase;
-
-static Phase convt_phase(int64_t r, int64_t s, int64_t d, int64_t pb, int64_t K, int64_t O)
-{
-    Phase p = {0, 0, 1, 0, 0, 0};
-    p.nq = O > r ? (O - r + s - 1) / s : 0;
-    p.kstep = s / gcd64(d, s);
-    for (int64_t k = 0; k < K && k < p.kstep; k++)
-        if (floor_mod(r + pb - k * d, s) == 0) {
-            p.k0 = k;
-            p.nk = (K - 1 - k) / p.kstep + 1;
-            p.base = (r + pb - k * d) / s; /* exact */
-            p.jcoef = -(p.kstep * d) / s;
-            break;
-        }
-    return p;
-}
-
 /* y[n, g*Mg+m, o] = b + sum over c, k with o = i*s + k*d - pb of
  * x[n, g*Cg+c, i] * w[g*Cg+c, m, k]. The output is split by stride phase so
  * the input position of each tap is affine; a border guard keeps it inside. */
@@ -197,14 +163,14 @@ static LwStatus convt_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     DType ct = op_acc_dtype(kb->g, n);
     uint16_t acc = kb_local(kb, ktype(ct));
     for (int64_t ph = 0; ph < nphase; ph++) {
-        Phase P[LW_MAX_SPATIAL];
+        StridePhase P[LW_MAX_SPATIAL];
         int64_t r[LW_MAX_SPATIAL], rem = ph;
         int empty = 0, notaps = 0;
         for (int i = sp - 1; i >= 0; i--) {
             r[i] = rem % c->w.strides[i];
             rem /= c->w.strides[i];
-            P[i] = convt_phase(r[i], c->w.strides[i], c->w.dilations[i], c->w.pads[i],
-                               c->w.kernel[i], y->shape.dims[2 + i]);
+            P[i] = stride_phase(r[i], c->w.strides[i], c->w.dilations[i], c->w.pads[i],
+                                c->w.kernel[i], y->shape.dims[2 + i]);
             empty |= P[i].nq == 0;
             notaps |= P[i].nk == 0;
         }
@@ -267,6 +233,118 @@ static LwStatus convt_lower(Ctx *ctx, KBuilder *kb, const Node *n)
         kb_endfor_n(kb, sp + 3);
     }
     kb_end(kb);
+    return LW_OK;
+}
+
+/* ---- ConvTranspose as MatMul and Col2Im (OpDef.expand, pass expand) -----------------
+ * y = Col2Im(W' x) + b. W' [M * kprod, C] is the weight transposed at compile time; the
+ * product, every multiply-add of the op, runs in the blocked matrix kernel (the gather
+ * form above runs them one at a time, reading x a channel plane apart); Col2Im then
+ * sums the few columns that land on each output, with the bias and a fused activation
+ * at its stores. The columns take kprod / prod(strides) times y's memory. For group 1,
+ * float32, constant weights and bias, pads that are not negative and one column per
+ * input position (output_padding below the stride); at -O2 on targets with vectors, and
+ * not for --emit=onnx (Col2Im is of opset 18). */
+
+static void convt_add_const(Ctx *ctx, const char *base, const char *what, DType dt, const Shape *s,
+                            const void *data, ValueId *v)
+{
+    StrBuf nm;
+    sb_init(&nm, ctx->perm);
+    sb_printf(&nm, "%s_%s", base, what);
+    *v = graph_add_const(ctx->perm, ctx->g, sb_cstr(&nm), dt, s, data,
+                         shape_count(s) * dtype_size(dt));
+}
+
+static LwStatus convt_add_node(Ctx *ctx, const char *base, const char *what, const char *op,
+                               int64_t opset, const ValueId *in, uint16_t nin, const AttrList *al,
+                               NodeId *id)
+{
+    StrBuf nm;
+    sb_init(&nm, ctx->perm);
+    sb_printf(&nm, "%s_%s", base, what);
+    const char *name = sb_cstr(&nm);
+    return op_make_node_at(ctx, op, opset, name, in, nin, al, name, id);
+}
+
+static LwStatus convt_expand(Ctx *ctx, NodeId id, int *done)
+{
+    Graph *g = ctx->g;
+    const Node *n = graph_node(g, id);
+    const ConvTAttrs *c = n->attrs;
+    *done = 0;
+    if (!ctx->target->vbytes || ctx->opt->emit == LW_EMIT_ONNX)
+        return LW_OK;
+    const Value *x = op_in(g, n, 0), *w = op_in(g, n, 1), *y = op_out(g, n, 0);
+    const Value *b = op_has_in(n, 2) ? op_in(g, n, 2) : NULL;
+    if (x->dtype != DT_FLOAT32 || w->kind != VK_CONST || c->group != 1 ||
+        (b && b->kind != VK_CONST))
+        return LW_OK;
+    int sp = x->shape.rank - 2;
+    int64_t N = x->shape.dims[0], C = x->shape.dims[1], M = w->shape.dims[1];
+    int64_t kprod = 1, L = 1, img[LW_MAX_SPATIAL], pads[2 * LW_MAX_SPATIAL];
+    for (int i = 0; i < sp; i++) {
+        int64_t s = c->w.strides[i], d = c->w.dilations[i], k = c->w.kernel[i];
+        int64_t pb = c->w.pads[i], pe = c->w.pads[i + sp], in = x->shape.dims[2 + i];
+        img[i] = y->shape.dims[2 + i];
+        if (pb < 0 || pe < 0 || (img[i] + pb + pe - d * (k - 1) - 1) / s + 1 != in)
+            return LW_OK;
+        pads[i] = pb;
+        pads[i + sp] = pe;
+        kprod *= k;
+        L *= in;
+    }
+    const char *base = n->loc.name && *n->loc.name ? n->loc.name : "convtranspose";
+    ValueId xv = n->in[0], yv = n->out[0];
+    const float *wf = (const float *)(const void *)w->data->bytes;
+    const float *bf = b ? (const float *)(const void *)b->data->bytes : NULL;
+    /* W [C, M, k...] as W' [M * kprod, C] */
+    float *wt = arena_array(ctx->perm, float, (size_t)(M * kprod * C));
+    for (int64_t ci = 0; ci < C; ci++)
+        for (int64_t r = 0; r < M * kprod; r++)
+            wt[r * C + ci] = wf[ci * M * kprod + r];
+    int64_t wd[2] = {M * kprod, C}, xd[3] = {N, C, L}, one = (int64_t)sp, bd[LW_MAX_RANK];
+    Shape ws = shape_make(2, wd), s3 = shape_make(1, (int64_t[]){3}), ssp = shape_make(1, &one);
+    ValueId wtv, xsv, imv, bkv, bv = 0;
+    convt_add_const(ctx, base, "weight_t", DT_FLOAT32, &ws, wt, &wtv);
+    convt_add_const(ctx, base, "x_shape", DT_INT64, &s3, xd, &xsv);
+    convt_add_const(ctx, base, "image_shape", DT_INT64, &ssp, img, &imv);
+    convt_add_const(ctx, base, "block_shape", DT_INT64, &ssp, c->w.kernel, &bkv);
+    if (bf) { /* [M, 1, ...]: broadcast over y's positions */
+        bd[0] = M;
+        for (int i = 0; i < sp; i++)
+            bd[1 + i] = 1;
+        Shape bs = shape_make((uint8_t)(1 + sp), bd);
+        convt_add_const(ctx, base, "bias", DT_FLOAT32, &bs, bf, &bv);
+    }
+    AttrList none = {NULL, 0};
+    Attr at[3];
+    memset(at, 0, sizeof at);
+    const char *names[3] = {"dilations", "pads", "strides"};
+    const int64_t *vals[3] = {c->w.dilations, pads, c->w.strides};
+    for (int i = 0; i < 3; i++) {
+        at[i].name = names[i];
+        at[i].type = AT_INTS;
+        at[i].ints = vals[i];
+        at[i].n = (uint32_t)(i == 1 ? 2 * sp : sp);
+    }
+    AttrList c2i = {at, 3};
+    NodeId rid, mid, cid, aid;
+    ValueId rin[2] = {xv, xsv};
+    TRY(convt_add_node(ctx, base, "columns_in", "Reshape", 13, rin, 2, &none, &rid));
+    ValueId min[2] = {wtv, graph_node(g, rid)->out[0]};
+    TRY(convt_add_node(ctx, base, "columns", "MatMul", 13, min, 2, &none, &mid));
+    ValueId cin[3] = {graph_node(g, mid)->out[0], imv, bkv};
+    TRY(convt_add_node(ctx, base, "col2im", "Col2Im", 18, cin, 3, &c2i, &cid));
+    NodeId last = cid;
+    if (bv) {
+        ValueId ain[2] = {graph_node(g, cid)->out[0], bv};
+        TRY(convt_add_node(ctx, base, "bias_add", "Add", 13, ain, 2, &none, &aid));
+        last = aid;
+    }
+    graph_erase_node(g, id);
+    graph_take_output(g, last, yv);
+    *done = 1;
     return LW_OK;
 }
 
@@ -1101,8 +1179,27 @@ static LwStatus unpool_lower(Ctx *ctx, KBuilder *kb, const Node *n)
 }
 
 const OpDef ops_convt[] = {
-    {"", "ConvTranspose", 1, LW_OPSET_MAX, 2, 3, 1, 1, FC_OUT_FUSABLE, 0, convt_import, convt_infer,
-     convt_lower, NULL, NULL, NULL, NULL},
+    {"",
+     "ConvTranspose",
+     1,
+     LW_OPSET_MAX,
+     2,
+     3,
+     1,
+     1,
+     FC_OUT_FUSABLE,
+     0,
+     convt_import,
+     convt_infer,
+     convt_lower,
+     NULL,
+     NULL,
+     NULL,
+     NULL,
+     NULL,
+     NULL,
+     NULL,
+     convt_expand},
     {"", "InstanceNormalization", 1, LW_OPSET_MAX, 3, 3, 1, 1, FC_OPAQUE, 0, instnorm_import,
      instnorm_infer, instnorm_lower, NULL, NULL, NULL, NULL},
     {"", "GroupNormalization", 18, 20, 3, 3, 1, 1, FC_OPAQUE, 0, groupnorm18_import,

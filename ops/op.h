@@ -224,6 +224,10 @@ const OpDef *op_internal(const char *name);
 LW_NODISCARD LwStatus op_make_node(Ctx *ctx, const char *op_name, const char *name,
                                    const ValueId *in, uint16_t nin, const AttrList *al,
                                    const char *outname, NodeId *id);
+/* op_make_node at another opset (an op newer than 13: Col2Im-18). */
+LW_NODISCARD LwStatus op_make_node_at(Ctx *ctx, const char *op_name, int64_t opset,
+                                      const char *name, const ValueId *in, uint16_t nin,
+                                      const AttrList *al, const char *outname, NodeId *id);
 LW_NODISCARD LwStatus op_no_attrs(Ctx *ctx, Node *n, const AttrList *al);
 /* Output 0 gets input `i`'s dtype and shape. */
 LW_NODISCARD LwStatus op_infer_same(Ctx *ctx, Graph *g, Node *n);

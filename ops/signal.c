@@ -16,6 +16,7 @@
 #include "include/lwcc/ckd.h"
 #include "ir/kir_build.h"
 #include "ops/families.h"
+#include "ops/spatial.h"
 
 #define SIG_PI 3.14159265358979323846
 
@@ -647,27 +648,102 @@ static LwStatus c2i_infer(Ctx *ctx, Graph *g, Node *n)
     return op_set_output(ctx, g, n, 0, x->dtype, &s);
 }
 
-static LwStatus c2i_lower(Ctx *ctx, KBuilder *kb, const Node *n)
+/* The gathered form, for at most C2I_MAX_PHASES stride phases: one loop nest per phase
+ * (stride_phase) stores every image element once, the sum of the column elements that
+ * land on it (0 where none do), through the epilogue. */
+#define C2I_MAX_PHASES 64
+
+static void c2i_gather(KBuilder *kb, const Col2ImAttrs *a, const Value *x, const Value *y,
+                       uint32_t xb, uint32_t yb)
 {
-    (void)ctx;
-    const Col2ImAttrs *a = n->attrs;
-    const Value *x = op_in(kb->g, n, 0), *y = op_out(kb->g, n, 0);
+    int nsp = a->nsp;
+    int64_t C = y->shape.dims[1], L = x->shape.dims[2];
+    int64_t bst[C2I_MAX], lst[C2I_MAX], ys[LW_MAX_RANK], bs = 1, ls = 1, nphase = 1;
+    shape_strides(&y->shape, ys);
+    for (int i = nsp - 1; i >= 0; i--) {
+        bst[i] = bs; /* a block offset's stride within a channel's column rows */
+        bs *= a->blk[i];
+        lst[i] = ls; /* a block position's stride along L */
+        ls *= a->nb[i];
+        nphase *= a->s[i];
+    }
+    uint16_t acc = kb_local(kb, ktype(x->dtype));
+    for (int64_t ph = 0; ph < nphase; ph++) {
+        StridePhase P[C2I_MAX];
+        int64_t r[C2I_MAX], rem = ph;
+        int empty = 0, notaps = 0;
+        for (int i = nsp - 1; i >= 0; i--) {
+            r[i] = rem % a->s[i];
+            rem /= a->s[i];
+            P[i] = stride_phase(r[i], a->s[i], a->d[i], a->pb[i], a->blk[i], a->img[i]);
+            empty |= P[i].nq == 0;
+            notaps |= P[i].nk == 0;
+        }
+        if (empty)
+            continue;
+        uint16_t vn = kb_for(kb, y->shape.dims[0]), vc = kb_for(kb, C), vq[C2I_MAX];
+        for (int i = 0; i < nsp; i++)
+            vq[i] = kb_for(kb, P[i].nq);
+        kb_set(kb, acc, kb_const_i(kb, x->dtype, 0));
+        if (!notaps) {
+            uint16_t vj[C2I_MAX];
+            for (int i = 0; i < nsp; i++)
+                vj[i] = kb_for(kb, P[i].nk);
+            KIndex xi = kidx_const(0);
+            kidx_add(&xi, vn, x->shape.dims[1] * L);
+            kidx_add(&xi, vc, bs * L);
+            KCond conds[C2I_MAX];
+            uint8_t nc = 0;
+            for (int i = 0; i < nsp; i++) {
+                KIndex e = kidx_const(P[i].base); /* the block position */
+                kidx_add(&e, vq[i], 1);
+                kidx_add(&e, vj[i], P[i].jcoef);
+                kidx_add_index(&xi, &e, lst[i]);
+                xi.base += P[i].k0 * bst[i] * L;
+                kidx_add(&xi, vj[i], P[i].kstep * bst[i] * L);
+                int64_t lo = P[i].base + (P[i].nk - 1) * P[i].jcoef;
+                int64_t hi = P[i].base + P[i].nq - 1;
+                if (lo < 0 || hi >= a->nb[i]) {
+                    conds[nc].e = e;
+                    conds[nc++].bound = a->nb[i];
+                }
+            }
+            if (nc)
+                kb_if(kb, conds, nc);
+            kb_set(kb, acc, kb_op(kb, KOP_ADD, kb_var(kb, acc), kb_load(kb, xb, xi)));
+            if (nc)
+                kb_endif(kb);
+            kb_endfor_n(kb, nsp);
+        }
+        KIndex yi = kidx_const(0);
+        kidx_add(&yi, vn, ys[0]);
+        kidx_add(&yi, vc, ys[1]);
+        for (int i = 0; i < nsp; i++) {
+            yi.base += r[i] * ys[2 + i];
+            kidx_add(&yi, vq[i], a->s[i] * ys[2 + i]);
+        }
+        kb_store_out(kb, yb, yi, kb_var(kb, acc));
+        kb_endfor_n(kb, nsp + 2);
+    }
+}
+
+/* The scattered form (any strides): zero the image, add every column element at its
+ * position, then run the epilogue over the image in place. */
+static void c2i_scatter(KBuilder *kb, const Col2ImAttrs *a, const Value *x, const Value *y,
+                        uint32_t xb, uint32_t yb)
+{
     int nsp = a->nsp;
     DType dt = x->dtype;
     int64_t N = y->shape.dims[0], C = y->shape.dims[1], L = x->shape.dims[2];
     int64_t bprod = x->shape.dims[1] / C;
     int64_t ys[LW_MAX_RANK];
     shape_strides(&y->shape, ys);
-    kb_begin(kb, n, NULL);
-    uint32_t xb = kb_in(kb, 0), yb = kb_out(kb, 0);
-    /* zero the image */
     uint64_t total = shape_count(&y->shape);
     uint16_t zv = kb_for(kb, (int64_t)total);
     KIndex zi = kidx_const(0);
     kidx_add(&zi, zv, 1);
     kb_store(kb, yb, zi, kb_const_i(kb, dt, 0));
     kb_endfor(kb);
-    /* add every column element at its image position */
     uint16_t nv = kb_for(kb, N), cv = kb_for(kb, C);
     uint16_t bo[C2I_MAX], bp[C2I_MAX];
     for (int i = 0; i < nsp; i++)
@@ -706,6 +782,29 @@ static LwStatus c2i_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     if (nc)
         kb_endif(kb);
     kb_endfor_n(kb, 2 + 2 * nsp);
+    if (kb->nepi) {
+        uint16_t ev = kb_for(kb, (int64_t)total);
+        KIndex ei = kidx_const(0);
+        kidx_add(&ei, ev, 1);
+        kb_store_out(kb, yb, ei, kb_load(kb, yb, ei));
+        kb_endfor(kb);
+    }
+}
+
+static LwStatus c2i_lower(Ctx *ctx, KBuilder *kb, const Node *n)
+{
+    (void)ctx;
+    const Col2ImAttrs *a = n->attrs;
+    const Value *x = op_in(kb->g, n, 0), *y = op_out(kb->g, n, 0);
+    int64_t nphase = 1;
+    for (int i = 0; i < a->nsp && nphase <= C2I_MAX_PHASES; i++)
+        nphase = a->s[i] > C2I_MAX_PHASES ? C2I_MAX_PHASES + 1 : nphase * a->s[i];
+    kb_begin(kb, n, NULL);
+    uint32_t xb = kb_in(kb, 0), yb = kb_out(kb, 0);
+    if (nphase <= C2I_MAX_PHASES)
+        c2i_gather(kb, a, x, y, xb, yb);
+    else
+        c2i_scatter(kb, a, x, y, xb, yb);
     kb_end(kb);
     return LW_OK;
 }
@@ -1148,7 +1247,8 @@ const OpDef ops_signal[] = {
     ROW("HammingWindow", 17, LW_OPSET_MAX, 1, 1, hamming_import, win_infer, win_lower),
     ROW("BlackmanWindow", 17, LW_OPSET_MAX, 1, 1, blackman_import, win_infer, win_lower),
     ROW("MelWeightMatrix", 17, LW_OPSET_MAX, 5, 5, mel_import, mel_infer, mel_lower),
-    ROW("Col2Im", 18, LW_OPSET_MAX, 3, 3, c2i_import, c2i_infer, c2i_lower),
+    {"", "Col2Im", 18, LW_OPSET_MAX, 3, 3, 1, 1, FC_OUT_FUSABLE, 0, c2i_import, c2i_infer,
+     c2i_lower, NULL, NULL, NULL, NULL},
     ROW("Einsum", 12, LW_OPSET_MAX, 1, EIN_MAX_IN, einsum_import, einsum_infer, einsum_lower),
     ROW("Det", 11, LW_OPSET_MAX, 1, 1, op_no_attrs, det_infer, det_lower),
 };

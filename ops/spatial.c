@@ -136,3 +136,35 @@ void window_set_pads(Window *w, const int64_t *pads)
     w->np = 2 * w->nk;
     w->auto_pad = "NOTSET";
 }
+
+static int64_t gcd64(int64_t a, int64_t b)
+{
+    while (b) {
+        int64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+static int64_t floor_mod(int64_t a, int64_t b)
+{
+    int64_t m = a % b;
+    return m < 0 ? m + b : m;
+}
+
+StridePhase stride_phase(int64_t r, int64_t s, int64_t d, int64_t pb, int64_t K, int64_t O)
+{
+    StridePhase p = {0, 0, 1, 0, 0, 0};
+    p.nq = O > r ? (O - r + s - 1) / s : 0;
+    p.kstep = s / gcd64(d, s);
+    for (int64_t k = 0; k < K && k < p.kstep; k++)
+        if (floor_mod(r + pb - k * d, s) == 0) {
+            p.k0 = k;
+            p.nk = (K - 1 - k) / p.kstep + 1;
+            p.base = (r + pb - k * d) / s; /* exact */
+            p.jcoef = -(p.kstep * d) / s;
+            break;
+        }
+    return p;
+}

@@ -44,6 +44,16 @@ void window_taps(const Window *w, int sp, const uint16_t *vo, const uint16_t *vk
 float *window_counts(Arena *a, const Window *w, int sp, const int64_t *in, const int64_t *out,
                      int include_pad, uint64_t *n);
 
+/* A transposed window (ConvTranspose, Col2Im) scatters input position i's tap k to output
+ * o = i*s + k*d - pb. Gathered instead, one stride phase r of one spatial dim at a time:
+ * the outputs o = q*s + r, q < nq, take the taps k = k0 + j*kstep, j < nk, of input
+ * position q + base + j*jcoef, an affine index (nk is 0 when no tap lands on the phase;
+ * the caller guards positions outside the input). K taps, O outputs. */
+typedef struct StridePhase {
+    int64_t nq, k0, kstep, nk, base, jcoef;
+} StridePhase;
+StridePhase stride_phase(int64_t r, int64_t s, int64_t d, int64_t pb, int64_t K, int64_t O);
+
 /* ops/conv_pairs.c: a Conv of quantized activations and int8 weights on a scalar target,
  * summed in int32 two products at a time, requantized in fixed point where the epilogue
  * is a QuantizeLinear; 1 when it lowered n, 0 when the form or the scratch budget does

@@ -1853,18 +1853,18 @@ def ref_instancenorm(x, scale, bias, eps):
     return (x - mean) / np.sqrt(var + eps) * scale.reshape(sh) + bias.reshape(sh)
 
 
-def ref_convtranspose(x, w, b, strides, pads):
+def ref_convtranspose(x, w, b, strides, pads, out_pad=(0, 0)):
     """ConvTranspose (2-D, group 1, dilations 1): scatter each input cell's window."""
     n, c, h, wd = x.shape
     _, m, kh, kw = w.shape
     sh, sw = strides
-    full = np.zeros((n, m, (h - 1) * sh + kh, (wd - 1) * sw + kw))
+    full = np.zeros((n, m, (h - 1) * sh + kh + out_pad[0], (wd - 1) * sw + kw + out_pad[1]))
     for i in range(h):
         for j in range(wd):
             full[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw] += \
                 np.einsum("nc,cmij->nmij", x[:, :, i, j], w)
     y = full[:, :, pads[0]:full.shape[2] - pads[2], pads[1]:full.shape[3] - pads[3]]
-    return y + b.reshape(1, -1, 1, 1)
+    return y if b is None else y + b.reshape(1, -1, 1, 1)
 
 
 def ref_lstm(x, w, r, b, h0, c0):
@@ -1937,6 +1937,33 @@ def convtranspose_float64(c):
     c.node("ConvTranspose", ["x", "w", "b"], ["y"], strides=[2, 2], pads=[1, 1, 1, 1])
     c.output("y", ref_convtranspose(x, w, b, (2, 2), (1, 1, 1, 1)),
              ref_convtranspose(abs(x), abs(w), abs(b), (2, 2), (1, 1, 1, 1)), dtype=F64)
+
+
+@case
+def convtranspose_cols(c):
+    """ConvTranspose as a matrix product and Col2Im (float32, -O2): 3x3 stride 2, pads 1,
+    output_padding 1, bias and a Relu fused at Col2Im's stores, batch 2; then 2x2
+    stride 3, no bias (phases that no tap reaches are 0); and 2x2 stride 9 with bias (81
+    phases: Col2Im scatters, then runs the bias over the image)."""
+    x = c.input("x", (2, 3, 3, 4))
+    w1 = c.weight("w1", (3, 4, 3, 3), -0.5, 0.5)
+    b1 = c.weight("b1", (4,), -0.5, 0.5)
+    w2 = c.weight("w2", (4, 3, 2, 2), 0.1, 0.5)  # positive: no cancellation after the Relu
+    c.node("ConvTranspose", ["x", "w1", "b1"], ["t"], strides=[2, 2], pads=[1, 1, 1, 1],
+           output_padding=[1, 1])
+    c.node("Relu", ["t"], ["r"])
+    c.node("ConvTranspose", ["r", "w2"], ["y"], strides=[3, 3])
+    t = ref_convtranspose(x, w1, b1, (2, 2), (1, 1, 1, 1), (1, 1))
+    tm = ref_convtranspose(abs(x), abs(w1), abs(b1), (2, 2), (1, 1, 1, 1), (1, 1))
+    c.check(t, tm)  # the Relu's signs are sure, its zeros exact
+    r, rm = np.maximum(t, 0.0), np.where(t > 0, tm, 0.0)
+    c.output("y", ref_convtranspose(r, w2, None, (3, 3), (0, 0, 0, 0)),
+             2 * ref_convtranspose(rm, abs(w2), None, (3, 3), (0, 0, 0, 0)))
+    w3 = c.weight("w3", (3, 2, 2, 2), -0.5, 0.5)
+    b3 = c.weight("b3", (2,), -0.5, 0.5)
+    c.node("ConvTranspose", ["x", "w3", "b3"], ["y9"], strides=[9, 9])
+    c.output("y9", ref_convtranspose(x, w3, b3, (9, 9), (0, 0, 0, 0)),
+             ref_convtranspose(abs(x), abs(w3), abs(b3), (9, 9), (0, 0, 0, 0)))
 
 
 @case
