@@ -511,7 +511,7 @@ static int gemm_lower_blocked(Ctx *ctx, KBuilder *kb, const Node *n)
         gemm_blk_dot_setup(kb, n, &gb);
     else {
         gb.ab = kb_in(kb, 0);
-        gb.bb = gb.M == 1 && b->kind == VK_CONST && b->dtype == DT_FLOAT32
+        gb.bb = b->kind == VK_CONST && b->dtype == DT_FLOAT32
                     ? gemm_b_panels(kb, n, (int)at->trans_b, &gb)
                     : gemm_b_kn(kb, n, (int)at->trans_b);
     }
@@ -759,8 +759,12 @@ static LwStatus matmul_lower(Ctx *ctx, KBuilder *kb, const Node *n)
         gb.ak = 1;
         gemm_blk_dot_plan(ctx, kb, n, &gb, b, 0);
     }
+    /* one constant B for the whole batch: prepacked in its tiles' panels */
+    int panels =
+        blocked && !gb.dot && pb.rank == 2 && b->kind == VK_CONST && b->dtype == DT_FLOAT32;
     kb_begin(kb, n, NULL);
-    uint32_t abuf = gb.dot ? 0 : kb_in(kb, 0), bbuf = gb.dot ? 0 : kb_in(kb, 1), yb = kb_out(kb, 0);
+    uint32_t abuf = gb.dot ? 0 : kb_in(kb, 0), bbuf = gb.dot || panels ? 0 : kb_in(kb, 1);
+    uint32_t yb = kb_out(kb, 0);
     KIndex ab, bb, yb0;
     matmul_batch(kb, &pa, &pb, &batch, &ab, &bb, &yb0);
     if (gb.dot)
@@ -771,7 +775,7 @@ static LwStatus matmul_lower(Ctx *ctx, KBuilder *kb, const Node *n)
         gb.ak = 1;
         gb.alpha = gb.beta = 1.0f;
         gb.ab = abuf;
-        gb.bb = bbuf;
+        gb.bb = panels ? gemm_b_panels(kb, n, 0, &gb) : bbuf;
         gb.yb = yb;
         gb.a0 = ab;
         gb.b0 = bb;
