@@ -1461,7 +1461,10 @@ static void conv_blk_masked(KBuilder *kb, const ConvBlk *cbo, uint16_t vn)
 
 /* The masked schedule for a conv the band's schedule has no room for: stride 1,
  * rows of the input's length, whole channel blocks (the sums are stored in y), a
- * mask table of at most 64 KB, and at least half the positions in tiles. */
+ * mask table of at most 1 MB (flash on a target with vectors: the 3x3 convs of a
+ * 112x112 map take 147 KB, and without it the scalar schedule is 2-5x slower; a
+ * model's peak is often such a conv, whose band would not fit the arena), and at
+ * least half the positions in tiles. */
 static int conv_blk_plan_masked(const Target *t, ConvBlk *cb)
 {
     if (cb->sh != 1 || cb->sw != 1 || cb->OW != cb->W || cb->ntap < 2 || cb->kw > 256)
@@ -1472,7 +1475,7 @@ static int conv_blk_plan_masked(const Target *t, ConvBlk *cb)
     if (2 * mr < cb->MR)
         return 0;
     cb->P = cb->OH * cb->OW;
-    if ((uint64_t)(cb->kw * cb->P) * 4 > 65536)
+    if ((uint64_t)(cb->kw * cb->P) * 4 > 1048576)
         return 0;
     /* rows whose every tap reads a row of x */
     cb->rlo = cb->pt;
