@@ -808,6 +808,24 @@ def maxpool_2x2(c):
 
 
 @case
+def pool_stride1(c):
+    """Pools at stride 1, swept a window cell at a time at -O2 on targets with vectors:
+    MaxPool 5x5 pads 2 (a detector's spatial pyramid pool), AveragePool 3x3 pads 1
+    count_include_pad 0 (the divisors per position), AveragePool 2x3 no pads (one
+    divisor), batch 2."""
+    x = c.input("x", (2, 3, 9, 11))
+    c.node("MaxPool", ["x"], ["m"], kernel_shape=[5, 5], pads=[2, 2, 2, 2])
+    c.node("AveragePool", ["x"], ["a"], kernel_shape=[3, 3], pads=[1, 1, 1, 1],
+           count_include_pad=0)
+    c.node("AveragePool", ["x"], ["b"], kernel_shape=[2, 3])
+    c.output("m", ref_maxpool(x, (5, 5), (1, 1), (2, 2, 2, 2)))
+    c.output("a", ref_avgpool(x, (3, 3), (1, 1), (1, 1, 1, 1), False),
+             ref_avgpool(abs(x), (3, 3), (1, 1), (1, 1, 1, 1), False))
+    c.output("b", ref_avgpool(x, (2, 3), (1, 1), (0, 0, 0, 0), True),
+             ref_avgpool(abs(x), (2, 3), (1, 1), (0, 0, 0, 0), True))
+
+
+@case
 def avgpool_exclude_pad(c):
     """count_include_pad 0: border windows divide by their in-bounds count."""
     x = c.input("x", (1, 2, 6, 7))
