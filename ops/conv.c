@@ -322,8 +322,11 @@ typedef struct ConvBlk {
     /* masked: a stride-1 conv with no room for scratch reads x itself (see
      * conv_blk_masked): tap t at tap_off[t] from the position over x as [C][H*W],
      * its column offset tap_b[t] zeroed by row tap_b[t] of the mask table [kw][P]
-     * when tap_mask[t]; positions [plo, phi) in tiles, the rest by conv_blk_edges */
-    int masked;
+     * when tap_mask[t]; positions [plo, phi) in tiles, the rest by conv_blk_edges.
+     * mrows: tiles along each row of [rlo, rhi) instead (a last one overlapping the one
+     * before it), the mask table [kw][W] by column (mstride: the table's row, P or W) */
+    int masked, mrows;
+    int64_t mstride;
     /* lanes_out (masked, x and y integers: no room for any scratch): each tile's sums
      * go from the registers through the epilogue lane by lane, and the edges are summed
      * one position and channel at a time (conv_blk_edges_out); x's zero point is taken
@@ -509,7 +512,7 @@ static void conv_blk_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vg, uint16_t
                 v = blk_x(kb, cb, src, xi, lanes);
             if (mpos && cb->tap_mask[tap]) { /* columns past the edge read as 0 */
                 KIndex mi = *mpos;
-                mi.base += cb->tap_b[tap] * cb->P + j * lanes;
+                mi.base += cb->tap_b[tap] * cb->mstride + j * lanes;
                 KExpr *mk = lanes == 1 ? kb_load(kb, cb->mask, mi)
                             : in       ? kb_vload_i32(kb, cb->mask, mi, lanes)
                                        : kb_vload(kb, cb->mask, mi, lanes);
@@ -1209,7 +1212,7 @@ static void conv_blk_band(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
 /* One tile of a pointwise conv from position p: into the tile scratch and copied out,
  * or (inplace) stored in y itself, then the epilogue applied there in place. */
 static void conv_blk_direct_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uint16_t vg,
-                                 uint16_t vm, KIndex p, int64_t nv, uint8_t lanes)
+                                 uint16_t vm, KIndex p, int64_t nv, uint8_t lanes, KIndex mp)
 {
     KIndex xbase = p;
     kidx_add(&xbase, vn, cb->xs0);
@@ -1221,7 +1224,7 @@ static void conv_blk_direct_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vn, u
     }
     KIndex y0 = blk_y0(cb, p, vn, vg, vm, cb->MR);
     conv_blk_tile(kb, cb, vg, vm, cb->xint ? cb->xraw : cb->xb, xbase, nv, lanes, cb->yb, y0,
-                  cb->ys[1], cb->masked ? &p : NULL);
+                  cb->ys[1], cb->masked ? &mp : NULL);
     if (kb->nepi && !cb->masked) /* masked: the epilogue once, after the edges */
         epi_in_place(kb, cb, y0, cb->MR, nv * lanes);
 }
@@ -1237,16 +1240,17 @@ static void conv_blk_direct(KBuilder *kb, const ConvBlk *cb, uint16_t vn)
         uint16_t vt = kb_for(kb, nfull);
         KIndex p0 = kidx_const(0);
         kidx_add(&p0, vt, cb->T);
-        conv_blk_direct_tile(kb, cb, vn, vg, vm, p0, cb->NRV, (uint8_t)cb->VL);
+        conv_blk_direct_tile(kb, cb, vn, vg, vm, p0, cb->NRV, (uint8_t)cb->VL, p0);
         kb_endfor(kb);
     }
     int64_t p = nfull * cb->T;
     if (nvt) {
-        conv_blk_direct_tile(kb, cb, vn, vg, vm, kidx_const(p), nvt, (uint8_t)cb->VL);
+        conv_blk_direct_tile(kb, cb, vn, vg, vm, kidx_const(p), nvt, (uint8_t)cb->VL,
+                             kidx_const(p));
         p += nvt * cb->VL;
     }
     if (ns)
-        conv_blk_direct_tile(kb, cb, vn, vg, vm, kidx_const(p), ns, 1);
+        conv_blk_direct_tile(kb, cb, vn, vg, vm, kidx_const(p), ns, 1, kidx_const(p));
     kb_endfor_n(kb, 2);
 }
 
@@ -1257,8 +1261,8 @@ static void conv_blk_direct(KBuilder *kb, const ConvBlk *cb, uint16_t vn)
 static void conv_blk_edges(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uint16_t vg, uint16_t vm)
 {
     int64_t rect[4][4] = {{0, cb->rlo, 0, cb->OW},
-                          {cb->rlo, cb->rlo + 1, 0, cb->pl},
-                          {cb->rhi - 1, cb->rhi, cb->OW - cb->pr, cb->OW},
+                          {cb->rlo, cb->rlo + 1, 0, cb->mrows ? 0 : cb->pl},
+                          {cb->rhi - 1, cb->rhi, cb->OW - (cb->mrows ? 0 : cb->pr), cb->OW},
                           {cb->rhi, cb->OH, 0, cb->OW}};
     int64_t MR = cb->MR;
     uint16_t vi = kb_for(kb, MR);
@@ -1339,8 +1343,8 @@ static void conv_blk_edges_out(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uin
                                uint16_t vm)
 {
     int64_t rect[4][4] = {{0, cb->rlo, 0, cb->OW},
-                          {cb->rlo, cb->rlo + 1, 0, cb->pl},
-                          {cb->rhi - 1, cb->rhi, cb->OW - cb->pr, cb->OW},
+                          {cb->rlo, cb->rlo + 1, 0, cb->mrows ? 0 : cb->pl},
+                          {cb->rhi - 1, cb->rhi, cb->OW - (cb->mrows ? 0 : cb->pr), cb->OW},
                           {cb->rhi, cb->OH, 0, cb->OW}};
     int64_t MR = cb->MR;
     uint8_t vl = MR >= 4 && MR <= 16 && !(MR & (MR - 1)) ? (uint8_t)MR : 1;
@@ -1422,16 +1426,35 @@ static void conv_blk_masked(KBuilder *kb, const ConvBlk *cbo, uint16_t vn)
         view.ys[2] = cbo->OW;
         cb = &view;
     }
+    if (cb->mrows) { /* per row: tiles from column 0, the last one ending at the row's end */
+        uint16_t vr = kb_for(kb, cb->rhi - cb->rlo);
+        KIndex r0 = kidx_const(cb->rlo * cb->W);
+        kidx_add(&r0, vr, cb->W);
+        uint16_t vt = kb_for(kb, cb->W / cb->T);
+        KIndex p0 = r0, m0 = kidx_const(0);
+        kidx_add(&p0, vt, cb->T);
+        kidx_add(&m0, vt, cb->T);
+        conv_blk_direct_tile(kb, cb, vn, vg, vm, p0, cb->NRV, (uint8_t)cb->VL, m0);
+        kb_endfor(kb);
+        if (cb->W % cb->T) {
+            KIndex pe = r0;
+            pe.base += cb->W - cb->T;
+            conv_blk_direct_tile(kb, cb, vn, vg, vm, pe, cb->NRV, (uint8_t)cb->VL,
+                                 kidx_const(cb->W - cb->T));
+        }
+        kb_endfor(kb);
+        nfull = L = 0;
+    }
     if (nfull) {
         uint16_t vt = kb_for(kb, nfull);
         KIndex p0 = kidx_const(cb->plo);
         kidx_add(&p0, vt, cb->T);
-        conv_blk_direct_tile(kb, cb, vn, vg, vm, p0, cb->NRV, (uint8_t)cb->VL);
+        conv_blk_direct_tile(kb, cb, vn, vg, vm, p0, cb->NRV, (uint8_t)cb->VL, p0);
         kb_endfor(kb);
     }
     if (L % cb->T)
         conv_blk_direct_tile(kb, cb, vn, vg, vm, kidx_const(cb->phi - cb->T), cb->NRV,
-                             (uint8_t)cb->VL);
+                             (uint8_t)cb->VL, kidx_const(cb->phi - cb->T));
     if (cb->lanes_out) {
         conv_blk_edges_out(kb, cb, vn, vg, vm);
         kb_endfor_n(kb, 2);
@@ -1461,10 +1484,9 @@ static void conv_blk_masked(KBuilder *kb, const ConvBlk *cbo, uint16_t vn)
 
 /* The masked schedule for a conv the band's schedule has no room for: stride 1,
  * rows of the input's length, whole channel blocks (the sums are stored in y), a
- * mask table of at most 1 MB (flash on a target with vectors: the 3x3 convs of a
- * 112x112 map take 147 KB, and without it the scalar schedule is 2-5x slower; a
- * model's peak is often such a conv, whose band would not fit the arena), and at
- * least half the positions in tiles. */
+ * mask table of at most 64 KB (tiles along the rows for larger maps: a model's peak is
+ * often a conv over a large map, whose band would not fit the arena, and the scalar
+ * schedule is 2-5x slower), and at least half the positions in tiles. */
 static int conv_blk_plan_masked(const Target *t, ConvBlk *cb)
 {
     if (cb->sh != 1 || cb->sw != 1 || cb->OW != cb->W || cb->ntap < 2 || cb->kw > 256)
@@ -1475,16 +1497,26 @@ static int conv_blk_plan_masked(const Target *t, ConvBlk *cb)
     if (2 * mr < cb->MR)
         return 0;
     cb->P = cb->OH * cb->OW;
-    if ((uint64_t)(cb->kw * cb->P) * 4 > 1048576)
+    /* a mask table of more than 64 KB: tiles along rows and a table of one row's columns
+     * (float32 only; the first and last rows, whose first or last tile would read before
+     * x's start or past its end when pl or pr, left to the edges) */
+    cb->mrows = (uint64_t)(cb->kw * cb->P) * 4 > 65536;
+    cb->mstride = cb->mrows ? cb->W : cb->P;
+    if (cb->mrows && (cb->xint || cb->yint || cb->lanes_out || cb->mplane ||
+                      (uint64_t)(cb->kw * cb->W) * 4 > 65536))
         return 0;
     /* rows whose every tap reads a row of x */
     cb->rlo = cb->pt;
     cb->rhi = cb->H + cb->pt - (cb->kh - 1) * cb->dh;
     cb->rhi = cb->rhi < cb->OH ? cb->rhi : cb->OH;
+    if (cb->mrows) {
+        cb->rlo += cb->pl > 0;
+        cb->rhi -= cb->pr > 0;
+    }
     if (cb->rhi <= cb->rlo)
         return 0;
-    cb->plo = cb->rlo * cb->W + cb->pl;
-    cb->phi = cb->rhi * cb->W - cb->pr;
+    cb->plo = cb->rlo * cb->W + (cb->mrows ? 0 : cb->pl);
+    cb->phi = cb->rhi * cb->W - (cb->mrows ? 0 : cb->pr);
     int64_t L = cb->phi - cb->plo;
     if (2 * L < cb->P)
         return 0;
@@ -1495,11 +1527,11 @@ static int conv_blk_plan_masked(const Target *t, ConvBlk *cb)
     int64_t vmax = t->vbytes / 4;
     for (int64_t vl = vmax; vl >= 4 && vl >= vmax / 4; vl /= 2)
         for (int64_t nrv = 1; nrv <= 4 && mr * nrv + nrv + 2 <= t->nvregs; nrv++) {
-            int64_t T = nrv * vl;
-            if (T > L || (cb->lanes_out && mr * T > 256)) /* lanes_out: MR * T stores */
+            int64_t T = nrv * vl, run = cb->mrows ? cb->W : L; /* tiles cover runs */
+            if (T > run || (cb->lanes_out && mr * T > 256))    /* lanes_out: MR * T stores */
                 continue;
             double per = (double)(mr * nrv > mr + 2 * nrv ? mr * nrv : mr + 2 * nrv);
-            double cost = (double)ceil_div(L, T) * per / ((double)L * (double)mr);
+            double cost = (double)ceil_div(run, T) * per / ((double)run * (double)mr);
             if (cost >= best - 1e-12)
                 continue;
             best = cost;
@@ -1985,11 +2017,11 @@ static LwStatus conv_lower_blocked(KBuilder *kb, const Node *n, ConvBlk cb)
                 mk[b * cb.P + q] = iw >= 0 && iw < cb.W ? -1 : 0;
             }
     } else if (cb.masked) {
-        float *mk = kb_weight_new(kb, DT_FLOAT32, (uint64_t)(cb.kw * cb.P), &cb.mask);
+        float *mk = kb_weight_new(kb, DT_FLOAT32, (uint64_t)(cb.kw * cb.mstride), &cb.mask);
         for (int64_t b = 0; b < cb.kw; b++)
-            for (int64_t q = 0; q < cb.P; q++) {
+            for (int64_t q = 0; q < cb.mstride; q++) {
                 int64_t iw = q % cb.W + b * cb.dw - cb.pl;
-                mk[b * cb.P + q] = iw >= 0 && iw < cb.W ? 1.0f : 0.0f;
+                mk[b * cb.mstride + q] = iw >= 0 && iw < cb.W ? 1.0f : 0.0f;
             }
     }
     uint16_t vn = kb_for(kb, op_in(kb->g, n, 0)->shape.dims[0]);

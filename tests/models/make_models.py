@@ -362,6 +362,24 @@ def conv_masked(c):
 
 
 @case
+def conv_masked_wide(c):
+    """conv_masked over a map of 5920 positions (a mask table by position would take
+    71 KB: tiles along each row instead, a table of one row): 3x3 pads 1 with a
+    residual Add; 3x3 pads (1, 2, 1, 0), whose first row's first tile would read before
+    x (the first row left to the edges). Positive data: no cancellation in 23680 sums."""
+    x = c.input("x", (1, 2, 80, 74), 0.0, 1.0)
+    w = c.weight("w", (2, 2, 3, 3), 0.1, 0.5)
+    b = c.weight("b", (2,), 0.1, 0.5)
+    w2 = c.weight("w2", (2, 2, 3, 3), 0.1, 0.5)
+    c.node("Conv", ["x", "w", "b"], ["h"], pads=[1, 1, 1, 1])
+    c.node("Add", ["h", "x"], ["y"])
+    c.node("Conv", ["x", "w2"], ["y2"], pads=[1, 2, 1, 0])
+    c.output("y", ref_conv(x, w, b, pads=(1, 1, 1, 1)) + x,
+             ref_conv(abs(x), abs(w), abs(b), pads=(1, 1, 1, 1)) + abs(x))
+    c.output("y2", ref_conv(x, w2, pads=(1, 2, 1, 0)), ref_conv(abs(x), abs(w2), pads=(1, 2, 1, 0)))
+
+
+@case
 def conv_masked_dw(c):
     """The same with a depthwise 3x3 kernel dilated 2 (pads 2)."""
     conv_case(c, (1, 8, 11, 7), (8, 1, 3, 3), dict(pads=(2, 2, 2, 2), dilations=(2, 2), group=8),
