@@ -39,6 +39,27 @@ LwStatus op_make_node_at(Ctx *ctx, const char *op_name, int64_t opset, const cha
     return op->infer(ctx, ctx->g, graph_node(ctx->g, *id));
 }
 
+LwStatus op_expand_node(Ctx *ctx, const char *base, const char *what, const char *op_name,
+                        int64_t opset, const ValueId *in, uint16_t nin, const AttrList *al,
+                        NodeId *id)
+{
+    StrBuf nm;
+    sb_init(&nm, ctx->perm);
+    sb_printf(&nm, "%s_%s", base, what);
+    const char *name = sb_cstr(&nm);
+    return op_make_node_at(ctx, op_name, opset, name, in, nin, al, name, id);
+}
+
+ValueId op_expand_const(Ctx *ctx, const char *base, const char *what, DType dt, const Shape *s,
+                        const void *data)
+{
+    StrBuf nm;
+    sb_init(&nm, ctx->perm);
+    sb_printf(&nm, "%s_%s", base, what);
+    return graph_add_const(ctx->perm, ctx->g, sb_cstr(&nm), dt, s, data,
+                           shape_count(s) * dtype_size(dt));
+}
+
 LwStatus op_no_attrs(Ctx *ctx, Node *n, const AttrList *al)
 {
     return attr_check_unused(ctx, &n->loc, al);

@@ -246,27 +246,6 @@ static LwStatus convt_lower(Ctx *ctx, KBuilder *kb, const Node *n)
  * input position (output_padding below the stride); at -O2 on targets with vectors, and
  * not for --emit=onnx (Col2Im is of opset 18). */
 
-static void convt_add_const(Ctx *ctx, const char *base, const char *what, DType dt, const Shape *s,
-                            const void *data, ValueId *v)
-{
-    StrBuf nm;
-    sb_init(&nm, ctx->perm);
-    sb_printf(&nm, "%s_%s", base, what);
-    *v = graph_add_const(ctx->perm, ctx->g, sb_cstr(&nm), dt, s, data,
-                         shape_count(s) * dtype_size(dt));
-}
-
-static LwStatus convt_add_node(Ctx *ctx, const char *base, const char *what, const char *op,
-                               int64_t opset, const ValueId *in, uint16_t nin, const AttrList *al,
-                               NodeId *id)
-{
-    StrBuf nm;
-    sb_init(&nm, ctx->perm);
-    sb_printf(&nm, "%s_%s", base, what);
-    const char *name = sb_cstr(&nm);
-    return op_make_node_at(ctx, op, opset, name, in, nin, al, name, id);
-}
-
 static LwStatus convt_expand(Ctx *ctx, NodeId id, int *done)
 {
     Graph *g = ctx->g;
@@ -305,17 +284,16 @@ static LwStatus convt_expand(Ctx *ctx, NodeId id, int *done)
             wt[r * C + ci] = wf[ci * M * kprod + r];
     int64_t wd[2] = {M * kprod, C}, xd[3] = {N, C, L}, one = (int64_t)sp, bd[LW_MAX_RANK];
     Shape ws = shape_make(2, wd), s3 = shape_make(1, (int64_t[]){3}), ssp = shape_make(1, &one);
-    ValueId wtv, xsv, imv, bkv, bv = 0;
-    convt_add_const(ctx, base, "weight_t", DT_FLOAT32, &ws, wt, &wtv);
-    convt_add_const(ctx, base, "x_shape", DT_INT64, &s3, xd, &xsv);
-    convt_add_const(ctx, base, "image_shape", DT_INT64, &ssp, img, &imv);
-    convt_add_const(ctx, base, "block_shape", DT_INT64, &ssp, c->w.kernel, &bkv);
+    ValueId wtv = op_expand_const(ctx, base, "weight_t", DT_FLOAT32, &ws, wt);
+    ValueId xsv = op_expand_const(ctx, base, "x_shape", DT_INT64, &s3, xd);
+    ValueId imv = op_expand_const(ctx, base, "image_shape", DT_INT64, &ssp, img);
+    ValueId bkv = op_expand_const(ctx, base, "block_shape", DT_INT64, &ssp, c->w.kernel), bv = 0;
     if (bf) { /* [M, 1, ...]: broadcast over y's positions */
         bd[0] = M;
         for (int i = 0; i < sp; i++)
             bd[1 + i] = 1;
         Shape bs = shape_make((uint8_t)(1 + sp), bd);
-        convt_add_const(ctx, base, "bias", DT_FLOAT32, &bs, bf, &bv);
+        bv = op_expand_const(ctx, base, "bias", DT_FLOAT32, &bs, bf);
     }
     AttrList none = {NULL, 0};
     Attr at[3];
@@ -331,15 +309,15 @@ static LwStatus convt_expand(Ctx *ctx, NodeId id, int *done)
     AttrList c2i = {at, 3};
     NodeId rid, mid, cid, aid;
     ValueId rin[2] = {xv, xsv};
-    TRY(convt_add_node(ctx, base, "columns_in", "Reshape", 13, rin, 2, &none, &rid));
+    TRY(op_expand_node(ctx, base, "columns_in", "Reshape", 13, rin, 2, &none, &rid));
     ValueId min[2] = {wtv, graph_node(g, rid)->out[0]};
-    TRY(convt_add_node(ctx, base, "columns", "MatMul", 13, min, 2, &none, &mid));
+    TRY(op_expand_node(ctx, base, "columns", "MatMul", 13, min, 2, &none, &mid));
     ValueId cin[3] = {graph_node(g, mid)->out[0], imv, bkv};
-    TRY(convt_add_node(ctx, base, "col2im", "Col2Im", 18, cin, 3, &c2i, &cid));
+    TRY(op_expand_node(ctx, base, "col2im", "Col2Im", 18, cin, 3, &c2i, &cid));
     NodeId last = cid;
     if (bv) {
         ValueId ain[2] = {graph_node(g, cid)->out[0], bv};
-        TRY(convt_add_node(ctx, base, "bias_add", "Add", 13, ain, 2, &none, &aid));
+        TRY(op_expand_node(ctx, base, "bias_add", "Add", 13, ain, 2, &none, &aid));
         last = aid;
     }
     graph_erase_node(g, id);

@@ -228,6 +228,13 @@ LW_NODISCARD LwStatus op_make_node(Ctx *ctx, const char *op_name, const char *na
 LW_NODISCARD LwStatus op_make_node_at(Ctx *ctx, const char *op_name, int64_t opset,
                                       const char *name, const ValueId *in, uint16_t nin,
                                       const AttrList *al, const char *outname, NodeId *id);
+/* For OpDef.expand rewrites: a node of op_name at `opset` named "<base>_<what>" (and so
+ * its output), and a constant of that name. */
+LW_NODISCARD LwStatus op_expand_node(Ctx *ctx, const char *base, const char *what,
+                                     const char *op_name, int64_t opset, const ValueId *in,
+                                     uint16_t nin, const AttrList *al, NodeId *id);
+ValueId op_expand_const(Ctx *ctx, const char *base, const char *what, DType dt, const Shape *s,
+                        const void *data);
 LW_NODISCARD LwStatus op_no_attrs(Ctx *ctx, Node *n, const AttrList *al);
 /* Output 0 gets input `i`'s dtype and shape. */
 LW_NODISCARD LwStatus op_infer_same(Ctx *ctx, Graph *g, Node *n);

@@ -1707,17 +1707,6 @@ static int scalar_slot(const Graph *g, const Node *n, int s)
     return !has_slot(n, s) || shape_count(&op_in(g, n, (uint16_t)s)->shape) == 1;
 }
 
-/* A new node of op_name over in[0..nin) named after the QOperator node, with attrs al. */
-static LwStatus expand_node(Ctx *ctx, const char *base, const char *what, const char *op_name,
-                            const ValueId *in, uint16_t nin, const AttrList *al, NodeId *id)
-{
-    StrBuf nm;
-    sb_init(&nm, ctx->perm);
-    sb_printf(&nm, "%s_%s", base, what);
-    const char *name = sb_cstr(&nm);
-    return op_make_node(ctx, op_name, name, in, nin, al, name, id);
-}
-
 /* DequantizeLinear of (v, scale, zero point) at `axis` when the scale is a vector (a
  * constant scalar zero point repeated to its length: DequantizeLinear wants one per
  * scale, the QLinear ops take one for all). */
@@ -1747,7 +1736,7 @@ static LwStatus expand_dq(Ctx *ctx, const char *base, const char *what, const Va
     at.i = axis;
     AttrList al = {&at, shape_count(&graph_value(ctx->g, vsz[1])->shape) > 1 ? 1u : 0u};
     NodeId id;
-    TRY(expand_node(ctx, base, what, "DequantizeLinear", vsz, vsz[2] ? 3 : 2, &al, &id));
+    TRY(op_expand_node(ctx, base, what, "DequantizeLinear", 13, vsz, vsz[2] ? 3 : 2, &al, &id));
     *out = graph_node(ctx->g, id)->out[0];
     return LW_OK;
 }
@@ -1761,7 +1750,7 @@ static LwStatus expand_q(Ctx *ctx, NodeId qop, const char *base, ValueId f, Valu
     ValueId in[3] = {f, ys, yz};
     AttrList none = {NULL, 0};
     NodeId id;
-    TRY(expand_node(ctx, base, "quantized", "QuantizeLinear", in, yz ? 3 : 2, &none, &id));
+    TRY(op_expand_node(ctx, base, "quantized", "QuantizeLinear", 13, in, yz ? 3 : 2, &none, &id));
     graph_erase_node(ctx->g, qop);
     graph_take_output(ctx->g, id, y);
     return LW_OK;
@@ -1851,7 +1840,7 @@ static LwStatus qlconv_expand(Ctx *ctx, NodeId id, int *done)
     TRY(expand_dq(ctx, base, "w", win, 0, &dw));
     ValueId cin[3] = {dx, dw, bias};
     NodeId cid;
-    TRY(expand_node(ctx, base, "conv", "Conv", cin, bias ? 3 : 2, &al, &cid));
+    TRY(op_expand_node(ctx, base, "conv", "Conv", 13, cin, bias ? 3 : 2, &al, &cid));
     TRY(expand_q(ctx, id, base, graph_node(g, cid)->out[0], ys, yz));
     *done = 1;
     return LW_OK;
@@ -1888,7 +1877,7 @@ static LwStatus qlmm_expand(Ctx *ctx, NodeId id, int *done)
     ValueId min[2] = {da, db};
     AttrList none = {NULL, 0};
     NodeId mid;
-    TRY(expand_node(ctx, base, "matmul", "MatMul", min, 2, &none, &mid));
+    TRY(op_expand_node(ctx, base, "matmul", "MatMul", 13, min, 2, &none, &mid));
     TRY(expand_q(ctx, id, base, graph_node(g, mid)->out[0], ys, yz));
     *done = 1;
     return LW_OK;
@@ -1967,7 +1956,7 @@ static LwStatus int_expand(Ctx *ctx, NodeId id, const QSlots *sl, const char *ba
     TRY(expand_dq(ctx, base, "x", xin, 1, &dx));
     ValueId in[2] = {dx, dw};
     NodeId fid, cid;
-    TRY(expand_node(ctx, base, "float", op_name, in, 2, al, &fid));
+    TRY(op_expand_node(ctx, base, "float", op_name, 13, in, 2, al, &fid));
     Attr to;
     memset(&to, 0, sizeof to);
     to.name = "to";
@@ -1975,7 +1964,7 @@ static LwStatus int_expand(Ctx *ctx, NodeId id, const QSlots *sl, const char *ba
     to.i = 6; /* int32 */
     AttrList cal = {&to, 1};
     ValueId f = graph_node(g, fid)->out[0];
-    TRY(expand_node(ctx, base, "int32", "Cast", &f, 1, &cal, &cid));
+    TRY(op_expand_node(ctx, base, "int32", "Cast", 13, &f, 1, &cal, &cid));
     ValueId y = graph_node(g, id)->out[0];
     graph_erase_node(g, id);
     graph_take_output(g, cid, y);
