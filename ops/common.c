@@ -56,8 +56,10 @@ ValueId op_expand_const(Ctx *ctx, const char *base, const char *what, DType dt, 
     StrBuf nm;
     sb_init(&nm, ctx->perm);
     sb_printf(&nm, "%s_%s", base, what);
-    return graph_add_const(ctx->perm, ctx->g, sb_cstr(&nm), dt, s, data,
-                           shape_count(s) * dtype_size(dt));
+    uint64_t size = shape_count(s) * dtype_size(dt);
+    /* the graph keeps a pointer: a copy that lives as long as it (data may be the caller's) */
+    return graph_add_const(ctx->perm, ctx->g, sb_cstr(&nm), dt, s,
+                           arena_memdup(ctx->perm, data, (size_t)size), size);
 }
 
 LwStatus op_no_attrs(Ctx *ctx, Node *n, const AttrList *al)

@@ -2,6 +2,8 @@
  * auto_pad): a direct loop nest with guarded loads at the borders. */
 #include <string.h>
 
+#include "include/lwcc/ckd.h"
+
 #include "include/lwcc/lwcc.h"
 #include "ir/kir_build.h"
 #include "ops/families.h"
@@ -2355,8 +2357,138 @@ static const OpWindow conv_window_def = {conv_window, conv_with_pads};
 static const OpLinear conv_linear = {1, 2, 0, conv_matrix, conv_same_window, conv_pointwise,
                                      NULL, conv_geometry};
 
+/* ---- a 3-D Conv as a 2-D one (OpDef.expand, pass expand) -----------------------------
+ * Output depth plane od of a Conv over [N, C, D, H, W] sums the 2-D convs of input planes
+ * od*sd + kd*dd - pd by the kernel's planes kd: one 2-D Conv over a batch of N*OD with
+ * C*KD channels, channel c*KD + kd being channel c's plane kd (the weight's bytes, [M][C/G]
+ * [KD][KH][KW], are that conv's [M][C/G*KD][KH][KW] as they are), which the blocked
+ * schedules run (the 3-D form is one element at a time). x is padded in depth (Pad), its
+ * planes gathered ([N, C, OD, KD, H, W]) and moved to [N, OD, C, KD, H, W] (Transpose); y
+ * comes back from [N, OD, M, OH, OW] (Transpose). The gathered input takes KD / sd times
+ * x's memory. For float32, constant weights and bias; at -O2 on targets with vectors, not
+ * for --emit=onnx. */
+static AttrList conv_attr_list(Attr *at, const char *const *names, const int64_t *const *vals,
+                               const uint32_t *counts, uint32_t n)
+{
+    memset(at, 0, sizeof(Attr) * n);
+    for (uint32_t i = 0; i < n; i++) {
+        at[i].name = names[i];
+        at[i].type = counts[i] ? AT_INTS : AT_INT;
+        if (counts[i]) {
+            at[i].ints = vals[i];
+            at[i].n = counts[i];
+        } else {
+            at[i].i = vals[i][0];
+        }
+    }
+    AttrList al = {at, n};
+    return al;
+}
+
+static LwStatus conv_expand(Ctx *ctx, NodeId id, int *done)
+{
+    Graph *g = ctx->g;
+    const Node *n = graph_node(g, id);
+    const ConvAttrs *c = n->attrs;
+    *done = 0;
+    if (!ctx->target->vbytes || ctx->opt->emit == LW_EMIT_ONNX)
+        return LW_OK;
+    const Value *x = op_in(g, n, 0), *w = op_in(g, n, 1), *y = op_out(g, n, 0);
+    const Value *b = op_has_in(n, 2) ? op_in(g, n, 2) : NULL;
+    if (x->shape.rank != 5 || x->dtype != DT_FLOAT32 || w->kind != VK_CONST ||
+        (b && b->kind != VK_CONST))
+        return LW_OK;
+    int64_t N = x->shape.dims[0], C = x->shape.dims[1], H = x->shape.dims[3], W = x->shape.dims[4];
+    int64_t M = w->shape.dims[0], Cg = w->shape.dims[1], KD = c->w.kernel[0];
+    int64_t OD = y->shape.dims[2], OH = y->shape.dims[3], OW = y->shape.dims[4];
+    int64_t sd = c->w.strides[0], dd = c->w.dilations[0], pd0 = c->w.pads[0], pd1 = c->w.pads[3];
+    uint64_t gathered = 0;
+    if (!ckd_mul_u64(&gathered, shape_count(&x->shape) / (uint64_t)x->shape.dims[2],
+                     (uint64_t)(OD * KD)) ||
+        gathered > ((uint64_t)1 << 31))
+        return LW_OK;
+    const char *base = n->loc.name && *n->loc.name ? n->loc.name : "conv";
+    ValueId xv = n->in[0], bv = b ? n->in[2] : 0, yv = n->out[0];
+    Shape ws = w->shape;
+    ws.rank = 4;
+    ws.dims[1] = Cg * KD;
+    ws.dims[2] = c->w.kernel[1];
+    ws.dims[3] = c->w.kernel[2];
+    ValueId wv = op_expand_const(ctx, base, "weight_2d", DT_FLOAT32, &ws, w->data->bytes);
+    AttrList none = {NULL, 0};
+    Attr at[5];
+    NodeId id1;
+    if (pd0 || pd1) {
+        int64_t pads[10] = {0, 0, pd0, 0, 0, 0, 0, pd1, 0, 0}, ten = 10;
+        Shape ps = shape_make(1, &ten);
+        ValueId pin[2] = {xv, op_expand_const(ctx, base, "depth_pads", DT_INT64, &ps, pads)};
+        TRY(op_expand_node(ctx, base, "depth_padded", "Pad", 13, pin, 2, &none, &id1));
+        xv = graph_node(g, id1)->out[0];
+    }
+    int64_t *idx = arena_array(ctx->perm, int64_t, (size_t)(OD * KD)), idd[2] = {OD, KD};
+    for (int64_t o = 0; o < OD; o++)
+        for (int64_t k = 0; k < KD; k++)
+            idx[o * KD + k] = o * sd + k * dd;
+    Shape is = shape_make(2, idd);
+    ValueId gin[2] = {xv, op_expand_const(ctx, base, "depth_taps", DT_INT64, &is, idx)};
+    int64_t two = 2;
+    static const char *const axis_name[1] = {"axis"}, *const perm_name[1] = {"perm"};
+    const int64_t *axis_val[1] = {&two};
+    uint32_t scalar[1] = {0}, six[1] = {6}, five[1] = {5};
+    AttrList al = conv_attr_list(at, axis_name, axis_val, scalar, 1);
+    TRY(op_expand_node(ctx, base, "depth_planes", "Gather", 13, gin, 2, &al, &id1));
+    static const int64_t perm6[6] = {0, 2, 1, 3, 4, 5}, perm5[5] = {0, 2, 1, 3, 4};
+    const int64_t *p6[1] = {perm6}, *p5[1] = {perm5};
+    al = conv_attr_list(at, perm_name, p6, six, 1);
+    ValueId tin = graph_node(g, id1)->out[0];
+    TRY(op_expand_node(ctx, base, "planes_by_depth", "Transpose", 13, &tin, 1, &al, &id1));
+    int64_t xd[4] = {N * OD, C * KD, H, W}, four = 4, yd[5] = {N, OD, M, OH, OW}, fv = 5;
+    Shape s4 = shape_make(1, &four), s5 = shape_make(1, &fv);
+    ValueId rin[2] = {graph_node(g, id1)->out[0],
+                      op_expand_const(ctx, base, "x_2d_shape", DT_INT64, &s4, xd)};
+    TRY(op_expand_node(ctx, base, "x_2d", "Reshape", 13, rin, 2, &none, &id1));
+    static const char *const conv_names[5] = {"kernel_shape", "strides", "dilations", "pads",
+                                              "group"};
+    int64_t pads2[4] = {c->w.pads[1], c->w.pads[2], c->w.pads[4], c->w.pads[5]};
+    const int64_t *cvals[5] = {&c->w.kernel[1], &c->w.strides[1], &c->w.dilations[1], pads2,
+                               &c->group};
+    uint32_t ccounts[5] = {2, 2, 2, 4, 0};
+    al = conv_attr_list(at, conv_names, cvals, ccounts, 5);
+    ValueId cin[3] = {graph_node(g, id1)->out[0], wv, bv};
+    TRY(op_expand_node(ctx, base, "conv_2d", "Conv", 13, cin, bv ? 3 : 2, &al, &id1));
+    ValueId yin[2] = {graph_node(g, id1)->out[0],
+                      op_expand_const(ctx, base, "y_planes_shape", DT_INT64, &s5, yd)};
+    TRY(op_expand_node(ctx, base, "y_planes", "Reshape", 13, yin, 2, &none, &id1));
+    al = conv_attr_list(at, perm_name, p5, five, 1);
+    ValueId ti = graph_node(g, id1)->out[0];
+    TRY(op_expand_node(ctx, base, "y_3d", "Transpose", 13, &ti, 1, &al, &id1));
+    graph_erase_node(g, id);
+    graph_take_output(g, id1, yv);
+    *done = 1;
+    return LW_OK;
+}
+
 const OpDef ops_conv[] = {
-    {"", "Conv", 1, LW_OPSET_MAX, 2, 3, 1, 1, FC_OUT_FUSABLE, OPF_LOADS_PLAIN, conv_import, conv_infer,
-     conv_lower, NULL, NULL, &conv_linear, NULL, NULL, NULL, &conv_window_def},
+    {"",
+     "Conv",
+     1,
+     LW_OPSET_MAX,
+     2,
+     3,
+     1,
+     1,
+     FC_OUT_FUSABLE,
+     OPF_LOADS_PLAIN,
+     conv_import,
+     conv_infer,
+     conv_lower,
+     NULL,
+     NULL,
+     &conv_linear,
+     NULL,
+     NULL,
+     NULL,
+     &conv_window_def,
+     conv_expand},
 };
 const uint32_t ops_conv_count = LW_COUNT(ops_conv);

@@ -229,7 +229,7 @@ LW_NODISCARD LwStatus op_make_node_at(Ctx *ctx, const char *op_name, int64_t ops
                                       const char *name, const ValueId *in, uint16_t nin,
                                       const AttrList *al, const char *outname, NodeId *id);
 /* For OpDef.expand rewrites: a node of op_name at `opset` named "<base>_<what>" (and so
- * its output), and a constant of that name. */
+ * its output), and a constant of that name (a copy of data). */
 LW_NODISCARD LwStatus op_expand_node(Ctx *ctx, const char *base, const char *what,
                                      const char *op_name, int64_t opset, const ValueId *in,
                                      uint16_t nin, const AttrList *al, NodeId *id);

@@ -379,6 +379,44 @@ def conv_masked_wide(c):
     c.output("y2", ref_conv(x, w2, pads=(1, 2, 1, 0)), ref_conv(abs(x), abs(w2), pads=(1, 2, 1, 0)))
 
 
+def ref_conv3d(x, w, b, strides, pads, dilations, group):
+    """Conv over [N, C, D, H, W]: each output plane the sum of its kernel's taps."""
+    n, cin, d, h, wd = x.shape
+    m, cg, kd, kh, kw = w.shape
+    xp = np.zeros((n, cin, d + pads[0] + pads[3], h + pads[1] + pads[4], wd + pads[2] + pads[5]))
+    xp[:, :, pads[0]:pads[0] + d, pads[1]:pads[1] + h, pads[2]:pads[2] + wd] = x
+    od = [(xp.shape[2 + i] - dilations[i] * ((kd, kh, kw)[i] - 1) - 1) // strides[i] + 1
+          for i in range(3)]
+    y = np.zeros((n, m, od[0], od[1], od[2]))
+    mg = m // group
+    for a in range(kd):
+        for bb in range(kh):
+            for cc in range(kw):
+                sl = xp[:, :, a * dilations[0]:a * dilations[0] + strides[0] * od[0]:strides[0],
+                        bb * dilations[1]:bb * dilations[1] + strides[1] * od[1]:strides[1],
+                        cc * dilations[2]:cc * dilations[2] + strides[2] * od[2]:strides[2]]
+                for g in range(group):
+                    y[:, g * mg:(g + 1) * mg] += np.einsum(
+                        "ncdhw,mc->nmdhw", sl[:, g * cg:(g + 1) * cg], w[g * mg:(g + 1) * mg, :, a, bb, cc])
+    return y + b.reshape(1, -1, 1, 1, 1)
+
+
+@case
+def conv_3d(c):
+    """A 3-D Conv at -O2 as a 2-D one over the depth planes (Pad, Gather, Transpose, Conv,
+    Transpose): batch 2, group 2, kernel 3x2x3, strides (2, 1, 1), dilations (1, 2, 1),
+    pads (1, 1, 0, 2, 1, 1), bias, then Relu."""
+    x = c.input("x", (2, 4, 6, 5, 7))
+    w = c.weight("w", (6, 2, 3, 2, 3), -0.5, 0.5)
+    b = c.weight("b", (6,), -0.5, 0.5)
+    st, pads, dil = (2, 1, 1), (1, 1, 0, 2, 1, 1), (1, 2, 1)
+    c.node("Conv", ["x", "w", "b"], ["t"], strides=list(st), pads=list(pads), dilations=list(dil),
+           group=2)
+    c.node("Relu", ["t"], ["y"])
+    relu_output(c, "y", ref_conv3d(x, w, b, st, pads, dil, 2),
+                ref_conv3d(abs(x), abs(w), abs(b), st, pads, dil, 2))
+
+
 @case
 def conv_masked_dw(c):
     """The same with a depthwise 3x3 kernel dilated 2 (pads 2)."""
