@@ -1413,10 +1413,31 @@ static void conv_blk_edges_out(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uin
  * the MR channels); a last tile overlaps the one before it rather than leaving
  * a tail (its sums are stored, not added). The other positions are
  * conv_blk_edges', and the epilogue runs over y in place at the end. */
+/* One tile; with `inner`, for every channel block (the blocks inside the positions: x's
+ * part under the tile is read from the cache by all of them, not from memory by each). */
+static void masked_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uint16_t vg, uint16_t vm,
+                        KIndex p, KIndex mp, int inner)
+{
+    if (inner) {
+        vg = kb_for(kb, cb->G);
+        vm = kb_for(kb, cb->nmb);
+    }
+    conv_blk_direct_tile(kb, cb, vn, vg, vm, p, cb->NRV, (uint8_t)cb->VL, mp);
+    if (inner)
+        kb_endfor_n(kb, 2);
+}
+
 static void conv_blk_masked(KBuilder *kb, const ConvBlk *cbo, uint16_t vn)
 {
     int64_t L = cbo->phi - cbo->plo, nfull = L / cbo->T;
-    uint16_t vg = kb_for(kb, cbo->G), vm = kb_for(kb, cbo->nmb);
+    /* float32 sums stored in y: the tiles outside the channel blocks, which the edges and
+     * the epilogue then open */
+    int inner = !cbo->mplane && !cbo->lanes_out && !cbo->iplane;
+    uint16_t vg = 0, vm = 0;
+    if (!inner) {
+        vg = kb_for(kb, cbo->G);
+        vm = kb_for(kb, cbo->nmb);
+    }
     /* mplane: the sums to the tile scratch, laid out as a y of the block alone */
     ConvBlk view = *cbo;
     const ConvBlk *cb = cbo;
@@ -1436,13 +1457,12 @@ static void conv_blk_masked(KBuilder *kb, const ConvBlk *cbo, uint16_t vn)
         KIndex p0 = r0, m0 = kidx_const(0);
         kidx_add(&p0, vt, cb->T);
         kidx_add(&m0, vt, cb->T);
-        conv_blk_direct_tile(kb, cb, vn, vg, vm, p0, cb->NRV, (uint8_t)cb->VL, m0);
+        masked_tile(kb, cb, vn, vg, vm, p0, m0, inner);
         kb_endfor(kb);
         if (cb->W % cb->T) {
             KIndex pe = r0;
             pe.base += cb->W - cb->T;
-            conv_blk_direct_tile(kb, cb, vn, vg, vm, pe, cb->NRV, (uint8_t)cb->VL,
-                                 kidx_const(cb->W - cb->T));
+            masked_tile(kb, cb, vn, vg, vm, pe, kidx_const(cb->W - cb->T), inner);
         }
         kb_endfor(kb);
         nfull = L = 0;
@@ -1451,12 +1471,16 @@ static void conv_blk_masked(KBuilder *kb, const ConvBlk *cbo, uint16_t vn)
         uint16_t vt = kb_for(kb, nfull);
         KIndex p0 = kidx_const(cb->plo);
         kidx_add(&p0, vt, cb->T);
-        conv_blk_direct_tile(kb, cb, vn, vg, vm, p0, cb->NRV, (uint8_t)cb->VL, p0);
+        masked_tile(kb, cb, vn, vg, vm, p0, p0, inner);
         kb_endfor(kb);
     }
     if (L % cb->T)
-        conv_blk_direct_tile(kb, cb, vn, vg, vm, kidx_const(cb->phi - cb->T), cb->NRV,
-                             (uint8_t)cb->VL, kidx_const(cb->phi - cb->T));
+        masked_tile(kb, cb, vn, vg, vm, kidx_const(cb->phi - cb->T), kidx_const(cb->phi - cb->T),
+                    inner);
+    if (inner) {
+        vg = kb_for(kb, cb->G);
+        vm = kb_for(kb, cb->nmb);
+    }
     if (cb->lanes_out) {
         conv_blk_edges_out(kb, cb, vn, vg, vm);
         kb_endfor_n(kb, 2);
