@@ -417,6 +417,33 @@ def conv_3d(c):
                 ref_conv3d(abs(x), abs(w), abs(b), st, pads, dil, 2))
 
 
+def ref_avgpool_blocks(y, k):
+    n, c, h, w = y.shape
+    return y.reshape(n, c, h // k, k, w // k, k).mean(axis=(3, 5))
+
+
+@case
+def conv_large_maps(c):
+    """Convs over a 96x96 map of 16 channels (590 KB, more than half an L2: the channel
+    blocks inside the positions), made by a ConvTranspose 8x8 stride 8 from a small input
+    and pooled 8x8 for small outputs: a pointwise conv to 8 channels with bias; a 3x3
+    pads 1 to 16 channels (with --arena=tight the masked schedule along rows). Positive
+    data: no cancellation."""
+    x = c.input("x", (1, 4, 12, 12), 0.0, 1.0)
+    wt = c.weight("wt", (4, 16, 8, 8), 0.1, 0.5)
+    w1 = c.weight("w1", (8, 16, 1, 1), 0.1, 0.5)
+    b1 = c.weight("b1", (8,), 0.1, 0.5)
+    w2 = c.weight("w2", (16, 16, 3, 3), 0.1, 0.5)
+    c.node("ConvTranspose", ["x", "wt"], ["u"], strides=[8, 8])
+    c.node("Conv", ["u", "w1", "b1"], ["p"])
+    c.node("AveragePool", ["p"], ["y1"], kernel_shape=[8, 8], strides=[8, 8])
+    c.node("Conv", ["u", "w2"], ["q"], pads=[1, 1, 1, 1])
+    c.node("AveragePool", ["q"], ["y2"], kernel_shape=[8, 8], strides=[8, 8])
+    u = ref_convtranspose(x, wt, None, (8, 8), (0, 0, 0, 0))
+    c.output("y1", ref_avgpool_blocks(ref_conv(u, w1, b1), 8))
+    c.output("y2", ref_avgpool_blocks(ref_conv(u, w2, pads=(1, 1, 1, 1)), 8))
+
+
 @case
 def conv_masked_dw(c):
     """The same with a depthwise 3x3 kernel dilated 2 (pads 2)."""
