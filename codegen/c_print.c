@@ -1473,9 +1473,10 @@ static void print_kernel(Printer *pr, const Kernel *k, uint8_t *u)
 {
     StrBuf *sb = pr->sb;
     kernel_comment(pr, k);
-    sb_printf(sb, "static void %s(const void *const *lw_in, void *const *lw_out, "
-                  "unsigned char *lw_a%s)\n{\n", k->cname,
-              pr->steps ? ", const int32_t *lw_p,\n    const float *lw_f" : "");
+    sb_printf(sb,
+              "static LW_KERNEL void %s(const void *const *lw_in, void *const *lw_out, "
+              "unsigned char *lw_a%s)\n{\n",
+              k->cname, pr->steps ? ", const int32_t *lw_p,\n    const float *lw_f" : "");
     if (pr->steps)
         sb_puts(sb, "    (void)lw_p;\n    (void)lw_f;\n");
     kernel_text(pr, k, u, sb);
@@ -1584,9 +1585,11 @@ static void share_kernels(Printer *pr, KText *t, uint32_t nk, StrBuf *sb)
             t[members[m]].slot = slot;
             sb_printf(sb, " %s", p->kernels.data[members[m]].cname);
         }
-        sb_printf(sb, " */\nstatic LW_NOINLINE void lw_shared%d(const void *const *lw_in, "
-                      "void *const *lw_out, unsigned char *lw_a,\n    const int32_t *lw_p, "
-                      "const float *lw_f)\n{\n", ngroups);
+        sb_printf(sb,
+                  " */\nstatic LW_NOINLINE LW_KERNEL void lw_shared%d(const void *const *lw_in, "
+                  "void *const *lw_out, unsigned char *lw_a,\n    const int32_t *lw_p, "
+                  "const float *lw_f)\n{\n",
+                  ngroups);
         if (!nint)
             sb_puts(sb, "    (void)lw_p;\n");
         if (!nflt)
@@ -1934,6 +1937,11 @@ LwStatus c_print(Ctx *ctx, const char *prefix, StrBuf *c, StrBuf *h, CBlob *blob
     sb_printf(c, ", %s --target=%s (%s). Do not edit. */\n", opt_name(ctx->opt->opt), tgt,
               ctx->target->name);
     sb_printf(c, "#include \"%s.h\"\n\n", prefix);
+    /* GCC 12 at -O2 deleted a call to a kernel whose stores the next kernel copies (its
+     * interprocedural mod/ref and pure-const analyses together; a U-Net's Col2Im on
+     * armv8, found by comparing with onnxruntime); kernels are opaque to them */
+    sb_puts(c, "#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8\n"
+               "#define LW_KERNEL __attribute__((noipa))\n#else\n#define LW_KERNEL\n#endif\n\n");
     if (pr.weights_used)
         print_blob(&pr, blob);
     int os = ctx->opt->opt == LW_OS;
