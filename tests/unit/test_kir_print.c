@@ -461,7 +461,7 @@ static void test_print_dyn_loop_clamps_trip_count(void **state)
     assert_null(strstr(c, "lw_shared"));
     /* -Os: one shared function, the bound + 1 a hole (lw_p) */
     c = print_and_run_dyn(f, LW_OS, 0, "os");
-    assert_non_null(strstr(c, "static LW_NOINLINE void lw_shared0("));
+    assert_non_null(strstr(c, "static LW_NOINLINE LW_KERNEL void lw_shared0("));
     assert_non_null(strstr(c, "]); i1 < n1; i1++) {"));
 #if LWCC_HAVE_LLVM
     (void)print_and_run_dyn(f, LW_O2, 1, "llvm");
