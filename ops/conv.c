@@ -1231,9 +1231,6 @@ static void conv_blk_direct_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vn, u
         epi_in_place(kb, cb, y0, cb->MR, nv * lanes);
 }
 
-/* One tile of nv vectors of lanes at p (masks from mp); with `inner`, for every channel
- * block (the blocks inside the positions: x's part under the tile is read from the cache
- * by all of them, not from memory by each). */
 /* Channel blocks inside the positions pays where x is what streams: at least as many input
  * channels as output ones (resnet50's 1x1 convs from 256 channels to 64: 52 -> 85
  * GFLOP/s), over an x larger than half a core's L2 (mlperf_dscnn's 32 KB ones: 1% slower
@@ -1244,6 +1241,9 @@ static int blocks_inside(const ConvBlk *cb)
     return cb->Cg >= cb->Mg && (double)(cb->Cg * cb->H * cb->W) * 4.0 > WEIGHTS_L2 / 2;
 }
 
+/* One tile of nv vectors of lanes at p (masks from mp); with `inner`, for every channel
+ * block (the blocks inside the positions: x's part under the tile is read from the cache
+ * by all of them, not from memory by each). */
 static void blk_tile_at(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uint16_t vg, uint16_t vm,
                         KIndex p, KIndex mp, int64_t nv, uint8_t lanes, int inner)
 {
