@@ -2,8 +2,10 @@
 #include <string.h>
 
 #include "include/lwcc/ckd.h"
+#include "include/lwcc/lwcc.h"
 #include "ir/kir_build.h"
 #include "ops/op.h"
+#include "target/target.h"
 
 LwStatus op_make_node(Ctx *ctx, const char *op_name, const char *name, const ValueId *in,
                       uint16_t nin, const AttrList *al, const char *outname, NodeId *id)
@@ -60,6 +62,31 @@ ValueId op_expand_const(Ctx *ctx, const char *base, const char *what, DType dt, 
     /* the graph keeps a pointer: a copy that lives as long as it (data may be the caller's) */
     return graph_add_const(ctx->perm, ctx->g, sb_cstr(&nm), dt, s,
                            arena_memdup(ctx->perm, data, (size_t)size), size);
+}
+
+AttrList op_attr_list(Attr *at, const char *const *names, const int64_t *const *vals,
+                      const uint32_t *counts, uint32_t n)
+{
+    memset(at, 0, sizeof(Attr) * n);
+    for (uint32_t i = 0; i < n; i++) {
+        at[i].name = names[i];
+        at[i].type = counts[i] ? AT_INTS : AT_INT;
+        if (counts[i]) {
+            at[i].ints = vals[i];
+            at[i].n = counts[i];
+        } else {
+            at[i].i = vals[i][0];
+        }
+    }
+    AttrList al = {at, n};
+    return al;
+}
+
+int op_expand_linear_ok(const Ctx *ctx, const Node *n)
+{
+    const Value *x = op_in(ctx->g, n, 0), *w = op_in(ctx->g, n, 1);
+    return ctx->target->vbytes && ctx->opt->emit != LW_EMIT_ONNX && x->dtype == DT_FLOAT32 &&
+           w->kind == VK_CONST && (!op_has_in(n, 2) || op_in(ctx->g, n, 2)->kind == VK_CONST);
 }
 
 LwStatus op_no_attrs(Ctx *ctx, Node *n, const AttrList *al)

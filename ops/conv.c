@@ -2408,36 +2408,16 @@ static const OpLinear conv_linear = {1, 2, 0, conv_matrix, conv_same_window, con
  * comes back from [N, OD, M, OH, OW] (Transpose). The gathered input takes KD / sd times
  * x's memory. For float32, constant weights and bias; at -O2 on targets with vectors, not
  * for --emit=onnx. */
-static AttrList conv_attr_list(Attr *at, const char *const *names, const int64_t *const *vals,
-                               const uint32_t *counts, uint32_t n)
-{
-    memset(at, 0, sizeof(Attr) * n);
-    for (uint32_t i = 0; i < n; i++) {
-        at[i].name = names[i];
-        at[i].type = counts[i] ? AT_INTS : AT_INT;
-        if (counts[i]) {
-            at[i].ints = vals[i];
-            at[i].n = counts[i];
-        } else {
-            at[i].i = vals[i][0];
-        }
-    }
-    AttrList al = {at, n};
-    return al;
-}
-
 static LwStatus conv_expand(Ctx *ctx, NodeId id, int *done)
 {
     Graph *g = ctx->g;
     const Node *n = graph_node(g, id);
     const ConvAttrs *c = n->attrs;
     *done = 0;
-    if (!ctx->target->vbytes || ctx->opt->emit == LW_EMIT_ONNX)
+    if (!op_expand_linear_ok(ctx, n))
         return LW_OK;
     const Value *x = op_in(g, n, 0), *w = op_in(g, n, 1), *y = op_out(g, n, 0);
-    const Value *b = op_has_in(n, 2) ? op_in(g, n, 2) : NULL;
-    if (x->shape.rank != 5 || x->dtype != DT_FLOAT32 || w->kind != VK_CONST ||
-        (b && b->kind != VK_CONST))
+    if (x->shape.rank != 5)
         return LW_OK;
     int64_t N = x->shape.dims[0], C = x->shape.dims[1], H = x->shape.dims[3], W = x->shape.dims[4];
     int64_t M = w->shape.dims[0], Cg = w->shape.dims[1], KD = c->w.kernel[0];
@@ -2449,7 +2429,7 @@ static LwStatus conv_expand(Ctx *ctx, NodeId id, int *done)
         gathered > ((uint64_t)1 << 31))
         return LW_OK;
     const char *base = n->loc.name && *n->loc.name ? n->loc.name : "conv";
-    ValueId xv = n->in[0], bv = b ? n->in[2] : 0, yv = n->out[0];
+    ValueId xv = n->in[0], bv = op_has_in(n, 2) ? n->in[2] : 0, yv = n->out[0];
     Shape ws = w->shape;
     ws.rank = 4;
     ws.dims[1] = Cg * KD;
@@ -2476,11 +2456,11 @@ static LwStatus conv_expand(Ctx *ctx, NodeId id, int *done)
     static const char *const axis_name[1] = {"axis"}, *const perm_name[1] = {"perm"};
     const int64_t *axis_val[1] = {&two};
     uint32_t scalar[1] = {0}, six[1] = {6}, five[1] = {5};
-    AttrList al = conv_attr_list(at, axis_name, axis_val, scalar, 1);
+    AttrList al = op_attr_list(at, axis_name, axis_val, scalar, 1);
     TRY(op_expand_node(ctx, base, "depth_planes", "Gather", 13, gin, 2, &al, &id1));
     static const int64_t perm6[6] = {0, 2, 1, 3, 4, 5}, perm5[5] = {0, 2, 1, 3, 4};
     const int64_t *p6[1] = {perm6}, *p5[1] = {perm5};
-    al = conv_attr_list(at, perm_name, p6, six, 1);
+    al = op_attr_list(at, perm_name, p6, six, 1);
     ValueId tin = graph_node(g, id1)->out[0];
     TRY(op_expand_node(ctx, base, "planes_by_depth", "Transpose", 13, &tin, 1, &al, &id1));
     int64_t xd[4] = {N * OD, C * KD, H, W}, four = 4, yd[5] = {N, OD, M, OH, OW}, fv = 5;
@@ -2494,13 +2474,13 @@ static LwStatus conv_expand(Ctx *ctx, NodeId id, int *done)
     const int64_t *cvals[5] = {&c->w.kernel[1], &c->w.strides[1], &c->w.dilations[1], pads2,
                                &c->group};
     uint32_t ccounts[5] = {2, 2, 2, 4, 0};
-    al = conv_attr_list(at, conv_names, cvals, ccounts, 5);
+    al = op_attr_list(at, conv_names, cvals, ccounts, 5);
     ValueId cin[3] = {graph_node(g, id1)->out[0], wv, bv};
     TRY(op_expand_node(ctx, base, "conv_2d", "Conv", 13, cin, bv ? 3 : 2, &al, &id1));
     ValueId yin[2] = {graph_node(g, id1)->out[0],
                       op_expand_const(ctx, base, "y_planes_shape", DT_INT64, &s5, yd)};
     TRY(op_expand_node(ctx, base, "y_planes", "Reshape", 13, yin, 2, &none, &id1));
-    al = conv_attr_list(at, perm_name, p5, five, 1);
+    al = op_attr_list(at, perm_name, p5, five, 1);
     ValueId ti = graph_node(g, id1)->out[0];
     TRY(op_expand_node(ctx, base, "y_3d", "Transpose", 13, &ti, 1, &al, &id1));
     graph_erase_node(g, id);

@@ -252,13 +252,10 @@ static LwStatus convt_expand(Ctx *ctx, NodeId id, int *done)
     const Node *n = graph_node(g, id);
     const ConvTAttrs *c = n->attrs;
     *done = 0;
-    if (!ctx->target->vbytes || ctx->opt->emit == LW_EMIT_ONNX)
+    if (!op_expand_linear_ok(ctx, n) || c->group != 1)
         return LW_OK;
     const Value *x = op_in(g, n, 0), *w = op_in(g, n, 1), *y = op_out(g, n, 0);
     const Value *b = op_has_in(n, 2) ? op_in(g, n, 2) : NULL;
-    if (x->dtype != DT_FLOAT32 || w->kind != VK_CONST || c->group != 1 ||
-        (b && b->kind != VK_CONST))
-        return LW_OK;
     int sp = x->shape.rank - 2;
     int64_t N = x->shape.dims[0], C = x->shape.dims[1], M = w->shape.dims[1];
     int64_t kprod = 1, L = 1, img[LW_MAX_SPATIAL], pads[2 * LW_MAX_SPATIAL];
@@ -297,16 +294,10 @@ static LwStatus convt_expand(Ctx *ctx, NodeId id, int *done)
     }
     AttrList none = {NULL, 0};
     Attr at[3];
-    memset(at, 0, sizeof at);
-    const char *names[3] = {"dilations", "pads", "strides"};
+    static const char *const names[3] = {"dilations", "pads", "strides"};
     const int64_t *vals[3] = {c->w.dilations, pads, c->w.strides};
-    for (int i = 0; i < 3; i++) {
-        at[i].name = names[i];
-        at[i].type = AT_INTS;
-        at[i].ints = vals[i];
-        at[i].n = (uint32_t)(i == 1 ? 2 * sp : sp);
-    }
-    AttrList c2i = {at, 3};
+    uint32_t counts[3] = {(uint32_t)sp, (uint32_t)(2 * sp), (uint32_t)sp};
+    AttrList c2i = op_attr_list(at, names, vals, counts, 3);
     NodeId rid, mid, cid, aid;
     ValueId rin[2] = {xv, xsv};
     TRY(op_expand_node(ctx, base, "columns_in", "Reshape", 13, rin, 2, &none, &rid));

@@ -235,6 +235,14 @@ LW_NODISCARD LwStatus op_expand_node(Ctx *ctx, const char *base, const char *wha
                                      uint16_t nin, const AttrList *al, NodeId *id);
 ValueId op_expand_const(Ctx *ctx, const char *base, const char *what, DType dt, const Shape *s,
                         const void *data);
+/* Whether an OpDef.expand rewrite of linear op n (input 0 x, 1 weights, 2 an optional
+ * bias) into other standard ops may apply: a target with vectors, not --emit=onnx (the
+ * graph written is the model's ops), float32 x, constant weights and bias. */
+int op_expand_linear_ok(const Ctx *ctx, const Node *n);
+/* An attribute list in at[0..n): names[i] with the ints vals[i][0..counts[i]), or the
+ * one int vals[i][0] when counts[i] is 0 (arrays the caller's, copied by op_make_node). */
+AttrList op_attr_list(Attr *at, const char *const *names, const int64_t *const *vals,
+                      const uint32_t *counts, uint32_t n);
 LW_NODISCARD LwStatus op_no_attrs(Ctx *ctx, Node *n, const AttrList *al);
 /* Output 0 gets input `i`'s dtype and shape. */
 LW_NODISCARD LwStatus op_infer_same(Ctx *ctx, Graph *g, Node *n);
