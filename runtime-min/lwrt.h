@@ -26,7 +26,7 @@ LWRT_FN float lwrt_expf(float x);           /* branch-free */
 LWRT_FN float lwrt_logf(float x);           /* branch-free */
 LWRT_FN float lwrt_sqrtf_soft(float x);     /* correctly rounded, integer arithmetic only */
 LWRT_FN float lwrt_sqrtf(float x);          /* correctly rounded: hardware or lwrt_sqrtf_soft */
-LWRT_FN float lwrt_exp_negf(float a, float *lo); /* exp(a) = result + *lo, a <= 0, branch-free */
+LWRT_FN float lwrt_exp_negf(float a);       /* exp(a), a <= 0, branch-free */
 LWRT_FN float lwrt_sigmoidf(float x);       /* 1 / (1 + exp(-x)), branch-free */
 LWRT_FN float lwrt_tanhf(float x);          /* branch-free */
 LWRT_FN float lwrt_pick3f(uint32_t m1, uint32_t m2, float c0, float c1, float c2); /* by masks */
