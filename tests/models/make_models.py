@@ -2285,6 +2285,14 @@ def lstm_gates_vec(c):
 
 
 @case
+def lstm_gates_wide(c):
+    """LSTM-14 in float32 with 42 hidden units: 168 gates, in more than one block of
+    vector registers on targets with 16 registers of 8 lanes (16 + 5) or 32 of 4 (32 +
+    10), a tail of 8 past the whole 16-lane vectors."""
+    lstm_case(c, 3, 1, 6, 42)
+
+
+@case
 def gru_gates_vec(c):
     """GRU-14 in float32 with 20 hidden units: 60 gates, whole vectors then a tail
     of 12 on 16-lane targets."""
