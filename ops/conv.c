@@ -2124,9 +2124,10 @@ static LwStatus conv_lower_blocked(KBuilder *kb, const Node *n, ConvBlk cb)
  * [block][tap][VL]), stored as [position][VL] and copied back transposed into y; the
  * epilogue then runs over the block's VL planes, contiguous in y, as one run. Applies
  * to float32 at -O2 on a vector target with VL (8 or 16 lanes, or 4) dividing the
- * channels, stride 1 and rows of at most VL positions (measured: the transposing copies
- * cost more than the lanes save on 28x28 maps and strided convs), and its scratch within
- * the budget.
+ * channels, output rows of at most VL positions at any stride (measured: the transposing
+ * copies cost as much as the lanes save on 28x28 maps; a strided conv down to 7x7 went
+ * from about 78 to 29 us in mobilenet_v2, 131 to 70 us in efficientnet_b0, once the
+ * copies ran the channels innermost), and its scratch within the budget.
  * Returns 0 (nothing emitted) when it does not apply. */
 static int conv_lower_dwchan(Ctx *ctx, KBuilder *kb, const Node *n)
 {
@@ -2153,7 +2154,7 @@ static int conv_lower_dwchan(Ctx *ctx, KBuilder *kb, const Node *n)
     int64_t VL = t->vbytes / 4 > 16 ? 16 : t->vbytes / 4;
     while (VL > 4 && G % VL)
         VL /= 2;
-    if (G % VL || OW > VL || sh != 1 || sw != 1 || ntap > 64)
+    if (G % VL || OW > VL || ntap > 64)
         return 0;
     /* the padded plane the taps read (rows and columns past the input's end that a
      * window reaches: zero as the pads) */
@@ -2194,8 +2195,11 @@ static int conv_lower_dwchan(Ctx *ctx, KBuilder *kb, const Node *n)
     tile_locals(kb, DT_FLOAT32, L, acc, NR, &wv, 1);
     int64_t xs0 = C * H * W, ys0 = G * P;
     uint16_t vn = kb_for(kb, x->shape.dims[0]), vb = kb_for(kb, G / VL);
+    /* the transposing copies run the VL channels innermost, storing (or loading) a
+     * position's VL contiguous values: a 16 x 196 block copied in 0.27 us so, 0.85 us
+     * with the positions innermost (stores 16 apart), and back in 0.28 against 1.38 */
     { /* x's VL planes, transposed into the padded scratch */
-        uint16_t vl = kb_for(kb, VL), vh = kb_for(kb, H), vw = kb_for(kb, W);
+        uint16_t vh = kb_for(kb, H), vw = kb_for(kb, W), vl = kb_for(kb, VL);
         KIndex src = kidx_const(0), dst = kidx_const((pt * Wp + pl) * VL);
         kidx_add(&src, vn, xs0);
         kidx_add(&src, vb, VL * H * W);
@@ -2242,7 +2246,7 @@ static int conv_lower_dwchan(Ctx *ctx, KBuilder *kb, const Node *n)
     }
     kb_endfor(kb); /* oh */
     {              /* back to y, transposed; then the epilogue over the block's planes */
-        uint16_t vl = kb_for(kb, VL), vp = kb_for(kb, P);
+        uint16_t vp = kb_for(kb, P), vl = kb_for(kb, VL);
         KIndex src = kidx_const(0), dst = kidx_const(0);
         kidx_add(&src, vp, VL);
         kidx_add(&src, vl, 1);

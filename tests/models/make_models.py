@@ -561,6 +561,37 @@ def conv_dw_chan(c):
 
 
 @case
+def conv_dw_chan_strided(c):
+    """Strided depthwise convs over small maps in vectors of channels: 32 channels of
+    14x13 in a batch of 2, 3x3 stride 2 pads 1 with bias and Relu (7x7 out); 16
+    channels of 11x9, 5x5 stride 2 pads (2, 1, 1, 2) (rows and columns past the input
+    that no window reads), no bias; 8 channels of 9x9, 3x3 strides (2, 3) dilations 2.
+    A Relu and Transpose of 64 KB beside them raise the most bytes live, so that the
+    first conv's scratch fits its budget (its x and y are the graph's)."""
+    x4 = c.input("x4", (1, 64, 16, 16), -1.0, 1.0)
+    c.node("Relu", ["x4"], ["r4"])
+    c.node("Transpose", ["r4"], ["t4"], perm=[0, 2, 3, 1])
+    c.output("t4", np.maximum(x4, 0.0).transpose(0, 2, 3, 1))
+    x = c.input("x", (2, 32, 14, 13), 0.0, 1.0)
+    w = c.weight("w", (32, 1, 3, 3), 0.0, 0.5)
+    b = c.weight("b", (32,), -0.2, 0.2)
+    c.node("Conv", ["x", "w", "b"], ["h"], group=32, pads=[1, 1, 1, 1], strides=[2, 2])
+    c.node("Relu", ["h"], ["y"])
+    d = dict(pads=(1, 1, 1, 1), strides=(2, 2), group=32)
+    c.output("y", np.maximum(ref_conv(x, w, b, **d), 0.0), ref_conv(abs(x), abs(w), abs(b), **d))
+    x2 = c.input("x2", (1, 16, 11, 9), 0.0, 1.0)
+    w2 = c.weight("w2", (16, 1, 5, 5), 0.0, 0.5)
+    c.node("Conv", ["x2", "w2"], ["z"], group=16, pads=[2, 1, 1, 2], strides=[2, 2])
+    d = dict(pads=(2, 1, 1, 2), strides=(2, 2), group=16)
+    c.output("z", ref_conv(x2, w2, **d), ref_conv(abs(x2), abs(w2), **d))
+    x3 = c.input("x3", (1, 8, 9, 9), 0.0, 1.0)
+    w3 = c.weight("w3", (8, 1, 3, 3), 0.0, 0.5)
+    c.node("Conv", ["x3", "w3"], ["v"], group=8, strides=[2, 3], dilations=[2, 2])
+    d = dict(strides=(2, 3), dilations=(2, 2), group=8)
+    c.output("v", ref_conv(x3, w3, **d), ref_conv(abs(x3), abs(w3), **d))
+
+
+@case
 def conv_chan(c):
     """Rows of 7 and 4 positions, 32 and 16 output channels: the tiles of channel
     vectors against a row's positions (stride 1 with bias, stride 2, pointwise)."""
