@@ -299,9 +299,9 @@ LWRT_FN float lwrt_sigmoidf(float x)
 /* |x| < 0.625: x + x^3 P(x^2), P a minimax fit (relative error 3e-9); for |x| < 2^-12 that
  * rounds to x, as x^3/3 is below half an ulp. Above, 1 - 2u/(1 + u) with u = exp(-2|x|) <= 0.29,
  * which rounds to 1 from |x| >= 9.02 (also for +-inf, u = 0); u's rounding is damped by the
- * 2/(1 + u) <= 2 and the 1 it is taken from. Without branches: both are
- * computed and one is picked in the bits (a NaN picks the polynomial, which keeps it), then
- * x's sign is put back, so a loop of tanh vectorizes. */
+ * 2/(1 + u) <= 2 and the 1 it is taken from. Without branches: both are computed and one is
+ * picked in the bits (a NaN picks the polynomial, which keeps it), then x's sign is put back,
+ * so a loop of tanh vectorizes. */
 LWRT_FN float lwrt_tanhf(float x)
 {
     uint32_t u = lwrt_bits_f32(x), au = u & 0x7fffffffu, m;
