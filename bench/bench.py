@@ -46,8 +46,8 @@ def ensure_ort(prefix):
 
 
 def macs(model_path):
-    """Multiply-accumulates of Conv/ConvTranspose/Gemm/MatMul from ONNX shape
-    inference; None when shapes are unknown."""
+    """Multiply-accumulates of Conv/ConvTranspose/Gemm/MatMul/RNN/GRU/LSTM from ONNX
+    shape inference; None when shapes are unknown."""
     try:
         m = shape_inference.infer_shapes(onnx.load(str(model_path)))
     except Exception:
@@ -70,6 +70,12 @@ def macs(model_path):
                 a, y = shapes[n.input[0]], shapes[n.output[0]]
                 k = a[-1] if not any(x.name == "transA" and x.i for x in n.attribute) else a[0]
                 total += math.prod(y) * k
+            elif n.op_type in ("RNN", "GRU", "LSTM"):
+                # per step and batch row, each direction's gates from x (W: [D, G*H, I])
+                # and from the hidden state (R: [D, G*H, H])
+                x, w, r = shapes[n.input[0]], shapes[n.input[1]], shapes[n.input[2]]
+                steps = x[1] * x[0]  # T * B in either layout
+                total += steps * (math.prod(w) + math.prod(r))
         except (KeyError, IndexError):
             return None
     return total or None
