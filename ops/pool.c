@@ -69,10 +69,11 @@ static LwStatus global_lower_kind(KBuilder *kb, const Node *n, int is_max);
 /* On a target with vectors: y = the pool's identity (the lowest value, or 0), then each
  * window cell in turn over the rectangle of outputs whose cell lies inside x, y[o] = max
  * (or +) of y[o] and x there: no guards, rows contiguous in x and y, which the C compiler
- * vectorizes; then the divisors and the epilogue over y in place. The per-position window with its
- * guards (below) runs one element at a time. For stride 1 (the spatial pyramid pools of YOLO-style
- * detectors: 5x5 windows 6x faster), a compute type that is the storage type (not the half types),
- * at most 64 cells a window, and not with the Indices output. 1 when it lowered n. */
+ * vectorizes; then the divisors and the epilogue over y in place. The per-position window
+ * with its guards (below) runs one element at a time. For stride 1 (the spatial pyramid
+ * pools of YOLO-style detectors: 5x5 windows 6x faster), a compute type that is the
+ * storage type (not the half types), at most 64 cells a window, and not with the Indices
+ * output. 1 when it lowered n. */
 #define POOL_TAPS_MAX 64
 
 static int pool_lower_taps(Ctx *ctx, KBuilder *kb, const Node *n, int has_div, uint32_t divb,
