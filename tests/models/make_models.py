@@ -613,6 +613,39 @@ def conv_chan(c):
 
 
 @case
+def conv_chan_peel(c):
+    """Channel vectors over x where it is, padded (ConvBlk.xpeel): the rows whose every
+    tap is inside x as a loop, the edge rows one by one. 16 -> 32 channels of 8x8 in a
+    batch of 2, 3x3 pads 1, bias and Relu; 4 -> 16 of 9x7, 5x5 stride 2 pads (2, 1, 1, 2);
+    4 -> 16 of 6x6, 3x3 dilations 2 pads 2 (two edge rows each side); 4 -> 16 of 3x3,
+    5x5 pads 2 (every row an edge, taps past both sides); a 1-D conv of 8 -> 16 over 7,
+    k 3 pads (1, 2); and 2 -> 16 of 6x6, 7x7 pads 3 (six edge rows: the band instead)."""
+    x = c.input("x", (2, 16, 8, 8), 0.0, 1.0)  # one sign: no sums near 0
+    w = c.weight("w", (32, 16, 3, 3), 0.0, 0.5)
+    b = c.weight("b", (32,), -0.5, 0.5)
+    c.node("Conv", ["x", "w", "b"], ["h"], pads=[1, 1, 1, 1])
+    c.node("Relu", ["h"], ["y"])
+    d = dict(pads=(1, 1, 1, 1))
+    c.output("y", np.maximum(ref_conv(x, w, b, **d), 0.0), ref_conv(abs(x), abs(w), abs(b), **d))
+    cases = [("a", (1, 4, 9, 7), (16, 4, 5, 5), dict(pads=(2, 1, 1, 2), strides=(2, 2))),
+             ("d", (1, 4, 6, 6), (16, 4, 3, 3), dict(pads=(2, 2, 2, 2), dilations=(2, 2))),
+             ("e", (1, 4, 3, 3), (16, 4, 5, 5), dict(pads=(2, 2, 2, 2))),
+             ("k", (1, 2, 6, 6), (16, 2, 7, 7), dict(pads=(3, 3, 3, 3)))]
+    for nm, xs, ws, d in cases:
+        xi = c.input("x" + nm, xs, 0.0, 1.0)
+        wi = c.weight("w" + nm, ws, 0.0, 0.5)
+        attrs = {k: list(v) for k, v in d.items()}
+        c.node("Conv", ["x" + nm, "w" + nm], ["y" + nm], **attrs)
+        c.output("y" + nm, ref_conv(xi, wi, **d), ref_conv(abs(xi), abs(wi), **d))
+    x1 = c.input("x1", (1, 8, 7), 0.0, 1.0)
+    w1 = c.weight("w1", (16, 8, 3), 0.0, 0.5)
+    c.node("Conv", ["x1", "w1"], ["y1"], pads=[1, 2])
+    d = dict(pads=(0, 1, 0, 2))
+    c.output("y1", ref_conv(x1[:, :, None, :], w1[:, :, None, :], **d)[:, :, 0, :],
+             ref_conv(abs(x1)[:, :, None, :], abs(w1)[:, :, None, :], **d)[:, :, 0, :])
+
+
+@case
 def conv_groups(c):
     """group 2: 4 input channels, 6 output channels, no bias."""
     conv_case(c, (1, 4, 6, 6), (6, 2, 3, 3), dict(group=2, pads=(1, 1, 1, 1)), bias=False,
