@@ -619,7 +619,8 @@ def conv_chan_peel(c):
     batch of 2, 3x3 pads 1, bias and Relu; 4 -> 16 of 9x7, 5x5 stride 2 pads (2, 1, 1, 2);
     4 -> 16 of 6x6, 3x3 dilations 2 pads 2 (two edge rows each side); 4 -> 16 of 3x3,
     5x5 pads 2 (every row an edge, taps past both sides); a 1-D conv of 8 -> 16 over 7,
-    k 3 pads (1, 2); and 2 -> 16 of 6x6, 7x7 pads 3 (six edge rows: the band instead)."""
+    k 3 pads (1, 2); 2 -> 16 of 6x6, 7x7 pads 3 (six edge rows: the band instead); and
+    4 -> 16 of 11x13, 3x3 pads 1 (rows of 13: channel vectors up to 16 for 3x3 kernels)."""
     x = c.input("x", (2, 16, 8, 8), 0.0, 1.0)  # one sign: no sums near 0
     w = c.weight("w", (32, 16, 3, 3), 0.0, 0.5)
     b = c.weight("b", (32,), -0.5, 0.5)
@@ -630,7 +631,8 @@ def conv_chan_peel(c):
     cases = [("a", (1, 4, 9, 7), (16, 4, 5, 5), dict(pads=(2, 1, 1, 2), strides=(2, 2))),
              ("d", (1, 4, 6, 6), (16, 4, 3, 3), dict(pads=(2, 2, 2, 2), dilations=(2, 2))),
              ("e", (1, 4, 3, 3), (16, 4, 5, 5), dict(pads=(2, 2, 2, 2))),
-             ("k", (1, 2, 6, 6), (16, 2, 7, 7), dict(pads=(3, 3, 3, 3)))]
+             ("k", (1, 2, 6, 6), (16, 2, 7, 7), dict(pads=(3, 3, 3, 3))),
+             ("w", (1, 4, 11, 13), (16, 4, 3, 3), dict(pads=(1, 1, 1, 1)))]
     for nm, xs, ws, d in cases:
         xi = c.input("x" + nm, xs, 0.0, 1.0)
         wi = c.weight("w" + nm, ws, 0.0, 0.5)
