@@ -127,7 +127,7 @@ static LwStatus compile(Ctx *ctx)
             graph_dump(ctx->g, &sb);
         else
             kir_dump(ctx->g, ctx->prog, &sb);
-        if (o->output)
+        if (o->output && strcmp(o->output, "-")) /* -o -: stdout, as without -o */
             return file_write(ctx->diag, o->output, sb_cstr(&sb), sb.len);
         fputs(sb_cstr(&sb), dump_to);
         return LW_OK;

@@ -238,6 +238,10 @@ static void test_cli_emit_ir_to_stdout(void **state)
                                  "output %2\n");
     assert_int_equal(run(f, MODELS "/relu/model.onnx --emit ir 2>/dev/null"), 0);
     expect(f, "= Relu 'relu_0'");
+    /* -o - is stdout too, not a file named '-' */
+    assert_int_equal(run(f, MODELS "/relu/model.onnx --emit=ir -o - 2>/dev/null"), 0);
+    expect(f, "= Relu 'relu_0'");
+    assert_false(file_exists(f, "-"));
 }
 
 static void test_cli_emit_kir_to_stdout(void **state)
