@@ -960,31 +960,27 @@ static void conv_blk_chan(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
             kidx_add(&wi, vc, cb->ntap * CW);
             kb_set(kb, wv[j], kb_vload(kb, cb->wch, wi, VL));
         }
-        for (int64_t p = 0; cb->chan_out && p < CR; p++) {
+        /* x read where it is (chan_out, xpeel): the taps whose column is outside x left
+         * out; chan_out guards each load's row, xpeel leaves out an edge row's (a constant
+         * single row) rows outside x, its other rows' being inside */
+        for (int64_t p = 0; (cb->chan_out || cb->xpeel) && p < CR; p++) {
             int64_t a = tap / cb->kw, b = tap % cb->kw, col = p * cb->sw + b * cb->dw - cb->pl;
             if (col < 0 || col >= cb->W)
                 continue;
             KIndex row = kidx_const(a * cb->dh - cb->pt);
             kidx_add_index(&row, &oh0, cb->sh);
             kidx_add(&row, vr, cb->sh);
+            if (cb->xpeel && !oh0.n && rb == 1 && (row.base < 0 || row.base >= cb->H))
+                continue;
             KIndex xi = kidx_const(col);
             kidx_add_index(&xi, &row, cb->W);
             kidx_add(&xi, vn, cb->xs0);
             kidx_add(&xi, vc, cb->H * cb->W);
-            KCond rc = {row, cb->H};
-            kb_fma_row(kb, &acc[p * CN], blk_x_guarded(kb, cb, xi, &rc, 1), wv, CN);
-        }
-        for (int64_t p = 0; cb->xpeel && p < CR; p++) {
-            int64_t a = tap / cb->kw, b = tap % cb->kw, col = p * cb->sw + b * cb->dw - cb->pl;
-            /* an edge row (constant, one row): its rows outside x left out too */
-            int64_t r0 = oh0.base * cb->sh + a * cb->dh - cb->pt;
-            if (col < 0 || col >= cb->W || (!oh0.n && rb == 1 && (r0 < 0 || r0 >= cb->H)))
+            if (cb->chan_out) {
+                KCond rc = {row, cb->H};
+                kb_fma_row(kb, &acc[p * CN], blk_x_guarded(kb, cb, xi, &rc, 1), wv, CN);
                 continue;
-            KIndex xi = kidx_const(col + (a * cb->dh - cb->pt) * cb->W);
-            kidx_add_index(&xi, &oh0, cb->sh * cb->W);
-            kidx_add(&xi, vr, cb->sh * cb->W);
-            kidx_add(&xi, vn, cb->xs0);
-            kidx_add(&xi, vc, cb->H * cb->W);
+            }
             /* four positions in one load: adjacent columns, all inside x */
             if (want4 && p % 4 == 0 && p + 4 <= CR && cb->sw == 1 && col + 3 < cb->W) {
                 x4 = x4 == UINT16_MAX ? kb_local(kb, x4t) : x4;
@@ -1563,6 +1559,18 @@ static void conv_blk_masked(KBuilder *kb, const ConvBlk *cbo, uint16_t vn)
     kb_endfor_n(kb, 2);
 }
 
+/* The output rows whose every tap reads a row of x (no padding above or below):
+ * [*lo, *hi), lo <= hi <= OH. */
+static void conv_rows_inside(const ConvBlk *cb, int64_t *lo, int64_t *hi)
+{
+    int64_t top = cb->H - 1 + cb->pt - (cb->kh - 1) * cb->dh; /* the last oh * sh so */
+    *lo = ceil_div(cb->pt, cb->sh);
+    *lo = *lo < cb->OH ? *lo : cb->OH;
+    *hi = top < 0 ? 0 : top / cb->sh + 1;
+    *hi = *hi < cb->OH ? *hi : cb->OH;
+    *hi = *hi > *lo ? *hi : *lo;
+}
+
 /* The masked schedule for a conv the band's schedule has no room for: stride 1,
  * rows of the input's length, whole channel blocks (the sums are stored in y), a
  * mask table of at most 64 KB (tiles along the rows for larger maps: a model's peak is
@@ -1586,10 +1594,7 @@ static int conv_blk_plan_masked(const Target *t, ConvBlk *cb)
     if (cb->mrows && (cb->xint || cb->yint || cb->lanes_out || cb->mplane ||
                       (uint64_t)(cb->kw * cb->W) * 4 > 65536))
         return 0;
-    /* rows whose every tap reads a row of x */
-    cb->rlo = cb->pt;
-    cb->rhi = cb->H + cb->pt - (cb->kh - 1) * cb->dh;
-    cb->rhi = cb->rhi < cb->OH ? cb->rhi : cb->OH;
+    conv_rows_inside(cb, &cb->rlo, &cb->rhi);
     if (cb->mrows) {
         cb->rlo += cb->pl > 0;
         cb->rhi -= cb->pr > 0;
@@ -1845,11 +1850,8 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
                      S == 1 && cb.Wq == cb.W && plane == cb.H * cb.W;
         /* float32 x padded or strided: read where it is too, its edge rows (at most 4)
          * each on its own (ConvBlk.xpeel) */
-        int64_t rlo = ceil_div(cb.pt, cb.sh), rtop = cb.H - 1 + cb.pt - (kh - 1) * dh;
-        rlo = rlo < cb.OH ? rlo : cb.OH;
-        int64_t rhi = rtop < 0 ? 0 : rtop / cb.sh + 1;
-        rhi = rhi < cb.OH ? rhi : cb.OH;
-        rhi = rhi > rlo ? rhi : rlo;
+        int64_t rlo, rhi;
+        conv_rows_inside(&cb, &rlo, &rhi);
         int xpeel = !cb.direct && !nocopy && !xload && rlo + (cb.OH - rhi) <= 4;
         int64_t bplane = nocopy || xpeel ? 0 : plane;
         for (int64_t cn = 3; cn >= 1; cn--) {
