@@ -33,6 +33,7 @@ typedef struct Printer {
     StrBuf *sb;
     uint8_t *helper_used; /* per lwrt_helpers entry */
     int need_clamp;
+    int scalar_loops;          /* LW_SCALAR_LOOP printed (kir_loop_strided) */
     uint8_t mm_used[DT_COUNT]; /* per type, lw_min_T (bit 0), lw_max_T (1), lw_abs_T (2) */
     uint32_t vec_used; /* bit L: vectors of L lanes printed (lw_f32xL and its helpers) */
     uint32_t cvt_used[2]; /* bit L: converting loads of L uint8 [0] / int8 [1] lanes */
@@ -730,6 +731,11 @@ static void stmt(Printer *pr, const KStmt *s, int ind)
     case KS_FOR:
         if (s->u.loop.extent == 0)
             return;
+        if (target_gathers(pr->ctx->target) && kir_loop_strided(pr->p, s)) {
+            pr->scalar_loops = 1;
+            sb_indent(sb, ind);
+            sb_puts(sb, "LW_SCALAR_LOOP\n");
+        }
         sb_indent(sb, ind);
         if (s->u.loop.dyn) {
             /* trip count min(max(dyn, 0), extent), evaluated once: lw_clamp to
@@ -1984,6 +1990,10 @@ LwStatus c_print(Ctx *ctx, const char *prefix, StrBuf *c, StrBuf *h, CBlob *blob
     print_int_helpers(c, pr.ivec_used, pr.dot_used, pr.iop_used, pr.wid_used);
     print_dot2_helper(c, pr.dot2_used);
     print_minmax_helpers(c, pr.mm_used);
+    if (pr.scalar_loops) /* kir_loop_strided: GCC keeps these loops scalar by itself */
+        sb_puts(c, "#if defined(__clang__)\n"
+                   "#define LW_SCALAR_LOOP _Pragma(\"clang loop vectorize(disable)\")\n"
+                   "#else\n#define LW_SCALAR_LOOP\n#endif\n\n");
     if (pr.need_clamp)
         sb_puts(c, "static inline int32_t lw_clamp(int32_t v, int32_t n)\n{\n"
                    "    return v < 0 ? 0 : v >= n ? n - 1 : v;\n}\n\n");

@@ -18,6 +18,7 @@
 #include <llvm-c/BitReader.h>
 #include <llvm-c/BitWriter.h>
 #include <llvm-c/Core.h>
+#include <llvm-c/DebugInfo.h>
 #include <llvm-c/Linker.h>
 #include <llvm-c/Support.h>
 #include <stdio.h>
@@ -60,6 +61,8 @@ typedef struct LPrinter {
     uint64_t *woff;
     LLVMValueRef fmuladd_f32, fmuladd_f64;
     int roundeven; /* the target rounds to even in one instruction: llvm.roundeven, not the helper */
+    int gathers;   /* target_gathers: strided loops kept from the loop vectorizer */
+    LLVMMetadataRef novec; /* !{"llvm.loop.vectorize.enable", i1 false}, made at first use */
     int vnni, sdot; /* the target's four-way int8 dot products (KE_DOT4) */
     int pmadd;      /* 2 (AVX-512BW), 1 (AVX2): vpmaddwd for them without VNNI */
     int smlad;      /* Armv7E-M's DSP extension: llvm.arm.smlad for KE_DOT2 */
@@ -633,6 +636,26 @@ static LLVMValueRef expr(LPrinter *lp, const KExpr *e)
 
 /* ---------------------------------------------------------------- statements */
 
+/* The loop ID that keeps a loop from the loop vectorizer (kir_loop_strided). */
+static void keep_scalar(LPrinter *lp, const KStmt *s, LLVMValueRef latch_br)
+{
+    if (!lp->gathers || !kir_loop_strided(lp->p, s))
+        return;
+    LLVMContextRef C = lp->C;
+    if (!lp->novec) {
+        LLVMMetadataRef ops[2] = {LLVMMDStringInContext2(C, "llvm.loop.vectorize.enable", 26),
+                                  LLVMValueAsMetadata(LLVMConstInt(lp->i1, 0, 0))};
+        lp->novec = LLVMMDNodeInContext2(C, ops, 2);
+    }
+    /* a loop ID: a node whose first operand is itself, one per loop */
+    LLVMMetadataRef self = LLVMTemporaryMDNode(C, NULL, 0);
+    LLVMMetadataRef ops[2] = {self, lp->novec};
+    LLVMMetadataRef id = LLVMMDNodeInContext2(C, ops, 2);
+    LLVMMetadataReplaceAllUsesWith(self, id);
+    LLVMSetMetadata(latch_br, LLVMGetMDKindIDInContext(C, "llvm.loop", 9),
+                    LLVMMetadataAsValue(C, id));
+}
+
 static void stmt(LPrinter *lp, const KStmt *s)
 {
     LLVMBuilderRef B = lp->B;
@@ -668,7 +691,7 @@ static void stmt(LPrinter *lp, const KStmt *s)
         LLVMValueRef next = LLVMBuildNUWAdd(B, iv, LLVMConstInt(lp->iptr, 1, 0), "");
         LLVMValueRef more = LLVMBuildICmp(B, LLVMIntSLT, next, n, "");
         LLVMBasicBlockRef latch = LLVMGetInsertBlock(B);
-        LLVMBuildCondBr(B, more, head, exit);
+        keep_scalar(lp, s, LLVMBuildCondBr(B, more, head, exit));
         LLVMValueRef vals[2] = {LLVMConstNull(lp->iptr), next};
         LLVMBasicBlockRef from[2] = {pre, latch};
         LLVMAddIncoming(iv, vals, from, 2);
@@ -1193,6 +1216,7 @@ LwStatus llvm_print(Ctx *ctx, const char *prefix, StrBuf *h)
         lp.vnni = !strncmp(triple, "x86_64", 6) && (ctx->target->isa & ISA_AVX512VNNI);
         lp.sdot = !strncmp(triple, "aarch64", 7) && (ctx->target->isa & ISA_DOTPROD);
         lp.smlad = !strncmp(triple, "thumbv7em", 9);
+        lp.gathers = target_gathers(ctx->target);
         lp.pmadd = strncmp(triple, "x86_64", 6)       ? 0
                    : (ctx->target->isa & ISA_AVX512F) ? 2
                    : (ctx->target->isa & ISA_AVX2)    ? 1

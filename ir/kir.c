@@ -48,51 +48,107 @@ uint32_t kir_add_weight(Arena *a, Program *p, DType dt, const unsigned char *byt
     return b;
 }
 
-/* Which buffers a statement reads (|= 1) and writes (|= 2); an empty loop touches none
- * (the printers print none). */
-static void used_expr(const KExpr *e, uint8_t *u)
+/* The buffer accesses under a statement or expression, each passed to f (empty loops
+ * excluded: the printers print none). */
+typedef struct Walk {
+    void (*f)(void *, const KAccess *);
+    void *arg;
+} Walk;
+
+static void walk_expr(const Walk *w, const KExpr *e)
 {
     if (!e)
         return;
+    KAccess a = {0};
     switch (e->kind) {
     case KE_LOAD:
-        u[e->u.load.buf] |= 1;
-        used_expr(e->u.load.other, u);
+        a.buf = e->u.load.buf;
+        a.idx = &e->u.load.idx;
+        a.lanes = e->type.lanes;
+        w->f(w->arg, &a);
+        walk_expr(w, e->u.load.other);
         return;
     case KE_LOADX:
-        u[e->u.loadx.buf] |= 1;
-        used_expr(e->u.loadx.dyn, u);
+        a.buf = e->u.loadx.buf;
+        a.idx = &e->u.loadx.idx;
+        a.lanes = e->type.lanes;
+        a.dyn = 1;
+        w->f(w->arg, &a);
+        walk_expr(w, e->u.loadx.dyn);
         return;
     case KE_OP:
         for (int i = 0; i < 3; i++)
-            used_expr(e->u.op.a[i], u);
+            walk_expr(w, e->u.op.a[i]);
         return;
     case KE_SELECT:
-        used_expr(e->u.sel.c, u);
-        used_expr(e->u.sel.t, u);
-        used_expr(e->u.sel.f, u);
+        walk_expr(w, e->u.sel.c);
+        walk_expr(w, e->u.sel.t);
+        walk_expr(w, e->u.sel.f);
         return;
     case KE_CAST:
     case KE_SPLAT:
-        used_expr(e->u.cast.a, u);
+        walk_expr(w, e->u.cast.a);
         return;
     case KE_HREDUCE:
-        used_expr(e->u.hred.a, u);
+        walk_expr(w, e->u.hred.a);
         return;
     case KE_LANE:
-        used_expr(e->u.lane.a, u);
+        walk_expr(w, e->u.lane.a);
         return;
     case KE_DOT4:
     case KE_DOT2:
-        used_expr(e->u.dot.acc, u);
-        used_expr(e->u.dot.a, u);
-        used_expr(e->u.dot.b, u);
+        walk_expr(w, e->u.dot.acc);
+        walk_expr(w, e->u.dot.a);
+        walk_expr(w, e->u.dot.b);
         return;
     case KE_CONST:
     case KE_VAR:
     case KE_IDX:
         return;
     }
+}
+
+static void walk_stmt(const Walk *w, const KStmt *s)
+{
+    switch (s->kind) {
+    case KS_FOR:
+        if (s->u.loop.extent > 0) {
+            walk_expr(w, s->u.loop.dyn);
+            walk_stmt(w, s->u.loop.body);
+        }
+        return;
+    case KS_STORE: {
+        KAccess a = {0};
+        a.buf = s->u.store.buf;
+        a.idx = &s->u.store.idx;
+        a.lanes = s->u.store.val->type.lanes;
+        a.write = 1;
+        w->f(w->arg, &a);
+        walk_expr(w, s->u.store.val);
+        return;
+    }
+    case KS_SET:
+        walk_expr(w, s->u.set.val);
+        return;
+    case KS_SEQ:
+        for (uint32_t i = 0; i < s->u.seq.n; i++)
+            walk_stmt(w, s->u.seq.items[i]);
+        return;
+    case KS_IF:
+        walk_stmt(w, s->u.cond.then);
+        return;
+    }
+}
+
+void kir_walk_access(const KStmt *s, void (*f)(void *, const KAccess *), void *arg)
+{
+    Walk w = {f, arg};
+    walk_stmt(&w, s);
+}
+
+static void mark_used(void *arg, const KAccess *a)
+{
+    ((uint8_t *)arg)[a->buf] |= a->write ? 2 : 1;
 }
 
 void kir_dot_sides(const KExpr *e, KDotSide s[2])
@@ -109,28 +165,30 @@ void kir_dot_sides(const KExpr *e, KDotSide s[2])
     }
 }
 
+typedef struct Strided {
+    const Program *p;
+    uint16_t var;
+    int found;
+} Strided;
+
+static void note_strided(void *arg, const KAccess *a)
+{
+    Strided *st = arg;
+    if (a->lanes > 1 || dtype_size(st->p->bufs.data[a->buf].dtype) < 4)
+        return;
+    for (uint8_t i = 0; i < a->idx->n; i++)
+        if (a->idx->var[i] == st->var && (a->idx->coef[i] > 2 || a->idx->coef[i] < -2))
+            st->found = 1;
+}
+
+int kir_loop_strided(const Program *p, const KStmt *loop)
+{
+    Strided st = {p, loop->u.loop.var, 0};
+    kir_walk_access(loop->u.loop.body, note_strided, &st);
+    return st.found;
+}
+
 void kir_buffers_used(const KStmt *s, uint8_t *u)
 {
-    switch (s->kind) {
-    case KS_FOR:
-        if (s->u.loop.extent > 0) { /* empty loops are not printed */
-            used_expr(s->u.loop.dyn, u);
-            kir_buffers_used(s->u.loop.body, u);
-        }
-        return;
-    case KS_STORE:
-        u[s->u.store.buf] |= 2;
-        used_expr(s->u.store.val, u);
-        return;
-    case KS_SET:
-        used_expr(s->u.set.val, u);
-        return;
-    case KS_SEQ:
-        for (uint32_t i = 0; i < s->u.seq.n; i++)
-            kir_buffers_used(s->u.seq.items[i], u);
-        return;
-    case KS_IF:
-        kir_buffers_used(s->u.cond.then, u);
-        return;
-    }
+    kir_walk_access(s, mark_used, u);
 }

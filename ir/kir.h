@@ -235,6 +235,30 @@ static inline int64_t kir_trip(int64_t d, int64_t extent)
     return d < 0 ? 0 : d > extent ? extent : d;
 }
 
+/* One buffer access: a load (lanes elements from idx; dyn: KE_LOADX, idx plus a
+ * data-dependent offset) or a store (write). */
+typedef struct KAccess {
+    uint32_t buf;
+    const KIndex *idx;
+    uint8_t lanes, write, dyn;
+} KAccess;
+/* f(arg, a) for every access under s (loops of extent 0 excluded, as the printers print
+ * none; a dyn loop's trip-count expression included), in no promised order. */
+void kir_walk_access(const KStmt *s, void (*f)(void *, const KAccess *), void *arg);
+
+/* Whether a loop's variable walks a scalar access of 32- or 64-bit elements by more than
+ * two elements. A C compiler's or LLVM's loop vectorizer would gather or scatter those
+ * elements, and on x86-64 with AVX2 or AVX-512 (target_gathers) both printers keep the
+ * loop from it: clang and LLVM 14 count AVX-512 gathers as cheap, and the AMD cores they
+ * call znver3 run them slower than the scalar loop (mlperf_dscnn's copy of
+ * [position][channel] sums to y: 1.38x the time of GCC's code, which leaves such loops
+ * scalar). The vectors a kernel wants are in its kernel IR already. A stride of two
+ * stays the vectorizer's (two loads and a shuffle: mlperf_mobilenetv1_025 12% slower
+ * without it), and so do 8-bit elements, which have no gathers (their loops vectorize
+ * the arithmetic and store lane by lane: mlperf_resnet8_qdq's requantizing copy-out,
+ * 32% slower without it). */
+int kir_loop_strided(const Program *p, const KStmt *loop);
+
 /* u[b] |= 1 for each buffer b the statement reads, |= 2 for each it writes (loops of
  * extent 0 excluded; a dyn loop's trip-count expression included); u has one byte per
  * buffer. */

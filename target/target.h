@@ -39,6 +39,13 @@ typedef struct Target {
     const char *triple, *cpu, *features, *arch;
 } Target;
 
+/* The target gathers and scatters in vectors (x86-64 with AVX2 or AVX-512): see
+ * kir_loop_strided. */
+static inline int target_gathers(const Target *t)
+{
+    return (t->isa & (ISA_AVX2 | ISA_AVX512F)) != 0;
+}
+
 /* target/targets.c */
 /* The row for `name`; "native" resolves to the host's row. NULL if unknown. */
 const Target *target_find(const char *name);

@@ -525,6 +525,57 @@ static void test_cli_llvm_backend_outputs(void **state)
 #endif
 }
 
+/* Both printers keep loops that walk float32 elements with a stride (conv_chan's copy
+ * from [position][channel] sums to y) from the loop vectorizer on x86-64, which made
+ * them gathers and scatters slower than scalar code: LLVM loop metadata, and in C a
+ * clang loop pragma (GCC leaves them scalar itself). On armv8 (no gathers) neither
+ * printer marks them. */
+static void test_cli_strided_loops_stay_scalar(void **state)
+{
+    Fixture *f = *state;
+    static char buf[1 << 20];
+    static const struct {
+        const char *target;
+        int marked;
+    } cases[] = {{"x86-64-v4", 1}, {"x86-64-v3", 1}, {"armv8", 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *target = cases[i].target;
+        char name[16];
+        if (run(f, MODELS "/conv_chan/model.onnx -o s%zu.c --target=%s 2>&1", i, target) != 0)
+            fail_msg("--target=%s failed: %s", target, f->text);
+        snprintf(name, sizeof name, "s%zu.c", i);
+        long n = read_file(f, name, (unsigned char *)buf, sizeof buf - 1);
+        assert_true(n > 0);
+        buf[n] = 0;
+        const char *def = "#define LW_SCALAR_LOOP _Pragma(\"clang loop vectorize(disable)\")";
+        if ((strstr(buf, def) && strstr(buf, "    LW_SCALAR_LOOP\n")) != cases[i].marked)
+            fail_msg("--target=%s: C loops kept scalar: want %d", target, cases[i].marked);
+        if (cases[i].marked && system("command -v clang >/dev/null 2>&1") == 0) {
+            char cmd[1024]; /* the pragma compiles without a warning */
+            snprintf(cmd, sizeof cmd,
+                     "cd '%s' && clang -std=c99 -pedantic -Wall -Wextra -Werror -O2 -march=%s "
+                     "-c s%zu.c -o s%zu.o 2>&1",
+                     f->dir, target, i, i);
+            assert_int_equal(system(cmd), 0);
+        }
+#if LWCC_HAVE_LLVM
+        if (run(f, MODELS "/conv_chan/model.onnx -o s%zu.ll --emit=llvm --target=%s 2>&1", i,
+                target) != 0)
+            fail_msg("--emit=llvm --target=%s failed: %s", target, f->text);
+        snprintf(name, sizeof name, "s%zu.ll", i);
+        n = read_file(f, name, (unsigned char *)buf, sizeof buf - 1);
+        assert_true(n > 0);
+        buf[n] = 0;
+        int marked = strstr(buf, "!{!\"llvm.loop.vectorize.enable\", i1 false}") != NULL;
+        if (marked != cases[i].marked)
+            fail_msg("--target=%s: LLVM loops kept scalar: %d, want %d", target, marked,
+                     cases[i].marked);
+        if (marked && (strstr(buf, "@llvm.masked.gather") || strstr(buf, "@llvm.masked.scatter")))
+            fail_msg("--target=%s: LLVM's vectorizer still gathers or scatters", target);
+#endif
+    }
+}
+
 /* Regression (was a bug in lib/compile.c compile): --verify-each runs graph_verify right after
  * import, before infer-shapes types any output, so every model stops with
  * "lwcc: internal error: ir/graph_verify.c:43: graph_verify after import: %2
@@ -575,6 +626,7 @@ int main(void)
         T(test_cli_emit_ir_to_stdout),
         T(test_cli_emit_kir_to_stdout),
         T(test_cli_llvm_backend_outputs),
+        T(test_cli_strided_loops_stay_scalar),
         T(test_cli_print_after_dce_prints_marker),
         T(test_cli_compile_writes_pair_and_depfile),
         T(test_cli_opt_levels_and_targets_compile),
