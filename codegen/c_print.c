@@ -34,6 +34,7 @@ typedef struct Printer {
     uint8_t *helper_used; /* per lwrt_helpers entry */
     int need_clamp;
     int scalar_loops;          /* LW_SCALAR_LOOP printed (kir_loop_strided) */
+    int params_used;           /* kernels printed with LW_PARAMS (print_kernel) */
     uint8_t mm_used[DT_COUNT]; /* per type, lw_min_T (bit 0), lw_max_T (1), lw_abs_T (2) */
     uint32_t vec_used; /* bit L: vectors of L lanes printed (lw_f32xL and its helpers) */
     uint32_t cvt_used[2]; /* bit L: converting loads of L uint8 [0] / int8 [1] lanes */
@@ -1370,9 +1371,17 @@ static void kernel_comment(Printer *pr, const Kernel *k)
     sb_puts(sb, " */\n");
 }
 
+/* A kernel's buffers as parameters (print_kernel): their declarations and the
+ * pointers to pass. */
+typedef struct KParams {
+    StrBuf decl, args;
+} KParams;
+
 /* The kernel's buffer declarations, locals and body, after its signature line. With
- * holes, the holes are recorded in text order (declarations first). */
-static void kernel_text(Printer *pr, const Kernel *k, uint8_t *u, StrBuf *out)
+ * holes, the holes are recorded in text order (declarations first). With kp, kp gets
+ * the buffers as parameters too, and the declarations are printed for compilers other
+ * than clang only (#if !LW_PARAMS). */
+static void kernel_text(Printer *pr, const Kernel *k, uint8_t *u, StrBuf *out, KParams *kp)
 {
     const Program *p = pr->p;
     memset(u, 0, p->bufs.len);
@@ -1397,15 +1406,30 @@ static void kernel_text(Printer *pr, const Kernel *k, uint8_t *u, StrBuf *out)
         if (u[b])
             order[pr->holes ? pr->bmap[b] - 1 : nb] = b, nb++;
     pr->sb = out;
+    if (kp) {
+        LW_ASSERT(!pr->holes);
+        sb_init(&kp->decl, pr->ctx->scratch);
+        sb_init(&kp->args, pr->ctx->scratch);
+        sb_puts(out, "#if !LW_PARAMS\n");
+    }
     int any_in = 0, any_out = 0, any_a = 0;
     for (uint32_t j = 0; j < nb; j++) {
         uint32_t b = order[j];
         const KBuf *kb = &p->bufs.data[b];
         int ro = !(u[b] & 2);
         const char *T = ctype(kb->dtype);
+        size_t at0 = out->len;
+        if (kp) {
+            sb_printf(&kp->decl, "%s%s%s *restrict ", j ? ",\n    " : "", ro ? "const " : "", T);
+            pr->sb = &kp->decl;
+            put_buf(pr, b);
+            pr->sb = out;
+        }
         sb_printf(out, "    %s%s *restrict ", ro ? "const " : "", T);
         put_buf(pr, b);
-        sb_printf(out, " = (%s%s *)", ro ? "const " : "", T);
+        sb_puts(out, " = ");
+        at0 = out->len; /* the pointer, for kp->args */
+        sb_printf(out, "(%s%s *)", ro ? "const " : "", T);
         uint64_t at = kb->kind == KB_ARENA ? kb->offset
                       : kb->kind == KB_WEIGHT ? pr->woff[kb->slot]
                                               : kb->slot;
@@ -1444,7 +1468,12 @@ static void kernel_text(Printer *pr, const Kernel *k, uint8_t *u, StrBuf *out)
             hole_int(pr, (int64_t)at);
         else
             sb_u64(out, at);
-        sb_puts(out, kb->kind == KB_INPUT || kb->kind == KB_OUTPUT ? "];\n" : ");\n");
+        sb_puts(out, kb->kind == KB_INPUT || kb->kind == KB_OUTPUT ? "]" : ")");
+        if (kp) {
+            sb_puts(&kp->args, j ? ",\n        " : "");
+            sb_putn(&kp->args, out->data + at0, out->len - at0);
+        }
+        sb_puts(out, ";\n");
     }
     if (!any_in || pr->holes)
         sb_puts(out, "    (void)lw_in;\n");
@@ -1452,6 +1481,8 @@ static void kernel_text(Printer *pr, const Kernel *k, uint8_t *u, StrBuf *out)
         sb_puts(out, "    (void)lw_out;\n");
     if (!any_a || pr->holes)
         sb_puts(out, "    (void)lw_a;\n");
+    if (kp)
+        sb_puts(out, "#endif\n");
     for (uint16_t l = 0; l < k->nlocals; l++) {
         if (k->locals[l].lanes > 1) {
             DType ldt = k->locals[l].dt;
@@ -1475,19 +1506,53 @@ static void kernel_text(Printer *pr, const Kernel *k, uint8_t *u, StrBuf *out)
         vec_push(pr->ctx->scratch, &pr->hole, bh[i]);
 }
 
+static void kernel_sig(StrBuf *sb, const Kernel *k, int steps)
+{
+    sb_printf(sb,
+              "static LW_KERNEL void %s(const void *const *lw_in, void *const *lw_out, "
+              "unsigned char *lw_a%s)\n",
+              k->cname, steps ? ", const int32_t *lw_p,\n    const float *lw_f" : "");
+}
+
+/* For clang (LW_PARAMS), a kernel's buffers are restrict parameters of a function it
+ * calls with their pointers, inlined: clang and LLVM take restrict only on parameters,
+ * and with restrict locals clang kept a GEMM's input in memory, reloaded after every
+ * store to y (mlperf_fc_autoencoder_qdq 36.6 us, 5.5 us so; the corpus 13% faster).
+ * GCC takes restrict locals, and its code from the parameters was slower (mlperf_dscnn
+ * 64 -> 87 us: x spilled to the stack), so it keeps them; so do -Os's table-driven
+ * kernels. */
 static void print_kernel(Printer *pr, const Kernel *k, uint8_t *u)
 {
     StrBuf *sb = pr->sb;
     kernel_comment(pr, k);
-    sb_printf(sb,
-              "static LW_KERNEL void %s(const void *const *lw_in, void *const *lw_out, "
-              "unsigned char *lw_a%s)\n{\n",
-              k->cname, pr->steps ? ", const int32_t *lw_p,\n    const float *lw_f" : "");
-    if (pr->steps)
-        sb_puts(sb, "    (void)lw_p;\n    (void)lw_f;\n");
-    kernel_text(pr, k, u, sb);
+    if (pr->steps) {
+        kernel_sig(sb, k, pr->steps);
+        sb_puts(sb, "{\n    (void)lw_p;\n    (void)lw_f;\n");
+        kernel_text(pr, k, u, sb, NULL);
+        pr->sb = sb;
+        sb_puts(sb, "}\n\n");
+        return;
+    }
+    StrBuf text;
+    sb_init(&text, pr->ctx->scratch);
+    KParams kp;
+    kernel_text(pr, k, u, &text, &kp);
     pr->sb = sb;
-    sb_puts(sb, "}\n\n");
+    pr->params_used = 1;
+    sb_printf(sb, "#if LW_PARAMS\nLW_BODY void %s_b(", k->cname);
+    if (kp.decl.len)
+        sb_putn(sb, kp.decl.data, kp.decl.len);
+    else
+        sb_puts(sb, "void");
+    sb_puts(sb, ")\n#else\n");
+    kernel_sig(sb, k, 0);
+    sb_puts(sb, "#endif\n{\n");
+    sb_putn(sb, text.data ? text.data : "", text.len);
+    sb_puts(sb, "}\n\n#if LW_PARAMS\n");
+    kernel_sig(sb, k, 0);
+    sb_printf(sb, "{\n    (void)lw_in;\n    (void)lw_out;\n    (void)lw_a;\n    %s_b(", k->cname);
+    sb_putn(sb, kp.args.data ? kp.args.data : "", kp.args.len);
+    sb_puts(sb, ");\n}\n#endif\n\n");
 }
 
 /* -Os: kernels of one shape (the same text once their numbers are holes: the same
@@ -1905,7 +1970,7 @@ LwStatus c_print(Ctx *ctx, const char *prefix, StrBuf *c, StrBuf *h, CBlob *blob
         for (uint32_t k = 0; k < p->kernels.len; k++) {
             StrBuf t;
             sb_init(&t, ctx->scratch);
-            kernel_text(&pr, &p->kernels.data[k], u, &t);
+            kernel_text(&pr, &p->kernels.data[k], u, &t, NULL);
             kt[k].text = t.data ? t.data : "";
             kt[k].len = t.len;
             kt[k].nholes = pr.hole.len;
@@ -1948,6 +2013,10 @@ LwStatus c_print(Ctx *ctx, const char *prefix, StrBuf *c, StrBuf *h, CBlob *blob
      * armv8, found by comparing with onnxruntime); kernels are opaque to them */
     sb_puts(c, "#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8\n"
                "#define LW_KERNEL __attribute__((noipa))\n#else\n#define LW_KERNEL\n#endif\n\n");
+    if (pr.params_used) /* print_kernel */
+        sb_puts(c, "#if defined(__clang__)\n#define LW_PARAMS 1\n"
+                   "#define LW_BODY static inline __attribute__((always_inline))\n"
+                   "#else\n#define LW_PARAMS 0\n#endif\n\n");
     if (pr.weights_used)
         print_blob(&pr, blob);
     int os = ctx->opt->opt == LW_OS;
@@ -1962,11 +2031,16 @@ LwStatus c_print(Ctx *ctx, const char *prefix, StrBuf *c, StrBuf *h, CBlob *blob
                 sb_puts(c, "/* runtime-min helpers */\n");
                 /* other levels: inlined at every use, so the loops that call them
                  * vectorize (they are branch-free); a compiler's size heuristics would
-                 * otherwise leave the larger ones (sigmoid, tanh, exp) as calls */
-                if (!os)
-                    sb_puts(c, "#if defined(__GNUC__) || defined(__clang__)\n"
-                               "#define LW_INLINE inline __attribute__((always_inline))\n"
-                               "#else\n#define LW_INLINE inline\n#endif\n\n");
+                 * otherwise leave the larger ones (sigmoid, tanh, exp) as calls. Unused:
+                 * a helper's dependency may be left out by the branch it is in
+                 * (lwrt_sqrtf_soft where sqrtf is an instruction), and clang warns of
+                 * an unused static inline function. */
+                sb_puts(c, os ? "#if defined(__GNUC__) || defined(__clang__)\n"
+                                "#define LW_INLINE inline __attribute__((unused))\n"
+                              : "#if defined(__GNUC__) || defined(__clang__)\n"
+                                "#define LW_INLINE inline __attribute__((always_inline, "
+                                "unused))\n");
+                sb_puts(c, "#else\n#define LW_INLINE inline\n#endif\n\n");
             }
             any_helper = 1;
             /* -Os: the larger helpers (exp, tanh, erf, ...) once, called, not inlined
@@ -1976,7 +2050,7 @@ LwStatus c_print(Ctx *ctx, const char *prefix, StrBuf *c, StrBuf *h, CBlob *blob
                 sb_putn(c, src, (size_t)(fn - src));
                 sb_puts(c, "static LW_NOINLINE ");
                 src = fn + 14;
-            } else if (!os && fn) {
+            } else if (fn) {
                 sb_putn(c, src, (size_t)(fn - src));
                 sb_puts(c, "static LW_INLINE ");
                 src = fn + 14;

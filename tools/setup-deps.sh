@@ -8,7 +8,7 @@ PACKAGES=(
     cmake gcc libc6-dev make pkg-config binutils
     protobuf-c-compiler libprotobuf-c-dev   # ONNX decoding (protoc-c at build time)
     libcmocka-dev                           # unit tests
-    llvm-dev clang                          # LLVM backend; clang for the fuzzer
+    llvm-dev clang libclang-rt-14-dev       # LLVM backend; clang: fuzzer, e2e.clang
     libonnx-testdata                        # ONNX node tests run by the e2e suite
     python3-onnx python3-numpy              # test model generators, measuring tools
     gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm  # Cortex-M4 firmware, run under QEMU
