@@ -1418,7 +1418,6 @@ static void kernel_text(Printer *pr, const Kernel *k, uint8_t *u, StrBuf *out, K
         const KBuf *kb = &p->bufs.data[b];
         int ro = !(u[b] & 2);
         const char *T = ctype(kb->dtype);
-        size_t at0 = out->len;
         if (kp) {
             sb_printf(&kp->decl, "%s%s%s *restrict ", j ? ",\n    " : "", ro ? "const " : "", T);
             pr->sb = &kp->decl;
@@ -1428,7 +1427,7 @@ static void kernel_text(Printer *pr, const Kernel *k, uint8_t *u, StrBuf *out, K
         sb_printf(out, "    %s%s *restrict ", ro ? "const " : "", T);
         put_buf(pr, b);
         sb_puts(out, " = ");
-        at0 = out->len; /* the pointer, for kp->args */
+        size_t at0 = out->len; /* the pointer, for kp->args */
         sb_printf(out, "(%s%s *)", ro ? "const " : "", T);
         uint64_t at = kb->kind == KB_ARENA ? kb->offset
                       : kb->kind == KB_WEIGHT ? pr->woff[kb->slot]
