@@ -2034,12 +2034,11 @@ LwStatus c_print(Ctx *ctx, const char *prefix, StrBuf *c, StrBuf *h, CBlob *blob
                  * a helper's dependency may be left out by the branch it is in
                  * (lwrt_sqrtf_soft where sqrtf is an instruction), and clang warns of
                  * an unused static inline function. */
-                sb_puts(c, os ? "#if defined(__GNUC__) || defined(__clang__)\n"
-                                "#define LW_INLINE inline __attribute__((unused))\n"
-                              : "#if defined(__GNUC__) || defined(__clang__)\n"
-                                "#define LW_INLINE inline __attribute__((always_inline, "
-                                "unused))\n");
-                sb_puts(c, "#else\n#define LW_INLINE inline\n#endif\n\n");
+                sb_printf(c,
+                          "#if defined(__GNUC__) || defined(__clang__)\n"
+                          "#define LW_INLINE inline __attribute__((%sunused))\n"
+                          "#else\n#define LW_INLINE inline\n#endif\n\n",
+                          os ? "" : "always_inline, ");
             }
             any_helper = 1;
             /* -Os: the larger helpers (exp, tanh, erf, ...) once, called, not inlined

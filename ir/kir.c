@@ -55,25 +55,24 @@ typedef struct Walk {
     void *arg;
 } Walk;
 
+static void visit(const Walk *w, uint32_t buf, const KIndex *idx, uint8_t lanes, uint8_t write,
+                  uint8_t dyn)
+{
+    KAccess a = {buf, idx, lanes, write, dyn};
+    w->f(w->arg, &a);
+}
+
 static void walk_expr(const Walk *w, const KExpr *e)
 {
     if (!e)
         return;
-    KAccess a = {0};
     switch (e->kind) {
     case KE_LOAD:
-        a.buf = e->u.load.buf;
-        a.idx = &e->u.load.idx;
-        a.lanes = e->type.lanes;
-        w->f(w->arg, &a);
+        visit(w, e->u.load.buf, &e->u.load.idx, e->type.lanes, 0, 0);
         walk_expr(w, e->u.load.other);
         return;
     case KE_LOADX:
-        a.buf = e->u.loadx.buf;
-        a.idx = &e->u.loadx.idx;
-        a.lanes = e->type.lanes;
-        a.dyn = 1;
-        w->f(w->arg, &a);
+        visit(w, e->u.loadx.buf, &e->u.loadx.idx, e->type.lanes, 0, 1);
         walk_expr(w, e->u.loadx.dyn);
         return;
     case KE_OP:
@@ -117,16 +116,10 @@ static void walk_stmt(const Walk *w, const KStmt *s)
             walk_stmt(w, s->u.loop.body);
         }
         return;
-    case KS_STORE: {
-        KAccess a = {0};
-        a.buf = s->u.store.buf;
-        a.idx = &s->u.store.idx;
-        a.lanes = s->u.store.val->type.lanes;
-        a.write = 1;
-        w->f(w->arg, &a);
+    case KS_STORE:
+        visit(w, s->u.store.buf, &s->u.store.idx, s->u.store.val->type.lanes, 1, 0);
         walk_expr(w, s->u.store.val);
         return;
-    }
     case KS_SET:
         walk_expr(w, s->u.set.val);
         return;
