@@ -459,6 +459,27 @@ def conv_masked_rows(c):
 
 
 @case
+def conv_masked_dilated(c):
+    """The masked schedule's edges in vector pieces: 1-D over 100 positions, 12 channels,
+    kernel 3 dilated 8 with pads 8 (tcn's: a piece of 8 a side, one tap outside), dilated
+    20 with pads 20 (pieces of 20: a 16-wide tile and one overlapping it) and dilated 4
+    with pads (2, 6) (pieces of 2, 4 and 2: vectors of 4 and positions one by one).
+    Positive data: no cancellation."""
+    x = c.input("x", (1, 12, 100), 0.0, 1.0)
+    outs = []
+    for i, (d, pl, pr) in enumerate(((8, 8, 8), (20, 20, 20), (4, 2, 6))):
+        w = c.weight("w%d" % i, (12, 12, 3), 0.1, 0.5)
+        b = c.weight("b%d" % i, (12,), 0.1, 0.5)
+        c.node("Conv", ["x", "w%d" % i, "b%d" % i], ["y%d" % i], pads=[pl, pr], dilations=[d])
+        ref = dict(pads=(0, pl, 0, pr), dilations=(1, d))
+        outs.append(("y%d" % i, ref_conv(x[:, :, None, :], w[:, :, None, :], b, **ref)[:, :, 0, :],
+                     ref_conv(abs(x)[:, :, None, :], abs(w)[:, :, None, :], abs(b),
+                              **ref)[:, :, 0, :]))
+    for name, value, mag in outs:
+        c.output(name, value, mag)
+
+
+@case
 def conv_masked_1d(c):
     """1-D, kernel 5 with pads 2 over 40 positions, 12 channels (blocks of 6 on
     AVX-512's 8-row tiles, 4 on narrower ones), Relu."""
