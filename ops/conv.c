@@ -1945,7 +1945,16 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
      * them this way; squeezenet1_1's 3x3 convs over 13x13 maps were 6% faster in all
      * (pointwise ones over 12x12 and 14x14 maps measured 1-2% slower: each tap's sums
      * are copied out of [position][channel] once) */
-    if (cb.G == 1 && (cb.OW <= 8 || (cb.OW <= 16 && cb.ntap > 1)) && cb.Mg % vmax == 0 &&
+    /* a pointwise conv over at most 16 positions as one row of them: all its sums in the
+     * registers at once, so each weight is loaded once (mlperf_mobilenetv1_025's last conv,
+     * 256 channels over 3x3, read its 256 KB of weights once a row of 3) */
+    ConvBlk rows = cb;
+    int flat = cb.direct && cb.OH > 1 && cb.OH * cb.OW <= 16;
+    if (flat) {
+        cb.W = cb.OW = cb.Wq = cb.OH * cb.OW;
+        cb.H = cb.OH = 1;
+    }
+    if (cb.G == 1 && (cb.OW <= 8 || (cb.OW <= 16 && (cb.ntap > 1 || flat))) && cb.Mg % vmax == 0 &&
         vmax >= 4) {
         int64_t pc = (cb.OH - 1) * cb.Wq + cb.OW;
         /* a pointwise conv reads x where it is: no band */
@@ -1988,6 +1997,8 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
             break;
         }
     }
+    if (flat && !cb.chan)
+        cb = rows;
     if (best >= 1e30) {
         cb.MR = mr0;
         cb.inplace = 0;

@@ -698,6 +698,27 @@ def conv_1x1(c):
 
 
 @case
+def conv_1x1_small_maps(c):
+    """Pointwise convs of 64 channels over small maps, one row of all their positions
+    for the channel vectors: 3x3 to 32 channels with bias and Relu, 4x4 to 32 with no
+    bias, and 2x5 to 16."""
+    x3 = c.input("x3", (1, 64, 3, 3))
+    x4 = c.input("x4", (1, 64, 4, 4))
+    x2 = c.input("x2", (1, 64, 2, 5))
+    w3 = c.weight("w3", (32, 64, 1, 1), -0.5, 0.5)
+    b3 = c.weight("b3", (32,), -0.5, 0.5)
+    w4 = c.weight("w4", (32, 64, 1, 1), -0.5, 0.5)
+    w2 = c.weight("w2", (16, 64, 1, 1), -0.5, 0.5)
+    c.node("Conv", ["x3", "w3", "b3"], ["h3"])
+    c.node("Relu", ["h3"], ["y3"])
+    c.node("Conv", ["x4", "w4"], ["y4"])
+    c.node("Conv", ["x2", "w2"], ["y2"])
+    relu_output(c, "y3", ref_conv(x3, w3, b3), ref_conv(abs(x3), abs(w3), abs(b3)))
+    c.output("y4", ref_conv(x4, w4), ref_conv(abs(x4), abs(w4)))
+    c.output("y2", ref_conv(x2, w2), ref_conv(abs(x2), abs(w2)))
+
+
+@case
 def gemm_transb_alpha_beta(c):
     """transB, alpha, beta, and a bias of shape [N] broadcast over rows (float_data)."""
     a = c.input("a", (3, 5))
