@@ -1331,102 +1331,21 @@ static void conv_blk_direct(KBuilder *kb, const ConvBlk *cb, uint16_t vn)
         kb_endfor_n(kb, 2);
 }
 
-/* The positions a masked conv leaves to plain code (rows above rlo and from rhi,
- * the first pl columns of row rlo, the last pr of row rhi - 1): y = bias, then
- * each channel and tap over the part of the rectangle where it reads inside x, so
- * no guards (full rows vectorize in the C compiler). */
-static void conv_blk_edges(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uint16_t vg, uint16_t vm)
-{
-    int64_t rect[4][4] = {{0, cb->rlo, 0, cb->OW},
-                          {cb->rlo, cb->rlo + 1, 0, cb->mrows ? 0 : cb->pl},
-                          {cb->rhi - 1, cb->rhi, cb->OW - (cb->mrows ? 0 : cb->pr), cb->OW},
-                          {cb->rhi, cb->OH, 0, cb->OW}};
-    int64_t MR = cb->MR;
-    uint16_t vi = kb_for(kb, MR);
-    KIndex blk = kidx_const(0); /* g * nmb + mb */
-    kidx_add(&blk, vg, cb->nmb);
-    kidx_add(&blk, vm, 1);
-    KIndex y0 = blk_y0(cb, kidx_const(0), vn, vg, vm, MR);
-    kidx_add(&y0, vi, cb->ys[1]);
-    for (int r = 0; r < 4; r++) {
-        if (rect[r][1] <= rect[r][0] || rect[r][3] <= rect[r][2])
-            continue;
-        KExpr *b0 = kb_const_f(kb, DT_FLOAT32, 0);
-        KIndex bi = kidx_const(0);
-        kidx_add_index(&bi, &blk, MR);
-        kidx_add(&bi, vi, 1);
-        if (cb->iplane)
-            b0 = kb_load(kb, cb->zci, bi);
-        else if (cb->has_bias)
-            b0 = kb_load(kb, cb->bpk, bi);
-        uint16_t vr = kb_for(kb, rect[r][1] - rect[r][0]), vo = kb_for(kb, rect[r][3] - rect[r][2]);
-        KIndex yi = y0;
-        yi.base += rect[r][0] * cb->ys[2] + rect[r][2];
-        kidx_add(&yi, vr, cb->ys[2]);
-        kidx_add(&yi, vo, 1);
-        kb_store(kb, cb->yb, yi, b0);
-        kb_endfor_n(kb, 2);
-    }
-    uint16_t vc = kb_for(kb, cb->Cg);
-    for (int r = 0; r < 4; r++) {
-        if (rect[r][1] <= rect[r][0] || rect[r][3] <= rect[r][2])
-            continue;
-        for (int64_t a = 0; a < cb->kh; a++)
-            for (int64_t b = 0; b < cb->kw; b++) {
-                int64_t dr = a * cb->dh - cb->pt, dc = b * cb->dw - cb->pl;
-                int64_t r0 = rect[r][0] > -dr ? rect[r][0] : -dr;
-                int64_t r1 = rect[r][1] < cb->H - dr ? rect[r][1] : cb->H - dr;
-                int64_t c0 = rect[r][2] > -dc ? rect[r][2] : -dc;
-                int64_t c1 = rect[r][3] < cb->W - dc ? rect[r][3] : cb->W - dc;
-                if (r1 <= r0 || c1 <= c0)
-                    continue;
-                KIndex wi = kidx_const((a * cb->kw + b) * MR);
-                kidx_add_index(&wi, &blk, cb->Cg * cb->ntap * MR);
-                kidx_add(&wi, vc, cb->ntap * MR);
-                kidx_add(&wi, vi, 1);
-                KExpr *w = kb_load(kb, cb->iplane ? cb->wint : cb->wpk, wi);
-                uint16_t vr = kb_for(kb, r1 - r0), vo = kb_for(kb, c1 - c0);
-                KIndex yi = y0, xi = kidx_const((r0 + dr) * cb->W + c0 + dc);
-                yi.base += r0 * cb->ys[2] + c0;
-                kidx_add(&yi, vr, cb->ys[2]);
-                kidx_add(&yi, vo, 1);
-                kidx_add(&xi, vn, cb->xs0);
-                kidx_add(&xi, vg, cb->Cg * cb->cstride);
-                kidx_add(&xi, vc, cb->cstride);
-                kidx_add(&xi, vr, cb->W);
-                kidx_add(&xi, vo, 1);
-                if (cb->iplane) { /* in int32 */
-                    KExpr *xv = kb_op(kb, KOP_SUB, kb_cast(kb, DT_INT32, kb_load(kb, cb->xraw, xi)),
-                                      kb_const_i(kb, DT_INT32, cb->xzp));
-                    kb_store(
-                        kb, cb->yb, yi,
-                        kb_op(kb, KOP_ADD, kb_load(kb, cb->yb, yi), kb_op(kb, KOP_MUL, xv, w)));
-                    kb_endfor_n(kb, 2);
-                    continue;
-                }
-                KExpr *xv = cb->xint ? blk_x(kb, cb, cb->xraw, xi, 1) : kb_load(kb, cb->xb, xi);
-                kb_store(kb, cb->yb, yi, kb_op3(kb, KOP_FMA, w, xv, kb_load(kb, cb->yb, yi)));
-                kb_endfor_n(kb, 2);
-            }
-    }
-    kb_endfor_n(kb, 2); /* c, i */
-}
-
 static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return (x > y) - (x < y);
 }
 
-/* conv_blk_edges' positions in conv_blk_tile's tiles, float32 sums stored in y: each
- * row of a rectangle (the pads' few rows) cut where a tap's columns enter or leave x,
- * so that in each piece every tap reads inside x at all its positions or at none (those
- * left out); a piece in tiles of the widest vector it holds, the last one ending at the
- * piece's end (sums stored: the positions computed twice come out the same), and
- * narrower pieces position by position. tcn's dilated 1-D convs (8 pad columns a side)
- * spent 60% of their time in conv_blk_edges' scalar sums through y. */
-static void conv_blk_edges_vec(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uint16_t vg,
-                               uint16_t vm)
+/* The positions a masked conv leaves to the edges (rows above rlo and from rhi, the
+ * first pl columns of row rlo, the last pr of row rhi - 1) in conv_blk_tile's tiles, the
+ * sums stored in y: each row of a rectangle (the pads' few rows) cut where a tap's
+ * columns enter or leave x, so that in each piece every tap reads inside x at all its
+ * positions or at none (those left out); a piece in tiles of the widest vector it holds,
+ * the last one ending at the piece's end (sums stored: the positions computed twice come
+ * out the same), and narrower pieces position by position. tcn's dilated 1-D convs (8
+ * pad columns a side) spent 60% of their time in scalar sums through y before. */
+static void conv_blk_edges(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uint16_t vg, uint16_t vm)
 {
     int64_t rect[4][4] = {{0, cb->rlo, 0, cb->OW},
                           {cb->rlo, cb->rlo + 1, 0, cb->mrows ? 0 : cb->pl},
@@ -1453,11 +1372,12 @@ static void conv_blk_edges_vec(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uin
                 int64_t s = cut[k], e = cut[k + 1];
                 if (e <= s)
                     continue;
+                /* (with every tap outside, the tiles store the bias) */
                 for (int64_t a = 0; a < cb->kh; a++)
                     for (int64_t b = 0; b < cb->kw; b++) {
                         int64_t ir = row + a * cb->dh - cb->pt, ic = s + b * cb->dw - cb->pl;
                         int in = ir >= 0 && ir < cb->H && ic >= 0 && ic < cb->W;
-                        out[a * cb->kw + b] = (uint8_t)!in; /* none inside: the bias */
+                        out[a * cb->kw + b] = (uint8_t)!in;
                     }
                 int64_t w = e - s, lanes = cb->VL;
                 while (lanes > w && lanes >= 8)
@@ -1626,10 +1546,7 @@ static void conv_blk_masked(KBuilder *kb, const ConvBlk *cbo, uint16_t vn)
         kb_endfor_n(kb, 2);
         return;
     }
-    if (cb->iplane)
-        conv_blk_edges(kb, cb, vn, vg, vm);
-    else
-        conv_blk_edges_vec(kb, cb, vn, vg, vm);
+    conv_blk_edges(kb, cb, vn, vg, vm);
     if (cb->iplane) { /* each channel's plane requantized, in fixed point or float32 */
         uint16_t vi = kb_for(kb, cb->MR);
         KIndex y0 = blk_y0(cbo, kidx_const(0), vn, vg, vm, cb->MR), t0 = kidx_const(0);
