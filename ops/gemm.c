@@ -750,10 +750,21 @@ static LwStatus matmul_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     int64_t M = pa.dims[pa.rank - 2], K = pa.dims[pa.rank - 1], N = pb.dims[pb.rank - 1];
     GemmBlk gb;
     memset(&gb, 0, sizeof gb);
-    int blocked =
-        a->dtype == DT_FLOAT32 && gemm_blk_y_ok(kb, n) && dt == DT_FLOAT32 &&
-        !gemm_any_at_load(kb, n, 2u) && gemm_blk_plan(ctx, kb, M, N, &gb) &&
-        (y->dtype == DT_FLOAT32 || gemm_blk_tile_bytes(&gb) <= kb->scratch_budget[n->out[0]]);
+    /* B computed at each load (the DequantizeLinear of an int8 activation: attention's
+     * K and V) is copied once per batch into float32 scratch, when that fits with the
+     * tile scratch, and the blocked form reads it there (tiny_encoder_qdq's products of
+     * two activations were loop nests converting B at every multiply-add) */
+    int bload = gemm_any_at_load(kb, n, 2u);
+    uint64_t bbytes = ((uint64_t)(K * N) * 4 + 15) & ~(uint64_t)15;
+    int blocked = a->dtype == DT_FLOAT32 && gemm_blk_y_ok(kb, n) && dt == DT_FLOAT32 &&
+                  gemm_blk_plan(ctx, kb, M, N, &gb);
+    if (blocked) {
+        uint64_t need = bload ? bbytes : 0, tile = gemm_blk_tile_bytes(&gb);
+        if (y->dtype != DT_FLOAT32 || (bload && kb->nepi))
+            need += tile;
+        blocked =
+            (!bload || b->kind != VK_CONST) && (need == 0 || need <= kb->scratch_budget[n->out[0]]);
+    }
     if (blocked && pa.rank == 2 && pb.rank == 2 && b->kind == VK_CONST) {
         gb.K = K;
         gb.ak = 1;
@@ -776,6 +787,17 @@ static LwStatus matmul_lower(Ctx *ctx, KBuilder *kb, const Node *n)
         gb.alpha = gb.beta = 1.0f;
         gb.ab = abuf;
         gb.bb = panels ? gemm_b_panels(kb, n, 0, &gb) : bbuf;
+        if (bload) { /* B's matrix of this batch, dequantized */
+            uint32_t bs = kb_scratch(kb, DT_FLOAT32, (uint64_t)(K * N));
+            uint16_t vk = kb_for(kb, K * N);
+            KIndex si = kidx_const(0), bi = bb;
+            kidx_add(&si, vk, 1);
+            kidx_add(&bi, vk, 1);
+            kb_store(kb, bs, si, kb_load(kb, bbuf, bi));
+            kb_endfor(kb);
+            gb.bb = bs;
+            bb = kidx_const(0);
+        }
         gb.yb = yb;
         gb.a0 = ab;
         gb.b0 = bb;

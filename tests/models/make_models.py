@@ -1621,6 +1621,34 @@ def qdq_conv_pairs(c):
 
 
 @case
+def qdq_matmul_act(c):
+    """Products of two quantized activations, both dequantized where loaded (attention's
+    scores by V): int8 [2, 6, 12] with a zero point by uint8 [2, 12, 20] per batch, and by
+    uint8 [12, 20] for every batch, then Relu. At -O2 on targets with vectors, with room
+    for scratch (--arena=fast), B is dequantized once per batch into it and read as
+    vectors by the blocked form. Exact: small integers times powers of two."""
+    c.opset = 13
+    aq = c.rng.integers(-128, 128, size=(2, 6, 12)).astype(np.int8)
+    bq = c.rng.integers(0, 256, size=(2, 12, 20)).astype(np.uint8)
+    cq = c.rng.integers(0, 256, size=(12, 20)).astype(np.uint8)
+    for name, q in (("aq", aq), ("bq", bq), ("cq", cq)):
+        c.inputs.append((name, q))
+    c.const("as", np.array(0.25, F32))
+    c.const("az", np.array(-3, np.int8))
+    c.const("bs", np.array(0.125, F32))
+    c.const("bz", np.array(128, np.uint8))
+    c.node("DequantizeLinear", ["aq", "as", "az"], ["a"])
+    c.node("DequantizeLinear", ["bq", "bs", "bz"], ["b"])
+    c.node("DequantizeLinear", ["cq", "bs", "bz"], ["cc"])
+    c.node("MatMul", ["a", "b"], ["y"])
+    c.node("MatMul", ["a", "cc"], ["h"])
+    c.node("Relu", ["h"], ["z"])
+    a = (aq.astype(np.float64) + 3) * 0.25
+    c.output("y", np.matmul(a, (bq.astype(np.float64) - 128) * 0.125))
+    c.output("z", np.maximum(np.matmul(a, (cq.astype(np.float64) - 128) * 0.125), 0.0))
+
+
+@case
 def qdq_matmul_rows(c):
     """Quantized products: a uint8 [5, 3, 22] dequantized where loaded by int8 weights
     [22, 40] dequantized per column (a sequence-first transformer's projection: B the
