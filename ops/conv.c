@@ -331,9 +331,9 @@ typedef struct ConvBlk {
     int masked, mrows;
     int64_t mstride;
     /* lanes_out (masked, x and y integers: no room for any scratch): each tile's sums
-     * go from the registers through the epilogue lane by lane, and the edges are summed
-     * one position and channel at a time (conv_blk_edges_out); x's zero point is taken
-     * off each load, as the masks zero the columns past the edge */
+     * go from the registers through the epilogue lane by lane, the edges' tiles too
+     * (conv_blk_edges); x's zero point is taken off each load, as the masks zero the
+     * columns past the edge */
     int lanes_out;
     /* mplane (masked, x and y integers, room for one block's sums): the tiles and edges
      * sum into the tile scratch as [MR][P] (a y of one channel block: yloc), and the
@@ -1410,74 +1410,6 @@ static void conv_blk_edges(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uint16_
         }
 }
 
-/* conv_blk_edges' positions for lanes_out: each position's sums for the block's MR
- * channels (a vector of them when MR is a vector width, else one channel at a time) over
- * every channel and tap (guarded: x's zero point outside, which becomes 0), then stored
- * through the epilogue. */
-static void conv_blk_edges_out(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uint16_t vg,
-                               uint16_t vm)
-{
-    int64_t rect[4][4] = {{0, cb->rlo, 0, cb->OW},
-                          {cb->rlo, cb->rlo + 1, 0, cb->mrows ? 0 : cb->pl},
-                          {cb->rhi - 1, cb->rhi, cb->OW - (cb->mrows ? 0 : cb->pr), cb->OW},
-                          {cb->rhi, cb->OH, 0, cb->OW}};
-    int64_t MR = cb->MR;
-    uint8_t vl = MR >= 4 && MR <= 16 && !(MR & (MR - 1)) ? (uint8_t)MR : 1;
-    KType at = {DT_FLOAT32, vl};
-    uint16_t acc = kb_local(kb, at);
-    KIndex blk = kidx_const(0); /* g * nmb + mb */
-    kidx_add(&blk, vg, cb->nmb);
-    kidx_add(&blk, vm, 1);
-    for (int r = 0; r < 4; r++) {
-        if (rect[r][1] <= rect[r][0] || rect[r][3] <= rect[r][2])
-            continue;
-        uint16_t vi = kb_for(kb, MR / vl), vr = kb_for(kb, rect[r][1] - rect[r][0]);
-        uint16_t vo = kb_for(kb, rect[r][3] - rect[r][2]);
-        KExpr *b0 = kb_const_f(kb, DT_FLOAT32, 0);
-        KIndex bi = kidx_const(0);
-        kidx_add_index(&bi, &blk, MR);
-        kidx_add(&bi, vi, vl);
-        if (cb->has_bias)
-            b0 = vl > 1 ? kb_vload(kb, cb->bpk, bi, vl) : kb_load(kb, cb->bpk, bi);
-        else if (vl > 1)
-            b0 = kb_splat(kb, b0, vl);
-        kb_set(kb, acc, b0);
-        uint16_t vc = kb_for(kb, cb->Cg);
-        for (int64_t a = 0; a < cb->kh; a++)
-            for (int64_t b = 0; b < cb->kw; b++) {
-                KIndex row = kidx_const(rect[r][0] + a * cb->dh - cb->pt);
-                kidx_add(&row, vr, 1);
-                KIndex col = kidx_const(rect[r][2] + b * cb->dw - cb->pl);
-                kidx_add(&col, vo, 1);
-                KCond g[2] = {{row, cb->H}, {col, cb->W}};
-                KIndex xi = col;
-                kidx_add_index(&xi, &row, cb->W);
-                kidx_add(&xi, vn, cb->xs0);
-                kidx_add(&xi, vg, cb->Cg * cb->cstride);
-                kidx_add(&xi, vc, cb->cstride);
-                KExpr *xv = blk_x_guarded(kb, cb, xi, g, 2);
-                KIndex wi = kidx_const((a * cb->kw + b) * MR);
-                kidx_add_index(&wi, &blk, cb->Cg * cb->ntap * MR);
-                kidx_add(&wi, vc, cb->ntap * MR);
-                kidx_add(&wi, vi, vl);
-                KExpr *w = vl > 1 ? kb_vload(kb, cb->wpk, wi, vl) : kb_load(kb, cb->wpk, wi);
-                kb_set(kb, acc,
-                       kb_op3(kb, KOP_FMA, w, vl > 1 ? kb_splat(kb, xv, vl) : xv, kb_var(kb, acc)));
-            }
-        kb_endfor(kb); /* c */
-        KIndex yi = blk_y0(cb, kidx_const(rect[r][0] * cb->ys[2] + rect[r][2]), vn, vg, vm, MR);
-        kidx_add(&yi, vi, vl * cb->ys[1]);
-        kidx_add(&yi, vr, cb->ys[2]);
-        kidx_add(&yi, vo, 1);
-        for (uint8_t l = 0; l < vl; l++) {
-            KIndex yl = yi;
-            yl.base += l * cb->ys[1];
-            kb_store_out(kb, cb->yb, yl, vl > 1 ? kb_lane(kb, acc, l) : kb_var(kb, acc));
-        }
-        kb_endfor_n(kb, 3);
-    }
-}
-
 /* A stride-1 conv whose output rows are as long as its input's, with no room for
  * the band's padded copy: x is read where it is, as [C][H*W]. Every position
  * [plo, phi) has each tap's row inside x and reads inside x's plane, so its tiles
@@ -1541,12 +1473,11 @@ static void conv_blk_masked(KBuilder *kb, const ConvBlk *cbo, uint16_t vn)
         vg = kb_for(kb, cb->G);
         vm = kb_for(kb, cb->nmb);
     }
-    if (cb->lanes_out) {
-        conv_blk_edges_out(kb, cb, vn, vg, vm);
+    conv_blk_edges(kb, cb, vn, vg, vm);
+    if (cb->lanes_out) { /* the sums went out through the epilogue */
         kb_endfor_n(kb, 2);
         return;
     }
-    conv_blk_edges(kb, cb, vn, vg, vm);
     if (cb->iplane) { /* each channel's plane requantized, in fixed point or float32 */
         uint16_t vi = kb_for(kb, cb->MR);
         KIndex y0 = blk_y0(cbo, kidx_const(0), vn, vg, vm, cb->MR), t0 = kidx_const(0);
