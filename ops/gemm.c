@@ -762,8 +762,7 @@ static LwStatus matmul_lower(Ctx *ctx, KBuilder *kb, const Node *n)
         uint64_t need = bload ? bbytes : 0, tile = gemm_blk_tile_bytes(&gb);
         if (y->dtype != DT_FLOAT32 || (bload && kb->nepi))
             need += tile;
-        blocked =
-            (!bload || b->kind != VK_CONST) && (need == 0 || need <= kb->scratch_budget[n->out[0]]);
+        blocked = (!bload || b->kind != VK_CONST) && need <= kb->scratch_budget[n->out[0]];
     }
     if (blocked && pa.rank == 2 && pb.rank == 2 && b->kind == VK_CONST) {
         gb.K = K;
