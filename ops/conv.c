@@ -878,12 +878,20 @@ static void conv_blk_copyout(KBuilder *kb, const ConvBlk *cb, uint16_t vn, uint1
  * output channels and row r, the OW positions' sums over every channel and tap in
  * CR * CN vector locals, stored as [position][channel] and copied out to y. */
 static void conv_blk_chan_out(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex oh0, int64_t rb,
-                              uint16_t vm, uint16_t vr);
+                              uint16_t vm, uint16_t vr, int own_vm);
+
+/* The chan schedules' loop over blocks of output channels: the caller's (vmx), or one
+ * of their own (vmx UINT16_MAX), which conv_blk_chan_out closes. */
+static uint16_t chan_blocks(KBuilder *kb, const ConvBlk *cb, uint16_t vmx)
+{
+    return vmx != UINT16_MAX ? vmx : kb_for(kb, cb->Mg / (cb->CN * cb->VL));
+}
 
 /* conv_blk_chan for ConvBlk.dot: the band's integers (four channels to a position)
  * broadcast against CN vectors of int8 weights four channels deep, int32 sums from zc,
  * to the tile scratch as float(sum) * scb + bias. */
-static void conv_blk_chan_dot(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex oh0, int64_t rb)
+static void conv_blk_chan_dot(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex oh0, int64_t rb,
+                              uint16_t vmx)
 {
     int64_t CW = cb->CN * cb->VL, CR = cb->CR, CN = cb->CN, C4 = ceil_div(cb->Cg, 4);
     uint8_t VL = (uint8_t)cb->VL;
@@ -891,7 +899,7 @@ static void conv_blk_chan_dot(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KInd
     KType it = {DT_INT32, VL};
     for (int64_t i = 0; i < CR * CN; i++)
         acc[i] = kb_local(kb, it);
-    uint16_t vm = kb_for(kb, cb->Mg / CW), vr = kb_for(kb, rb);
+    uint16_t vm = chan_blocks(kb, cb, vmx), vr = kb_for(kb, rb);
     for (int64_t p = 0; p < CR; p++)
         for (int64_t j = 0; j < CN; j++) {
             KIndex zi = kidx_const(j * cb->VL);
@@ -927,13 +935,16 @@ static void conv_blk_chan_dot(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KInd
             kb_store(kb, cb->yt, kidx_const(p * CW + j * cb->VL), kb_op3(kb, KOP_FMA, f, sc, b));
         }
     }
-    conv_blk_chan_out(kb, cb, vn, oh0, rb, vm, vr);
+    conv_blk_chan_out(kb, cb, vn, oh0, rb, vm, vr, vmx == UINT16_MAX);
 }
 
-static void conv_blk_chan(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex oh0, int64_t rb)
+/* vmx: the caller's loop over blocks of output channels, or UINT16_MAX (its own, inside
+ * the rows' loop) */
+static void conv_blk_chan(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex oh0, int64_t rb,
+                          uint16_t vmx)
 {
     if (cb->dot) {
-        conv_blk_chan_dot(kb, cb, vn, oh0, rb);
+        conv_blk_chan_dot(kb, cb, vn, oh0, rb, vmx);
         return;
     }
     int64_t CW = cb->CN * cb->VL, CR = cb->CR, CN = cb->CN;
@@ -945,7 +956,7 @@ static void conv_blk_chan(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
     KType x4t = {DT_FLOAT32, 4};
     int want4 = VL == 4 && CR >= 4 && !cb->chan_out;
     uint16_t x4 = UINT16_MAX; /* made at its first use: xpeel's taps may leave none */
-    uint16_t vm = kb_for(kb, cb->Mg / CW), vr = kb_for(kb, rb);
+    uint16_t vm = chan_blocks(kb, cb, vmx), vr = kb_for(kb, rb);
     for (int64_t p = 0; p < CR; p++)
         for (int64_t j = 0; j < CN; j++) {
             KExpr *b0 = kb_splat(kb, kb_const_f(kb, DT_FLOAT32, 0), VL);
@@ -1028,19 +1039,19 @@ static void conv_blk_chan(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
                     kidx_add(&yi, vr, cb->ys[2]);
                     kb_store_out(kb, cb->yb, yi, kb_lane(kb, acc[p * CN + j], l));
                 }
-        kb_endfor_n(kb, 2); /* r, m */
+        kb_endfor_n(kb, vmx == UINT16_MAX ? 2 : 1); /* r, m */
         return;
     }
     for (int64_t p = 0; p < CR; p++)
         for (int64_t j = 0; j < CN; j++)
             kb_store(kb, cb->yt, kidx_const(p * CW + j * cb->VL), kb_var(kb, acc[p * CN + j]));
-    conv_blk_chan_out(kb, cb, vn, oh0, rb, vm, vr);
+    conv_blk_chan_out(kb, cb, vn, oh0, rb, vm, vr, vmx == UINT16_MAX);
 }
 
 /* The channel vectors' sums, in the tile scratch as [position][channel], out to y
- * through the epilogue; closes the row and block loops (vr, vm). */
+ * through the epilogue; closes the row loop (vr) and the block loop (vm) if own_vm. */
 static void conv_blk_chan_out(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex oh0, int64_t rb,
-                              uint16_t vm, uint16_t vr)
+                              uint16_t vm, uint16_t vr, int own_vm)
 {
     int64_t CW = cb->CN * cb->VL, CR = cb->CR;
     /* float32 y: the channels innermost (contiguous loads: digits_cnn 5% faster than
@@ -1090,7 +1101,8 @@ static void conv_blk_chan_out(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KInd
         kidx_add_index(&y0, &oh0, cb->ys[2]);
         epi_in_place(kb, cb, y0, CW, rb * cb->OW);
     }
-    kb_endfor(kb); /* m */
+    if (own_vm)
+        kb_endfor(kb); /* m */
 }
 
 /* The band of a kdot conv (ConvBlk.kdot): the rows of x from oh0 * sh - pt that rb output
@@ -1126,7 +1138,7 @@ static void conv_blk_band(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
 {
     if (cb->kdot) {
         conv_blk_band_kdot(kb, cb, vn, oh0, rb);
-        conv_blk_chan(kb, cb, vn, oh0, rb);
+        conv_blk_chan(kb, cb, vn, oh0, rb, UINT16_MAX);
         return;
     }
     int64_t Pc = (rb - 1) * cb->Wq + cb->OW, ntiles = cb->chan ? 0 : ceil_div(Pc, cb->T);
@@ -1135,7 +1147,7 @@ static void conv_blk_band(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
     int64_t C = cb->G * cb->Cg, S = cb->sh * cb->sw;
     if (cb->dot && cb->chan) {
         conv_blk_band_dot(kb, cb, vn, oh0, hb);
-        conv_blk_chan(kb, cb, vn, oh0, rb);
+        conv_blk_chan(kb, cb, vn, oh0, rb, UINT16_MAX);
         return;
     }
     if (cb->dot) {
@@ -1232,7 +1244,7 @@ static void conv_blk_band(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
     }
     kb_endfor_n(kb, 3);
     if (cb->chan) {
-        conv_blk_chan(kb, cb, vn, oh0, rb);
+        conv_blk_chan(kb, cb, vn, oh0, rb, UINT16_MAX);
         return;
     }
     uint16_t vg = kb_for(kb, cb->G), vm = kb_for(kb, cb->nmb);
@@ -1817,8 +1829,11 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
         conv_rows_inside(&cb, &rlo, &rhi);
         int xpeel = !cb.direct && !nocopy && !xload && rlo + (cb.OH - rhi) <= 4;
         int64_t bplane = nocopy || xpeel ? 0 : plane;
+        /* the sums, the weight vectors and three more (a broadcast x and the addresses'
+         * spare): resnet18_bn's layer3 convs (rows of 14, 2 vectors of channels: 28 sums in
+         * 32 registers) spilled sums in every step and ran 22% slower than with 1 vector */
         for (int64_t cn = 3; cn >= 1; cn--) {
-            if ((cb.Mg / vmax) % cn || cb.OW * cn + cn + 1 > t->nvregs)
+            if ((cb.Mg / vmax) % cn || cb.OW * cn + cn + 3 > t->nvregs)
                 continue;
             uint64_t bytes = (((uint64_t)(cb.OW * cn * vmax * 4) + 15) & ~(uint64_t)15) +
                              (((uint64_t)(cb.Cg * S * bplane) * eb + 15) & ~(uint64_t)15);
@@ -2093,16 +2108,21 @@ static LwStatus conv_lower_blocked(KBuilder *kb, const Node *n, ConvBlk cb)
         cb.xraw = kb_buf(kb, dq->in[0]);
         cb.xdt = op_in(kb->g, dq, 0)->dtype;
     }
-    if (cb.chan && cb.xpeel) { /* the edge rows on their own, the rows between as a loop */
+    if (cb.chan && cb.xpeel) {
+        /* per block of output channels, the edge rows on their own and the rows between
+         * as a loop: the block's weights come from memory once, and from the caches for
+         * the other rows (a loop over blocks inside each row group read all the weights
+         * once per group: resnet18_bn's layer4 convs, 9.4 MB each, three times) */
+        uint16_t vm = kb_for(kb, cb.Mg / (cb.CN * cb.VL));
         for (int64_t r = 0; r < cb.OH; r = r < cb.rlo || r >= cb.rhi ? r + 1 : cb.rhi)
             conv_blk_chan(kb, &cb, vn, kidx_const(r),
-                          r < cb.rlo || r >= cb.rhi ? 1 : cb.rhi - cb.rlo);
-        kb_endfor(kb);
+                          r < cb.rlo || r >= cb.rhi ? 1 : cb.rhi - cb.rlo, vm);
+        kb_endfor_n(kb, 2); /* m, n */
         kb_end(kb);
         return LW_OK;
     }
     if (cb.chan && (cb.direct || cb.nocopy || cb.chan_out)) {
-        conv_blk_chan(kb, &cb, vn, kidx_const(0), cb.OH);
+        conv_blk_chan(kb, &cb, vn, kidx_const(0), cb.OH, UINT16_MAX);
         kb_endfor(kb);
         kb_end(kb);
         return LW_OK;

@@ -669,6 +669,31 @@ def conv_chan_peel(c):
 
 
 @case
+def conv_chan_blocks(c):
+    """Channel vectors over x where it is (ConvBlk.xpeel) in several blocks of output
+    channels, each block's edge and inside rows before the next block's: 8 -> 64 of
+    6x14, 3x3 pads 1, plus a residual and Relu (rows of 14: one vector of channels a
+    block, two would leave too few registers), and 8 -> 48 of 7x7 (two vectors), with
+    Sigmoid(x) * x after it (an epilogue with no vector form on some targets)."""
+    xr = c.input("xr", (1, 8, 6, 14), 0.0, 1.0)  # one sign: no sums near 0
+    wr = c.weight("wr", (64, 8, 3, 3), 0.0, 0.5)
+    rr = c.input("rr", (1, 64, 6, 14), 0.0, 1.0)
+    c.node("Conv", ["xr", "wr"], ["hr"], pads=[1, 1, 1, 1])
+    c.node("Add", ["hr", "rr"], ["sr"])
+    c.node("Relu", ["sr"], ["yr"])
+    d = dict(pads=(1, 1, 1, 1))
+    c.output("yr", np.maximum(ref_conv(xr, wr, **d) + rr, 0.0),
+             ref_conv(abs(xr), abs(wr), **d) + rr)
+    xs = c.input("xs", (1, 8, 7, 7), 0.0, 1.0)
+    ws = c.weight("ws", (48, 8, 3, 3), 0.0, 0.25)
+    c.node("Conv", ["xs", "ws"], ["hs"], pads=[1, 1, 1, 1])
+    c.node("Sigmoid", ["hs"], ["gs"])
+    c.node("Mul", ["hs", "gs"], ["ys"])
+    h = ref_conv(xs, ws, **d)
+    c.output("ys", h / (1.0 + np.exp(-h)), ref_conv(abs(xs), abs(ws), **d))
+
+
+@case
 def conv_groups(c):
     """group 2: 4 input channels, 6 output channels, no bias."""
     conv_case(c, (1, 4, 6, 6), (6, 2, 3, 3), dict(group=2, pads=(1, 1, 1, 1)), bias=False,
