@@ -355,6 +355,12 @@ typedef struct ConvBlk {
      * scratch as [position][channel]: small feature maps waste no lanes */
     int chan;
     int nocopy; /* chan over x itself: its band would be a copy of x, in order */
+    /* xrow (chan, float32, kernels more than one wide): per kernel row, its kw weight
+     * vectors loaded first, then the products in the order of the x they broadcast, each
+     * x's uses together (every sum's taps still in order). Tap by tap, the C compilers
+     * kept a row's broadcasts for the next taps: CR + kw - 1 of them live beside the CR
+     * sums, which spilled sums in every step (mlperf_resnet8's rows of 16) */
+    int xrow;
     /* xpeel (chan, float32 x padded or strided, no room or need for a band): x read where
      * it is; the rows whose every tap reads a row of x, [rlo, rhi), as one loop, and each
      * other row on its own, the taps outside x (rows and columns) left out */
@@ -938,6 +944,87 @@ static void conv_blk_chan_dot(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KInd
     conv_blk_chan_out(kb, cb, vn, oh0, rb, vm, vr, vmx == UINT16_MAX);
 }
 
+#define CHAN_XROW_W 24 /* ConvBlk.xrow: kw * CN weight vectors at most */
+
+typedef struct XrowUse {
+    int64_t key, b, p; /* x's offset (or column), the tap's column, the position */
+} XrowUse;
+
+static int cmp_xrow(const void *a, const void *b)
+{
+    const XrowUse *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->b < y->b ? -1 : x->b > y->b;
+}
+
+/* The columns of x that more than one tap of a kernel row reads over a row of OW
+ * positions: the broadcasts kept live tap by tap (for ConvBlk.xrow's choice) */
+static int64_t chan_shared_x(const ConvBlk *cb)
+{
+    uint8_t uses[1024] = {0};
+    int64_t n = 0, span = (cb->OW - 1) * cb->sw + (cb->kw - 1) * cb->dw + 1;
+    if (span > (int64_t)sizeof uses)
+        return 0;
+    for (int64_t p = 0; p < cb->OW; p++)
+        for (int64_t b = 0; b < cb->kw; b++)
+            n += ++uses[p * cb->sw + b * cb->dw] == 2;
+    return n;
+}
+
+/* ConvBlk.xrow: kernel row a of conv_blk_chan's taps over input channel vc */
+static void chan_xrow(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex oh0, int64_t rb,
+                      uint16_t vm, uint16_t vr, uint16_t vc, int64_t a, const uint16_t *acc,
+                      const uint16_t *wv)
+{
+    int64_t CW = cb->CN * cb->VL, CR = cb->CR, CN = cb->CN;
+    KIndex row = kidx_const(a * cb->dh - cb->pt);
+    kidx_add_index(&row, &oh0, cb->sh);
+    kidx_add(&row, vr, cb->sh);
+    /* xpeel: an edge row's kernel rows outside x left out (its other rows' are inside) */
+    if (cb->xpeel && !oh0.n && rb == 1 && (row.base < 0 || row.base >= cb->H))
+        return;
+    XrowUse use[CHAN_XROW_W * 16];
+    int64_t nu = 0;
+    for (int64_t b = 0; b < cb->kw; b++) {
+        int64_t tap = a * cb->kw + b;
+        for (int64_t j = 0; j < CN; j++) {
+            KIndex wi = kidx_const(tap * CW + j * cb->VL);
+            kidx_add(&wi, vm, cb->Cg * cb->ntap * CW);
+            kidx_add(&wi, vc, cb->ntap * CW);
+            kb_set(kb, wv[b * CN + j], kb_vload(kb, cb->wch, wi, (uint8_t)cb->VL));
+        }
+        for (int64_t p = 0; p < CR; p++) {
+            int64_t col = p * cb->sw + b * cb->dw - cb->pl;
+            if (cb->xpeel && (col < 0 || col >= cb->W))
+                continue; /* the taps whose column is outside x left out */
+            use[nu++] = (XrowUse){cb->xpeel ? col : cb->tap_off[tap] + p, b, p};
+        }
+    }
+    qsort(use, (size_t)nu, sizeof use[0], cmp_xrow);
+    for (int64_t u = 0; u < nu; u++) {
+        int64_t b = use[u].b, p = use[u].p, tap = a * cb->kw + b;
+        uint32_t src = cb->pack;
+        KIndex xi;
+        if (cb->xpeel) {
+            xi = kidx_const(use[u].key);
+            kidx_add_index(&xi, &row, cb->W);
+            kidx_add(&xi, vn, cb->xs0);
+            kidx_add(&xi, vc, cb->H * cb->W);
+            src = cb->xb;
+        } else {
+            xi = kidx_const(cb->tap_off[tap] + p);
+            kidx_add(&xi, vr, cb->Wq);
+            kidx_add(&xi, vc, cb->cstride);
+            if (cb->direct || cb->nocopy) { /* x itself */
+                kidx_add(&xi, vn, cb->xs0);
+                src = cb->xint ? cb->xraw : cb->xb;
+            }
+        }
+        kb_fma_row(kb, &acc[p * CN], blk_x(kb, cb, src, xi, 1), &wv[b * CN], CN);
+    }
+}
+
 /* vmx: the caller's loop over blocks of output channels, or UINT16_MAX (its own, inside
  * the rows' loop) */
 static void conv_blk_chan(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex oh0, int64_t rb,
@@ -949,8 +1036,8 @@ static void conv_blk_chan(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
     }
     int64_t CW = cb->CN * cb->VL, CR = cb->CR, CN = cb->CN;
     uint8_t VL = (uint8_t)cb->VL;
-    uint16_t acc[64], wv[8];
-    tile_locals(kb, DT_FLOAT32, VL, acc, CR * CN, wv, CN);
+    uint16_t acc[64], wv[CHAN_XROW_W];
+    tile_locals(kb, DT_FLOAT32, VL, acc, CR * CN, wv, cb->xrow ? cb->kw * CN : CN);
     /* NEON's 4 lanes: four positions' inputs in one load, each broadcast from its lane
      * (fmla by element) */
     KType x4t = {DT_FLOAT32, 4};
@@ -968,7 +1055,9 @@ static void conv_blk_chan(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
             kb_set(kb, acc[p * CN + j], b0);
         }
     uint16_t vc = kb_for(kb, cb->Cg);
-    for (int64_t tap = 0; tap < cb->ntap; tap++) {
+    for (int64_t a = 0; cb->xrow && a < cb->kh; a++)
+        chan_xrow(kb, cb, vn, oh0, rb, vm, vr, vc, a, acc, wv);
+    for (int64_t tap = 0; !cb->xrow && tap < cb->ntap; tap++) {
         for (int64_t j = 0; j < CN; j++) {
             KIndex wi = kidx_const(tap * CW + j * cb->VL);
             kidx_add(&wi, vm, cb->Cg * cb->ntap * CW);
@@ -1860,6 +1949,13 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
             cb.xpeel = xpeel;
             cb.rlo = rlo;
             cb.rhi = rhi;
+            /* where tap by tap the sums, the weight vectors and a row's broadcasts would
+             * not fit in the registers (else tap by tap measured faster: resnet18_bn's
+             * rows of 14 and 7 2-3% slower by kernel rows), and not where NEON loads four
+             * positions at once (want4 in conv_blk_chan) */
+            cb.xrow = cb.kw > 1 && !(vmax == 4 && cb.OW >= 4) && cb.kw * cn <= CHAN_XROW_W &&
+                      cb.OW * cn + cb.kw * cn + 2 <= t->nvregs &&
+                      cb.OW * cn + cn + chan_shared_x(&cb) > t->nvregs;
             break;
         }
     }

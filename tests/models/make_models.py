@@ -674,7 +674,9 @@ def conv_chan_blocks(c):
     channels, each block's edge and inside rows before the next block's: 8 -> 64 of
     6x14, 3x3 pads 1, plus a residual and Relu (rows of 14: one vector of channels a
     block, two would leave too few registers), and 8 -> 48 of 7x7 (two vectors), with
-    Sigmoid(x) * x after it (an epilogue with no vector form on some targets)."""
+    Sigmoid(x) * x after it (an epilogue with no vector form on some targets); rows of 16
+    by one vector of channels (3x3, pads 1, and no pads over x itself), whose products
+    go in the order of the x they broadcast (ConvBlk.xrow) where 32 registers are."""
     xr = c.input("xr", (1, 8, 6, 14), 0.0, 1.0)  # one sign: no sums near 0
     wr = c.weight("wr", (64, 8, 3, 3), 0.0, 0.5)
     rr = c.input("rr", (1, 64, 6, 14), 0.0, 1.0)
@@ -691,6 +693,11 @@ def conv_chan_blocks(c):
     c.node("Mul", ["hs", "gs"], ["ys"])
     h = ref_conv(xs, ws, **d)
     c.output("ys", h / (1.0 + np.exp(-h)), ref_conv(abs(xs), abs(ws), **d))
+    for nm, xs_, pads in (("t", (1, 4, 5, 16), (1, 1, 1, 1)), ("u", (1, 4, 6, 18), (0, 0, 0, 0))):
+        xi = c.input("x" + nm, xs_, 0.0, 1.0)
+        wi = c.weight("w" + nm, (16, 4, 3, 3), 0.0, 0.5)
+        c.node("Conv", ["x" + nm, "w" + nm], ["y" + nm], pads=list(pads))
+        c.output("y" + nm, ref_conv(xi, wi, pads=pads), ref_conv(abs(xi), abs(wi), pads=pads))
 
 
 @case
