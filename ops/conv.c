@@ -663,6 +663,15 @@ static void band_segments(const ConvBlk *cb, int64_t b, int64_t seg[3][2])
     seg[2][1] = cb->Wq;
 }
 
+/* Whether a tap reads column phase b of the band (tap column k: phase (k*dw) % sw) */
+static int band_col_read(const ConvBlk *cb, int64_t b)
+{
+    for (int64_t k = 0; k < cb->kw; k++)
+        if ((k * cb->dw) % cb->sw == b)
+            return 1;
+    return 0;
+}
+
 /* The band of a dot conv (ConvBlk.dot): hb phase rows from oh0 as conv_blk_band's, x's
  * integers plus xoff four channels to a position, the zero point (plus xoff) outside x
  * and past its channels. */
@@ -1255,8 +1264,14 @@ static void conv_blk_band(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
     }
     /* the band's input, padded and split into phases: per column phase b, the columns
      * left of the input and right of it are zeros, those between a copy whose only
-     * guard is the row's (invariant along the row: the copy vectorizes) */
-    uint16_t vc = kb_for(kb, C), va = kb_for(kb, cb->sh), vr = kb_for(kb, hb);
+     * guard is the row's (invariant along the row: the copy vectorizes). Only the phases
+     * a tap reads (tap (a, b): row phase (a*dh) % sh, column phase (b*dw) % sw), row
+     * phases up to the last of them: a 1x1 conv of stride 2 reads one phase of four
+     * (resnet50's downsampling convs copied four) */
+    int64_t nra = 1;
+    for (int64_t a = 0; a < cb->kh; a++)
+        nra = (a * cb->dh) % cb->sh + 1 > nra ? (a * cb->dh) % cb->sh + 1 : nra;
+    uint16_t vc = kb_for(kb, C), va = kb_for(kb, nra), vr = kb_for(kb, hb);
     KIndex row = band_row(cb, oh0, vr, va);
     /* a strided conv whose phases read runs of x of one length: those runs copied in one
      * loop, a store per phase from adjacent columns of x, which the C compiler loads as
@@ -1274,6 +1289,8 @@ static void conv_blk_band(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
         uint16_t vq = kb_for(kb, seg0[1][1] - seg0[1][0]);
         KCond rc = {row, cb->H};
         for (int64_t b = 0; b < cb->sw; b++) {
+            if (!band_col_read(cb, b))
+                continue;
             int64_t seg[3][2];
             band_segments(cb, b, seg);
             KIndex dst = kidx_const(b * cb->plane + seg[1][0]),
@@ -1295,7 +1312,7 @@ static void conv_blk_band(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
     for (int64_t b = 0; b < cb->sw; b++) {
         int64_t seg[3][2];
         band_segments(cb, b, seg);
-        for (int k = 0; k < 3; k++) {
+        for (int k = 0; k < 3 && band_col_read(cb, b); k++) {
             if (seg[k][1] <= seg[k][0] || (k == 1 && merged))
                 continue;
             uint16_t vq = kb_for(kb, seg[k][1] - seg[k][0]);

@@ -701,6 +701,26 @@ def conv_chan_blocks(c):
 
 
 @case
+def conv_band_phases(c):
+    """Strided convs whose taps read only some of the band's phases (the others not
+    copied), each plus Relu, rows of more than 16 (the band, not channel vectors): 1x1
+    stride 2 (a ResNet downsampling conv, one phase of four), 16 -> 32 over 20x20; 3x3
+    stride 2 dilation 2 pads 2 (one phase) 4 -> 32 over 9x37; 1x3 stride 2 pads (0, 1)
+    (row phase 0, both column phases) 8 -> 32 over 6x40."""
+    cases = [("a", (1, 16, 20, 20), (32, 16, 1, 1), dict(strides=(2, 2))),
+             ("b", (1, 4, 9, 37), (32, 4, 3, 3), dict(strides=(2, 2), dilations=(2, 2),
+                                                      pads=(2, 2, 2, 2))),
+             ("c", (1, 8, 6, 40), (32, 8, 1, 3), dict(strides=(2, 2), pads=(0, 1, 0, 1)))]
+    for nm, xs, ws, d in cases:
+        xi = c.input("x" + nm, xs, 0.0, 1.0)  # one sign: no sums near 0
+        wi = c.weight("w" + nm, ws, 0.0, 0.5)
+        attrs = {k: list(v) for k, v in d.items()}
+        c.node("Conv", ["x" + nm, "w" + nm], ["h" + nm], **attrs)
+        c.node("Relu", ["h" + nm], ["y" + nm])
+        c.output("y" + nm, np.maximum(ref_conv(xi, wi, **d), 0.0), ref_conv(abs(xi), abs(wi), **d))
+
+
+@case
 def conv_groups(c):
     """group 2: 4 input channels, 6 output channels, no bias."""
     conv_case(c, (1, 4, 6, 6), (6, 2, 3, 3), dict(group=2, pads=(1, 1, 1, 1)), bias=False,
