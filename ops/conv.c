@@ -2225,14 +2225,17 @@ static LwStatus conv_lower_blocked(KBuilder *kb, const Node *n, ConvBlk cb)
         cb.xdt = op_in(kb->g, dq, 0)->dtype;
     }
     if (cb.chan && cb.xpeel) {
-        /* per block of output channels, the edge rows on their own and the rows between
-         * as a loop: the block's weights come from memory once, and from the caches for
-         * the other rows (a loop over blocks inside each row group read all the weights
-         * once per group: resnet18_bn's layer4 convs, 9.4 MB each, three times) */
+        /* per block of output channels, the rows between the edges as a loop, then the
+         * edge rows on their own: the block's weights come from memory once, and from the
+         * caches for the other rows (a loop over blocks inside each row group read all the
+         * weights once per group: resnet18_bn's layer4 convs, 9.4 MB each, three times);
+         * an inside row first, whose every tap runs while the weights arrive */
         uint16_t vm = kb_for(kb, cb.Mg / (cb.CN * cb.VL));
+        if (cb.rhi > cb.rlo)
+            conv_blk_chan(kb, &cb, vn, kidx_const(cb.rlo), cb.rhi - cb.rlo, vm);
         for (int64_t r = 0; r < cb.OH; r = r < cb.rlo || r >= cb.rhi ? r + 1 : cb.rhi)
-            conv_blk_chan(kb, &cb, vn, kidx_const(r),
-                          r < cb.rlo || r >= cb.rhi ? 1 : cb.rhi - cb.rlo, vm);
+            if (r < cb.rlo || r >= cb.rhi)
+                conv_blk_chan(kb, &cb, vn, kidx_const(r), 1, vm);
         kb_endfor_n(kb, 2); /* m, n */
         kb_end(kb);
         return LW_OK;
