@@ -993,7 +993,8 @@ static void chan_xrow(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex oh0, 
     /* xpeel: an edge row's kernel rows outside x left out (its other rows' are inside) */
     if (cb->xpeel && !oh0.n && rb == 1 && (row.base < 0 || row.base >= cb->H))
         return;
-    XrowUse use[CHAN_XROW_W * 16];
+    XrowUse use[CHAN_XROW_W * 16]; /* kw * CN <= CHAN_XROW_W, CR <= 16 */
+    LW_ASSERT(cb->kw * CR <= CHAN_XROW_W * 16);
     int64_t nu = 0;
     for (int64_t b = 0; b < cb->kw; b++) {
         int64_t tap = a * cb->kw + b;
