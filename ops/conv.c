@@ -2229,14 +2229,18 @@ static LwStatus conv_lower_blocked(KBuilder *kb, const Node *n, ConvBlk cb)
         /* per block of output channels, the rows between the edges as a loop, then the
          * edge rows on their own: the block's weights come from memory once, and from the
          * caches for the other rows (a loop over blocks inside each row group read all the
-         * weights once per group: resnet18_bn's layer4 convs, 9.4 MB each, three times);
-         * an inside row first, whose every tap runs while the weights arrive */
+         * weights once per group: resnet18_bn's layer4 convs, 9.4 MB each, three times).
+         * Weights past L2 (from memory): the inside rows first, whose every tap runs while
+         * they arrive (resnet18_bn's layer4 13% faster); else the rows in order */
+        int inside_first = (double)(cb.Mg * cb.Cg * cb.ntap) * 4.0 > WEIGHTS_L2;
         uint16_t vm = kb_for(kb, cb.Mg / (cb.CN * cb.VL));
-        if (cb.rhi > cb.rlo)
+        if (inside_first && cb.rhi > cb.rlo)
             conv_blk_chan(kb, &cb, vn, kidx_const(cb.rlo), cb.rhi - cb.rlo, vm);
-        for (int64_t r = 0; r < cb.OH; r = r < cb.rlo || r >= cb.rhi ? r + 1 : cb.rhi)
-            if (r < cb.rlo || r >= cb.rhi)
-                conv_blk_chan(kb, &cb, vn, kidx_const(r), 1, vm);
+        for (int64_t r = 0; r < cb.OH; r = r < cb.rlo || r >= cb.rhi ? r + 1 : cb.rhi) {
+            int edge = r < cb.rlo || r >= cb.rhi;
+            if (edge || !inside_first)
+                conv_blk_chan(kb, &cb, vn, kidx_const(r), edge ? 1 : cb.rhi - cb.rlo, vm);
+        }
         kb_endfor_n(kb, 2); /* m, n */
         kb_end(kb);
         return LW_OK;
