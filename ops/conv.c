@@ -981,12 +981,41 @@ static int64_t chan_shared_x(const ConvBlk *cb)
     return n;
 }
 
+/* conv_blk_chan's CN weight vectors of tap over input channel vc, into wv[0 .. CN) */
+static void chan_weights(KBuilder *kb, const ConvBlk *cb, uint16_t vm, uint16_t vc, int64_t tap,
+                         const uint16_t *wv)
+{
+    int64_t CW = cb->CN * cb->VL;
+    for (int64_t j = 0; j < cb->CN; j++) {
+        KIndex wi = kidx_const(tap * CW + j * cb->VL);
+        kidx_add(&wi, vm, cb->Cg * cb->ntap * CW);
+        kidx_add(&wi, vc, cb->ntap * CW);
+        kb_set(kb, wv[j], kb_vload(kb, cb->wch, wi, (uint8_t)cb->VL));
+    }
+}
+
+/* conv_blk_chan's x at offset off (tap_off[tap] + position) of band row vr, channel vc: in
+ * the band, or in x itself (direct, nocopy); its buffer in *src */
+static KIndex chan_band_x(const ConvBlk *cb, uint16_t vn, uint16_t vr, uint16_t vc, int64_t off,
+                          uint32_t *src)
+{
+    KIndex xi = kidx_const(off);
+    kidx_add(&xi, vr, cb->Wq);
+    kidx_add(&xi, vc, cb->cstride);
+    *src = cb->pack;
+    if (cb->direct || cb->nocopy) { /* x itself */
+        kidx_add(&xi, vn, cb->xs0);
+        *src = cb->xint ? cb->xraw : cb->xb;
+    }
+    return xi;
+}
+
 /* ConvBlk.xrow: kernel row a of conv_blk_chan's taps over input channel vc */
 static void chan_xrow(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex oh0, int64_t rb,
                       uint16_t vm, uint16_t vr, uint16_t vc, int64_t a, const uint16_t *acc,
                       const uint16_t *wv)
 {
-    int64_t CW = cb->CN * cb->VL, CR = cb->CR, CN = cb->CN;
+    int64_t CR = cb->CR, CN = cb->CN;
     KIndex row = kidx_const(a * cb->dh - cb->pt);
     kidx_add_index(&row, &oh0, cb->sh);
     kidx_add(&row, vr, cb->sh);
@@ -998,12 +1027,7 @@ static void chan_xrow(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex oh0, 
     int64_t nu = 0;
     for (int64_t b = 0; b < cb->kw; b++) {
         int64_t tap = a * cb->kw + b;
-        for (int64_t j = 0; j < CN; j++) {
-            KIndex wi = kidx_const(tap * CW + j * cb->VL);
-            kidx_add(&wi, vm, cb->Cg * cb->ntap * CW);
-            kidx_add(&wi, vc, cb->ntap * CW);
-            kb_set(kb, wv[b * CN + j], kb_vload(kb, cb->wch, wi, (uint8_t)cb->VL));
-        }
+        chan_weights(kb, cb, vm, vc, tap, &wv[b * CN]);
         for (int64_t p = 0; p < CR; p++) {
             int64_t col = p * cb->sw + b * cb->dw - cb->pl;
             if (cb->xpeel && (col < 0 || col >= cb->W))
@@ -1014,22 +1038,15 @@ static void chan_xrow(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex oh0, 
     qsort(use, (size_t)nu, sizeof use[0], cmp_xrow);
     for (int64_t u = 0; u < nu; u++) {
         int64_t b = use[u].b, p = use[u].p, tap = a * cb->kw + b;
-        uint32_t src = cb->pack;
+        uint32_t src = cb->xb;
         KIndex xi;
         if (cb->xpeel) {
             xi = kidx_const(use[u].key);
             kidx_add_index(&xi, &row, cb->W);
             kidx_add(&xi, vn, cb->xs0);
             kidx_add(&xi, vc, cb->H * cb->W);
-            src = cb->xb;
         } else {
-            xi = kidx_const(cb->tap_off[tap] + p);
-            kidx_add(&xi, vr, cb->Wq);
-            kidx_add(&xi, vc, cb->cstride);
-            if (cb->direct || cb->nocopy) { /* x itself */
-                kidx_add(&xi, vn, cb->xs0);
-                src = cb->xint ? cb->xraw : cb->xb;
-            }
+            xi = chan_band_x(cb, vn, vr, vc, cb->tap_off[tap] + p, &src);
         }
         kb_fma_row(kb, &acc[p * CN], blk_x(kb, cb, src, xi, 1), &wv[b * CN], CN);
     }
@@ -1068,12 +1085,7 @@ static void conv_blk_chan(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
     for (int64_t a = 0; cb->xrow && a < cb->kh; a++)
         chan_xrow(kb, cb, vn, oh0, rb, vm, vr, vc, a, acc, wv);
     for (int64_t tap = 0; !cb->xrow && tap < cb->ntap; tap++) {
-        for (int64_t j = 0; j < CN; j++) {
-            KIndex wi = kidx_const(tap * CW + j * cb->VL);
-            kidx_add(&wi, vm, cb->Cg * cb->ntap * CW);
-            kidx_add(&wi, vc, cb->ntap * CW);
-            kb_set(kb, wv[j], kb_vload(kb, cb->wch, wi, VL));
-        }
+        chan_weights(kb, cb, vm, vc, tap, wv);
         /* x read where it is (chan_out, xpeel): the taps whose column is outside x left
          * out; chan_out guards each load's row, xpeel leaves out an edge row's (a constant
          * single row) rows outside x, its other rows' being inside */
@@ -1107,14 +1119,8 @@ static void conv_blk_chan(KBuilder *kb, const ConvBlk *cb, uint16_t vn, KIndex o
             kb_fma_row(kb, &acc[p * CN], blk_x(kb, cb, cb->xb, xi, 1), wv, CN);
         }
         for (int64_t p = 0; !cb->chan_out && !cb->xpeel && p < CR; p++) {
-            KIndex xi = kidx_const(cb->tap_off[tap] + p);
-            kidx_add(&xi, vr, cb->Wq);
-            kidx_add(&xi, vc, cb->cstride);
-            uint32_t src = cb->pack;
-            if (cb->direct || cb->nocopy) { /* x itself */
-                kidx_add(&xi, vn, cb->xs0);
-                src = cb->xint ? cb->xraw : cb->xb;
-            }
+            uint32_t src;
+            KIndex xi = chan_band_x(cb, vn, vr, vc, cb->tap_off[tap] + p, &src);
             if (want4 && p % 4 == 0 && p + 4 <= CR && (cb->xint || kb_vloadable(kb, src))) {
                 x4 = x4 == UINT16_MAX ? kb_local(kb, x4t) : x4;
                 kb_set(kb, x4, blk_x(kb, cb, src, xi, 4));
