@@ -1394,14 +1394,20 @@ static void conv_blk_direct_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vn, u
         epi_in_place(kb, cb, y0, cb->MR, nv * lanes);
 }
 
-/* Channel blocks inside the positions pays where x is what streams: at least as many input
- * channels as output ones (resnet50's 1x1 convs from 256 channels to 64: 52 -> 85
- * GFLOP/s), over an x larger than half a core's L2 (mlperf_dscnn's 32 KB ones: 1% slower
- * so). With more output channels the blocks' sums, a plane apart, scatter the stores (64
- * to 256: 72 -> 63), and the blocks stay outside. */
+/* Channel blocks inside the positions pay where x is larger than half a core's L2: with the
+ * blocks outside, every block reads all of x again, and x with the block's part of y
+ * streaming past it no longer stays in L2, so each pass comes from L3 or memory.
+ * resnet50's 1x1 convs from 256 channels to 64 over 56x56: 52 -> 85 GFLOP/s. Also with more
+ * output channels than input ones, whose blocks' sums then scatter the stores a plane apart
+ * (perf shares, back to back): mobilenet_v2's 16 to 96 over 112x112 12-23% less time,
+ * resnet50's 64 to 256 over 56x56 10-13%, regnet's first 1x1 17%; efficientnet_b0's 16 to
+ * 96, kept busy by its SiLU, 3% more (0.3% of the model). Where x fits (mlperf_dscnn's 32 KB)
+ * the blocks stay outside. The masked schedule (NEON's 3x3 convs) takes them inside only
+ * with at least as many input channels as output ones, as before this rule widened: no
+ * armv8 core here to measure the rest on. */
 static int blocks_inside(const ConvBlk *cb)
 {
-    return cb->Cg >= cb->Mg && (double)(cb->Cg * cb->H * cb->W) * 4.0 > WEIGHTS_L2 / 2;
+    return (double)(cb->Cg * cb->H * cb->W) * 4.0 > WEIGHTS_L2 / 2;
 }
 
 /* One tile of nv vectors of lanes at p (masks from mp); with `inner`, for every channel
@@ -1548,7 +1554,8 @@ static void conv_blk_masked(KBuilder *kb, const ConvBlk *cbo, uint16_t vn)
     int64_t L = cbo->phi - cbo->plo, nfull = L / cbo->T;
     /* float32 sums stored in y: the tiles outside the channel blocks, which the edges and
      * the epilogue then open */
-    int inner = !cbo->mplane && !cbo->lanes_out && !cbo->iplane && blocks_inside(cbo);
+    int inner =
+        !cbo->mplane && !cbo->lanes_out && !cbo->iplane && cbo->Cg >= cbo->Mg && blocks_inside(cbo);
     uint16_t vg = 0, vm = 0;
     if (!inner) {
         vg = kb_for(kb, cbo->G);

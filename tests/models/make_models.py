@@ -445,6 +445,25 @@ def conv_large_maps(c):
 
 
 @case
+def conv_large_expand(c):
+    """A pointwise conv from 16 channels of 96x96 (590 KB, more than half an L2) to more
+    output channels, 40 (the channel blocks inside the positions, their stores a plane
+    apart), bias and Clip 0..3 (some sums clipped), pooled 8x8 for a small output."""
+    x = c.input("x", (1, 4, 12, 12), 0.0, 1.0)
+    wt = c.weight("wt", (4, 16, 8, 8), 0.1, 0.5)
+    w1 = c.weight("w1", (40, 16, 1, 1), -0.2, 0.5)
+    b1 = c.weight("b1", (40,), -0.5, 0.5)
+    lo = c.const("lo", np.array(0.0, dtype=F32))
+    hi = c.const("hi", np.array(3.0, dtype=F32))
+    c.node("ConvTranspose", ["x", "wt"], ["u"], strides=[8, 8])
+    c.node("Conv", ["u", "w1", "b1"], ["p"])
+    c.node("Clip", ["p", "lo", "hi"], ["q"])
+    c.node("AveragePool", ["q"], ["y"], kernel_shape=[8, 8], strides=[8, 8])
+    u = ref_convtranspose(x, wt, None, (8, 8), (0, 0, 0, 0))
+    c.output("y", ref_avgpool_blocks(np.clip(ref_conv(u, w1, b1), 0.0, 3.0), 8))
+
+
+@case
 def conv_masked_dw(c):
     """The same with a depthwise 3x3 kernel dilated 2 (pads 2)."""
     conv_case(c, (1, 8, 11, 7), (8, 1, 3, 3), dict(pads=(2, 2, 2, 2), dilations=(2, 2), group=8),
