@@ -1399,12 +1399,12 @@ static void conv_blk_direct_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vn, u
  * streaming past it no longer stays in L2, so each pass comes from L3 or memory.
  * resnet50's 1x1 convs from 256 channels to 64 over 56x56: 52 -> 85 GFLOP/s. Also with more
  * output channels than input ones, whose blocks' sums then scatter the stores a plane apart
- * (perf shares, back to back): mobilenet_v2's 16 to 96 over 112x112 12-23% less time,
- * resnet50's 64 to 256 over 56x56 9-16%, regnet's first 1x1 15-19%; efficientnet_b0's 16 to
- * 96, kept busy by its SiLU, 0-4% more (0.3% of the model). Where x fits (mlperf_dscnn's 32 KB)
- * the blocks stay outside. The masked schedule (NEON's 3x3 convs) takes them inside only
- * with at least as many input channels as output ones, as before this rule widened: no
- * armv8 core here to measure the rest on. */
+ * (perf, back to back): mobilenet_v2's 16 to 96 over 112x112 12-23% less time, resnet50's
+ * 64 to 256 over 56x56 6-16%, regnet's first 1x1 15-19%; efficientnet_b0's 16 to 96, kept
+ * busy by its SiLU, 0-10% more (up to 0.7% of the model). Where x fits (mlperf_dscnn's
+ * 32 KB) the blocks stay outside. The masked schedule (NEON's 3x3 convs) takes them inside
+ * only with at least as many input channels as output ones, as before this rule widened:
+ * no armv8 core here to measure the rest on. */
 static int blocks_inside(const ConvBlk *cb)
 {
     return (double)(cb->Cg * cb->H * cb->W) * 4.0 > WEIGHTS_L2 / 2;
