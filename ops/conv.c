@@ -1407,7 +1407,8 @@ static void conv_blk_direct_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vn, u
  * no armv8 core here to measure the rest on. */
 static int blocks_inside(const ConvBlk *cb)
 {
-    return (double)(cb->Cg * cb->H * cb->W) * 4.0 > WEIGHTS_L2 / 2;
+    return (!cb->masked || cb->Cg >= cb->Mg) &&
+           (double)(cb->Cg * cb->H * cb->W) * 4.0 > WEIGHTS_L2 / 2;
 }
 
 /* One tile of nv vectors of lanes at p (masks from mp); with `inner`, for every channel
@@ -1554,8 +1555,7 @@ static void conv_blk_masked(KBuilder *kb, const ConvBlk *cbo, uint16_t vn)
     int64_t L = cbo->phi - cbo->plo, nfull = L / cbo->T;
     /* float32 sums stored in y: the tiles outside the channel blocks, which the edges and
      * the epilogue then open */
-    int inner =
-        !cbo->mplane && !cbo->lanes_out && !cbo->iplane && cbo->Cg >= cbo->Mg && blocks_inside(cbo);
+    int inner = !cbo->mplane && !cbo->lanes_out && !cbo->iplane && blocks_inside(cbo);
     uint16_t vg = 0, vm = 0;
     if (!inner) {
         vg = kb_for(kb, cbo->G);
