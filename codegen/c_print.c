@@ -1417,14 +1417,14 @@ static void kernel_text(Printer *pr, const Kernel *k, uint8_t *u, StrBuf *out, K
         uint32_t b = order[j];
         const KBuf *kb = &p->bufs.data[b];
         int ro = !(u[b] & 2);
-        const char *T = ctype(kb->dtype);
+        const char *T = ctype(kb->dtype), *rs = kir_buf_shared(p, u, b) ? "" : "restrict ";
         if (kp) {
-            sb_printf(&kp->decl, "%s%s%s *restrict ", j ? ",\n    " : "", ro ? "const " : "", T);
+            sb_printf(&kp->decl, "%s%s%s *%s", j ? ",\n    " : "", ro ? "const " : "", T, rs);
             pr->sb = &kp->decl;
             put_buf(pr, b);
             pr->sb = out;
         }
-        sb_printf(out, "    %s%s *restrict ", ro ? "const " : "", T);
+        sb_printf(out, "    %s%s *%s", ro ? "const " : "", T, rs);
         put_buf(pr, b);
         sb_puts(out, " = ");
         size_t at0 = out->len; /* the pointer, for kp->args */

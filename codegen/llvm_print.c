@@ -777,7 +777,8 @@ static LLVMValueRef build_kernel(LPrinter *lp, const Kernel *k, uint8_t *u, uint
             align = gcd_align(WEIGHT_ALIGN, lp->woff[kb->slot]);
         if (align < esz)
             align = esz;
-        add_attr(lp, fn, ai, "noalias", 0); /* the C printer's restrict */
+        if (!kir_buf_shared(p, u, args[i]))
+            add_attr(lp, fn, ai, "noalias", 0); /* the C printer's restrict */
         add_attr(lp, fn, ai, "nocapture", 0);
         add_attr(lp, fn, ai, "nonnull", 0);
         add_attr(lp, fn, ai, "align", align);

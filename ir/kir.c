@@ -185,3 +185,14 @@ void kir_buffers_used(const KStmt *s, uint8_t *u)
 {
     kir_walk_access(s, mark_used, u);
 }
+
+int kir_buf_shared(const Program *p, const uint8_t *u, uint32_t b)
+{
+    const KBuf *kb = &p->bufs.data[b];
+    if (kb->alias && kb->alias - 1 < p->bufs.len && u[kb->alias - 1])
+        return 1;
+    for (uint32_t o = 0; o < p->bufs.len; o++)
+        if (u[o] && p->bufs.data[o].alias == b + 1)
+            return 1;
+    return 0;
+}

@@ -264,6 +264,11 @@ int kir_loop_strided(const Program *p, const KStmt *loop);
  * buffer. */
 void kir_buffers_used(const KStmt *s, uint8_t *u);
 
+/* Whether buffer b shares its storage with another buffer the kernel uses (u: as
+ * kir_buffers_used fills it), one taking the other's in place (KBuf.alias, as memplan
+ * left it): the printers drop restrict / noalias on both. */
+int kir_buf_shared(const Program *p, const uint8_t *u, uint32_t b);
+
 /* A KE_DOT4 operand as the printers see it: its load, whether it is flipped, and the
  * sign of its bytes as read (after the flip). */
 typedef struct KDotSide {

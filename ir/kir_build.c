@@ -106,6 +106,47 @@ uint32_t kb_out(KBuilder *kb, uint16_t i)
     return kb_buf(kb, kb->node->out[i]);
 }
 
+/* Whether reading value v reads buf: held in it, or computed at the load (OpDef.at_load)
+ * from a value that reads it. */
+static int reads_buf(const KBuilder *kb, ValueId v, uint32_t buf, int depth)
+{
+    if (!v)
+        return 0;
+    if (kb->val_buf[v] == buf + 1)
+        return 1;
+    const Node *at = kb->at_load ? kb->at_load[v] : NULL;
+    if (!at || depth > 16)
+        return at != NULL; /* too deep: assume it does */
+    for (uint16_t i = 0; i < at->nin; i++)
+        if (reads_buf(kb, at->in[i], buf, depth + 1))
+            return 1;
+    return 0;
+}
+
+int kb_dies_here(KBuilder *kb, uint32_t buf)
+{
+    const Graph *g = kb->g;
+    for (uint32_t i = 0; i < g->outputs.len; i++)
+        if (reads_buf(kb, g->outputs.data[i], buf, 0))
+            return 0;
+    int after = 0;
+    for (uint32_t k = 0; k < g->order.len; k++) {
+        const Node *m = graph_node(g, g->order.data[k]);
+        if (!after) {
+            after = m == kb->node;
+            continue;
+        }
+        /* a value not yet assigned is made later from one that is, by a later node */
+        for (uint16_t e = 0; e <= m->nepi; e++) {
+            const Node *r = e ? graph_node(g, m->epi[e - 1]) : m;
+            for (uint16_t i = 0; i < r->nin; i++)
+                if (reads_buf(kb, r->in[i], buf, 0))
+                    return 0;
+        }
+    }
+    return after;
+}
+
 uint32_t kb_scratch(KBuilder *kb, DType dt, uint64_t nelem)
 {
     return kir_add_buf(kb->a, kb->prog, KB_ARENA, dt, nelem, 0);

@@ -55,6 +55,10 @@ uint32_t kb_buf(KBuilder *kb, ValueId v);
 /* The buffer of node input i / output i. */
 uint32_t kb_in(KBuilder *kb, uint16_t i);
 uint32_t kb_out(KBuilder *kb, uint16_t i);
+/* Whether arena buffer buf is dead after the current node: no later node (nor its fused
+ * epilogue) reads a value held in it, and it holds no graph output. An output of the node
+ * may then reuse its storage (KBuf.alias; passes/memplan.c). */
+int kb_dies_here(KBuilder *kb, uint32_t buf);
 /* Arena scratch that lives for one kernel. */
 uint32_t kb_scratch(KBuilder *kb, DType dt, uint64_t nelem);
 /* A weight from constant bytes made by the lowering (e.g. a divisor table). */

@@ -192,6 +192,25 @@ static uint64_t max_u64(const uint64_t *v, uint32_t n)
     return m;
 }
 
+/* In place (KBuf.alias): buffer b takes the storage of buffer a when a's last kernel is b's
+ * first and both are arena buffers of the same size (a kernel's output over an input that
+ * dies there, the kernel written for it). Returns a for such b, else b; one level only (a
+ * takes no other's storage). */
+static uint32_t alias_root(const Program *p, uint32_t b, const uint32_t *first,
+                           const uint32_t *last)
+{
+    const KBuf *kb = &p->bufs.data[b];
+    if (!kb->alias || kb->alias - 1 >= p->bufs.len || kb->alias - 1 == b)
+        return b;
+    uint32_t a = kb->alias - 1;
+    const KBuf *ka = &p->bufs.data[a];
+    if (kb->kind != KB_ARENA || ka->kind != KB_ARENA || ka->alias || first[a] == UINT32_MAX ||
+        first[b] == UINT32_MAX || last[a] != first[b] ||
+        ka->nelem * dtype_size(ka->dtype) != kb->nelem * dtype_size(kb->dtype))
+        return b;
+    return a;
+}
+
 uint64_t memplan_live(Arena *scratch, const Program *p, uint64_t *live)
 {
     uint32_t nb = p->bufs.len, nk = p->kernels.len;
@@ -208,7 +227,9 @@ uint64_t memplan_live(Arena *scratch, const Program *p, uint64_t *live)
         if (kb->kind != KB_ARENA || first[b] == UINT32_MAX)
             continue;
         uint64_t size = (kb->nelem * dtype_size(kb->dtype) + 15) & ~(uint64_t)15;
-        for (uint32_t k = first[b]; k <= last[b]; k++)
+        /* in place: the kernel where both live counts the storage once */
+        uint32_t k0 = alias_root(p, b, first, last) != b ? first[b] + 1 : first[b];
+        for (uint32_t k = k0; k <= last[b]; k++)
             live[k] += size;
     }
     uint64_t bound = max_u64(live, nk);
@@ -278,9 +299,21 @@ static LwStatus run(Ctx *ctx)
     plan->arena_align = 16;
     Item *items = arena_array(ctx->scratch, Item, nb ? nb : 1);
     uint32_t ni = 0;
+    /* in place: a buffer that takes another's storage (alias_root) is placed as part of
+     * it, the other's lifetime extended over its own; an alias not taken is cleared, so
+     * that the printers keep the pair's restrict */
+    uint32_t *root = arena_array(ctx->scratch, uint32_t, nb ? nb : 1);
+    for (uint32_t b = 0; b < nb; b++) {
+        root[b] = alias_root(p, b, first, last);
+        if (root[b] == b)
+            p->bufs.data[b].alias = 0;
+    }
+    for (uint32_t b = 0; b < nb; b++)
+        if (root[b] != b && last[b] > last[root[b]])
+            last[root[b]] = last[b];
     for (uint32_t b = 0; b < nb; b++) {
         const KBuf *kb = &p->bufs.data[b];
-        if (kb->kind != KB_ARENA || first[b] == UINT32_MAX)
+        if (kb->kind != KB_ARENA || first[b] == UINT32_MAX || root[b] != b)
             continue;
         uint64_t size;
         if (!ckd_mul_u64(&size, kb->nelem, dtype_size(kb->dtype)))
@@ -351,6 +384,9 @@ static LwStatus run(Ctx *ctx)
         if (s->offset + s->size > plan->arena_size)
             plan->arena_size = s->offset + s->size;
     }
+    for (uint32_t b = 0; b < nb; b++)
+        if (root[b] != b)
+            p->bufs.data[b].offset = p->bufs.data[root[b]].offset;
     if (ctx->verify) {
         for (uint32_t a = 0; a < plan->nslots; a++)
             for (uint32_t b = a + 1; b < plan->nslots; b++) {

@@ -2507,6 +2507,58 @@ def gru_gates_vec(c):
 
 
 @case
+def lstm_stack(c):
+    """Three LSTM-14 layers of 16 hidden units over 33 steps, one batch: the input
+    projections hoisted in chunks of steps (33 = 4 x 7 + 5, or 6 x 5 + 3), with a chunk
+    past the last whole ones. The second layer's Y goes in place of its input (the first
+    layer's Y, which dies there); the third's input (the second's Y) is added to its
+    output, so stays where it is."""
+    c.opset = 14
+    T, I, H = 33, 16, 16
+    x = c.input("x", (T, 1, I))
+    c.const("ax", np.array([1], dtype=np.int64))
+    z = np.zeros((1, 1, H))
+    y = x
+    for k, name in enumerate("abc"):
+        w = c.weight("w" + name, (1, 4 * H, I if k == 0 else H), -0.5, 0.5)
+        r = c.weight("r" + name, (1, 4 * H, H), -0.5, 0.5)
+        b = c.weight("b" + name, (1, 8 * H), -0.5, 0.5)
+        src = "x" if k == 0 else "s" + "abc"[k - 1]
+        c.node("LSTM", [src, "w" + name, "r" + name, "b" + name], ["y" + name], hidden_size=H)
+        yk = ref_lstm(y, w, r, b, z, z)[0]
+        c.node("Squeeze", ["y" + name, "ax"], ["s" + name])
+        prev, y = y, yk[:, 0]
+    c.node("Add", ["sc", "sb"], ["out"])
+    c.output("out", y + prev, 2 * np.ones_like(y))
+
+
+@case
+def gru_steps(c):
+    """GRU-14 in float32 running in reverse over 9 steps, one batch, 16 hidden units (48
+    gates, whole vectors on every target): its input projection hoisted in chunks of
+    steps taken from the last, with a chunk past the last whole one. Its Y is summed
+    through a wider MatMul."""
+    c.opset = 14
+    T, I, H = 9, 8, 16
+    x = c.input("x", (T, 1, I))
+    w = c.weight("w", (1, 3 * H, I), -0.5, 0.5)
+    r = c.weight("r", (1, 3 * H, H), -0.5, 0.5)
+    b = c.weight("b", (1, 6 * H), -0.5, 0.5)
+    h0 = c.input("h0", (1, 1, H))
+    c.node("GRU", ["x", "w", "r", "b", "", "h0"], ["y", "y_h"], hidden_size=H,
+           direction="reverse")
+    y, yh = ref_gru(x[::-1], w, r, b, h0)
+    # Y through a wider MatMul and a sum: the most bytes live at one kernel are there, so
+    # the GRU's kernel has room for the chunk's rows of gates under the default --arena
+    m = c.weight("m", (H, 4 * H), -0.5, 0.5)
+    c.node("MatMul", ["y", "m"], ["ym"])
+    c.node("ReduceSum", ["ym"], ["s"], keepdims=0)
+    ones = np.ones_like(y)
+    c.output("s", (y[::-1] @ m).sum(), (np.abs(y[::-1]) @ np.abs(m)).sum())
+    c.output("y_h", yh, ones[-1])
+
+
+@case
 def sce_float64(c):
     """SoftmaxCrossEntropyLoss-13 in float64, mean over the targets, with log_prob."""
     x = c.input("x", (3, 5, 2), -2.0, 2.0, dtype=F64)

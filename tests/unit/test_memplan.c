@@ -190,6 +190,45 @@ static void test_memplan_live_across_untouched_kernel(void **state)
     assert_int_equal(slot_of(f->ctx.plan, a)->last, 2);
 }
 
+/* In place (KBuf.alias): b takes a's storage when a dies in the kernel b is born in and the
+ * sizes match; the alias stays set. Otherwise it is cleared (the printers then keep
+ * restrict) and the two get disjoint ranges. */
+static void test_memplan_in_place_when_input_dies(void **state)
+{
+    Fixture *f = *state;
+    uint32_t a = arena_buf(f, DT_FLOAT32, 100), b = arena_buf(f, DT_FLOAT32, 100),
+             c = arena_buf(f, DT_FLOAT32, 100), d = arena_buf(f, DT_FLOAT32, 100),
+             e = arena_buf(f, DT_FLOAT32, 50);
+    f->prog->bufs.data[b].alias = a + 1; /* a dies in k1: taken */
+    f->prog->bufs.data[c].alias = b + 1; /* b is read in k3 after c's k2: not taken */
+    f->prog->bufs.data[e].alias = c + 1; /* c dies in k3, but e is smaller: not taken */
+    kernel_w(f, a);                      /* k0 */
+    kernel1(f, a, b);                    /* k1 */
+    kernel1(f, b, c);                    /* k2 */
+    const uint32_t rd[2] = {b, c}, wr[2] = {d, e};
+    kernel(f, rd, 2, wr, 2); /* k3 */
+    assert_int_equal(plan(f), LW_OK);
+    check_plan(f);
+    const KBuf *bb = f->prog->bufs.data;
+    assert_int_equal(bb[b].alias, a + 1);
+    assert_int_equal(bb[b].offset, bb[a].offset);
+    assert_null(slot_of(f->ctx.plan, b));
+    assert_int_equal(slot_of(f->ctx.plan, a)->last, 3); /* a's slot holds b's lifetime */
+    assert_int_equal(bb[c].alias, 0);
+    assert_int_equal(bb[e].alias, 0);
+    assert_int_not_equal(bb[c].offset, bb[b].offset);
+    /* k3: b (in a's storage), c, d, e live: 400 + 400 + 400 + 208 */
+    assert_int_equal(f->ctx.plan->arena_size, 1408);
+    /* the printers' test: b and a share storage in k1; c's alias was not taken */
+    uint8_t u[5] = {0};
+    u[a] = u[b] = 1;
+    assert_true(kir_buf_shared(f->prog, u, a));
+    assert_true(kir_buf_shared(f->prog, u, b));
+    memset(u, 0, sizeof u);
+    u[b] = u[c] = 1;
+    assert_false(kir_buf_shared(f->prog, u, c));
+}
+
 static void test_memplan_sizes_round_up_to_16(void **state)
 {
     Fixture *f = *state;
@@ -361,6 +400,7 @@ int main(void)
         T(test_memplan_disjoint_lifetimes_share_offset),
         T(test_memplan_overlapping_lifetimes_get_disjoint_ranges),
         T(test_memplan_live_across_untouched_kernel),
+        T(test_memplan_in_place_when_input_dies),
         T(test_memplan_sizes_round_up_to_16),
         T(test_memplan_largest_first_then_first_use_then_id),
         T(test_memplan_small_buffer_reuses_gap_of_dead_one),
