@@ -194,21 +194,34 @@ static uint64_t max_u64(const uint64_t *v, uint32_t n)
 
 /* In place (KBuf.alias): buffer b takes the storage of buffer a when a's last kernel is b's
  * first and both are arena buffers of the same size (a kernel's output over an input that
- * dies there, the kernel written for it). Returns a for such b, else b; one level only (a
- * takes no other's storage). */
-static uint32_t alias_root(const Program *p, uint32_t b, const uint32_t *first,
-                           const uint32_t *last)
+ * dies there, the kernel written for it). Returns a for such b, else b. */
+static uint32_t alias_of(const Program *p, uint32_t b, const uint32_t *first, const uint32_t *last)
 {
     const KBuf *kb = &p->bufs.data[b];
     if (!kb->alias || kb->alias - 1 >= p->bufs.len || kb->alias - 1 == b)
         return b;
     uint32_t a = kb->alias - 1;
     const KBuf *ka = &p->bufs.data[a];
-    if (kb->kind != KB_ARENA || ka->kind != KB_ARENA || ka->alias || first[a] == UINT32_MAX ||
+    if (kb->kind != KB_ARENA || ka->kind != KB_ARENA || first[a] == UINT32_MAX ||
         first[b] == UINT32_MAX || last[a] != first[b] ||
         ka->nelem * dtype_size(ka->dtype) != kb->nelem * dtype_size(kb->dtype))
         return b;
     return a;
+}
+
+/* The buffer whose storage b ends up in: along a chain of alias_of (stacked LSTM layers,
+ * each Y over the one before). A link joins a buffer's last kernel to the next one's
+ * first, so a chain runs back in time and ends; the bound only guards a bad program. */
+static uint32_t alias_root(const Program *p, uint32_t b, const uint32_t *first,
+                           const uint32_t *last)
+{
+    for (uint32_t i = 0; i <= p->bufs.len; i++) {
+        uint32_t a = alias_of(p, b, first, last);
+        if (a == b)
+            return b;
+        b = a;
+    }
+    LW_ICE("memplan: a cycle of in-place buffers");
 }
 
 uint64_t memplan_live(Arena *scratch, const Program *p, uint64_t *live)
@@ -228,7 +241,7 @@ uint64_t memplan_live(Arena *scratch, const Program *p, uint64_t *live)
             continue;
         uint64_t size = (kb->nelem * dtype_size(kb->dtype) + 15) & ~(uint64_t)15;
         /* in place: the kernel where both live counts the storage once */
-        uint32_t k0 = alias_root(p, b, first, last) != b ? first[b] + 1 : first[b];
+        uint32_t k0 = alias_of(p, b, first, last) != b ? first[b] + 1 : first[b];
         for (uint32_t k = k0; k <= last[b]; k++)
             live[k] += size;
     }
@@ -303,11 +316,11 @@ static LwStatus run(Ctx *ctx)
      * it, the other's lifetime extended over its own; an alias not taken is cleared, so
      * that the printers keep the pair's restrict */
     uint32_t *root = arena_array(ctx->scratch, uint32_t, nb ? nb : 1);
-    for (uint32_t b = 0; b < nb; b++) {
+    for (uint32_t b = 0; b < nb; b++)
         root[b] = alias_root(p, b, first, last);
-        if (root[b] == b)
+    for (uint32_t b = 0; b < nb; b++)
+        if (alias_of(p, b, first, last) == b)
             p->bufs.data[b].alias = 0;
-    }
     for (uint32_t b = 0; b < nb; b++)
         if (root[b] != b && last[b] > last[root[b]])
             last[root[b]] = last[b];

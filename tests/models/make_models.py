@@ -2510,20 +2510,23 @@ def gru_gates_vec(c):
 def lstm_stack(c):
     """Three LSTM-14 layers of 16 hidden units over 33 steps, one batch: the input
     projections hoisted in chunks of steps (33 = 4 x 7 + 5, or 6 x 5 + 3), with a chunk
-    past the last whole ones. The second layer's Y goes in place of its input (the first
-    layer's Y, which dies there); the third's input (the second's Y) is added to its
-    output, so stays where it is."""
+    past the last whole ones. The first layer reads a MatMul's output and the second the
+    first's Y, each dead there: both Ys go in place of their inputs (a chain, one
+    storage); the third's input (the second's Y) is added to its output, so stays
+    where it is."""
     c.opset = 14
     T, I, H = 33, 16, 16
     x = c.input("x", (T, 1, I))
+    m0 = c.weight("m0", (I, I), -0.5, 0.5)
+    c.node("MatMul", ["x", "m0"], ["xm"])
     c.const("ax", np.array([1], dtype=np.int64))
     z = np.zeros((1, 1, H))
-    y = x
+    y = x @ m0
     for k, name in enumerate("abc"):
         w = c.weight("w" + name, (1, 4 * H, I if k == 0 else H), -0.5, 0.5)
         r = c.weight("r" + name, (1, 4 * H, H), -0.5, 0.5)
         b = c.weight("b" + name, (1, 8 * H), -0.5, 0.5)
-        src = "x" if k == 0 else "s" + "abc"[k - 1]
+        src = "xm" if k == 0 else "s" + "abc"[k - 1]
         c.node("LSTM", [src, "w" + name, "r" + name, "b" + name], ["y" + name], hidden_size=H)
         yk = ref_lstm(y, w, r, b, z, z)[0]
         c.node("Squeeze", ["y" + name, "ax"], ["s" + name])

@@ -229,6 +229,31 @@ static void test_memplan_in_place_when_input_dies(void **state)
     assert_false(kir_buf_shared(f->prog, u, c));
 }
 
+/* A chain (stacked layers, each output over the input before it): all in the first one's
+ * storage, its slot over the whole chain's lifetime. */
+static void test_memplan_in_place_chain(void **state)
+{
+    Fixture *f = *state;
+    uint32_t a = arena_buf(f, DT_FLOAT32, 64), b = arena_buf(f, DT_FLOAT32, 64),
+             c = arena_buf(f, DT_FLOAT32, 64), d = arena_buf(f, DT_FLOAT32, 64);
+    f->prog->bufs.data[b].alias = a + 1;
+    f->prog->bufs.data[c].alias = b + 1;
+    kernel_w(f, a);   /* k0 */
+    kernel1(f, a, b); /* k1 */
+    kernel1(f, b, c); /* k2 */
+    kernel1(f, c, d); /* k3 */
+    assert_int_equal(plan(f), LW_OK);
+    check_plan(f);
+    const KBuf *bb = f->prog->bufs.data;
+    assert_int_equal(bb[b].offset, bb[a].offset);
+    assert_int_equal(bb[c].offset, bb[a].offset);
+    assert_int_equal(bb[b].alias, a + 1);
+    assert_int_equal(bb[c].alias, b + 1);
+    assert_int_equal(slot_of(f->ctx.plan, a)->last, 3);
+    assert_int_equal(f->ctx.plan->nslots, 2);
+    assert_int_equal(f->ctx.plan->arena_size, 512); /* k3: c (in a's storage) and d */
+}
+
 static void test_memplan_sizes_round_up_to_16(void **state)
 {
     Fixture *f = *state;
@@ -401,6 +426,7 @@ int main(void)
         T(test_memplan_overlapping_lifetimes_get_disjoint_ranges),
         T(test_memplan_live_across_untouched_kernel),
         T(test_memplan_in_place_when_input_dies),
+        T(test_memplan_in_place_chain),
         T(test_memplan_sizes_round_up_to_16),
         T(test_memplan_largest_first_then_first_use_then_id),
         T(test_memplan_small_buffer_reuses_gap_of_dead_one),
