@@ -386,6 +386,22 @@ static void test_cli_arena_modes(void **state)
     expect(f, "--arena needs a value");
 }
 
+/* Recurrent layers on a target with vectors hoist their input projections in chunks of
+ * steps, K rows of gates in scratch; with --arena=tight only where a Y in place of its
+ * input pays for them: lstm_stack's first two layers (no restrict on the shared pair), not
+ * its third, whose input an Add reads later. The arena stays generic's (no hoisting). */
+static void test_cli_recurrent_in_place(void **state)
+{
+    Fixture *f = *state;
+    const char *m = MODELS "/lstm_stack/model.onnx -O2";
+    assert_int_equal(run(f, "%s --target=generic -o g.c 2>&1", m), 0);
+    assert_int_equal(run(f, "%s --target=x86-64-v4 --arena=tight -o t.c 2>&1", m), 0);
+    long g = arena_size(f, "g.h"), t = arena_size(f, "t.h");
+    assert_true(g > 0 && t == g);
+    assert_false(file_has(f, "g.c", "    float *b"));
+    assert_true(file_has(f, "t.c", "    float *b")); /* an output over its input */
+}
+
 /* --requant: by default the vector kernels requantize in float32 and the scalar ones in
  * fixed point (an int64 product offset by 2^62); fixed and float force either; a bad
  * value is exit 1, a missing one exit 2. */
@@ -634,6 +650,7 @@ int main(void)
         T(test_cli_quantized_activations_stay_int8),
         T(test_cli_arena_modes),
         T(test_cli_requant_modes),
+        T(test_cli_recurrent_in_place),
         T(test_cli_quantized_arena_cap),
         T(test_cli_quantize_flags_and_bad_calibration),
         T(test_cli_quantize_writes_qdq),
