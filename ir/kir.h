@@ -43,7 +43,11 @@ typedef struct KBuf {
     uint32_t slot;  /* input/output position, or weight index */
     ValueId origin; /* for names and comments; 0 for kernel scratch */
     uint64_t offset; /* KB_ARENA: set by memplan */
-    uint32_t alias;  /* KB_ARENA: 1 + buffer whose storage this one reuses (in place), or 0 */
+    /* KB_ARENA: 1 + buffer whose storage this one reuses (in place), or 0. Set by a
+     * lowering whose kernel writes this buffer only over elements of that one it has read
+     * already (ops/recurrent.c); memplan keeps it when that buffer's last kernel is this
+     * one's first and the two have the same size, and clears it otherwise */
+    uint32_t alias;
 } KBuf;
 
 typedef struct Weight {
