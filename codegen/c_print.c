@@ -1386,6 +1386,7 @@ static void kernel_text(Printer *pr, const Kernel *k, uint8_t *u, StrBuf *out, K
     const Program *p = pr->p;
     memset(u, 0, p->bufs.len);
     kir_buffers_used(k->body, u);
+    kir_mark_shared(p, u);
     StrBuf body;
     sb_init(&body, pr->ctx->scratch);
     pr->sb = &body;
@@ -1417,7 +1418,7 @@ static void kernel_text(Printer *pr, const Kernel *k, uint8_t *u, StrBuf *out, K
         uint32_t b = order[j];
         const KBuf *kb = &p->bufs.data[b];
         int ro = !(u[b] & 2);
-        const char *T = ctype(kb->dtype), *rs = kir_buf_shared(p, u, b) ? "" : "restrict ";
+        const char *T = ctype(kb->dtype), *rs = u[b] & KU_SHARED ? "" : "restrict ";
         if (kp) {
             sb_printf(&kp->decl, "%s%s%s *%s", j ? ",\n    " : "", ro ? "const " : "", T, rs);
             pr->sb = &kp->decl;

@@ -751,6 +751,7 @@ static LLVMValueRef build_kernel(LPrinter *lp, const Kernel *k, uint8_t *u, uint
     const Program *p = lp->p;
     memset(u, 0, p->bufs.len);
     kir_buffers_used(k->body, u);
+    kir_mark_shared(p, u);
     uint32_t n = 0;
     for (uint32_t b = 0; b < p->bufs.len; b++)
         if (u[b])
@@ -777,7 +778,7 @@ static LLVMValueRef build_kernel(LPrinter *lp, const Kernel *k, uint8_t *u, uint
             align = gcd_align(WEIGHT_ALIGN, lp->woff[kb->slot]);
         if (align < esz)
             align = esz;
-        if (!kir_buf_shared(p, u, args[i]))
+        if (!(u[args[i]] & KU_SHARED))
             add_attr(lp, fn, ai, "noalias", 0); /* the C printer's restrict */
         add_attr(lp, fn, ai, "nocapture", 0);
         add_attr(lp, fn, ai, "nonnull", 0);

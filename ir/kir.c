@@ -186,13 +186,13 @@ void kir_buffers_used(const KStmt *s, uint8_t *u)
     kir_walk_access(s, mark_used, u);
 }
 
-int kir_buf_shared(const Program *p, const uint8_t *u, uint32_t b)
+void kir_mark_shared(const Program *p, uint8_t *u)
 {
-    const KBuf *kb = &p->bufs.data[b];
-    if (kb->alias && kb->alias - 1 < p->bufs.len && u[kb->alias - 1])
-        return 1;
-    for (uint32_t o = 0; o < p->bufs.len; o++)
-        if (u[o] && p->bufs.data[o].alias == b + 1)
-            return 1;
-    return 0;
+    for (uint32_t b = 0; b < p->bufs.len; b++) {
+        uint32_t a = p->bufs.data[b].alias;
+        if (u[b] && a && a - 1 < p->bufs.len && u[a - 1]) {
+            u[b] |= KU_SHARED;
+            u[a - 1] |= KU_SHARED;
+        }
+    }
 }

@@ -268,10 +268,11 @@ int kir_loop_strided(const Program *p, const KStmt *loop);
  * buffer. */
 void kir_buffers_used(const KStmt *s, uint8_t *u);
 
-/* Whether buffer b shares its storage with another buffer the kernel uses (u: as
- * kir_buffers_used fills it), one taking the other's in place (KBuf.alias, as memplan
- * left it): the printers drop restrict / noalias on both. */
-int kir_buf_shared(const Program *p, const uint8_t *u, uint32_t b);
+/* u as kir_buffers_used filled it for one kernel: |= KU_SHARED on each buffer that shares
+ * its storage with another the kernel uses, one taking the other's in place (KBuf.alias,
+ * as memplan left it). The printers drop restrict / noalias on those. */
+enum { KU_SHARED = 4 };
+void kir_mark_shared(const Program *p, uint8_t *u);
 
 /* A KE_DOT4 operand as the printers see it: its load, whether it is flipped, and the
  * sign of its bytes as read (after the flip). */
