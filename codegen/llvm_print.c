@@ -27,6 +27,7 @@
 #include <llvm-c/TargetMachine.h>
 #include <llvm-c/Transforms/PassBuilder.h>
 #include <llvm/Config/llvm-config.h>
+#include <dlfcn.h>
 
 #include "base/fileio.h"
 #include "codegen/cname.h"
@@ -42,6 +43,229 @@ const char *llvm_version(void)
 {
     return LW_STR(LLVM_VERSION_MAJOR) "." LW_STR(LLVM_VERSION_MINOR) "." LW_STR(LLVM_VERSION_PATCH);
 }
+
+/* libLLVM is opened when the LLVM printer first runs, not when lwcc starts: loading it
+ * and running its constructors took 60 ms of every lwcc run (150 ms under ASan), the C
+ * backend's too, and a machine without it could not run lwcc at all. Each llvm-c
+ * function is called through a pointer of its own type, looked up by load_llvm. */
+static struct LlvmFns {
+#define X(f) LW_TYPEOF(f) * f;
+#include "codegen/llvm_syms.def"
+#undef X
+} llvm;
+
+_Static_assert(sizeof(void *) == sizeof(void (*)(void)), "dlsym's pointers are function pointers");
+
+/* Opens libLLVM (LWCC_LIBLLVM in the environment, else the one lwcc was built with) and
+ * looks up every function in llvm_syms.def, once per process. */
+static LwStatus load_llvm(Ctx *ctx)
+{
+    static int loaded;
+    if (loaded)
+        return LW_OK;
+    const char *env = getenv("LWCC_LIBLLVM");
+    int built = !env || !*env;
+    const char *path = built ? LWCC_LIBLLVM : env;
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h && built) { /* moved: by its name, along the loader's paths */
+        const char *base = strrchr(path, '/');
+        h = dlopen(base ? base + 1 : path, RTLD_NOW | RTLD_LOCAL);
+    }
+    if (!h) {
+        const char *why = dlerror();
+        return diag_error(ctx->diag,
+                          "the LLVM backend needs libLLVM %d (%s), which cannot be loaded: %s "
+                          "(Debian: apt-get install libllvm%d; the C backend, --emit=c, does "
+                          "not need it)",
+                          LLVM_VERSION_MAJOR, path, why ? why : "unknown error",
+                          LLVM_VERSION_MAJOR);
+    }
+    void *sym;
+    const char *missing = NULL;
+#define X(f)                                                                                       \
+    if (!missing && !(sym = dlsym(h, #f)))                                                         \
+        missing = #f;                                                                              \
+    else if (!missing)                                                                             \
+        memcpy(&llvm.f, &sym, sizeof sym);
+#include "codegen/llvm_syms.def"
+#undef X
+    if (missing) {
+        dlclose(h);
+        return diag_error(ctx->diag,
+                          "the LLVM backend cannot use %s: it has no %s (lwcc was built with "
+                          "LLVM %s)",
+                          path, missing, llvm_version());
+    }
+    loaded = 1;
+    return LW_OK;
+}
+
+#define LLVMAddAttributeAtIndex (*llvm.LLVMAddAttributeAtIndex)
+#define LLVMAddFunction (*llvm.LLVMAddFunction)
+#define LLVMAddGlobal (*llvm.LLVMAddGlobal)
+#define LLVMAddIncoming (*llvm.LLVMAddIncoming)
+#define LLVMAppendBasicBlockInContext (*llvm.LLVMAppendBasicBlockInContext)
+#define LLVMBuildAShr (*llvm.LLVMBuildAShr)
+#define LLVMBuildAdd (*llvm.LLVMBuildAdd)
+#define LLVMBuildAlloca (*llvm.LLVMBuildAlloca)
+#define LLVMBuildAnd (*llvm.LLVMBuildAnd)
+#define LLVMBuildBitCast (*llvm.LLVMBuildBitCast)
+#define LLVMBuildBr (*llvm.LLVMBuildBr)
+#define LLVMBuildCall2 (*llvm.LLVMBuildCall2)
+#define LLVMBuildCondBr (*llvm.LLVMBuildCondBr)
+#define LLVMBuildExtractElement (*llvm.LLVMBuildExtractElement)
+#define LLVMBuildFAdd (*llvm.LLVMBuildFAdd)
+#define LLVMBuildFCmp (*llvm.LLVMBuildFCmp)
+#define LLVMBuildFDiv (*llvm.LLVMBuildFDiv)
+#define LLVMBuildFMul (*llvm.LLVMBuildFMul)
+#define LLVMBuildFNeg (*llvm.LLVMBuildFNeg)
+#define LLVMBuildFPExt (*llvm.LLVMBuildFPExt)
+#define LLVMBuildFPToSI (*llvm.LLVMBuildFPToSI)
+#define LLVMBuildFPToUI (*llvm.LLVMBuildFPToUI)
+#define LLVMBuildFPTrunc (*llvm.LLVMBuildFPTrunc)
+#define LLVMBuildFSub (*llvm.LLVMBuildFSub)
+#define LLVMBuildICmp (*llvm.LLVMBuildICmp)
+#define LLVMBuildInBoundsGEP2 (*llvm.LLVMBuildInBoundsGEP2)
+#define LLVMBuildInsertElement (*llvm.LLVMBuildInsertElement)
+#define LLVMBuildIsNull (*llvm.LLVMBuildIsNull)
+#define LLVMBuildLShr (*llvm.LLVMBuildLShr)
+#define LLVMBuildLoad2 (*llvm.LLVMBuildLoad2)
+#define LLVMBuildMul (*llvm.LLVMBuildMul)
+#define LLVMBuildNSWAdd (*llvm.LLVMBuildNSWAdd)
+#define LLVMBuildNSWMul (*llvm.LLVMBuildNSWMul)
+#define LLVMBuildNUWAdd (*llvm.LLVMBuildNUWAdd)
+#define LLVMBuildOr (*llvm.LLVMBuildOr)
+#define LLVMBuildPhi (*llvm.LLVMBuildPhi)
+#define LLVMBuildPtrToInt (*llvm.LLVMBuildPtrToInt)
+#define LLVMBuildRet (*llvm.LLVMBuildRet)
+#define LLVMBuildRetVoid (*llvm.LLVMBuildRetVoid)
+#define LLVMBuildSDiv (*llvm.LLVMBuildSDiv)
+#define LLVMBuildSExt (*llvm.LLVMBuildSExt)
+#define LLVMBuildSIToFP (*llvm.LLVMBuildSIToFP)
+#define LLVMBuildSRem (*llvm.LLVMBuildSRem)
+#define LLVMBuildSelect (*llvm.LLVMBuildSelect)
+#define LLVMBuildShl (*llvm.LLVMBuildShl)
+#define LLVMBuildShuffleVector (*llvm.LLVMBuildShuffleVector)
+#define LLVMBuildStore (*llvm.LLVMBuildStore)
+#define LLVMBuildSub (*llvm.LLVMBuildSub)
+#define LLVMBuildTrunc (*llvm.LLVMBuildTrunc)
+#define LLVMBuildUDiv (*llvm.LLVMBuildUDiv)
+#define LLVMBuildUIToFP (*llvm.LLVMBuildUIToFP)
+#define LLVMBuildURem (*llvm.LLVMBuildURem)
+#define LLVMBuildXor (*llvm.LLVMBuildXor)
+#define LLVMBuildZExt (*llvm.LLVMBuildZExt)
+#define LLVMConstArray (*llvm.LLVMConstArray)
+#define LLVMConstBitCast (*llvm.LLVMConstBitCast)
+#define LLVMConstInt (*llvm.LLVMConstInt)
+#define LLVMConstNamedStruct (*llvm.LLVMConstNamedStruct)
+#define LLVMConstNull (*llvm.LLVMConstNull)
+#define LLVMConstReal (*llvm.LLVMConstReal)
+#define LLVMConstStringInContext (*llvm.LLVMConstStringInContext)
+#define LLVMConstVector (*llvm.LLVMConstVector)
+#define LLVMContextCreate (*llvm.LLVMContextCreate)
+#define LLVMContextDispose (*llvm.LLVMContextDispose)
+#define LLVMCountParamTypes (*llvm.LLVMCountParamTypes)
+#define LLVMCreateBuilderInContext (*llvm.LLVMCreateBuilderInContext)
+#define LLVMCreateEnumAttribute (*llvm.LLVMCreateEnumAttribute)
+#define LLVMCreateMemoryBufferWithMemoryRange (*llvm.LLVMCreateMemoryBufferWithMemoryRange)
+#define LLVMCreatePassBuilderOptions (*llvm.LLVMCreatePassBuilderOptions)
+#define LLVMCreateTargetDataLayout (*llvm.LLVMCreateTargetDataLayout)
+#define LLVMCreateTargetMachine (*llvm.LLVMCreateTargetMachine)
+#define LLVMDisposeBuilder (*llvm.LLVMDisposeBuilder)
+#define LLVMDisposeErrorMessage (*llvm.LLVMDisposeErrorMessage)
+#define LLVMDisposeMemoryBuffer (*llvm.LLVMDisposeMemoryBuffer)
+#define LLVMDisposeMessage (*llvm.LLVMDisposeMessage)
+#define LLVMDisposeModule (*llvm.LLVMDisposeModule)
+#define LLVMDisposePassBuilderOptions (*llvm.LLVMDisposePassBuilderOptions)
+#define LLVMDisposeTargetData (*llvm.LLVMDisposeTargetData)
+#define LLVMDisposeTargetMachine (*llvm.LLVMDisposeTargetMachine)
+#define LLVMDoubleTypeInContext (*llvm.LLVMDoubleTypeInContext)
+#define LLVMFloatTypeInContext (*llvm.LLVMFloatTypeInContext)
+#define LLVMFunctionType (*llvm.LLVMFunctionType)
+#define LLVMGetBufferSize (*llvm.LLVMGetBufferSize)
+#define LLVMGetBufferStart (*llvm.LLVMGetBufferStart)
+#define LLVMGetDataLayoutStr (*llvm.LLVMGetDataLayoutStr)
+#define LLVMGetDefaultTargetTriple (*llvm.LLVMGetDefaultTargetTriple)
+#define LLVMGetEnumAttributeKindForName (*llvm.LLVMGetEnumAttributeKindForName)
+#define LLVMGetErrorMessage (*llvm.LLVMGetErrorMessage)
+#define LLVMGetFirstFunction (*llvm.LLVMGetFirstFunction)
+#define LLVMGetFirstGlobal (*llvm.LLVMGetFirstGlobal)
+#define LLVMGetHostCPUFeatures (*llvm.LLVMGetHostCPUFeatures)
+#define LLVMGetHostCPUName (*llvm.LLVMGetHostCPUName)
+#define LLVMGetInsertBlock (*llvm.LLVMGetInsertBlock)
+#define LLVMGetIntrinsicDeclaration (*llvm.LLVMGetIntrinsicDeclaration)
+#define LLVMGetMDKindIDInContext (*llvm.LLVMGetMDKindIDInContext)
+#define LLVMGetNamedFunction (*llvm.LLVMGetNamedFunction)
+#define LLVMGetNextFunction (*llvm.LLVMGetNextFunction)
+#define LLVMGetNextGlobal (*llvm.LLVMGetNextGlobal)
+#define LLVMGetParam (*llvm.LLVMGetParam)
+#define LLVMGetParamTypes (*llvm.LLVMGetParamTypes)
+#define LLVMGetTarget (*llvm.LLVMGetTarget)
+#define LLVMGetTargetFromTriple (*llvm.LLVMGetTargetFromTriple)
+#define LLVMGetUndef (*llvm.LLVMGetUndef)
+#define LLVMGetValueName (*llvm.LLVMGetValueName)
+#define LLVMGlobalGetValueType (*llvm.LLVMGlobalGetValueType)
+#define LLVMInitializeAArch64AsmParser (*llvm.LLVMInitializeAArch64AsmParser)
+#define LLVMInitializeAArch64AsmPrinter (*llvm.LLVMInitializeAArch64AsmPrinter)
+#define LLVMInitializeAArch64Target (*llvm.LLVMInitializeAArch64Target)
+#define LLVMInitializeAArch64TargetInfo (*llvm.LLVMInitializeAArch64TargetInfo)
+#define LLVMInitializeAArch64TargetMC (*llvm.LLVMInitializeAArch64TargetMC)
+#define LLVMInitializeARMAsmParser (*llvm.LLVMInitializeARMAsmParser)
+#define LLVMInitializeARMAsmPrinter (*llvm.LLVMInitializeARMAsmPrinter)
+#define LLVMInitializeARMTarget (*llvm.LLVMInitializeARMTarget)
+#define LLVMInitializeARMTargetInfo (*llvm.LLVMInitializeARMTargetInfo)
+#define LLVMInitializeARMTargetMC (*llvm.LLVMInitializeARMTargetMC)
+#define LLVMInitializeX86AsmParser (*llvm.LLVMInitializeX86AsmParser)
+#define LLVMInitializeX86AsmPrinter (*llvm.LLVMInitializeX86AsmPrinter)
+#define LLVMInitializeX86Target (*llvm.LLVMInitializeX86Target)
+#define LLVMInitializeX86TargetInfo (*llvm.LLVMInitializeX86TargetInfo)
+#define LLVMInitializeX86TargetMC (*llvm.LLVMInitializeX86TargetMC)
+#define LLVMInt16TypeInContext (*llvm.LLVMInt16TypeInContext)
+#define LLVMInt1TypeInContext (*llvm.LLVMInt1TypeInContext)
+#define LLVMInt32TypeInContext (*llvm.LLVMInt32TypeInContext)
+#define LLVMInt64TypeInContext (*llvm.LLVMInt64TypeInContext)
+#define LLVMInt8TypeInContext (*llvm.LLVMInt8TypeInContext)
+#define LLVMIntrinsicGetType (*llvm.LLVMIntrinsicGetType)
+#define LLVMIsDeclaration (*llvm.LLVMIsDeclaration)
+#define LLVMLinkModules2 (*llvm.LLVMLinkModules2)
+#define LLVMLookupIntrinsicID (*llvm.LLVMLookupIntrinsicID)
+#define LLVMMDNodeInContext2 (*llvm.LLVMMDNodeInContext2)
+#define LLVMMDStringInContext2 (*llvm.LLVMMDStringInContext2)
+#define LLVMMetadataAsValue (*llvm.LLVMMetadataAsValue)
+#define LLVMMetadataReplaceAllUsesWith (*llvm.LLVMMetadataReplaceAllUsesWith)
+#define LLVMModuleCreateWithNameInContext (*llvm.LLVMModuleCreateWithNameInContext)
+#define LLVMNormalizeTargetTriple (*llvm.LLVMNormalizeTargetTriple)
+#define LLVMParseBitcodeInContext2 (*llvm.LLVMParseBitcodeInContext2)
+#define LLVMParseCommandLineOptions (*llvm.LLVMParseCommandLineOptions)
+#define LLVMPassBuilderOptionsSetLoopUnrolling (*llvm.LLVMPassBuilderOptionsSetLoopUnrolling)
+#define LLVMPassBuilderOptionsSetLoopVectorization                                                 \
+    (*llvm.LLVMPassBuilderOptionsSetLoopVectorization)
+#define LLVMPassBuilderOptionsSetSLPVectorization (*llvm.LLVMPassBuilderOptionsSetSLPVectorization)
+#define LLVMPointerSize (*llvm.LLVMPointerSize)
+#define LLVMPointerType (*llvm.LLVMPointerType)
+#define LLVMPositionBuilderAtEnd (*llvm.LLVMPositionBuilderAtEnd)
+#define LLVMPrintModuleToString (*llvm.LLVMPrintModuleToString)
+#define LLVMRemoveStringAttributeAtIndex (*llvm.LLVMRemoveStringAttributeAtIndex)
+#define LLVMRunPasses (*llvm.LLVMRunPasses)
+#define LLVMSetAlignment (*llvm.LLVMSetAlignment)
+#define LLVMSetDataLayout (*llvm.LLVMSetDataLayout)
+#define LLVMSetGlobalConstant (*llvm.LLVMSetGlobalConstant)
+#define LLVMSetInitializer (*llvm.LLVMSetInitializer)
+#define LLVMSetLinkage (*llvm.LLVMSetLinkage)
+#define LLVMSetMetadata (*llvm.LLVMSetMetadata)
+#define LLVMSetModuleDataLayout (*llvm.LLVMSetModuleDataLayout)
+#define LLVMSetTarget (*llvm.LLVMSetTarget)
+#define LLVMSetUnnamedAddress (*llvm.LLVMSetUnnamedAddress)
+#define LLVMStructCreateNamed (*llvm.LLVMStructCreateNamed)
+#define LLVMStructSetBody (*llvm.LLVMStructSetBody)
+#define LLVMTargetMachineEmitToMemoryBuffer (*llvm.LLVMTargetMachineEmitToMemoryBuffer)
+#define LLVMTemporaryMDNode (*llvm.LLVMTemporaryMDNode)
+#define LLVMTypeOf (*llvm.LLVMTypeOf)
+#define LLVMValueAsMetadata (*llvm.LLVMValueAsMetadata)
+#define LLVMVectorType (*llvm.LLVMVectorType)
+#define LLVMVerifyModule (*llvm.LLVMVerifyModule)
+#define LLVMVoidTypeInContext (*llvm.LLVMVoidTypeInContext)
+#define LLVMWriteBitcodeToMemoryBuffer (*llvm.LLVMWriteBitcodeToMemoryBuffer)
 
 typedef struct LPrinter {
     Ctx *ctx;
@@ -1155,6 +1379,7 @@ static LwStatus run_llvm(LPrinter *lp, const char *prefix, LLVMTargetMachineRef 
 
 LwStatus llvm_print(Ctx *ctx, const char *prefix, StrBuf *h)
 {
+    TRY(load_llvm(ctx));
     init_llvm_targets();
     const Target *t = ctx->target;
     int native = ctx->opt->target && !strcmp(ctx->opt->target, "native");

@@ -10,6 +10,7 @@
 #define LW_NORETURN __attribute__((noreturn))
 #define LW_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define LW_NODISCARD __attribute__((warn_unused_result))
+#define LW_TYPEOF(x) __typeof__(x) /* the LLVM printer's pointers to llvm-c functions */
 #else
 #define LW_NORETURN
 #define LW_PRINTF(f, a)

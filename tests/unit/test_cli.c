@@ -534,6 +534,27 @@ static void test_cli_llvm_backend_outputs(void **state)
     expect(f, "-o 'x.c' must name a .o file");
     assert_false(file_exists(f, "x.c"));
     assert_int_equal(run(f, MODELS "/small_cnn/model.onnx -o .ll --emit=llvm 2>&1"), 1);
+
+    /* libLLVM is opened only by the LLVM backend: where it cannot be, that backend says so
+     * and writes nothing, and the C backend works */
+    setenv("LWCC_LIBLLVM", "/nonexistent/libLLVM-0.so", 1);
+    int missing = run(f, MODELS "/small_cnn/model.onnx -o gone.o --emit=obj 2>&1");
+    char why[512];
+    snprintf(why, sizeof why, "%s", f->text);
+    int c_ok = run(f, MODELS "/small_cnn/model.onnx -o still.c 2>&1");
+    setenv("LWCC_LIBLLVM", "libm.so.6", 1); /* a library, not LLVM's */
+    int wrong = run(f, MODELS "/small_cnn/model.onnx -o gone.ll --emit=llvm 2>&1");
+    unsetenv("LWCC_LIBLLVM");
+    assert_int_equal(missing, 1);
+    if (!strstr(why, "the LLVM backend needs libLLVM") || !strstr(why, "/nonexistent/libLLVM-0.so"))
+        fail_msg("unexpected diagnostic: %s", why);
+    assert_false(file_exists(f, "gone.o"));
+    assert_false(file_exists(f, "gone.h"));
+    assert_int_equal(c_ok, 0);
+    assert_true(file_exists(f, "still.c"));
+    assert_int_equal(wrong, 1);
+    expect(f, "the LLVM backend cannot use libm.so.6: it has no LLVM");
+    assert_false(file_exists(f, "gone.ll"));
 #else
     assert_int_equal(run(f, MODELS "/small_cnn/model.onnx -o cnn.o --emit=obj 2>&1"), 1);
     expect(f, "built without the LLVM backend");
