@@ -2561,6 +2561,79 @@ def gru_steps(c):
     c.output("y_h", yh, ones[-1])
 
 
+def ref_gru_lbr(x, w, r, b, h0):
+    """GRU-14 forward, layout 0, linear_before_reset 1 (PyTorch's form), default
+    activations; gates z, r, h."""
+    sig = ref_sigmoid
+    T, H = x.shape[0], r.shape[2]
+    w, r, wb, rb = w[0], r[0], b[0, :3 * H], b[0, 3 * H:]
+    h, ys = h0[0], []
+    for t in range(T):
+        gx = x[t] @ w.T + wb
+        gh = h @ r.T + rb
+        z = sig(gx[:, :H] + gh[:, :H])
+        rr = sig(gx[:, H:2 * H] + gh[:, H:2 * H])
+        hh = np.tanh(gx[:, 2 * H:] + rr * gh[:, 2 * H:])
+        h = (1 - z) * hh + z * h
+        ys.append(h)
+    return np.stack(ys)[:, None], h[None]
+
+
+@case
+def lstm_panels(c):
+    """LSTM-14 in float32 with 48 hidden units (192 gates) over 12 steps, one batch: R^T
+    is 36 KB, so with the input projection hoisted it is stored in panels of 8 vectors of
+    gates, which consecutive steps run in opposite orders (8 + 4 vectors on 16-lane
+    targets; chunks of 7 + 5 or 5 + 5 + 2 steps, an odd and an even one). Its Y is copied
+    eight times over before a sum, so the default budget has room for the chunk's gates."""
+    c.opset = 14
+    T, I, H = 12, 8, 48
+    x = c.input("x", (T, 1, I))
+    w = c.weight("w", (1, 4 * H, I), -0.3, 0.3)
+    r = c.weight("r", (1, 4 * H, H), -0.3, 0.3)
+    b = c.weight("b", (1, 8 * H), -0.3, 0.3)
+    c.node("LSTM", ["x", "w", "r", "b"], ["y"], hidden_size=H)
+    y = ref_lstm(x, w, r, b, np.zeros((1, 1, H)), np.zeros((1, 1, H)))[0]
+    wide(c, "y", y)
+
+
+def wide(c, name, y):
+    """y (T, 1, 1, H) and, as output "s", the sum of eight copies of it side by side
+    scaled by 1..8 (a live tensor 8x y's size right after it)."""
+    k = np.arange(1, 9, dtype=F32).reshape(1, 1, 1, 8)
+    c.const("k8", np.repeat(k, y.shape[-1], axis=-1).astype(F32))
+    c.node("Concat", [name] * 8, ["yw"], axis=-1)
+    c.node("Mul", ["yw", "k8"], ["ym"])
+    c.node("ReduceSum", ["ym"], ["s"], keepdims=0)
+    ref = np.concatenate([y] * 8, axis=-1) * np.repeat(k, y.shape[-1], axis=-1)
+    c.output("s", ref.sum(), np.abs(ref).sum())
+    c.output(name, y, np.ones_like(y))
+
+
+@case
+def gru_lbr_panels(c):
+    """GRU-14 in float32 with linear_before_reset (its hidden product over all 192 gates
+    at once) and 64 hidden units, in reverse over 10 steps: R^T is 48 KB, in panels run
+    in alternating orders, the chunks taken from the last step. R is stored as int8 and
+    dequantized, so the model stays small (folded to a float32 constant at -O2 on
+    targets with vectors)."""
+    c.opset = 14
+    T, I, H = 10, 8, 64
+    x = c.input("x", (T, 1, I))
+    w = c.weight("w", (1, 3 * H, I), -0.3, 0.3)
+    q = c.const("rq", c.rng.integers(-127, 128, size=(1, 3 * H, H)).astype(np.int8))
+    c.const("rs", np.array(0.3 / 127, dtype=F32))
+    c.node("DequantizeLinear", ["rq", "rs"], ["r"])
+    r = q.astype(np.float64) * float(np.float32(0.3 / 127))
+    b = c.weight("b", (1, 6 * H), -0.3, 0.3)
+    h0 = c.input("h0", (1, 1, H))
+    c.node("GRU", ["x", "w", "r", "b", "", "h0"], ["y", "y_h"], hidden_size=H,
+           direction="reverse", linear_before_reset=1)
+    y, yh = ref_gru_lbr(x[::-1], w, r, b, h0)
+    c.output("y_h", yh, np.ones_like(yh))
+    wide(c, "y", y[::-1])  # Y by time index: the reverse of the order computed
+
+
 @case
 def sce_float64(c):
     """SoftmaxCrossEntropyLoss-13 in float64, mean over the targets, with log_prob."""

@@ -402,6 +402,33 @@ static void test_cli_recurrent_in_place(void **state)
     assert_true(file_has(f, "t.c", "    float *b")); /* an output over its input */
 }
 
+/* A recurrent layer whose R^T is over 32 KB (lstm_panels: 192 gates x 48, 36 KB) holds it
+ * in panels of 8 vectors of gates (here 128 gates, then 64 from element 6144), and
+ * consecutive steps run them in opposite orders; the chunks of 7 and 5 steps each end on
+ * a step of their own. The first load of each panel's loop, in the order printed: */
+static void test_cli_recurrent_panels_alternate(void **state)
+{
+    Fixture *f = *state;
+    static unsigned char buf[1 << 20];
+    assert_int_equal(run(f, MODELS "/lstm_panels/model.onnx -O2 --target=x86-64-v4 -o p.c 2>&1"),
+                     0);
+    long n = read_file(f, "p.c", buf, sizeof buf - 1);
+    assert_true(n > 0);
+    buf[n] = 0;
+    char seq[16];
+    size_t k = 0;
+    for (const char *s = (const char *)buf; k < 12 && (s = strstr(s, " = lw_vld16(&b")) != NULL;
+         s++) {
+        const char *e = strchr(s, ']');
+        if (e && e - s > 20 && !strncmp(e - 6, " * 128", 6))
+            seq[k++] = 'A';
+        else if (e && e - s > 20 && !strncmp(e - 12, " * 64 + 6144", 12))
+            seq[k++] = 'B';
+    }
+    seq[k] = 0;
+    assert_string_equal(seq, "ABBAABABBAAB");
+}
+
 /* --requant: by default the vector kernels requantize in float32 and the scalar ones in
  * fixed point (an int64 product offset by 2^62); fixed and float force either; a bad
  * value is exit 1, a missing one exit 2. */
@@ -672,6 +699,7 @@ int main(void)
         T(test_cli_arena_modes),
         T(test_cli_requant_modes),
         T(test_cli_recurrent_in_place),
+        T(test_cli_recurrent_panels_alternate),
         T(test_cli_quantized_arena_cap),
         T(test_cli_quantize_flags_and_bad_calibration),
         T(test_cli_quantize_writes_qdq),
