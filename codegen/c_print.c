@@ -48,6 +48,7 @@ typedef struct Printer {
     uint32_t nst_used[2];            /* bit L: narrowing stores of L uint8 [0] / int8 [1] lanes */
     uint64_t *woff; /* weight offsets in the blob */
     uint64_t blob_size;
+    uint32_t blob_align; /* weight_align */
     int weights_used;
     /* -Os kernel sharing (see share_kernels): with `holes`, every number that may differ
      * between kernels of one shape is printed as a marker and recorded in `hole`, and
@@ -1839,8 +1840,13 @@ static void print_blob(Printer *pr, CBlob *blob)
     StrBuf *sb = pr->sb;
     sb_puts(sb, "#if defined(__GNUC__)\n#pragma GCC diagnostic push\n"
                 "#pragma GCC diagnostic ignored \"-Woverlength-strings\"\n#endif\n");
-    sb_printf(sb, "static const union {\n    unsigned char b[%llu];\n    uint64_t align;\n} lw_w = {",
-              (unsigned long long)pr->blob_size);
+    /* aligned to the target's vectors where they are wider than 16 bytes (weight_align) */
+    if (pr->blob_align > WEIGHT_ALIGN)
+        sb_printf(sb, "#if defined(__GNUC__)\n#define LW_BLOB_ALIGN __attribute__((aligned(%u)))\n"
+                      "#else\n#define LW_BLOB_ALIGN\n#endif\n",
+                  pr->blob_align);
+    sb_printf(sb, "static const union {\n    unsigned char b[%llu];\n    uint64_t align;\n} lw_w%s = {",
+              (unsigned long long)pr->blob_size, pr->blob_align > WEIGHT_ALIGN ? " LW_BLOB_ALIGN" : "");
     CBlob local, *b = blob ? blob : &local;
     memset(b, 0, sizeof *b);
     b->p = pr->p;
@@ -1953,7 +1959,8 @@ LwStatus c_print(Ctx *ctx, const char *prefix, StrBuf *c, StrBuf *h, CBlob *blob
     const Program *p = ctx->prog;
     /* weight blob layout */
     pr.woff = arena_array(ctx->perm, uint64_t, p->weights.len ? p->weights.len : 1);
-    pr.blob_size = weight_layout(p, pr.woff);
+    pr.blob_align = weight_align(ctx->target);
+    pr.blob_size = weight_layout(p, pr.blob_align, pr.woff);
     const char *model = base_name(ctx->opt->input);
     const char *tgt = ctx->opt->target ? ctx->opt->target : "generic";
 

@@ -35,7 +35,9 @@ const char *llvm_version(void);
 
 /* codegen/c_header.c: shared by both printers */
 void c_header(const Ctx *ctx, const char *prefix, StrBuf *h);
-uint64_t weight_layout(const Program *p, uint64_t *woff); /* blob size (>= 1), offsets */
+uint32_t weight_align(const Target *t); /* the blob's alignment */
+/* blob size (>= 1), offsets */
+uint64_t weight_layout(const Program *p, uint32_t align, uint64_t *woff);
 const char *upper_name(Arena *a, const char *prefix);
 uint64_t arena_bytes(const Ctx *ctx); /* the arena size the API states */
 const char *base_name(const char *path);

@@ -999,7 +999,7 @@ static LLVMValueRef build_kernel(LPrinter *lp, const Kernel *k, uint8_t *u, uint
         if (kb->kind == KB_ARENA)
             align = gcd_align(lp->ctx->plan->arena_align, kb->offset);
         else if (kb->kind == KB_WEIGHT)
-            align = gcd_align(WEIGHT_ALIGN, lp->woff[kb->slot]);
+            align = gcd_align(weight_align(lp->ctx->target), lp->woff[kb->slot]);
         if (align < esz)
             align = esz;
         if (!(u[args[i]] & KU_SHARED))
@@ -1053,7 +1053,7 @@ static void build_weights(LPrinter *lp, uint64_t blob_size)
         memcpy(blob + lp->woff[w], p->weights.data[w].bytes, p->weights.data[w].size);
     LW_ASSERT(blob_size <= UINT32_MAX);
     LLVMValueRef init = LLVMConstStringInContext(lp->C, (const char *)blob, (unsigned)blob_size, 1);
-    lp->weights = private_const(lp, init, "lw_w", WEIGHT_ALIGN);
+    lp->weights = private_const(lp, init, "lw_w", weight_align(lp->ctx->target));
     lp->weights_ty = LLVMTypeOf(init);
 }
 
@@ -1281,7 +1281,7 @@ static LwStatus run_llvm(LPrinter *lp, const char *prefix, LLVMTargetMachineRef 
 {
     Ctx *ctx = lp->ctx;
     const Program *p = lp->p;
-    uint64_t blob_size = weight_layout(p, lp->woff);
+    uint64_t blob_size = weight_layout(p, weight_align(lp->ctx->target), lp->woff);
     if (p->weights.len)
         build_weights(lp, blob_size);
     const LwrtBitcode *bc = bitcode_for(LLVMGetTarget(lp->M));

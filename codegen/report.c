@@ -532,7 +532,7 @@ static void gather(Report *r)
     for (uint32_t w = 0; w < p->weights.len; w++)
         r->total_weights = sat_add(r->total_weights, p->weights.data[w].size);
     uint64_t *woff = arena_array(a, uint64_t, p->weights.len ? p->weights.len : 1);
-    r->blob = p->weights.len ? weight_layout(p, woff) : 0;
+    r->blob = p->weights.len ? weight_layout(p, weight_align(r->ctx->target), woff) : 0;
     for (uint32_t i = 0; i < r->plan->nslots; i++) {
         const MemSlot *s = &r->plan->slots[i];
         for (uint32_t k = s->first; k <= s->last && k < nk; k++)

@@ -510,7 +510,7 @@ static void test_weight_layout_shares_identical_weights(void **state)
     kir_add_weight(a, p, DT_UINT8, t2, 8, 8, 0);  /* 3: differs in one byte */
     kir_add_weight(a, p, DT_UINT8, t3, 3, 3, 0);  /* 4: shares 0 */
     uint64_t woff[5];
-    uint64_t size = weight_layout(p, woff);
+    uint64_t size = weight_layout(p, WEIGHT_ALIGN, woff);
     assert_int_equal(woff[0], woff[4]);
     assert_int_equal(woff[1], woff[2]);
     assert_true(woff[3] != woff[1] && woff[3] >= woff[1] + 8);
@@ -518,12 +518,27 @@ static void test_weight_layout_shares_identical_weights(void **state)
     /* the same bytes, but the first copy's offset is not aligned enough for this one */
     p->weights.data[4].align = 64;
     assert_true(woff[0] % 64 == 0); /* offset 0 is aligned for anything: still shared */
-    size = weight_layout(p, woff);
+    size = weight_layout(p, WEIGHT_ALIGN, woff);
     assert_int_equal(woff[4], woff[0]);
     p->weights.data[2].align = 4096;
-    size = weight_layout(p, woff);
+    size = weight_layout(p, WEIGHT_ALIGN, woff);
     assert_true(woff[2] != woff[1] && woff[2] % 4096 == 0);
     assert_true(size >= woff[2] + 8);
+    /* the blob aligned to 64-byte vectors: weights of 64 bytes or more start on a multiple
+     * of 64, smaller ones keep their own alignment */
+    static const unsigned char big[100] = {7};
+    kir_add_weight(a, p, DT_UINT8, t3, 3, 3, 0); /* 5 */
+    kir_add_weight(a, p, DT_FLOAT32, big, 100, 25, 0); /* 6: 16-aligned of itself */
+    kir_add_weight(a, p, DT_UINT8, t2, 8, 8, 0); /* 7: its own 8 */
+    uint64_t w2[8];
+    p->weights.data[2].align = 0;
+    p->weights.data[4].align = 0;
+    size = weight_layout(p, WEIGHT_ALIGN, w2);
+    assert_true(w2[6] % 64 != 0); /* at WEIGHT_ALIGN it lands 16 past a multiple of 64 */
+    size = weight_layout(p, 64, w2);
+    assert_int_equal(w2[6] % 64, 0);
+    assert_true(w2[7] == w2[6] + 100 || w2[7] == w2[3]); /* 7 shares 3's bytes */
+    assert_int_equal(size, w2[6] + 100);
     arena_destroy(a);
 }
 
