@@ -2191,8 +2191,9 @@ def ref_lstm(x, w, r, b, h0, c0):
     return np.stack(ys)[:, None], h[None], c[None]
 
 
-def ref_gru(x, w, r, b, h0):
-    """GRU-14 forward, layout 0, linear_before_reset 0, default activations; gates z, r, h."""
+def ref_gru(x, w, r, b, h0, lbr=False):
+    """GRU-14 forward, layout 0, default activations; gates z, r, h. linear_before_reset
+    (lbr, PyTorch's form): the reset gate scales the hidden part's product, not h."""
     sig = ref_sigmoid
     T, H = x.shape[0], r.shape[2]
     w, r, wb, rb = w[0], r[0], b[0, :3 * H], b[0, 3 * H:]
@@ -2201,7 +2202,10 @@ def ref_gru(x, w, r, b, h0):
         gx = x[t] @ w.T + wb
         z = sig(gx[:, :H] + h @ r[:H].T + rb[:H])
         rr = sig(gx[:, H:2 * H] + h @ r[H:2 * H].T + rb[H:2 * H])
-        hh = np.tanh(gx[:, 2 * H:] + (rr * h) @ r[2 * H:].T + rb[2 * H:])
+        if lbr:
+            hh = np.tanh(gx[:, 2 * H:] + rr * (h @ r[2 * H:].T + rb[2 * H:]))
+        else:
+            hh = np.tanh(gx[:, 2 * H:] + (rr * h) @ r[2 * H:].T + rb[2 * H:])
         h = (1 - z) * hh + z * h
         ys.append(h)
     return np.stack(ys)[:, None], h[None]
@@ -2561,24 +2565,6 @@ def gru_steps(c):
     c.output("y_h", yh, ones[-1])
 
 
-def ref_gru_lbr(x, w, r, b, h0):
-    """GRU-14 forward, layout 0, linear_before_reset 1 (PyTorch's form), default
-    activations; gates z, r, h."""
-    sig = ref_sigmoid
-    T, H = x.shape[0], r.shape[2]
-    w, r, wb, rb = w[0], r[0], b[0, :3 * H], b[0, 3 * H:]
-    h, ys = h0[0], []
-    for t in range(T):
-        gx = x[t] @ w.T + wb
-        gh = h @ r.T + rb
-        z = sig(gx[:, :H] + gh[:, :H])
-        rr = sig(gx[:, H:2 * H] + gh[:, H:2 * H])
-        hh = np.tanh(gx[:, 2 * H:] + rr * gh[:, 2 * H:])
-        h = (1 - z) * hh + z * h
-        ys.append(h)
-    return np.stack(ys)[:, None], h[None]
-
-
 @case
 def lstm_panels(c):
     """LSTM-14 in float32 with 48 hidden units (192 gates) over 12 steps, one batch: R^T
@@ -2629,7 +2615,7 @@ def gru_lbr_panels(c):
     h0 = c.input("h0", (1, 1, H))
     c.node("GRU", ["x", "w", "r", "b", "", "h0"], ["y", "y_h"], hidden_size=H,
            direction="reverse", linear_before_reset=1)
-    y, yh = ref_gru_lbr(x[::-1], w, r, b, h0)
+    y, yh = ref_gru(x[::-1], w, r, b, h0, lbr=True)
     c.output("y_h", yh, np.ones_like(yh))
     wide(c, "y", y[::-1])  # Y by time index: the reverse of the order computed
 
