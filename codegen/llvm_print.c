@@ -100,6 +100,9 @@ static LwStatus load_llvm(Ctx *ctx)
     return LW_OK;
 }
 
+/* From here on, every llvm-c call goes through its pointer: one line per llvm_syms.def
+ * entry. A call to a function without a line here does not link (libLLVM is not linked);
+ * a line for one not in llvm_syms.def does not compile. */
 #define LLVMAddAttributeAtIndex (*llvm.LLVMAddAttributeAtIndex)
 #define LLVMAddFunction (*llvm.LLVMAddFunction)
 #define LLVMAddGlobal (*llvm.LLVMAddGlobal)
