@@ -2444,13 +2444,20 @@ def pool_float64(c):
     c.output("p", p, dtype=F64)
 
 
+def rnn_inputs(c, G, T, B, I, H, lim=0.5, dtype=F32):
+    """Input x (T, B, I) and weights W, R, B of a one-direction layer of G gates, drawn in
+    that order, uniform in (-lim, lim)."""
+    x = c.input("x", (T, B, I), dtype=dtype)
+    w = c.weight("w", (1, G * H, I), -lim, lim, dtype=dtype)
+    r = c.weight("r", (1, G * H, H), -lim, lim, dtype=dtype)
+    b = c.weight("b", (1, 2 * G * H), -lim, lim, dtype=dtype)
+    return x, w, r, b
+
+
 def lstm_case(c, T, B, I, H, dtype=F32):
     """LSTM-14 forward with bias and initial states, all three outputs."""
     c.opset = 14
-    x = c.input("x", (T, B, I), dtype=dtype)
-    w = c.weight("w", (1, 4 * H, I), -0.5, 0.5, dtype=dtype)
-    r = c.weight("r", (1, 4 * H, H), -0.5, 0.5, dtype=dtype)
-    b = c.weight("b", (1, 8 * H), -0.5, 0.5, dtype=dtype)
+    x, w, r, b = rnn_inputs(c, 4, T, B, I, H, dtype=dtype)
     h0 = c.input("h0", (1, B, H), dtype=dtype)
     c0 = c.input("c0", (1, B, H), dtype=dtype)
     c.node("LSTM", ["x", "w", "r", "b", "", "h0", "c0"], ["y", "y_h", "y_c"], hidden_size=H)
@@ -2464,10 +2471,7 @@ def lstm_case(c, T, B, I, H, dtype=F32):
 def gru_case(c, T, B, I, H, dtype=F32):
     """GRU-14 forward (linear_before_reset 0) with bias and initial state."""
     c.opset = 14
-    x = c.input("x", (T, B, I), dtype=dtype)
-    w = c.weight("w", (1, 3 * H, I), -0.5, 0.5, dtype=dtype)
-    r = c.weight("r", (1, 3 * H, H), -0.5, 0.5, dtype=dtype)
-    b = c.weight("b", (1, 6 * H), -0.5, 0.5, dtype=dtype)
+    x, w, r, b = rnn_inputs(c, 3, T, B, I, H, dtype=dtype)
     h0 = c.input("h0", (1, B, H), dtype=dtype)
     c.node("GRU", ["x", "w", "r", "b", "", "h0"], ["y", "y_h"], hidden_size=H)
     y, yh = ref_gru(x, w, r, b, h0)
@@ -2547,10 +2551,7 @@ def gru_steps(c):
     through a wider MatMul."""
     c.opset = 14
     T, I, H = 9, 8, 16
-    x = c.input("x", (T, 1, I))
-    w = c.weight("w", (1, 3 * H, I), -0.5, 0.5)
-    r = c.weight("r", (1, 3 * H, H), -0.5, 0.5)
-    b = c.weight("b", (1, 6 * H), -0.5, 0.5)
+    x, w, r, b = rnn_inputs(c, 3, T, 1, I, H)
     h0 = c.input("h0", (1, 1, H))
     c.node("GRU", ["x", "w", "r", "b", "", "h0"], ["y", "y_h"], hidden_size=H,
            direction="reverse")
@@ -2574,10 +2575,7 @@ def lstm_panels(c):
     eight times over before a sum, so the default budget has room for the chunk's gates."""
     c.opset = 14
     T, I, H = 12, 8, 48
-    x = c.input("x", (T, 1, I))
-    w = c.weight("w", (1, 4 * H, I), -0.3, 0.3)
-    r = c.weight("r", (1, 4 * H, H), -0.3, 0.3)
-    b = c.weight("b", (1, 8 * H), -0.3, 0.3)
+    x, w, r, b = rnn_inputs(c, 4, T, 1, I, H, lim=0.3)
     c.node("LSTM", ["x", "w", "r", "b"], ["y"], hidden_size=H)
     y = ref_lstm(x, w, r, b, np.zeros((1, 1, H)), np.zeros((1, 1, H)))[0]
     wide(c, "y", y)
