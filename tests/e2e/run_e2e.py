@@ -778,7 +778,9 @@ def main():
     t0 = time.perf_counter()
     results = []
     with concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as pool:
-        futs = {pool.submit(drv.run_case, c): c for c in cases}
+        # the largest models first, so that the last cases running alone are small ones
+        by_size = sorted(cases, key=lambda c: -(c / "model.onnx").stat().st_size)
+        futs = {pool.submit(drv.run_case, c): c for c in by_size}
         for fut in concurrent.futures.as_completed(futs):
             try:
                 rs = fut.result()
