@@ -286,6 +286,7 @@ typedef struct LPrinter {
     LLVMValueRef weights;   /* the blob global, or NULL */
     LLVMTypeRef weights_ty;
     uint64_t *woff;
+    uint32_t blob_align; /* weight_align: the blob's, and the most a weight's offset gives */
     LLVMValueRef fmuladd_f32, fmuladd_f64;
     int roundeven; /* the target rounds to even in one instruction: llvm.roundeven, not the helper */
     int gathers;   /* target_gathers: strided loops kept from the loop vectorizer */
@@ -1002,7 +1003,7 @@ static LLVMValueRef build_kernel(LPrinter *lp, const Kernel *k, uint8_t *u, uint
         if (kb->kind == KB_ARENA)
             align = gcd_align(lp->ctx->plan->arena_align, kb->offset);
         else if (kb->kind == KB_WEIGHT)
-            align = gcd_align(weight_align(lp->ctx->target), lp->woff[kb->slot]);
+            align = gcd_align(lp->blob_align, lp->woff[kb->slot]);
         if (align < esz)
             align = esz;
         if (!(u[args[i]] & KU_SHARED))
@@ -1056,7 +1057,7 @@ static void build_weights(LPrinter *lp, uint64_t blob_size)
         memcpy(blob + lp->woff[w], p->weights.data[w].bytes, p->weights.data[w].size);
     LW_ASSERT(blob_size <= UINT32_MAX);
     LLVMValueRef init = LLVMConstStringInContext(lp->C, (const char *)blob, (unsigned)blob_size, 1);
-    lp->weights = private_const(lp, init, "lw_w", weight_align(lp->ctx->target));
+    lp->weights = private_const(lp, init, "lw_w", lp->blob_align);
     lp->weights_ty = LLVMTypeOf(init);
 }
 
@@ -1284,7 +1285,8 @@ static LwStatus run_llvm(LPrinter *lp, const char *prefix, LLVMTargetMachineRef 
 {
     Ctx *ctx = lp->ctx;
     const Program *p = lp->p;
-    uint64_t blob_size = weight_layout(p, weight_align(lp->ctx->target), lp->woff);
+    lp->blob_align = weight_align(ctx->target);
+    uint64_t blob_size = weight_layout(p, lp->blob_align, lp->woff);
     if (p->weights.len)
         build_weights(lp, blob_size);
     const LwrtBitcode *bc = bitcode_for(LLVMGetTarget(lp->M));

@@ -886,10 +886,11 @@ static void hoist_steps(KBuilder *kb, RnnLow *L)
 static void panels(KBuilder *kb, RnnLow *L)
 {
     int64_t GH = L->G * L->H, H = L->H, pw = 8 * L->VL;
+    uint64_t rbytes = (uint64_t)(GH * H) * 4; /* one direction's R^T */
     L->rpw = 0;
-    if (!L->K || !L->rdata || (L->r->kind == RK_GRU && !L->r->lbr) ||
-        (uint64_t)(GH * H) * 4 <= 32768 || (uint64_t)(GH * H) * 4 > 98304 || pw >= GH || !kb_vloadable(kb, L->rwkn - 1) ||
-        !kb_vloadable(kb, L->hs) || !kb_vloadable(kb, L->gh))
+    if (!L->K || !L->rdata || (L->r->kind == RK_GRU && !L->r->lbr) || rbytes <= 32768 ||
+        rbytes > 98304 || pw >= GH || !kb_vloadable(kb, L->rwkn - 1) || !kb_vloadable(kb, L->hs) ||
+        !kb_vloadable(kb, L->gh))
         return;
     float *rt = (float *)(void *)L->rdata;
     size_t n = (size_t)(L->D * GH * H);
