@@ -2456,6 +2456,375 @@ static int conv_lower_dwchan(Ctx *ctx, KBuilder *kb, const Node *n)
     return 1;
 }
 
+/* A depthwise conv whose output rows are wider than a vector (rows up to one go in channel
+ * vectors: conv_lower_dwchan). Per channel, output rows TR at a time (a group), each row
+ * in NV vectors of VL positions (the last one ending at the row's end, over positions the
+ * one before it has: the same sums twice), all TR x NV sums in registers; each vector of
+ * input a group reads is loaded once, for every row of the group it feeds.
+ *
+ * Stride 1 reads x where it is: a 3x3 conv's rows in pairs load 6 vectors per output
+ * vector (the band schedule loaded 9, after copying x into its band, and copied the sums
+ * out of a tile). The columns a tap reads past a row's ends are zeroed by a 0/1 mask (a
+ * vector wholly outside is left out); x's first and last rows, whose edge vectors would
+ * read before x or past its end, come from a copy of the row with its padding; taps above
+ * or below x are left out. A larger stride (cp) copies the input rows each group reads
+ * into a small scratch first, padded and split into column phases (the band schedule's
+ * layout, for a group's rows of one channel rather than a band of every channel:
+ * mobilenet_v2's 112x112 band was 875 KB, and missed the caches).
+ *
+ * Each sum runs from the bias over the taps in order, as in the other schedules. The
+ * fused epilogue is applied to the sums as they are stored (without a vector form, over
+ * each channel's plane after it). */
+typedef struct DwRows {
+    int64_t C, H, W, OH, OW, kh, kw, sh, sw, dh, dw, pt, pl, pr, VL, NV, TR;
+    int64_t Wq, nq;     /* cp: a phase row's length; the input rows a group copies */
+    int64_t col[64];    /* each vector's first column */
+    int16_t mk[64][64]; /* stride 1, per tap column and vector: its mask (-1: none; -2: the
+                         * vector is wholly outside x's row) */
+    uint32_t xb, yb, wb, bb, mask, segt, segb, ph;
+    int has_b, fuse, seg, cp, hoist;
+    uint16_t vn, vc;
+    uint16_t wv[64]; /* hoist: the channel's weights as vectors */
+} DwRows;
+
+/* The first element of channel (vn, vc) in a plane of n elements per channel */
+static KIndex dwrows_plane(const DwRows *d, int64_t n)
+{
+    KIndex p = kidx_const(0);
+    kidx_add(&p, d->vn, d->C * n);
+    kidx_add(&p, d->vc, n);
+    return p;
+}
+
+/* Whether a tap reads column phase p */
+static int dwrows_phase_read(const DwRows *d, int64_t p)
+{
+    for (int64_t b = 0; b < d->kw; b++)
+        if ((b * d->dw) % d->sw == p)
+            return 1;
+    return 0;
+}
+
+/* cp: the group's input rows r0 * sh - pt + q (q < nq) into the scratch as [q][phase][Wq],
+ * zero outside x. Per phase, the columns left and right of x are zeroed, and those
+ * between copied with a guard on the row only (invariant along it); where every phase
+ * copies as many, one loop copies them all, from adjacent columns of x (which the C
+ * compiler loads as whole vectors and splits). */
+static void dwrows_copy(KBuilder *kb, const DwRows *d, KIndex r0)
+{
+    int64_t lo[4], hi[4], len = -1;
+    int merged = 1;
+    for (int64_t p = 0; p < d->sw; p++) {
+        lo[p] = d->pl - p > 0 ? ceil_div(d->pl - p, d->sw) : 0;
+        hi[p] = d->W + d->pl - p > 0 ? ceil_div(d->W + d->pl - p, d->sw) : 0;
+        lo[p] = lo[p] < d->Wq ? lo[p] : d->Wq;
+        hi[p] = hi[p] < d->Wq ? hi[p] : d->Wq;
+        hi[p] = hi[p] > lo[p] ? hi[p] : lo[p];
+        if (!dwrows_phase_read(d, p))
+            continue;
+        merged &= len < 0 || hi[p] - lo[p] == len;
+        len = hi[p] - lo[p];
+    }
+    uint16_t vq = kb_for(kb, d->nq);
+    KIndex row = kidx_const(-d->pt);
+    kidx_add_index(&row, &r0, d->sh);
+    kidx_add(&row, vq, 1);
+    KCond rc = {row, d->H};
+    KIndex plane = dwrows_plane(d, d->H * d->W);
+    for (int k = 0; k < 3; k++)
+        for (int64_t p = 0; p < d->sw; p++) {
+            int64_t a = k == 0   ? 0
+                        : k == 1 ? lo[p]
+                                 : hi[p],
+                    e = k == 0   ? lo[p]
+                        : k == 1 ? hi[p]
+                                 : d->Wq;
+            if (!dwrows_phase_read(d, p) || e <= a || (k == 1 && merged && p > 0))
+                continue;
+            uint16_t vu = kb_for(kb, e - a);
+            for (int64_t pp = p; pp < (k == 1 && merged ? d->sw : p + 1); pp++) {
+                if (!dwrows_phase_read(d, pp))
+                    continue;
+                KIndex dst = kidx_const(pp * d->Wq + (k == 1 ? lo[pp] : a));
+                kidx_add(&dst, vq, d->sw * d->Wq);
+                kidx_add(&dst, vu, 1);
+                KExpr *v = kb_const_f(kb, DT_FLOAT32, 0);
+                if (k == 1) {
+                    KIndex src = plane;
+                    src.base += lo[pp] * d->sw + pp - d->pl;
+                    kidx_add_index(&src, &row, d->W);
+                    kidx_add(&src, vu, d->sw);
+                    v = kb_load_guard(kb, d->xb, src, &rc, 1, v);
+                }
+                kb_store(kb, d->ph, dst, v);
+            }
+            kb_endfor(kb);
+        }
+    kb_endfor(kb);
+}
+
+/* Output rows r0 .. r0 + tr - 1 (r0c: r0 when it is a constant, a group on its own; -1 in
+ * a loop over groups, which at stride 1 read rows 1 .. H - 2 of x only), vectors
+ * [j0, j1) of each. */
+static void dwrows_group(KBuilder *kb, const DwRows *d, KIndex r0, int64_t r0c, int64_t tr,
+                         int64_t j0, int64_t j1, const uint16_t *acc, uint16_t xv)
+{
+    uint8_t L = (uint8_t)d->VL;
+    int64_t nj = j1 - j0, ntap = d->kh * d->kw;
+    KIndex ci = kidx_const(0), plane = dwrows_plane(d, d->H * d->W);
+    kidx_add(&ci, d->vc, 1);
+    KExpr *b0 = d->has_b ? kb_load(kb, d->bb, ci) : kb_const_f(kb, DT_FLOAT32, 0);
+    for (int64_t i = 0; i < tr * nj; i++)
+        kb_set(kb, acc[i], kb_splat(kb, b0, L));
+    /* input row q of the group's (x's row r0 * sh - pt + q) feeds output row r0 + r
+     * through kernel row a where q = r * sh + a * dh */
+    for (int64_t q = 0; q <= (tr - 1) * d->sh + (d->kh - 1) * d->dh; q++) {
+        int64_t irc = r0c < 0 ? -1 : r0c * d->sh + q - d->pt;
+        if (!d->cp && r0c >= 0 && (irc < 0 || irc >= d->H))
+            continue; /* above or below x: the padding */
+        for (int64_t b = 0; b < d->kw; b++)
+            for (int64_t j = j0; j < j1; j++) {
+                int used = 0;
+                for (int64_t r = 0; r < tr; r++) {
+                    int64_t u = q - r * d->sh;
+                    used |= u >= 0 && u % d->dh == 0 && u / d->dh < d->kh;
+                }
+                int16_t m = d->cp ? -1 : d->mk[b][j];
+                if (!used || m == -2)
+                    continue;
+                int64_t off = d->col[j] + b * d->dw - d->pl;
+                KExpr *v;
+                if (d->cp) {
+                    int64_t p = (b * d->dw) % d->sw;
+                    v = kb_vload(
+                        kb, d->ph,
+                        kidx_const((q * d->sw + p) * d->Wq + d->col[j] + b * d->dw / d->sw), L);
+                } else if (m >= 0 && d->seg && (irc == 0 || irc == d->H - 1)) {
+                    v = kb_vload(kb, irc == 0 ? d->segt : d->segb, kidx_const(off + d->pl), L);
+                } else {
+                    KIndex xi = plane;
+                    xi.base += (q - d->pt) * d->W + off;
+                    kidx_add_index(&xi, &r0, d->W);
+                    v = kb_vload(kb, d->xb, xi, L);
+                    if (m >= 0)
+                        v = kb_op(kb, KOP_MUL, v, kb_vload(kb, d->mask, kidx_const(m * d->VL), L));
+                }
+                kb_set(kb, xv, v);
+                for (int64_t r = 0; r < tr; r++) {
+                    int64_t u = q - r * d->sh, a = u / d->dh;
+                    if (u < 0 || u % d->dh || a >= d->kh)
+                        continue;
+                    KIndex wi = kidx_const(a * d->kw + b);
+                    kidx_add(&wi, d->vc, ntap);
+                    KExpr *wx = d->hoist ? kb_var(kb, d->wv[a * d->kw + b])
+                                         : kb_splat(kb, kb_load(kb, d->wb, wi), L);
+                    uint16_t s = acc[r * nj + j - j0];
+                    kb_set(kb, s, kb_op3(kb, KOP_FMA, kb_var(kb, xv), wx, kb_var(kb, s)));
+                }
+            }
+    }
+    KIndex yp = dwrows_plane(d, d->OH * d->OW);
+    for (int64_t r = 0; r < tr; r++)
+        for (int64_t j = j0; j < j1; j++) {
+            KIndex yi = yp;
+            yi.base += r * d->OW + d->col[j];
+            kidx_add_index(&yi, &r0, d->OW);
+            uint16_t s = acc[r * nj + j - j0];
+            kb_store(kb, d->yb, yi, d->fuse ? kb_out_vec_local(kb, yi, s) : kb_var(kb, s));
+        }
+}
+
+/* A group: its copy (cp), then its column blocks (vectors [blk[i], blk[i + 1])) */
+static void dwrows_groups(KBuilder *kb, const DwRows *d, KIndex r0, int64_t r0c, int64_t tr,
+                          const int64_t *blk, int64_t nblk, const uint16_t *acc, uint16_t xv)
+{
+    if (d->cp)
+        dwrows_copy(kb, d, r0);
+    for (int64_t i = 0; i < nblk; i++)
+        dwrows_group(kb, d, r0, r0c, tr, blk[i], blk[i + 1], acc, xv);
+}
+
+static int conv_lower_dwrows(Ctx *ctx, KBuilder *kb, const Node *n)
+{
+    const ConvAttrs *c = n->attrs;
+    const Target *t = ctx->target;
+    const Value *x = op_in(kb->g, n, 0), *w = op_in(kb->g, n, 1), *y = op_out(kb->g, n, 0);
+    int has_b = op_has_in(n, 2);
+    int sp = x->shape.rank - 2;
+    if (!t || t->vbytes < 16 || !ctx->opt || ctx->opt->opt != LW_O2 || !kb->scratch_budget ||
+        x->dtype != DT_FLOAT32 || y->dtype != DT_FLOAT32 || w->dtype != DT_FLOAT32 ||
+        w->kind != VK_CONST || op_acc_dtype(kb->g, n) != DT_FLOAT32 || (sp != 1 && sp != 2) ||
+        (has_b &&
+         (op_in(kb->g, n, 2)->kind != VK_CONST || op_in(kb->g, n, 2)->dtype != DT_FLOAT32)))
+        return 0;
+    if (kb->at_load &&
+        (kb->at_load[n->in[0]] || kb->at_load[n->in[1]] || (has_b && kb->at_load[n->in[2]])))
+        return 0;
+    DwRows d;
+    memset(&d, 0, sizeof d);
+    int64_t G = c->group;
+    d.C = x->shape.dims[1];
+    if (G < 2 || d.C != G || w->shape.dims[0] != G || w->shape.dims[1] != 1)
+        return 0;
+    d.H = sp == 2 ? x->shape.dims[2] : 1;
+    d.OH = sp == 2 ? y->shape.dims[2] : 1;
+    d.W = x->shape.dims[sp + 1];
+    d.OW = y->shape.dims[sp + 1];
+    d.kh = sp == 2 ? c->w.kernel[0] : 1;
+    d.kw = c->w.kernel[sp - 1];
+    d.sh = sp == 2 ? c->w.strides[0] : 1;
+    d.sw = c->w.strides[sp - 1];
+    d.dh = sp == 2 ? c->w.dilations[0] : 1;
+    d.dw = c->w.dilations[sp - 1];
+    d.pt = sp == 2 ? c->w.pads[0] : 0;
+    d.pl = c->w.pads[sp - 1];
+    d.pr = c->w.pads[2 * sp - 1];
+    d.VL = t->vbytes / 4 > 16 ? 16 : t->vbytes / 4;
+    d.cp = d.sh > 1 || d.sw > 1;
+    /* rows wider than a vector; a kernel of at most 64 taps; stride 1 with rows as wide
+     * as x's and taps at most a row past its ends, or a stride up to 4 */
+    if (d.OW <= d.VL || d.OH < 1 || d.kh * d.kw > 64 || d.kw > 64 || d.sh > 4 || d.sw > 4 ||
+        (!d.cp && (d.OW != d.W || d.pl > d.W || d.pr > d.W)))
+        return 0;
+    d.NV = (d.OW + d.VL - 1) / d.VL;
+    if (d.NV > 64)
+        return 0;
+    for (int64_t j = 0; j < d.NV; j++)
+        d.col[j] = j + 1 < d.NV ? j * d.VL : d.OW - d.VL;
+    /* rows in pairs */
+    d.TR = d.OH >= 2 ? 2 : 1;
+    int64_t ntap = d.kh * d.kw, nm = 0;
+    uint64_t bytes = 0;
+    float *mtab = NULL;
+    if (d.cp) {
+        d.Wq = d.OW + (d.kw - 1) * d.dw / d.sw;
+        d.nq = (d.TR - 1) * d.sh + (d.kh - 1) * d.dh + 1;
+        bytes = ((uint64_t)(d.nq * d.sw * d.Wq) * 4 + 15) & ~(uint64_t)15;
+    } else {
+        /* the masks: distinct 0/1 vectors, one per partly outside (tap column, vector) */
+        mtab = arena_array(kb->a, float, (size_t)(d.kw * d.NV * d.VL));
+        for (int64_t b = 0; b < d.kw; b++)
+            for (int64_t j = 0; j < d.NV; j++) {
+                int64_t off = d.col[j] + b * d.dw - d.pl, in = 0;
+                float m[16];
+                for (int64_t l = 0; l < d.VL; l++) {
+                    m[l] = off + l >= 0 && off + l < d.W ? 1.0f : 0.0f;
+                    in += m[l] != 0.0f;
+                }
+                d.mk[b][j] = in == 0 ? -2 : -1;
+                if (in == 0 || in == d.VL)
+                    continue;
+                int64_t k = 0;
+                while (k < nm && memcmp(&mtab[k * d.VL], m, (size_t)d.VL * sizeof *m))
+                    k++;
+                if (k == nm)
+                    memcpy(&mtab[nm++ * d.VL], m, (size_t)d.VL * sizeof *m);
+                d.mk[b][j] = (int16_t)k;
+            }
+        d.seg = nm > 0; /* x's first and last rows from padded copies */
+        bytes = d.seg ? 2 * (((uint64_t)(d.pl + d.W + d.pr) * 4 + 15) & ~(uint64_t)15) : 0;
+    }
+    if (bytes > kb->scratch_budget[n->out[0]])
+        return 0;
+    /* at most 16 sums (8 with 16 vector registers) in a column block, and fewer where
+     * the weights go in registers beside them; the blocks as even as they go */
+    int64_t amax = t->nvregs >= 32 ? 16 : 8, cb = amax / d.TR;
+    d.hoist = d.TR + ntap + 2 <= t->nvregs;
+    if (d.hoist && cb > (t->nvregs - 2 - ntap) / d.TR)
+        cb = (t->nvregs - 2 - ntap) / d.TR;
+    int64_t nblk = (d.NV + cb - 1) / cb, blk[65];
+    blk[0] = 0;
+    for (int64_t i = 0; i < nblk; i++)
+        blk[i + 1] = blk[i] + d.NV / nblk + (i >= nblk - d.NV % nblk);
+    LW_ASSERT(blk[nblk] == d.NV);
+
+    kb_begin(kb, n, NULL);
+    d.xb = kb_in(kb, 0);
+    d.yb = kb_out(kb, 0);
+    d.wb = kb_in(kb, 1);
+    d.has_b = has_b;
+    if (has_b)
+        d.bb = kb_in(kb, 2);
+    if (nm) {
+        float *mw = kb_weight_new(kb, DT_FLOAT32, (uint64_t)(nm * d.VL), &d.mask);
+        memcpy(mw, mtab, (size_t)(nm * d.VL) * sizeof *mw);
+    }
+    uint8_t L = (uint8_t)d.VL;
+    d.fuse = kb->nepi && kb_out_vec_ok(kb, kidx_const(0), L);
+    int64_t Wp = d.pl + d.W + d.pr;
+    if (d.cp)
+        d.ph = kb_scratch(kb, DT_FLOAT32, (uint64_t)(d.nq * d.sw * d.Wq));
+    if (d.seg) { /* the copies' padding, once */
+        d.segt = kb_scratch(kb, DT_FLOAT32, (uint64_t)Wp);
+        d.segb = kb_scratch(kb, DT_FLOAT32, (uint64_t)Wp);
+        for (int k = 0; k < 2; k++) {
+            uint16_t vq = kb_for(kb, Wp);
+            KIndex zi = kidx_const(0);
+            kidx_add(&zi, vq, 1);
+            kb_store(kb, k ? d.segb : d.segt, zi, kb_const_f(kb, DT_FLOAT32, 0));
+            kb_endfor(kb);
+        }
+    }
+    uint16_t acc[64], xv;
+    int64_t bmax = 0;
+    for (int64_t i = 0; i < nblk; i++)
+        bmax = blk[i + 1] - blk[i] > bmax ? blk[i + 1] - blk[i] : bmax;
+    tile_locals(kb, DT_FLOAT32, L, acc, d.TR * bmax, &xv, 1);
+    for (int64_t k = 0; d.hoist && k < ntap; k++)
+        d.wv[k] = kb_local(kb, (KType){DT_FLOAT32, L});
+    d.vn = kb_for(kb, x->shape.dims[0]);
+    d.vc = kb_for(kb, d.C);
+    for (int64_t k = 0; d.hoist && k < ntap; k++) {
+        KIndex wi = kidx_const(k);
+        kidx_add(&wi, d.vc, ntap);
+        kb_set(kb, d.wv[k], kb_splat(kb, kb_load(kb, d.wb, wi), L));
+    }
+    for (int k = 0; k < 2 && d.seg; k++) { /* x's first and last rows, padded */
+        uint16_t vq = kb_for(kb, d.W);
+        KIndex si = dwrows_plane(&d, d.H * d.W), di = kidx_const(d.pl);
+        si.base += k ? (d.H - 1) * d.W : 0;
+        kidx_add(&si, vq, 1);
+        kidx_add(&di, vq, 1);
+        kb_store(kb, k ? d.segb : d.segt, di, kb_load(kb, d.xb, si));
+        kb_endfor(kb);
+    }
+    /* groups of TR rows: as a loop those whose taps read only rows 1 .. H - 2 of x (0 ..
+     * H - 1 without the copies; any row with cp, which copies with guards), the others
+     * each on its own */
+    int64_t ng = (d.OH + d.TR - 1) / d.TR, glo = ng, ghi = ng, lo = d.seg ? 1 : 0;
+    for (int64_t g = 0; g < ng; g++) {
+        int64_t r0 = g * d.TR, tr = d.OH - r0 < d.TR ? d.OH - r0 : d.TR;
+        int inside =
+            tr == d.TR &&
+            (d.cp || (r0 - d.pt >= lo && r0 + tr - 1 + (d.kh - 1) * d.dh - d.pt <= d.H - 1 - lo));
+        if (inside && glo == ng)
+            glo = g;
+        if (inside)
+            ghi = g + 1;
+    }
+    for (int64_t g = 0; g < ng;) {
+        int64_t r0 = g * d.TR, tr = d.OH - r0 < d.TR ? d.OH - r0 : d.TR;
+        if (g == glo && ghi > glo) {
+            uint16_t vg = kb_for(kb, ghi - glo);
+            KIndex ri = kidx_const(r0);
+            kidx_add(&ri, vg, d.TR);
+            dwrows_groups(kb, &d, ri, -1, d.TR, blk, nblk, acc, xv);
+            kb_endfor(kb);
+            g = ghi;
+            continue;
+        }
+        dwrows_groups(kb, &d, kidx_const(r0), r0, tr, blk, nblk, acc, xv);
+        g++;
+    }
+    if (kb->nepi && !d.fuse) { /* the epilogue over the channel's plane */
+        KIndex p0 = dwrows_plane(&d, d.OH * d.OW);
+        kb_store_out_run(kb, d.yb, p0, d.yb, p0, d.OH * d.OW, L);
+    }
+    kb_endfor_n(kb, 2); /* c, n */
+    kb_end(kb);
+    return 1;
+}
+
 static LwStatus conv_lower(Ctx *ctx, KBuilder *kb, const Node *n)
 {
     const ConvAttrs *c = n->attrs;
@@ -2465,7 +2834,7 @@ static LwStatus conv_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     ConvBlk cb;
     if (c->group == 1 && gemm_lower_conv_point(ctx, kb, n))
         return LW_OK;
-    if (c->group > 1 && conv_lower_dwchan(ctx, kb, n))
+    if (c->group > 1 && (conv_lower_dwrows(ctx, kb, n) || conv_lower_dwchan(ctx, kb, n)))
         return LW_OK;
     if (conv_blk_plan(ctx, kb, n, &cb))
         return conv_lower_blocked(kb, n, cb);

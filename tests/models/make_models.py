@@ -632,6 +632,74 @@ def conv_dw_chan_strided(c):
 
 
 @case
+def conv_dw_rows(c):
+    """Depthwise convs whose rows are wider than a vector, a group of output rows at a
+    time, each input vector loaded once for the rows it feeds (conv_lower_dwrows).
+    Stride 1, x read where it is, the columns past a row's ends masked, the first and
+    last rows from padded copies: 16 channels of 9x37 in a batch of 2, 3x3 pads 1 with
+    bias and Clip(0, 6) (an odd last row, the last vector overlapping the one before);
+    5x5 pads 2 and 7x7 pads 3 (the weights in registers, or not); pads (2, 0, 0, 2) (rows
+    above only, columns right only); 3x3 dilated 2; rows of 300 (column blocks); one row
+    of 3 input rows (its first and last the same); a residual Add fused (no vector form:
+    the epilogue over each plane after it); 1-D over 70 positions, kernel 3 dilated 4,
+    pads (8, 0). Strides (copies of each group's rows in column phases): 3x3 stride 2
+    pads 1 over 15x40; 5x5 strides (3, 2) pads (2, 1, 1, 2) over 13x50. A Relu and
+    Transpose of 64 KB beside them raise the most bytes live, so that the copies'
+    scratch fits the budget."""
+    x4 = c.input("x4", (1, 64, 16, 16), -1.0, 1.0)
+    c.node("Relu", ["x4"], ["r4"])
+    c.node("Transpose", ["r4"], ["t4"], perm=[0, 2, 3, 1])
+    c.output("t4", np.maximum(x4, 0.0).transpose(0, 2, 3, 1))
+
+    def dw(name, shape, k, relu6=False, bias=False, add=None, **attrs):
+        ch = shape[1]
+        x = c.input("x" + name, shape, 0.0, 1.0)
+        w = c.weight("w" + name, (ch, 1) + k, 0.0, 0.5)
+        ins = ["x" + name, "w" + name]
+        b = None
+        if bias:
+            b = c.weight("b" + name, (ch,), -0.2, 0.2)
+            ins.append("b" + name)
+        out = "y" + name
+        c.node("Conv", ins, ["h" + name if relu6 or add else out], group=ch, **attrs)
+        one_d = len(shape) == 3
+        d = dict(group=ch, pads=tuple(attrs.get("pads", [0] * (2 * len(k)))))
+        d["strides"] = tuple(attrs.get("strides", [1] * len(k)))
+        d["dilations"] = tuple(attrs.get("dilations", [1] * len(k)))
+        if one_d:
+            x, w = x[:, :, None, :], w[:, :, None, :]
+            p = d["pads"]
+            d = dict(group=ch, pads=(0, p[0], 0, p[1]), strides=(1,) + d["strides"],
+                     dilations=(1,) + d["dilations"])
+        y = ref_conv(x, w, b, **d)
+        m = ref_conv(abs(x), abs(w), None if b is None else abs(b), **d)
+        if one_d:
+            y, m = y[:, :, 0, :], m[:, :, 0, :]
+        if relu6:
+            c.node("Clip", ["h" + name, "lo", "hi"], [out])
+            y = np.clip(y, 0.0, 6.0)
+        if add:
+            r = c.input("r" + name, y.shape, 0.0, 1.0)
+            c.node("Add", ["h" + name, "r" + name], [out])
+            y, m = y + r, m + abs(r)
+        c.output(out, y, m)
+
+    c.inits.append(to_proto(np.array(0.0, dtype=F32), "lo"))
+    c.inits.append(to_proto(np.array(6.0, dtype=F32), "hi"))
+    dw("a", (2, 16, 9, 37), (3, 3), relu6=True, bias=True, pads=[1, 1, 1, 1])
+    dw("b", (1, 8, 6, 20), (5, 5), pads=[2, 2, 2, 2])
+    dw("c", (1, 4, 10, 33), (7, 7), bias=True, pads=[3, 3, 3, 3])
+    dw("d", (1, 4, 7, 24), (3, 3), pads=[2, 0, 0, 2])
+    dw("e", (1, 4, 8, 40), (3, 3), pads=[2, 2, 2, 2], dilations=[2, 2])
+    dw("f", (1, 2, 5, 300), (3, 3), bias=True, pads=[1, 1, 1, 1])
+    dw("g", (1, 4, 3, 19), (3, 3), pads=[0, 1, 0, 1])
+    dw("h", (1, 8, 6, 33), (3, 3), bias=True, add=True, pads=[1, 1, 1, 1])
+    dw("i", (1, 6, 70), (3,), pads=[8, 0], dilations=[4])
+    dw("j", (1, 8, 15, 40), (3, 3), relu6=True, bias=True, pads=[1, 1, 1, 1], strides=[2, 2])
+    dw("k", (1, 4, 13, 50), (5, 5), pads=[2, 1, 1, 2], strides=[3, 2])
+
+
+@case
 def conv_chan(c):
     """Rows of 7 and 4 positions, 32 and 16 output channels: the tiles of channel
     vectors against a row's positions (stride 1 with bias, stride 2, pointwise)."""
