@@ -2506,11 +2506,12 @@ static int dwrows_phase_read(const DwRows *d, int64_t p)
 }
 
 /* cp: the group's input rows r0 * sh - pt + q (q < nq) into the scratch as [q][phase][Wq],
- * zero outside x. Per phase, the columns left and right of x are zeroed, and those
- * between copied with a guard on the row only (invariant along it); where every phase
- * copies as many, one loop copies them all, from adjacent columns of x (which the C
- * compiler loads as whole vectors and splits). */
-static void dwrows_copy(KBuilder *kb, const DwRows *d, KIndex r0)
+ * zero outside x. Per phase, the columns left and right of x are zeroed and those between
+ * copied; where every phase copies as many, one loop copies them all, from adjacent
+ * columns of x (which the C compiler loads as whole vectors and splits). A group in the
+ * loop over groups (r0c -1) reads rows of x only; a group on its own (r0c its first row)
+ * zeroes the rows above or below x (a guard on each load left the copy scalar). */
+static void dwrows_copy(KBuilder *kb, const DwRows *d, KIndex r0, int64_t r0c)
 {
     int64_t lo[4], hi[4], len = -1;
     int merged = 1;
@@ -2525,42 +2526,51 @@ static void dwrows_copy(KBuilder *kb, const DwRows *d, KIndex r0)
         merged &= len < 0 || hi[p] - lo[p] == len;
         len = hi[p] - lo[p];
     }
-    uint16_t vq = kb_for(kb, d->nq);
-    KIndex row = kidx_const(-d->pt);
-    kidx_add_index(&row, &r0, d->sh);
-    kidx_add(&row, vq, 1);
-    KCond rc = {row, d->H};
     KIndex plane = dwrows_plane(d, d->H * d->W);
-    for (int k = 0; k < 3; k++)
-        for (int64_t p = 0; p < d->sw; p++) {
-            int64_t a = k == 0   ? 0
-                        : k == 1 ? lo[p]
-                                 : hi[p],
-                    e = k == 0   ? lo[p]
-                        : k == 1 ? hi[p]
-                                 : d->Wq;
-            if (!dwrows_phase_read(d, p) || e <= a || (k == 1 && merged && p > 0))
-                continue;
-            uint16_t vu = kb_for(kb, e - a);
-            for (int64_t pp = p; pp < (k == 1 && merged ? d->sw : p + 1); pp++) {
-                if (!dwrows_phase_read(d, pp))
-                    continue;
-                KIndex dst = kidx_const(pp * d->Wq + (k == 1 ? lo[pp] : a));
-                kidx_add(&dst, vq, d->sw * d->Wq);
-                kidx_add(&dst, vu, 1);
-                KExpr *v = kb_const_f(kb, DT_FLOAT32, 0);
-                if (k == 1) {
-                    KIndex src = plane;
-                    src.base += lo[pp] * d->sw + pp - d->pl;
-                    kidx_add_index(&src, &row, d->W);
-                    kidx_add(&src, vu, d->sw);
-                    v = kb_load_guard(kb, d->xb, src, &rc, 1, v);
-                }
-                kb_store(kb, d->ph, dst, v);
-            }
-            kb_endfor(kb);
+    for (int64_t q = 0; q < (r0c < 0 ? 1 : d->nq); q++) {
+        KIndex row = kidx_const(-d->pt), dst0 = kidx_const(0);
+        kidx_add_index(&row, &r0, d->sh);
+        if (r0c < 0) {
+            uint16_t vq = kb_for(kb, d->nq);
+            kidx_add(&row, vq, 1);
+            kidx_add(&dst0, vq, d->sw * d->Wq);
+        } else {
+            row.base += q;
+            dst0.base += q * d->sw * d->Wq;
         }
-    kb_endfor(kb);
+        int64_t irc = r0c * d->sh - d->pt + q;
+        int inx = r0c < 0 || (irc >= 0 && irc < d->H);
+        for (int k = 0; k < 3; k++)
+            for (int64_t p = 0; p < d->sw; p++) {
+                /* segment k: left of x, x's columns, right of x (a row outside x: all of
+                 * it zero, as segment 0) */
+                int64_t a = !inx || k == 0 ? 0 : k == 1 ? lo[p] : hi[p];
+                int64_t e = !inx ? (k ? 0 : d->Wq) : k == 0 ? lo[p] : k == 1 ? hi[p] : d->Wq;
+                int mk = inx && k == 1 && merged;
+                if (!dwrows_phase_read(d, p) || e <= a || (mk && p > 0))
+                    continue;
+                uint16_t vu = kb_for(kb, e - a);
+                for (int64_t pp = p; pp < (mk ? d->sw : p + 1); pp++) {
+                    if (!dwrows_phase_read(d, pp))
+                        continue;
+                    KIndex dst = dst0;
+                    dst.base += pp * d->Wq + (inx && k == 1 ? lo[pp] : a);
+                    kidx_add(&dst, vu, 1);
+                    KExpr *v = kb_const_f(kb, DT_FLOAT32, 0);
+                    if (inx && k == 1) {
+                        KIndex src = plane;
+                        src.base += lo[pp] * d->sw + pp - d->pl;
+                        kidx_add_index(&src, &row, d->W);
+                        kidx_add(&src, vu, d->sw);
+                        v = kb_load(kb, d->xb, src);
+                    }
+                    kb_store(kb, d->ph, dst, v);
+                }
+                kb_endfor(kb);
+            }
+        if (r0c < 0)
+            kb_endfor(kb);
+    }
 }
 
 /* Output rows r0 .. r0 + tr - 1 (r0c: r0 when it is a constant, a group on its own; -1 in
@@ -2639,7 +2649,7 @@ static void dwrows_groups(KBuilder *kb, const DwRows *d, KIndex r0, int64_t r0c,
                           const int64_t *blk, int64_t nblk, const uint16_t *acc, uint16_t xv)
 {
     if (d->cp)
-        dwrows_copy(kb, d, r0);
+        dwrows_copy(kb, d, r0, r0c);
     for (int64_t i = 0; i < nblk; i++)
         dwrows_group(kb, d, r0, r0c, tr, blk[i], blk[i + 1], acc, xv);
 }
@@ -2789,14 +2799,15 @@ static int conv_lower_dwrows(Ctx *ctx, KBuilder *kb, const Node *n)
         kb_endfor(kb);
     }
     /* groups of TR rows: as a loop those whose taps read only rows 1 .. H - 2 of x (0 ..
-     * H - 1 without the copies; any row with cp, which copies with guards), the others
+     * H - 1 without the row copies; cp: whose copy reads rows of x only), the others
      * each on its own */
     int64_t ng = (d.OH + d.TR - 1) / d.TR, glo = ng, ghi = ng, lo = d.seg ? 1 : 0;
     for (int64_t g = 0; g < ng; g++) {
         int64_t r0 = g * d.TR, tr = d.OH - r0 < d.TR ? d.OH - r0 : d.TR;
         int inside =
             tr == d.TR &&
-            (d.cp || (r0 - d.pt >= lo && r0 + tr - 1 + (d.kh - 1) * d.dh - d.pt <= d.H - 1 - lo));
+            (d.cp ? r0 * d.sh - d.pt >= 0 && r0 * d.sh - d.pt + d.nq <= d.H
+                  : r0 - d.pt >= lo && r0 + tr - 1 + (d.kh - 1) * d.dh - d.pt <= d.H - 1 - lo);
         if (inside && glo == ng)
             glo = g;
         if (inside)
