@@ -2510,7 +2510,9 @@ static int dwrows_phase_read(const DwRows *d, int64_t p)
  * copied; where every phase copies as many, one loop copies them all, from adjacent
  * columns of x (which the C compiler loads as whole vectors and splits). A group in the
  * loop over groups (r0c -1) reads rows of x only; a group on its own (r0c its first row)
- * zeroes the rows above or below x (a guard on each load left the copy scalar). */
+ * zeroes the rows above or below x: no load is guarded, so the copy vectorizes without
+ * the C compiler having to if-convert a guard. Tap column 0 reads phase 0, so a merged
+ * copy starts there. */
 static void dwrows_copy(KBuilder *kb, const DwRows *d, KIndex r0, int64_t r0c)
 {
     int64_t lo[4], hi[4], len = -1;
