@@ -650,26 +650,37 @@ static KIndex band_row(const ConvBlk *cb, KIndex oh0, uint16_t vr, uint16_t va)
 /* Column phase b of a band row, in three runs of columns q: [0, qlo) and [qhi, Wq) left
  * and right of x (padding), [qlo, qhi) inside it (column q reads x column
  * q*sw + b - pl); seg[k] = {from, to}. */
-static void band_segments(const ConvBlk *cb, int64_t b, int64_t seg[3][2])
+static void phase_segments(int64_t pl, int64_t sw, int64_t W, int64_t Wq, int64_t b,
+                           int64_t seg[3][2])
 {
-    int64_t qlo = cb->pl - b > 0 ? ceil_div(cb->pl - b, cb->sw) : 0;
-    int64_t qhi = cb->W + cb->pl - b > 0 ? ceil_div(cb->W + cb->pl - b, cb->sw) : 0;
-    qlo = qlo < cb->Wq ? qlo : cb->Wq;
-    qhi = qhi < cb->Wq ? qhi : cb->Wq;
+    int64_t qlo = pl - b > 0 ? ceil_div(pl - b, sw) : 0;
+    int64_t qhi = W + pl - b > 0 ? ceil_div(W + pl - b, sw) : 0;
+    qlo = qlo < Wq ? qlo : Wq;
+    qhi = qhi < Wq ? qhi : Wq;
     qhi = qhi > qlo ? qhi : qlo;
     seg[0][0] = 0;
     seg[0][1] = seg[1][0] = qlo;
     seg[1][1] = seg[2][0] = qhi;
-    seg[2][1] = cb->Wq;
+    seg[2][1] = Wq;
 }
 
-/* Whether a tap reads column phase b of the band (tap column k: phase (k*dw) % sw) */
-static int band_col_read(const ConvBlk *cb, int64_t b)
+static void band_segments(const ConvBlk *cb, int64_t b, int64_t seg[3][2])
 {
-    for (int64_t k = 0; k < cb->kw; k++)
-        if ((k * cb->dw) % cb->sw == b)
+    phase_segments(cb->pl, cb->sw, cb->W, cb->Wq, b, seg);
+}
+
+/* Whether a tap reads column phase b (tap column k: phase (k*dw) % sw) */
+static int phase_read(int64_t kw, int64_t dw, int64_t sw, int64_t b)
+{
+    for (int64_t k = 0; k < kw; k++)
+        if ((k * dw) % sw == b)
             return 1;
     return 0;
+}
+
+static int band_col_read(const ConvBlk *cb, int64_t b)
+{
+    return phase_read(cb->kw, cb->dw, cb->sw, b);
 }
 
 /* The band of a dot conv (ConvBlk.dot): hb phase rows from oh0 as conv_blk_band's, x's
@@ -2496,15 +2507,6 @@ static KIndex dwrows_plane(const DwRows *d, int64_t n)
     return p;
 }
 
-/* Whether a tap reads column phase p */
-static int dwrows_phase_read(const DwRows *d, int64_t p)
-{
-    for (int64_t b = 0; b < d->kw; b++)
-        if ((b * d->dw) % d->sw == p)
-            return 1;
-    return 0;
-}
-
 /* cp: the group's input rows r0 * sh - pt + q (q < nq) into the scratch as [q][phase][Wq],
  * zero outside x. Per phase, the columns left and right of x are zeroed and those between
  * copied; where every phase copies as many, one loop copies them all, from adjacent
@@ -2518,12 +2520,11 @@ static void dwrows_copy(KBuilder *kb, const DwRows *d, KIndex r0, int64_t r0c)
     int64_t lo[4], hi[4], len = -1;
     int merged = 1;
     for (int64_t p = 0; p < d->sw; p++) {
-        lo[p] = d->pl - p > 0 ? ceil_div(d->pl - p, d->sw) : 0;
-        hi[p] = d->W + d->pl - p > 0 ? ceil_div(d->W + d->pl - p, d->sw) : 0;
-        lo[p] = lo[p] < d->Wq ? lo[p] : d->Wq;
-        hi[p] = hi[p] < d->Wq ? hi[p] : d->Wq;
-        hi[p] = hi[p] > lo[p] ? hi[p] : lo[p];
-        if (!dwrows_phase_read(d, p))
+        int64_t seg[3][2];
+        phase_segments(d->pl, d->sw, d->W, d->Wq, p, seg);
+        lo[p] = seg[1][0];
+        hi[p] = seg[1][1];
+        if (!phase_read(d->kw, d->dw, d->sw, p))
             continue;
         merged &= len < 0 || hi[p] - lo[p] == len;
         len = hi[p] - lo[p];
@@ -2549,11 +2550,11 @@ static void dwrows_copy(KBuilder *kb, const DwRows *d, KIndex r0, int64_t r0c)
                 int64_t a = !inx || k == 0 ? 0 : k == 1 ? lo[p] : hi[p];
                 int64_t e = !inx ? (k ? 0 : d->Wq) : k == 0 ? lo[p] : k == 1 ? hi[p] : d->Wq;
                 int mk = inx && k == 1 && merged;
-                if (!dwrows_phase_read(d, p) || e <= a || (mk && p > 0))
+                if (!phase_read(d->kw, d->dw, d->sw, p) || e <= a || (mk && p > 0))
                     continue;
                 uint16_t vu = kb_for(kb, e - a);
                 for (int64_t pp = p; pp < (mk ? d->sw : p + 1); pp++) {
-                    if (!dwrows_phase_read(d, pp))
+                    if (!phase_read(d->kw, d->dw, d->sw, pp))
                         continue;
                     KIndex dst = dst0;
                     dst.base += pp * d->Wq + (inx && k == 1 ? lo[pp] : a);
@@ -2594,15 +2595,15 @@ static void dwrows_group(KBuilder *kb, const DwRows *d, KIndex r0, int64_t r0c, 
         int64_t irc = r0c < 0 ? -1 : r0c * d->sh + q - d->pt;
         if (!d->cp && r0c >= 0 && (irc < 0 || irc >= d->H))
             continue; /* above or below x: the padding */
-        for (int64_t b = 0; b < d->kw; b++)
+        int used = 0; /* by some row of the group */
+        for (int64_t r = 0; r < tr; r++) {
+            int64_t u = q - r * d->sh;
+            used |= u >= 0 && u % d->dh == 0 && u / d->dh < d->kh;
+        }
+        for (int64_t b = 0; b < d->kw && used; b++)
             for (int64_t j = j0; j < j1; j++) {
-                int used = 0;
-                for (int64_t r = 0; r < tr; r++) {
-                    int64_t u = q - r * d->sh;
-                    used |= u >= 0 && u % d->dh == 0 && u / d->dh < d->kh;
-                }
                 int16_t m = d->cp ? -1 : d->mk[b][j];
-                if (!used || m == -2)
+                if (m == -2)
                     continue;
                 int64_t off = d->col[j] + b * d->dw - d->pl;
                 KExpr *v;
