@@ -2839,6 +2839,564 @@ static int conv_lower_dwrows(Ctx *ctx, KBuilder *kb, const Node *n)
     return 1;
 }
 
+/* Winograd F(2x2, 3x3) for a float32 3x3 conv of stride 1, dilation 1 and one group
+ * (conv_lower_wino): each 2x2 tile of y is A^T [(G g G^T) . (B^T d B)] A of the 4x4
+ * patch d of x under it, 16 products per input channel where the direct sums take 36.
+ * A block of R rows of tiles at a time (T = R * TW tiles, TW = ceil(OW / 2); Tp: T to
+ * whole vectors, the tiles past T zero):
+ *   - the input transform V [16][C][Tp]: per tile row and CB channels at a time, B^T
+ *     down the 4 rows of x under the row into four rows split in column phases (ph
+ *     [CB][4][2][Wq], zero where the columns are outside x), then across the tiles
+ *     (adjacent phase columns), in vectors of HL tiles;
+ *   - per block of MR output channels, 16 products V[e] by the weights' transforms U[e]
+ *     (made at compile time as [e][block][c][MR]: 16/9 of the weights' bytes, which
+ *     replace them) in register tiles of MR channels by up to NVB vectors of tiles into
+ *     Ms [16][MR][Tp]; then per channel and tile row the output transform and the bias
+ *     into O [4][TW] (in vectors of tiles), O's 2x2 of each tile to its place in y, and
+ *     the epilogue over the block's rows in place.
+ * The sums differ from the direct ones by the transforms' rounding (a few ulp of the
+ * products' magnitude: resnet18_bn's outputs are as close to onnxruntime's as the direct
+ * ones). Only at -O2, with vectors, where the scratch fits the node's budget, the tiles
+ * fill a vector and the rows have at least WINO_MIN_TW tiles (on 8x8 maps the transforms
+ * cost more than the products save). */
+typedef struct Wino {
+    int64_t C, M, H, W, OH, OW, pt, pl, TH, TW, Wq, R, MR, NVB, L;
+    int64_t HL; /* the transforms' lanes: tiles of a row at a time */
+    int has_b;
+    uint32_t xb, yb, ub, bb, v, ms, ph, o;
+    int64_t CB; /* the input transform's channels at a time */
+    KIndex ci;  /* its channel */
+    uint16_t vn, vc, vi;
+} Wino;
+
+/* The elements from one e of V (Ms) to the next, for blocks of Tp tiles: a vector more
+ * than the plane, so that the 16 planes' rows do not fall in the same L1 set (their
+ * stores 4 KB apart would also seem to alias the loads between them) */
+static int64_t wino_vplane(const Wino *w, int64_t Tp)
+{
+    return w->C * Tp + w->L;
+}
+
+static int64_t wino_msplane(const Wino *w, int64_t Tp)
+{
+    return w->MR * Tp + w->L;
+}
+
+static const int8_t wino_bt[4][4] = {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}};
+
+/* sum of coef[a] * v[a] over the terms present (v[a] NULL: absent), 0 when none */
+static KExpr *wino_comb(KBuilder *kb, const int8_t *coef, KExpr *const *v, int n)
+{
+    KExpr *e = NULL;
+    int first = -1; /* a term added first, so that none is negated but a lone one */
+    for (int a = 0; a < n && first < 0; a++)
+        if (coef[a] > 0 && v[a])
+            first = a;
+    if (first >= 0)
+        e = v[first];
+    for (int a = 0; a < n; a++) {
+        if (!coef[a] || !v[a] || a == first)
+            continue;
+        if (!e)
+            e = kb_op(kb, KOP_NEG, v[a], NULL);
+        else
+            e = kb_op(kb, coef[a] > 0 ? KOP_ADD : KOP_SUB, e, v[a]);
+    }
+    return e ? e : kb_const_f(kb, DT_FLOAT32, 0);
+}
+
+/* Across the tiles from tx0 (HL of them, as vectors): V[i * 4 + j][c][toff + tx] =
+ * sum_b bt[j][b] d_i[b], d_i = ph[i][0][tx], ph[i][1][tx], ph[i][0][tx + 1],
+ * ph[i][1][tx + 1]. */
+static void wino_in_across(KBuilder *kb, const Wino *w, KIndex tx0, KIndex toff, int64_t T,
+                           const uint16_t *al)
+{
+    uint8_t hl = (uint8_t)w->HL;
+    for (int i = 0; i < 4; i++)
+        for (int b = 0; b < 4; b++) {
+            KIndex pi = tx0;
+            pi.base += (i * 2 + b % 2) * w->Wq + b / 2;
+            kidx_add(&pi, w->vc, 8 * w->Wq);
+            kb_set(kb, al[i * 4 + b],
+                   hl > 1 ? kb_vload(kb, w->ph, pi, hl) : kb_load(kb, w->ph, pi));
+        }
+    for (int i = 0; i < 4; i++) {
+        KExpr *d[4];
+        for (int b = 0; b < 4; b++)
+            d[b] = kb_var(kb, al[i * 4 + b]);
+        for (int j = 0; j < 4; j++) {
+            KIndex vi = toff;
+            vi.base += (int64_t)(i * 4 + j) * wino_vplane(w, T);
+            kidx_add_index(&vi, &w->ci, T);
+            kidx_add_index(&vi, &tx0, 1);
+            kb_store(kb, w->v, vi, wino_comb(kb, wino_bt[j], d, 4));
+        }
+    }
+}
+
+/* The input transform of tile row ty (tyc: its value when a constant, else -1: every
+ * row it reads is inside x) for channel vc, into V's columns from toff (T a row). */
+static void wino_in_row(KBuilder *kb, Wino *w, KIndex ty, int64_t tyc, KIndex toff, int64_t T,
+                        const uint16_t *xl, const uint16_t *al)
+{
+    int64_t lo[2], hi[2];
+    for (int p = 0; p < 2; p++) {
+        int64_t seg[3][2];
+        phase_segments(w->pl, 2, w->W, w->Wq, p, seg);
+        lo[p] = seg[1][0];
+        hi[p] = seg[1][1];
+    }
+    int merged = hi[0] - lo[0] == hi[1] - lo[1];
+    /* channels CB at a time: all CB down, then all CB across (a vector load right after
+     * the stores it spans would wait for them; CB channels' rows stay in L1) */
+    uint16_t vcc = kb_for(kb, w->C / w->CB);
+    w->vc = kb_for(kb, w->CB);
+    w->ci = kidx_const(0);
+    kidx_add(&w->ci, vcc, w->CB);
+    kidx_add(&w->ci, w->vc, 1);
+    KIndex plane = kidx_const(0), ph0 = kidx_const(0);
+    kidx_add(&plane, w->vn, w->C * w->H * w->W);
+    kidx_add_index(&plane, &w->ci, w->H * w->W);
+    kidx_add(&ph0, w->vc, 8 * w->Wq);
+    /* down the rows: ph[i][p][k] = sum_a bt[i][a] x[2ty - pt + a][2k + p - pl] */
+    for (int p = 0; p < 2; p++) {
+        if (hi[p] <= lo[p] || (merged && p))
+            continue;
+        uint16_t vk = kb_for(kb, hi[p] - lo[p]);
+        for (int pp = p; pp < (merged ? 2 : p + 1); pp++) {
+            KExpr *xv[4];
+            for (int a = 0; a < 4; a++) {
+                int64_t r = tyc < 0 ? 0 : 2 * tyc - w->pt + a;
+                xv[a] = NULL;
+                if (tyc >= 0 && (r < 0 || r >= w->H))
+                    continue;
+                KIndex xi = plane;
+                xi.base += (a - w->pt) * w->W + 2 * lo[pp] + pp - w->pl;
+                kidx_add_index(&xi, &ty, 2 * w->W);
+                kidx_add(&xi, vk, 2);
+                kb_set(kb, xl[a], kb_load(kb, w->xb, xi));
+                xv[a] = kb_var(kb, xl[a]);
+            }
+            for (int i = 0; i < 4; i++) {
+                KIndex pi = ph0;
+                pi.base += (i * 2 + pp) * w->Wq + lo[pp];
+                kidx_add(&pi, vk, 1);
+                kb_store(kb, w->ph, pi, wino_comb(kb, wino_bt[i], xv, 4));
+            }
+        }
+        kb_endfor(kb);
+    }
+    kb_endfor(kb); /* c */
+    /* across, in vectors of tiles */
+    w->vc = kb_for(kb, w->CB);
+    w->ci = kidx_const(0);
+    kidx_add(&w->ci, vcc, w->CB);
+    kidx_add(&w->ci, w->vc, 1);
+    int64_t nfull = w->TW / w->HL;
+    for (int k = 0; k < 2; k++) {
+        if (k ? w->TW % w->HL == 0 : nfull == 0)
+            continue;
+        KIndex tx0 = kidx_const(k ? w->TW - w->HL : 0);
+        if (!k)
+            kidx_add(&tx0, kb_for(kb, nfull), w->HL);
+        wino_in_across(kb, w, tx0, toff, T, al);
+        if (!k)
+            kb_endfor(kb);
+    }
+    kb_endfor_n(kb, 2); /* c, channel blocks */
+}
+
+/* The products of output channel block mb (mr channels, mb0 its first U element in a
+ * plane e) into Ms: for each e, register tiles of mr channels by up to NVB vectors of
+ * the Tp tiles (T of them, then zeros to a whole vector). */
+static void wino_gemm(KBuilder *kb, const Wino *w, KIndex mb0, int64_t mr, int64_t Tp,
+                      uint16_t *acc, uint16_t *xv)
+{
+    uint8_t L = (uint8_t)w->L;
+    int64_t nv = Tp / w->L, nb = ceil_div(nv, w->NVB);
+    uint16_t ve = kb_for(kb, 16);
+    for (int64_t b = 0, j0 = 0; b < nb; b++) {
+        int64_t j1 = j0 + nv / nb + (b >= nb - nv % nb), n = j1 - j0;
+        for (int64_t i = 0; i < mr * n; i++)
+            kb_set(kb, acc[i], kb_splat(kb, kb_const_f(kb, DT_FLOAT32, 0), L));
+        uint16_t vc = kb_for(kb, w->C);
+        for (int64_t j = 0; j < n; j++) {
+            KIndex vi = kidx_const((j0 + j) * w->L);
+            kidx_add(&vi, ve, wino_vplane(w, Tp));
+            kidx_add(&vi, vc, Tp);
+            kb_set(kb, xv[j], kb_vload(kb, w->v, vi, L));
+        }
+        for (int64_t i = 0; i < mr; i++) {
+            KIndex ui = mb0;
+            ui.base += i;
+            kidx_add(&ui, ve, w->M * w->C);
+            kidx_add(&ui, vc, mr);
+            kb_fma_row(kb, &acc[i * n], kb_load(kb, w->ub, ui), xv, n);
+        }
+        kb_endfor(kb); /* c */
+        for (int64_t i = 0; i < mr; i++)
+            for (int64_t j = 0; j < n; j++) {
+                KIndex mi = kidx_const(i * Tp + (j0 + j) * w->L);
+                kidx_add(&mi, ve, wino_msplane(w, Tp));
+                kb_store(kb, w->ms, mi, kb_var(kb, acc[i * n + j]));
+            }
+        j0 = j1;
+    }
+    kb_endfor(kb); /* e */
+}
+
+/* The output transform of HL tiles from tx0 for channel co (Ms row vi) from Ms's
+ * columns toff, plus the bias, into O [4][TW] (y's 2x2 of each tile, by tile). */
+static void wino_out_across(KBuilder *kb, const Wino *w, KIndex tx0, KIndex toff, int64_t T,
+                            const uint16_t *al, uint16_t bl)
+{
+    static const int8_t at[2][4] = {{1, 1, 1, 0}, {0, 1, -1, -1}};
+    uint8_t hl = (uint8_t)w->HL;
+    for (int e = 0; e < 16; e++) {
+        KIndex mi = toff;
+        mi.base += e * wino_msplane(w, T);
+        kidx_add(&mi, w->vi, T);
+        kidx_add_index(&mi, &tx0, 1);
+        kb_set(kb, al[e], hl > 1 ? kb_vload(kb, w->ms, mi, hl) : kb_load(kb, w->ms, mi));
+    }
+    for (int a = 0; a < 2; a++) {
+        KExpr *s[4]; /* (A^T M)[a][j] */
+        for (int j = 0; j < 4; j++) {
+            KExpr *m[4];
+            for (int i = 0; i < 4; i++)
+                m[i] = kb_var(kb, al[i * 4 + j]);
+            s[j] = wino_comb(kb, at[a], m, 4);
+        }
+        for (int b = 0; b < 2; b++) {
+            KExpr *r = wino_comb(kb, at[b], s, 4);
+            if (w->has_b)
+                r = kb_op(kb, KOP_ADD, r,
+                          hl > 1 ? kb_splat(kb, kb_var(kb, bl), hl) : kb_var(kb, bl));
+            KIndex oi = tx0;
+            oi.base += (a * 2 + b) * w->TW;
+            kb_store(kb, w->o, oi, r);
+        }
+    }
+}
+
+/* The output transform of tile row ty (nra of its two output rows inside y) for channel
+ * co: through O, then O's 2x2 of each tile to their places in y. */
+static void wino_out_row(KBuilder *kb, const Wino *w, KIndex ty, int64_t nra, KIndex toff,
+                         int64_t T, KIndex co, const uint16_t *al, uint16_t bl)
+{
+    int64_t nfull = w->TW / w->HL;
+    for (int k = 0; k < 2; k++) {
+        if (k ? w->TW % w->HL == 0 : nfull == 0)
+            continue;
+        KIndex tx0 = kidx_const(k ? w->TW - w->HL : 0);
+        if (!k)
+            kidx_add(&tx0, kb_for(kb, nfull), w->HL);
+        wino_out_across(kb, w, tx0, toff, T, al, bl);
+        if (!k)
+            kb_endfor(kb);
+    }
+    KIndex yp = kidx_const(0);
+    kidx_add(&yp, w->vn, w->M * w->OH * w->OW);
+    kidx_add_index(&yp, &co, w->OH * w->OW);
+    kidx_add_index(&yp, &ty, 2 * w->OW);
+    int64_t half = w->OW / 2;
+    for (int a = 0; a < nra; a++) {
+        if (half) {
+            uint16_t vt = kb_for(kb, half);
+            for (int b = 0; b < 2; b++) {
+                KIndex yi = yp, oi = kidx_const((a * 2 + b) * w->TW);
+                yi.base += a * w->OW + b;
+                kidx_add(&yi, vt, 2);
+                kidx_add(&oi, vt, 1);
+                kb_store(kb, w->yb, yi, kb_load(kb, w->o, oi));
+            }
+            kb_endfor(kb);
+        }
+        if (w->OW % 2) { /* the last tile's first column only */
+            KIndex yi = yp;
+            yi.base += a * w->OW + 2 * half;
+            kb_store(kb, w->yb, yi, kb_load(kb, w->o, kidx_const(a * 2 * w->TW + half)));
+        }
+    }
+}
+
+/* V's columns [T, Tp) of every (e, c) zero: the tiles past T of a block's last vector */
+static void wino_zero_pad(KBuilder *kb, const Wino *w, int64_t T, int64_t Tp)
+{
+    if (Tp == T)
+        return;
+    uint16_t ve = kb_for(kb, 16), vr = kb_for(kb, w->C), vq = kb_for(kb, Tp - T);
+    KIndex zi = kidx_const(T);
+    kidx_add(&zi, ve, wino_vplane(w, Tp));
+    kidx_add(&zi, vr, Tp);
+    kidx_add(&zi, vq, 1);
+    kb_store(kb, w->v, zi, kb_const_f(kb, DT_FLOAT32, 0));
+    kb_endfor_n(kb, 3);
+}
+
+/* The block of tr tile rows from ty0 (ty0c: its value when a constant, else -1: an
+ * interior block in the loop over blocks); its first skip rows are the block before's,
+ * not output again (a last block of R rows ending at the last row). */
+static void wino_block(KBuilder *kb, Wino *w, KIndex ty0, int64_t ty0c, int64_t tr, int64_t skip,
+                       uint16_t *acc, uint16_t *xv, const uint16_t *xl, const uint16_t *al,
+                       uint16_t bl)
+{
+    int64_t T = tr * w->TW, Tp = ceil_div(T, w->L) * w->L;
+    /* rows [r0, r1) of the block (a constant block: the rows whose input rows are all
+     * inside x) as a loop, the others each on its own */
+    int64_t r0 = 0, r1 = tr;
+    if (ty0c >= 0) {
+        while (r0 < tr && 2 * (ty0c + r0) - w->pt < 0)
+            r0++;
+        r1 = r0;
+        while (r1 < tr && 2 * (ty0c + r1) - w->pt + 3 <= w->H - 1)
+            r1++;
+    }
+    for (int64_t r = 0; r < tr; r++) {
+        if (r == r0 && r1 > r0) {
+            uint16_t vr = kb_for(kb, r1 - r0);
+            KIndex ty = ty0, toff = kidx_const(r0 * w->TW);
+            ty.base += r0;
+            kidx_add(&ty, vr, 1);
+            kidx_add(&toff, vr, w->TW);
+            wino_in_row(kb, w, ty, -1, toff, Tp, xl, al);
+            kb_endfor(kb);
+            r = r1 - 1;
+            continue;
+        }
+        wino_in_row(kb, w, kidx_const(ty0c + r), ty0c + r, kidx_const(r * w->TW), Tp, xl, al);
+    }
+    int64_t nfull = w->M / w->MR, mt = w->M % w->MR;
+    for (int part = 0; part < 2; part++) {
+        int64_t mr = part ? mt : w->MR;
+        if (!(part ? mt : nfull))
+            continue;
+        KIndex mb0 = kidx_const(nfull * w->MR * w->C), co0 = kidx_const(nfull * w->MR);
+        if (!part) {
+            uint16_t vm = kb_for(kb, nfull);
+            mb0 = co0 = kidx_const(0);
+            kidx_add(&mb0, vm, w->MR * w->C);
+            kidx_add(&co0, vm, w->MR);
+        }
+        wino_gemm(kb, w, mb0, mr, Tp, acc, xv);
+        w->vi = kb_for(kb, mr);
+        KIndex co = co0;
+        kidx_add(&co, w->vi, 1);
+        if (w->has_b)
+            kb_set(kb, bl, kb_load(kb, w->bb, co));
+        /* the rows from skip with both output rows inside y as a loop, then a last one
+         * with one (OH odd) */
+        int64_t full = ty0c < 0 ? tr : (w->OH - 2 * (ty0c + skip)) / 2;
+        full = full > tr - skip ? tr - skip : full;
+        int64_t nrows = 2 * full;
+        if (full > 0) {
+            uint16_t vr = kb_for(kb, full);
+            KIndex ty = ty0, toff = kidx_const(skip * w->TW);
+            ty.base += skip;
+            kidx_add(&ty, vr, 1);
+            kidx_add(&toff, vr, w->TW);
+            wino_out_row(kb, w, ty, 2, toff, Tp, co, al, bl);
+            kb_endfor(kb);
+        }
+        if (skip + full < tr) {
+            LW_ASSERT(ty0c >= 0 && skip + full == tr - 1 && w->OH - 2 * (ty0c + tr - 1) == 1);
+            wino_out_row(kb, w, kidx_const(ty0c + tr - 1), 1, kidx_const((tr - 1) * w->TW), Tp, co,
+                         al, bl);
+            nrows += 1;
+        }
+        if (kb->nepi) { /* the epilogue over the block's rows of the channel, in place */
+            KIndex y0 = kidx_const(0);
+            kidx_add(&y0, w->vn, w->M * w->OH * w->OW);
+            kidx_add_index(&y0, &co, w->OH * w->OW);
+            kidx_add_index(&y0, &ty0, 2 * w->OW);
+            y0.base += 2 * skip * w->OW;
+            kb_store_out_run(kb, w->yb, y0, w->yb, y0, nrows * w->OW, (uint8_t)w->L);
+        }
+        kb_endfor(kb); /* i */
+        if (!part)
+            kb_endfor(kb); /* mb */
+    }
+}
+
+#define WINO_MIN_CH 8
+#define WINO_MIN_TW 5
+#define WINO_V_BYTES (768u << 10) /* V's bytes, to stay in L2 across the channel blocks */
+
+static int conv_lower_wino(Ctx *ctx, KBuilder *kb, const Node *n)
+{
+    const ConvAttrs *c = n->attrs;
+    const Target *t = ctx->target;
+    const Value *x = op_in(kb->g, n, 0), *wt = op_in(kb->g, n, 1), *y = op_out(kb->g, n, 0);
+    int has_b = op_has_in(n, 2);
+    if (!t || t->vbytes < 16 || !ctx->opt || ctx->opt->opt != LW_O2 || !kb->scratch_budget ||
+        c->group != 1 || x->shape.rank != 4 || x->dtype != DT_FLOAT32 || y->dtype != DT_FLOAT32 ||
+        wt->dtype != DT_FLOAT32 || wt->kind != VK_CONST || op_acc_dtype(kb->g, n) != DT_FLOAT32 ||
+        (has_b &&
+         (op_in(kb->g, n, 2)->kind != VK_CONST || op_in(kb->g, n, 2)->dtype != DT_FLOAT32)))
+        return 0;
+    if (kb->at_load &&
+        (kb->at_load[n->in[0]] || kb->at_load[n->in[1]] || (has_b && kb->at_load[n->in[2]])))
+        return 0;
+    if (c->w.kernel[0] != 3 || c->w.kernel[1] != 3 || c->w.strides[0] != 1 ||
+        c->w.strides[1] != 1 || c->w.dilations[0] != 1 || c->w.dilations[1] != 1)
+        return 0;
+    Wino w;
+    memset(&w, 0, sizeof w);
+    w.C = x->shape.dims[1];
+    w.M = y->shape.dims[1];
+    w.H = x->shape.dims[2];
+    w.W = x->shape.dims[3];
+    w.OH = y->shape.dims[2];
+    w.OW = y->shape.dims[3];
+    w.pt = c->w.pads[0];
+    w.pl = c->w.pads[1];
+    w.L = t->vbytes / 4 > 16 ? 16 : t->vbytes / 4;
+    w.TH = (w.OH + 1) / 2;
+    w.TW = (w.OW + 1) / 2;
+    w.Wq = w.TW + 1;
+    /* enough channels that 16 products a tile pay for the transforms; a vector of tiles */
+    if (w.C < WINO_MIN_CH || w.M < WINO_MIN_CH || w.TW < WINO_MIN_TW || w.TH * w.TW < w.L)
+        return 0;
+    /* the transforms' vectors: the widest of 16, 8 and 4 lanes a row of tiles fills */
+    w.HL = 1;
+    for (int64_t l = w.L; l >= 4 && w.HL == 1; l /= 2)
+        if (w.TW >= l)
+            w.HL = l;
+    /* CB: the largest divisor of C up to 16 */
+    for (int64_t cb = 16; cb >= 1 && !w.CB; cb--)
+        if (w.C % cb == 0)
+            w.CB = cb;
+    /* the rows of tiles a block, R: the fewest products past the tiles (a last vector
+     * of a block filled with zeros; a last block of fewer rows than a vector's tiles
+     * takes R rows, over rows of the one before), the scratch within the budget and V
+     * within WINO_V_BYTES but at the fewest rows a vector takes; of as many, the most */
+    uint64_t budget = kb->scratch_budget[n->out[0]];
+    int64_t rmin = ceil_div(w.L, w.TW), bestw = INT64_MAX;
+    for (int64_t r = rmin; r <= w.TH; r++) {
+        int64_t tp = ceil_div(r * w.TW, w.L) * w.L, tail = w.TH % r;
+        int64_t lanes = w.TH / r * tp + (!tail                ? 0
+                                         : tail * w.TW >= w.L ? ceil_div(tail * w.TW, w.L) * w.L
+                                                              : tp);
+        uint64_t vb = (uint64_t)(16 * (w.C * tp + w.L)) * 4;
+        uint64_t need = ((vb + 15) & ~(uint64_t)15) +
+                        (((uint64_t)(16 * (16 * tp + w.L)) * 4 + 15) & ~(uint64_t)15) +
+                        (((uint64_t)(8 * w.CB * w.Wq) * 4 + 15) & ~(uint64_t)15) +
+                        (((uint64_t)(4 * w.TW) * 4 + 15) & ~(uint64_t)15);
+        if (need > budget || (r > rmin && vb > WINO_V_BYTES))
+            break;
+        if (lanes <= bestw) {
+            bestw = lanes;
+            w.R = r;
+        }
+    }
+    if (!w.R)
+        return 0;
+    { /* the register tile: MR channels by NVB vectors, the most products per load */
+        int64_t nv = ceil_div(w.R * w.TW, w.L), best = 0;
+        for (int64_t nvb = 1; nvb <= 4 && nvb <= nv; nvb++) {
+            if (ceil_div(nv, ceil_div(nv, nvb)) != nvb)
+                continue; /* the blocks as even as they go would be narrower */
+            int64_t mr = (t->nvregs - nvb - 1) / nvb;
+            mr = mr > 16 ? 16 : mr;
+            mr = mr > w.M ? w.M : mr;
+            int64_t score = mr < 1 ? 0 : 1000 * mr * nvb / (mr + nvb);
+            if (score > best) {
+                best = score;
+                w.MR = mr;
+                w.NVB = nvb;
+            }
+        }
+        if (!w.MR)
+            return 0;
+    }
+
+    kb_begin(kb, n, NULL);
+    w.xb = kb_in(kb, 0);
+    w.yb = kb_out(kb, 0);
+    w.has_b = has_b;
+    if (has_b)
+        w.bb = kb_in(kb, 2);
+    { /* U[e] = G g G^T per (m, c), as [e][block][c][MR] (the last block's MR: M % MR) */
+        static const double G[4][3] = {{1, 0, 0}, {.5, .5, .5}, {.5, -.5, .5}, {0, 0, 1}};
+        const float *g = (const float *)wt->data->bytes;
+        float *u = kb_weight_new(kb, DT_FLOAT32, (uint64_t)(16 * w.M * w.C), &w.ub);
+        int64_t nfull = w.M / w.MR * w.MR;
+        for (int64_t m = 0; m < w.M; m++)
+            for (int64_t ci = 0; ci < w.C; ci++) {
+                const float *k = g + (m * w.C + ci) * 9;
+                int64_t mr = m < nfull ? w.MR : w.M - nfull,
+                        blk0 = m < nfull ? m / w.MR * w.MR : nfull;
+                for (int a = 0; a < 4; a++)
+                    for (int b = 0; b < 4; b++) {
+                        double s = 0;
+                        for (int p = 0; p < 3; p++)
+                            for (int q = 0; q < 3; q++)
+                                s += G[a][p] * (double)k[p * 3 + q] * G[b][q];
+                        u[(a * 4 + b) * w.M * w.C + blk0 * w.C + ci * mr + (m - blk0)] = (float)s;
+                    }
+            }
+    }
+    int64_t Tp = ceil_div(w.R * w.TW, w.L) * w.L, tail = w.TH % w.R;
+    w.v = kb_scratch(kb, DT_FLOAT32, (uint64_t)(16 * wino_vplane(&w, Tp)));
+    w.ms = kb_scratch(kb, DT_FLOAT32, (uint64_t)(16 * wino_msplane(&w, Tp)));
+    w.ph = kb_scratch(kb, DT_FLOAT32, (uint64_t)(8 * w.CB * w.Wq));
+    w.o = kb_scratch(kb, DT_FLOAT32, (uint64_t)(4 * w.TW));
+    { /* the phase rows' columns outside x stay zero */
+        uint16_t vq = kb_for(kb, 8 * w.CB * w.Wq);
+        KIndex zi = kidx_const(0);
+        kidx_add(&zi, vq, 1);
+        kb_store(kb, w.ph, zi, kb_const_f(kb, DT_FLOAT32, 0));
+        kb_endfor(kb);
+    }
+    uint8_t L = (uint8_t)w.L;
+    uint16_t acc[64], xv[4], xl[4], al[16], bl = 0;
+    tile_locals(kb, DT_FLOAT32, L, acc, w.MR * w.NVB, xv, w.NVB);
+    for (int i = 0; i < 4; i++)
+        xl[i] = kb_local(kb, (KType){DT_FLOAT32, 1});
+    for (int i = 0; i < 16; i++)
+        al[i] = kb_local(kb, (KType){DT_FLOAT32, (uint8_t)w.HL});
+    if (has_b)
+        bl = kb_local(kb, (KType){DT_FLOAT32, 1});
+    w.vn = kb_for(kb, x->shape.dims[0]);
+    /* blocks of R tile rows, then the rows left (R rows ending at the last row where they
+     * are fewer than a vector's tiles, over rows of the block before, not output again):
+     * the blocks that read rows of x only as one loop, the others each on its own */
+    int64_t ng = w.TH / w.R, glo = ng, ghi = ng;
+    for (int64_t g = 0; g < ng; g++) {
+        int64_t t0 = g * w.R;
+        int inside = 2 * t0 - w.pt >= 0 && 2 * (t0 + w.R - 1) - w.pt + 3 <= w.H - 1;
+        if (inside && glo == ng)
+            glo = g;
+        if (inside)
+            ghi = g + 1;
+    }
+    wino_zero_pad(kb, &w, w.R * w.TW, Tp);
+    for (int64_t g = 0; g < ng;) {
+        int64_t t0 = g * w.R;
+        if (g == glo && ghi > glo) {
+            uint16_t vg = kb_for(kb, ghi - glo);
+            KIndex ty0 = kidx_const(t0);
+            kidx_add(&ty0, vg, w.R);
+            wino_block(kb, &w, ty0, -1, w.R, 0, acc, xv, xl, al, bl);
+            kb_endfor(kb);
+            g = ghi;
+            continue;
+        }
+        wino_block(kb, &w, kidx_const(t0), t0, w.R, 0, acc, xv, xl, al, bl);
+        g++;
+    }
+    if (tail * w.TW >= w.L) {
+        wino_zero_pad(kb, &w, tail * w.TW, ceil_div(tail * w.TW, w.L) * w.L);
+        wino_block(kb, &w, kidx_const(ng * w.R), ng * w.R, tail, 0, acc, xv, xl, al, bl);
+    } else if (tail) {
+        wino_block(kb, &w, kidx_const(w.TH - w.R), w.TH - w.R, w.R, w.R - tail, acc, xv, xl, al,
+                   bl);
+    }
+    kb_endfor(kb); /* n */
+    kb_end(kb);
+    return 1;
+}
+
 static LwStatus conv_lower(Ctx *ctx, KBuilder *kb, const Node *n)
 {
     const ConvAttrs *c = n->attrs;
@@ -2849,6 +3407,8 @@ static LwStatus conv_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     if (c->group == 1 && gemm_lower_conv_point(ctx, kb, n))
         return LW_OK;
     if (c->group > 1 && (conv_lower_dwrows(ctx, kb, n) || conv_lower_dwchan(ctx, kb, n)))
+        return LW_OK;
+    if (conv_lower_wino(ctx, kb, n))
         return LW_OK;
     if (conv_blk_plan(ctx, kb, n, &cb))
         return conv_lower_blocked(kb, n, cb);

@@ -700,6 +700,56 @@ def conv_dw_rows(c):
 
 
 @case
+def conv_wino(c):
+    """3x3 convs of stride 1 through Winograd F(2x2, 3x3) (conv_lower_wino): odd rows and
+    columns (the last tiles' second row and column outside y), batch 2 with bias and Relu
+    and output channels past the register tile's (a last block of fewer); no padding with
+    a residual Add fused; pads (2, 0, 1, 2); a tall map of 5 tiles a row (a loop over
+    interior blocks, a last block of fewer rows); 24 input channels (12 at a time through
+    the input transform) with Clip(0, 6); 10 rows of tiles over 9 columns (a last block of
+    R rows over rows of the block before). A Relu and Transpose of 96 KB beside them raise
+    the most bytes live, so that the transforms' scratch fits the budget."""
+    x4 = c.input("x4", (1, 64, 24, 16), -1.0, 1.0)
+    c.node("Relu", ["x4"], ["r4"])
+    c.node("Transpose", ["r4"], ["t4"], perm=[0, 2, 3, 1])
+    c.output("t4", np.maximum(x4, 0.0).transpose(0, 2, 3, 1))
+    c.inits.append(to_proto(np.array(0.0, dtype=F32), "lo"))
+    c.inits.append(to_proto(np.array(6.0, dtype=F32), "hi"))
+
+    def conv(name, shape, m, pads, bias=False, act=None, add=False):
+        x = c.input("x" + name, shape, 0.0, 1.0)
+        w = c.weight("w" + name, (m, shape[1], 3, 3), 0.0, 0.5)
+        ins = ["x" + name, "w" + name]
+        b = None
+        if bias:
+            b = c.weight("b" + name, (m,), -0.2, 0.2)
+            ins.append("b" + name)
+        out = "y" + name
+        c.node("Conv", ins, ["h" + name if act or add else out], pads=pads)
+        p = (pads[0], pads[1], pads[2], pads[3])
+        y = ref_conv(x, w, b, pads=p)
+        mag = ref_conv(abs(x), abs(w), None if b is None else abs(b), pads=p)
+        if act == "relu":
+            c.node("Relu", ["h" + name], [out])
+            y = np.maximum(y, 0.0)
+        elif act == "clip":
+            c.node("Clip", ["h" + name, "lo", "hi"], [out])
+            y = np.clip(y, 0.0, 6.0)
+        if add:
+            r = c.input("r" + name, y.shape, 0.0, 1.0)
+            c.node("Add", ["h" + name, "r" + name], [out])
+            y, mag = y + r, mag + abs(r)
+        c.output(out, y, mag)
+
+    conv("a", (2, 8, 11, 13), 20, [1, 1, 1, 1], bias=True, act="relu")
+    conv("b", (1, 8, 12, 20), 8, [0, 0, 0, 0], add=True)
+    conv("c", (1, 8, 9, 15), 8, [2, 0, 1, 2])
+    conv("d", (1, 8, 41, 10), 8, [1, 1, 1, 1], bias=True)
+    conv("e", (1, 24, 10, 10), 8, [1, 1, 1, 1], act="clip")
+    conv("f", (1, 8, 20, 17), 8, [1, 1, 1, 1])
+
+
+@case
 def conv_chan(c):
     """Rows of 7 and 4 positions, 32 and 16 output channels: the tiles of channel
     vectors against a row's positions (stride 1 with bias, stride 2, pointwise)."""
