@@ -2909,8 +2909,9 @@ static KExpr *wino_comb(KBuilder *kb, const int8_t *coef, KExpr *const *v, int n
  * sum_b bt[j][b] d_i[b], d_i = ph[i][0][tx], ph[i][1][tx], ph[i][0][tx + 1],
  * ph[i][1][tx + 1]. */
 static void wino_in_across(KBuilder *kb, const Wino *w, KIndex tx0, KIndex toff, int64_t T,
-                           const uint16_t *al)
+                           const uint16_t *al, uint16_t bl)
 {
+    (void)bl;
     uint8_t hl = (uint8_t)w->HL;
     for (int i = 0; i < 4; i++)
         for (int b = 0; b < 4; b++) {
@@ -2932,6 +2933,25 @@ static void wino_in_across(KBuilder *kb, const Wino *w, KIndex tx0, KIndex toff,
             kb_store(kb, w->v, vi, wino_comb(kb, wino_bt[j], d, 4));
         }
     }
+}
+
+typedef void (*WinoAcross)(KBuilder *kb, const Wino *w, KIndex tx0, KIndex toff, int64_t T,
+                           const uint16_t *al, uint16_t bl);
+
+/* fn over a row's TW tiles in vectors of HL: the whole vectors in a loop, then one ending
+ * at the row's end (over tiles of the one before it, done again to the same values) */
+static void wino_row_vectors(KBuilder *kb, const Wino *w, WinoAcross fn, KIndex toff, int64_t T,
+                             const uint16_t *al, uint16_t bl)
+{
+    int64_t nfull = w->TW / w->HL;
+    if (nfull) {
+        KIndex tx0 = kidx_const(0);
+        kidx_add(&tx0, kb_for(kb, nfull), w->HL);
+        fn(kb, w, tx0, toff, T, al, bl);
+        kb_endfor(kb);
+    }
+    if (w->TW % w->HL)
+        fn(kb, w, kidx_const(w->TW - w->HL), toff, T, al, bl);
 }
 
 /* The input transform of tile row ty (tyc: its value when a constant, else -1: every
@@ -2992,17 +3012,7 @@ static void wino_in_row(KBuilder *kb, Wino *w, KIndex ty, int64_t tyc, KIndex to
     w->ci = kidx_const(0);
     kidx_add(&w->ci, vcc, w->CB);
     kidx_add(&w->ci, w->vc, 1);
-    int64_t nfull = w->TW / w->HL;
-    for (int k = 0; k < 2; k++) {
-        if (k ? w->TW % w->HL == 0 : nfull == 0)
-            continue;
-        KIndex tx0 = kidx_const(k ? w->TW - w->HL : 0);
-        if (!k)
-            kidx_add(&tx0, kb_for(kb, nfull), w->HL);
-        wino_in_across(kb, w, tx0, toff, T, al);
-        if (!k)
-            kb_endfor(kb);
-    }
+    wino_row_vectors(kb, w, wino_in_across, toff, T, al, 0);
     kb_endfor_n(kb, 2); /* c, channel blocks */
 }
 
@@ -3084,17 +3094,7 @@ static void wino_out_across(KBuilder *kb, const Wino *w, KIndex tx0, KIndex toff
 static void wino_out_row(KBuilder *kb, const Wino *w, KIndex ty, int64_t nra, KIndex toff,
                          int64_t T, KIndex co, const uint16_t *al, uint16_t bl)
 {
-    int64_t nfull = w->TW / w->HL;
-    for (int k = 0; k < 2; k++) {
-        if (k ? w->TW % w->HL == 0 : nfull == 0)
-            continue;
-        KIndex tx0 = kidx_const(k ? w->TW - w->HL : 0);
-        if (!k)
-            kidx_add(&tx0, kb_for(kb, nfull), w->HL);
-        wino_out_across(kb, w, tx0, toff, T, al, bl);
-        if (!k)
-            kb_endfor(kb);
-    }
+    wino_row_vectors(kb, w, wino_out_across, toff, T, al, bl);
     KIndex yp = kidx_const(0);
     kidx_add(&yp, w->vn, w->M * w->OH * w->OW);
     kidx_add_index(&yp, &co, w->OH * w->OW);

@@ -631,6 +631,24 @@ def conv_dw_chan_strided(c):
     c.output("v", ref_conv(x3, w3, **d), ref_conv(abs(x3), abs(w3), **d))
 
 
+def conv_after(c, name, y, mag, act=None, add=False):
+    """After a conv "h" + name (y its value, mag its sum of |terms|): act "relu" or "clip"
+    (Clip(0, 6), the initializers "lo" and "hi"), or a residual Add of an input "r" + name,
+    into the output "y" + name."""
+    out = "y" + name
+    if act == "relu":
+        c.node("Relu", ["h" + name], [out])
+        y = np.maximum(y, 0.0)
+    elif act == "clip":
+        c.node("Clip", ["h" + name, "lo", "hi"], [out])
+        y = np.clip(y, 0.0, 6.0)
+    if add:
+        r = c.input("r" + name, y.shape, 0.0, 1.0)
+        c.node("Add", ["h" + name, "r" + name], [out])
+        y, mag = y + r, mag + abs(r)
+    c.output(out, y, mag)
+
+
 @case
 def conv_dw_rows(c):
     """Depthwise convs whose rows are wider than a vector, a group of output rows at a
@@ -675,14 +693,7 @@ def conv_dw_rows(c):
         m = ref_conv(abs(x), abs(w), None if b is None else abs(b), **d)
         if one_d:
             y, m = y[:, :, 0, :], m[:, :, 0, :]
-        if relu6:
-            c.node("Clip", ["h" + name, "lo", "hi"], [out])
-            y = np.clip(y, 0.0, 6.0)
-        if add:
-            r = c.input("r" + name, y.shape, 0.0, 1.0)
-            c.node("Add", ["h" + name, "r" + name], [out])
-            y, m = y + r, m + abs(r)
-        c.output(out, y, m)
+        conv_after(c, name, y, m, "clip" if relu6 else None, add)
 
     c.inits.append(to_proto(np.array(0.0, dtype=F32), "lo"))
     c.inits.append(to_proto(np.array(6.0, dtype=F32), "hi"))
@@ -729,17 +740,7 @@ def conv_wino(c):
         p = (pads[0], pads[1], pads[2], pads[3])
         y = ref_conv(x, w, b, pads=p)
         mag = ref_conv(abs(x), abs(w), None if b is None else abs(b), pads=p)
-        if act == "relu":
-            c.node("Relu", ["h" + name], [out])
-            y = np.maximum(y, 0.0)
-        elif act == "clip":
-            c.node("Clip", ["h" + name, "lo", "hi"], [out])
-            y = np.clip(y, 0.0, 6.0)
-        if add:
-            r = c.input("r" + name, y.shape, 0.0, 1.0)
-            c.node("Add", ["h" + name, "r" + name], [out])
-            y, mag = y + r, mag + abs(r)
-        c.output(out, y, mag)
+        conv_after(c, name, y, mag, act, add)
 
     conv("a", (2, 8, 11, 13), 20, [1, 1, 1, 1], bias=True, act="relu")
     conv("b", (1, 8, 12, 20), 8, [0, 0, 0, 0], add=True)
