@@ -2310,6 +2310,24 @@ static LwStatus conv_lower_blocked(KBuilder *kb, const Node *n, ConvBlk cb)
     return LW_OK;
 }
 
+/* The depthwise and Winograd schedules' common ground: -O2 on a target with vectors of
+ * 16 bytes or more and a scratch budget; x, y, constant weights (and bias) and the sums
+ * float32; no input computed at each load. */
+static int conv_f32_vec(const Ctx *ctx, const KBuilder *kb, const Node *n)
+{
+    const Target *t = ctx->target;
+    const Value *x = op_in(kb->g, n, 0), *w = op_in(kb->g, n, 1), *y = op_out(kb->g, n, 0);
+    int has_b = op_has_in(n, 2);
+    if (!t || t->vbytes < 16 || !ctx->opt || ctx->opt->opt != LW_O2 || !kb->scratch_budget ||
+        x->dtype != DT_FLOAT32 || y->dtype != DT_FLOAT32 || w->dtype != DT_FLOAT32 ||
+        w->kind != VK_CONST || op_acc_dtype(kb->g, n) != DT_FLOAT32 ||
+        (has_b &&
+         (op_in(kb->g, n, 2)->kind != VK_CONST || op_in(kb->g, n, 2)->dtype != DT_FLOAT32)))
+        return 0;
+    return !kb->at_load ||
+           !(kb->at_load[n->in[0]] || kb->at_load[n->in[1]] || (has_b && kb->at_load[n->in[2]]));
+}
+
 /* A depthwise conv (one input and one output channel per group) over a small map, in
  * vectors of VL channels instead of positions: rows of 7 or 14 positions fill few of a
  * tile's lanes (a 7x7 map's padded band is 11x11 per channel, its tiles 64 positions
@@ -2330,14 +2348,7 @@ static int conv_lower_dwchan(Ctx *ctx, KBuilder *kb, const Node *n)
     const ConvAttrs *c = n->attrs;
     const Target *t = ctx->target;
     const Value *x = op_in(kb->g, n, 0), *w = op_in(kb->g, n, 1), *y = op_out(kb->g, n, 0);
-    if (!t || t->vbytes < 16 || !ctx->opt || ctx->opt->opt != LW_O2 || !kb->scratch_budget ||
-        x->dtype != DT_FLOAT32 || y->dtype != DT_FLOAT32 || w->dtype != DT_FLOAT32 ||
-        w->kind != VK_CONST || op_acc_dtype(kb->g, n) != DT_FLOAT32 || x->shape.rank != 4 ||
-        (op_has_in(n, 2) &&
-         (op_in(kb->g, n, 2)->kind != VK_CONST || op_in(kb->g, n, 2)->dtype != DT_FLOAT32)))
-        return 0;
-    if (kb->at_load && (kb->at_load[n->in[0]] || kb->at_load[n->in[1]] ||
-                        (op_has_in(n, 2) && kb->at_load[n->in[2]])))
+    if (!conv_f32_vec(ctx, kb, n) || x->shape.rank != 4)
         return 0;
     int64_t G = c->group, C = x->shape.dims[1];
     if (G < 2 || C != G || w->shape.dims[0] != G || w->shape.dims[1] != 1)
@@ -2664,14 +2675,7 @@ static int conv_lower_dwrows(Ctx *ctx, KBuilder *kb, const Node *n)
     const Value *x = op_in(kb->g, n, 0), *w = op_in(kb->g, n, 1), *y = op_out(kb->g, n, 0);
     int has_b = op_has_in(n, 2);
     int sp = x->shape.rank - 2;
-    if (!t || t->vbytes < 16 || !ctx->opt || ctx->opt->opt != LW_O2 || !kb->scratch_budget ||
-        x->dtype != DT_FLOAT32 || y->dtype != DT_FLOAT32 || w->dtype != DT_FLOAT32 ||
-        w->kind != VK_CONST || op_acc_dtype(kb->g, n) != DT_FLOAT32 || (sp != 1 && sp != 2) ||
-        (has_b &&
-         (op_in(kb->g, n, 2)->kind != VK_CONST || op_in(kb->g, n, 2)->dtype != DT_FLOAT32)))
-        return 0;
-    if (kb->at_load &&
-        (kb->at_load[n->in[0]] || kb->at_load[n->in[1]] || (has_b && kb->at_load[n->in[2]])))
+    if (!conv_f32_vec(ctx, kb, n) || (sp != 1 && sp != 2))
         return 0;
     DwRows d;
     memset(&d, 0, sizeof d);
@@ -3228,14 +3232,7 @@ static int conv_lower_wino(Ctx *ctx, KBuilder *kb, const Node *n)
     const Target *t = ctx->target;
     const Value *x = op_in(kb->g, n, 0), *wt = op_in(kb->g, n, 1), *y = op_out(kb->g, n, 0);
     int has_b = op_has_in(n, 2);
-    if (!t || t->vbytes < 16 || !ctx->opt || ctx->opt->opt != LW_O2 || !kb->scratch_budget ||
-        c->group != 1 || x->shape.rank != 4 || x->dtype != DT_FLOAT32 || y->dtype != DT_FLOAT32 ||
-        wt->dtype != DT_FLOAT32 || wt->kind != VK_CONST || op_acc_dtype(kb->g, n) != DT_FLOAT32 ||
-        (has_b &&
-         (op_in(kb->g, n, 2)->kind != VK_CONST || op_in(kb->g, n, 2)->dtype != DT_FLOAT32)))
-        return 0;
-    if (kb->at_load &&
-        (kb->at_load[n->in[0]] || kb->at_load[n->in[1]] || (has_b && kb->at_load[n->in[2]])))
+    if (!conv_f32_vec(ctx, kb, n) || c->group != 1 || x->shape.rank != 4)
         return 0;
     if (c->w.kernel[0] != 3 || c->w.kernel[1] != 3 || c->w.strides[0] != 1 ||
         c->w.strides[1] != 1 || c->w.dilations[0] != 1 || c->w.dilations[1] != 1)

@@ -631,6 +631,19 @@ def conv_dw_chan_strided(c):
     c.output("v", ref_conv(x3, w3, **d), ref_conv(abs(x3), abs(w3), **d))
 
 
+def conv_operands(c, name, shape, wshape, bias):
+    """A conv's input "x" + name in [0, 1), weights "w" + name in [0, 0.5) and, with
+    bias, "b" + name in [-0.2, 0.2): (x, w, b or None, the Conv's input names)."""
+    x = c.input("x" + name, shape, 0.0, 1.0)
+    w = c.weight("w" + name, wshape, 0.0, 0.5)
+    ins = ["x" + name, "w" + name]
+    b = None
+    if bias:
+        b = c.weight("b" + name, (wshape[0],), -0.2, 0.2)
+        ins.append("b" + name)
+    return x, w, b, ins
+
+
 def conv_after(c, name, y, mag, act=None, add=False):
     """After a conv "h" + name (y its value, mag its sum of |terms|): act "relu" or "clip"
     (Clip(0, 6), the initializers "lo" and "hi"), or a residual Add of an input "r" + name,
@@ -671,13 +684,7 @@ def conv_dw_rows(c):
 
     def dw(name, shape, k, relu6=False, bias=False, add=None, **attrs):
         ch = shape[1]
-        x = c.input("x" + name, shape, 0.0, 1.0)
-        w = c.weight("w" + name, (ch, 1) + k, 0.0, 0.5)
-        ins = ["x" + name, "w" + name]
-        b = None
-        if bias:
-            b = c.weight("b" + name, (ch,), -0.2, 0.2)
-            ins.append("b" + name)
+        x, w, b, ins = conv_operands(c, name, shape, (ch, 1) + k, bias)
         out = "y" + name
         c.node("Conv", ins, ["h" + name if relu6 or add else out], group=ch, **attrs)
         one_d = len(shape) == 3
@@ -728,13 +735,7 @@ def conv_wino(c):
     c.inits.append(to_proto(np.array(6.0, dtype=F32), "hi"))
 
     def conv(name, shape, m, pads, bias=False, act=None, add=False):
-        x = c.input("x" + name, shape, 0.0, 1.0)
-        w = c.weight("w" + name, (m, shape[1], 3, 3), 0.0, 0.5)
-        ins = ["x" + name, "w" + name]
-        b = None
-        if bias:
-            b = c.weight("b" + name, (m,), -0.2, 0.2)
-            ins.append("b" + name)
+        x, w, b, ins = conv_operands(c, name, shape, (m, shape[1], 3, 3), bias)
         out = "y" + name
         c.node("Conv", ins, ["h" + name if act or add else out], pads=pads)
         p = (pads[0], pads[1], pads[2], pads[3])
