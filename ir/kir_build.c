@@ -123,17 +123,25 @@ static int reads_buf(const KBuilder *kb, ValueId v, uint32_t buf, int depth)
     return 0;
 }
 
-int kb_dies_here(KBuilder *kb, uint32_t buf)
+int kb_dies_at(KBuilder *kb, const Node *n, uint32_t buf, int epi)
 {
     const Graph *g = kb->g;
     for (uint32_t i = 0; i < g->outputs.len; i++)
         if (reads_buf(kb, g->outputs.data[i], buf, 0))
             return 0;
+    /* the node's own epilogue (a residual Add of the node's input) reads it after the
+     * node's stores */
+    for (uint16_t e = 0; !epi && e < n->nepi; e++) {
+        const Node *r = graph_node(g, n->epi[e]);
+        for (uint16_t i = 0; i < r->nin; i++)
+            if (reads_buf(kb, r->in[i], buf, 0))
+                return 0;
+    }
     int after = 0;
     for (uint32_t k = 0; k < g->order.len; k++) {
         const Node *m = graph_node(g, g->order.data[k]);
         if (!after) {
-            after = m == kb->node;
+            after = m == n;
             continue;
         }
         /* a value not yet assigned is made later from one that is, by a later node */

@@ -55,10 +55,12 @@ uint32_t kb_buf(KBuilder *kb, ValueId v);
 /* The buffer of node input i / output i. */
 uint32_t kb_in(KBuilder *kb, uint16_t i);
 uint32_t kb_out(KBuilder *kb, uint16_t i);
-/* Whether arena buffer buf is dead after the current node: no later node (nor its fused
- * epilogue) reads a value held in it, and it holds no graph output. An output of the node
- * may then reuse its storage (KBuf.alias; passes/memplan.c). */
-int kb_dies_here(KBuilder *kb, uint32_t buf);
+/* Whether arena buffer buf is dead after node n: no later node (nor its fused epilogue)
+ * reads a value held in it, it holds no graph output and, unless epi, n's own fused
+ * epilogue does not read it either (epi: the caller's kernel reads each element through
+ * the epilogue before it stores the element of y in its place). An output of n may then
+ * reuse its storage (KBuf.alias; passes/memplan.c). */
+int kb_dies_at(KBuilder *kb, const Node *n, uint32_t buf, int epi);
 /* Arena scratch that lives for one kernel. */
 uint32_t kb_scratch(KBuilder *kb, DType dt, uint64_t nelem);
 /* A weight from constant bytes made by the lowering (e.g. a divisor table). */

@@ -2373,14 +2373,26 @@ static int conv_lower_dwchan(Ctx *ctx, KBuilder *kb, const Node *n)
     int64_t P = OH * OW;
     uint64_t bytes = (((uint64_t)(Hp * Wp * VL) * 4 + 15) & ~(uint64_t)15) +
                      (((uint64_t)(P * VL) * 4 + 15) & ~(uint64_t)15);
-    if (bytes > kb->scratch_budget[n->out[0]])
-        return 0;
+    int inplace = 0;
+    if (bytes > kb->scratch_budget[n->out[0]]) {
+        /* y in place of x (KBuf.alias) when x dies here and y is x's size: each block's
+         * VL planes of x are copied into scratch before the same bytes of y are stored */
+        uint32_t xb = kb_buf(kb, n->in[0]);
+        const KBuf *xk = &kb->prog->bufs.data[xb];
+        uint64_t room = (xk->nelem * 4 + 15) & ~(uint64_t)15;
+        inplace = xk->kind == KB_ARENA && !kb->val_buf[n->out[0]] && P == H * W &&
+                  kb_dies_at(kb, n, xb, 0) && bytes - kb->scratch_budget[n->out[0]] <= room;
+        if (!inplace)
+            return 0;
+    }
     /* positions per register tile: the sums, a weight vector and an input vector */
     int64_t NR = OW < t->nvregs - 4 ? OW : t->nvregs - 4;
     if (NR > 14)
         NR = 14;
     kb_begin(kb, n, NULL);
     uint32_t xb = kb_in(kb, 0), yb = kb_out(kb, 0), bpk = op_has_in(n, 2) ? kb_in(kb, 2) : 0;
+    if (inplace)
+        kb->prog->bufs.data[yb].alias = xb + 1;
     uint32_t wpk;
     float *wp = kb_weight_new(kb, DT_FLOAT32, (uint64_t)(G * ntap), &wpk);
     const float *wsrc = (const float *)w->data->bytes;
@@ -2868,6 +2880,10 @@ typedef struct Wino {
     int64_t HL; /* the transforms' lanes: tiles of a row at a time */
     int has_b;
     uint32_t xb, yb, ub, bb, v, ms, ph, o;
+    /* yr (y in place of a residual the epilogue adds): a block's output rows of a channel,
+     * [2 R][OW], stored through the epilogue into y as one run (reading the residual's
+     * elements before y's take their place); 0: straight into y */
+    uint32_t yr;
     int64_t CB; /* the input transform's channels at a time */
     KIndex ci;  /* its channel */
     uint16_t vn, vc, vi;
@@ -3093,16 +3109,12 @@ static void wino_out_across(KBuilder *kb, const Wino *w, KIndex tx0, KIndex toff
     }
 }
 
-/* The output transform of tile row ty (nra of its two output rows inside y) for channel
- * co: through O, then O's 2x2 of each tile to their places in y. */
-static void wino_out_row(KBuilder *kb, const Wino *w, KIndex ty, int64_t nra, KIndex toff,
-                         int64_t T, KIndex co, const uint16_t *al, uint16_t bl)
+/* The output transform of a tile row (nra of its two output rows inside y): through O,
+ * then O's 2x2 of each tile to their places in dst (y, or yr) from yp, its first row. */
+static void wino_out_row(KBuilder *kb, const Wino *w, uint32_t dst, KIndex yp, int64_t nra,
+                         KIndex toff, int64_t T, const uint16_t *al, uint16_t bl)
 {
     wino_row_vectors(kb, w, wino_out_across, toff, T, al, bl);
-    KIndex yp = kidx_const(0);
-    kidx_add(&yp, w->vn, w->M * w->OH * w->OW);
-    kidx_add_index(&yp, &co, w->OH * w->OW);
-    kidx_add_index(&yp, &ty, 2 * w->OW);
     int64_t half = w->OW / 2;
     for (int a = 0; a < nra; a++) {
         if (half) {
@@ -3112,14 +3124,14 @@ static void wino_out_row(KBuilder *kb, const Wino *w, KIndex ty, int64_t nra, KI
                 yi.base += a * w->OW + b;
                 kidx_add(&yi, vt, 2);
                 kidx_add(&oi, vt, 1);
-                kb_store(kb, w->yb, yi, kb_load(kb, w->o, oi));
+                kb_store(kb, dst, yi, kb_load(kb, w->o, oi));
             }
             kb_endfor(kb);
         }
         if (w->OW % 2) { /* the last tile's first column only */
             KIndex yi = yp;
             yi.base += a * w->OW + 2 * half;
-            kb_store(kb, w->yb, yi, kb_load(kb, w->o, kidx_const(a * 2 * w->TW + half)));
+            kb_store(kb, dst, yi, kb_load(kb, w->o, kidx_const(a * 2 * w->TW + half)));
         }
     }
 }
@@ -3193,33 +3205,79 @@ static void wino_block(KBuilder *kb, Wino *w, KIndex ty0, int64_t ty0c, int64_t 
         int64_t full = ty0c < 0 ? tr : (w->OH - 2 * (ty0c + skip)) / 2;
         full = full > tr - skip ? tr - skip : full;
         int64_t nrows = 2 * full;
+        /* the block's first output row in y (from skip), and where its rows go */
+        KIndex y0 = kidx_const(0);
+        kidx_add(&y0, w->vn, w->M * w->OH * w->OW);
+        kidx_add_index(&y0, &co, w->OH * w->OW);
+        kidx_add_index(&y0, &ty0, 2 * w->OW);
+        y0.base += 2 * skip * w->OW;
+        uint32_t dst = w->yr ? w->yr : w->yb;
+        KIndex d0 = w->yr ? kidx_const(0) : y0;
         if (full > 0) {
             uint16_t vr = kb_for(kb, full);
-            KIndex ty = ty0, toff = kidx_const(skip * w->TW);
-            ty.base += skip;
-            kidx_add(&ty, vr, 1);
+            KIndex yp = d0, toff = kidx_const(skip * w->TW);
+            kidx_add(&yp, vr, 2 * w->OW);
             kidx_add(&toff, vr, w->TW);
-            wino_out_row(kb, w, ty, 2, toff, Tp, co, al, bl);
+            wino_out_row(kb, w, dst, yp, 2, toff, Tp, al, bl);
             kb_endfor(kb);
         }
         if (skip + full < tr) {
             LW_ASSERT(ty0c >= 0 && skip + full == tr - 1 && w->OH - 2 * (ty0c + tr - 1) == 1);
-            wino_out_row(kb, w, kidx_const(ty0c + tr - 1), 1, kidx_const((tr - 1) * w->TW), Tp, co,
-                         al, bl);
+            KIndex yp = d0;
+            yp.base += 2 * full * w->OW;
+            wino_out_row(kb, w, dst, yp, 1, kidx_const((tr - 1) * w->TW), Tp, al, bl);
             nrows += 1;
         }
-        if (kb->nepi) { /* the epilogue over the block's rows of the channel, in place */
-            KIndex y0 = kidx_const(0);
-            kidx_add(&y0, w->vn, w->M * w->OH * w->OW);
-            kidx_add_index(&y0, &co, w->OH * w->OW);
-            kidx_add_index(&y0, &ty0, 2 * w->OW);
-            y0.base += 2 * skip * w->OW;
-            kb_store_out_run(kb, w->yb, y0, w->yb, y0, nrows * w->OW, (uint8_t)w->L);
-        }
+        /* the epilogue over the block's rows of the channel: in place, or from yr */
+        if (kb->nepi)
+            kb_store_out_run(kb, w->yb, y0, dst, d0, nrows * w->OW, (uint8_t)w->L);
         kb_endfor(kb); /* i */
         if (!part)
             kb_endfor(kb); /* mb */
     }
+}
+
+/* The scratch bytes of blocks of r tile rows (yr: with the rows through the epilogue) */
+static uint64_t wino_need(const Wino *w, int64_t r, int yr)
+{
+    int64_t tp = ceil_div(r * w->TW, w->L) * w->L;
+    uint64_t vb = (uint64_t)(16 * (w->C * tp + w->L)) * 4;
+    return ((vb + 15) & ~(uint64_t)15) +
+           (((uint64_t)(16 * (16 * tp + w->L)) * 4 + 15) & ~(uint64_t)15) +
+           (((uint64_t)(8 * w->CB * w->Wq) * 4 + 15) & ~(uint64_t)15) +
+           (((uint64_t)(4 * w->TW) * 4 + 15) & ~(uint64_t)15) +
+           (yr ? ((uint64_t)(2 * r * w->OW) * 4 + 15) & ~(uint64_t)15 : 0);
+}
+
+/* 1 + the buffer of a value the fused epilogue of n adds (or otherwise reads at y's
+ * index: the size of y) that y can take the place of: float32 in the arena, not an input
+ * of n, dead after n but for the epilogue, y not yet placed; or 0. Each element of it is
+ * read just before y's element is stored in its place: an epilogue that loads from a
+ * buffer has no vector form (kb_out_vec), so kb_store_out_run takes it element by
+ * element, with no vectors overlapping. */
+static uint32_t conv_epi_inplace(KBuilder *kb, const Node *n)
+{
+    const Graph *g = kb->g;
+    const Value *y = op_out(g, n, 0);
+    if (kb->val_buf[n->out[0]] || y->dtype != DT_FLOAT32)
+        return 0;
+    for (uint16_t e = 0; e < n->nepi; e++) {
+        const Node *r = graph_node(g, n->epi[e]);
+        for (uint16_t i = 0; i < r->nin; i++) {
+            ValueId v = r->in[i];
+            if (!v || !kb->val_buf[v] || (kb->at_load && kb->at_load[v]))
+                continue;
+            uint32_t b = kb->val_buf[v] - 1;
+            const KBuf *kr = &kb->prog->bufs.data[b];
+            int input = 0;
+            for (uint16_t j = 0; j < n->nin; j++)
+                input |= n->in[j] && kb->val_buf[n->in[j]] == b + 1;
+            if (kr->kind == KB_ARENA && kr->dtype == DT_FLOAT32 && !kr->alias && !input &&
+                kr->nelem == shape_count(&y->shape) && kb_dies_at(kb, n, b, 1))
+                return b + 1;
+        }
+    }
+    return 0;
 }
 
 #define WINO_MIN_CH 8
@@ -3269,17 +3327,21 @@ static int conv_lower_wino(Ctx *ctx, KBuilder *kb, const Node *n)
      * within WINO_V_BYTES but at the fewest rows a vector takes; of as many, the most */
     uint64_t budget = kb->scratch_budget[n->out[0]];
     int64_t rmin = ceil_div(w.L, w.TW), bestw = INT64_MAX;
+    /* y in place of a residual the epilogue adds, where that buffer dies here and the
+     * scratch does not fit the budget without its bytes (mlperf_resnet8's 32x32 convs) */
+    uint32_t rin = 0;
+    if (wino_need(&w, rmin, 0) > budget && (rin = conv_epi_inplace(kb, n)) != 0) {
+        budget += (kb->prog->bufs.data[rin - 1].nelem * 4 + 15) & ~(uint64_t)15;
+        if (wino_need(&w, rmin, 1) > budget)
+            return 0;
+    }
     for (int64_t r = rmin; r <= w.TH; r++) {
         int64_t tp = ceil_div(r * w.TW, w.L) * w.L, tail = w.TH % r;
         int64_t lanes = w.TH / r * tp + (!tail                ? 0
                                          : tail * w.TW >= w.L ? ceil_div(tail * w.TW, w.L) * w.L
                                                               : tp);
         uint64_t vb = (uint64_t)(16 * (w.C * tp + w.L)) * 4;
-        uint64_t need = ((vb + 15) & ~(uint64_t)15) +
-                        (((uint64_t)(16 * (16 * tp + w.L)) * 4 + 15) & ~(uint64_t)15) +
-                        (((uint64_t)(8 * w.CB * w.Wq) * 4 + 15) & ~(uint64_t)15) +
-                        (((uint64_t)(4 * w.TW) * 4 + 15) & ~(uint64_t)15);
-        if (need > budget || (r > rmin && vb > WINO_V_BYTES))
+        if (wino_need(&w, r, rin != 0) > budget || (r > rmin && vb > WINO_V_BYTES))
             break;
         if (lanes <= bestw) {
             bestw = lanes;
@@ -3310,6 +3372,10 @@ static int conv_lower_wino(Ctx *ctx, KBuilder *kb, const Node *n)
     kb_begin(kb, n, NULL);
     w.xb = kb_in(kb, 0);
     w.yb = kb_out(kb, 0);
+    if (rin) {
+        kb->prog->bufs.data[w.yb].alias = rin;
+        w.yr = kb_scratch(kb, DT_FLOAT32, (uint64_t)(2 * w.R * w.OW));
+    }
     w.has_b = has_b;
     if (has_b)
         w.bb = kb_in(kb, 2);

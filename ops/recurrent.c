@@ -860,7 +860,7 @@ static void hoist_steps(KBuilder *kb, RnnLow *L)
     KBuf *xb = &kb->prog->bufs.data[L->x], *yb = L->has_y ? &kb->prog->bufs.data[L->y] : NULL;
     int inplace = yb && L->D == 1 && !L->r->reverse && L->yt == L->xt && xb->kind == KB_ARENA &&
                   yb->kind == KB_ARENA && xb->dtype == yb->dtype && xb->nelem == yb->nelem &&
-                  kb_dies_here(kb, L->x);
+                  kb_dies_at(kb, kb->node, L->x, 0);
     uint64_t row = ((uint64_t)GH * 4 + 15) & ~(uint64_t)15,
              extra = (((uint64_t)(K * GH) * 4 + 15) & ~(uint64_t)15) - row,
              budget = kb->node->out[0] ? kb->scratch_budget[kb->node->out[0]] : 0,

@@ -631,6 +631,38 @@ def conv_dw_chan_strided(c):
     c.output("v", ref_conv(x3, w3, **d), ref_conv(abs(x3), abs(w3), **d))
 
 
+@case
+def conv_dw_chan_inplace(c):
+    """Depthwise convs over small maps in vectors of channels with less scratch budget
+    than they take (the most bytes live are the unfused Add's three maps of 32 channels;
+    a block of 16 channels takes 5504 bytes, one map 3840): a pointwise conv 24 -> 32
+    channels of 6x5 with Relu; a depthwise 3x3 pads 1 with bias and Relu whose input dies
+    there: its y goes in place of x (each block of channels copied to scratch before its
+    planes of y are stored); a depthwise 3x3 pads 1 plus a residual Add of its own input,
+    which the epilogue reads after the stores: not in place; a pointwise conv to 16."""
+    x = c.input("x", (1, 24, 6, 5), 0.0, 1.0)
+    w1 = c.weight("w1", (32, 24, 1, 1), 0.0, 0.3)
+    w2 = c.weight("w2", (32, 1, 3, 3), 0.0, 0.5)
+    b2 = c.weight("b2", (32,), -0.2, 0.2)
+    w3 = c.weight("w3", (32, 1, 3, 3), 0.0, 0.5)
+    w4 = c.weight("w4", (16, 32, 1, 1), 0.0, 0.3)
+    c.node("Conv", ["x", "w1"], ["p1"])
+    c.node("Relu", ["p1"], ["h1"])
+    c.node("Conv", ["h1", "w2", "b2"], ["d2"], group=32, pads=[1, 1, 1, 1])
+    c.node("Relu", ["d2"], ["h2"])
+    c.node("Conv", ["h2", "w3"], ["d3"], group=32, pads=[1, 1, 1, 1])
+    c.node("Add", ["d3", "h2"], ["h3"])
+    c.node("Conv", ["h3", "w4"], ["y"])
+    d = dict(pads=(1, 1, 1, 1), group=32)
+    h1 = np.maximum(ref_conv(x, w1), 0.0)
+    m1 = ref_conv(abs(x), abs(w1))
+    h2 = np.maximum(ref_conv(h1, w2, b2, **d), 0.0)
+    m2 = ref_conv(m1, abs(w2), abs(b2), **d)
+    h3 = ref_conv(h2, w3, **d) + h2
+    m3 = ref_conv(m2, abs(w3), **d) + m2
+    c.output("y", ref_conv(h3, w4), ref_conv(m3, abs(w4)))
+
+
 def conv_operands(c, name, shape, wshape, bias):
     """A conv's input "x" + name in [0, 1), weights "w" + name in [0, 0.5) and, with
     bias, "b" + name in [-0.2, 0.2): (x, w, b or None, the Conv's input names)."""
@@ -749,6 +781,36 @@ def conv_wino(c):
     conv("d", (1, 8, 41, 10), 8, [1, 1, 1, 1], bias=True)
     conv("e", (1, 24, 10, 10), 8, [1, 1, 1, 1], act="clip")
     conv("f", (1, 8, 20, 17), 8, [1, 1, 1, 1])
+
+
+@case
+def conv_wino_inplace(c):
+    """A residual block through Winograd F(2x2, 3x3) with the most bytes live at its
+    second conv (its input, the block's input and its output: 8 channels of 31x32 each):
+    a stem conv 3 -> 8 with Relu; a 3x3 pads 1 with bias and Relu whose transforms' scratch
+    fits the budget; a 3x3 pads 1 plus the block's input (dead after it) and Relu, whose
+    scratch fits only with y in place of that input (each block of rows through the
+    epilogue from scratch, an odd last row); a pointwise conv to 4 channels."""
+    x = c.input("x", (1, 3, 31, 32), 0.0, 1.0)
+    w0 = c.weight("w0", (8, 3, 3, 3), 0.0, 0.4)
+    w1 = c.weight("w1", (8, 8, 3, 3), 0.0, 0.1)
+    b1 = c.weight("b1", (8,), 0.0, 0.2)
+    w2 = c.weight("w2", (8, 8, 3, 3), 0.0, 0.1)
+    w3 = c.weight("w3", (4, 8, 1, 1), 0.0, 0.3)
+    p = [1, 1, 1, 1]
+    c.node("Conv", ["x", "w0"], ["c0"], pads=p)
+    c.node("Relu", ["c0"], ["a"])
+    c.node("Conv", ["a", "w1", "b1"], ["c1"], pads=p)
+    c.node("Relu", ["c1"], ["h"])
+    c.node("Conv", ["h", "w2"], ["c2"], pads=p)
+    c.node("Add", ["c2", "a"], ["s"])
+    c.node("Relu", ["s"], ["r"])
+    c.node("Conv", ["r", "w3"], ["y"])
+    d = dict(pads=(1, 1, 1, 1))
+    a = np.maximum(ref_conv(x, w0, **d), 0.0)
+    h = np.maximum(ref_conv(a, w1, b1, **d), 0.0)
+    r = np.maximum(ref_conv(h, w2, **d) + a, 0.0)
+    c.output("y", ref_conv(r, w3), ref_conv(r, w3))
 
 
 @case
