@@ -1375,6 +1375,10 @@ static void kernel_comment(Printer *pr, const Kernel *k)
             sb_putc(sb, ')');
         }
     }
+    if (k->schedule) {
+        sb_puts(sb, "; schedule: ");
+        cname_comment(sb, k->schedule, 100);
+    }
     sb_puts(sb, " */\n");
 }
 

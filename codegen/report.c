@@ -1000,6 +1000,11 @@ static void layer_row(Report *r, uint32_t k)
     num(sb, r->live[k]);
     sb_puts(sb, "</td><td class=\"rm\">");
     int any = 0;
+    if (kn->schedule) {
+        sb_puts(sb, "schedule: ");
+        esc(sb, kn->schedule, REMARK_BYTES);
+        any = 1;
+    }
     if (kn->origin) {
         node_remarks(r, graph_node(r->g, kn->origin), 1, &any);
         for (uint32_t i = 0; i < kn->nfused; i++)

@@ -214,6 +214,9 @@ typedef struct Kernel {
     uint16_t nvars; /* loop variables 0..nvars-1 */
     KStmt *body;
     const char *comment; /* "node 'conv_3' (Conv, opset 13), fused: ..." */
+    /* how the lowering computes it, where it chose among several ways ("Winograd F(2x2,
+     * 3x3)"): in the C comment, --emit=kir and --report; NULL where there is one way */
+    const char *schedule;
 } Kernel;
 
 typedef struct Program {

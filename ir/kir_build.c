@@ -68,11 +68,18 @@ void kb_begin(KBuilder *kb, const Node *n, const char *what)
     memset(&kb->open[0], 0, sizeof kb->open[0]);
 }
 
+void kb_schedule(KBuilder *kb, const char *name)
+{
+    LW_ASSERT(kb->k);
+    kb->k->schedule = name;
+}
+
 void kb_end(KBuilder *kb)
 {
     LW_ASSERT(kb->k && kb->depth == 0);
     Kernel *k = &kb->prog->kernels.data[kb->prog->kernels.len - 1];
     k->locals = kb->k->locals;
+    k->schedule = kb->k->schedule;
     k->body = seq_of(kb, 0);
     kb->k = NULL;
 }

@@ -48,6 +48,8 @@ void kb_init(KBuilder *kb, Ctx *ctx, Program *p, const Graph *g, uint32_t *val_b
 /* Opens a kernel for node n; `what` is appended to the C name when a node makes
  * several kernels. */
 void kb_begin(KBuilder *kb, const Node *n, const char *what);
+/* The current kernel's schedule (Kernel.schedule): a string that outlives the program */
+void kb_schedule(KBuilder *kb, const char *name);
 void kb_end(KBuilder *kb);
 
 /* buffers */

@@ -171,7 +171,10 @@ static void dump_stmt(const KStmt *s, int ind, StrBuf *sb)
 void kir_dump_kernel(const Program *p, const Kernel *k, StrBuf *sb)
 {
     (void)p;
-    sb_printf(sb, "kernel %s\n", k->cname);
+    sb_printf(sb, "kernel %s", k->cname);
+    if (k->schedule)
+        sb_printf(sb, " (schedule: %s)", k->schedule);
+    sb_putc(sb, '\n');
     for (uint16_t i = 0; i < k->nlocals; i++) {
         sb_printf(sb, "  local l%u: %s", i, dtype_name(k->locals[i].dt));
         if (k->locals[i].lanes > 1)

@@ -98,6 +98,7 @@ static LwStatus conv_lower_unrolled(KBuilder *kb, const Node *n)
     DType ct = op_acc_dtype(kb->g, n);
     int half = ct != y->dtype; /* stored in another type: sums in a scratch plane */
     kb_begin(kb, n, NULL);
+    kb_schedule(kb, "direct, a loop nest per tap");
     uint32_t xb = kb_in(kb, 0), wb = kb_in(kb, 1), yb = kb_out(kb, 0);
     uint32_t sb = half ? kb_scratch(kb, ct, (uint64_t)plane) : yb; /* the sums */
     uint16_t vn = kb_for(kb, x->shape.dims[0]);
@@ -234,6 +235,7 @@ static LwStatus conv_lower_guarded(KBuilder *kb, const Node *n)
     shape_strides(&y->shape, ys);
 
     kb_begin(kb, n, NULL);
+    kb_schedule(kb, "direct, guarded");
     uint32_t xb = kb_in(kb, 0), wb = kb_in(kb, 1), yb = kb_out(kb, 0);
     uint32_t bb = op_has_in(n, 2) ? kb_in(kb, 2) : 0;
     DType ct = op_acc_dtype(kb->g, n);
@@ -2093,6 +2095,16 @@ static int conv_blk_plan(Ctx *ctx, KBuilder *kb, const Node *n, ConvBlk *out)
     return 1;
 }
 
+/* The blocked convolution's schedule, as --emit=kir and the C comment name it */
+static const char *conv_blk_schedule(const ConvBlk *cb)
+{
+    return cb->dot      ? "register-blocked, int8 dot products"
+           : cb->chan   ? "register-blocked, channels in vectors"
+           : cb->masked ? (cb->mrows ? "register-blocked, masked rows" : "register-blocked, masked")
+           : cb->direct ? "register-blocked, pointwise"
+                        : "register-blocked, band";
+}
+
 static LwStatus conv_lower_blocked(KBuilder *kb, const Node *n, ConvBlk cb)
 {
     const Value *w = op_in(kb->g, n, 1);
@@ -2178,6 +2190,7 @@ static LwStatus conv_lower_blocked(KBuilder *kb, const Node *n, ConvBlk cb)
                         wsrc[((g * cb.Mg + m) * cb.Cg + ci) * cb.ntap + tap] * cb.xsc;
                 }
     kb_begin(kb, n, NULL);
+    kb_schedule(kb, conv_blk_schedule(&cb));
     cb.xb = kb_in(kb, 0);
     cb.yb = kb_out(kb, 0);
     cb.wpk = wbuf;
@@ -2390,6 +2403,8 @@ static int conv_lower_dwchan(Ctx *ctx, KBuilder *kb, const Node *n)
     if (NR > 14)
         NR = 14;
     kb_begin(kb, n, NULL);
+    kb_schedule(kb, inplace ? "depthwise, channels in vectors, y in place of x"
+                            : "depthwise, channels in vectors");
     uint32_t xb = kb_in(kb, 0), yb = kb_out(kb, 0), bpk = op_has_in(n, 2) ? kb_in(kb, 2) : 0;
     if (inplace)
         kb->prog->bufs.data[yb].alias = xb + 1;
@@ -2768,6 +2783,7 @@ static int conv_lower_dwrows(Ctx *ctx, KBuilder *kb, const Node *n)
     LW_ASSERT(blk[nblk] == d.NV);
 
     kb_begin(kb, n, NULL);
+    kb_schedule(kb, "depthwise, rows in vectors");
     d.xb = kb_in(kb, 0);
     d.yb = kb_out(kb, 0);
     d.wb = kb_in(kb, 1);
@@ -3370,6 +3386,8 @@ static int conv_lower_wino(Ctx *ctx, KBuilder *kb, const Node *n)
     }
 
     kb_begin(kb, n, NULL);
+    kb_schedule(kb,
+                rin ? "Winograd F(2x2, 3x3), y in place of the residual" : "Winograd F(2x2, 3x3)");
     w.xb = kb_in(kb, 0);
     w.yb = kb_out(kb, 0);
     if (rin) {

@@ -379,6 +379,7 @@ int conv_lower_pairs(Ctx *ctx, KBuilder *kb, const Node *n, const Window *cw, in
     }
 
     kb_begin(kb, n, NULL);
+    kb_schedule(kb, "int16 pairs, two products an instruction");
     o.xraw = kb_buf(kb, dq->in[0]);
     o.wpk = wdq ? kb_buf(kb, wdq->in[0]) : wpk;
     o.wzp = wzp;

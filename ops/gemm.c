@@ -507,6 +507,7 @@ static int gemm_lower_blocked(Ctx *ctx, KBuilder *kb, const Node *n)
     gb.a0 = gb.b0 = gb.y0 = gb.c0 = kidx_const(0);
     gemm_blk_dot_plan(ctx, kb, n, &gb, b, (int)at->trans_b);
     kb_begin(kb, n, NULL);
+    kb_schedule(kb, "register-blocked GEMM");
     if (gb.dot)
         gemm_blk_dot_setup(kb, n, &gb);
     else {
@@ -552,6 +553,7 @@ int gemm_lower_conv_point(Ctx *ctx, KBuilder *kb, const Node *n)
     gb.has_c = gb.c_first = op_has_in(n, 2);
     gb.a0 = gb.b0 = gb.y0 = gb.c0 = kidx_const(0);
     kb_begin(kb, n, NULL);
+    kb_schedule(kb, "register-blocked GEMM, a pointwise conv over one position");
     gb.ab = kb_in(kb, 0);
     /* w [M, C] as [C, M]; in column panels for one row */
     gb.bb = nb == 1 ? gemm_b_panels(kb, n, 1, &gb) : gemm_b_kn(kb, n, 1);
@@ -582,6 +584,7 @@ static LwStatus gemm_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     DType ct = op_acc_dtype(kb->g, n);
     int half = ct != y->dtype; /* stored in another type: sums in a scratch row */
     kb_begin(kb, n, NULL);
+    kb_schedule(kb, "rows of y");
     uint32_t bkn = gemm_b_kn(kb, n, (int)at->trans_b);
     uint32_t ab = kb_in(kb, 0), yb = kb_out(kb, 0);
     uint32_t accb = half ? kb_scratch(kb, ct, (uint64_t)N) : yb; /* the sums */
@@ -773,6 +776,7 @@ static LwStatus matmul_lower(Ctx *ctx, KBuilder *kb, const Node *n)
     int panels =
         blocked && !gb.dot && pb.rank == 2 && b->kind == VK_CONST && b->dtype == DT_FLOAT32;
     kb_begin(kb, n, NULL);
+    kb_schedule(kb, blocked ? "register-blocked GEMM" : "rows of y");
     uint32_t abuf = gb.dot ? 0 : kb_in(kb, 0), bbuf = gb.dot || panels ? 0 : kb_in(kb, 1);
     uint32_t yb = kb_out(kb, 0);
     KIndex ab, bb, yb0;

@@ -429,6 +429,63 @@ static void test_cli_recurrent_panels_alternate(void **state)
     assert_string_equal(seq, "ABBAABABBAAB");
 }
 
+/* The schedules of a model's kernels (--emit=kir: "kernel NAME (schedule: S)"), those that
+ * name one, in order, joined by " | " */
+static const char *schedules(Fixture *f, const char *model, const char *target)
+{
+    static unsigned char buf[1 << 21];
+    static char out[2048];
+    assert_int_equal(
+        run(f, MODELS "/%s/model.onnx -O2 --target=%s --emit=kir -o s.kir 2>&1", model, target), 0);
+    long n = read_file(f, "s.kir", buf, sizeof buf - 1);
+    assert_true(n > 0 && n < (long)sizeof buf - 1);
+    buf[n] = 0;
+    out[0] = 0;
+    for (const char *l = (const char *)buf; l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        const char *s = strstr(l, " (schedule: "), *e = strchr(l, '\n');
+        if (strncmp(l, "kernel ", 7) != 0 || !s || (e && s > e))
+            continue;
+        s += strlen(" (schedule: ");
+        const char *end = strstr(s, ")\n");
+        assert_non_null(end);
+        size_t len = strlen(out);
+        snprintf(out + len, sizeof out - len, "%s%.*s", len ? " | " : "", (int)(end - s), s);
+    }
+    return out;
+}
+
+/* The schedule each conv takes (the numbers are the e2e suite's): Winograd where the
+ * transforms' scratch fits, with y in place of a dying residual where it fits only so;
+ * depthwise convs over small maps in vectors of channels, y in place of a dying x where the
+ * budget is short, and not where the conv's own epilogue reads x; depthwise rows wider than
+ * a vector in vectors along the rows. A change that stops choosing one fails here. */
+static void test_cli_conv_schedules(void **state)
+{
+    Fixture *f = *state;
+    const char *w = "Winograd F(2x2, 3x3)";
+    const char *targets[] = {"x86-64-v4", "x86-64-v3", "armv8"};
+    char want[512];
+    snprintf(want, sizeof want, "%s | %s | %s | %s | %s | %s", w, w, w, w, w, w);
+    for (int i = 0; i < 3; i++) {
+        assert_string_equal(schedules(f, "conv_wino", targets[i]), want);
+        assert_non_null(strstr(schedules(f, "conv_wino_inplace", targets[i]),
+                               " | Winograd F(2x2, 3x3) | Winograd F(2x2, 3x3), y in place of "
+                               "the residual | "));
+    }
+    assert_string_equal(schedules(f, "conv_dw_chan_inplace", "x86-64-v4"),
+                        "register-blocked, channels in vectors | depthwise, channels in vectors, "
+                        "y in place of x | register-blocked, masked | register-blocked, pointwise");
+    assert_string_equal(schedules(f, "conv_dw_chan", "x86-64-v3"),
+                        "depthwise, channels in vectors | depthwise, channels in vectors");
+    const char *rows = schedules(f, "conv_dw_rows", "x86-64-v4");
+    int nrows = 0;
+    for (const char *p = rows; (p = strstr(p, "depthwise, rows in vectors")) != NULL; p++)
+        nrows++;
+    assert_int_equal(nrows, 11);
+    /* no vectors: neither */
+    assert_null(strstr(schedules(f, "conv_wino", "generic"), "Winograd"));
+}
+
 /* --requant: by default the vector kernels requantize in float32 and the scalar ones in
  * fixed point (an int64 product offset by 2^62); fixed and float force either; a bad
  * value is exit 1, a missing one exit 2. */
@@ -699,6 +756,7 @@ int main(void)
         T(test_cli_arena_modes),
         T(test_cli_requant_modes),
         T(test_cli_recurrent_in_place),
+        T(test_cli_conv_schedules),
         T(test_cli_recurrent_panels_alternate),
         T(test_cli_quantized_arena_cap),
         T(test_cli_quantize_flags_and_bad_calibration),

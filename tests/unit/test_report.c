@@ -300,15 +300,16 @@ static void test_report_shows_remarks_in_section_and_node_row(void **state)
             gemm = k;
     }
     assert_true(conv < nk && gemm < nk && conv != gemm);
-    /* the row names the node already: its remarks without the "node 'NAME' (Op): " */
+    /* the row names the node already: its schedule, then its remarks without the
+     * "node 'NAME' (Op): " (a fused node's keep its name) */
     const char *r = row(html, conv, buf, sizeof buf);
-    expect(r, "<td class=\"rm\">1 of 4 output channels removed<br>node &#39;relu&amp;amp;&#39; "
-              "(Relu): on a fused node</td>"); /* a fused node's keeps its name */
+    expect(r, "<td class=\"rm\">schedule: direct, a loop nest per tap<br>1 of 4 output channels "
+              "removed<br>node &#39;relu&amp;amp;&#39; (Relu): on a fused node</td>");
     assert_null(strstr(r, "other"));           /* another node's name, longer */
     assert_null(strstr(r, "2 weights"));
     assert_null(strstr(r, "sparse-weights"));
     r = row(html, gemm, buf, sizeof buf);
-    expect(r, "<td class=\"rm\">2 weights &amp; more</td>");
+    expect(r, "<td class=\"rm\">schedule: rows of y<br>2 weights &amp; more</td>");
     assert_null(strstr(r, "output channels"));
 }
 
