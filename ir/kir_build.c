@@ -79,7 +79,6 @@ void kb_end(KBuilder *kb)
     LW_ASSERT(kb->k && kb->depth == 0);
     Kernel *k = &kb->prog->kernels.data[kb->prog->kernels.len - 1];
     k->locals = kb->k->locals;
-    k->schedule = kb->k->schedule;
     k->body = seq_of(kb, 0);
     kb->k = NULL;
 }
@@ -160,6 +159,20 @@ int kb_dies_at(KBuilder *kb, const Node *n, uint32_t buf, int epi)
         }
     }
     return after;
+}
+
+uint64_t kb_out_room(KBuilder *kb, const Node *n, uint32_t buf, int epi)
+{
+    const KBuf *b = &kb->prog->bufs.data[buf];
+    ValueId yv = n->nout ? n->out[0] : 0;
+    if (!yv || b->kind != KB_ARENA)
+        return 0;
+    const Value *y = graph_value(kb->g, yv);
+    uint32_t yb = kb->val_buf[yv];
+    if ((yb && kb->prog->bufs.data[yb - 1].kind != KB_ARENA) || y->dtype != b->dtype ||
+        shape_count(&y->shape) != b->nelem || !kb_dies_at(kb, n, buf, epi))
+        return 0;
+    return (b->nelem * dtype_size(b->dtype) + 15) & ~(uint64_t)15;
 }
 
 uint32_t kb_scratch(KBuilder *kb, DType dt, uint64_t nelem)

@@ -63,6 +63,12 @@ uint32_t kb_out(KBuilder *kb, uint16_t i);
  * the epilogue before it stores the element of y in its place). An output of n may then
  * reuse its storage (KBuf.alias; passes/memplan.c). */
 int kb_dies_at(KBuilder *kb, const Node *n, uint32_t buf, int epi);
+/* The arena bytes n's output 0 saves by taking the storage of buffer buf in place
+ * (KBuf.alias, which the caller sets once it commits): buf's, rounded as memplan places
+ * them, when buf is an arena buffer of y's dtype and element count that dies at n
+ * (kb_dies_at, epi) and y's is an arena buffer or not yet placed (graph inputs' and
+ * outputs' are from the start); else 0. */
+uint64_t kb_out_room(KBuilder *kb, const Node *n, uint32_t buf, int epi);
 /* Arena scratch that lives for one kernel. */
 uint32_t kb_scratch(KBuilder *kb, DType dt, uint64_t nelem);
 /* A weight from constant bytes made by the lowering (e.g. a divisor table). */

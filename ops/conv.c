@@ -2390,11 +2390,8 @@ static int conv_lower_dwchan(Ctx *ctx, KBuilder *kb, const Node *n)
     if (bytes > kb->scratch_budget[n->out[0]]) {
         /* y in place of x (KBuf.alias) when x dies here and y is x's size: each block's
          * VL planes of x are copied into scratch before the same bytes of y are stored */
-        uint32_t xb = kb_buf(kb, n->in[0]);
-        const KBuf *xk = &kb->prog->bufs.data[xb];
-        uint64_t room = (xk->nelem * 4 + 15) & ~(uint64_t)15;
-        inplace = xk->kind == KB_ARENA && !kb->val_buf[n->out[0]] && P == H * W &&
-                  kb_dies_at(kb, n, xb, 0) && bytes - kb->scratch_budget[n->out[0]] <= room;
+        uint64_t room = kb_out_room(kb, n, kb_buf(kb, n->in[0]), 0);
+        inplace = room && bytes - kb->scratch_budget[n->out[0]] <= room;
         if (!inplace)
             return 0;
     }
@@ -3266,17 +3263,14 @@ static uint64_t wino_need(const Wino *w, int64_t r, int yr)
 }
 
 /* 1 + the buffer of a value the fused epilogue of n adds (or otherwise reads at y's
- * index: the size of y) that y can take the place of: float32 in the arena, not an input
- * of n, dead after n but for the epilogue, y not yet placed; or 0. Each element of it is
- * read just before y's element is stored in its place: an epilogue that loads from a
- * buffer has no vector form (kb_out_vec), so kb_store_out_run takes it element by
- * element, with no vectors overlapping. */
-static uint32_t conv_epi_inplace(KBuilder *kb, const Node *n)
+ * index: the size of y) that y can take the place of (kb_out_room, its bytes in *room):
+ * not an input of n, dead after n but for the epilogue; or 0. Each element of it is read
+ * just before y's element is stored in its place: an epilogue that loads from a buffer
+ * has no vector form (kb_out_vec), so kb_store_out_run takes it element by element, with
+ * no vectors overlapping. */
+static uint32_t conv_epi_inplace(KBuilder *kb, const Node *n, uint64_t *room)
 {
     const Graph *g = kb->g;
-    const Value *y = op_out(g, n, 0);
-    if (kb->val_buf[n->out[0]] || y->dtype != DT_FLOAT32)
-        return 0;
     for (uint16_t e = 0; e < n->nepi; e++) {
         const Node *r = graph_node(g, n->epi[e]);
         for (uint16_t i = 0; i < r->nin; i++) {
@@ -3284,12 +3278,10 @@ static uint32_t conv_epi_inplace(KBuilder *kb, const Node *n)
             if (!v || !kb->val_buf[v] || (kb->at_load && kb->at_load[v]))
                 continue;
             uint32_t b = kb->val_buf[v] - 1;
-            const KBuf *kr = &kb->prog->bufs.data[b];
             int input = 0;
             for (uint16_t j = 0; j < n->nin; j++)
                 input |= n->in[j] && kb->val_buf[n->in[j]] == b + 1;
-            if (kr->kind == KB_ARENA && kr->dtype == DT_FLOAT32 && !kr->alias && !input &&
-                kr->nelem == shape_count(&y->shape) && kb_dies_at(kb, n, b, 1))
+            if (!input && !kb->prog->bufs.data[b].alias && (*room = kb_out_room(kb, n, b, 1)) != 0)
                 return b + 1;
         }
     }
@@ -3346,8 +3338,9 @@ static int conv_lower_wino(Ctx *ctx, KBuilder *kb, const Node *n)
     /* y in place of a residual the epilogue adds, where that buffer dies here and the
      * scratch does not fit the budget without its bytes (mlperf_resnet8's 32x32 convs) */
     uint32_t rin = 0;
-    if (wino_need(&w, rmin, 0) > budget && (rin = conv_epi_inplace(kb, n)) != 0) {
-        budget += (kb->prog->bufs.data[rin - 1].nelem * 4 + 15) & ~(uint64_t)15;
+    uint64_t room = 0;
+    if (wino_need(&w, rmin, 0) > budget && (rin = conv_epi_inplace(kb, n, &room)) != 0) {
+        budget += room;
         if (wino_need(&w, rmin, 1) > budget)
             return 0;
     }

@@ -857,14 +857,14 @@ static void hoist_steps(KBuilder *kb, RnnLow *L)
     int64_t K = regs >= 32 ? 7 : 5;
     if (K > L->T)
         K = L->T;
-    KBuf *xb = &kb->prog->bufs.data[L->x], *yb = L->has_y ? &kb->prog->bufs.data[L->y] : NULL;
-    int inplace = yb && L->D == 1 && !L->r->reverse && L->yt == L->xt && xb->kind == KB_ARENA &&
-                  yb->kind == KB_ARENA && xb->dtype == yb->dtype && xb->nelem == yb->nelem &&
-                  kb_dies_at(kb, kb->node, L->x, 0);
+    KBuf *yb = L->has_y ? &kb->prog->bufs.data[L->y] : NULL;
+    uint64_t room = yb && L->D == 1 && !L->r->reverse && L->yt == L->xt
+                        ? kb_out_room(kb, kb->node, L->x, 0)
+                        : 0;
+    int inplace = room != 0;
     uint64_t row = ((uint64_t)GH * 4 + 15) & ~(uint64_t)15,
              extra = (((uint64_t)(K * GH) * 4 + 15) & ~(uint64_t)15) - row,
-             budget = kb->node->out[0] ? kb->scratch_budget[kb->node->out[0]] : 0,
-             room = inplace ? (yb->nelem * dtype_size(yb->dtype) + 15) & ~(uint64_t)15 : 0;
+             budget = kb->node->out[0] ? kb->scratch_budget[kb->node->out[0]] : 0;
     if (budget < extra && room < extra - budget)
         return;
     L->K = K;

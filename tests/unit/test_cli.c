@@ -441,15 +441,13 @@ static const char *schedules(Fixture *f, const char *model, const char *target)
     assert_true(n > 0 && n < (long)sizeof buf - 1);
     buf[n] = 0;
     out[0] = 0;
-    for (const char *l = (const char *)buf; l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-        const char *s = strstr(l, " (schedule: "), *e = strchr(l, '\n');
-        if (strncmp(l, "kernel ", 7) != 0 || !s || (e && s > e))
+    for (char *l = strtok((char *)buf, "\n"); l; l = strtok(NULL, "\n")) {
+        const char *s = strstr(l, " (schedule: ");
+        size_t ln = strlen(l), len = strlen(out);
+        if (strncmp(l, "kernel ", 7) != 0 || !s || l[ln - 1] != ')')
             continue;
         s += strlen(" (schedule: ");
-        const char *end = strstr(s, ")\n");
-        assert_non_null(end);
-        size_t len = strlen(out);
-        snprintf(out + len, sizeof out - len, "%s%.*s", len ? " | " : "", (int)(end - s), s);
+        snprintf(out + len, sizeof out - len, "%s%.*s", len ? " | " : "", (int)(l + ln - 1 - s), s);
     }
     return out;
 }
