@@ -2349,7 +2349,8 @@ static int conv_f32_vec(const Ctx *ctx, const KBuilder *kb, const Node *n)
  * output row is summed in registers NR positions at a time (a vector load of the VL
  * channels' input per tap and position, against the tap's VL weights, prepacked as
  * [block][tap][VL]), stored as [position][VL] and copied back transposed into y; the
- * epilogue then runs over the block's VL planes, contiguous in y, as one run. Applies
+ * epilogue runs on the sums in registers where it has a vector form, else over the
+ * block's VL planes, contiguous in y, as one run after the copy. Applies
  * to float32 at -O2 on a vector target with VL (8 or 16 lanes, or 4) dividing the
  * channels, output rows of at most VL positions at any stride (measured: the transposing
  * copies cost as much as the lanes save on 28x28 maps; a strided conv down to 7x7 went
@@ -2422,6 +2423,13 @@ static int conv_lower_dwchan(Ctx *ctx, KBuilder *kb, const Node *n)
         kb_endfor(kb);
     }
     uint8_t L = (uint8_t)VL;
+    /* an epilogue with a vector form is the same for every element (kb_out_vec), so it
+     * runs on the sums in registers, in the scratch's layout, and the copy back is a
+     * plain one; else it runs over y's planes after the copy (measured on mlperf_dscnn's
+     * 25x5 maps: the pass over y reloaded each vector right after the copy's scalar
+     * stores to it, a tenth of the kernel's time) */
+    int fuse = kb->nepi && kb->prog->bufs.data[yb].dtype == DT_FLOAT32 &&
+               kb_out_vec_ok(kb, kidx_const(0), L);
     uint16_t acc[32], wv;
     tile_locals(kb, DT_FLOAT32, L, acc, NR, &wv, 1);
     int64_t xs0 = C * H * W, ys0 = G * P;
@@ -2472,7 +2480,8 @@ static int conv_lower_dwchan(Ctx *ctx, KBuilder *kb, const Node *n)
         for (int64_t j = 0; j < nr; j++) {
             KIndex yi = kidx_const((ow0 + j) * VL);
             kidx_add(&yi, vo, OW * VL);
-            kb_store(kb, yt, yi, kb_var(kb, acc[j]));
+            kb_store(kb, yt, yi,
+                     fuse ? kb_out_vec_local(kb, kidx_const(0), acc[j]) : kb_var(kb, acc[j]));
         }
     }
     kb_endfor(kb); /* oh */
@@ -2490,7 +2499,7 @@ static int conv_lower_dwchan(Ctx *ctx, KBuilder *kb, const Node *n)
         else
             kb_store_out(kb, yb, dst, kb_load(kb, yt, src));
         kb_endfor_n(kb, 2);
-        if (kb->nepi) {
+        if (kb->nepi && !fuse) {
             KIndex y0 = kidx_const(0);
             kidx_add(&y0, vn, ys0);
             kidx_add(&y0, vb, VL * P);

@@ -583,7 +583,7 @@ def conv_hardsigmoid_rows(c):
 def conv_dw_chan(c):
     """Depthwise convs over small maps in vectors of channels (x transposed into a
     padded scratch, y back): 32 channels of 7x6 in a batch of 2, 3x3 pads 1 with bias
-    and a HardSigmoid (the epilogue over the block's planes, in place); 24 channels
+    and a HardSigmoid (fused into the sums in registers: it has a vector form); 24 channels
     (8-lane blocks where a target has 16), 5x5 pads 2 dilations 1, no bias."""
     x = c.input("x", (2, 32, 7, 6), 0.0, 1.0)
     w = c.weight("w", (32, 1, 3, 3), 0.0, 0.2)
