@@ -2906,6 +2906,13 @@ typedef struct Wino {
      * [2 R][OW], stored through the epilogue into y as one run (reading the residual's
      * elements before y's take their place); 0: straight into y */
     uint32_t yr;
+    /* fuse: the epilogue has a vector form (the same for every element: kb_out_vec) and
+     * runs on the output transform's vectors, in el, before they are scattered into y;
+     * else it runs over a block's rows of y after them (reloading, right after their
+     * scalar stores, what it had just stored: mlperf_resnet8's 32x32 conv with its Relu
+     * took 23.7 us against 18.8 for the same conv with the residual through yr) */
+    int fuse;
+    uint16_t el;
     int64_t CB; /* the input transform's channels at a time */
     KIndex ci;  /* its channel */
     uint16_t vn, vc, vi;
@@ -3124,6 +3131,10 @@ static void wino_out_across(KBuilder *kb, const Wino *w, KIndex tx0, KIndex toff
             if (w->has_b)
                 r = kb_op(kb, KOP_ADD, r,
                           hl > 1 ? kb_splat(kb, kb_var(kb, bl), hl) : kb_var(kb, bl));
+            if (w->fuse) {
+                kb_set(kb, w->el, r);
+                r = kb_out_vec_local(kb, kidx_const(0), w->el);
+            }
             KIndex oi = tx0;
             oi.base += (a * 2 + b) * w->TW;
             kb_store(kb, w->o, oi, r);
@@ -3251,7 +3262,7 @@ static void wino_block(KBuilder *kb, Wino *w, KIndex ty0, int64_t ty0c, int64_t 
             nrows += 1;
         }
         /* the epilogue over the block's rows of the channel: in place, or from yr */
-        if (kb->nepi)
+        if (kb->nepi && !w->fuse)
             kb_store_out_run(kb, w->yb, y0, dst, d0, nrows * w->OW, (uint8_t)w->L);
         kb_endfor(kb); /* i */
         if (!part)
@@ -3440,6 +3451,10 @@ static int conv_lower_wino(Ctx *ctx, KBuilder *kb, const Node *n)
         al[i] = kb_local(kb, (KType){DT_FLOAT32, (uint8_t)w.HL});
     if (has_b)
         bl = kb_local(kb, (KType){DT_FLOAT32, 1});
+    w.fuse = kb->nepi && !w.yr && w.HL > 1 && kb->prog->bufs.data[w.yb].dtype == DT_FLOAT32 &&
+             kb_out_vec_ok(kb, kidx_const(0), (uint8_t)w.HL);
+    if (w.fuse)
+        w.el = kb_local(kb, (KType){DT_FLOAT32, (uint8_t)w.HL});
     w.vn = kb_for(kb, x->shape.dims[0]);
     /* blocks of R tile rows, then the rows left (R rows ending at the last row where they
      * are fewer than a vector's tiles, over rows of the block before, not output again):
