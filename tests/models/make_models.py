@@ -705,10 +705,11 @@ def conv_dw_rows(c):
     above only, columns right only); 3x3 dilated 2; rows of 300 (column blocks); one row
     of 3 input rows (its first and last the same); a residual Add fused (no vector form:
     the epilogue over each plane after it); 1-D over 70 positions, kernel 3 dilated 4,
-    pads (8, 0). Strides (copies of each group's rows in column phases): 3x3 stride 2
-    pads 1 over 15x40; 5x5 strides (3, 2) pads (2, 1, 1, 2) over 13x50. A Relu and
-    Transpose of 64 KB beside them raise the most bytes live, so that the copies'
-    scratch fits the budget."""
+    pads (8, 0). Strides (copies of the channel's plane in column phases before its
+    groups): 3x3 stride 2 pads 1 over 15x40; 5x5 strides (3, 2) pads (2, 1, 1, 2) over
+    13x50; a plane over 16 KB (each group's rows copied just before it): 3x3 stride 2
+    pads (0, 0, 1, 1) over 40x120. A Relu and Transpose of 64 KB beside them raise the
+    most bytes live, so that the copies' scratch fits the budget."""
     x4 = c.input("x4", (1, 64, 16, 16), -1.0, 1.0)
     c.node("Relu", ["x4"], ["r4"])
     c.node("Transpose", ["r4"], ["t4"], perm=[0, 2, 3, 1])
@@ -747,6 +748,7 @@ def conv_dw_rows(c):
     dw("i", (1, 6, 70), (3,), pads=[8, 0], dilations=[4])
     dw("j", (1, 8, 15, 40), (3, 3), relu6=True, bias=True, pads=[1, 1, 1, 1], strides=[2, 2])
     dw("k", (1, 4, 13, 50), (5, 5), pads=[2, 1, 1, 2], strides=[3, 2])
+    dw("l", (1, 2, 40, 120), (3, 3), bias=True, pads=[0, 0, 1, 1], strides=[2, 2])
 
 
 @case

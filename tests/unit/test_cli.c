@@ -456,7 +456,8 @@ static const char *schedules(Fixture *f, const char *model, const char *target)
  * transforms' scratch fits, with y in place of a dying residual where it fits only so;
  * depthwise convs over small maps in vectors of channels, y in place of a dying x where the
  * budget is short, and not where the conv's own epilogue reads x; depthwise rows wider than
- * a vector in vectors along the rows. A change that stops choosing one fails here. */
+ * a vector in vectors along the rows, strided ones from copies in column phases of the
+ * channel's plane, or of each group's rows. A change that stops choosing one fails here. */
 static void test_cli_conv_schedules(void **state)
 {
     Fixture *f = *state;
@@ -475,11 +476,17 @@ static void test_cli_conv_schedules(void **state)
                         "y in place of x | register-blocked, masked | register-blocked, pointwise");
     assert_string_equal(schedules(f, "conv_dw_chan", "x86-64-v3"),
                         "depthwise, channels in vectors | depthwise, channels in vectors");
+    /* the strided ones copy the channel's plane in column phases, or each group's rows
+     * where the plane is over 16 KB (the last) */
     const char *rows = schedules(f, "conv_dw_rows", "x86-64-v4");
     int nrows = 0;
     for (const char *p = rows; (p = strstr(p, "depthwise, rows in vectors")) != NULL; p++)
         nrows++;
-    assert_int_equal(nrows, 11);
+    assert_int_equal(nrows, 12);
+    assert_non_null(strstr(rows, "depthwise, rows in vectors | depthwise, rows in vectors, the "
+                                 "plane in column phases | depthwise, rows in vectors, the "
+                                 "plane in column phases | depthwise, rows in vectors, each "
+                                 "group's rows in column phases"));
     /* no vectors: neither */
     assert_null(strstr(schedules(f, "conv_wino", "generic"), "Winograd"));
 }
