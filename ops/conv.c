@@ -2538,11 +2538,11 @@ typedef struct DwRows {
                          * vector is wholly outside x's row) */
     uint32_t xb, yb, wb, bb, mask, segt, segb, ph;
     int has_b, fuse, seg, cp, hoist;
-    /* cp: the channel's whole padded plane is copied (nq rows from NQ) before its groups,
-     * which read it at their rows, instead of each group's rows just before the group:
-     * its loads then came right after the copy's stores to the bytes they span (their
-     * columns are the phases' one vector apart from the stores' own), which wait for the
-     * stores (mobilenetv1_025's 48x48 stride 2 conv: about 6 -> 4 us) */
+    /* cp and plane: the channel's whole padded plane (NQ rows in column phases) is copied
+     * before its groups, which read it from their rows on, instead of each group's nq rows
+     * just before the group: the group's loads then came right after the copy's stores to
+     * the bytes they span (their columns one off the stores' vectors), and waited for
+     * them (mobilenetv1_025's 48x48 stride 2 conv: about 6 -> 4 us) */
     int plane;
     int64_t NQ;
     uint16_t vn, vc;
@@ -2558,15 +2558,14 @@ static KIndex dwrows_plane(const DwRows *d, int64_t n)
     return p;
 }
 
-/* cp: the group's input rows r0 * sh - pt + q (q0 <= q < q0 + nq) into the scratch as
- * [q][phase][Wq],
- * zero outside x. Per phase, the columns left and right of x are zeroed and those between
- * copied; where every phase copies as many, one loop copies them all, from adjacent
- * columns of x (which the C compiler loads as whole vectors and splits). A group in the
- * loop over groups (r0c -1) reads rows of x only; a group on its own (r0c its first row)
- * zeroes the rows above or below x: no load is guarded, so the copy vectorizes without
- * the C compiler having to if-convert a guard. Tap column 0 reads phase 0, so a merged
- * copy starts there. */
+/* cp: the input rows r0 * sh - pt + q (q0 <= q < q0 + nq: a group's rows, or rows of the
+ * channel's plane) into the scratch as [q][phase][Wq], zero outside x. Per phase, the
+ * columns left and right of x are zeroed and those between copied; where every phase
+ * copies as many, one loop copies them all, from adjacent columns of x (which the C
+ * compiler loads as whole vectors and splits). Rows in a loop (r0c -1) are rows of x
+ * only; constant rows (r0c the group's first output row) zero those above or below x: no
+ * load is guarded, so the copy vectorizes without the C compiler having to if-convert a
+ * guard. Tap column 0 reads phase 0, so a merged copy starts there. */
 static void dwrows_copy(KBuilder *kb, const DwRows *d, KIndex r0, int64_t r0c, int64_t q0,
                         int64_t nq)
 {
