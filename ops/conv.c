@@ -2326,6 +2326,19 @@ static LwStatus conv_lower_blocked(KBuilder *kb, const Node *n, ConvBlk cb)
 /* The depthwise and Winograd schedules' common ground: -O2 on a target with vectors of
  * 16 bytes or more and a scratch budget; x, y, constant weights (and bias) and the sums
  * float32; no input computed at each load. */
+/* Whether the fused epilogue can run on float32 sums of L lanes before they go through a
+ * float32 scratch to y (kb_out_vec_local on them, then a plain copy): it has a vector
+ * form, which is the same for every element (kb_out_vec), so the scratch's layout does
+ * not matter, and y (yb) is float32. Else it runs over y after the copy, reloading
+ * vectors right after the copy's scalar stores to them (mlperf_dscnn's depthwise convs
+ * on 25x5 maps: a tenth of their time; mlperf_resnet8's first Winograd conv 23.7 us
+ * against 18.8 for its twin, whose residual goes through a row scratch). */
+static int conv_epi_on_sums(KBuilder *kb, uint32_t yb, uint8_t L)
+{
+    return kb->nepi && kb->prog->bufs.data[yb].dtype == DT_FLOAT32 &&
+           kb_out_vec_ok(kb, kidx_const(0), L);
+}
+
 static int conv_f32_vec(const Ctx *ctx, const KBuilder *kb, const Node *n)
 {
     const Target *t = ctx->target;
@@ -2423,13 +2436,7 @@ static int conv_lower_dwchan(Ctx *ctx, KBuilder *kb, const Node *n)
         kb_endfor(kb);
     }
     uint8_t L = (uint8_t)VL;
-    /* an epilogue with a vector form is the same for every element (kb_out_vec), so it
-     * runs on the sums in registers, in the scratch's layout, and the copy back is a
-     * plain one; else it runs over y's planes after the copy (measured on mlperf_dscnn's
-     * 25x5 maps: the pass over y reloaded each vector right after the copy's scalar
-     * stores to it, a tenth of the kernel's time) */
-    int fuse = kb->nepi && kb->prog->bufs.data[yb].dtype == DT_FLOAT32 &&
-               kb_out_vec_ok(kb, kidx_const(0), L);
+    int fuse = conv_epi_on_sums(kb, yb, L);
     uint16_t acc[32], wv;
     tile_locals(kb, DT_FLOAT32, L, acc, NR, &wv, 1);
     int64_t xs0 = C * H * W, ys0 = G * P;
@@ -2932,11 +2939,8 @@ typedef struct Wino {
      * [2 R][OW], stored through the epilogue into y as one run (reading the residual's
      * elements before y's take their place); 0: straight into y */
     uint32_t yr;
-    /* fuse: the epilogue has a vector form (the same for every element: kb_out_vec) and
-     * runs on the output transform's vectors, in el, before they are scattered into y;
-     * else it runs over a block's rows of y after them (reloading, right after their
-     * scalar stores, what it had just stored: mlperf_resnet8's 32x32 conv with its Relu
-     * took 23.7 us against 18.8 for the same conv with the residual through yr) */
+    /* fuse: the epilogue runs on the output transform's vectors, in el, before they are
+     * scattered into y (conv_epi_on_sums); else over a block's rows of y after them */
     int fuse;
     uint16_t el;
     int64_t CB; /* the input transform's channels at a time */
@@ -3477,8 +3481,7 @@ static int conv_lower_wino(Ctx *ctx, KBuilder *kb, const Node *n)
         al[i] = kb_local(kb, (KType){DT_FLOAT32, (uint8_t)w.HL});
     if (has_b)
         bl = kb_local(kb, (KType){DT_FLOAT32, 1});
-    w.fuse = kb->nepi && !w.yr && w.HL > 1 && kb->prog->bufs.data[w.yb].dtype == DT_FLOAT32 &&
-             kb_out_vec_ok(kb, kidx_const(0), (uint8_t)w.HL);
+    w.fuse = !w.yr && w.HL > 1 && conv_epi_on_sums(kb, w.yb, (uint8_t)w.HL);
     if (w.fuse)
         w.el = kb_local(kb, (KType){DT_FLOAT32, (uint8_t)w.HL});
     w.vn = kb_for(kb, x->shape.dims[0]);
