@@ -437,6 +437,18 @@ static void epi_in_place(KBuilder *kb, const ConvBlk *cb, KIndex y0, int64_t nch
     kb_endfor_n(kb, 2);
 }
 
+/* Whether conv_blk_tile stores its sums into dst through the epilogue, as vectors: a
+ * pointwise conv's tiles stored in y itself (inplace, not masked, whose edges come after
+ * the tiles), float32, where the epilogue has a vector form (the same for every element:
+ * kb_out_vec). Else conv_blk_direct_tile runs it over the tile's rows of y after them,
+ * reloading each vector right after its store (mlperf_dscnn, four 64 to 64 channel convs
+ * over 125 positions with Relu: 39.1 -> 37.8 us for the model). */
+static int blk_epi_on_sums(KBuilder *kb, const ConvBlk *cb, uint32_t dst, uint8_t lanes)
+{
+    return cb->inplace && !cb->masked && !cb->lanes_out && dst == cb->yb && lanes > 1 && kb->nepi &&
+           kb->prog->bufs.data[dst].dtype == DT_FLOAT32 && kb_out_vec_ok(kb, kidx_const(0), lanes);
+}
+
 /* A register tile's locals of dt and `lanes` lanes: na sums, nx operands. */
 static void tile_locals(KBuilder *kb, DType dt, uint8_t lanes, uint16_t *acc, int64_t na,
                         uint16_t *x, int64_t nx)
@@ -556,10 +568,15 @@ static void conv_blk_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vg, uint16_t
         }
     }
     kb_endfor(kb); /* c */
+    int fuse = blk_epi_on_sums(kb, cb, dst, lanes);
     for (int64_t i = 0; i < MR; i++)
         for (int64_t j = 0; j < nv; j++) {
             KIndex ti = tcol;
             ti.base += i * drow + j * lanes;
+            if (fuse) {
+                kb_store(kb, dst, ti, kb_out_vec_local(kb, ti, acc[i * nv + j]));
+                continue;
+            }
             if (!cb->lanes_out) {
                 kb_store(kb, dst, ti, kb_var(kb, acc[i * nv + j]));
                 continue;
@@ -1403,7 +1420,8 @@ static void conv_blk_direct_tile(KBuilder *kb, const ConvBlk *cb, uint16_t vn, u
     KIndex y0 = blk_y0(cb, p, vn, vg, vm, cb->MR);
     conv_blk_tile(kb, cb, vg, vm, cb->xint ? cb->xraw : cb->xb, xbase, nv, lanes, cb->yb, y0,
                   cb->ys[1], cb->masked ? &mp : NULL);
-    if (kb->nepi && !cb->masked) /* masked: the epilogue once, after the edges */
+    /* masked: the epilogue once, after the edges */
+    if (kb->nepi && !cb->masked && !blk_epi_on_sums(kb, cb, cb->yb, lanes))
         epi_in_place(kb, cb, y0, cb->MR, nv * lanes);
 }
 
