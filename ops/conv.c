@@ -3670,7 +3670,14 @@ static const void *conv_with_pads(Arena *a, const Node *n, const int64_t *pads)
     return c;
 }
 
-static const OpWindow conv_window_def = {conv_window, conv_with_pads};
+static int conv_pads_read_as(const Node *n, float *v)
+{
+    (void)n;
+    *v = 0.0f;
+    return 1;
+}
+
+static const OpWindow conv_window_def = {conv_window, conv_with_pads, conv_pads_read_as};
 
 static const OpLinear conv_linear = {1, 2, 0, conv_matrix, conv_same_window, conv_pointwise,
                                      NULL, conv_geometry};

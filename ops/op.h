@@ -87,7 +87,19 @@ typedef struct OpWindow {
     int (*get)(const Graph *g, const Node *n, Window *w, uint64_t *macs);
     /* n's attributes with these explicit pads (begin..., end...): a tile's copy of n. */
     const void *(*with_pads)(Arena *a, const Node *n, const int64_t *pads);
+    /* 1 when n reads its pads as elements of value *v (a Conv: 0; an AveragePool that
+     * counts them: 0), so that a padding of its input by *v can become its own pads
+     * (pass fold-pad); 0 (or NULL) when they are not elements (MaxPool's). */
+    int (*pads_read_as)(const Node *n, float *v);
 } OpWindow;
+
+/* The op's output 0 is its input 0 with the axes permuted (Transpose): output dim i is
+ * input dim perm[i]. */
+typedef struct OpPermute {
+    void (*get)(const Node *n, int64_t *perm);
+    /* n's attributes with this permutation instead */
+    const void *(*with_perm)(Arena *a, const Node *n, const int64_t *perm);
+} OpPermute;
 
 typedef struct OpDef {
     const char *domain, *name; /* "" = ai.onnx; "lwcc" = internal, never imported */
@@ -112,6 +124,11 @@ typedef struct OpDef {
      * that compute the same values and that faster kernels run (QLinearConv as
      * DequantizeLinear, Conv, QuantizeLinear); *done = 0 leaves it as it is. NULL: never. */
     LwStatus (*expand)(Ctx *, NodeId id, int *done);
+    /* 1 when n's output is its input 0 with pb[d] elements before and pe[d] after along
+     * each dim d (none negative), all of float32 value *v (Pad in constant mode with
+     * constant pads and value); 0 otherwise. NULL: never. */
+    int (*const_pad)(Ctx *, const Graph *g, const Node *n, int64_t *pb, int64_t *pe, float *v);
+    const OpPermute *permute; /* permutes its input's axes; NULL: does not */
 } OpDef;
 
 /* ops/sparse.c: a linear op's weight stored and run as its nonzeros (NF_SPARSE). */

@@ -316,7 +316,15 @@ static const void *pool_with_pads(Arena *a, const Node *n, const int64_t *pads)
     return p;
 }
 
-static const OpWindow pool_window_def = {pool_window, pool_with_pads};
+/* An AveragePool that counts its pads divides by them as zeros; MaxPool skips its pads. */
+static int pool_pads_read_as(const Node *n, float *v)
+{
+    const PoolAttrs *p = n->attrs;
+    *v = 0.0f;
+    return !p->is_max && p->count_include_pad;
+}
+
+static const OpWindow pool_window_def = {pool_window, pool_with_pads, pool_pads_read_as};
 
 /* GlobalAveragePool / GlobalMaxPool: reduce every spatial dim. */
 static LwStatus global_infer(Ctx *ctx, Graph *g, Node *n)

@@ -238,6 +238,24 @@ static LwStatus transpose_infer(Ctx *ctx, Graph *g, Node *n)
     return op_set_output(ctx, g, n, 0, x->dtype, &s);
 }
 
+static void transpose_perm(const Node *n, int64_t *perm)
+{
+    const ShapeAttrs *a = n->attrs;
+    for (uint32_t i = 0; i < a->nperm; i++)
+        perm[i] = a->perm[i];
+}
+
+static const void *transpose_with_perm(Arena *ar, const Node *n, const int64_t *perm)
+{
+    ShapeAttrs *a = arena_new(ar, ShapeAttrs);
+    *a = *(const ShapeAttrs *)n->attrs;
+    for (uint32_t i = 0; i < a->nperm; i++)
+        a->perm[i] = perm[i];
+    return a;
+}
+
+static const OpPermute transpose_permute = {transpose_perm, transpose_with_perm};
+
 static LwStatus transpose_lower(Ctx *ctx, KBuilder *kb, const Node *n)
 {
     (void)ctx;
@@ -671,6 +689,32 @@ static LwStatus pad_amounts(Ctx *ctx, Graph *g, Node *n, int64_t *pb, int64_t *p
     return LW_OK;
 }
 
+/* OpDef.const_pad: constant mode, float32, constant pads (none negative) and value */
+static int pad_const(Ctx *ctx, const Graph *g, const Node *n, int64_t *pb, int64_t *pe, float *v)
+{
+    const ShapeAttrs *a = n->attrs;
+    const Value *x = op_in(g, n, 0);
+    if (strcmp(a->mode, "constant") != 0 || x->dtype != DT_FLOAT32)
+        return 0;
+    for (uint16_t i = 1; i < n->nin; i++)
+        if (n->in[i] && graph_value(g, n->in[i])->kind != VK_CONST)
+            return 0;
+    uint32_t errs = ctx->diag->errors;
+    if (pad_amounts(ctx, (Graph *)g, (Node *)n, pb, pe) != LW_OK) {
+        ctx->diag->errors = errs;
+        return 0;
+    }
+    for (int i = 0; i < x->shape.rank; i++)
+        if (pb[i] < 0 || pe[i] < 0)
+            return 0;
+    *v = 0.0f;
+    if (a->has_axes_attr)
+        *v = a->value;
+    else if (op_has_in(n, 2))
+        memcpy(v, op_in(g, n, 2)->data->bytes, 4);
+    return 1;
+}
+
 static LwStatus pad_infer(Ctx *ctx, Graph *g, Node *n)
 {
     const ShapeAttrs *a = n->attrs;
@@ -865,8 +909,8 @@ const OpDef ops_shape[] = {
      reshape_infer, alias_lower, NULL, NULL, NULL, NULL},
     {"", "Flatten", 1, LW_OPSET_MAX, 1, 1, 1, 1, FC_INJECTIVE, ALIAS_FLAGS, flatten_import,
      flatten_infer, alias_lower, NULL, NULL, NULL, NULL},
-    {"", "Squeeze", 1, 12, 1, 1, 1, 1, FC_INJECTIVE, ALIAS_FLAGS, axes_attr_import,
-     squeeze_infer, alias_lower, NULL, NULL, NULL, NULL},
+    {"", "Squeeze", 1, 12, 1, 1, 1, 1, FC_INJECTIVE, ALIAS_FLAGS, axes_attr_import, squeeze_infer,
+     alias_lower, NULL, NULL, NULL, NULL},
     {"", "Squeeze", 13, LW_OPSET_MAX, 1, 2, 1, 1, FC_INJECTIVE, ALIAS_FLAGS, axes_input_import,
      squeeze_infer, alias_lower, NULL, NULL, NULL, NULL},
     {"", "Unsqueeze", 1, 12, 1, 1, 1, 1, FC_INJECTIVE, ALIAS_FLAGS, axes_attr_import,
@@ -874,7 +918,7 @@ const OpDef ops_shape[] = {
     {"", "Unsqueeze", 13, LW_OPSET_MAX, 2, 2, 1, 1, FC_INJECTIVE, ALIAS_FLAGS, axes_input_import,
      unsqueeze_infer, alias_lower, NULL, NULL, NULL, NULL},
     {"", "Transpose", 1, LW_OPSET_MAX, 1, 1, 1, 1, FC_INJECTIVE, 0, transpose_import,
-     transpose_infer, transpose_lower, NULL, NULL, NULL, NULL},
+     transpose_infer, transpose_lower, NULL, NULL, NULL, NULL, .permute = &transpose_permute},
     {"", "Concat", 1, LW_OPSET_MAX, 1, 255, 1, 1, FC_INJECTIVE, 0, concat_import, concat_infer,
      concat_lower, NULL, NULL, NULL, NULL},
     {"", "Split", 2, LW_OPSET_MAX, 1, 2, 1, 255, FC_INJECTIVE, 0, split_import, split_infer,
@@ -884,10 +928,10 @@ const OpDef ops_shape[] = {
     {"", "Gather", 1, LW_OPSET_MAX, 2, 2, 1, 1, FC_INJECTIVE, 0, gather_import, gather_infer,
      gather_lower, NULL, NULL, NULL, NULL},
     {"", "Pad", 2, LW_OPSET_MAX, 1, 4, 1, 1, FC_INJECTIVE, 0, pad_import, pad_infer, pad_lower,
-     NULL, NULL, NULL, NULL},
+     NULL, NULL, NULL, NULL, .const_pad = pad_const},
     {"", "Expand", 8, LW_OPSET_MAX, 2, 2, 1, 1, FC_BROADCAST, 0, op_no_attrs, expand_infer,
      expand_lower, NULL, NULL, NULL, NULL},
-    {"", "Tile", 6, LW_OPSET_MAX, 2, 2, 1, 1, FC_INJECTIVE, 0, op_no_attrs, tile_infer,
-     tile_lower, NULL, NULL, NULL, NULL},
+    {"", "Tile", 6, LW_OPSET_MAX, 2, 2, 1, 1, FC_INJECTIVE, 0, op_no_attrs, tile_infer, tile_lower,
+     NULL, NULL, NULL, NULL},
 };
 const uint32_t ops_shape_count = LW_COUNT(ops_shape);

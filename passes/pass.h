@@ -15,8 +15,8 @@ typedef struct PassDef {
 } PassDef;
 
 extern const PassDef pass_infer_shapes, pass_expand, pass_fold_const, pass_dce, pass_fold_lora,
-    pass_fold_affine, pass_prune_channels, pass_sparse_weights, pass_quant_ptq, pass_patch,
-    pass_fuse, pass_lower, pass_memplan;
+    pass_fold_affine, pass_fold_pad, pass_fold_transpose, pass_prune_channels, pass_sparse_weights,
+    pass_quant_ptq, pass_patch, pass_fuse, pass_lower, pass_memplan;
 
 /* passes/pipeline.c */
 LW_NODISCARD LwStatus pipeline_run(Ctx *ctx);

@@ -10,12 +10,13 @@
 static const PassDef *const pipeline_o0[] = {&pass_infer_shapes, &pass_dce, &pass_quant_ptq,
                                              &pass_lower, &pass_memplan};
 static const PassDef *const pipeline_o1[] = {
-    &pass_infer_shapes, &pass_fold_const, &pass_dce,   &pass_fold_affine,
-    &pass_quant_ptq,    &pass_fuse,       &pass_lower, &pass_memplan};
+    &pass_infer_shapes,   &pass_fold_const, &pass_dce,  &pass_fold_affine, &pass_fold_pad,
+    &pass_fold_transpose, &pass_quant_ptq,  &pass_fuse, &pass_lower,       &pass_memplan};
 static const PassDef *const pipeline_o2[] = {
-    &pass_infer_shapes, &pass_expand, &pass_fold_const,      &pass_dce,  &pass_fold_lora, &pass_fold_affine,
-    &pass_prune_channels, &pass_dce, &pass_quant_ptq, &pass_sparse_weights, &pass_patch,
-    &pass_fuse, &pass_lower, &pass_memplan};
+    &pass_infer_shapes,   &pass_expand,      &pass_fold_const, &pass_dce,
+    &pass_fold_lora,      &pass_fold_affine, &pass_fold_pad,   &pass_fold_transpose,
+    &pass_prune_channels, &pass_dce,         &pass_quant_ptq,  &pass_sparse_weights,
+    &pass_patch,          &pass_fuse,        &pass_lower,      &pass_memplan};
 
 typedef struct Level {
     const PassDef *const *passes;
@@ -44,9 +45,10 @@ static Level level_of(LwOptLevel o)
 }
 
 static const PassDef *const all_passes[] = {
-    &pass_infer_shapes, &pass_expand, &pass_fold_const, &pass_dce,  &pass_fold_lora, &pass_fold_affine,
-    &pass_prune_channels, &pass_quant_ptq, &pass_sparse_weights, &pass_patch, &pass_fuse,
-    &pass_lower, &pass_memplan};
+    &pass_infer_shapes,   &pass_expand,      &pass_fold_const,     &pass_dce,
+    &pass_fold_lora,      &pass_fold_affine, &pass_fold_pad,       &pass_fold_transpose,
+    &pass_prune_channels, &pass_quant_ptq,   &pass_sparse_weights, &pass_patch,
+    &pass_fuse,           &pass_lower,       &pass_memplan};
 
 const PassDef *pipeline_find(const char *name)
 {

@@ -1357,6 +1357,90 @@ def pad_constant(c):
 
 
 @case
+def pad_fold(c):
+    """Pad in front of window ops (pass fold-pad): folded into the op's pads where it
+    pads the spatial dims with the value the op reads its pads as, and the padded tensor
+    has no other reader: a Conv 3x3 with pads of its own (1, 0, 1, 2 more) and Relu; 4
+    rows above, 5 below and 1 column each side of a 10x4 kernel of stride 2 (as
+    mlperf_dscnn pads its first conv); an AveragePool counting its pads; a MaxPool
+    behind a Pad of nothing (a copy). Left as they are: an AveragePool not counting its
+    pads, a Pad of 0.5, pads as wide as the kernel, a padded tensor that is also an
+    output."""
+    def padded(name, shape, pads, value=0.0):
+        x = c.input("x" + name, shape, 0.0, 1.0)
+        c.const("p" + name, np.array(pads, dtype=np.int64))
+        ins = ["x" + name, "p" + name]
+        if value:
+            c.const("v" + name, np.array(value, dtype=F32))
+            ins.append("v" + name)
+        c.node("Pad", ins, ["q" + name], name="pad_" + name, mode="constant")
+        r = len(shape)
+        return np.pad(x, [(pads[i], pads[i + r]) for i in range(r)], constant_values=value)
+
+    def conv(name, q, wshape, act=None, **attrs):
+        w = c.weight("w" + name, wshape, 0.0, 0.5)
+        b = c.weight("b" + name, (wshape[0],), -0.2, 0.2)
+        c.node("Conv", ["q" + name, "w" + name, "b" + name], ["h" + name if act else "y" + name],
+               **attrs)
+        d = dict(pads=tuple(attrs.get("pads", (0, 0, 0, 0))),
+                 strides=tuple(attrs.get("strides", (1, 1))))
+        y = ref_conv(q, w, b, **d)
+        conv_after(c, name, y, ref_conv(abs(q), abs(w), abs(b), **d), act)
+
+    q = padded("a", (1, 3, 9, 11), [0, 0, 1, 0, 0, 0, 1, 2])
+    conv("a", q, (8, 3, 3, 3), "relu", pads=[0, 1, 1, 0])
+    q = padded("b", (1, 1, 49, 10), [0, 0, 4, 1, 0, 0, 5, 1])
+    conv("b", q, (16, 1, 10, 4), strides=[2, 2])
+    q = padded("c", (1, 4, 8, 9), [0, 0, 1, 2, 0, 0, 2, 1])
+    c.node("AveragePool", ["qc"], ["yc"], kernel_shape=[3, 3], strides=[2, 2], count_include_pad=1)
+    c.output("yc", ref_avgpool(q, (3, 3), (2, 2), (0, 0, 0, 0), 1))
+    q = padded("d", (1, 4, 8, 9), [0, 0, 0, 0, 0, 0, 0, 0])
+    c.node("MaxPool", ["qd"], ["yd"], kernel_shape=[2, 2], strides=[2, 2])
+    c.output("yd", ref_maxpool(q, (2, 2), (2, 2), (0, 0, 0, 0)))
+    q = padded("e", (1, 4, 8, 9), [0, 0, 1, 1, 0, 0, 1, 1])
+    c.node("AveragePool", ["qe"], ["ye"], kernel_shape=[3, 3], count_include_pad=0)
+    c.output("ye", ref_avgpool(q, (3, 3), (1, 1), (0, 0, 0, 0), 0))
+    q = padded("f", (1, 3, 7, 8), [0, 0, 1, 1, 0, 0, 1, 1], 0.5)
+    conv("f", q, (4, 3, 3, 3))
+    q = padded("g", (1, 3, 7, 8), [0, 0, 3, 0, 0, 0, 0, 0])
+    conv("g", q, (4, 3, 3, 3))
+    q = padded("h", (1, 3, 7, 8), [0, 0, 1, 1, 0, 0, 1, 1])
+    conv("h", q, (4, 3, 3, 3))
+    c.output("qh", q)
+
+
+@case
+def transpose_fold(c):
+    """Transposes that meet (pass fold-transpose): two that cancel, a Relu reading the
+    input then (a); NCHW to NHWC then a swap of H and W, one Transpose (b); three in a row
+    of rank 3, one (c); two that cancel into a graph output, one copy (d); a first
+    Transpose that is also an output, both kept (e)."""
+    xa = c.input("xa", (2, 3, 4, 5))
+    c.node("Transpose", ["xa"], ["ta"], name="ta1", perm=[0, 2, 1, 3])
+    c.node("Transpose", ["ta"], ["ua"], name="ta2", perm=[0, 2, 1, 3])
+    c.node("Relu", ["ua"], ["ya"])
+    c.output("ya", np.maximum(xa, 0.0))
+    xb = c.input("xb", (2, 3, 4, 5))
+    c.node("Transpose", ["xb"], ["tb"], name="tb1", perm=[0, 2, 3, 1])
+    c.node("Transpose", ["tb"], ["yb"], name="tb2", perm=[0, 2, 1, 3])
+    c.output("yb", xb.transpose(0, 2, 3, 1).transpose(0, 2, 1, 3))
+    xc = c.input("xc", (3, 4, 5))
+    c.node("Transpose", ["xc"], ["tc"], name="tc1", perm=[1, 0, 2])
+    c.node("Transpose", ["tc"], ["uc"], name="tc2", perm=[1, 0, 2])
+    c.node("Transpose", ["uc"], ["yc"], name="tc3", perm=[2, 1, 0])
+    c.output("yc", xc.transpose(2, 1, 0))
+    xd = c.input("xd", (6, 7))
+    c.node("Transpose", ["xd"], ["td"], name="td1", perm=[1, 0])
+    c.node("Transpose", ["td"], ["yd"], name="td2", perm=[1, 0])
+    c.output("yd", xd)
+    xe = c.input("xe", (6, 7))
+    c.node("Transpose", ["xe"], ["te"], name="te1", perm=[1, 0])
+    c.node("Transpose", ["te"], ["ye"], name="te2", perm=[1, 0])
+    c.output("te", xe.T)
+    c.output("ye", xe)
+
+
+@case
 def identity_dropout(c):
     """Identity -> Dropout (inference: identity, mask unused) -> Relu -> Identity."""
     x = c.input("x", (2, 5))

@@ -128,6 +128,8 @@ static void test_cli_help_passes_lists_passes(void **state)
     expect(f, "  lower ");
     expect(f, "  memplan ");
     expect(f, "  patch ");
+    expect(f, "  fold-pad ");
+    expect(f, "  fold-transpose ");
 }
 
 /* --patch and --no-patch: a usage error together; each compiles; -Os tiles patch_cnn's
@@ -242,6 +244,52 @@ static void test_cli_emit_ir_to_stdout(void **state)
     assert_int_equal(run(f, MODELS "/relu/model.onnx --emit=ir -o - 2>/dev/null"), 0);
     expect(f, "= Relu 'relu_0'");
     assert_false(file_exists(f, "-"));
+}
+
+/* fold-pad: the Pads in front of pad_fold's Conv 3x3, strided Conv 10x4, counting
+ * AveragePool and MaxPool (a Pad of nothing) become their pads at -O1 and up; those of
+ * a non-counting AveragePool, a value of 0.5, pads as wide as the kernel and an output
+ * stay, and so do all at -O0 or with the pass disabled. */
+static void test_cli_fold_pad(void **state)
+{
+    Fixture *f = *state;
+    const char *m = MODELS "/pad_fold/model.onnx";
+    const char *names[] = {"'pad_a'", "'pad_b'", "'pad_c'", "'pad_d'",
+                           "'pad_e'", "'pad_f'", "'pad_g'", "'pad_h'"};
+    const char *levels[] = {"-O1", "-O2", "-Os"};
+    for (int l = 0; l < 3; l++) {
+        assert_int_equal(run(f, "%s %s --emit=ir 2>&1", m, levels[l]), 0);
+        for (int i = 0; i < 8; i++)
+            assert_true((strstr(f->text, names[i]) != NULL) == (i >= 4));
+        expect(f, "Conv 'conv_1' (%20,");
+        expect(f, "AveragePool 'averagepool_6' (%22)");
+    }
+    assert_int_equal(run(f, "%s -O0 --emit=ir 2>&1", m), 0);
+    for (int i = 0; i < 8; i++)
+        expect(f, names[i]);
+    assert_int_equal(run(f, "%s --disable-pass=fold-pad --emit=ir 2>&1", m), 0);
+    expect(f, "'pad_a'");
+}
+
+/* fold-transpose: of transpose_fold's Transposes, those that cancel go (a Relu then
+ * reads the input), two and three in a row become their last, two that cancel into an
+ * output leave one copy, and a first one that is also an output keeps both; at -O0 all
+ * stay. */
+static void test_cli_fold_transpose(void **state)
+{
+    Fixture *f = *state;
+    const char *m = MODELS "/transpose_fold/model.onnx";
+    const char *gone[] = {"'ta1'", "'ta2'", "'tb1'", "'tc1'", "'tc2'", "'td1'"};
+    const char *kept[] = {"'tb2' (%2)", "'tc3' (%3)", "'td2' (%4)", "'te1' (%5)", "'te2'"};
+    assert_int_equal(run(f, "%s -O2 --emit=ir 2>&1", m), 0);
+    for (size_t i = 0; i < LW_COUNT(gone); i++)
+        assert_null(strstr(f->text, gone[i]));
+    for (size_t i = 0; i < LW_COUNT(kept); i++)
+        expect(f, kept[i]);
+    expect(f, "Relu 'relu_2' (%1)");
+    assert_int_equal(run(f, "%s -O0 --emit=ir 2>&1", m), 0);
+    for (size_t i = 0; i < LW_COUNT(gone); i++)
+        expect(f, gone[i]);
 }
 
 static void test_cli_emit_kir_to_stdout(void **state)
@@ -750,6 +798,8 @@ int main(void)
         T(test_cli_flags_missing_values_exit_2),
         T(test_cli_bad_flag_values_exit_1),
         T(test_cli_emit_ir_to_stdout),
+        T(test_cli_fold_pad),
+        T(test_cli_fold_transpose),
         T(test_cli_emit_kir_to_stdout),
         T(test_cli_llvm_backend_outputs),
         T(test_cli_strided_loops_stay_scalar),
