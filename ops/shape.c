@@ -715,6 +715,8 @@ static int pad_const(Ctx *ctx, const Graph *g, const Node *n, int64_t *pb, int64
     return 1;
 }
 
+#define LW_PAD_MAX ((int64_t)1 << 40)
+
 static LwStatus pad_infer(Ctx *ctx, Graph *g, Node *n)
 {
     const ShapeAttrs *a = n->attrs;
@@ -723,6 +725,10 @@ static LwStatus pad_infer(Ctx *ctx, Graph *g, Node *n)
     TRY(pad_amounts(ctx, g, n, pb, pe));
     Shape s = x->shape;
     for (int i = 0; i < s.rank; i++) {
+        /* (no tensor of more than 2^40 elements could be stored; the sum below then
+         * cannot overflow, a dim's elements counting in 64 bits) */
+        if (pb[i] > LW_PAD_MAX || pb[i] < -LW_PAD_MAX || pe[i] > LW_PAD_MAX || pe[i] < -LW_PAD_MAX)
+            return diag_node(ctx, n, "pads of dim %d are out of range", i);
         s.dims[i] = x->shape.dims[i] + pb[i] + pe[i];
         if (s.dims[i] < 0)
             return diag_node(ctx, n, "padding makes dim %d negative", i);

@@ -43,10 +43,12 @@ static void fold_one(Ctx *ctx, Graph *g, NodeId cid)
     int64_t pads[2 * LW_MAX_SPATIAL];
     for (int i = 0; i < sp; i++) {
         int64_t ek = (w.kernel[i] - 1) * w.dilations[i] + 1;
+        /* (compared before they are added: a model's pads may be huge) */
+        if (pb[2 + i] >= ek || pe[2 + i] >= ek || w.pads[i] >= ek - pb[2 + i] ||
+            w.pads[sp + i] >= ek - pe[2 + i])
+            return;
         pads[i] = w.pads[i] + pb[2 + i];
         pads[sp + i] = w.pads[sp + i] + pe[2 + i];
-        if (pads[i] >= ek || pads[sp + i] >= ek)
-            return;
     }
     ValueId x = p->in[0];
     c->attrs = win->with_pads(ctx->perm, c, pads);

@@ -219,6 +219,21 @@ def case_negative_dim(root):
     return Case([bad_run("initializer dims [-4]")])
 
 
+def case_pad_huge(root):
+    """Pad of 2^62 rows each side in front of a Conv (pass fold-pad would add them to the
+    conv's pads): the sizes overflowed a signed 64-bit sum."""
+    np, onnx, helper, numpy_helper = onnx_modules()
+    T = onnx.TensorProto
+    pads = np.array([0, 0, 1 << 62, 0, 0, 0, 1 << 62, 0], dtype=np.int64)
+    inits = [numpy_helper.from_array(pads, "p"),
+             numpy_helper.from_array(np.ones((1, 1, 3, 3), dtype=np.float32), "w")]
+    nodes = [helper.make_node("Pad", ["x", "p"], ["q"], name="pad", mode="constant"),
+             helper.make_node("Conv", ["q", "w"], ["y"], name="conv")]
+    save(root, make_model(nodes, [helper.make_tensor_value_info("x", T.FLOAT, [1, 1, 5, 5])],
+                          [helper.make_tensor_value_info("y", T.FLOAT, None)], inits))
+    return Case([bad_run("Pad of 2^62 rows each side before a Conv")])
+
+
 def case_raw_data_size(root):
     save(root, add_with_init(raw_tensor("w", [4], b"\0" * 12)))
     return Case([bad_run("float initializer dims [4] with 12 bytes of raw_data")])
