@@ -695,6 +695,33 @@ def conv_after(c, name, y, mag, act=None, add=False):
 
 
 @case
+def conv_pw_inplace(c):
+    """Pointwise convs over 25x5 (as in mlperf_dscnn) with little scratch budget (the most
+    bytes live are two maps of 32 channels): the first and last in vectors of channels,
+    the middle one with no room for its tile scratch, its sums stored in y itself and its
+    Clip(0, 6) (a vector form) applied to them in the registers before the store, 125
+    positions (a last tile overlapping the one before it); a Relu and a residual Add."""
+    x = c.input("x", (1, 32, 25, 5), -1.0, 1.0)
+    w1 = c.weight("w1", (32, 32, 1, 1), -0.3, 0.3)
+    b1 = c.weight("b1", (32,), -0.2, 0.2)
+    w2 = c.weight("w2", (32, 32, 1, 1), -0.3, 0.3)
+    w3 = c.weight("w3", (32, 32, 1, 1), 0.0, 0.3)
+    c.inits.append(to_proto(np.array(0.0, dtype=F32), "lo"))
+    c.inits.append(to_proto(np.array(6.0, dtype=F32), "hi"))
+    c.node("Conv", ["x", "w1", "b1"], ["p1"])
+    c.node("Relu", ["p1"], ["h1"])
+    c.node("Conv", ["h1", "w2"], ["p2"])
+    c.node("Clip", ["p2", "lo", "hi"], ["h2"])
+    c.node("Conv", ["h2", "w3"], ["p3"])
+    c.node("Add", ["p3", "h2"], ["y"])
+    h1 = np.maximum(ref_conv(x, w1, b1), 0.0)
+    m1 = ref_conv(abs(x), abs(w1), abs(b1))
+    h2 = np.clip(ref_conv(h1, w2), 0.0, 6.0)
+    m2 = ref_conv(m1, abs(w2))
+    c.output("y", ref_conv(h2, w3) + h2, ref_conv(m2, abs(w3)) + m2)
+
+
+@case
 def conv_dw_rows(c):
     """Depthwise convs whose rows are wider than a vector, a group of output rows at a
     time, each input vector loaded once for the rows it feeds (conv_lower_dwrows).
