@@ -163,9 +163,13 @@ static void test_ops_reshape_zero_and_minus_one(void **state)
 static void test_ops_transpose_perms(void **state)
 {
     /* [1,2,3,4] perm [0,2,3,1] -> [1,3,4,2]; perm [3,0,2,1] -> [2,1,4,3] */
-    const char *t = ir(*state, "transpose");
+    const char *t = ir_at(*state, "transpose", LW_O0);
     expect_line(t, "%2 = Transpose 'transpose_0' (%1) -> float32[1,3,4,2]\n");
     expect_line(t, "%3 = Transpose 'transpose_1' (%2) -> float32[2,1,4,3]\n");
+    /* from -O1 on one Transpose (fold-transpose), of x itself, to the same shape */
+    t = ir(*state, "transpose");
+    assert_int_equal(count_op(t, "Transpose"), 1);
+    expect_line(t, "%3 = Transpose 'transpose_1' (%1) -> float32[2,1,4,3]\n");
 }
 
 static void test_ops_concat_negative_axis(void **state)
