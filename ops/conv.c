@@ -437,16 +437,29 @@ static void epi_in_place(KBuilder *kb, const ConvBlk *cb, KIndex y0, int64_t nch
     kb_endfor_n(kb, 2);
 }
 
+/* Whether the fused epilogue can run on float32 sums of L lanes before they go through a
+ * float32 scratch to y (kb_out_vec_local on them, then a plain copy): it has a vector
+ * form, which is the same for every element (kb_out_vec), so the scratch's layout does
+ * not matter, and y (yb) is float32. Else it runs over y after the copy, reloading
+ * vectors right after the copy's scalar stores to them (mlperf_dscnn's depthwise convs
+ * on 25x5 maps: a tenth of their time; mlperf_resnet8's first Winograd conv 23.7 us
+ * against 18.8 for its twin, whose residual goes through a row scratch). */
+static int conv_epi_on_sums(KBuilder *kb, uint32_t yb, uint8_t L)
+{
+    return kb->nepi && kb->prog->bufs.data[yb].dtype == DT_FLOAT32 &&
+           kb_out_vec_ok(kb, kidx_const(0), L);
+}
+
 /* Whether conv_blk_tile stores its sums into dst through the epilogue, as vectors: a
  * pointwise conv's tiles stored in y itself (inplace, not masked, whose edges come after
- * the tiles), float32, where the epilogue has a vector form (the same for every element:
- * kb_out_vec). Else conv_blk_direct_tile runs it over the tile's rows of y after them,
- * reloading each vector right after its store (mlperf_dscnn, four 64 to 64 channel convs
- * over 125 positions with Relu: 39.1 -> 37.8 us for the model). */
+ * the tiles), where the epilogue can run on the sums (conv_epi_on_sums). Else
+ * conv_blk_direct_tile runs it over the tile's rows of y after them, reloading each vector
+ * right after its store (mlperf_dscnn, four 64 to 64 channel convs over 125 positions
+ * with Relu: 39.1 -> 37.8 us for the model). */
 static int blk_epi_on_sums(KBuilder *kb, const ConvBlk *cb, uint32_t dst, uint8_t lanes)
 {
-    return cb->inplace && !cb->masked && !cb->lanes_out && dst == cb->yb && lanes > 1 && kb->nepi &&
-           kb->prog->bufs.data[dst].dtype == DT_FLOAT32 && kb_out_vec_ok(kb, kidx_const(0), lanes);
+    return cb->inplace && !cb->masked && !cb->lanes_out && dst == cb->yb && lanes > 1 &&
+           conv_epi_on_sums(kb, dst, lanes);
 }
 
 /* A register tile's locals of dt and `lanes` lanes: na sums, nx operands. */
@@ -2344,19 +2357,6 @@ static LwStatus conv_lower_blocked(KBuilder *kb, const Node *n, ConvBlk cb)
 /* The depthwise and Winograd schedules' common ground: -O2 on a target with vectors of
  * 16 bytes or more and a scratch budget; x, y, constant weights (and bias) and the sums
  * float32; no input computed at each load. */
-/* Whether the fused epilogue can run on float32 sums of L lanes before they go through a
- * float32 scratch to y (kb_out_vec_local on them, then a plain copy): it has a vector
- * form, which is the same for every element (kb_out_vec), so the scratch's layout does
- * not matter, and y (yb) is float32. Else it runs over y after the copy, reloading
- * vectors right after the copy's scalar stores to them (mlperf_dscnn's depthwise convs
- * on 25x5 maps: a tenth of their time; mlperf_resnet8's first Winograd conv 23.7 us
- * against 18.8 for its twin, whose residual goes through a row scratch). */
-static int conv_epi_on_sums(KBuilder *kb, uint32_t yb, uint8_t L)
-{
-    return kb->nepi && kb->prog->bufs.data[yb].dtype == DT_FLOAT32 &&
-           kb_out_vec_ok(kb, kidx_const(0), L);
-}
-
 static int conv_f32_vec(const Ctx *ctx, const KBuilder *kb, const Node *n)
 {
     const Target *t = ctx->target;
